@@ -1,0 +1,236 @@
+/* gossip/control.c: a control connection on libevent bufferevents (see control.h). */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gossip/control.h"
+#include "gossip/tlv.h"
+
+struct mesh_control {
+	struct bufferevent *bev;
+	struct event *heartbeat;
+	struct mesh_hs hs;
+	struct mesh_control_callbacks cb;
+	struct sockaddr_storage remote;
+	bool established;
+	bool in_callback;
+	bool freed_in_callback;
+};
+
+static void flush_hs_output(struct mesh_control *c)
+{
+	if (c->hs.out_len) {
+		bufferevent_write(c->bev, c->hs.out, c->hs.out_len);
+		c->hs.out_len = 0;
+	}
+}
+
+static void close_with(struct mesh_control *c, int err, const char *reason)
+{
+	/* Stop I/O before telling the owner, then free. */
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	c->in_callback = true;
+	if (c->cb.closed)
+		c->cb.closed(c, err, reason, c->cb.arg);
+	c->in_callback = false;
+	mesh_control_free(c);
+}
+
+int mesh_control_send(struct mesh_control *c, uint8_t type, const uint8_t *payload, size_t len)
+{
+	if (!c->established)
+		return -ENOTCONN;
+	size_t msg_len = 1 + len;
+	size_t fsize = mesh_frame_size(&c->hs.chan, msg_len);
+	if (fsize - MESH_FRAME_HDR_LEN > MESH_FRAME_MAX)
+		return -EMSGSIZE;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer_iovec v;
+	if (evbuffer_reserve_space(out, (ev_ssize_t)fsize, &v, 1) < 1)
+		return -ENOMEM;
+	uint8_t *p = v.iov_base;
+	/* Build the message at its final place (after header room), then seal in place. */
+	uint8_t *msg = p + MESH_FRAME_HDR_LEN;
+	msg[0] = type;
+	if (len)
+		memcpy(msg + 1, payload, len);
+	ssize_t n = mesh_frame_seal(&c->hs.chan, msg, msg_len, p, fsize);
+	if (n < 0)
+		return (int)n;
+	v.iov_len = (size_t)n;
+	if (evbuffer_commit_space(out, &v, 1) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct mesh_control *c = arg;
+	mesh_control_send(c, MESH_MSG_HEARTBEAT, NULL, 0);
+}
+
+/* Returns false when the connection was closed (and c freed). */
+static bool read_frames(struct mesh_control *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	for (;;) {
+		size_t avail = evbuffer_get_length(in);
+		if (avail < MESH_FRAME_HDR_LEN)
+			return true;
+		uint8_t hdr[MESH_FRAME_HDR_LEN];
+		evbuffer_copyout(in, hdr, sizeof(hdr));
+		ssize_t f = mesh_frame_peek(&c->hs.chan, hdr, sizeof(hdr));
+		if (f < 0) {
+			close_with(c, -EPROTO, f == -EMSGSIZE ? "peer sent a frame over 1 MiB"
+							       : "peer sent a frame too short for a message");
+			return false;
+		}
+		size_t flen = MESH_FRAME_HDR_LEN + get_be32(hdr);
+		if (avail < flen)
+			return true;
+		uint8_t *buf = evbuffer_pullup(in, (ev_ssize_t)flen);
+		uint8_t *msg;
+		size_t mlen;
+		if (!buf || mesh_frame_open(&c->hs.chan, buf, flen, &msg, &mlen) < 0) {
+			close_with(c, -EACCES, "authentication failed (wrong password?)");
+			return false;
+		}
+		uint8_t type = msg[0];
+		if (type != MESH_MSG_HEARTBEAT && type != MESH_MSG_HELLO && c->cb.message) {
+			c->in_callback = true;
+			c->cb.message(c, type, msg + 1, mlen - 1, c->cb.arg);
+			c->in_callback = false;
+			if (c->freed_in_callback) {
+				free(c);
+				return false;
+			}
+		}
+		evbuffer_drain(in, flen);
+	}
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+	struct mesh_control *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	if (!c->established) {
+		size_t len = evbuffer_get_length(in);
+		uint8_t *d = evbuffer_pullup(in, -1);
+		size_t used;
+		int r = mesh_hs_input(&c->hs, d, len, &used);
+		evbuffer_drain(in, used);
+		flush_hs_output(c);
+		if (r < 0) {
+			close_with(c, r, c->hs.error);
+			return;
+		}
+		if (r == MESH_HS_AGAIN)
+			return;
+		c->established = true;
+		struct timeval idle = { MESH_HEARTBEAT_TIMEOUT_S, 0 };
+		bufferevent_set_timeouts(bev, &idle, NULL);
+		struct timeval hb = { MESH_HEARTBEAT_INTERVAL_S, 0 };
+		event_add(c->heartbeat, &hb);
+		c->in_callback = true;
+		if (c->cb.established)
+			c->cb.established(c, c->cb.arg);
+		c->in_callback = false;
+		if (c->freed_in_callback) {
+			free(c);
+			return;
+		}
+	}
+	read_frames(c);
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct mesh_control *c = arg;
+	if (what & BEV_EVENT_CONNECTED)
+		return;
+	if (what & BEV_EVENT_TIMEOUT) {
+		close_with(c, -ETIMEDOUT, c->established ? "no message from peer for 60 s"
+							  : "handshake timed out after 10 s");
+		return;
+	}
+	if (what & BEV_EVENT_EOF) {
+		close_with(c, -ECONNRESET, c->established ? "peer closed the connection"
+							  : "peer closed the connection during the handshake");
+		return;
+	}
+	int err = EVUTIL_SOCKET_ERROR();
+	if (!err)
+		err = ECONNRESET;
+	close_with(c, -err, strerror(err));
+}
+
+struct mesh_control *mesh_control_new(struct event_base *base, int fd,
+				      const struct sockaddr *connect_to, socklen_t addrlen,
+				      const struct mesh_hs_config *cfg,
+				      const struct mesh_control_callbacks *cb)
+{
+	struct mesh_control *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->cb = *cb;
+	c->bev = bufferevent_socket_new(base, connect_to ? -1 : fd, BEV_OPT_CLOSE_ON_FREE);
+	c->heartbeat = event_new(base, -1, EV_PERSIST, heartbeat_cb, c);
+	if (!c->bev || !c->heartbeat)
+		goto errout;
+	if (connect_to) {
+		memcpy(&c->remote, connect_to, addrlen);
+	} else {
+		socklen_t sl = sizeof(c->remote);
+		getpeername(fd, (struct sockaddr *)&c->remote, &sl);
+	}
+	mesh_hs_init(&c->hs, cfg);
+	bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
+	struct timeval hs_timeout = { MESH_HANDSHAKE_TIMEOUT_S, 0 };
+	bufferevent_set_timeouts(c->bev, &hs_timeout, &hs_timeout);
+	flush_hs_output(c);
+	if (connect_to && bufferevent_socket_connect(c->bev, connect_to, (int)addrlen) < 0)
+		goto errout;
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	return c;
+errout:
+	if (!c->bev && !connect_to)
+		evutil_closesocket(fd);
+	mesh_control_free(c);
+	return NULL;
+}
+
+void mesh_control_free(struct mesh_control *c)
+{
+	if (!c)
+		return;
+	if (c->heartbeat)
+		event_free(c->heartbeat);
+	c->heartbeat = NULL;
+	if (c->bev)
+		bufferevent_free(c->bev);
+	c->bev = NULL;
+	mesh_hs_wipe(&c->hs);
+	if (c->in_callback) {
+		c->freed_in_callback = true; /* the callback's caller frees the struct */
+		return;
+	}
+	free(c);
+}
+
+const struct mesh_hs *mesh_control_hs(const struct mesh_control *c)
+{
+	return &c->hs;
+}
+
+bool mesh_control_established(const struct mesh_control *c)
+{
+	return c->established;
+}
+
+const struct sockaddr_storage *mesh_control_remote(const struct mesh_control *c)
+{
+	return &c->remote;
+}

@@ -1,0 +1,235 @@
+/* gossip/handshake.c: the control connection handshake state machine (see handshake.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "crypto/seal.h"
+#include "gossip/handshake.h"
+#include "gossip/tlv.h"
+
+static int fail(struct mesh_hs *hs, int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(hs->error, sizeof(hs->error), fmt, ap);
+	va_end(ap);
+	hs->state = MESH_HS_FAILED;
+	return err;
+}
+
+static bool has_psk(const struct mesh_hs *hs)
+{
+	return hs->cfg.psk != NULL;
+}
+
+void mesh_hs_init(struct mesh_hs *hs, const struct mesh_hs_config *cfg)
+{
+	memset(hs, 0, sizeof(*hs));
+	hs->cfg = *cfg;
+	if (cfg->psk) {
+		memcpy(hs->psk, cfg->psk, MESH_KEY_LEN);
+		hs->cfg.psk = hs->psk;
+	}
+	hs->state = MESH_HS_WANT_VERSION;
+	mesh_kx_keypair_generate(&hs->kx);
+
+	uint8_t *p = hs->my_msgs;
+	memcpy(p, MESH_MAGIC, MESH_MAGIC_LEN);
+	p[4] = cfg->proto_min;
+	p[5] = cfg->proto_max;
+	p += MESH_VERSION_MSG_LEN;
+
+	size_t nick = strnlen(cfg->hello.nickname, MESH_NICKNAME_MAX);
+	p[0] = cfg->psk ? MESH_KEY_FLAG_PASSWORD : 0;
+	memcpy(p + 1, hs->kx.pk, MESH_PUBKEY_LEN);
+	memcpy(p + 1 + MESH_PUBKEY_LEN, cfg->hello.name.b, MESH_PEER_NAME_LEN);
+	p[1 + MESH_PUBKEY_LEN + MESH_PEER_NAME_LEN] = (uint8_t)nick;
+	memcpy(p + MESH_KEY_MSG_MIN, cfg->hello.nickname, nick);
+	hs->my_key_len = MESH_KEY_MSG_MIN + nick;
+
+	memcpy(hs->out, hs->my_msgs, MESH_VERSION_MSG_LEN + hs->my_key_len);
+	hs->out_len = MESH_VERSION_MSG_LEN + hs->my_key_len;
+}
+
+size_t mesh_hs_take_output(struct mesh_hs *hs, uint8_t *out, size_t cap)
+{
+	size_t n = hs->out_len < cap ? hs->out_len : cap;
+	memcpy(out, hs->out, n);
+	memmove(hs->out, hs->out + n, hs->out_len - n);
+	hs->out_len -= n;
+	return n;
+}
+
+void mesh_hs_wipe(struct mesh_hs *hs)
+{
+	mesh_wipe(&hs->kx, sizeof(hs->kx));
+	mesh_wipe(&hs->keys, sizeof(hs->keys));
+	mesh_wipe(hs->psk, sizeof(hs->psk));
+	mesh_wipe(&hs->chan, sizeof(hs->chan));
+}
+
+static int take_version(struct mesh_hs *hs, const uint8_t *d)
+{
+	memcpy(hs->peer_version, d, MESH_VERSION_MSG_LEN);
+	if (memcmp(d, MESH_MAGIC, MESH_MAGIC_LEN) != 0)
+		return fail(hs, -EPROTO, "not a mesh peer (bad magic)");
+	uint8_t pmin = d[4], pmax = d[5];
+	if (pmin > pmax)
+		return fail(hs, -EPROTO, "peer sent an empty protocol version range %u..%u", pmin, pmax);
+	uint8_t hi = pmax < hs->cfg.proto_max ? pmax : hs->cfg.proto_max;
+	uint8_t lo = pmin > hs->cfg.proto_min ? pmin : hs->cfg.proto_min;
+	if (hi < lo)
+		return fail(hs, -EPROTONOSUPPORT,
+			    "no common protocol version (peer speaks %u..%u, we speak %u..%u)",
+			    pmin, pmax, hs->cfg.proto_min, hs->cfg.proto_max);
+	hs->version = hi;
+	hs->state = MESH_HS_WANT_KEY;
+	return 0;
+}
+
+/* transcript = client VERSION ‖ server VERSION ‖ client KEY ‖ server KEY */
+static void confirm_tag(const struct mesh_hs *hs, bool from_client, uint8_t tag[MESH_TAG_LEN])
+{
+	uint8_t t[2 * (MESH_VERSION_MSG_LEN + MESH_KEY_MSG_MAX)];
+	const uint8_t *cv, *sv, *ck, *sk;
+	size_t ckl, skl, n = 0;
+	if (hs->cfg.is_client) {
+		cv = hs->my_msgs; ck = hs->my_msgs + MESH_VERSION_MSG_LEN; ckl = hs->my_key_len;
+		sv = hs->peer_version; sk = hs->peer_key; skl = hs->peer_key_len;
+	} else {
+		sv = hs->my_msgs; sk = hs->my_msgs + MESH_VERSION_MSG_LEN; skl = hs->my_key_len;
+		cv = hs->peer_version; ck = hs->peer_key; ckl = hs->peer_key_len;
+	}
+	memcpy(t + n, cv, MESH_VERSION_MSG_LEN); n += MESH_VERSION_MSG_LEN;
+	memcpy(t + n, sv, MESH_VERSION_MSG_LEN); n += MESH_VERSION_MSG_LEN;
+	memcpy(t + n, ck, ckl); n += ckl;
+	memcpy(t + n, sk, skl); n += skl;
+	mesh_confirm_tag(hs->cfg.psk, t, n, from_client, tag);
+}
+
+static int send_hello(struct mesh_hs *hs)
+{
+	uint8_t msg[MESH_HELLO_MAX];
+	struct mesh_hello h = hs->cfg.hello;
+	confirm_tag(hs, hs->cfg.is_client, h.confirm);
+	ssize_t n = mesh_hello_encode(&h, msg, sizeof(msg));
+	if (n < 0)
+		return fail(hs, -EPROTO, "our HELLO does not fit");
+	ssize_t f = mesh_frame_seal(&hs->chan, msg, (size_t)n, hs->out + hs->out_len,
+				    sizeof(hs->out) - hs->out_len);
+	if (f < 0)
+		return fail(hs, -EPROTO, "our HELLO frame does not fit");
+	hs->out_len += (size_t)f;
+	return 0;
+}
+
+/* Bytes the whole KEY message needs, as far as the bytes already there tell. */
+static size_t key_msg_len(const uint8_t *d, size_t len)
+{
+	if (len < MESH_KEY_MSG_MIN)
+		return MESH_KEY_MSG_MIN;
+	return MESH_KEY_MSG_MIN + d[MESH_KEY_MSG_MIN - 1];
+}
+
+static int take_key(struct mesh_hs *hs, const uint8_t *d, size_t len)
+{
+	uint8_t flags = d[0];
+	size_t nick = d[MESH_KEY_MSG_MIN - 1];
+
+	memcpy(hs->peer_key, d, len);
+	hs->peer_key_len = len;
+	memcpy(hs->peer_name.b, d + 1 + MESH_PUBKEY_LEN, MESH_PEER_NAME_LEN);
+	if (!mesh_nickname_valid((const char *)d + MESH_KEY_MSG_MIN, nick))
+		return fail(hs, -EPROTO, "peer sent an invalid nickname");
+	memcpy(hs->peer_nickname, d + MESH_KEY_MSG_MIN, nick);
+	hs->peer_nickname[nick] = '\0';
+	if (flags & ~MESH_KEY_FLAG_PASSWORD)
+		return fail(hs, -EPROTO, "peer sent unknown key flags 0x%02x", flags);
+	hs->peer_has_password = flags & MESH_KEY_FLAG_PASSWORD;
+
+	if (mesh_peer_name_eq(&hs->peer_name, &hs->cfg.hello.name))
+		return fail(hs, -ELOOP, "connected to ourselves");
+	if (hs->peer_has_password && !has_psk(hs))
+		return fail(hs, -EACCES, "password required by peer (this side has none)");
+	if (!hs->peer_has_password && has_psk(hs))
+		return fail(hs, -EACCES, "peer has no password (this side has one)");
+
+	if (mesh_session_derive(&hs->kx, d + 1, hs->cfg.is_client, hs->cfg.psk, &hs->keys) < 0)
+		return fail(hs, -EPROTO, "peer sent an unusable public key");
+	hs->chan.sealed = has_psk(hs);
+	memcpy(hs->chan.tx_key, hs->keys.tcp.tx, MESH_KEY_LEN);
+	memcpy(hs->chan.rx_key, hs->keys.tcp.rx, MESH_KEY_LEN);
+	hs->state = MESH_HS_WANT_HELLO;
+	return send_hello(hs);
+}
+
+static int take_hello(struct mesh_hs *hs, uint8_t *frame, size_t flen)
+{
+	uint8_t *msg;
+	size_t mlen;
+	const char *why;
+	uint8_t want[MESH_TAG_LEN];
+
+	if (mesh_frame_open(&hs->chan, frame, flen, &msg, &mlen) < 0)
+		return fail(hs, -EACCES, "authentication failed (wrong password?)");
+	if (mesh_hello_decode(msg, mlen, &hs->peer_hello, &why) < 0)
+		return fail(hs, -EPROTO, "%s", why);
+	if (!mesh_peer_name_eq(&hs->peer_hello.name, &hs->peer_name))
+		return fail(hs, -EPROTO, "HELLO names another peer than the key exchange did");
+	confirm_tag(hs, !hs->cfg.is_client, want);
+	if (!mesh_tag_equal(want, hs->peer_hello.confirm))
+		return fail(hs, -EACCES, "key confirmation failed (wrong password?)");
+	hs->state = MESH_HS_ESTABLISHED;
+	return 0;
+}
+
+int mesh_hs_input(struct mesh_hs *hs, const uint8_t *data, size_t len, size_t *consumed)
+{
+	size_t used = 0;
+	int ret = 0;
+
+	*consumed = 0;
+	while (ret == 0) {
+		const uint8_t *d = data + used;
+		size_t left = len - used;
+		switch (hs->state) {
+		case MESH_HS_WANT_VERSION:
+			if (left < MESH_VERSION_MSG_LEN)
+				goto out;
+			ret = take_version(hs, d);
+			used += MESH_VERSION_MSG_LEN;
+			break;
+		case MESH_HS_WANT_KEY: {
+			size_t need = key_msg_len(d, left);
+			if (left < need)
+				goto out;
+			ret = take_key(hs, d, need);
+			used += need;
+			break;
+		}
+		case MESH_HS_WANT_HELLO: {
+			ssize_t f = mesh_frame_peek(&hs->chan, d, left);
+			if (f < 0 || (f == 0 && left >= MESH_FRAME_HDR_LEN &&
+				      get_be32(d) + MESH_FRAME_HDR_LEN > MESH_HS_HELLO_FRAME_MAX) ||
+			    f > MESH_HS_HELLO_FRAME_MAX)
+				return fail(hs, -EPROTO, "peer's HELLO frame has a bad length");
+			if (f == 0)
+				goto out;
+			uint8_t frame[MESH_HS_HELLO_FRAME_MAX];
+			memcpy(frame, d, (size_t)f);
+			ret = take_hello(hs, frame, (size_t)f);
+			used += (size_t)f;
+			break;
+		}
+		case MESH_HS_ESTABLISHED:
+			*consumed = used;
+			return MESH_HS_DONE;
+		case MESH_HS_FAILED:
+			return -EPROTO;
+		}
+	}
+out:
+	*consumed = used;
+	return ret < 0 ? ret : MESH_HS_AGAIN;
+}

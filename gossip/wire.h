@@ -1,0 +1,59 @@
+/* gossip/wire.h: constants of the control protocol on TCP 6783 (DESIGN §4).
+ *
+ * Byte stream, per side:
+ *   VERSION  "MESH" min_version(u8) max_version(u8)                       6 bytes
+ *   KEY      flags(u8: bit0 = password set) x25519_pk(32) name(6)
+ *            nick_len(u8) nickname(nick_len, at most 63)                  40..103 bytes
+ *   then frames: length(u32 BE, 1..1 MiB) body(length)
+ * Both sides send VERSION and KEY at once (no extra round trip); VERSION is checked before KEY
+ * is parsed. Name and nickname travel in clear in KEY so that a refused peer (wrong password)
+ * can still be named in logs; everything after KEY is sealed when a password is set.
+ * A frame body, once opened, is msg_type(u8) followed by the message's TLVs
+ * (tag u8, length u16 BE, value); unknown tags are skipped, malformed TLVs close the connection.
+ * The first frame from each side is HELLO; its sealed form under the TCP key with counter 0
+ * doubles as the password check. */
+#ifndef MESH_GOSSIP_WIRE_H
+#define MESH_GOSSIP_WIRE_H
+
+#define MESH_MAGIC "MESH"
+#define MESH_MAGIC_LEN 4
+#define MESH_PROTO_MIN 1
+#define MESH_PROTO_MAX 1
+#define MESH_VERSION_MSG_LEN 6
+
+#define MESH_KEY_FLAG_PASSWORD 0x01
+#define MESH_NICKNAME_MAX 63
+#define MESH_KEY_MSG_MIN (1 + 32 + 6 + 1)
+#define MESH_KEY_MSG_MAX (MESH_KEY_MSG_MIN + MESH_NICKNAME_MAX)
+
+#define MESH_FRAME_HDR_LEN 4
+#define MESH_FRAME_MAX (1u << 20)
+
+enum mesh_msg_type {
+	MESH_MSG_HELLO = 1,
+	MESH_MSG_HEARTBEAT = 2,
+	MESH_MSG_GOSSIP = 3,
+	MESH_MSG_GOSSIP_UNICAST = 4,
+	MESH_MSG_GOSSIP_BROADCAST = 5,
+	MESH_MSG_OVERLAY = 6,
+};
+
+/* HELLO tags */
+enum mesh_hello_tag {
+	MESH_HELLO_NAME = 1,       /* 6 bytes */
+	MESH_HELLO_NICKNAME = 2,   /* 1..63 bytes, printable ASCII */
+	MESH_HELLO_UID = 3,        /* u64 */
+	MESH_HELLO_SHORT_ID = 4,   /* u16, 12 bits used */
+	MESH_HELLO_CONN_ID = 5,    /* u64, chosen by the client */
+	MESH_HELLO_OVERLAYS = 6,   /* u8 bitmask, enum mesh_overlay_bit */
+	MESH_HELLO_SLEEVE_PORT = 7,/* u16 */
+	MESH_HELLO_SLEEVE_INDEX = 8,/* u32: index to put in sleeve datagrams sent to this side */
+	MESH_HELLO_CONFIRM = 9,    /* 32 bytes: key confirmation tag */
+};
+
+enum mesh_overlay_bit {
+	MESH_OVERLAY_SLEEVE = 0x01,
+	MESH_OVERLAY_FASTDP = 0x02,
+};
+
+#endif

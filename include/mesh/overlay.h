@@ -1,0 +1,74 @@
+/* include/mesh/overlay.h: the interface both data paths (sleeve, fastdp) offer the router
+ * (DESIGN §2). The router asks an overlay to carry frames to a peer over one connection and
+ * gets received frames and health changes back through callbacks; it never branches on which
+ * overlay carries a connection. */
+#ifndef MESH_OVERLAY_H
+#define MESH_OVERLAY_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mesh/peer.h"
+
+struct overlay_ops;
+
+/* One data path instance (e.g. the sleeve of this router); embedded first in its owner. */
+struct overlay {
+	const struct overlay_ops *ops;
+};
+
+/* That data path's state for one connection to one peer; embedded first in its owner. */
+struct overlay_forwarder {
+	struct overlay *ov;
+};
+
+/* What a connection hands its overlay when it starts a forwarder. Keys are all-zero and
+ * `encrypted` false when the mesh runs without a password. */
+struct overlay_conn_params {
+	struct mesh_peer_name local, remote;
+	uint16_t local_short_id, remote_short_id;
+	uint32_t local_index;   /* index the remote puts in datagrams it sends us */
+	uint32_t remote_index;  /* index we put in datagrams we send it */
+	struct sockaddr_storage remote_addr; /* the peer's overlay (UDP) address */
+	bool encrypted;
+	uint8_t tx_key[32], rx_key[32];
+};
+
+enum overlay_health {
+	OVERLAY_HEALTH_CONNECTING = 0, /* no heartbeat answered yet */
+	OVERLAY_HEALTH_HEALTHY,
+	OVERLAY_HEALTH_UNHEALTHY,      /* heartbeats stopped */
+};
+
+/* Callbacks from an overlay into its owner (the router). */
+struct overlay_callbacks {
+	/* A frame from `src` (peer) to `dst` (peer, or all-zero for flooded frames) arrived on fwd.
+	 * The buffer is only valid during the call. */
+	void (*frame_received)(void *arg, struct overlay_forwarder *fwd,
+			       const struct mesh_peer_name *src, const struct mesh_peer_name *dst,
+			       const uint8_t *frame, size_t len);
+	/* A frame read from the local side (TAP) that the router must decide about. */
+	void (*local_frame)(void *arg, const uint8_t *frame, size_t len);
+	void (*health_changed)(void *arg, struct overlay_forwarder *fwd,
+			       enum overlay_health health, const char *why);
+	void *arg;
+};
+
+struct overlay_ops {
+	const char *name;
+	struct overlay_forwarder *(*start)(struct overlay *ov, const struct overlay_conn_params *p,
+					   void *conn_arg);
+	void (*stop)(struct overlay_forwarder *fwd);
+	/* Queue one frame for the peer; frames queued in one event loop turn go out batched. */
+	int (*send)(struct overlay_forwarder *fwd, const struct mesh_peer_name *src,
+		    const struct mesh_peer_name *dst, const uint8_t *frame, size_t len);
+	/* Write a frame to the local side (TAP / bridge port). */
+	int (*deliver)(struct overlay *ov, const uint8_t *frame, size_t len);
+	enum overlay_health (*health)(const struct overlay_forwarder *fwd, const char **why);
+	unsigned (*mtu)(const struct overlay_forwarder *fwd);
+	void *(*conn_arg)(const struct overlay_forwarder *fwd);
+};
+
+#endif

@@ -1,0 +1,173 @@
+/* router/api.c: the API socket server (see api.h). */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "router/api.h"
+#include "router/http.h"
+#include "router/log.h"
+#include "router/statefile.h"
+
+#define API_TIMEOUT_S 10
+
+struct mesh_api {
+	struct evconnlistener *listener;
+	struct mesh_router *r;
+	char path[108];
+};
+
+static void respond(struct bufferevent *bev, int code, const char *reason, cJSON *body)
+{
+	char *text = cJSON_PrintUnformatted(body);
+	struct evbuffer *out = bufferevent_get_output(bev);
+	size_t len = text ? strlen(text) : 0;
+	evbuffer_add_printf(out,
+			    "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+			    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+			    code, reason, len + 1);
+	if (text)
+		evbuffer_add(out, text, len);
+	evbuffer_add(out, "\n", 1);
+	free(text);
+	cJSON_Delete(body);
+	bufferevent_disable(bev, EV_READ);
+}
+
+static void respond_error(struct bufferevent *bev, int code, const char *reason, const char *msg)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "error", msg);
+	respond(bev, code, reason, o);
+}
+
+static void handle(struct mesh_api *api, struct bufferevent *bev, const struct mesh_http_req *req)
+{
+	if (!strcmp(req->path, "/v1/status")) {
+		if (strcmp(req->method, "GET"))
+			return respond_error(bev, 405, "Method Not Allowed", "use GET for /v1/status");
+		return respond(bev, 200, "OK", mesh_router_status(api->r));
+	}
+	respond_error(bev, 404, "Not Found", "no such endpoint (try GET /v1/status)");
+}
+
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+	/* The response is out once the output drains (reading is disabled after responding). */
+	if (!(bufferevent_get_enabled(bev) & EV_READ))
+		bufferevent_free(bev);
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+	struct mesh_api *api = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t len = evbuffer_get_length(in);
+	size_t look = len < MESH_HTTP_HEADER_MAX + MESH_HTTP_BODY_MAX ? len
+								      : MESH_HTTP_HEADER_MAX + MESH_HTTP_BODY_MAX;
+	const char *buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)look);
+	struct mesh_http_req req;
+	const char *why = "";
+	ssize_t n = mesh_http_parse(buf, look, &req, &why);
+	if (n == 0)
+		return;
+	if (n == -EMSGSIZE)
+		return respond_error(bev, 413, "Payload Too Large", why);
+	if (n < 0)
+		return respond_error(bev, 400, "Bad Request", why);
+	handle(api, bev, &req);
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	bufferevent_free(bev);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+		      void *arg)
+{
+	struct event_base *base = evconnlistener_get_base(l);
+	struct bufferevent *bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!bev) {
+		evutil_closesocket(fd);
+		return;
+	}
+	struct timeval tv = { API_TIMEOUT_S, 0 };
+	bufferevent_set_timeouts(bev, &tv, &tv);
+	bufferevent_setcb(bev, read_cb, write_cb, event_cb, arg);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+struct mesh_api *mesh_api_new(struct event_base *base, const char *path, struct mesh_router *r,
+			      char *err, size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char dir[sizeof(sun.sun_path)];
+	int fd = -1, ret;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "API socket path %s is too long", path);
+		return NULL;
+	}
+	struct mesh_api *api = calloc(1, sizeof(*api));
+	if (!api) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	api->r = r;
+	snprintf(api->path, sizeof(api->path), "%s", path);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	ret = mesh_mkdir_p(dirname(dir), 0755);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot create the directory of API socket %s: %s", path,
+			 strerror(-ret));
+		goto errout;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create the API socket: %s", strerror(errno));
+		goto errout;
+	}
+	/* A socket file left by a meshd that died: replace it unless someone answers on it. */
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		snprintf(err, errlen, "another meshd is serving API socket %s", path);
+		goto errout;
+	}
+	unlink(path);
+	close(fd);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    chmod(path, 0660) < 0 || listen(fd, 16) < 0) {
+		snprintf(err, errlen, "cannot serve the API on %s: %s", path, strerror(errno));
+		goto errout;
+	}
+	api->listener = evconnlistener_new(base, on_accept, api, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	if (!api->listener) {
+		snprintf(err, errlen, "cannot listen on API socket %s", path);
+		goto errout;
+	}
+	return api;
+errout:
+	if (fd >= 0)
+		close(fd);
+	free(api);
+	return NULL;
+}
+
+void mesh_api_free(struct mesh_api *api)
+{
+	if (!api)
+		return;
+	evconnlistener_free(api->listener);
+	unlink(api->path);
+	free(api);
+}

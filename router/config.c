@@ -1,0 +1,225 @@
+/* router/config.c: meshd flag and environment parsing (see config.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/session.h" /* mesh_wipe */
+#include "router/config.h"
+#include "sleeve/sleeve.h"
+
+const char *mesh_config_usage(void)
+{
+	return "usage: meshd [OPTIONS] [PEER...]\n"
+	       "  PEER                  address of a peer to connect to: IPv4[:port]\n"
+	       "  --name MAC            peer name (default: generated once, kept in the state dir)\n"
+	       "  --nickname NAME       nickname shown to others (default: hostname)\n"
+	       "  --port N              TCP control and UDP sleeve port (default 6783)\n"
+	       "  --bridge NAME         bridge containers attach to (default mesh)\n"
+	       "  --state-dir DIR       persistent state (default /var/lib/mesh)\n"
+	       "  --api-socket PATH     API unix socket (default /run/mesh/meshd.sock)\n"
+	       "  --password PW         encrypt with this password (prefer the file or the env)\n"
+	       "  --password-file FILE  read the password from FILE\n"
+	       "  --mtu N               overlay MTU (default: underlay 1500 minus overhead)\n"
+	       "  --log-level LEVEL     error, warn, info (default) or debug\n"
+	       "  --keep-bridge         leave the bridge in place on exit\n"
+	       "  --help, --version\n"
+	       "environment: MESH_PASSWORD  the password, when no flag gives one\n";
+}
+
+static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -1;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int mesh_parse_peer_addr(const char *s, uint16_t default_port, struct mesh_peer_addr *out)
+{
+	char host[64];
+	const char *colon = strchr(s, ':');
+	size_t hl = colon ? (size_t)(colon - s) : strlen(s);
+	unsigned long port = default_port;
+	struct in_addr a;
+
+	if (hl == 0 || hl >= sizeof(host))
+		return -1;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	if (inet_pton(AF_INET, host, &a) != 1)
+		return -1;
+	if (colon && parse_uint(colon + 1, 1, 65535, &port) < 0)
+		return -1;
+	snprintf(out->host, sizeof(out->host), "%s", host);
+	out->port = (uint16_t)port;
+	return 0;
+}
+
+static int copy_str(char *dst, size_t cap, const char *v)
+{
+	size_t n = strlen(v);
+	if (n == 0 || n >= cap)
+		return -1;
+	memcpy(dst, v, n + 1);
+	return 0;
+}
+
+#define USAGE(...) do { snprintf(err, errlen, __VA_ARGS__); return MESH_CONFIG_USAGE; } while (0)
+
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if (*s <= ' ' || *s > '~')
+			return false;
+	return true;
+}
+
+int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char *env_password,
+		      char *err, size_t errlen)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->port = SLEEVE_DEFAULT_PORT;
+	cfg->log_level = MESH_LOG_INFO;
+	snprintf(cfg->bridge, sizeof(cfg->bridge), "%s", MESH_DEFAULT_BRIDGE);
+	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", MESH_DEFAULT_STATE_DIR);
+	snprintf(cfg->api_socket, sizeof(cfg->api_socket), "%s", MESH_DEFAULT_API_SOCKET);
+	bool flag_password = false;
+
+	for (int i = 1; i < argc; i++) {
+		char *a = argv[i];
+		if (a[0] != '-' || a[1] == '\0') {
+			if (cfg->npeers == MESH_MAX_PEERS_ARG)
+				USAGE("too many peers on the command line (at most %d)", MESH_MAX_PEERS_ARG);
+			if (mesh_parse_peer_addr(a, 0, &cfg->peers[cfg->npeers]) < 0)
+				USAGE("peer '%s': not an IPv4 address with an optional :port (1-65535)", a);
+			cfg->npeers++;
+			continue;
+		}
+		if (a[1] != '-')
+			USAGE("unknown flag '%s' (flags are long: see --help)", a);
+		char flag[32];
+		const char *val = NULL;
+		char *eq = strchr(a, '=');
+		size_t fl = eq ? (size_t)(eq - a) : strlen(a);
+		if (fl >= sizeof(flag))
+			USAGE("unknown flag '%.40s'", a);
+		memcpy(flag, a, fl);
+		flag[fl] = '\0';
+
+		static const char *const boolean[] = { "--help", "--version", "--keep-bridge" };
+		bool is_bool = false;
+		for (size_t k = 0; k < sizeof(boolean) / sizeof(boolean[0]); k++)
+			if (!strcmp(flag, boolean[k]))
+				is_bool = true;
+		if (is_bool) {
+			if (eq)
+				USAGE("%s takes no value", flag);
+			if (!strcmp(flag, "--help"))
+				cfg->help = true;
+			else if (!strcmp(flag, "--version"))
+				cfg->version = true;
+			else
+				cfg->keep_bridge = true;
+			continue;
+		}
+		static const char *const with_value[] = {
+			"--name", "--nickname", "--port", "--bridge", "--state-dir", "--api-socket",
+			"--password", "--password-file", "--mtu", "--log-level",
+		};
+		bool known = false;
+		for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++)
+			if (!strcmp(flag, with_value[k]))
+				known = true;
+		if (!known)
+			USAGE("unknown flag '%s' (see --help)", flag);
+		char **valp = NULL;
+		if (eq) {
+			val = eq + 1;
+		} else if (i + 1 < argc) {
+			valp = &argv[++i];
+			val = *valp;
+		} else {
+			USAGE("%s needs a value", flag);
+		}
+
+		unsigned long n;
+		if (!strcmp(flag, "--name")) {
+			if (mesh_peer_name_parse(val, &cfg->name) < 0)
+				USAGE("--name '%.40s': not a peer name like 0a:1b:2c:3d:4e:5f", val);
+			cfg->have_name = true;
+		} else if (!strcmp(flag, "--nickname")) {
+			if (strlen(val) > 63 || !*val || !printable(val))
+				USAGE("--nickname: 1 to 63 printable characters without spaces");
+			snprintf(cfg->nickname, sizeof(cfg->nickname), "%s", val);
+		} else if (!strcmp(flag, "--port")) {
+			if (parse_uint(val, 1, 65535, &n) < 0)
+				USAGE("--port '%.40s': not a port number (1-65535)", val);
+			cfg->port = (uint16_t)n;
+		} else if (!strcmp(flag, "--bridge")) {
+			if (copy_str(cfg->bridge, sizeof(cfg->bridge), val) < 0 || !printable(val) ||
+			    strchr(val, '/'))
+				USAGE("--bridge '%.40s': not an interface name (1-15 characters)", val);
+		} else if (!strcmp(flag, "--state-dir")) {
+			if (copy_str(cfg->state_dir, sizeof(cfg->state_dir), val) < 0)
+				USAGE("--state-dir: empty or longer than %zu characters", sizeof(cfg->state_dir) - 1);
+		} else if (!strcmp(flag, "--api-socket")) {
+			if (copy_str(cfg->api_socket, sizeof(cfg->api_socket), val) < 0)
+				USAGE("--api-socket: empty or longer than %zu characters (a unix socket path limit)",
+				      sizeof(cfg->api_socket) - 1);
+		} else if (!strcmp(flag, "--password")) {
+			if (!*val)
+				USAGE("--password is empty (omit it to run without encryption)");
+			free(cfg->password);
+			cfg->password = strdup(val);
+			flag_password = true;
+			/* scrub it from argv so it does not show in ps */
+			char *v = valp ? *valp : eq + 1;
+			memset(v, 'x', strlen(v));
+		} else if (!strcmp(flag, "--password-file")) {
+			if (copy_str(cfg->password_file, sizeof(cfg->password_file), val) < 0)
+				USAGE("--password-file: empty or too long path");
+		} else if (!strcmp(flag, "--mtu")) {
+			if (parse_uint(val, 576, 65000, &n) < 0)
+				USAGE("--mtu '%.40s': not a number from 576 to 65000", val);
+			cfg->mtu = (unsigned)n;
+		} else if (!strcmp(flag, "--log-level")) {
+			static const char *const lv[] = { "error", "warn", "info", "debug" };
+			int found = -1;
+			for (int k = 0; k < 4; k++)
+				if (!strcmp(val, lv[k]))
+					found = k;
+			if (found < 0)
+				USAGE("--log-level '%.40s': use error, warn, info or debug", val);
+			cfg->log_level = (enum mesh_log_level)found;
+		}
+	}
+	for (unsigned k = 0; k < cfg->npeers; k++)
+		if (cfg->peers[k].port == 0)
+			cfg->peers[k].port = cfg->port;
+	if (flag_password && cfg->password_file[0])
+		USAGE("--password and --password-file both given: use one");
+	if (!flag_password && !cfg->password_file[0] && env_password) {
+		if (!*env_password)
+			USAGE("MESH_PASSWORD is set but empty (unset it to run without encryption)");
+		cfg->password = strdup(env_password);
+	}
+	if (cfg->password && !*cfg->password)
+		USAGE("the password is empty");
+	return MESH_CONFIG_OK;
+}
+
+void mesh_config_free(struct mesh_config *cfg)
+{
+	if (cfg->password) {
+		mesh_wipe(cfg->password, strlen(cfg->password));
+		free(cfg->password);
+		cfg->password = NULL;
+	}
+}

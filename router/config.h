@@ -1,0 +1,56 @@
+/* router/config.h: meshd's command line and environment, parsed into a config without I/O
+ * (the password file is read later by meshd.c), so the parser can be unit-tested and fuzzed. */
+#ifndef MESH_ROUTER_CONFIG_H
+#define MESH_ROUTER_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mesh/peer.h"
+
+#define MESH_MAX_PEERS_ARG 64
+#define MESH_DEFAULT_BRIDGE "mesh"
+#define MESH_DEFAULT_STATE_DIR "/var/lib/mesh"
+#define MESH_DEFAULT_API_SOCKET "/run/mesh/meshd.sock"
+
+enum mesh_log_level { MESH_LOG_ERROR, MESH_LOG_WARN, MESH_LOG_INFO, MESH_LOG_DEBUG };
+
+struct mesh_peer_addr {
+	char host[64];      /* IPv4 literal */
+	uint16_t port;
+};
+
+struct mesh_config {
+	bool have_name;
+	struct mesh_peer_name name;
+	char nickname[64];
+	uint16_t port;
+	char bridge[16];
+	char state_dir[256];
+	char api_socket[108];
+	char *password;          /* from --password or MESH_PASSWORD (owned; wipe on free) */
+	char password_file[256];
+	enum mesh_log_level log_level;
+	bool keep_bridge;
+	unsigned mtu;            /* 0: default */
+	unsigned npeers;
+	struct mesh_peer_addr peers[MESH_MAX_PEERS_ARG];
+	bool help, version;
+};
+
+enum mesh_config_result {
+	MESH_CONFIG_OK = 0,
+	MESH_CONFIG_USAGE = 2,   /* a bad flag or value: exit code 2 */
+};
+
+/* Parses argv (argv[0] is the program) and the environment value of MESH_PASSWORD (may be
+ * NULL). --password's value is scrubbed from argv. On error returns MESH_CONFIG_USAGE with a
+ * one-line message in err naming the flag and why. Call mesh_config_free() either way. */
+int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char *env_password,
+		      char *err, size_t errlen);
+void mesh_config_free(struct mesh_config *cfg);
+/* Parses "a.b.c.d" or "a.b.c.d:port"; 0 or -1. */
+int mesh_parse_peer_addr(const char *s, uint16_t default_port, struct mesh_peer_addr *out);
+const char *mesh_config_usage(void);
+
+#endif

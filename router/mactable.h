@@ -1,0 +1,49 @@
+/* router/mactable.h: where each MAC address lives (DESIGN §5): MAC → peer, learned from
+ * frames (and, later, from gossip), aged out after 10 min without traffic. Pure: open
+ * addressing table, time passed in, no I/O; it allocates only when it grows. */
+#ifndef MESH_ROUTER_MACTABLE_H
+#define MESH_ROUTER_MACTABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mesh/peer.h"
+
+#define MESH_MAC_MAX_AGE_MS (10u * 60u * 1000u)
+
+struct mesh_mac_entry {
+	uint8_t mac[6];
+	bool used;
+	struct mesh_peer_name peer;
+	uint64_t seen_ms;
+};
+
+struct mesh_mactable {
+	struct mesh_mac_entry *slots;
+	size_t cap, count;
+};
+
+enum mesh_mac_learn {
+	MESH_MAC_REFRESHED = 0,
+	MESH_MAC_NEW = 1,
+	MESH_MAC_MOVED = 2,
+};
+
+int mesh_mactable_init(struct mesh_mactable *t);
+void mesh_mactable_free(struct mesh_mactable *t);
+/* Records that mac was seen at peer. Returns an enum mesh_mac_learn or -ENOMEM. */
+int mesh_mactable_learn(struct mesh_mactable *t, const uint8_t mac[6],
+			const struct mesh_peer_name *peer, uint64_t now_ms);
+const struct mesh_mac_entry *mesh_mactable_lookup(const struct mesh_mactable *t, const uint8_t mac[6]);
+/* Removes entries not seen for max_age_ms; returns how many. */
+size_t mesh_mactable_expire(struct mesh_mactable *t, uint64_t now_ms, uint64_t max_age_ms);
+/* Removes every entry at peer; returns how many. */
+size_t mesh_mactable_forget_peer(struct mesh_mactable *t, const struct mesh_peer_name *peer);
+
+static inline bool mesh_mac_is_multicast(const uint8_t mac[6])
+{
+	return mac[0] & 1; /* includes broadcast */
+}
+
+#endif

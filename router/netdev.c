@@ -1,0 +1,120 @@
+/* router/netdev.c: bridge creation and port attachment with libnl-route (see netdev.h). */
+#include <errno.h>
+#include <net/if.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/bridge.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "router/netdev.h"
+
+/* "<what> <name>: <netlink error>" */
+static int nl_fail(char *err, size_t errlen, int nlerr, const char *what, const char *name)
+{
+	snprintf(err, errlen, "%s%s: %s%s", what, name, nl_geterror(nlerr),
+		 nlerr == -NLE_PERM ? " (meshd needs CAP_NET_ADMIN: run it as root)" : "");
+	return nlerr == -NLE_PERM ? -EPERM : -EIO;
+}
+
+int mesh_netdev_open(struct mesh_netdev *nd, char *err, size_t errlen)
+{
+	int ret;
+	memset(nd, 0, sizeof(*nd));
+	nd->sk = nl_socket_alloc();
+	if (!nd->sk) {
+		snprintf(err, errlen, "cannot allocate a netlink socket");
+		return -ENOMEM;
+	}
+	ret = nl_connect(nd->sk, NETLINK_ROUTE);
+	if (ret < 0) {
+		nl_socket_free(nd->sk);
+		nd->sk = NULL;
+		return nl_fail(err, errlen, ret, "cannot open rtnetlink", "");
+	}
+	return 0;
+}
+
+/* Sets MTU and IFF_UP on a link (and master when master_ifindex > 0). */
+static int link_configure(struct mesh_netdev *nd, const char *name, unsigned mtu,
+			  int master_ifindex, char *err, size_t errlen)
+{
+	struct rtnl_link *orig = NULL, *change = NULL;
+	int ret;
+
+	ret = rtnl_link_get_kernel(nd->sk, 0, name, &orig);
+	if (ret < 0)
+		return nl_fail(err, errlen, ret, "cannot find link ", name);
+	change = rtnl_link_alloc();
+	if (!change) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (mtu)
+		rtnl_link_set_mtu(change, mtu);
+	if (master_ifindex > 0)
+		rtnl_link_set_master(change, master_ifindex);
+	rtnl_link_set_flags(change, IFF_UP);
+	ret = rtnl_link_change(nd->sk, orig, change, 0);
+	if (ret < 0) {
+		ret = nl_fail(err, errlen, ret, "cannot configure link ", name);
+		goto out;
+	}
+	ret = rtnl_link_get_ifindex(orig);
+out:
+	rtnl_link_put(change);
+	rtnl_link_put(orig);
+	return ret;
+}
+
+int mesh_netdev_bridge_ensure(struct mesh_netdev *nd, const char *name, unsigned mtu, char *err,
+			      size_t errlen)
+{
+	struct rtnl_link *existing = NULL;
+	int ret;
+
+	snprintf(nd->bridge, sizeof(nd->bridge), "%s", name);
+	ret = rtnl_link_get_kernel(nd->sk, 0, name, &existing);
+	if (ret == 0) {
+		bool is_bridge = rtnl_link_is_bridge(existing);
+		rtnl_link_put(existing);
+		if (!is_bridge) {
+			snprintf(err, errlen, "link %s exists and is not a bridge: choose another --bridge", name);
+			return -EEXIST;
+		}
+	} else {
+		ret = rtnl_link_bridge_add(nd->sk, name);
+		if (ret < 0)
+			return nl_fail(err, errlen, ret, "cannot create bridge ", name);
+		nd->created_bridge = true;
+	}
+	ret = link_configure(nd, name, mtu, 0, err, errlen);
+	if (ret < 0)
+		return ret;
+	nd->bridge_ifindex = ret;
+	return 0;
+}
+
+int mesh_netdev_attach(struct mesh_netdev *nd, const char *ifname, unsigned mtu, char *err,
+		       size_t errlen)
+{
+	int ret = link_configure(nd, ifname, mtu, nd->bridge_ifindex, err, errlen);
+	return ret < 0 ? ret : 0;
+}
+
+void mesh_netdev_close(struct mesh_netdev *nd, bool remove_bridge)
+{
+	if (!nd->sk)
+		return;
+	if (remove_bridge && nd->created_bridge) {
+		struct rtnl_link *link = rtnl_link_alloc();
+		if (link) {
+			rtnl_link_set_name(link, nd->bridge);
+			rtnl_link_delete(nd->sk, link);
+			rtnl_link_put(link);
+		}
+	}
+	nl_socket_free(nd->sk);
+	nd->sk = NULL;
+}

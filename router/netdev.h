@@ -1,0 +1,27 @@
+/* router/netdev.h: the host's links that meshd owns, through libnl-route (never by running
+ * `ip`): the bridge containers attach to, and the data path ports on it. */
+#ifndef MESH_ROUTER_NETDEV_H
+#define MESH_ROUTER_NETDEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct mesh_netdev {
+	struct nl_sock *sk;
+	char bridge[16];
+	bool created_bridge;  /* we made it, so we remove it on exit */
+	int bridge_ifindex;
+};
+
+/* All return 0 or a negative errno with err filled in. */
+int mesh_netdev_open(struct mesh_netdev *nd, char *err, size_t errlen);
+/* Creates bridge `name` unless it exists, sets its MTU and brings it up. */
+int mesh_netdev_bridge_ensure(struct mesh_netdev *nd, const char *name, unsigned mtu, char *err,
+			      size_t errlen);
+/* Puts link `ifname` on the bridge with the given MTU, up. */
+int mesh_netdev_attach(struct mesh_netdev *nd, const char *ifname, unsigned mtu, char *err,
+		       size_t errlen);
+/* Removes the bridge if we created it and remove_bridge is set; closes the socket. */
+void mesh_netdev_close(struct mesh_netdev *nd, bool remove_bridge);
+
+#endif

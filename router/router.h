@@ -1,0 +1,38 @@
+/* router/router.h: the router of one host: its identity, its control connections to peers
+ * (outbound with reconnect backoff, inbound from the listener), the overlay each connection
+ * uses, the MAC table and the forwarding decision. */
+#ifndef MESH_ROUTER_ROUTER_H
+#define MESH_ROUTER_ROUTER_H
+
+#include <cjson/cJSON.h>
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "crypto/psk.h"
+#include "mesh/peer.h"
+#include "router/config.h"
+
+#define MESH_VERSION_STRING PACKAGE_VERSION
+
+struct mesh_router;
+
+struct mesh_router_counters {
+	uint64_t control_auth_failures;  /* handshakes refused for a password mismatch */
+	uint64_t control_refused;        /* other handshake failures */
+	uint64_t drop_no_route;          /* frames for a peer we have no connection to */
+	uint64_t frames_delivered;       /* frames written to the local bridge */
+};
+
+/* Sets up the bridge, the TAP, the sockets, and starts connecting to cfg->peers.
+ * psk is NULL without a password. Returns NULL with err filled in. */
+struct mesh_router *mesh_router_new(struct event_base *base, const struct mesh_config *cfg,
+				    const struct mesh_peer_name *name, const uint8_t *psk,
+				    char *err, size_t errlen);
+/* Closes every connection and removes what the router created (unless --keep-bridge). */
+void mesh_router_free(struct mesh_router *r);
+
+/* The whole status as JSON (caller frees with cJSON_Delete). */
+cJSON *mesh_router_status(const struct mesh_router *r);
+
+#endif

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# scripts/deps.sh: install every build and test dependency of mesh on Debian 12.
+# Idempotent: quiet when everything is already present.
+set -euo pipefail
+
+PKGS=(
+  # build
+  build-essential autoconf automake libtool pkg-config clang
+  libevent-dev libsodium-dev libnl-3-dev libnl-route-3-dev libnl-genl-3-dev
+  libcjson-dev libcriterion-dev
+  # lab and tests
+  iproute2 iputils-ping iperf3 tcpdump nftables valgrind socat
+  libclang-rt-14-dev procps psmisc jq python3
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deps.sh: must run as root (apt-get install); try: sudo $0" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${PKGS[@]}"; do
+  st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$st" = "install ok installed" ] || missing+=("$p")
+done
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps.sh: installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "deps.sh: done"

@@ -1,0 +1,48 @@
+/* sleeve/sleeve.h: the sleeve data path (DESIGN §7): frames from the TAP device go out as
+ * batched UDP datagrams, sealed per connection; datagrams from peers are checked (index,
+ * replay window, authentication) and their frames handed to the router. Heartbeats on the
+ * UDP path tell each connection's health. Implements struct overlay_ops. */
+#ifndef MESH_SLEEVE_SLEEVE_H
+#define MESH_SLEEVE_SLEEVE_H
+
+#include <event2/event.h>
+#include <stdint.h>
+
+#include "mesh/overlay.h"
+
+#define SLEEVE_DEFAULT_PORT 6783
+#define SLEEVE_UNDERLAY_MTU 1500
+/* IPv4 + UDP + sleeve header + MAC + one record header + Ethernet header */
+#define SLEEVE_OVERHEAD (20 + 8 + 16 + 16 + 14 + 14)
+#define SLEEVE_DEFAULT_MTU (SLEEVE_UNDERLAY_MTU - SLEEVE_OVERHEAD) /* 1412 */
+
+#define SLEEVE_HEARTBEAT_FAST_MS 500
+#define SLEEVE_HEARTBEAT_SLOW_MS 10000
+#define SLEEVE_HEALTH_TIMEOUT_MS 60000
+
+struct sleeve;
+
+struct sleeve_config {
+	uint16_t port;               /* UDP port to bind */
+	const char *tap_name;        /* e.g. "mesh-tap" */
+	unsigned mtu;                /* IP MTU of the overlay (TAP MTU) */
+};
+
+struct sleeve_counters {
+	uint64_t rx_datagrams, tx_datagrams, rx_frames, tx_frames, rx_bytes, tx_bytes;
+	uint64_t drop_replay, drop_auth, drop_malformed, drop_unknown_conn, drop_tx_full,
+		drop_mtu, drop_tap;
+};
+
+/* Opens the TAP device and binds the UDP socket. Returns NULL with err filled in. */
+struct sleeve *sleeve_new(struct event_base *base, const struct sleeve_config *cfg,
+			  const struct overlay_callbacks *cb, char *err, size_t errlen);
+void sleeve_free(struct sleeve *s);
+
+struct overlay *sleeve_overlay(struct sleeve *s);
+const struct sleeve_counters *sleeve_counters(const struct sleeve *s);
+const char *sleeve_tap_name(const struct sleeve *s);
+int sleeve_tap_fd(const struct sleeve *s);
+uint16_t sleeve_port(const struct sleeve *s);
+
+#endif

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# test_bad_flags: meshd rejects every bad flag, value or password source with exit status 2
+# and a one-line error on stderr that names the culprit; --help and --version exit 0.
+# Runs meshd only inside a scratch netns (mesh-flagtest) that it makes and deletes itself.
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+require_build
+lab_fresh
+
+NS=mesh-flagtest
+MESHD_BIN=$(meshd_bin)
+ip netns del "$NS" 2>/dev/null || true
+ip netns add "$NS"
+on_exit "ip netns del $NS"
+
+: >"$TEST_TMP/empty-password"
+chmod 0600 "$TEST_TMP/empty-password"
+# Valid places for everything else, so a meshd that wrongly accepts the input stays contained.
+BASE=(--state-dir "$TEST_TMP/state" --api-socket "$TEST_TMP/meshd.sock" --nickname flagtest)
+
+# run_meshd ENV_ASSIGNMENT|- ARGS...: runs meshd in the scratch netns; sets RC, OUT, ERR.
+run_meshd() {
+	local envset=$1
+	shift
+	local -a envargs=(env -u MESH_PASSWORD)
+	[[ $envset == - ]] || envargs+=("$envset")
+	RC=0
+	ip netns exec "$NS" "${envargs[@]}" timeout -s KILL 10 "$MESHD_BIN" "$@" \
+		>"$TEST_TMP/out" 2>"$TEST_TMP/err" </dev/null || RC=$?
+	OUT=$(cat "$TEST_TMP/out")
+	ERR=$(cat "$TEST_TMP/err")
+}
+
+failures=0
+# expect_usage_error WHAT PATTERN ENV ARGS...: exit 2, one stderr line matching PATTERN.
+expect_usage_error() {
+	local what=$1 pattern=$2 envset=$3
+	shift 3
+	run_meshd "$envset" "${BASE[@]}" "$@"
+	local lines
+	lines=$(printf '%s' "$ERR" | grep -c '' || true)
+	if ((RC == 137)); then
+		echo "  FAIL $what: meshd accepted it and kept running (killed after 10 s)"
+	elif ((RC != 2)); then
+		echo "  FAIL $what: exit status $RC, expected 2; stderr: $ERR"
+	elif ((lines != 1)); then
+		echo "  FAIL $what: stderr has $lines lines, expected one:"
+		printf '%s\n' "$ERR" | sed 's/^/      | /'
+	elif ! grep -qiE -- "$pattern" <<<"$ERR"; then
+		echo "  FAIL $what: error does not name /$pattern/: $ERR"
+	else
+		echo "  ok   $what: $ERR"
+		return 0
+	fi
+	failures=$((failures + 1))
+}
+
+info "bad inputs"
+expect_usage_error "--port 0" "--port" - --port 0
+expect_usage_error "--port 70000" "--port" - --port 70000
+expect_usage_error "--port abc" "--port" - --port abc
+expect_usage_error "--log-level loud" "--log-level" - --log-level loud
+expect_usage_error "--nosuchflag" "--nosuchflag" - --nosuchflag
+expect_usage_error "--password-file /nonexistent" "password-file|/nonexistent" - \
+	--password-file /nonexistent
+expect_usage_error "--name not-a-mac" "--name" - --name not-a-mac
+expect_usage_error "peer 300.1.1.1" "300\.1\.1\.1" - 300.1.1.1
+expect_usage_error "empty password file" "password" - --password-file "$TEST_TMP/empty-password"
+expect_usage_error "MESH_PASSWORD= (empty)" "MESH_PASSWORD" MESH_PASSWORD=
+
+info "--help and --version"
+run_meshd - --help
+if ((RC != 0)); then
+	echo "  FAIL --help: exit status $RC, expected 0"
+	failures=$((failures + 1))
+elif ! grep -qi "usage" <<<"$OUT$ERR"; then
+	echo "  FAIL --help: no usage text"
+	failures=$((failures + 1))
+else
+	echo "  ok   --help"
+fi
+run_meshd - --version
+if ((RC != 0)); then
+	echo "  FAIL --version: exit status $RC, expected 0"
+	failures=$((failures + 1))
+elif ! grep -qE '[0-9]+\.[0-9]+\.[0-9]+' <<<"$OUT"; then
+	echo "  FAIL --version: no version number on stdout: $OUT$ERR"
+	failures=$((failures + 1))
+else
+	echo "  ok   --version: $OUT"
+fi
+
+((failures == 0)) || die "$failures checks failed"

@@ -1,0 +1,156 @@
+/* tests/unit/test_config.c: meshd flag and environment parsing (router/config.c). */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "router/config.h"
+
+#define MAXA 16
+
+static int parse(struct mesh_config *c, const char *env, char *err, size_t errlen, ...)
+{
+	char *argv[MAXA];
+	static char store[MAXA][128];
+	int argc = 0;
+	va_list ap;
+	va_start(ap, errlen);
+	strcpy(store[argc], "meshd");
+	argv[argc] = store[argc];
+	argc++;
+	for (const char *a; (a = va_arg(ap, const char *));) {
+		snprintf(store[argc], sizeof(store[argc]), "%s", a);
+		argv[argc] = store[argc];
+		argc++;
+	}
+	va_end(ap);
+	return mesh_config_parse(c, argc, argv, env, err, errlen);
+}
+
+Test(config, defaults)
+{
+	struct mesh_config c;
+	char err[256];
+	cr_assert_eq(parse(&c, NULL, err, sizeof(err), NULL), MESH_CONFIG_OK);
+	cr_assert_eq(c.port, 6783);
+	cr_assert_str_eq(c.bridge, "mesh");
+	cr_assert_str_eq(c.state_dir, "/var/lib/mesh");
+	cr_assert_str_eq(c.api_socket, "/run/mesh/meshd.sock");
+	cr_assert_null(c.password);
+	cr_assert_eq(c.log_level, MESH_LOG_INFO);
+	cr_assert_eq(c.npeers, 0);
+	mesh_config_free(&c);
+}
+
+Test(config, every_flag)
+{
+	struct mesh_config c;
+	char err[256];
+	int r = parse(&c, NULL, err, sizeof(err), "--name", "0a:bb:cc:dd:ee:0f", "--nickname", "h1",
+		      "--port=7000", "198.18.0.1", "--bridge", "br-x", "--state-dir", "/tmp/s",
+		      "--api-socket", "/tmp/a.sock", "--log-level", "debug", "--keep-bridge",
+		      "--mtu", "1400", "198.18.0.2:9000", NULL);
+	cr_assert_eq(r, MESH_CONFIG_OK, "%s", err);
+	cr_assert(c.have_name);
+	cr_assert_eq(c.name.b[0], 0x0a);
+	cr_assert_eq(c.name.b[5], 0x0f);
+	cr_assert_str_eq(c.nickname, "h1");
+	cr_assert_eq(c.port, 7000);
+	cr_assert_str_eq(c.bridge, "br-x");
+	cr_assert_eq(c.log_level, MESH_LOG_DEBUG);
+	cr_assert(c.keep_bridge);
+	cr_assert_eq(c.mtu, 1400);
+	cr_assert_eq(c.npeers, 2);
+	cr_assert_str_eq(c.peers[0].host, "198.18.0.1");
+	cr_assert_eq(c.peers[0].port, 7000, "a peer without a port uses --port");
+	cr_assert_eq(c.peers[1].port, 9000);
+	mesh_config_free(&c);
+}
+
+Test(config, password_sources)
+{
+	struct mesh_config c;
+	char err[256];
+	cr_assert_eq(parse(&c, "envpw", err, sizeof(err), NULL), MESH_CONFIG_OK);
+	cr_assert_str_eq(c.password, "envpw");
+	mesh_config_free(&c);
+	cr_assert_eq(parse(&c, "envpw", err, sizeof(err), "--password", "flagpw", NULL), MESH_CONFIG_OK);
+	cr_assert_str_eq(c.password, "flagpw", "the flag wins over the environment");
+	mesh_config_free(&c);
+	cr_assert_eq(parse(&c, "envpw", err, sizeof(err), "--password-file", "/f", NULL), MESH_CONFIG_OK);
+	cr_assert_null(c.password, "the file (read later) wins over the environment");
+	mesh_config_free(&c);
+}
+
+Test(config, password_scrubbed_from_argv)
+{
+	struct mesh_config c;
+	char err[256];
+	char a0[] = "meshd", a1[] = "--password", a2[] = "secret", a3[] = "--password=other";
+	char *argv[] = { a0, a1, a2 };
+	cr_assert_eq(mesh_config_parse(&c, 3, argv, NULL, err, sizeof(err)), MESH_CONFIG_OK);
+	cr_assert_str_eq(c.password, "secret");
+	cr_assert_str_eq(a2, "xxxxxx");
+	mesh_config_free(&c);
+	char *argv2[] = { a0, a3 };
+	cr_assert_eq(mesh_config_parse(&c, 2, argv2, NULL, err, sizeof(err)), MESH_CONFIG_OK);
+	cr_assert_str_eq(c.password, "other");
+	cr_assert_str_eq(a3, "--password=xxxxx");
+	mesh_config_free(&c);
+}
+
+struct bad {
+	const char *args[4];
+	const char *env;
+	const char *says;
+};
+
+Test(config, bad_input_is_a_usage_error_naming_the_flag)
+{
+	static const struct bad cases[] = {
+		{ { "--port", "0" }, NULL, "--port '0'" },
+		{ { "--port", "70000" }, NULL, "--port '70000'" },
+		{ { "--port", "abc" }, NULL, "--port 'abc'" },
+		{ { "--port", "-1" }, NULL, "--port '-1'" },
+		{ { "--port", "" }, NULL, "--port ''" },
+		{ { "--port" }, NULL, "--port needs a value" },
+		{ { "--log-level", "loud" }, NULL, "--log-level 'loud'" },
+		{ { "--nosuchflag" }, NULL, "unknown flag '--nosuchflag'" },
+		{ { "-p", "1" }, NULL, "unknown flag '-p'" },
+		{ { "--name", "not-a-mac" }, NULL, "--name 'not-a-mac'" },
+		{ { "--name", "0a:bb:cc:dd:ee:ff:00" }, NULL, "--name" },
+		{ { "300.1.1.1" }, NULL, "peer '300.1.1.1'" },
+		{ { "198.18.0.1:0" }, NULL, "peer '198.18.0.1:0'" },
+		{ { "198.18.0.1:99999" }, NULL, "peer" },
+		{ { "host.example" }, NULL, "peer 'host.example'" },
+		{ { "--password", "" }, NULL, "--password is empty" },
+		{ { "--password", "a", "--password-file", "/f" }, NULL, "both given" },
+		{ { NULL }, "", "MESH_PASSWORD is set but empty" },
+		{ { "--nickname", "has space" }, NULL, "--nickname" },
+		{ { "--bridge", "waytoolongbridgename" }, NULL, "--bridge" },
+		{ { "--mtu", "100" }, NULL, "--mtu '100'" },
+		{ { "--help=yes" }, NULL, "--help takes no value" },
+		{ { "--state-dir", "" }, NULL, "--state-dir" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mesh_config c;
+		char err[256] = "";
+		const struct bad *b = &cases[i];
+		int r = parse(&c, b->env, err, sizeof(err), b->args[0], b->args[1], b->args[2],
+			      b->args[3], NULL);
+		cr_expect_eq(r, MESH_CONFIG_USAGE, "case %zu (%s) was accepted", i, b->says);
+		cr_expect(strstr(err, b->says), "case %zu: '%s' does not say '%s'", i, err, b->says);
+		mesh_config_free(&c);
+	}
+}
+
+Test(config, peer_addr_parser)
+{
+	struct mesh_peer_addr a;
+	cr_assert_eq(mesh_parse_peer_addr("10.0.0.1", 6783, &a), 0);
+	cr_assert_eq(a.port, 6783);
+	cr_assert_eq(mesh_parse_peer_addr("10.0.0.1:1", 6783, &a), 0);
+	cr_assert_eq(a.port, 1);
+	cr_assert_eq(mesh_parse_peer_addr(":6783", 6783, &a), -1);
+	cr_assert_eq(mesh_parse_peer_addr("10.0.0.1:", 6783, &a), -1);
+	cr_assert_eq(mesh_parse_peer_addr("10.0.0.1:+5", 6783, &a), -1);
+	cr_assert_eq(mesh_parse_peer_addr("10.0.0", 6783, &a), -1);
+}

@@ -1,0 +1,297 @@
+/* tests/unit/test_handshake.c: the control handshake state machine (gossip/handshake.c),
+ * two ends wired back to back in memory. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "crypto/psk.h"
+#include "gossip/handshake.h"
+
+static uint8_t psk_a[MESH_KEY_LEN], psk_b[MESH_KEY_LEN];
+
+static void setup(void)
+{
+	cr_assert(sodium_init() >= 0);
+	memset(psk_a, 0xa1, sizeof(psk_a));
+	memset(psk_b, 0xb2, sizeof(psk_b));
+}
+
+TestSuite(handshake, .init = setup);
+
+static void config(struct mesh_hs_config *c, bool client, const uint8_t *psk, uint8_t name0)
+{
+	memset(c, 0, sizeof(*c));
+	c->is_client = client;
+	c->psk = psk;
+	c->proto_min = 1;
+	c->proto_max = 1;
+	memset(c->hello.name.b, name0, 6);
+	snprintf(c->hello.nickname, sizeof(c->hello.nickname), "%s", client ? "client" : "server");
+	c->hello.uid = client ? 111 : 222;
+	c->hello.short_id = client ? 0x12 : 0x34;
+	c->hello.conn_id = 42;
+	c->hello.overlays = MESH_OVERLAY_SLEEVE;
+	c->hello.sleeve_port = 6783;
+	c->hello.sleeve_index = client ? 1001 : 2002;
+}
+
+struct pipe {
+	uint8_t buf[8192];
+	size_t len;
+};
+
+/* Moves a's output into p, then feeds p to b in chunks of `chunk` bytes. */
+static int pump(struct mesh_hs *a, struct pipe *p, struct mesh_hs *b, size_t chunk)
+{
+	p->len += mesh_hs_take_output(a, p->buf + p->len, sizeof(p->buf) - p->len);
+	int r = MESH_HS_AGAIN;
+	size_t avail = 0;
+	while (avail < p->len) {
+		avail = avail + chunk < p->len ? avail + chunk : p->len;
+		size_t used;
+		r = mesh_hs_input(b, p->buf, avail, &used);
+		memmove(p->buf, p->buf + used, p->len - used);
+		p->len -= used;
+		avail -= used;
+		if (r != MESH_HS_AGAIN)
+			return r;
+	}
+	return r;
+}
+
+/* Runs both ends to completion; returns client and server results. */
+static void run(struct mesh_hs *c, struct mesh_hs *s, size_t chunk, int *rc, int *rs)
+{
+	struct pipe c2s = { .len = 0 }, s2c = { .len = 0 };
+	*rc = *rs = MESH_HS_AGAIN;
+	for (int round = 0; round < 10; round++) {
+		if (*rs == MESH_HS_AGAIN)
+			*rs = pump(c, &c2s, s, chunk);
+		if (*rc == MESH_HS_AGAIN)
+			*rc = pump(s, &s2c, c, chunk);
+		if (*rc != MESH_HS_AGAIN && *rs != MESH_HS_AGAIN)
+			break;
+	}
+}
+
+static void check_established(struct mesh_hs *c, struct mesh_hs *s)
+{
+	cr_assert_eq(c->state, MESH_HS_ESTABLISHED);
+	cr_assert_eq(s->state, MESH_HS_ESTABLISHED);
+	cr_assert_str_eq(c->peer_hello.nickname, "server");
+	cr_assert_str_eq(s->peer_hello.nickname, "client");
+	cr_assert_eq(c->peer_hello.sleeve_index, 2002);
+	cr_assert_eq(s->peer_hello.sleeve_index, 1001);
+	cr_assert_eq(c->peer_hello.uid, 222);
+	cr_assert_eq(c->version, 1);
+	/* each side's tx key is the other's rx key, on every channel */
+	cr_assert_arr_eq(c->keys.tcp.tx, s->keys.tcp.rx, 32);
+	cr_assert_arr_eq(c->keys.tcp.rx, s->keys.tcp.tx, 32);
+	cr_assert_arr_eq(c->keys.sleeve.tx, s->keys.sleeve.rx, 32);
+	cr_assert_arr_eq(c->keys.sleeve.rx, s->keys.sleeve.tx, 32);
+}
+
+Test(handshake, plain_completes)
+{
+	struct mesh_hs_config cc, sc;
+	struct mesh_hs c, s;
+	int rc, rs;
+	config(&cc, true, NULL, 0x02);
+	config(&sc, false, NULL, 0x06);
+	mesh_hs_init(&c, &cc);
+	mesh_hs_init(&s, &sc);
+	run(&c, &s, 4096, &rc, &rs);
+	cr_assert_eq(rc, MESH_HS_DONE, "client: %s", c.error);
+	cr_assert_eq(rs, MESH_HS_DONE, "server: %s", s.error);
+	check_established(&c, &s);
+	cr_assert_not(c.chan.sealed);
+}
+
+Test(handshake, encrypted_completes_byte_by_byte)
+{
+	struct mesh_hs_config cc, sc;
+	struct mesh_hs c, s;
+	int rc, rs;
+	config(&cc, true, psk_a, 0x02);
+	config(&sc, false, psk_a, 0x06);
+	mesh_hs_init(&c, &cc);
+	mesh_hs_init(&s, &sc);
+	run(&c, &s, 1, &rc, &rs);
+	cr_assert_eq(rc, MESH_HS_DONE, "client: %s", c.error);
+	cr_assert_eq(rs, MESH_HS_DONE, "server: %s", s.error);
+	check_established(&c, &s);
+	cr_assert(c.chan.sealed && s.chan.sealed);
+	cr_assert_str_eq(s.peer_nickname, "client");
+}
+
+Test(handshake, trailing_bytes_are_left_for_the_stream)
+{
+	struct mesh_hs_config cc, sc;
+	struct mesh_hs c, s;
+	uint8_t buf[4096];
+	size_t used;
+	config(&cc, true, psk_a, 0x02);
+	config(&sc, false, psk_a, 0x06);
+	mesh_hs_init(&c, &cc);
+	mesh_hs_init(&s, &sc);
+	/* server learns the client's VERSION+KEY, answers VERSION+KEY+HELLO */
+	size_t n = mesh_hs_take_output(&c, buf, sizeof(buf));
+	cr_assert_eq(mesh_hs_input(&s, buf, n, &used), MESH_HS_AGAIN);
+	cr_assert_eq(used, n);
+	n = mesh_hs_take_output(&s, buf, sizeof(buf));
+	memcpy(buf + n, "TAIL", 4);
+	cr_assert_eq(mesh_hs_input(&c, buf, n + 4, &used), MESH_HS_DONE, "%s", c.error);
+	cr_assert_eq(used, n);
+}
+
+static void expect_failure(const uint8_t *pc, const uint8_t *ps, int err, const char *cmsg,
+			   const char *smsg)
+{
+	struct mesh_hs_config cc, sc;
+	struct mesh_hs c, s;
+	int rc, rs;
+	config(&cc, true, pc, 0x02);
+	config(&sc, false, ps, 0x06);
+	mesh_hs_init(&c, &cc);
+	mesh_hs_init(&s, &sc);
+	run(&c, &s, 7, &rc, &rs);
+	cr_assert_eq(rc, err, "client got %d (%s)", rc, c.error);
+	cr_assert_eq(rs, err, "server got %d (%s)", rs, s.error);
+	cr_assert(strstr(c.error, cmsg), "client said: %s", c.error);
+	cr_assert(strstr(s.error, smsg), "server said: %s", s.error);
+	cr_assert_eq(c.state, MESH_HS_FAILED);
+	/* the peer is named even though it was refused */
+	cr_assert_str_eq(c.peer_nickname, "server");
+	cr_assert_str_eq(s.peer_nickname, "client");
+}
+
+Test(handshake, password_on_client_only)
+{
+	expect_failure(psk_a, NULL, -EACCES, "peer has no password", "password required by peer");
+}
+
+Test(handshake, password_on_server_only)
+{
+	expect_failure(NULL, psk_a, -EACCES, "password required by peer", "peer has no password");
+}
+
+Test(handshake, wrong_password)
+{
+	expect_failure(psk_a, psk_b, -EACCES, "authentication failed", "authentication failed");
+}
+
+Test(handshake, version_mismatch)
+{
+	struct mesh_hs_config cc, sc;
+	struct mesh_hs c, s;
+	int rc, rs;
+	config(&cc, true, NULL, 0x02);
+	config(&sc, false, NULL, 0x06);
+	cc.proto_min = cc.proto_max = 2;
+	mesh_hs_init(&c, &cc);
+	mesh_hs_init(&s, &sc);
+	run(&c, &s, 64, &rc, &rs);
+	cr_assert_eq(rc, -EPROTONOSUPPORT);
+	cr_assert_eq(rs, -EPROTONOSUPPORT);
+	cr_assert(strstr(s.error, "no common protocol version (peer speaks 2..2, we speak 1..1)"),
+		  "%s", s.error);
+}
+
+Test(handshake, overlapping_versions_pick_highest_common)
+{
+	struct mesh_hs_config cc, sc;
+	struct mesh_hs c, s;
+	uint8_t buf[512];
+	size_t used;
+	config(&cc, true, NULL, 0x02);
+	config(&sc, false, NULL, 0x06);
+	cc.proto_min = 1; cc.proto_max = 5;
+	sc.proto_min = 1; sc.proto_max = 3;
+	mesh_hs_init(&c, &cc);
+	mesh_hs_init(&s, &sc);
+	size_t n = mesh_hs_take_output(&c, buf, MESH_VERSION_MSG_LEN);
+	cr_assert_eq(mesh_hs_input(&s, buf, n, &used), MESH_HS_AGAIN);
+	cr_assert_eq(s.version, 3);
+}
+
+Test(handshake, self_connection)
+{
+	struct mesh_hs_config cc, sc;
+	struct mesh_hs c, s;
+	int rc, rs;
+	config(&cc, true, NULL, 0x02);
+	config(&sc, false, NULL, 0x02);
+	mesh_hs_init(&c, &cc);
+	mesh_hs_init(&s, &sc);
+	run(&c, &s, 64, &rc, &rs);
+	cr_assert_eq(rc, -ELOOP);
+	cr_assert_eq(rs, -ELOOP);
+}
+
+Test(handshake, bad_magic)
+{
+	struct mesh_hs_config sc;
+	struct mesh_hs s;
+	size_t used;
+	config(&sc, false, NULL, 0x06);
+	mesh_hs_init(&s, &sc);
+	cr_assert_eq(mesh_hs_input(&s, (const uint8_t *)"GET / HTTP/1.1\r\n", 16, &used), -EPROTO);
+	cr_assert(strstr(s.error, "bad magic"));
+}
+
+Test(handshake, oversized_hello_frame_refused)
+{
+	struct mesh_hs_config cc, sc;
+	struct mesh_hs c, s;
+	uint8_t buf[4096];
+	size_t used;
+	config(&cc, true, NULL, 0x02);
+	config(&sc, false, NULL, 0x06);
+	mesh_hs_init(&c, &cc);
+	mesh_hs_init(&s, &sc);
+	size_t n = mesh_hs_take_output(&c, buf, sizeof(buf));
+	/* claim a 1 MiB HELLO frame after the client's KEY */
+	buf[n] = 0; buf[n + 1] = 0x10; buf[n + 2] = 0; buf[n + 3] = 0;
+	cr_assert_eq(mesh_hs_input(&s, buf, n + 4, &used), -EPROTO);
+	cr_assert(strstr(s.error, "HELLO frame"), "%s", s.error);
+}
+
+Test(handshake, tampered_hello_is_authentication_failure)
+{
+	struct mesh_hs_config cc, sc;
+	struct mesh_hs c, s;
+	uint8_t buf[4096];
+	size_t used;
+	config(&cc, true, psk_a, 0x02);
+	config(&sc, false, psk_a, 0x06);
+	mesh_hs_init(&c, &cc);
+	mesh_hs_init(&s, &sc);
+	size_t n = mesh_hs_take_output(&c, buf, sizeof(buf));
+	cr_assert_eq(mesh_hs_input(&s, buf, n, &used), MESH_HS_AGAIN);
+	n = mesh_hs_take_output(&s, buf, sizeof(buf));
+	buf[n - 1] ^= 1;  /* last byte of the sealed HELLO */
+	cr_assert_eq(mesh_hs_input(&c, buf, n, &used), -EACCES);
+	cr_assert(strstr(c.error, "authentication failed"));
+}
+
+Test(handshake, tampered_key_message_fails_confirmation)
+{
+	/* Without a password nothing is sealed, but the transcript tag still catches a changed
+	 * KEY message (here: the nickname byte), so a middlebox cannot rewrite it unnoticed. */
+	struct mesh_hs_config cc, sc;
+	struct mesh_hs c, s;
+	uint8_t buf[4096];
+	size_t used;
+	config(&cc, true, NULL, 0x02);
+	config(&sc, false, NULL, 0x06);
+	mesh_hs_init(&c, &cc);
+	mesh_hs_init(&s, &sc);
+	size_t n = mesh_hs_take_output(&c, buf, sizeof(buf));
+	buf[MESH_VERSION_MSG_LEN + MESH_KEY_MSG_MIN] = 'C'; /* "client" → "Client" */
+	cr_assert_eq(mesh_hs_input(&s, buf, n, &used), MESH_HS_AGAIN);
+	n = mesh_hs_take_output(&s, buf, sizeof(buf));
+	/* the server's tag covers "Client", the client's transcript says "client" */
+	cr_assert_eq(mesh_hs_input(&c, buf, n, &used), -EACCES);
+	cr_assert(strstr(c.error, "key confirmation failed"), "%s", c.error);
+}

@@ -1,0 +1,91 @@
+/* tests/unit/test_mactable.c: MAC table learn, move, age, forget (router/mactable.c). */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "router/mactable.h"
+
+static const struct mesh_peer_name P1 = { { 2, 0, 0, 0, 0, 1 } };
+static const struct mesh_peer_name P2 = { { 2, 0, 0, 0, 0, 2 } };
+
+static void mac_of(unsigned i, uint8_t m[6])
+{
+	m[0] = 0x0a; m[1] = 0x58; m[2] = (uint8_t)(i >> 24); m[3] = (uint8_t)(i >> 16);
+	m[4] = (uint8_t)(i >> 8); m[5] = (uint8_t)i;
+}
+
+Test(mactable, learn_move_refresh)
+{
+	struct mesh_mactable t;
+	uint8_t m[6];
+	cr_assert_eq(mesh_mactable_init(&t), 0);
+	mac_of(1, m);
+	cr_assert_null(mesh_mactable_lookup(&t, m));
+	cr_assert_eq(mesh_mactable_learn(&t, m, &P1, 10), MESH_MAC_NEW);
+	cr_assert_eq(mesh_mactable_learn(&t, m, &P1, 20), MESH_MAC_REFRESHED);
+	cr_assert_eq(mesh_mactable_learn(&t, m, &P2, 30), MESH_MAC_MOVED);
+	const struct mesh_mac_entry *e = mesh_mactable_lookup(&t, m);
+	cr_assert_not_null(e);
+	cr_assert(mesh_peer_name_eq(&e->peer, &P2));
+	cr_assert_eq(e->seen_ms, 30);
+	cr_assert_eq(t.count, 1);
+	mesh_mactable_free(&t);
+}
+
+Test(mactable, grows_and_keeps_everything)
+{
+	struct mesh_mactable t;
+	uint8_t m[6];
+	mesh_mactable_init(&t);
+	for (unsigned i = 0; i < 5000; i++) {
+		mac_of(i, m);
+		cr_assert_eq(mesh_mactable_learn(&t, m, i % 2 ? &P1 : &P2, i), MESH_MAC_NEW);
+	}
+	cr_assert_eq(t.count, 5000);
+	for (unsigned i = 0; i < 5000; i++) {
+		mac_of(i, m);
+		const struct mesh_mac_entry *e = mesh_mactable_lookup(&t, m);
+		cr_assert_not_null(e, "mac %u lost", i);
+		cr_assert(mesh_peer_name_eq(&e->peer, i % 2 ? &P1 : &P2));
+	}
+	mesh_mactable_free(&t);
+}
+
+Test(mactable, ageing_and_forget_keep_the_rest_reachable)
+{
+	struct mesh_mactable t;
+	uint8_t m[6];
+	mesh_mactable_init(&t);
+	for (unsigned i = 0; i < 3000; i++) {
+		mac_of(i, m);
+		mesh_mactable_learn(&t, m, i % 3 ? &P1 : &P2, i % 2 ? 1000 : 5000);
+	}
+	/* at 5000 + max age, the ones seen at 1000 are too old, those seen at 5000 not yet */
+	size_t gone = mesh_mactable_expire(&t, 5000 + MESH_MAC_MAX_AGE_MS, MESH_MAC_MAX_AGE_MS);
+	cr_assert_eq(gone, 1500);
+	for (unsigned i = 0; i < 3000; i++) {
+		mac_of(i, m);
+		if (i % 2)
+			cr_assert_null(mesh_mactable_lookup(&t, m), "mac %u should have aged out", i);
+		else
+			cr_assert_not_null(mesh_mactable_lookup(&t, m), "mac %u lost by ageing", i);
+	}
+	size_t forgotten = mesh_mactable_forget_peer(&t, &P2);
+	cr_assert_eq(forgotten, 500); /* even i divisible by 3 */
+	for (unsigned i = 0; i < 3000; i += 2) {
+		mac_of(i, m);
+		bool at_p2 = i % 3 == 0;
+		cr_assert_eq(mesh_mactable_lookup(&t, m) != NULL, !at_p2, "mac %u", i);
+	}
+	cr_assert_eq(t.count, 1000);
+	mesh_mactable_free(&t);
+}
+
+Test(mactable, multicast_bit)
+{
+	uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint8_t mcast[6] = { 0x01, 0x00, 0x5e, 0, 0, 1 };
+	uint8_t ucast[6] = { 0x02, 0, 0, 0, 0, 1 };
+	cr_assert(mesh_mac_is_multicast(bcast));
+	cr_assert(mesh_mac_is_multicast(mcast));
+	cr_assert_not(mesh_mac_is_multicast(ucast));
+}
