@@ -1,72 +1,120 @@
-/* crypto/session.c: X25519 key agreement and per-channel, per-direction keys (see session.h). */
+/* crypto/session.c: owns per-connection key agreement (DESIGN §4.3): X25519 via crypto_kx,
+ * the per-channel, per-direction key derivation with BLAKE2b, the key-confirmation tag and
+ * wiping of key material. No I/O. */
+#include "crypto/session.h"
+
 #include <errno.h>
 #include <sodium.h>
 #include <string.h>
 
-#include "crypto/session.h"
+_Static_assert(MESH_PUBKEY_LEN == crypto_kx_PUBLICKEYBYTES, "public key size");
+_Static_assert(sizeof(((struct mesh_kx_keypair *)0)->sk) == crypto_kx_SECRETKEYBYTES,
+	       "secret key size");
+_Static_assert(MESH_KEY_LEN == crypto_kx_SESSIONKEYBYTES, "session key size");
+_Static_assert(MESH_KEY_LEN >= crypto_generichash_KEYBYTES_MIN &&
+		       MESH_KEY_LEN <= crypto_generichash_KEYBYTES_MAX,
+	       "psk usable as BLAKE2b key");
+_Static_assert(MESH_KEY_LEN >= crypto_generichash_BYTES_MIN &&
+		       MESH_TAG_LEN <= crypto_generichash_BYTES_MAX,
+	       "BLAKE2b output sizes");
 
+static const uint8_t zero_psk[MESH_KEY_LEN];
+
+/* Randomness comes from randombytes_buf(), which initialises itself on first use; the daemon
+ * should still call sodium_init() once at start so that libsodium picks its fastest code. */
 void mesh_kx_keypair_generate(struct mesh_kx_keypair *kp)
 {
 	crypto_kx_keypair(kp->pk, kp->sk);
 }
 
-/* key = BLAKE2b-256(key = psk, msg = kx_key ‖ client_pk ‖ server_pk ‖ label) */
-static void derive(const uint8_t psk[MESH_KEY_LEN], const uint8_t kx_key[MESH_KEY_LEN],
-		   const uint8_t cpk[MESH_PUBKEY_LEN], const uint8_t spk[MESH_PUBKEY_LEN],
-		   const char *label, uint8_t out[MESH_KEY_LEN])
+/* key = BLAKE2b-256(key = psk, msg = kx_key ‖ client_pk ‖ server_pk ‖ label).
+ * The three leading fields are fixed length, so the label is unambiguous. */
+static void derive_one(const uint8_t *psk, const uint8_t kx_key[MESH_KEY_LEN],
+		       const uint8_t client_pk[MESH_PUBKEY_LEN],
+		       const uint8_t server_pk[MESH_PUBKEY_LEN], const char *label,
+		       uint8_t out[MESH_KEY_LEN])
 {
 	crypto_generichash_state st;
+
 	crypto_generichash_init(&st, psk, MESH_KEY_LEN, MESH_KEY_LEN);
 	crypto_generichash_update(&st, kx_key, MESH_KEY_LEN);
-	crypto_generichash_update(&st, cpk, MESH_PUBKEY_LEN);
-	crypto_generichash_update(&st, spk, MESH_PUBKEY_LEN);
+	crypto_generichash_update(&st, client_pk, MESH_PUBKEY_LEN);
+	crypto_generichash_update(&st, server_pk, MESH_PUBKEY_LEN);
 	crypto_generichash_update(&st, (const uint8_t *)label, strlen(label));
 	crypto_generichash_final(&st, out, MESH_KEY_LEN);
 	sodium_memzero(&st, sizeof(st));
 }
 
+/* Fills one channel's keys: c2s is the client's tx and the server's rx, s2c the reverse. */
+static void derive_channel(const uint8_t *psk, const uint8_t c2s[MESH_KEY_LEN],
+			   const uint8_t s2c[MESH_KEY_LEN], const uint8_t *client_pk,
+			   const uint8_t *server_pk, bool is_client, const char *label_c2s,
+			   const char *label_s2c, struct mesh_dir_keys *out)
+{
+	uint8_t *k_c2s = is_client ? out->tx : out->rx;
+	uint8_t *k_s2c = is_client ? out->rx : out->tx;
+
+	derive_one(psk, c2s, client_pk, server_pk, label_c2s, k_c2s);
+	derive_one(psk, s2c, client_pk, server_pk, label_s2c, k_s2c);
+}
+
 int mesh_session_derive(const struct mesh_kx_keypair *self, const uint8_t peer_pk[MESH_PUBKEY_LEN],
 			bool is_client, const uint8_t *psk, struct mesh_session_keys *out)
 {
-	static const uint8_t zero[MESH_KEY_LEN];
-	uint8_t rx[MESH_KEY_LEN], tx[MESH_KEY_LEN];
-	const uint8_t *k = psk ? psk : zero;
-	const uint8_t *cpk = is_client ? self->pk : peer_pk;
-	const uint8_t *spk = is_client ? peer_pk : self->pk;
-	int r = is_client ? crypto_kx_client_session_keys(rx, tx, self->pk, self->sk, peer_pk)
-			  : crypto_kx_server_session_keys(rx, tx, self->pk, self->sk, peer_pk);
-	if (r != 0)
-		return -EINVAL;
-	/* client→server traffic uses the client's tx (= the server's rx) */
-	const uint8_t *c2s = is_client ? tx : rx, *s2c = is_client ? rx : tx;
-	struct { struct mesh_dir_keys *d; const char *c2s, *s2c; } ch[] = {
-		{ &out->tcp, "mesh tcp c2s", "mesh tcp s2c" },
-		{ &out->sleeve, "mesh sleeve c2s", "mesh sleeve s2c" },
-		{ &out->ipsec, "mesh ipsec c2s", "mesh ipsec s2c" },
-	};
-	for (size_t i = 0; i < sizeof(ch) / sizeof(ch[0]); i++) {
-		uint8_t a[MESH_KEY_LEN], b[MESH_KEY_LEN];
-		derive(k, c2s, cpk, spk, ch[i].c2s, a);
-		derive(k, s2c, cpk, spk, ch[i].s2c, b);
-		memcpy(ch[i].d->tx, is_client ? a : b, MESH_KEY_LEN);
-		memcpy(ch[i].d->rx, is_client ? b : a, MESH_KEY_LEN);
-		sodium_memzero(a, sizeof(a));
-		sodium_memzero(b, sizeof(b));
+	/* kx_rx/kx_tx as crypto_kx returns them for this side */
+	uint8_t kx_rx[crypto_kx_SESSIONKEYBYTES], kx_tx[crypto_kx_SESSIONKEYBYTES];
+	const uint8_t *client_pk, *server_pk, *c2s, *s2c;
+	int rc;
+
+	if (psk == NULL)
+		psk = zero_psk;
+
+	if (is_client) {
+		rc = crypto_kx_client_session_keys(kx_rx, kx_tx, self->pk, self->sk, peer_pk);
+		client_pk = self->pk;
+		server_pk = peer_pk;
+		c2s = kx_tx;
+		s2c = kx_rx;
+	} else {
+		rc = crypto_kx_server_session_keys(kx_rx, kx_tx, self->pk, self->sk, peer_pk);
+		client_pk = peer_pk;
+		server_pk = self->pk;
+		c2s = kx_rx;
+		s2c = kx_tx;
 	}
-	sodium_memzero(rx, sizeof(rx));
-	sodium_memzero(tx, sizeof(tx));
+	if (rc != 0) {
+		sodium_memzero(kx_rx, sizeof(kx_rx));
+		sodium_memzero(kx_tx, sizeof(kx_tx));
+		sodium_memzero(out, sizeof(*out));
+		return -EINVAL;
+	}
+
+	derive_channel(psk, c2s, s2c, client_pk, server_pk, is_client, "mesh tcp c2s",
+		       "mesh tcp s2c", &out->tcp);
+	derive_channel(psk, c2s, s2c, client_pk, server_pk, is_client, "mesh sleeve c2s",
+		       "mesh sleeve s2c", &out->sleeve);
+	derive_channel(psk, c2s, s2c, client_pk, server_pk, is_client, "mesh ipsec c2s",
+		       "mesh ipsec s2c", &out->ipsec);
+
+	sodium_memzero(kx_rx, sizeof(kx_rx));
+	sodium_memzero(kx_tx, sizeof(kx_tx));
 	return 0;
 }
 
 void mesh_confirm_tag(const uint8_t *psk, const uint8_t *transcript, size_t len, bool from_client,
 		      uint8_t tag[MESH_TAG_LEN])
 {
-	static const uint8_t zero[MESH_KEY_LEN];
-	const char *label = from_client ? "mesh confirm client" : "mesh confirm server";
+	static const char label_client[] = "mesh confirm client";
+	static const char label_server[] = "mesh confirm server";
+	const char *label = from_client ? label_client : label_server;
 	crypto_generichash_state st;
-	crypto_generichash_init(&st, psk ? psk : zero, MESH_KEY_LEN, MESH_TAG_LEN);
+
+	if (psk == NULL)
+		psk = zero_psk;
+	crypto_generichash_init(&st, psk, MESH_KEY_LEN, MESH_TAG_LEN);
 	crypto_generichash_update(&st, (const uint8_t *)label, strlen(label));
-	crypto_generichash_update(&st, transcript, len);
+	if (len > 0)
+		crypto_generichash_update(&st, transcript, len);
 	crypto_generichash_final(&st, tag, MESH_TAG_LEN);
 	sodium_memzero(&st, sizeof(st));
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,10 +28,42 @@ static void flush_hs_output(struct mesh_control *c)
 	}
 }
 
+#define LINGER_S 2
+
+static void linger_read(struct bufferevent *bev, void *arg)
+{
+	evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
+}
+
+static void linger_event(struct bufferevent *bev, short what, void *arg)
+{
+	bufferevent_free(bev);
+}
+
+/* Closes gracefully: whatever is queued goes out, our side is shut for writing, and what the
+ * peer still sends is read and dropped until it closes too (at most LINGER_S), so the close
+ * is a FIN rather than a reset that could destroy our last message (e.g. a HELLO the peer
+ * needs to see to report a wrong password). The bufferevent outlives the control. */
+static void linger(struct mesh_control *c)
+{
+	struct bufferevent *bev = c->bev;
+	c->bev = NULL;
+	/* a bufferevent keeps its output's start frozen except while it writes itself */
+	evbuffer_unfreeze(bufferevent_get_output(bev), 1);
+	evbuffer_write(bufferevent_get_output(bev), bufferevent_getfd(bev));
+	shutdown(bufferevent_getfd(bev), SHUT_WR);
+	bufferevent_setcb(bev, linger_read, NULL, linger_event, NULL);
+	struct timeval tv = { LINGER_S, 0 };
+	bufferevent_set_timeouts(bev, &tv, NULL);
+	bufferevent_disable(bev, EV_WRITE);
+	bufferevent_enable(bev, EV_READ);
+}
+
 static void close_with(struct mesh_control *c, int err, const char *reason)
 {
 	/* Stop I/O before telling the owner, then free. */
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	linger(c);
 	c->in_callback = true;
 	if (c->cb.closed)
 		c->cb.closed(c, err, reason, c->cb.arg);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 
 #define ACCEPT_BACKLOG 64
 #define MAC_SWEEP_S 60
+#define DROP_REPORT_S 1
 
 enum conn_state { CONN_CONNECTING, CONN_ESTABLISHED };
 
@@ -74,6 +76,8 @@ struct mesh_router {
 	struct mesh_mactable macs;
 	struct evconnlistener *listener;
 	struct event *sweep;
+	struct event *drop_report;
+	struct sleeve_counters reported; /* drop counters as last logged */
 
 	struct mesh_conn *conns;
 	struct mesh_target *targets;
@@ -445,6 +449,35 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 		log_debug("forgot %zu MAC addresses not seen for 10 min", n);
 }
 
+/* Logs, at most once a second, what the sleeve dropped since the last report. */
+static void drop_report_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct mesh_router *r = arg;
+	const struct sleeve_counters *now = sleeve_counters(r->sleeve);
+	struct sleeve_counters *was = &r->reported;
+	static const struct {
+		size_t off;
+		const char *what;
+	} drops[] = {
+		{ offsetof(struct sleeve_counters, drop_replay), "replayed or duplicate sleeve datagrams (replay window)" },
+		{ offsetof(struct sleeve_counters, drop_auth), "sleeve datagrams that failed authentication" },
+		{ offsetof(struct sleeve_counters, drop_malformed), "malformed sleeve datagrams" },
+		{ offsetof(struct sleeve_counters, drop_unknown_conn), "sleeve datagrams for no known connection" },
+		{ offsetof(struct sleeve_counters, drop_tx_full), "outgoing sleeve datagrams (send buffer full)" },
+		{ offsetof(struct sleeve_counters, drop_mtu), "frames larger than the overlay MTU" },
+		{ offsetof(struct sleeve_counters, drop_tap), "frames the TAP device would not take" },
+	};
+	for (size_t i = 0; i < sizeof(drops) / sizeof(drops[0]); i++) {
+		uint64_t a = *(const uint64_t *)((const char *)now + drops[i].off);
+		uint64_t b = *(const uint64_t *)((const char *)was + drops[i].off);
+		if (a != b)
+			log_warn("dropped %llu %s in the last %d s (%llu in all)",
+				 (unsigned long long)(a - b), drops[i].what, DROP_REPORT_S,
+				 (unsigned long long)a);
+	}
+	*was = *now;
+}
+
 /* ---- setup ------------------------------------------------------------------------------ */
 
 static int add_target(struct mesh_router *r, const struct mesh_peer_addr *pa)
@@ -536,6 +569,13 @@ struct mesh_router *mesh_router_new(struct event_base *base, const struct mesh_c
 		goto errout;
 	}
 
+	r->drop_report = event_new(base, -1, EV_PERSIST, drop_report_cb, r);
+	struct timeval report_every = { DROP_REPORT_S, 0 };
+	if (!r->drop_report || event_add(r->drop_report, &report_every) < 0) {
+		snprintf(err, errlen, "cannot register timers");
+		goto errout;
+	}
+
 	for (unsigned i = 0; i < cfg->npeers; i++)
 		if (add_target(r, &cfg->peers[i]) < 0) {
 			snprintf(err, errlen, "out of memory");
@@ -563,6 +603,8 @@ void mesh_router_free(struct mesh_router *r)
 	}
 	if (r->sweep)
 		event_free(r->sweep);
+	if (r->drop_report)
+		event_free(r->drop_report);
 	if (r->listener)
 		evconnlistener_free(r->listener);
 	if (r->sleeve)

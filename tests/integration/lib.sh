@@ -8,6 +8,9 @@ set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LAB="$REPO_ROOT/scripts/lab"
+# The lab's names (see scripts/lab): netns $LAB_NAME-h<i>, run dir $LAB_RUN.
+LAB_NAME=${MESH_LAB_NAME:-mesh}
+LAB_RUN=/run/$LAB_NAME-lab
 # shellcheck disable=SC2034 # used by the tests
 PCAPTOOL="$REPO_ROOT/tests/integration/pcaptool.py"
 TEST_NAME=$(basename "$0" .sh)
@@ -122,7 +125,7 @@ make_password_file() {
 }
 
 # meshd's pid of host $1 from the lab's pid file.
-meshd_pid() { cat "/run/mesh-lab/$1/meshd.pid"; }
+meshd_pid() { cat "$LAB_RUN/$1/meshd.pid"; }
 
 # Prints the meshd binary the lab will run (same rules as scripts/lab).
 meshd_bin() {

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # test_bad_flags: meshd rejects every bad flag, value or password source with exit status 2
 # and a one-line error on stderr that names the culprit; --help and --version exit 0.
-# Runs meshd only inside a scratch netns (mesh-flagtest) that it makes and deletes itself.
+# Runs meshd only inside a scratch netns (<lab name>-flagtest) that it makes and deletes.
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 require_build
 lab_fresh
 
-NS=mesh-flagtest
+NS=$LAB_NAME-flagtest
 MESHD_BIN=$(meshd_bin)
 ip netns del "$NS" 2>/dev/null || true
 ip netns add "$NS"

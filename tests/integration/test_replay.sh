@@ -31,7 +31,7 @@ captured=$(wc -l <"$TEST_TMP/payloads")
 
 before=$(counter h1 sleeve_drop_replay)
 auth_before=$(counter h1 sleeve_drop_auth)
-info "replaying $captured datagrams from inside mesh-h2 (sleeve_drop_replay is $before)"
+info "replaying $captured datagrams from inside h2 (sleeve_drop_replay is $before)"
 sent=$(lab exec h2 python3 "$PCAPTOOL" send 198.18.0.1 6783 --bind 198.18.0.2 <"$TEST_TMP/payloads")
 ((sent == captured)) || die "sent $sent of $captured datagrams"
 sleep 1

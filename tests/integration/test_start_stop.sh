@@ -13,11 +13,11 @@ lab exec h2 ip link show mesh-tap >/dev/null || die "h2 has no TAP mesh-tap whil
 info "SIGTERM to h2's meshd"
 pid=$(meshd_pid h2)
 lab kill h2 || die "meshd (pid $pid) did not exit within 5 s of SIGTERM"
-status=$(cat /run/mesh-lab/h2/meshd.exit)
+status=$(cat "$LAB_RUN/h2/meshd.exit")
 [[ $status == 0 ]] || die "meshd exited with status $status after SIGTERM, expected 0"
 for dev in mesh mesh-tap; do
 	if lab exec h2 ip link show "$dev" >/dev/null 2>&1; then
-		die "$dev still exists in mesh-h2 after meshd exited"
+		die "$dev still exists in h2 after meshd exited"
 	fi
 done
 

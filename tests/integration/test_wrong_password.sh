@@ -14,7 +14,7 @@ lab up 3 --password-file "$TEST_TMP/password-a"
 info "restarting h2 with a different password"
 lab kill h2
 # The lab gives each host its own copy of the password file, named in its saved args.
-install -m 0600 "$TEST_TMP/password-b" /run/mesh-lab/h2/password
+install -m 0600 "$TEST_TMP/password-b" "$LAB_RUN/h2/password"
 lab start h2
 sleep 5
 

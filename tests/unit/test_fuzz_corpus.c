@@ -296,6 +296,8 @@ static void replay(const char *name, harness_fn fn)
 	free(buf);
 	for (size_t i = 0; i < nseeds; i++)
 		free(seeds[i].data);
+	cr_log_info("fuzz_%s: %zu corpus files, %zu mutants, %d random inputs: no crash", name,
+		    nseeds, nseeds * MUTANTS_PER_SEED, RANDOM_INPUTS);
 }
 
 Test(fuzz_corpus, sleeve_codec, .timeout = 600)
