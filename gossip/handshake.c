@@ -201,6 +201,9 @@ int mesh_hs_input(struct mesh_hs *hs, const uint8_t *data, size_t len, size_t *c
 			used += MESH_VERSION_MSG_LEN;
 			break;
 		case MESH_HS_WANT_KEY: {
+			if (left >= MESH_KEY_MSG_MIN && d[MESH_KEY_MSG_MIN - 1] > MESH_NICKNAME_MAX)
+				return fail(hs, -EPROTO, "peer's nickname is longer than %d bytes",
+					    MESH_NICKNAME_MAX);
 			size_t need = key_msg_len(d, left);
 			if (left < need)
 				goto out;

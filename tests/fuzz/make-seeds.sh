@@ -231,6 +231,8 @@ static void hello_seeds(void)
 	put("hello", "bad-port-zero", c, n);
 	memcpy(c, m, n); c[1 + 1] = 0; c[1 + 2] = 7; /* name length 7 */
 	put("hello", "bad-name-len", c, n);
+	memcpy(c, m, n); c[n - 33] = 31; /* confirm tag TLV of 31 bytes */
+	put("hello", "bad-confirm-len", c, n - 1);
 }
 
 static const uint8_t fuzz_key[32] = {
@@ -299,6 +301,7 @@ static void frame_seeds(void)
 			uint8_t bad[128];
 			memcpy(bad, gossip, gn);
 			bad[gn - 2] = 0x40;
+			chan(&c, sealed, 0);
 			frame_add(&b, &c, bad, gn);
 			snprintf(name, sizeof(name), "%s-bad-tlv", pre);
 			put("frame", name, b.b, b.n);
@@ -342,13 +345,16 @@ static void handshake_seeds(void)
 		sk[i] = (uint8_t)(i * 3 + 1);
 	crypto_scalarmult_base(pk, sk);
 
-	for (int variant = 0; variant < 6; variant++) {
+	for (int variant = 0; variant < 7; variant++) {
 		peer.n = 0;
 		app(&peer, MESH_MAGIC, MESH_MAGIC_LEN);
 		app8(&peer, 1);
 		app8(&peer, variant == 2 ? 3 : 1); /* 2: peer speaks 1..3 */
 		app8(&peer, variant == 1 ? MESH_KEY_FLAG_PASSWORD : 0);
-		app(&peer, pk, 32);
+		if (variant == 6) /* a low-order point: the key exchange must refuse it */
+			app(&peer, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 32);
+		else
+			app(&peer, pk, 32);
 		app(&peer, "\x0a\x0b\x0c\x0d\x0e\x01", 6);
 		app8(&peer, 5);
 		app(&peer, variant == 3 ? "bad n" : "peer1", 5);
@@ -363,10 +369,10 @@ static void handshake_seeds(void)
 		frame_add(&peer, &c, m, hn);
 
 		b.n = 0;
-		static const uint8_t flags[6] = { 0x00, 0x22, 0x41, 0x00, 0x90, 0x01 };
-		static const char *const names[6] = {
+		static const uint8_t flags[7] = { 0x00, 0x22, 0x41, 0x00, 0x90, 0x01, 0x00 };
+		static const char *const names[7] = {
 			"raw-server-plain", "raw-server-psk", "raw-client-v13",
-			"raw-bad-nickname", "raw-v12-plain", "raw-client-bytewise",
+			"raw-bad-nickname", "raw-v12-plain", "raw-client-bytewise", "raw-low-order-key",
 		};
 		app8(&b, flags[variant]);
 		chunked(&b, peer.b, peer.n, variant == 5 ? 1 : variant == 4 ? 255 : 17);
@@ -395,7 +401,8 @@ static void handshake_seeds(void)
 		{ 0x04, "splice-set-nick-len", "\x01\x00\x2d\x03", 4 },
 		{ 0x06, "splice-truncate-hello", "\x02\x00\x40\x00", 4 },
 		{ 0x04, "splice-flip-hello", "\x00\x00\x50\x20", 4 },
-		{ 0x04, "splice-trailing-frame", "\x03\xff\xff\x07\x00\x00\x00\x03\x02\x00\x00", 11 },
+		/* 159 bytes: VERSION 6, KEY 40 + "real-peer", HELLO frame 4 + 100; then one frame */
+		{ 0x04, "splice-trailing-frame", "\x03\x00\x9f\x08\x00\x00\x00\x04\x02\x01\x00\x00", 12 },
 	};
 	for (size_t i = 0; i < sizeof(sp) / sizeof(sp[0]); i++) {
 		b.n = 0;
@@ -437,6 +444,8 @@ static void config_seeds(void)
 	config_seed("bad-values", 0, (const char *const[]){ "--mtu", "100", NULL });
 	config_seed("bad-flag-value", 0, (const char *const[]){ "--keep-bridge=yes", NULL });
 	config_seed("bad-short-flag", 0, (const char *const[]){ "-p", "1", NULL });
+	config_seed("bad-unknown-flag", 0, (const char *const[]){ "--frobnicate", "1", NULL });
+	config_seed("bad-nickname", 0, (const char *const[]){ "--nickname", "two words", NULL });
 	config_seed("bad-name", 0, (const char *const[]){ "--name", "0a:1b:2c:3d:4e:5", NULL });
 	config_seed("bad-bridge", 0, (const char *const[]){ "--bridge", "a/b", NULL });
 	config_seed("bad-port", 0, (const char *const[]){ "1.2.3.4:0", NULL });

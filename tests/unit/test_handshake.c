@@ -295,3 +295,20 @@ Test(handshake, tampered_key_message_fails_confirmation)
 	cr_assert_eq(mesh_hs_input(&c, buf, n, &used), -EACCES);
 	cr_assert(strstr(c.error, "key confirmation failed"), "%s", c.error);
 }
+
+Test(handshake, key_message_with_overlong_nickname_refused)
+{
+	/* found by fuzz_handshake: a nickname length byte over 63 once overran the KEY buffer */
+	struct mesh_hs_config sc;
+	struct mesh_hs s;
+	uint8_t buf[MESH_VERSION_MSG_LEN + MESH_KEY_MSG_MIN + 255];
+	size_t used;
+	config(&sc, false, NULL, 0x06);
+	mesh_hs_init(&s, &sc);
+	memset(buf, 'a', sizeof(buf));
+	memcpy(buf, "MESH\x01\x01", MESH_VERSION_MSG_LEN);
+	buf[MESH_VERSION_MSG_LEN] = 0;                         /* flags */
+	buf[MESH_VERSION_MSG_LEN + MESH_KEY_MSG_MIN - 1] = 255; /* nickname length */
+	cr_assert_eq(mesh_hs_input(&s, buf, sizeof(buf), &used), -EPROTO);
+	cr_assert(strstr(s.error, "nickname is longer than 63"), "%s", s.error);
+}
