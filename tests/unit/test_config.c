@@ -4,7 +4,7 @@
 
 #include "router/config.h"
 
-#define MAXA 16
+#define MAXA 32
 
 static int parse(struct mesh_config *c, const char *env, char *err, size_t errlen, ...)
 {
