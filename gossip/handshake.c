@@ -8,6 +8,7 @@
 #include "gossip/handshake.h"
 #include "gossip/tlv.h"
 
+__attribute__((format(printf, 3, 4)))
 static int fail(struct mesh_hs *hs, int err, const char *fmt, ...)
 {
 	va_list ap;

@@ -32,6 +32,9 @@ BG_LAST=
 bg_start() {
 	local out=$1
 	shift
+	# The lab script itself, not the lab() function: a function would run in a subshell
+	# whose pid is not CMD's.
+	[[ $1 != lab ]] || set -- "$LAB" "${@:2}"
 	"$@" >"$out" 2>&1 &
 	BG_LAST=$!
 	BG_PIDS+=("$BG_LAST")

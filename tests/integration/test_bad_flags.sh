@@ -2,7 +2,7 @@
 # test_bad_flags: meshd rejects every bad flag, value or password source with exit status 2
 # and a one-line error on stderr that names the culprit; --help and --version exit 0.
 # Runs meshd only inside a scratch netns (<lab name>-flagtest) that it makes and deletes.
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 require_build
 lab_fresh

@@ -3,7 +3,7 @@
 # c1 sends UDP datagrams holding a random marker to c2 while tcpdump records h1's underlay
 # veth: with a password the marker must not appear; without one it must (so the check can
 # tell the difference).
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 require_build
 lab_fresh

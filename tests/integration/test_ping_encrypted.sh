@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_ping_encrypted: two lab hosts sharing a password connect; container c1 pings c2 over the
 # encrypted sleeve, and a 5 s iperf3 TCP run from c1 to c2 succeeds.
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 require_build
 lab_fresh

@@ -2,7 +2,7 @@
 # test_replay: sleeve datagrams captured on the underlay and sent again are all dropped by the
 # replay window: h1's sleeve_drop_replay counter grows by exactly the number replayed, the
 # log says so, and traffic still flows afterwards.
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 require_build
 lab_fresh

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_start_stop: meshd stops cleanly on SIGTERM (exit 0 within 5 s, removing the bridge
 # `mesh` and TAP `mesh-tap` it made) and, started again, carries traffic within 20 s.
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 require_build
 lab_fresh

@@ -2,7 +2,7 @@
 # test_wrong_password: a peer with a different password never gets a connection; both sides
 # log "authentication failed", neither daemon dies, and h1 keeps serving a peer (h3) that has
 # the right password.
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 require_build
 lab_fresh
