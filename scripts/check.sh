@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # scripts/check.sh: everything CI runs (.ci/run execs it), in order:
 #   1. scripts/deps.sh (build and test dependencies)
-#   2. autoreconf, configure, make, make check (criterion unit tests) in an out-of-tree build
-#      dir: build/ (or build-san/ with MESH_CHECK_SANITIZERS=1, configured with
-#      --enable-sanitizers); if the source tree itself is configured in-tree, the plain build
-#      uses it as it is
-#   3. every tests/integration/test_*.sh, in order, each with a timeout and `scripts/lab down`
-#      after it
-# and ends with the line "N passed, N failed" (the unit tests count as one), exiting non-zero
-# when anything failed.
+#   2. the plain suite: autoreconf, configure, make, make check (criterion unit tests) in
+#      build/ (or the source tree itself when it is configured in-tree), then every
+#      tests/integration/test_*.sh, each with a timeout and `scripts/lab down` after it
+#   3. the sanitizer suite: the same in build-san/ configured with --enable-sanitizers
+#      (ASan + UBSan; a report in any meshd log fails the test that made it)
+#   4. make distcheck in the plain build
+# and ends with the line "N passed, N failed" (each suite's unit tests count as one),
+# exiting non-zero when anything failed.
 #
 # Environment:
-#   MESH_CHECK_SANITIZERS=1    ASan/UBSan build in build-san/
-#   MESH_CHECK_TESTS="a b"     run only these integration tests (names without .sh)
-#   MESH_CHECK_TIMEOUT=N       seconds per integration test (default 300)
+#   MESH_CHECK_SANITIZERS=0|1|only   skip the sanitizer suite / run both (default) / only it
+#   MESH_CHECK_DISTCHECK=0           skip make distcheck
+#   MESH_CHECK_TESTS="a b"           run only these integration tests (names without .sh)
+#   MESH_CHECK_TIMEOUT=N             seconds per integration test (default 300)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -50,75 +51,100 @@ record() { # record NAME OK?
 heading "dependencies"
 ./scripts/deps.sh
 
-# --- build ---------------------------------------------------------------------------------
-configure_args=()
-if [[ ${MESH_CHECK_SANITIZERS:-0} == 1 ]]; then
-	BUILD_DIR=$ROOT/build-san
-	configure_args+=(--enable-sanitizers)
-	# Leaks and UB make the process fail; reports land in meshd's log, which the tests scan.
-	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:print_summary=1}
-	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-	if [[ -f $ROOT/config.status ]]; then
-		echo "check.sh: the source tree is configured in-tree, so build-san/ cannot be made;" >&2
-		echo "check.sh: run 'make distclean' in $ROOT first" >&2
-		record build fail
-		finish
+# run_suite LABEL BUILD_DIR [CONFIGURE_ARGS...]: build, unit tests, integration tests.
+run_suite() {
+	local label=$1 build_dir=$2
+	shift 2
+	export MESH_BUILD_DIR=$build_dir
+
+	heading "$label: build in ${build_dir#"$ROOT"/}"
+	mkdir -p "$build_dir"
+	if ! (cd "$build_dir" && "$ROOT/configure" "$@" && make -j2); then
+		record "$label-build" fail
+		return
 	fi
-elif [[ -f $ROOT/config.status ]]; then
-	BUILD_DIR=$ROOT # a developer's in-tree build: reuse it rather than fail
-else
-	BUILD_DIR=$ROOT/build
-fi
-export MESH_BUILD_DIR=$BUILD_DIR
 
-heading "build in ${BUILD_DIR#"$ROOT"/}"
-if ! autoreconf -fi; then
-	record build fail
-	finish
-fi
-mkdir -p "$BUILD_DIR"
-if ! (cd "$BUILD_DIR" && "$ROOT/configure" "${configure_args[@]}" && make -j2); then
-	record build fail
-	finish
-fi
+	heading "$label: unit tests (make check)"
+	if (cd "$build_dir" && make -j2 check); then
+		# Criterion's own summary line of each test program.
+		grep -h -E 'Synthesis|Tested:' "$build_dir"/tests/unit/*.log 2>/dev/null || true
+		record "$label-unit" ok
+	else
+		local log
+		for log in "$build_dir"/tests/unit/*.log; do
+			[[ -f $log ]] || continue
+			echo "----- $log -----"
+			cat "$log"
+		done
+		record "$label-unit" fail
+	fi
 
-heading "unit tests (make check)"
-if (cd "$BUILD_DIR" && make -j2 check); then
-	# Criterion's own summary line of each test program.
-	grep -h -E 'Synthesis|Tested:' "$BUILD_DIR"/tests/unit/*.log 2>/dev/null || true
-	record unit ok
-else
-	for log in "$BUILD_DIR"/tests/unit/*.log; do
-		[[ -f $log ]] || continue
-		echo "----- $log -----"
-		cat "$log"
-	done
-	record unit fail
-fi
-
-# --- integration tests ---------------------------------------------------------------------
-heading "integration tests"
-trap './scripts/lab down >/dev/null 2>&1 || true' EXIT
-./scripts/lab down >/dev/null 2>&1 || true
-tests=()
-if [[ -n ${MESH_CHECK_TESTS:-} ]]; then
-	for t in $MESH_CHECK_TESTS; do tests+=("tests/integration/${t%.sh}.sh"); done
-else
-	for t in tests/integration/test_*.sh; do
-		[[ -e $t ]] && tests+=("$t")
-	done
-fi
-for t in "${tests[@]}"; do
-	name=$(basename "$t" .sh)
-	heading "$name"
-	start=$SECONDS
-	rc=0
-	timeout -k 10 "$TEST_TIMEOUT" bash "$t" </dev/null || rc=$?
-	((rc != 124 && rc != 137)) || echo "$name: timed out after ${TEST_TIMEOUT}s"
+	heading "$label: integration tests"
 	./scripts/lab down >/dev/null 2>&1 || true
-	echo "($name took $((SECONDS - start))s, exit status $rc)"
-	if ((rc == 0)); then record "$name" ok; else record "$name" fail; fi
-done
+	local -a tests=()
+	local t name start rc
+	if [[ -n ${MESH_CHECK_TESTS:-} ]]; then
+		for t in $MESH_CHECK_TESTS; do tests+=("tests/integration/${t%.sh}.sh"); done
+	else
+		for t in tests/integration/test_*.sh; do
+			[[ -e $t ]] && tests+=("$t")
+		done
+	fi
+	for t in "${tests[@]}"; do
+		name=$(basename "$t" .sh)
+		heading "$label: $name"
+		start=$SECONDS
+		rc=0
+		timeout -k 10 "$TEST_TIMEOUT" bash "$t" </dev/null || rc=$?
+		((rc != 124 && rc != 137)) || echo "$name: timed out after ${TEST_TIMEOUT}s"
+		./scripts/lab down >/dev/null 2>&1 || true
+		echo "($name took $((SECONDS - start))s, exit status $rc)"
+		if ((rc == 0)); then record "$label-$name" ok; else record "$label-$name" fail; fi
+	done
+}
+
+trap './scripts/lab down >/dev/null 2>&1 || true' EXIT
+
+heading "autoreconf"
+if ! autoreconf -fi; then
+	record autoreconf fail
+	finish
+fi
+
+in_tree=0
+[[ -f $ROOT/config.status ]] && in_tree=1
+sanitizers=${MESH_CHECK_SANITIZERS:-1}
+
+if [[ $sanitizers != only ]]; then
+	# A developer's in-tree build is reused rather than refused.
+	if ((in_tree)); then plain_dir=$ROOT; else plain_dir=$ROOT/build; fi
+	run_suite plain "$plain_dir"
+fi
+
+if [[ $sanitizers == 1 || $sanitizers == only ]]; then
+	if ((in_tree)); then
+		echo "check.sh: the source tree is configured in-tree, so build-san/ cannot be made;" >&2
+		echo "check.sh: run 'make distclean' in $ROOT for the sanitizer suite" >&2
+		record sanitizer-build fail
+	else
+		# Leaks and UB make the process fail; reports land in meshd's log, which the tests scan.
+		export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:print_summary=1}
+		export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+		run_suite sanitizer "$ROOT/build-san" --enable-sanitizers
+		unset ASAN_OPTIONS UBSAN_OPTIONS
+	fi
+fi
+
+if [[ $sanitizers != only && ${MESH_CHECK_DISTCHECK:-1} != 0 ]]; then
+	heading "make distcheck"
+	if (cd "$plain_dir" && make -j2 distcheck >"$ROOT/distcheck.log" 2>&1); then
+		tail -n 4 "$ROOT/distcheck.log"
+		record distcheck ok
+	else
+		tail -n 60 "$ROOT/distcheck.log"
+		record distcheck fail
+	fi
+fi
 
 heading "summary"
 finish
