@@ -24,6 +24,8 @@ const char *mesh_config_usage(void)
 	       "  --mtu N               overlay MTU (default: underlay 1500 minus overhead)\n"
 	       "  --log-level LEVEL     error, warn, info (default) or debug\n"
 	       "  --keep-bridge         leave the bridge in place on exit\n"
+	       "  --no-discovery        connect only to the PEERs given, not to peers learned by gossip\n"
+	       "  --conn-limit N        at most N control connections (default 100)\n"
 	       "  --help, --version\n"
 	       "environment: MESH_PASSWORD  the password, when no flag gives one\n";
 }
@@ -113,7 +115,8 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 		memcpy(flag, a, fl);
 		flag[fl] = '\0';
 
-		static const char *const boolean[] = { "--help", "--version", "--keep-bridge" };
+		static const char *const boolean[] = { "--help", "--version", "--keep-bridge",
+						       "--no-discovery" };
 		bool is_bool = false;
 		for (size_t k = 0; k < sizeof(boolean) / sizeof(boolean[0]); k++)
 			if (!strcmp(flag, boolean[k]))
@@ -125,13 +128,15 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 				cfg->help = true;
 			else if (!strcmp(flag, "--version"))
 				cfg->version = true;
+			else if (!strcmp(flag, "--no-discovery"))
+				cfg->no_discovery = true;
 			else
 				cfg->keep_bridge = true;
 			continue;
 		}
 		static const char *const with_value[] = {
 			"--name", "--nickname", "--port", "--bridge", "--state-dir", "--api-socket",
-			"--password", "--password-file", "--mtu", "--log-level",
+			"--password", "--password-file", "--mtu", "--log-level", "--conn-limit",
 		};
 		bool known = false;
 		for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++)
@@ -189,6 +194,10 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 			if (parse_uint(val, 576, 65000, &n) < 0)
 				USAGE("--mtu '%.40s': not a number from 576 to 65000", val);
 			cfg->mtu = (unsigned)n;
+		} else if (!strcmp(flag, "--conn-limit")) {
+			if (parse_uint(val, 1, 10000, &n) < 0)
+				USAGE("--conn-limit '%.40s': not a number from 1 to 10000", val);
+			cfg->conn_limit = (unsigned)n;
 		} else if (!strcmp(flag, "--log-level")) {
 			static const char *const lv[] = { "error", "warn", "info", "debug" };
 			int found = -1;

@@ -32,6 +32,8 @@ struct mesh_config {
 	char password_file[256];
 	enum mesh_log_level log_level;
 	bool keep_bridge;
+	bool no_discovery;       /* connect only to the peers given, not to those gossip names */
+	unsigned conn_limit;     /* 0: default */
 	unsigned mtu;            /* 0: default */
 	unsigned npeers;
 	struct mesh_peer_addr peers[MESH_MAX_PEERS_ARG];

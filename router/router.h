@@ -22,6 +22,9 @@ struct mesh_router_counters {
 	uint64_t control_refused;        /* other handshake failures */
 	uint64_t drop_no_route;          /* frames for a peer we have no connection to */
 	uint64_t frames_delivered;       /* frames written to the local bridge */
+	uint64_t frames_relayed;         /* frames passed on for other peers */
+	uint64_t gossip_tx_bytes, gossip_rx_bytes;
+	uint64_t gossip_refused;         /* malformed gossip messages */
 };
 
 /* Sets up the bridge, the TAP, the sockets, and starts connecting to cfg->peers.

@@ -221,7 +221,7 @@ static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	uint64_t now = now_ms();
 
 	if (f->health == OVERLAY_HEALTH_HEALTHY && now - f->last_rx_ms > SLEEVE_HEALTH_TIMEOUT_MS)
-		set_health(f, OVERLAY_HEALTH_UNHEALTHY, "no sleeve heartbeat answered for 60 s");
+		set_health(f, OVERLAY_HEALTH_UNHEALTHY, "no sleeve heartbeat answered for 4 s");
 	send_control(f, SLEEVE_HEARTBEAT, ++f->hb_echo);
 	flush(f->s);
 	uint64_t next = f->health == OVERLAY_HEALTH_HEALTHY ? SLEEVE_HEARTBEAT_SLOW_MS

@@ -1,0 +1,93 @@
+/* gossip/topology.h: the mesh's view of who is connected to whom (DESIGN §5), and its gossip
+ * encoding. Pure: no I/O, no clock (times come in as arguments).
+ *
+ * Each peer owns its own entry and is the only one who changes it; everyone else merges what
+ * they hear: higher version wins, equal version → higher uid. A router's first version is its
+ * start time in ms, so a restarted router (new uid) always outranks its former incarnation.
+ *
+ * Wire format of a topology update (all integers big endian):
+ *   count u16, then `count` entries:
+ *     name(6) nick_len(u8) nickname(nick_len: 1..63 printable) uid(u64) version(u64)
+ *     short_id(u16, < 4096) nconns(u16) then nconns × conn:
+ *       peer(6) ipv4(4) port(u16) flags(u8: bit0 outbound, bit1 established)
+ * A malformed update is refused whole (nothing merged). */
+#ifndef MESH_GOSSIP_TOPOLOGY_H
+#define MESH_GOSSIP_TOPOLOGY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "mesh/peer.h"
+
+#define MESH_TOPO_MAX_PEERS 1024
+#define MESH_TOPO_MAX_CONNS 1024
+#define MESH_TOPO_CONN_OUTBOUND 0x01
+#define MESH_TOPO_CONN_ESTABLISHED 0x02
+
+struct mesh_topo_conn {
+	struct mesh_peer_name peer;
+	uint32_t ip;       /* IPv4, network byte order: where that peer's control port was reached */
+	uint16_t port;     /* host byte order */
+	uint8_t flags;
+};
+
+struct mesh_topo_peer {
+	struct mesh_peer_name name;
+	char nickname[64];
+	uint64_t uid;
+	uint64_t version;
+	uint16_t short_id;
+	unsigned nconns;
+	struct mesh_topo_conn *conns;   /* owned */
+	/* local bookkeeping, never gossiped */
+	uint64_t unreachable_since_ms;  /* 0 while reachable from us */
+};
+
+struct mesh_topology {
+	struct mesh_peer_name self;     /* entry 0 is always us */
+	size_t n, cap;
+	struct mesh_topo_peer *peers;   /* owned; entry 0 is us, the rest in no particular order */
+};
+
+/* Creates the topology with our own entry (no connections yet). 0 or -ENOMEM. */
+int mesh_topo_init(struct mesh_topology *t, const struct mesh_peer_name *self, const char *nickname,
+		   uint64_t uid, uint64_t version, uint16_t short_id);
+void mesh_topo_free(struct mesh_topology *t);
+
+struct mesh_topo_peer *mesh_topo_find(const struct mesh_topology *t, const struct mesh_peer_name *name);
+struct mesh_topo_peer *mesh_topo_self(const struct mesh_topology *t);
+
+/* Replaces our own connection list (copied) and bumps our version. 0 or -ENOMEM. */
+int mesh_topo_set_self_conns(struct mesh_topology *t, const struct mesh_topo_conn *conns, unsigned n);
+/* Sets our short id (after a collision) and bumps our version. */
+void mesh_topo_set_self_short_id(struct mesh_topology *t, uint16_t short_id);
+
+/* Encodes the entries named in `names` (all entries when names is NULL) into out.
+ * Returns the length, or -EMSGSIZE when out is too small. */
+ssize_t mesh_topo_encode(const struct mesh_topology *t, const struct mesh_peer_name *names,
+			 size_t nnames, uint8_t *out, size_t cap);
+/* Bytes mesh_topo_encode needs for all entries. */
+size_t mesh_topo_encoded_size(const struct mesh_topology *t);
+
+/* Merges an update. The names of entries that changed (new, newer, replaced incarnation) are
+ * written to changed (up to changed_cap; *nchanged gets the full count). An entry for our own
+ * name never overwrites ours: if it is newer than ours (an old incarnation of us is still
+ * remembered out there) our version jumps above it and we count as changed, so the next
+ * gossip corrects the others. Returns 0, -EBADMSG (malformed, *why says what; nothing merged),
+ * or -ENOMEM. */
+int mesh_topo_merge(struct mesh_topology *t, const uint8_t *buf, size_t len,
+		    struct mesh_peer_name *changed, size_t changed_cap, size_t *nchanged,
+		    const char **why);
+
+/* Drops peers that are neither reachable from us (via established symmetric connections) nor
+ * named in any reachable peer's connections, once they have been so for grace_ms. Returns the
+ * number forgotten. Also maintains unreachable_since_ms. */
+size_t mesh_topo_forget_unreachable(struct mesh_topology *t, uint64_t now_ms, uint64_t grace_ms);
+
+/* True when a lists b as established AND b lists a as established. */
+bool mesh_topo_linked(const struct mesh_topology *t, const struct mesh_topo_peer *a,
+		      const struct mesh_topo_peer *b);
+
+#endif

@@ -1,0 +1,497 @@
+/* router/conns.c: the router's control connections: outbound targets (command line and
+ * discovered from gossip) with reconnect backoff, inbound connections from the listener,
+ * the tie-break between duplicates, and the overlay forwarder each connection runs. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "router/internal.h"
+#include "router/log.h"
+
+#define ACCEPT_BACKLOG 64
+
+static void format_addr(const struct sockaddr_storage *ss, char *out, size_t cap)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)ss;
+		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
+		port = ntohs(s->sin_port);
+	}
+	snprintf(out, cap, "%s:%u", ip, port);
+}
+
+struct mesh_conn *router_conn_to(struct mesh_router *r, const struct mesh_peer_name *peer)
+{
+	for (struct mesh_conn *c = r->conns; c; c = c->next)
+		if (c->state == CONN_ESTABLISHED && c->fwd && mesh_peer_name_eq(&c->peer, peer))
+			return c;
+	return NULL;
+}
+
+static void conn_free(struct mesh_conn *c)
+{
+	struct mesh_router *r = c->r;
+	for (struct mesh_conn **pp = &r->conns; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			r->nconns--;
+			break;
+		}
+	if (c->fwd)
+		r->ov->ops->stop(c->fwd);
+	if (c->ctl)
+		mesh_control_free(c->ctl);
+	if (c->target && c->target->conn == c)
+		c->target->conn = NULL;
+	bool was_established = c->state == CONN_ESTABLISHED;
+	free(c);
+	if (was_established)
+		router_topo_self_changed(r);
+}
+
+static void target_schedule(struct mesh_target *t)
+{
+	uint32_t delay = mesh_backoff_failed(&t->backoff, router_mono_ms(), randombytes_random());
+	struct timeval tv = { (time_t)(delay / 1000), (suseconds_t)(delay % 1000) * 1000 };
+	t->next_retry = time(NULL) + (time_t)((delay + 999) / 1000);
+	event_add(t->timer, &tv);
+	log_info("will reconnect to %s in %.1f s", t->addr_str, delay / 1000.0);
+}
+
+/* Targets for a peer we just lost: try again (after their backoff). */
+static void rearm_targets_for(struct mesh_router *r, const struct mesh_peer_name *peer)
+{
+	if (mesh_peer_name_is_zero(peer) || router_conn_to(r, peer))
+		return;
+	for (struct mesh_target *t = r->targets; t; t = t->next)
+		if (!t->conn && !t->next_retry && mesh_peer_name_eq(&t->peer, peer))
+			target_schedule(t);
+}
+
+static void on_closed(struct mesh_control *ctl, int err, const char *reason, void *arg)
+{
+	struct mesh_conn *c = arg;
+	struct mesh_router *r = c->r;
+	char who[160];
+
+	if (mesh_peer_name_is_zero(&c->peer)) {
+		/* the handshake may have learned who it is (in clear, in KEY) before failing */
+		const struct mesh_hs *hs = mesh_control_hs(ctl);
+		if (!mesh_peer_name_is_zero(&hs->peer_name)) {
+			c->peer = hs->peer_name;
+			snprintf(c->nickname, sizeof(c->nickname), "%s", hs->peer_nickname);
+		}
+	}
+	router_describe_conn(c, who, sizeof(who));
+	if (err == -EACCES) {
+		r->ctr.control_auth_failures++;
+		log_error("%s: refused: %s", who, reason);
+	} else if (c->state != CONN_ESTABLISHED) {
+		if (err != -ECONNREFUSED && err != -ETIMEDOUT && err != -EHOSTUNREACH)
+			r->ctr.control_refused++;
+		log_warn("%s: connection failed: %s", who, reason);
+	} else {
+		log_warn("%s: connection closed: %s", who, reason);
+	}
+	c->ctl = NULL; /* freed by the control after this returns */
+	struct mesh_target *t = c->target;
+	struct mesh_peer_name peer = c->peer;
+	bool was_established = c->state == CONN_ESTABLISHED;
+	if (t) {
+		snprintf(t->last_error, sizeof(t->last_error), "%s", reason);
+		if (!mesh_peer_name_is_zero(&c->peer))
+			t->peer = c->peer;
+		t->conn = NULL;
+		c->target = NULL;
+		if (err == -ELOOP)
+			log_info("not connecting to %s again: it is this router", t->addr_str);
+		else
+			target_schedule(t);
+	}
+	conn_free(c);
+	if (was_established)
+		rearm_targets_for(r, &peer);
+}
+
+static void start_overlay(struct mesh_router *r, struct mesh_conn *c, const struct mesh_hs *hs)
+{
+	const struct mesh_hello *h = &hs->peer_hello;
+	struct overlay_conn_params p;
+	memset(&p, 0, sizeof(p));
+	p.local = r->name;
+	p.remote = h->name;
+	p.local_short_id = r->short_id;
+	p.remote_short_id = h->short_id;
+	p.local_index = c->local_index;
+	p.remote_index = h->sleeve_index;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&p.remote_addr;
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = c->peer_ip;
+	sin->sin_port = htons(h->sleeve_port);
+	p.encrypted = c->encrypted;
+	memcpy(p.tx_key, hs->keys.sleeve.tx, sizeof(p.tx_key));
+	memcpy(p.rx_key, hs->keys.sleeve.rx, sizeof(p.rx_key));
+	c->fwd = r->ov->ops->start(r->ov, &p, c);
+	mesh_wipe(&p, sizeof(p));
+}
+
+static void on_established(struct mesh_control *ctl, void *arg)
+{
+	struct mesh_conn *c = arg;
+	struct mesh_router *r = c->r;
+	const struct mesh_hs *hs = mesh_control_hs(ctl);
+	const struct mesh_hello *h = &hs->peer_hello;
+	char who[160];
+
+	c->peer = h->name;
+	snprintf(c->nickname, sizeof(c->nickname), "%s", h->nickname);
+	c->conn_id = c->outbound ? hs->cfg.hello.conn_id : h->conn_id;
+	c->encrypted = hs->chan.sealed;
+	const struct sockaddr_in *remote = (const struct sockaddr_in *)mesh_control_remote(ctl);
+	c->peer_ip = remote->sin_addr.s_addr;
+	c->peer_port = h->sleeve_port; /* the peer listens for control on its sleeve port too */
+	if (!c->outbound) {
+		char ip[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &remote->sin_addr, ip, sizeof(ip));
+		snprintf(c->addr, sizeof(c->addr), "%s:%u", ip, c->peer_port);
+	}
+	if (c->target)
+		c->target->peer = h->name;
+	router_describe_conn(c, who, sizeof(who));
+
+	/* Two connections between the same pair: both ends keep the lower connection id. */
+	for (struct mesh_conn *o = r->conns; o; o = o->next) {
+		if (o == c || o->state != CONN_ESTABLISHED || !mesh_peer_name_eq(&o->peer, &c->peer))
+			continue;
+		if (o->conn_id <= c->conn_id) {
+			log_info("%s: already connected to this peer; dropping the duplicate", who);
+			if (c->target) {
+				snprintf(c->target->last_error, sizeof(c->target->last_error),
+					 "duplicate of an existing connection");
+				c->target->conn = NULL;
+				c->target = NULL;
+			}
+			conn_free(c);
+			return;
+		}
+		log_info("%s: replaces a duplicate connection with a higher id", who);
+		if (o->target) {
+			o->target->conn = NULL;
+			o->target = NULL;
+		}
+		conn_free(o);
+		break;
+	}
+
+	start_overlay(r, c, hs);
+	if (!c->fwd) {
+		log_error("%s: cannot start the sleeve for this connection (out of memory)", who);
+		conn_free(c);
+		return;
+	}
+	c->state = CONN_ESTABLISHED;
+	c->since = time(NULL);
+	if (c->target) {
+		mesh_backoff_up(&c->target->backoff, router_mono_ms());
+		c->target->last_error[0] = '\0';
+		c->target->next_retry = 0;
+	}
+	log_info("%s: connection established (protocol %u, %s)", who, hs->version,
+		 c->encrypted ? "encrypted" : "not encrypted");
+	router_topo_send_full(r, c);
+	router_topo_self_changed(r);
+}
+
+static void on_message(struct mesh_control *ctl, uint8_t type, const uint8_t *payload, size_t len,
+		       void *arg)
+{
+	struct mesh_conn *c = arg;
+	char who[160];
+	if (type == MESH_MSG_GOSSIP) {
+		router_topo_gossip_received(c->r, c, payload, len);
+		return;
+	}
+	router_describe_conn(c, who, sizeof(who));
+	log_debug("%s: ignoring message type %u (%zu bytes): not used by this version", who, type, len);
+}
+
+static struct mesh_conn *conn_new(struct mesh_router *r, bool outbound)
+{
+	struct mesh_conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->r = r;
+	c->outbound = outbound;
+	c->state = CONN_CONNECTING;
+	c->since = time(NULL);
+	do
+		c->local_index = randombytes_random();
+	while (c->local_index == 0);
+	c->next = r->conns;
+	r->conns = c;
+	r->nconns++;
+	return c;
+}
+
+static void hs_config(struct mesh_router *r, struct mesh_conn *c, struct mesh_hs_config *hc)
+{
+	memset(hc, 0, sizeof(*hc));
+	hc->is_client = c->outbound;
+	hc->psk = r->encrypted ? r->psk : NULL;
+	hc->proto_min = MESH_PROTO_MIN;
+	hc->proto_max = MESH_PROTO_MAX;
+	hc->hello.name = r->name;
+	snprintf(hc->hello.nickname, sizeof(hc->hello.nickname), "%s", r->nickname);
+	hc->hello.uid = r->uid;
+	hc->hello.short_id = r->short_id;
+	randombytes_buf(&hc->hello.conn_id, sizeof(hc->hello.conn_id));
+	hc->hello.overlays = MESH_OVERLAY_SLEEVE;
+	hc->hello.sleeve_port = r->cfg->port;
+	hc->hello.sleeve_index = c->local_index;
+}
+
+static const struct mesh_control_callbacks control_cb = {
+	.established = on_established,
+	.message = on_message,
+	.closed = on_closed,
+};
+
+static unsigned conn_limit(const struct mesh_router *r)
+{
+	return r->cfg->conn_limit ? r->cfg->conn_limit : DEFAULT_CONN_LIMIT;
+}
+
+static void target_connect(evutil_socket_t fd, short what, void *arg)
+{
+	struct mesh_target *t = arg;
+	struct mesh_router *r = t->r;
+	struct mesh_hs_config hc;
+	struct mesh_control_callbacks cb = control_cb;
+
+	t->next_retry = 0;
+	if (t->conn)
+		return;
+	if (!mesh_peer_name_is_zero(&t->peer) && router_conn_to(r, &t->peer))
+		return; /* connected to that peer another way; re-armed if that connection ends */
+	if (r->nconns >= conn_limit(r)) {
+		snprintf(t->last_error, sizeof(t->last_error), "connection limit (%u) reached",
+			 conn_limit(r));
+		target_schedule(t);
+		return;
+	}
+	t->attempts++;
+	struct mesh_conn *c = conn_new(r, true);
+	if (!c) {
+		target_schedule(t);
+		return;
+	}
+	c->target = t;
+	c->peer_ip = t->addr.sin_addr.s_addr;
+	c->peer_port = ntohs(t->addr.sin_port);
+	snprintf(c->addr, sizeof(c->addr), "%s", t->addr_str);
+	hs_config(r, c, &hc);
+	cb.arg = c;
+	log_debug("connecting to %s", t->addr_str);
+	c->ctl = mesh_control_new(r->base, -1, (struct sockaddr *)&t->addr, sizeof(t->addr), &hc, &cb);
+	mesh_wipe(&hc, sizeof(hc));
+	if (!c->ctl) {
+		snprintf(t->last_error, sizeof(t->last_error), "cannot start a connection");
+		conn_free(c);
+		target_schedule(t);
+		return;
+	}
+	t->conn = c;
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+		      void *arg)
+{
+	struct mesh_router *r = arg;
+	struct mesh_hs_config hc;
+	struct mesh_control_callbacks cb = control_cb;
+	char addr[64];
+
+	format_addr((struct sockaddr_storage *)sa, addr, sizeof(addr));
+	if (r->nconns >= conn_limit(r)) {
+		log_warn("refusing a connection from %s: connection limit (%u) reached", addr,
+			 conn_limit(r));
+		r->ctr.control_refused++;
+		evutil_closesocket(fd);
+		return;
+	}
+	struct mesh_conn *c = conn_new(r, false);
+	if (!c) {
+		evutil_closesocket(fd);
+		return;
+	}
+	snprintf(c->addr, sizeof(c->addr), "%s", addr);
+	hs_config(r, c, &hc);
+	cb.arg = c;
+	log_debug("accepted a connection from %s", c->addr);
+	c->ctl = mesh_control_new(r->base, fd, NULL, 0, &hc, &cb);
+	mesh_wipe(&hc, sizeof(hc));
+	if (!c->ctl) {
+		log_error("cannot handle the connection from %s (out of memory)", c->addr);
+		conn_free(c);
+	}
+}
+
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+	int err = EVUTIL_SOCKET_ERROR();
+	log_warn("accepting control connections: %s", evutil_socket_error_to_string(err));
+}
+
+static struct mesh_target *find_target(struct mesh_router *r, uint32_t ip, uint16_t port)
+{
+	for (struct mesh_target *t = r->targets; t; t = t->next)
+		if (t->addr.sin_addr.s_addr == ip && ntohs(t->addr.sin_port) == port)
+			return t;
+	return NULL;
+}
+
+static struct mesh_target *add_target(struct mesh_router *r, uint32_t ip, uint16_t port,
+				      bool discovered)
+{
+	struct mesh_target *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->r = r;
+	t->discovered = discovered;
+	t->addr.sin_family = AF_INET;
+	t->addr.sin_port = htons(port);
+	t->addr.sin_addr.s_addr = ip;
+	char ipstr[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &t->addr.sin_addr, ipstr, sizeof(ipstr));
+	snprintf(t->addr_str, sizeof(t->addr_str), "%s:%u", ipstr, port);
+	mesh_backoff_init(&t->backoff);
+	t->timer = event_new(r->base, -1, 0, target_connect, t);
+	if (!t->timer) {
+		free(t);
+		return NULL;
+	}
+	t->next = r->targets;
+	r->targets = t;
+	event_active(t->timer, 0, 0);
+	return t;
+}
+
+static void target_free(struct mesh_target *t)
+{
+	if (t->conn)
+		t->conn->target = NULL;
+	event_free(t->timer);
+	free(t);
+}
+
+/* Connects to peers we learned of through gossip: every address at which some peer reached a
+ * peer we have no connection to. */
+void router_discover(struct mesh_router *r)
+{
+	if (r->cfg->no_discovery)
+		return;
+	for (size_t i = 1; i < r->topo.n; i++) {
+		const struct mesh_topo_peer *p = &r->topo.peers[i];
+		for (unsigned k = 0; k < p->nconns; k++) {
+			const struct mesh_topo_conn *tc = &p->conns[k];
+			if (mesh_peer_name_eq(&tc->peer, &r->name) || !tc->ip || !tc->port)
+				continue;
+			if (router_conn_to(r, &tc->peer) || find_target(r, tc->ip, tc->port))
+				continue;
+			struct mesh_target *t = add_target(r, tc->ip, tc->port, true);
+			if (!t)
+				return;
+			t->peer = tc->peer;
+			char n[MESH_PEER_NAME_STRLEN];
+			mesh_peer_name_format(&tc->peer, n);
+			log_info("discovered peer %s at %s (through gossip)", n, t->addr_str);
+		}
+	}
+}
+
+/* Drops discovered targets whose peer the topology no longer knows. */
+void router_forget_targets(struct mesh_router *r)
+{
+	for (struct mesh_target **pp = &r->targets; *pp;) {
+		struct mesh_target *t = *pp;
+		if (t->discovered && !t->conn && !mesh_topo_find(&r->topo, &t->peer)) {
+			*pp = t->next;
+			log_info("forgetting address %s: its peer left the mesh", t->addr_str);
+			target_free(t);
+			continue;
+		}
+		pp = &t->next;
+	}
+}
+
+int router_conns_start(struct mesh_router *r, char *err, size_t errlen)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(r->cfg->port) };
+	r->listener = evconnlistener_new_bind(r->base, on_accept, r,
+					      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+					      LEV_OPT_CLOSE_ON_EXEC, ACCEPT_BACKLOG,
+					      (struct sockaddr *)&sin, sizeof(sin));
+	if (!r->listener) {
+		snprintf(err, errlen, "cannot listen on TCP port %u: %s", r->cfg->port, strerror(errno));
+		return -errno;
+	}
+	evconnlistener_set_error_cb(r->listener, on_accept_error);
+	for (unsigned i = 0; i < r->cfg->npeers; i++) {
+		struct in_addr a;
+		inet_pton(AF_INET, r->cfg->peers[i].host, &a);
+		if (find_target(r, a.s_addr, r->cfg->peers[i].port))
+			continue;
+		if (!add_target(r, a.s_addr, r->cfg->peers[i].port, false)) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void router_conns_stop(struct mesh_router *r)
+{
+	while (r->conns) {
+		struct mesh_conn *c = r->conns;
+		/* no gossip on the way out: just close */
+		r->conns = c->next;
+		if (c->fwd)
+			r->ov->ops->stop(c->fwd);
+		if (c->ctl)
+			mesh_control_free(c->ctl);
+		free(c);
+	}
+	r->nconns = 0;
+	while (r->targets) {
+		struct mesh_target *t = r->targets;
+		r->targets = t->next;
+		t->conn = NULL;
+		target_free(t);
+	}
+	if (r->listener)
+		evconnlistener_free(r->listener);
+	r->listener = NULL;
+}
+
+void router_on_health_changed(void *arg, struct overlay_forwarder *fwd, enum overlay_health h,
+			      const char *why)
+{
+	struct mesh_router *r = arg;
+	struct mesh_conn *c = r->ov->ops->conn_arg(fwd);
+	char who[160];
+	router_describe_conn(c, who, sizeof(who));
+	if (h == OVERLAY_HEALTH_HEALTHY)
+		log_info("%s: sleeve healthy (%s)", who, why);
+	else
+		log_warn("%s: sleeve unhealthy: %s; routing around it", who, why);
+	bool usable = h == OVERLAY_HEALTH_HEALTHY;
+	if (usable != c->usable) {
+		c->usable = usable;
+		router_topo_self_changed(r);
+	}
+}

@@ -1,0 +1,126 @@
+/* router/internal.h: the router's state, shared by the files that make up the router
+ * (router.c setup, conns.c connections, topo.c topology and gossip, forward.c forwarding,
+ * status.c status). Not for other modules: they use router.h. */
+#ifndef MESH_ROUTER_INTERNAL_H
+#define MESH_ROUTER_INTERNAL_H
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "gossip/backoff.h"
+#include "gossip/control.h"
+#include "gossip/topology.h"
+#include "router/mactable.h"
+#include "router/netdev.h"
+#include "router/router.h"
+#include "router/routes.h"
+#include "sleeve/sleeve.h"
+
+#define MESH_GOSSIP_TOPOLOGY 1     /* gossip channel byte */
+#define GOSSIP_FULL_INTERVAL_S 30
+#define FORGET_GRACE_MS (60u * 1000u)
+#define HOUSEKEEPING_S 5
+#define DEFAULT_CONN_LIMIT 100
+
+enum conn_state { CONN_CONNECTING, CONN_ESTABLISHED };
+
+struct mesh_target;
+
+struct mesh_conn {
+	struct mesh_router *r;
+	struct mesh_control *ctl;
+	struct mesh_target *target;    /* outbound: the address we dialled */
+	bool outbound;
+	enum conn_state state;
+	char addr[64];                 /* "ip:port" of the peer's control endpoint */
+	uint32_t peer_ip;              /* network order: where the peer's control port is */
+	uint16_t peer_port;
+	struct mesh_peer_name peer;
+	char nickname[64];
+	uint64_t conn_id;
+	uint32_t local_index;
+	bool encrypted;
+	bool usable;                   /* established and its overlay is healthy */
+	struct overlay_forwarder *fwd;
+	time_t since;
+	struct mesh_conn *next;
+};
+
+struct mesh_target {
+	struct mesh_router *r;
+	struct sockaddr_in addr;
+	char addr_str[64];
+	bool discovered;               /* learned from gossip, not given on the command line */
+	struct mesh_peer_name peer;    /* who answered there last (zero until known) */
+	struct mesh_backoff backoff;
+	struct event *timer;
+	struct mesh_conn *conn;        /* the attempt or connection in progress, if any */
+	char last_error[192];
+	time_t next_retry;             /* 0: none scheduled */
+	unsigned attempts;
+	struct mesh_target *next;
+};
+
+struct mesh_router {
+	struct event_base *base;
+	const struct mesh_config *cfg;
+	struct mesh_peer_name name;
+	char name_str[MESH_PEER_NAME_STRLEN];
+	char nickname[64];
+	uint64_t uid;
+	uint16_t short_id;
+	bool encrypted;
+	uint8_t psk[MESH_KEY_LEN];
+	unsigned mtu;
+
+	struct mesh_netdev netdev;
+	struct sleeve *sleeve;
+	struct overlay *ov;
+	struct mesh_mactable macs;
+	struct evconnlistener *listener;
+	struct event *sweep, *drop_report, *housekeeping, *gossip_full, *gossip_flush;
+	struct sleeve_counters reported; /* drop counters as last logged */
+
+	struct mesh_topology topo;
+	struct mesh_routes routes;
+	struct mesh_peer_name *pending;  /* topology entries to gossip at the end of this turn */
+	size_t npending;
+
+	struct mesh_conn *conns;
+	unsigned nconns;
+	struct mesh_target *targets;
+	struct mesh_router_counters ctr;
+	time_t started;
+};
+
+uint64_t router_mono_ms(void);
+void router_describe_conn(const struct mesh_conn *c, char *out, size_t cap);
+
+/* conns.c */
+int router_conns_start(struct mesh_router *r, char *err, size_t errlen);
+void router_conns_stop(struct mesh_router *r);
+struct mesh_conn *router_conn_to(struct mesh_router *r, const struct mesh_peer_name *peer);
+void router_discover(struct mesh_router *r);
+void router_forget_targets(struct mesh_router *r);
+void router_on_health_changed(void *arg, struct overlay_forwarder *fwd, enum overlay_health h,
+			      const char *why);
+
+/* topo.c */
+int router_topo_init(struct mesh_router *r);
+void router_topo_free(struct mesh_router *r);
+void router_topo_self_changed(struct mesh_router *r);
+void router_topo_send_full(struct mesh_router *r, struct mesh_conn *c);
+void router_topo_gossip_received(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len);
+void router_topo_housekeeping(struct mesh_router *r);
+
+/* forward.c */
+void router_on_local_frame(void *arg, const uint8_t *frame, size_t len);
+void router_on_frame_received(void *arg, struct overlay_forwarder *fwd,
+			      const struct mesh_peer_name *src, const struct mesh_peer_name *dst,
+			      const uint8_t *frame, size_t len);
+
+#endif

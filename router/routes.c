@@ -1,0 +1,352 @@
+/* router/routes.c: unicast next hops and broadcast trees from the topology (see routes.h,
+ * DESIGN §6). Pure: no I/O.
+ *
+ * Broadcast children layout (NOT the n*n table the comment in routes.h describes, which would
+ * be 4 MB at 1024 peers): `children` is one compact array holding, source after source in
+ * name order, our children in that source's tree, each list in name order; `nchildren` has 2n
+ * entries: nchildren[src] is the count (as routes.h says) and nchildren[n + src] is where src's
+ * list starts in `children`. So src's k-th child is children[nchildren[n + src] + k] for
+ * k < nchildren[src]. Every child is one of our neighbours, so the array holds at most
+ * n * (our degree) entries. Prefer mesh_routes_bcast_children to reading the fields.
+ *
+ * The BFS rule: levels in name order, a node's parent is the first node (in name order) of the
+ * previous level that links to it, i.e. its lowest-named neighbour one hop closer to the root.
+ * Indices into `names` are name order, and adjacency lists are sorted by index, so "first
+ * neighbour at depth d-1" is a scan of a sorted list.
+ *
+ * Cost: the symmetric adjacency is built once (O(C log C) over all listed connections C); our
+ * own BFS is O(n + E); the BFS from each source S stops as soon as every node as close to S as
+ * we are is known (level L = our distance from S): our neighbours not yet seen are then exactly
+ * those at level L + 1, and each is our child iff its first neighbour at level L is us. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "router/routes.h"
+
+struct named {
+	struct mesh_peer_name name;
+	size_t topo;   /* index into t->peers */
+};
+
+struct graph {
+	size_t *off;     /* n + 1 */
+	unsigned *adj;   /* symmetric neighbours of i: adj[off[i] .. off[i+1]), ascending */
+};
+
+static void *alloc0(size_t n, size_t size)
+{
+	return calloc(n ? n : 1, size);
+}
+
+static int cmp_named(const void *a, const void *b)
+{
+	return mesh_peer_name_cmp(&((const struct named *)a)->name, &((const struct named *)b)->name);
+}
+
+static int cmp_unsigned(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+	return (x > y) - (x < y);
+}
+
+/* Index of name in the sorted names, or -1. */
+static long find_name(const struct mesh_peer_name *names, size_t n, const struct mesh_peer_name *name)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = mesh_peer_name_cmp(&names[mid], name);
+		if (c == 0)
+			return (long)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static bool sorted_contains(const unsigned *a, size_t n, unsigned v)
+{
+	return bsearch(&v, a, n, sizeof(*a), cmp_unsigned) != NULL;
+}
+
+/* Builds the symmetric established adjacency over sorted indices (same relation as
+ * mesh_topo_linked). Connections to names not in the topology, and to oneself, are ignored. */
+static int build_graph(struct graph *g, const struct mesh_topology *t, const struct named *ent,
+		       const struct mesh_peer_name *names, size_t n)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += t->peers[ent[i].topo].nconns;
+
+	int rc = -ENOMEM;
+	size_t *doff = alloc0(n + 1, sizeof(*doff));
+	size_t *dlen = alloc0(n, sizeof(*dlen));
+	unsigned *dout = alloc0(total, sizeof(*dout));
+	g->off = alloc0(n + 1, sizeof(*g->off));
+	g->adj = alloc0(total, sizeof(*g->adj));
+	if (!doff || !dlen || !dout || !g->off || !g->adj)
+		goto out;
+
+	/* directed: i lists j as established; sorted and deduplicated per node */
+	size_t pos = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct mesh_topo_peer *p = &t->peers[ent[i].topo];
+		doff[i] = pos;
+		for (unsigned c = 0; c < p->nconns; c++) {
+			if (!(p->conns[c].flags & MESH_TOPO_CONN_ESTABLISHED))
+				continue;
+			long j = find_name(names, n, &p->conns[c].peer);
+			if (j < 0 || (size_t)j == i)
+				continue;
+			dout[pos++] = (unsigned)j;
+		}
+		unsigned *l = dout + doff[i];
+		size_t m = pos - doff[i], k = 0;
+		qsort(l, m, sizeof(*l), cmp_unsigned);
+		for (size_t x = 0; x < m; x++)
+			if (k == 0 || l[k - 1] != l[x])
+				l[k++] = l[x];
+		dlen[i] = k;
+	}
+
+	/* symmetric: keep i -> j only when j -> i too */
+	pos = 0;
+	for (size_t i = 0; i < n; i++) {
+		g->off[i] = pos;
+		for (size_t x = 0; x < dlen[i]; x++) {
+			unsigned j = dout[doff[i] + x];
+			if (sorted_contains(dout + doff[j], dlen[j], (unsigned)i))
+				g->adj[pos++] = j;
+		}
+	}
+	g->off[n] = pos;
+	rc = 0;
+out:
+	free(doff);
+	free(dlen);
+	free(dout);
+	return rc;
+}
+
+static void free_graph(struct graph *g)
+{
+	free(g->off);
+	free(g->adj);
+}
+
+/* First neighbour of v (in name order) at depth d in dist. */
+static unsigned first_at(const struct graph *g, const unsigned *dist, unsigned v, unsigned d)
+{
+	for (size_t k = g->off[v]; k < g->off[v + 1]; k++)
+		if (dist[g->adj[k]] == d)
+			return g->adj[k];
+	return UINT_MAX;
+}
+
+/* Our own tree: hops and next hops. dist must be all UINT_MAX; q has room for n. */
+static void unicast(struct mesh_routes *r, const struct graph *g, unsigned me, unsigned *q)
+{
+	unsigned *dist = r->hops;
+	size_t qn = 0;
+	dist[me] = 0;
+	q[qn++] = me;
+	for (size_t qi = 0; qi < qn; qi++) {
+		unsigned u = q[qi];
+		for (size_t k = g->off[u]; k < g->off[u + 1]; k++) {
+			unsigned v = g->adj[k];
+			if (dist[v] == UINT_MAX) {
+				dist[v] = dist[u] + 1;
+				q[qn++] = v;
+			}
+		}
+	}
+	/* queue order is by depth, so a parent's next hop is known before its children's */
+	for (size_t qi = 1; qi < qn; qi++) {
+		unsigned v = q[qi];
+		unsigned parent = first_at(g, dist, v, dist[v] - 1);
+		r->next_hop[v] = parent == me ? (int)v : r->next_hop[parent];
+	}
+}
+
+struct childbuf {
+	int *a;
+	size_t len, cap;
+};
+
+static int push_child(struct childbuf *b, int v)
+{
+	if (b->len == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 16;
+		int *a = realloc(b->a, cap * sizeof(*a));
+		if (!a)
+			return -ENOMEM;
+		b->a = a;
+		b->cap = cap;
+	}
+	b->a[b->len++] = v;
+	return 0;
+}
+
+/* Our children in the tree rooted at s, appended to b. L is our distance from s (finite).
+ * dist must be all UINT_MAX and is left so; q has room for n. */
+static int bcast(const struct graph *g, unsigned me, unsigned s, unsigned L, unsigned *dist,
+		 unsigned *q, struct childbuf *b)
+{
+	size_t qn = 0;
+	dist[s] = 0;
+	q[qn++] = s;
+	/* once the first node at depth L is dequeued, every node at depth <= L is known and none
+	 * at depth L + 1 yet */
+	for (size_t qi = 0; qi < qn && dist[q[qi]] < L; qi++) {
+		unsigned u = q[qi];
+		for (size_t k = g->off[u]; k < g->off[u + 1]; k++) {
+			unsigned v = g->adj[k];
+			if (dist[v] == UINT_MAX) {
+				dist[v] = dist[u] + 1;
+				q[qn++] = v;
+			}
+		}
+	}
+	int rc = 0;
+	for (size_t k = g->off[me]; k < g->off[me + 1] && rc == 0; k++) {
+		unsigned v = g->adj[k];
+		if (dist[v] == UINT_MAX && first_at(g, dist, v, L) == me)
+			rc = push_child(b, (int)v);
+	}
+	for (size_t qi = 0; qi < qn; qi++)
+		dist[q[qi]] = UINT_MAX;
+	return rc;
+}
+
+void mesh_routes_free(struct mesh_routes *r)
+{
+	free(r->names);
+	free(r->next_hop);
+	free(r->hops);
+	free(r->children);
+	free(r->nchildren);
+	memset(r, 0, sizeof(*r));
+}
+
+int mesh_routes_compute(struct mesh_routes *r, const struct mesh_topology *t)
+{
+	mesh_routes_free(r);
+	r->self = t->n ? t->peers[0].name : t->self;
+	size_t n = t->n;
+	if (n == 0)
+		return 0;
+	if (n > INT_MAX / 2)
+		return -ENOMEM;
+
+	int rc = -ENOMEM;
+	struct graph g = { 0 };
+	struct childbuf cb = { 0 };
+	struct named *ent = alloc0(n, sizeof(*ent));
+	unsigned *q = alloc0(n, sizeof(*q));
+	unsigned *dist = alloc0(n, sizeof(*dist));
+	r->names = alloc0(n, sizeof(*r->names));
+	r->next_hop = alloc0(n, sizeof(*r->next_hop));
+	r->hops = alloc0(n, sizeof(*r->hops));
+	r->nchildren = alloc0(2 * n, sizeof(*r->nchildren));
+	if (!ent || !q || !dist || !r->names || !r->next_hop || !r->hops || !r->nchildren)
+		goto fail;
+
+	for (size_t i = 0; i < n; i++) {
+		ent[i].name = t->peers[i].name;
+		ent[i].topo = i;
+	}
+	qsort(ent, n, sizeof(*ent), cmp_named);
+	unsigned me = 0;
+	for (size_t i = 0; i < n; i++) {
+		r->names[i] = ent[i].name;
+		if (ent[i].topo == 0)
+			me = (unsigned)i;
+		r->next_hop[i] = -1;
+		r->hops[i] = UINT_MAX;
+		dist[i] = UINT_MAX;
+	}
+	if ((rc = build_graph(&g, t, ent, r->names, n)) < 0)
+		goto fail;
+
+	unicast(r, &g, me, q);
+
+	for (size_t s = 0; s < n; s++) {
+		r->nchildren[n + s] = (unsigned)cb.len;
+		/* symmetric links: our distance from s is s's distance from us */
+		if (r->hops[s] != UINT_MAX &&
+		    (rc = bcast(&g, me, (unsigned)s, r->hops[s], dist, q, &cb)) < 0)
+			goto fail;
+		r->nchildren[s] = (unsigned)cb.len - r->nchildren[n + s];
+	}
+	if (cb.len == 0) {
+		free(cb.a);
+		cb.a = alloc0(1, sizeof(*cb.a));
+		if (!cb.a) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+	} else if (cb.len < cb.cap) {
+		int *a = realloc(cb.a, cb.len * sizeof(*a));
+		if (a)
+			cb.a = a;
+	}
+	r->children = cb.a;
+	r->n = n;
+	free_graph(&g);
+	free(ent);
+	free(q);
+	free(dist);
+	return 0;
+
+fail:
+	free_graph(&g);
+	free(cb.a);
+	free(ent);
+	free(q);
+	free(dist);
+	{
+		struct mesh_peer_name self = r->self;
+		mesh_routes_free(r);
+		r->self = self;
+	}
+	return rc;
+}
+
+static long lookup(const struct mesh_routes *r, const struct mesh_peer_name *name)
+{
+	return find_name(r->names, r->n, name);
+}
+
+const struct mesh_peer_name *mesh_routes_next_hop(const struct mesh_routes *r,
+						  const struct mesh_peer_name *dst)
+{
+	long i = lookup(r, dst);
+	if (i < 0 || r->next_hop[i] < 0)
+		return NULL;
+	return &r->names[r->next_hop[i]];
+}
+
+int mesh_routes_hops(const struct mesh_routes *r, const struct mesh_peer_name *dst)
+{
+	long i = lookup(r, dst);
+	if (i < 0 || r->hops[i] == UINT_MAX)
+		return -1;
+	return (int)r->hops[i];
+}
+
+size_t mesh_routes_bcast_children(const struct mesh_routes *r, const struct mesh_peer_name *src,
+				  const struct mesh_peer_name **out, size_t cap)
+{
+	long i = lookup(r, src);
+	if (i < 0)
+		return 0;
+	size_t cnt = r->nchildren[i];
+	const int *c = r->children + r->nchildren[r->n + (size_t)i];
+	for (size_t k = 0; k < cnt && k < cap; k++)
+		out[k] = &r->names[c[k]];
+	return cnt;
+}

@@ -1,0 +1,44 @@
+/* router/routes.h: routes computed from the topology (DESIGN §6). Pure: no I/O.
+ *
+ * Only established, symmetric connections count (a lists b established and b lists a).
+ * Unicast: a BFS from us; each level is expanded in peer-name order and each node's
+ * neighbours are visited in peer-name order, so every router computing the same topology gets
+ * the same result. Result: destination → next hop (a direct neighbour of ours).
+ * Broadcast: for each source, the BFS tree rooted at that source, built by the same rule; a
+ * router forwards a flooded frame from source S only to its children in S's tree, so each
+ * reachable peer gets it exactly once. */
+#ifndef MESH_ROUTER_ROUTES_H
+#define MESH_ROUTER_ROUTES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "gossip/topology.h"
+#include "mesh/peer.h"
+
+struct mesh_routes {
+	struct mesh_peer_name self;
+	size_t n;                          /* peers in the topology when computed */
+	struct mesh_peer_name *names;      /* sorted by name */
+	int *next_hop;                     /* index into names, -1 when unreachable or self */
+	unsigned *hops;                    /* distance in hops, 0 for self, UINT_MAX unreachable */
+	/* broadcast: children[src * n + k] for k < nchildren[src]: our children in src's tree */
+	int *children;
+	unsigned *nchildren;
+};
+
+/* Computes every route. 0 or -ENOMEM (routes left empty). Replaces what r held. */
+int mesh_routes_compute(struct mesh_routes *r, const struct mesh_topology *t);
+void mesh_routes_free(struct mesh_routes *r);
+
+/* The neighbour to send to for dst, or NULL (unreachable, unknown, or dst is us). */
+const struct mesh_peer_name *mesh_routes_next_hop(const struct mesh_routes *r,
+						  const struct mesh_peer_name *dst);
+/* Hops to dst, or -1 when unreachable or unknown. */
+int mesh_routes_hops(const struct mesh_routes *r, const struct mesh_peer_name *dst);
+/* Our children in src's broadcast tree: fills out (up to cap) and returns their count.
+ * Unknown src (or src not reachable): 0. */
+size_t mesh_routes_bcast_children(const struct mesh_routes *r, const struct mesh_peer_name *src,
+				  const struct mesh_peer_name **out, size_t cap);
+
+#endif

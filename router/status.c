@@ -1,0 +1,184 @@
+/* router/status.c: the router's status as JSON (DESIGN §8): identity, peers with their
+ * routes, connections with their overlay and why, outbound targets, counters. */
+#include <arpa/inet.h>
+#include <stdio.h>
+
+#include "autoconfig.h"
+
+#include "router/internal.h"
+
+static void add_name(cJSON *o, const char *key, const struct mesh_peer_name *n)
+{
+	char s[MESH_PEER_NAME_STRLEN];
+	mesh_peer_name_format(n, s);
+	cJSON_AddStringToObject(o, key, s);
+}
+
+static cJSON *conn_json(const struct mesh_router *r, const struct mesh_conn *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!mesh_peer_name_is_zero(&c->peer)) {
+		add_name(o, "peer", &c->peer);
+		cJSON_AddStringToObject(o, "nickname", c->nickname);
+	} else {
+		cJSON_AddNullToObject(o, "peer");
+		cJSON_AddNullToObject(o, "nickname");
+	}
+	cJSON_AddStringToObject(o, "address", c->addr);
+	cJSON_AddStringToObject(o, "direction", c->outbound ? "outbound" : "inbound");
+	cJSON_AddStringToObject(o, "state", c->state == CONN_ESTABLISHED ? "established" : "connecting");
+	if (c->fwd) {
+		const char *why = NULL;
+		enum overlay_health h = r->ov->ops->health(c->fwd, &why);
+		static const char *const hs[] = { "connecting", "healthy", "unhealthy" };
+		cJSON_AddStringToObject(o, "overlay", r->ov->ops->name);
+		cJSON_AddStringToObject(o, "overlay_state", hs[h]);
+		cJSON_AddStringToObject(o, "overlay_reason", why ? why : "");
+		cJSON_AddNumberToObject(o, "mtu", r->ov->ops->mtu(c->fwd));
+	} else {
+		cJSON_AddNullToObject(o, "overlay");
+	}
+	cJSON_AddBoolToObject(o, "encrypted", c->state == CONN_ESTABLISHED ? c->encrypted : r->encrypted);
+	cJSON_AddBoolToObject(o, "usable", c->usable);
+	cJSON_AddNumberToObject(o, "since", (double)c->since);
+	if (c->target && c->target->last_error[0])
+		cJSON_AddStringToObject(o, "last_error", c->target->last_error);
+	else
+		cJSON_AddNullToObject(o, "last_error");
+	return o;
+}
+
+static const char *nickname_of(const struct mesh_router *r, const struct mesh_peer_name *n)
+{
+	const struct mesh_topo_peer *p = mesh_topo_find(&r->topo, n);
+	return p ? p->nickname : NULL;
+}
+
+static cJSON *peer_json(const struct mesh_router *r, const struct mesh_topo_peer *p)
+{
+	cJSON *o = cJSON_CreateObject();
+	char uid[17];
+	add_name(o, "name", &p->name);
+	cJSON_AddStringToObject(o, "nickname", p->nickname);
+	snprintf(uid, sizeof(uid), "%016llx", (unsigned long long)p->uid);
+	cJSON_AddStringToObject(o, "uid", uid);
+	cJSON_AddNumberToObject(o, "version", (double)p->version);
+	cJSON_AddNumberToObject(o, "short_id", p->short_id);
+	int hops = mesh_routes_hops(&r->routes, &p->name);
+	bool self = mesh_peer_name_eq(&p->name, &r->name);
+	cJSON_AddBoolToObject(o, "reachable", self || hops >= 0);
+	if (self)
+		cJSON_AddNumberToObject(o, "hops", 0);
+	else if (hops >= 0)
+		cJSON_AddNumberToObject(o, "hops", hops);
+	else
+		cJSON_AddNullToObject(o, "hops");
+	const struct mesh_peer_name *hop = self ? NULL : mesh_routes_next_hop(&r->routes, &p->name);
+	if (hop) {
+		add_name(o, "next_hop", hop);
+		const char *nick = nickname_of(r, hop);
+		if (nick)
+			cJSON_AddStringToObject(o, "next_hop_nickname", nick);
+		else
+			cJSON_AddNullToObject(o, "next_hop_nickname");
+	} else {
+		cJSON_AddNullToObject(o, "next_hop");
+		cJSON_AddNullToObject(o, "next_hop_nickname");
+	}
+	cJSON *conns = cJSON_AddArrayToObject(o, "connections");
+	for (unsigned i = 0; i < p->nconns; i++) {
+		const struct mesh_topo_conn *tc = &p->conns[i];
+		cJSON *j = cJSON_CreateObject();
+		char ip[INET_ADDRSTRLEN], addr[40];
+		struct in_addr a = { .s_addr = tc->ip };
+		inet_ntop(AF_INET, &a, ip, sizeof(ip));
+		snprintf(addr, sizeof(addr), "%s:%u", ip, tc->port);
+		add_name(j, "peer", &tc->peer);
+		const char *nick = nickname_of(r, &tc->peer);
+		if (nick)
+			cJSON_AddStringToObject(j, "nickname", nick);
+		else
+			cJSON_AddNullToObject(j, "nickname");
+		cJSON_AddStringToObject(j, "address", addr);
+		cJSON_AddBoolToObject(j, "outbound", tc->flags & MESH_TOPO_CONN_OUTBOUND);
+		cJSON_AddBoolToObject(j, "established", tc->flags & MESH_TOPO_CONN_ESTABLISHED);
+		cJSON_AddItemToArray(conns, j);
+	}
+	return o;
+}
+
+cJSON *mesh_router_status(const struct mesh_router *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	char uid[17];
+	cJSON_AddStringToObject(o, "version", MESH_VERSION_STRING);
+	cJSON_AddNumberToObject(o, "protocol", MESH_PROTO_MAX);
+	cJSON_AddStringToObject(o, "name", r->name_str);
+	cJSON_AddStringToObject(o, "nickname", r->nickname);
+	snprintf(uid, sizeof(uid), "%016llx", (unsigned long long)r->uid);
+	cJSON_AddStringToObject(o, "uid", uid);
+	cJSON_AddNumberToObject(o, "short_id", r->short_id);
+	cJSON_AddBoolToObject(o, "encryption", r->encrypted);
+	cJSON_AddNumberToObject(o, "port", r->cfg->port);
+	cJSON_AddStringToObject(o, "bridge", r->cfg->bridge);
+	cJSON_AddNumberToObject(o, "mtu", r->mtu);
+	cJSON_AddBoolToObject(o, "discovery", !r->cfg->no_discovery);
+	cJSON_AddNumberToObject(o, "started", (double)r->started);
+
+	cJSON *peers = cJSON_AddArrayToObject(o, "peers");
+	for (size_t i = 0; i < r->topo.n; i++)
+		cJSON_AddItemToArray(peers, peer_json(r, &r->topo.peers[i]));
+
+	cJSON *conns = cJSON_AddArrayToObject(o, "connections");
+	for (const struct mesh_conn *c = r->conns; c; c = c->next)
+		cJSON_AddItemToArray(conns, conn_json(r, c));
+	/* Outbound targets waiting for their next attempt have no connection object. */
+	cJSON *targets = cJSON_AddArrayToObject(o, "targets");
+	for (const struct mesh_target *t = r->targets; t; t = t->next) {
+		cJSON *j = cJSON_CreateObject();
+		cJSON_AddStringToObject(j, "address", t->addr_str);
+		cJSON_AddBoolToObject(j, "discovered", t->discovered);
+		const char *state = "idle"; /* connected to its peer another way */
+		if (t->conn)
+			state = t->conn->state == CONN_ESTABLISHED ? "established" : "connecting";
+		else if (t->next_retry)
+			state = "retry-wait";
+		cJSON_AddStringToObject(j, "state", state);
+		cJSON_AddNumberToObject(j, "attempts", t->attempts);
+		if (t->last_error[0])
+			cJSON_AddStringToObject(j, "last_error", t->last_error);
+		else
+			cJSON_AddNullToObject(j, "last_error");
+		if (!t->conn && t->next_retry)
+			cJSON_AddNumberToObject(j, "next_retry", (double)t->next_retry);
+		cJSON_AddItemToArray(targets, j);
+	}
+
+	const struct sleeve_counters *s = sleeve_counters(r->sleeve);
+	cJSON *ctr = cJSON_AddObjectToObject(o, "counters");
+#define C(name, v) cJSON_AddNumberToObject(ctr, name, (double)(v))
+	C("sleeve_rx_datagrams", s->rx_datagrams);
+	C("sleeve_tx_datagrams", s->tx_datagrams);
+	C("sleeve_rx_frames", s->rx_frames);
+	C("sleeve_tx_frames", s->tx_frames);
+	C("sleeve_rx_bytes", s->rx_bytes);
+	C("sleeve_tx_bytes", s->tx_bytes);
+	C("sleeve_drop_replay", s->drop_replay);
+	C("sleeve_drop_auth", s->drop_auth);
+	C("sleeve_drop_malformed", s->drop_malformed);
+	C("sleeve_drop_unknown_conn", s->drop_unknown_conn);
+	C("sleeve_drop_tx_full", s->drop_tx_full);
+	C("sleeve_drop_mtu", s->drop_mtu);
+	C("sleeve_drop_tap", s->drop_tap);
+	C("drop_no_route", r->ctr.drop_no_route);
+	C("frames_delivered", r->ctr.frames_delivered);
+	C("frames_relayed", r->ctr.frames_relayed);
+	C("control_auth_failures", r->ctr.control_auth_failures);
+	C("control_refused", r->ctr.control_refused);
+	C("gossip_tx_bytes", r->ctr.gossip_tx_bytes);
+	C("gossip_rx_bytes", r->ctr.gossip_rx_bytes);
+	C("gossip_refused", r->ctr.gossip_refused);
+	C("mac_table_size", r->macs.count);
+#undef C
+	return o;
+}
