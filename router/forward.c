@@ -29,6 +29,8 @@ static size_t flood(struct mesh_router *r, const struct mesh_peer_name *src, con
 {
 	const struct mesh_peer_name *children[MESH_TOPO_MAX_PEERS];
 	size_t n = mesh_routes_bcast_children(&r->routes, src, children, MESH_TOPO_MAX_PEERS);
+	if (n > MESH_TOPO_MAX_PEERS)
+		n = MESH_TOPO_MAX_PEERS;
 	for (size_t i = 0; i < n; i++)
 		send_via(r, children[i], src, &everyone, frame, len);
 	return n;

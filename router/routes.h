@@ -22,7 +22,8 @@ struct mesh_routes {
 	struct mesh_peer_name *names;      /* sorted by name */
 	int *next_hop;                     /* index into names, -1 when unreachable or self */
 	unsigned *hops;                    /* distance in hops, 0 for self, UINT_MAX unreachable */
-	/* broadcast: children[src * n + k] for k < nchildren[src]: our children in src's tree */
+	/* broadcast: our children in src's tree (src an index into names) are
+	 * children[nchildren[n + src] + k] for k < nchildren[src]; nchildren has 2n entries */
 	int *children;
 	unsigned *nchildren;
 };
