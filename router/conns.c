@@ -204,6 +204,7 @@ static void on_established(struct mesh_control *ctl, void *arg)
 	log_info("%s: connection established (protocol %u, %s)", who, hs->version,
 		 c->encrypted ? "encrypted" : "not encrypted");
 	router_topo_send_full(r, c);
+	router_macs_send_all(r, c);
 	router_topo_self_changed(r);
 }
 

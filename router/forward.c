@@ -52,8 +52,11 @@ void router_on_local_frame(void *arg, const uint8_t *frame, size_t len)
 	struct mesh_router *r = arg;
 	const uint8_t *dst = frame, *src = frame + 6;
 
-	if (!mesh_mac_is_multicast(src))
-		mesh_mactable_learn(&r->macs, src, &r->name, router_mono_ms());
+	if (!mesh_mac_is_multicast(src)) {
+		int res = mesh_mactable_learn(&r->macs, src, &r->name, router_mono_ms(), router_wall_ms());
+		if (res == MESH_MAC_NEW || res == MESH_MAC_MOVED)
+			router_macs_learned_local(r, src);
+	}
 	const struct mesh_mac_entry *e = mesh_mac_is_multicast(dst) ? NULL
 								   : mesh_mactable_lookup(&r->macs, dst);
 	if (!e) {
@@ -81,7 +84,7 @@ void router_on_frame_received(void *arg, struct overlay_forwarder *fwd,
 		return;
 	}
 	if (!mesh_mac_is_multicast(smac))
-		mesh_mactable_learn(&r->macs, smac, src, router_mono_ms());
+		mesh_mactable_learn(&r->macs, smac, src, router_mono_ms(), router_wall_ms());
 	if (flooded && flood(r, src, frame, len))
 		r->ctr.frames_relayed++;
 	if (r->ov->ops->deliver(r->ov, frame, len) == 0)

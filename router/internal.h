@@ -13,6 +13,7 @@
 
 #include "gossip/backoff.h"
 #include "gossip/control.h"
+#include "gossip/macs.h"
 #include "gossip/topology.h"
 #include "router/mactable.h"
 #include "router/netdev.h"
@@ -20,7 +21,8 @@
 #include "router/routes.h"
 #include "sleeve/sleeve.h"
 
-#define MESH_GOSSIP_TOPOLOGY 1     /* gossip channel byte */
+#define MESH_GOSSIP_TOPOLOGY 1     /* gossip channel bytes */
+#define MESH_GOSSIP_MACS 2
 #define GOSSIP_FULL_INTERVAL_S 30
 #define FORGET_GRACE_MS (60u * 1000u)
 #define HOUSEKEEPING_S 5
@@ -89,6 +91,9 @@ struct mesh_router {
 	struct mesh_routes routes;
 	struct mesh_peer_name *pending;  /* topology entries to gossip at the end of this turn */
 	size_t npending;
+	struct mesh_mac_update *mac_pending; /* MAC announcements to send at the end of this turn */
+	size_t nmac_pending, mac_pending_cap;
+	struct event *mac_flush, *mac_reannounce;
 
 	struct mesh_conn *conns;
 	unsigned nconns;
@@ -98,6 +103,7 @@ struct mesh_router {
 };
 
 uint64_t router_mono_ms(void);
+uint64_t router_wall_ms(void);
 void router_describe_conn(const struct mesh_conn *c, char *out, size_t cap);
 
 /* conns.c */
@@ -116,6 +122,14 @@ void router_topo_self_changed(struct mesh_router *r);
 void router_topo_send_full(struct mesh_router *r, struct mesh_conn *c);
 void router_topo_gossip_received(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len);
 void router_topo_housekeeping(struct mesh_router *r);
+
+/* macs.c */
+int router_macs_init(struct mesh_router *r);
+void router_macs_free(struct mesh_router *r);
+void router_macs_learned_local(struct mesh_router *r, const uint8_t mac[6]);
+void router_macs_send_all(struct mesh_router *r, struct mesh_conn *c);
+void router_macs_received(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len);
+void router_macs_forget_gone_peers(struct mesh_router *r);
 
 /* forward.c */
 void router_on_local_frame(void *arg, const uint8_t *frame, size_t len);

@@ -67,28 +67,57 @@ static int grow(struct mesh_mactable *t)
 	return 0;
 }
 
-int mesh_mactable_learn(struct mesh_mactable *t, const uint8_t mac[6],
-			const struct mesh_peer_name *peer, uint64_t now_ms)
+static int insert(struct mesh_mactable *t, const uint8_t mac[6], const struct mesh_peer_name *peer,
+		  uint64_t version, uint64_t now_ms)
 {
 	bool found;
-	struct mesh_mac_entry *e = find(t, mac, &found);
-	if (found) {
-		int r = mesh_peer_name_eq(&e->peer, peer) ? MESH_MAC_REFRESHED : MESH_MAC_MOVED;
-		e->peer = *peer;
-		e->seen_ms = now_ms;
-		return r;
-	}
+	struct mesh_mac_entry *e;
 	if ((t->count + 1) * 4 > t->cap * 3) { /* keep load under 3/4 */
 		if (grow(t) < 0)
 			return -ENOMEM;
-		e = find(t, mac, &found);
 	}
+	e = find(t, mac, &found);
 	memcpy(e->mac, mac, 6);
 	e->used = true;
 	e->peer = *peer;
 	e->seen_ms = now_ms;
+	e->version = version;
 	t->count++;
 	return MESH_MAC_NEW;
+}
+
+int mesh_mactable_learn(struct mesh_mactable *t, const uint8_t mac[6],
+			const struct mesh_peer_name *peer, uint64_t now_ms, uint64_t version)
+{
+	bool found;
+	struct mesh_mac_entry *e = find(t, mac, &found);
+	if (!found)
+		return insert(t, mac, peer, version, now_ms);
+	e->seen_ms = now_ms;
+	if (mesh_peer_name_eq(&e->peer, peer))
+		return MESH_MAC_REFRESHED;
+	e->peer = *peer;
+	e->version = version;
+	return MESH_MAC_MOVED;
+}
+
+int mesh_mactable_merge(struct mesh_mactable *t, const uint8_t mac[6],
+			const struct mesh_peer_name *peer, uint64_t version, uint64_t now_ms)
+{
+	bool found;
+	struct mesh_mac_entry *e = find(t, mac, &found);
+	if (!found)
+		return insert(t, mac, peer, version, now_ms);
+	if (version < e->version)
+		return MESH_MAC_STALE;
+	e->seen_ms = now_ms;
+	if (version == e->version)
+		return MESH_MAC_REFRESHED;
+	e->version = version;
+	if (mesh_peer_name_eq(&e->peer, peer))
+		return MESH_MAC_REFRESHED;
+	e->peer = *peer;
+	return MESH_MAC_MOVED;
 }
 
 const struct mesh_mac_entry *mesh_mactable_lookup(const struct mesh_mactable *t, const uint8_t mac[6])

@@ -1,6 +1,9 @@
 /* router/mactable.h: where each MAC address lives (DESIGN §5): MAC → peer, learned from
  * frames (and, later, from gossip), aged out after 10 min without traffic. Pure: open
- * addressing table, time passed in, no I/O; it allocates only when it grows. */
+ * addressing table, time passed in, no I/O; it allocates only when it grows.
+ * Each entry carries a version: the wall-clock ms at which its current location was learned
+ * (by the router that learned it). Gossip merges by version, so a moved MAC follows the
+ * newer announcement. */
 #ifndef MESH_ROUTER_MACTABLE_H
 #define MESH_ROUTER_MACTABLE_H
 
@@ -16,7 +19,8 @@ struct mesh_mac_entry {
 	uint8_t mac[6];
 	bool used;
 	struct mesh_peer_name peer;
-	uint64_t seen_ms;
+	uint64_t seen_ms;   /* monotonic, local: for ageing */
+	uint64_t version;   /* wall clock ms when this location was learned */
 };
 
 struct mesh_mactable {
@@ -28,13 +32,19 @@ enum mesh_mac_learn {
 	MESH_MAC_REFRESHED = 0,
 	MESH_MAC_NEW = 1,
 	MESH_MAC_MOVED = 2,
+	MESH_MAC_STALE = 3,     /* merge only: older than what we have, ignored */
 };
 
 int mesh_mactable_init(struct mesh_mactable *t);
 void mesh_mactable_free(struct mesh_mactable *t);
-/* Records that mac was seen at peer. Returns an enum mesh_mac_learn or -ENOMEM. */
+/* Records that mac was seen at peer (in a frame). A new or moved entry gets `version`.
+ * Returns an enum mesh_mac_learn or -ENOMEM. */
 int mesh_mactable_learn(struct mesh_mactable *t, const uint8_t mac[6],
-			const struct mesh_peer_name *peer, uint64_t now_ms);
+			const struct mesh_peer_name *peer, uint64_t now_ms, uint64_t version);
+/* Merges an announcement: taken when new, or when its version is newer than ours (MOVED or
+ * REFRESHED); the same version refreshes; an older one is STALE and ignored. -ENOMEM. */
+int mesh_mactable_merge(struct mesh_mactable *t, const uint8_t mac[6],
+			const struct mesh_peer_name *peer, uint64_t version, uint64_t now_ms);
 const struct mesh_mac_entry *mesh_mactable_lookup(const struct mesh_mactable *t, const uint8_t mac[6]);
 /* Removes entries not seen for max_age_ms; returns how many. */
 size_t mesh_mactable_expire(struct mesh_mactable *t, uint64_t now_ms, uint64_t max_age_ms);

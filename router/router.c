@@ -117,7 +117,7 @@ struct mesh_router *mesh_router_new(struct event_base *base, const struct mesh_c
 		memcpy(r->psk, psk, MESH_KEY_LEN);
 	r->mtu = cfg->mtu ? cfg->mtu : SLEEVE_DEFAULT_MTU;
 	r->started = time(NULL);
-	if (mesh_mactable_init(&r->macs) < 0 || router_topo_init(r) < 0) {
+	if (mesh_mactable_init(&r->macs) < 0 || router_topo_init(r) < 0 || router_macs_init(r) < 0) {
 		snprintf(err, errlen, "out of memory");
 		goto errout;
 	}
@@ -173,6 +173,7 @@ void mesh_router_free(struct mesh_router *r)
 	if (r->sleeve)
 		sleeve_free(r->sleeve);
 	mesh_netdev_close(&r->netdev, !r->cfg->keep_bridge);
+	router_macs_free(r);
 	router_topo_free(r);
 	mesh_mactable_free(&r->macs);
 	mesh_wipe(r->psk, sizeof(r->psk));

@@ -154,6 +154,27 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 		cJSON_AddItemToArray(targets, j);
 	}
 
+	cJSON *macs = cJSON_AddArrayToObject(o, "macs");
+	for (size_t i = 0; i < r->macs.cap; i++) {
+		const struct mesh_mac_entry *e = &r->macs.slots[i];
+		if (!e->used)
+			continue;
+		cJSON *j = cJSON_CreateObject();
+		char mac[18];
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", e->mac[0], e->mac[1],
+			 e->mac[2], e->mac[3], e->mac[4], e->mac[5]);
+		cJSON_AddStringToObject(j, "mac", mac);
+		add_name(j, "peer", &e->peer);
+		const char *nick = nickname_of(r, &e->peer);
+		if (nick)
+			cJSON_AddStringToObject(j, "nickname", nick);
+		else
+			cJSON_AddNullToObject(j, "nickname");
+		cJSON_AddBoolToObject(j, "local", mesh_peer_name_eq(&e->peer, &r->name));
+		cJSON_AddNumberToObject(j, "version", (double)e->version);
+		cJSON_AddItemToArray(macs, j);
+	}
+
 	const struct sleeve_counters *s = sleeve_counters(r->sleeve);
 	cJSON *ctr = cJSON_AddObjectToObject(o, "counters");
 #define C(name, v) cJSON_AddNumberToObject(ctr, name, (double)(v))

@@ -111,6 +111,10 @@ void router_topo_gossip_received(struct mesh_router *r, struct mesh_conn *c, con
 		log_warn("%s: empty gossip message ignored", who);
 		return;
 	}
+	if (p[0] == MESH_GOSSIP_MACS) {
+		router_macs_received(r, c, p + 1, len - 1);
+		return;
+	}
 	if (p[0] != MESH_GOSSIP_TOPOLOGY) {
 		router_describe_conn(c, who, sizeof(who));
 		log_debug("%s: gossip on unknown channel %u ignored", who, p[0]);
@@ -148,6 +152,7 @@ void router_topo_housekeeping(struct mesh_router *r)
 		log_info("forgot %zu peer(s) unreachable for %u s", n, FORGET_GRACE_MS / 1000);
 		recompute_routes(r);
 		router_forget_targets(r);
+		router_macs_forget_gone_peers(r);
 	}
 	router_discover(r);
 }

@@ -20,9 +20,9 @@ Test(mactable, learn_move_refresh)
 	cr_assert_eq(mesh_mactable_init(&t), 0);
 	mac_of(1, m);
 	cr_assert_null(mesh_mactable_lookup(&t, m));
-	cr_assert_eq(mesh_mactable_learn(&t, m, &P1, 10), MESH_MAC_NEW);
-	cr_assert_eq(mesh_mactable_learn(&t, m, &P1, 20), MESH_MAC_REFRESHED);
-	cr_assert_eq(mesh_mactable_learn(&t, m, &P2, 30), MESH_MAC_MOVED);
+	cr_assert_eq(mesh_mactable_learn(&t, m, &P1, 10, 0), MESH_MAC_NEW);
+	cr_assert_eq(mesh_mactable_learn(&t, m, &P1, 20, 0), MESH_MAC_REFRESHED);
+	cr_assert_eq(mesh_mactable_learn(&t, m, &P2, 30, 0), MESH_MAC_MOVED);
 	const struct mesh_mac_entry *e = mesh_mactable_lookup(&t, m);
 	cr_assert_not_null(e);
 	cr_assert(mesh_peer_name_eq(&e->peer, &P2));
@@ -38,7 +38,7 @@ Test(mactable, grows_and_keeps_everything)
 	mesh_mactable_init(&t);
 	for (unsigned i = 0; i < 5000; i++) {
 		mac_of(i, m);
-		cr_assert_eq(mesh_mactable_learn(&t, m, i % 2 ? &P1 : &P2, i), MESH_MAC_NEW);
+		cr_assert_eq(mesh_mactable_learn(&t, m, i % 2 ? &P1 : &P2, i, 0), MESH_MAC_NEW);
 	}
 	cr_assert_eq(t.count, 5000);
 	for (unsigned i = 0; i < 5000; i++) {
@@ -57,7 +57,7 @@ Test(mactable, ageing_and_forget_keep_the_rest_reachable)
 	mesh_mactable_init(&t);
 	for (unsigned i = 0; i < 3000; i++) {
 		mac_of(i, m);
-		mesh_mactable_learn(&t, m, i % 3 ? &P1 : &P2, i % 2 ? 1000 : 5000);
+		mesh_mactable_learn(&t, m, i % 3 ? &P1 : &P2, i % 2 ? 1000 : 5000, 0);
 	}
 	/* at 5000 + max age, the ones seen at 1000 are too old, those seen at 5000 not yet */
 	size_t gone = mesh_mactable_expire(&t, 5000 + MESH_MAC_MAX_AGE_MS, MESH_MAC_MAX_AGE_MS);
@@ -88,4 +88,27 @@ Test(mactable, multicast_bit)
 	cr_assert(mesh_mac_is_multicast(bcast));
 	cr_assert(mesh_mac_is_multicast(mcast));
 	cr_assert_not(mesh_mac_is_multicast(ucast));
+}
+
+Test(mactable, merge_follows_the_newer_version)
+{
+	struct mesh_mactable t;
+	uint8_t m[6];
+	mesh_mactable_init(&t);
+	mac_of(7, m);
+	cr_assert_eq(mesh_mactable_merge(&t, m, &P1, 100, 1), MESH_MAC_NEW);
+	cr_assert_eq(mesh_mactable_merge(&t, m, &P2, 99, 2), MESH_MAC_STALE);
+	cr_assert(mesh_peer_name_eq(&mesh_mactable_lookup(&t, m)->peer, &P1));
+	cr_assert_eq(mesh_mactable_lookup(&t, m)->seen_ms, 1, "a stale announcement refreshes nothing");
+	cr_assert_eq(mesh_mactable_merge(&t, m, &P1, 100, 3), MESH_MAC_REFRESHED);
+	cr_assert_eq(mesh_mactable_lookup(&t, m)->seen_ms, 3);
+	cr_assert_eq(mesh_mactable_merge(&t, m, &P2, 101, 4), MESH_MAC_MOVED);
+	cr_assert(mesh_peer_name_eq(&mesh_mactable_lookup(&t, m)->peer, &P2));
+	cr_assert_eq(mesh_mactable_lookup(&t, m)->version, 101);
+	/* learning from a frame moves it and stamps the version it is given */
+	cr_assert_eq(mesh_mactable_learn(&t, m, &P1, 5, 200), MESH_MAC_MOVED);
+	cr_assert_eq(mesh_mactable_lookup(&t, m)->version, 200);
+	cr_assert_eq(mesh_mactable_learn(&t, m, &P1, 6, 300), MESH_MAC_REFRESHED);
+	cr_assert_eq(mesh_mactable_lookup(&t, m)->version, 200, "a refresh keeps the version");
+	mesh_mactable_free(&t);
 }

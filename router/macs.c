@@ -1,0 +1,165 @@
+/* router/macs.c: the router's side of MAC-location gossip (DESIGN §5): MACs learned on our
+ * bridge are announced (coalesced per event loop turn), announcements from peers are merged
+ * into the MAC table and passed on when they taught us something, every connection gets the
+ * whole table when it comes up, and our own MACs are announced again every 30 s so that
+ * others do not age them out. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gossip/macs.h"
+#include "router/internal.h"
+#include "router/log.h"
+
+uint64_t router_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void send_updates(struct mesh_router *r, struct mesh_conn *only,
+			 const struct mesh_mac_update *u, size_t n)
+{
+	uint8_t *buf = malloc(1 + 2 + (size_t)MESH_MACS_MAX_PER_MSG * MESH_MACS_ENTRY_LEN);
+	if (!buf)
+		return;
+	for (size_t off = 0; off < n; off += MESH_MACS_MAX_PER_MSG) {
+		size_t k = n - off < MESH_MACS_MAX_PER_MSG ? n - off : MESH_MACS_MAX_PER_MSG;
+		buf[0] = MESH_GOSSIP_MACS;
+		ssize_t len = mesh_macs_encode(u + off, k, buf + 1,
+					       2 + (size_t)MESH_MACS_MAX_PER_MSG * MESH_MACS_ENTRY_LEN);
+		if (len < 0)
+			break;
+		for (struct mesh_conn *c = r->conns; c; c = c->next) {
+			if (c->state != CONN_ESTABLISHED || (only && c != only))
+				continue;
+			if (mesh_control_send(c->ctl, MESH_MSG_GOSSIP, buf, 1 + (size_t)len) == 0)
+				r->ctr.gossip_tx_bytes += 1 + (uint64_t)len;
+		}
+	}
+	free(buf);
+}
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct mesh_router *r = arg;
+	if (r->nmac_pending)
+		send_updates(r, NULL, r->mac_pending, r->nmac_pending);
+	r->nmac_pending = 0;
+}
+
+static void queue(struct mesh_router *r, const uint8_t mac[6], const struct mesh_peer_name *peer,
+		  uint64_t version)
+{
+	if (r->nmac_pending == r->mac_pending_cap) {
+		size_t cap = r->mac_pending_cap ? r->mac_pending_cap * 2 : 64;
+		struct mesh_mac_update *n = realloc(r->mac_pending, cap * sizeof(*n));
+		if (!n)
+			return; /* the 30 s re-announcement makes up for it */
+		r->mac_pending = n;
+		r->mac_pending_cap = cap;
+	}
+	struct mesh_mac_update *u = &r->mac_pending[r->nmac_pending++];
+	memcpy(u->mac, mac, 6);
+	u->peer = *peer;
+	u->version = version;
+	event_active(r->mac_flush, 0, 0);
+}
+
+void router_macs_learned_local(struct mesh_router *r, const uint8_t mac[6])
+{
+	const struct mesh_mac_entry *e = mesh_mactable_lookup(&r->macs, mac);
+	if (e)
+		queue(r, mac, &r->name, e->version);
+}
+
+/* Sends every entry of the table (peer NULL) or only ours (peer = us) to one or all. */
+static void announce_table(struct mesh_router *r, struct mesh_conn *only, bool ours_only)
+{
+	size_t n = 0;
+	struct mesh_mac_update *u = malloc((r->macs.count + 1) * sizeof(*u));
+	if (!u)
+		return;
+	for (size_t i = 0; i < r->macs.cap; i++) {
+		const struct mesh_mac_entry *e = &r->macs.slots[i];
+		if (!e->used || (ours_only && !mesh_peer_name_eq(&e->peer, &r->name)))
+			continue;
+		memcpy(u[n].mac, e->mac, 6);
+		u[n].peer = e->peer;
+		u[n].version = e->version;
+		n++;
+	}
+	if (n)
+		send_updates(r, only, u, n);
+	free(u);
+}
+
+void router_macs_send_all(struct mesh_router *r, struct mesh_conn *c)
+{
+	announce_table(r, c, false);
+}
+
+static void reannounce_cb(evutil_socket_t fd, short what, void *arg)
+{
+	announce_table(arg, NULL, true);
+}
+
+void router_macs_received(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len)
+{
+	struct mesh_mac_update *u = malloc(MESH_MACS_MAX_PER_MSG * sizeof(*u));
+	const char *why = "";
+	char who[160];
+	if (!u)
+		return;
+	ssize_t n = mesh_macs_decode(p, len, u, &why);
+	if (n < 0) {
+		router_describe_conn(c, who, sizeof(who));
+		log_warn("%s: MAC gossip refused: %s", who, why);
+		r->ctr.gossip_refused++;
+		free(u);
+		return;
+	}
+	uint64_t now = router_mono_ms();
+	for (ssize_t i = 0; i < n; i++) {
+		/* our own MACs are ours to announce; only a newer location elsewhere moves them */
+		int res = mesh_mactable_merge(&r->macs, u[i].mac, &u[i].peer, u[i].version, now);
+		if (res == MESH_MAC_NEW || res == MESH_MAC_MOVED)
+			queue(r, u[i].mac, &u[i].peer, u[i].version);
+	}
+	free(u);
+}
+
+void router_macs_forget_gone_peers(struct mesh_router *r)
+{
+	/* MACs of peers the topology no longer knows go with them */
+	for (size_t i = 0; i < r->macs.cap;) {
+		const struct mesh_mac_entry *e = &r->macs.slots[i];
+		if (e->used && !mesh_topo_find(&r->topo, &e->peer)) {
+			struct mesh_peer_name gone = e->peer;
+			size_t k = mesh_mactable_forget_peer(&r->macs, &gone);
+			log_debug("forgot %zu MAC addresses of a departed peer", k);
+			continue; /* slot i may hold another entry now */
+		}
+		i++;
+	}
+}
+
+int router_macs_init(struct mesh_router *r)
+{
+	r->mac_flush = event_new(r->base, -1, 0, flush_cb, r);
+	r->mac_reannounce = event_new(r->base, -1, EV_PERSIST, reannounce_cb, r);
+	struct timeval every = { GOSSIP_FULL_INTERVAL_S, 0 };
+	if (!r->mac_flush || !r->mac_reannounce || event_add(r->mac_reannounce, &every) < 0)
+		return -1;
+	return 0;
+}
+
+void router_macs_free(struct mesh_router *r)
+{
+	if (r->mac_flush)
+		event_free(r->mac_flush);
+	if (r->mac_reannounce)
+		event_free(r->mac_reannounce);
+	free(r->mac_pending);
+}
