@@ -246,7 +246,6 @@ static int parse_update(const uint8_t *buf, size_t len, struct upd_entry *e, siz
 			if (e->conns[c * CONN_WIRE + 12] & ~CONN_FLAGS_KNOWN)
 				BAD("topology connection has unknown flag bits");
 		off += (size_t)e->nconns * CONN_WIRE;
-		e->copy = NULL;
 		e->at = SIZE_MAX;
 		e->action = UPD_SKIP;
 	}
@@ -293,7 +292,8 @@ int mesh_topo_merge(struct mesh_topology *t, const uint8_t *buf, size_t len,
 		return 0;
 	}
 
-	struct upd_entry *e = malloc(count * sizeof(*e));
+	/* zeroed: on a parse error the `copy` pointers freed at `out` are all NULL */
+	struct upd_entry *e = calloc(count, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
 	int r = parse_update(buf, len, e, count, why);

@@ -16,6 +16,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 cat >"$tmp/make-seeds.c" <<'EOF'
+#include <arpa/inet.h>
 #include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@ cat >"$tmp/make-seeds.c" <<'EOF'
 #include "gossip/frame.h"
 #include "gossip/hello.h"
 #include "gossip/tlv.h"
+#include "gossip/topology.h"
 #include "gossip/wire.h"
 #include "sleeve/codec.h"
 
@@ -459,6 +461,113 @@ static void config_seeds(void)
 	config_seed("bad-too-many-peers", 0, many);
 }
 
+
+/* --- topology ----------------------------------------------------------------------------- */
+/* The harness merges into a topology of us (02:5e:1f:00:00:01, uid 0x1111, version 1001) and
+ * peers 02:00:00:00:00:01..03 (version 10, uid 1). */
+static struct mesh_topo_peer topo_peer(uint8_t last, uint64_t version, uint64_t uid, struct mesh_topo_conn *c,
+				       unsigned n)
+{
+	struct mesh_topo_peer p;
+	memset(&p, 0, sizeof(p));
+	p.name = (struct mesh_peer_name){ { 0x02, 0x00, 0x00, 0x00, 0x00, last } };
+	snprintf(p.nickname, sizeof(p.nickname), "peer-%u", last);
+	p.version = version;
+	p.uid = uid;
+	p.short_id = last;
+	p.conns = c;
+	p.nconns = n;
+	return p;
+}
+
+static size_t topo_encode(struct mesh_topo_peer *e, size_t n, uint8_t *out, size_t cap)
+{
+	struct mesh_topology t;
+	memset(&t, 0, sizeof(t));
+	t.peers = e;
+	t.n = t.cap = n;
+	ssize_t r = mesh_topo_encode(&t, NULL, 0, out, cap);
+	if (r < 0)
+		abort();
+	return (size_t)r;
+}
+
+static void topology_seeds(void)
+{
+	static const struct mesh_peer_name self = { { 0x02, 0x5e, 0x1f, 0x00, 0x00, 0x01 } };
+	struct mesh_topo_conn c[4];
+	for (int i = 0; i < 4; i++) {
+		memset(&c[i], 0, sizeof(c[i]));
+		c[i].peer = (struct mesh_peer_name){ { 0x02, 0x00, 0x00, 0x00, 0x00, (uint8_t)(i + 1) } };
+		c[i].ip = htonl(0x0a000001u + (uint32_t)i);
+		c[i].port = 6783;
+		c[i].flags = (uint8_t)(i & 3);
+	}
+	c[3].peer = self;
+	c[3].flags = MESH_TOPO_CONN_ESTABLISHED;
+	uint8_t m[8192], x[8192];
+	size_t n;
+	struct mesh_topo_peer e[48];
+
+	m[0] = 0; m[1] = 0;
+	put("topology", "valid-empty", m, 2);
+	e[0] = topo_peer(9, 1, 1, c, 4);
+	n = topo_encode(e, 1, m, sizeof(m));
+	put("topology", "valid-one-new", m, n);
+	/* newer 1, equal version and higher uid 2, older 3, new 4 */
+	e[0] = topo_peer(1, 11, 1, c + 3, 1);
+	e[1] = topo_peer(2, 10, 2, c, 3);
+	e[2] = topo_peer(3, 9, 7, NULL, 0);
+	e[3] = topo_peer(4, 1, 1, c + 2, 2);
+	n = topo_encode(e, 4, m, sizeof(m));
+	put("topology", "valid-mixed", m, n);
+	memcpy(x, m, n); x[n] = 0;
+	put("topology", "bad-trailing-byte", x, n + 1);
+	put("topology", "bad-truncated", m, n - 7);
+	memcpy(x, m, n); x[1] = 5;
+	put("topology", "bad-count", x, n);
+	memcpy(x, m, n); x[0] = 0x04; x[1] = 0x01;
+	put("topology", "bad-count-over-max", x, n);
+	/* entry 0: name(6) len(1) "peer-1"(6) uid(8) version(8) short(2) nconns(2) conn(13) */
+	memcpy(x, m, n); x[2 + 6] = 0;
+	put("topology", "bad-nick-empty", x, n);
+	memcpy(x, m, n); x[2 + 7 + 4] = ' ';
+	put("topology", "bad-nick-space", x, n);
+	memcpy(x, m, n); x[2 + 7 + 6 + 16] = 0x10;
+	put("topology", "bad-short-id", x, n);
+	memcpy(x, m, n); x[2 + 7 + 6 + 18] = 0x04; x[2 + 7 + 6 + 19] = 0x01;
+	put("topology", "bad-nconns-over-max", x, n);
+	memcpy(x, m, n); x[2 + 7 + 6 + 20 + 12] = 0x06;
+	put("topology", "bad-conn-flags", x, n);
+	e[1] = e[0];
+	e[1].version = 12;
+	n = topo_encode(e, 2, m, sizeof(m));
+	put("topology", "bad-dup-name", m, n);
+
+	/* our own name: an old incarnation with a higher version, and our own entry echoed */
+	e[0] = topo_peer(0, 5000, 0x2222, c, 2);
+	e[0].name = self;
+	e[1] = topo_peer(5, 1, 1, NULL, 0);
+	n = topo_encode(e, 2, m, sizeof(m));
+	put("topology", "valid-self-old-incarnation", m, n);
+	e[0].version = 1001;
+	e[0].uid = 0x1111;
+	snprintf(e[0].nickname, sizeof(e[0].nickname), "fuzz-self");
+	n = topo_encode(e, 1, m, sizeof(m));
+	put("topology", "valid-self-echo", m, n);
+
+	/* many entries, a 63-byte nickname, the 12-bit edge, every flag combination */
+	for (int i = 0; i < 48; i++) {
+		e[i] = topo_peer((uint8_t)(0x40 + i), (uint64_t)i * 1000, (uint64_t)i, c + (i % 4), (unsigned)(4 - i % 4));
+		e[i].short_id = (uint16_t)(0xfff - i);
+	}
+	snprintf(e[7].nickname, sizeof(e[7].nickname), "%s",
+		 "n123456789012345678901234567890123456789012345678901234567890_2");
+	e[8].version = UINT64_MAX;
+	n = topo_encode(e, 48, m, sizeof(m));
+	put("topology", "valid-many", m, n);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2 || sodium_init() < 0) {
@@ -472,6 +581,7 @@ int main(int argc, char **argv)
 	frame_seeds();
 	handshake_seeds();
 	config_seeds();
+	topology_seeds();
 	return 0;
 }
 EOF

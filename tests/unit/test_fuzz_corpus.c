@@ -324,3 +324,8 @@ Test(fuzz_corpus, config, .timeout = 600)
 {
 	replay("config", fuzz_config);
 }
+
+Test(fuzz_corpus, topology, .timeout = 600)
+{
+	replay("topology", fuzz_topology);
+}
