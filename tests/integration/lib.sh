@@ -208,3 +208,127 @@ lab_fresh() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 }
+
+# --- helpers of the mesh tests (test_mesh_*.sh) ---------------------------------------------
+
+# shellcheck disable=SC2034 # used by the tests
+MCAST="$REPO_ROOT/tests/integration/mcast.py"
+
+# Milliseconds since the epoch (bash's EPOCHREALTIME, so no fork).
+now_ms() {
+	local t=${EPOCHREALTIME/[.,]/}
+	echo $((t / 1000))
+}
+
+# Overlay address of host i's container: cip h<i> -> 10.32.0.<i> (see scripts/lab).
+cip() { echo "10.32.0.${1#h}"; }
+
+# ping_by DEADLINE_MS h<i> IP: pings IP from host i's container (one ping, 1 s wait, again
+# and again) until one answers at or before DEADLINE_MS (epoch ms). Prints the epoch ms of the
+# first answer; fails, printing nothing, when none came in time. Never dies.
+ping_by() {
+	local deadline=$1 h=$2 ip=$3 t
+	while (($(now_ms) < deadline)); do
+		if "$LAB" cexec "$h" ping -n -q -c1 -W1 "$ip" >/dev/null 2>&1; then
+			t=$(now_ms)
+			((t <= deadline)) || return 1
+			echo "$t"
+			return 0
+		fi
+		# A failed ping may return at once (no route, neighbour FAILED): do not spin.
+		sleep 0.2
+	done
+	return 1
+}
+
+# ping_pairs T0_MS DEADLINE_MS PAIR...: for every PAIR "i:j" (container of host i pings
+# container of host j), in parallel, runs ping_by DEADLINE_MS. Prints one line per failed
+# pair to stderr and fails if any did; sets PING_LATEST_MS to the latest first answer,
+# in ms after T0_MS (0 when no pair).
+PING_LATEST_MS=0
+ping_pairs() {
+	local t0=$1 deadline=$2 p k rc=0 t
+	shift 2
+	local dir
+	dir=$(mktemp -d "$TEST_TMP/ping.XXXXXX")
+	local -a pids=() pairs=("$@")
+	for k in "${!pairs[@]}"; do
+		p=${pairs[k]}
+		ping_by "$deadline" "h${p%%:*}" "$(cip "h${p##*:}")" >"$dir/$k" 2>/dev/null &
+		pids+=($!)
+	done
+	PING_LATEST_MS=0
+	for k in "${!pairs[@]}"; do
+		p=${pairs[k]}
+		if wait "${pids[k]}"; then
+			t=$(<"$dir/$k")
+			((t - t0 <= PING_LATEST_MS)) || PING_LATEST_MS=$((t - t0))
+		else
+			echo "  c${p%%:*} -> c${p##*:} ($(cip "h${p##*:}")): no answer by the deadline" >&2
+			rc=1
+		fi
+	done
+	rm -rf "$dir"
+	return "$rc"
+}
+
+# all_pairs I...: prints every ordered pair "i:j" (i != j) of the given host numbers.
+all_pairs() {
+	local i j
+	for i in "$@"; do
+		for j in "$@"; do
+			((i == j)) || echo "$i:$j"
+		done
+	done
+}
+
+# json_true h<i> JQ_FILTER: true when the filter, run over host i's status JSON, yields
+# true (jq -e). Quiet; for wait_by / wait_until.
+json_true() {
+	local js
+	js=$(status_json "$1" 2>/dev/null) || return 1
+	jq -e "$2" >/dev/null 2>&1 <<<"$js"
+}
+
+# wait_by DEADLINE_MS CMD...: runs CMD every 0.25 s until it succeeds at or before DEADLINE_MS
+# (epoch ms); prints the epoch ms of that success. Fails at the deadline.
+wait_by() {
+	local deadline=$1 t
+	shift
+	while :; do
+		if "$@" >/dev/null 2>&1; then
+			t=$(now_ms)
+			((t <= deadline)) || return 1
+			echo "$t"
+			return 0
+		fi
+		(($(now_ms) < deadline)) || return 1
+		sleep 0.25
+	done
+}
+
+# peer_json h<i> NICK: host i's .peers entry for NICK (compact JSON; "null" if none).
+peer_json() {
+	jget "$1" "[.peers[] | select(.nickname == \"$2\")][0] // null | tojson"
+}
+
+# Compact status summary of host i for failure messages: peers (hops, next hop, reachable)
+# and connections (nickname, direction, state).
+status_brief() {
+	local js
+	js=$(status_json "$1" 2>&1) || {
+		echo "$1: meshctl status failed: $js"
+		return 0
+	}
+	jq -c --arg h "$1" '{host: $h,
+		peers: [.peers[]? | "\(.nickname) hops=\(.hops) via=\(.next_hop_nickname) reachable=\(.reachable)"],
+		connections: [.connections[]? | "\(.nickname // .address) \(.direction) \(.state)"]}' <<<"$js" 2>&1
+}
+
+# converged h<i> N: host i lists N peers (itself included), all reachable, and has exactly N-1
+# established connections, one to each other peer (discovery made the full mesh).
+converged() {
+	json_true "$1" "(.peers | length) == $2 and all(.peers[]; .reachable == true) and
+		([.connections[] | select(.state == \"established\") | .nickname] | (length == $2 - 1)
+		 and (unique | length) == $2 - 1)"
+}
