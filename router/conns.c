@@ -318,6 +318,16 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	char addr[64];
 
 	format_addr((struct sockaddr_storage *)sa, addr, sizeof(addr));
+	if (!mesh_ratelimit_take(&r->accept_rl, router_mono_ms())) {
+		r->ctr.control_refused++;
+		if (router_mono_ms() - r->accept_refused_logged_ms > 1000) {
+			log_warn("refusing a connection from %s: more than %d connection attempts a "
+				 "second (accept rate limit)", addr, ACCEPT_RATE_PER_S);
+			r->accept_refused_logged_ms = router_mono_ms();
+		}
+		evutil_closesocket(fd);
+		return;
+	}
 	if (r->nconns >= conn_limit(r)) {
 		log_warn("refusing a connection from %s: connection limit (%u) reached", addr,
 			 conn_limit(r));
@@ -442,6 +452,7 @@ int router_conns_start(struct mesh_router *r, char *err, size_t errlen)
 		return -errno;
 	}
 	evconnlistener_set_error_cb(r->listener, on_accept_error);
+	mesh_ratelimit_init(&r->accept_rl, ACCEPT_RATE_PER_S, ACCEPT_BURST, router_mono_ms());
 	for (unsigned i = 0; i < r->cfg->npeers; i++) {
 		struct in_addr a;
 		inet_pton(AF_INET, r->cfg->peers[i].host, &a);

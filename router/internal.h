@@ -17,6 +17,7 @@
 #include "gossip/topology.h"
 #include "router/mactable.h"
 #include "router/netdev.h"
+#include "router/ratelimit.h"
 #include "router/router.h"
 #include "router/routes.h"
 #include "sleeve/sleeve.h"
@@ -27,6 +28,8 @@
 #define FORGET_GRACE_MS (60u * 1000u)
 #define HOUSEKEEPING_S 5
 #define DEFAULT_CONN_LIMIT 100
+#define ACCEPT_RATE_PER_S 20
+#define ACCEPT_BURST 64
 
 enum conn_state { CONN_CONNECTING, CONN_ESTABLISHED };
 
@@ -84,6 +87,8 @@ struct mesh_router {
 	struct overlay *ov;
 	struct mesh_mactable macs;
 	struct evconnlistener *listener;
+	struct mesh_ratelimit accept_rl;
+	uint64_t accept_refused_logged_ms;
 	struct event *sweep, *drop_report, *housekeeping, *gossip_full, *gossip_flush;
 	struct sleeve_counters reported; /* drop counters as last logged */
 
