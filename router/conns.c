@@ -505,5 +505,43 @@ void router_on_health_changed(void *arg, struct overlay_forwarder *fwd, enum ove
 	if (usable != c->usable) {
 		c->usable = usable;
 		router_topo_self_changed(r);
+		router_update_mtu(r);
 	}
+}
+
+/* The bridge MTU, which new containers take (the lab and mesh-cni read it), follows the
+ * smallest MTU our usable connections carry (their verified path MTU less the sleeve's
+ * overhead), unless --mtu fixes it. The TAP keeps the full MTU so that containers attached
+ * earlier are not cut off: their larger frames go out as fragmented datagrams. */
+void router_update_mtu(struct mesh_router *r)
+{
+	unsigned want = r->cfg->mtu ? r->cfg->mtu : SLEEVE_DEFAULT_MTU;
+	if (!r->cfg->mtu)
+		for (struct mesh_conn *c = r->conns; c; c = c->next)
+			if (c->usable && c->fwd) {
+				unsigned m = r->ov->ops->mtu(c->fwd);
+				if (m < want)
+					want = m;
+			}
+	if (want == r->mtu)
+		return;
+	char err[256];
+	if (mesh_netdev_set_mtu(&r->netdev, r->cfg->bridge, want, err, sizeof(err)) < 0) {
+		log_error("cannot change the overlay MTU to %u: %s", want, err);
+		return;
+	}
+	log_info("container MTU (bridge %s) now %u (was %u): %s", r->cfg->bridge, want, r->mtu,
+		 want < r->mtu ? "a peer's path carries less" : "the smallest path grew");
+	r->mtu = want;
+}
+
+void router_on_mtu_changed(void *arg, struct overlay_forwarder *fwd)
+{
+	struct mesh_router *r = arg;
+	struct mesh_conn *c = r->ov->ops->conn_arg(fwd);
+	char who[160];
+	router_describe_conn(c, who, sizeof(who));
+	log_info("%s: path MTU verified; containers can use MTU %u towards it", who,
+		 r->ov->ops->mtu(fwd));
+	router_update_mtu(r);
 }

@@ -119,6 +119,8 @@ void router_discover(struct mesh_router *r);
 void router_forget_targets(struct mesh_router *r);
 void router_on_health_changed(void *arg, struct overlay_forwarder *fwd, enum overlay_health h,
 			      const char *why);
+void router_on_mtu_changed(void *arg, struct overlay_forwarder *fwd);
+void router_update_mtu(struct mesh_router *r);
 
 /* topo.c */
 int router_topo_init(struct mesh_router *r);

@@ -103,6 +103,13 @@ int mesh_netdev_attach(struct mesh_netdev *nd, const char *ifname, unsigned mtu,
 	return ret < 0 ? ret : 0;
 }
 
+int mesh_netdev_set_mtu(struct mesh_netdev *nd, const char *ifname, unsigned mtu, char *err,
+			size_t errlen)
+{
+	int ret = link_configure(nd, ifname, mtu, 0, err, errlen);
+	return ret < 0 ? ret : 0;
+}
+
 void mesh_netdev_close(struct mesh_netdev *nd, bool remove_bridge)
 {
 	if (!nd->sk)

@@ -21,6 +21,9 @@ int mesh_netdev_bridge_ensure(struct mesh_netdev *nd, const char *name, unsigned
 /* Puts link `ifname` on the bridge with the given MTU, up. */
 int mesh_netdev_attach(struct mesh_netdev *nd, const char *ifname, unsigned mtu, char *err,
 		       size_t errlen);
+/* Changes the MTU of link ifname. */
+int mesh_netdev_set_mtu(struct mesh_netdev *nd, const char *ifname, unsigned mtu, char *err,
+			size_t errlen);
 /* Removes the bridge if we created it and remove_bridge is set; closes the socket. */
 void mesh_netdev_close(struct mesh_netdev *nd, bool remove_bridge);
 

@@ -131,6 +131,7 @@ struct mesh_router *mesh_router_new(struct event_base *base, const struct mesh_c
 		.frame_received = router_on_frame_received,
 		.local_frame = router_on_local_frame,
 		.health_changed = router_on_health_changed,
+		.mtu_changed = router_on_mtu_changed,
 		.arg = r,
 	};
 	struct sleeve_config scfg = { .port = cfg->port, .tap_name = "mesh-tap", .mtu = r->mtu };

@@ -3,6 +3,7 @@
  * loop turn; received ones come in with recvmmsg into fixed buffers and are opened in place.
  * Nothing is allocated per packet. */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "crypto/session.h"
 #include "mesh/bytes.h"
 #include "sleeve/codec.h"
+#include "sleeve/pmtu.h"
 #include "sleeve/sleeve.h"
 #include "sleeve/tap.h"
 
@@ -44,6 +46,9 @@ struct sleeve_fwd {
 	uint64_t hb_echo;
 	enum overlay_health health;
 	const char *why;
+	struct sleeve_pmtu pmtu;
+	uint64_t probe_sent_ms;       /* 0: no probe in flight */
+	uint16_t verified;            /* largest datagram verified end to end, 0 until known */
 	struct sleeve_fwd *next;
 };
 
@@ -76,11 +81,14 @@ static size_t payload_off(const struct sleeve_fwd *f)
 	return SLEEVE_HDR_LEN + (f->p.encrypted ? MESH_SEAL_OVERHEAD : 0);
 }
 
-/* Largest payload (frame records, or heartbeat) a datagram to this peer can carry. */
+/* Largest payload (frame records) a datagram to this peer should carry: what the verified
+ * path MTU allows, else what one full-size frame needs. A frame that does not fit the path
+ * still goes, alone, in a datagram the kernel fragments (the socket does not set DF). */
 static size_t payload_cap(const struct sleeve *s, const struct sleeve_fwd *f)
 {
-	/* The biggest frame the TAP hands us is mtu + 14; one record of it must fit. */
 	size_t cap = SLEEVE_REC_HDR_LEN + s->mtu + SLEEVE_ETH_MIN;
+	if (f->verified && f->verified > payload_off(f) + SLEEVE_REC_HDR_LEN + SLEEVE_ETH_MIN)
+		cap = f->verified - payload_off(f);
 	size_t room = DGRAM_MAX - payload_off(f);
 	return cap < room ? cap : room;
 }
@@ -183,6 +191,10 @@ static int sleeve_send(struct overlay_forwarder *ofwd, const struct mesh_peer_na
 		close_slot(t);
 		t = take_slot(s, f);
 		r = sleeve_batch_add(&t->batch, src, dst, frame, len);
+		if (r == -ENOSPC) { /* bigger than the path: alone, to be fragmented */
+			t->batch.cap = DGRAM_MAX - payload_off(f);
+			r = sleeve_batch_add(&t->batch, src, dst, frame, len);
+		}
 	}
 	if (r < 0) {
 		s->ctr.drop_malformed++;
@@ -192,7 +204,9 @@ static int sleeve_send(struct overlay_forwarder *ofwd, const struct mesh_peer_na
 	return 0;
 }
 
-static void send_control(struct sleeve_fwd *f, uint8_t type, uint64_t echo)
+/* Queues a heartbeat (payload: echo) or its answer (payload: echo, size of the heartbeat
+ * datagram that arrived, so the sender learns which probe size got through). */
+static void send_control(struct sleeve_fwd *f, uint8_t type, uint64_t echo, uint16_t got)
 {
 	struct sleeve *s = f->s;
 	struct tx_slot *t;
@@ -201,8 +215,61 @@ static void send_control(struct sleeve_fwd *f, uint8_t type, uint64_t echo)
 	t = take_slot(s, f);
 	t->open = false;
 	f->cur = NULL;
-	put_be64(t->buf + payload_off(f), echo);
-	t->len = finish_datagram(f, type, t->buf, 8);
+	uint8_t *p = t->buf + payload_off(f);
+	put_be64(p, echo);
+	size_t plen = 8;
+	if (type == SLEEVE_HEARTBEAT_ACK) {
+		put_be16(p + 8, got);
+		plen = 10;
+	}
+	t->len = finish_datagram(f, type, t->buf, plen);
+}
+
+/* Sends a path MTU probe now, on its own: a heartbeat padded to `size` bytes with DF set. */
+static void send_probe(struct sleeve_fwd *f, uint16_t size)
+{
+	struct sleeve *s = f->s;
+	uint8_t buf[DGRAM_MAX];
+	size_t off = payload_off(f);
+	if (size > sizeof(buf) || size < off + 8) {
+		sleeve_pmtu_lost(&f->pmtu, true); /* cannot be built: settle it as too big */
+		return;
+	}
+	memset(buf, 0, sizeof(buf));
+	put_be64(buf + off, ++f->hb_echo);
+	size_t len = finish_datagram(f, SLEEVE_HEARTBEAT, buf, size - off);
+	int on = IP_PMTUDISC_PROBE, off_ = IP_PMTUDISC_DONT;
+	setsockopt(s->udp_fd, IPPROTO_IP, IP_MTU_DISCOVER, &on, sizeof(on));
+	ssize_t n = sendto(s->udp_fd, buf, len, 0, (struct sockaddr *)&f->p.remote_addr,
+			   sizeof(struct sockaddr_in));
+	int err = errno;
+	setsockopt(s->udp_fd, IPPROTO_IP, IP_MTU_DISCOVER, &off_, sizeof(off_));
+	if (n < 0 && err == EMSGSIZE) {
+		sleeve_pmtu_lost(&f->pmtu, true);
+		f->probe_sent_ms = 0;
+		return;
+	}
+	f->probe_sent_ms = now_ms();
+}
+
+static void pmtu_step(struct sleeve_fwd *f, uint64_t now)
+{
+	if (f->probe_sent_ms) {
+		if (now - f->probe_sent_ms < SLEEVE_HEARTBEAT_SLOW_MS)
+			return; /* give the probe in flight its time */
+		sleeve_pmtu_lost(&f->pmtu, false);
+		f->probe_sent_ms = 0;
+	}
+	/* sizes the kernel refuses (larger than our own link) are settled at once */
+	uint16_t size;
+	while (!f->probe_sent_ms && (size = sleeve_pmtu_next(&f->pmtu)) != 0)
+		send_probe(f, size);
+	if (!sleeve_pmtu_done(&f->pmtu) || f->verified == f->pmtu.ok)
+		return;
+	/* search finished: from now on the connection's MTU is what the path carries */
+	f->verified = f->pmtu.ok;
+	if (f->s->cb.mtu_changed)
+		f->s->cb.mtu_changed(f->s->cb.arg, &f->base);
 }
 
 static void set_health(struct sleeve_fwd *f, enum overlay_health h, const char *why)
@@ -222,8 +289,10 @@ static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (f->health == OVERLAY_HEALTH_HEALTHY && now - f->last_rx_ms > SLEEVE_HEALTH_TIMEOUT_MS)
 		set_health(f, OVERLAY_HEALTH_UNHEALTHY, "no sleeve heartbeat answered for 4 s");
-	send_control(f, SLEEVE_HEARTBEAT, ++f->hb_echo);
+	send_control(f, SLEEVE_HEARTBEAT, ++f->hb_echo, 0);
 	flush(f->s);
+	if (f->health == OVERLAY_HEALTH_HEALTHY)
+		pmtu_step(f, now);
 	uint64_t next = f->health == OVERLAY_HEALTH_HEALTHY ? SLEEVE_HEARTBEAT_SLOW_MS
 							    : SLEEVE_HEARTBEAT_FAST_MS;
 	struct timeval tv = { (time_t)(next / 1000), (suseconds_t)(next % 1000) * 1000 };
@@ -301,18 +370,27 @@ static void handle_datagram(struct sleeve *s, uint8_t *buf, size_t len,
 
 	switch (h.type) {
 	case SLEEVE_HEARTBEAT:
-	case SLEEVE_HEARTBEAT_ACK:
-		if (plen != 8) {
+		if (plen < 8) { /* probes carry padding after the echo */
 			s->ctr.drop_malformed++;
 			return;
 		}
-		if (h.type == SLEEVE_HEARTBEAT) {
-			send_control(f, SLEEVE_HEARTBEAT_ACK, get_be64(payload));
-		} else {
-			f->last_ack_ms = f->last_rx_ms;
-			set_health(f, OVERLAY_HEALTH_HEALTHY, "sleeve heartbeats answered");
+		send_control(f, SLEEVE_HEARTBEAT_ACK, get_be64(payload), (uint16_t)len);
+		return;
+	case SLEEVE_HEARTBEAT_ACK: {
+		if (plen != 10) {
+			s->ctr.drop_malformed++;
+			return;
+		}
+		f->last_ack_ms = f->last_rx_ms;
+		set_health(f, OVERLAY_HEALTH_HEALTHY, "sleeve heartbeats answered");
+		uint16_t got = get_be16(payload + 8);
+		if (f->probe_sent_ms && got == f->pmtu.probe) {
+			sleeve_pmtu_acked(&f->pmtu, got);
+			f->probe_sent_ms = 0;
+			pmtu_step(f, now_ms());
 		}
 		return;
+	}
 	case SLEEVE_FRAMES: {
 		struct sleeve_frame_iter it;
 		struct sleeve_frame fr;
@@ -406,6 +484,9 @@ static struct overlay_forwarder *sleeve_start(struct overlay *ov, const struct o
 		return NULL;
 	}
 	f->last_rx_ms = now_ms();
+	/* datagram sizes: from the 576-byte IPv4 minimum to what the configured MTU needs */
+	uint16_t max = (uint16_t)(s->mtu + payload_off(f) + SLEEVE_REC_HDR_LEN + SLEEVE_ETH_MIN);
+	sleeve_pmtu_init(&f->pmtu, 576 - 28, max);
 	f->next = s->fwds;
 	s->fwds = f;
 	heartbeat_cb(-1, 0, f);
@@ -440,9 +521,16 @@ static enum overlay_health sleeve_health(const struct overlay_forwarder *ofwd, c
 	return f->health;
 }
 
+/* The IP MTU a container may use towards this peer: what the verified path carries after the
+ * sleeve's overhead, or the configured MTU until a path MTU is known. */
 static unsigned sleeve_mtu(const struct overlay_forwarder *ofwd)
 {
-	return ((const struct sleeve_fwd *)ofwd)->s->mtu;
+	const struct sleeve_fwd *f = (const struct sleeve_fwd *)ofwd;
+	unsigned overhead = (unsigned)(payload_off(f) + SLEEVE_REC_HDR_LEN + SLEEVE_ETH_MIN);
+	if (!f->verified || f->verified <= overhead)
+		return f->s->mtu;
+	unsigned path = f->verified - overhead;
+	return path < f->s->mtu ? path : f->s->mtu;
 }
 
 static void *sleeve_conn_arg(const struct overlay_forwarder *ofwd)
@@ -474,6 +562,10 @@ static int bind_udp(uint16_t port, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
+	/* No DF on data: a frame larger than the path is fragmented rather than lost; path MTU
+	 * probes set DF for themselves (send_probe). */
+	int pmtudisc = IP_PMTUDISC_DONT;
+	setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtudisc, sizeof(pmtudisc));
 	int sz = 4 << 20;
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));

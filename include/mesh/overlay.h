@@ -53,6 +53,8 @@ struct overlay_callbacks {
 	void (*local_frame)(void *arg, const uint8_t *frame, size_t len);
 	void (*health_changed)(void *arg, struct overlay_forwarder *fwd,
 			       enum overlay_health health, const char *why);
+	/* The MTU fwd can carry (ops->mtu) changed, e.g. a path MTU was verified. */
+	void (*mtu_changed)(void *arg, struct overlay_forwarder *fwd);
 	void *arg;
 };
 

@@ -1,0 +1,330 @@
+/* router/metrics.c: the status JSON as Prometheus text exposition format 0.0.4 (see metrics.h).
+ * Owns the metric names, their HELP texts and label sets; the values all come from the status
+ * object router/status.c builds. */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "router/metrics.h"
+
+/* --- a growing text buffer that remembers running out of memory --------------------------- */
+
+struct buf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void add(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	if (b->oom)
+		return;
+	for (;;) {
+		size_t room = b->cap - b->len;
+		va_start(ap, fmt);
+		int n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = true;
+			return;
+		}
+		if ((size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t ncap = b->cap ? b->cap : 4096;
+		while (ncap - b->len <= (size_t)n)
+			ncap *= 2;
+		char *np = realloc(b->p, ncap);
+		if (!np) {
+			b->oom = true;
+			return;
+		}
+		b->p = np;
+		b->cap = ncap;
+	}
+}
+
+/* A label value with \, " and newline escaped, as the format requires. */
+static void add_label_value(struct buf *b, const char *v)
+{
+	add(b, "\"");
+	for (; *v; v++) {
+		if (*v == '\\')
+			add(b, "\\\\");
+		else if (*v == '"')
+			add(b, "\\\"");
+		else if (*v == '\n')
+			add(b, "\\n");
+		else
+			add(b, "%c", *v);
+	}
+	add(b, "\"");
+}
+
+/* Integers as integers (counters are integral; a double holds them exactly up to 2^53). */
+static void add_value(struct buf *b, double v)
+{
+	if (v != v)
+		add(b, "NaN");
+	else if (v > 1e300 * 1e300)
+		add(b, "+Inf");
+	else if (v < -1e300 * 1e300)
+		add(b, "-Inf");
+	else if (v > -1e15 && v < 1e15 && (double)(long long)v == v)
+		add(b, "%lld", (long long)v);
+	else
+		add(b, "%.17g", v);
+}
+
+static void family(struct buf *b, const char *name, const char *type, const char *help)
+{
+	add(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* One sample; labels is a NULL-terminated list of name, value pairs (may be NULL). */
+static void sample(struct buf *b, const char *name, const char *const *labels, double v)
+{
+	add(b, "%s", name);
+	if (labels && labels[0]) {
+		add(b, "{");
+		for (size_t i = 0; labels[i]; i += 2) {
+			add(b, "%s%s=", i ? "," : "", labels[i]);
+			add_label_value(b, labels[i + 1] ? labels[i + 1] : "");
+		}
+		add(b, "}");
+	}
+	add(b, " ");
+	add_value(b, v);
+	add(b, "\n");
+}
+
+/* --- reading the status -------------------------------------------------------------------- */
+
+static const cJSON *get(const cJSON *o, const char *k)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, k);
+}
+
+static const char *str_or(const cJSON *o, const char *k, const char *dflt)
+{
+	const cJSON *v = get(o, k);
+	return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : dflt;
+}
+
+static bool number(const cJSON *o, const char *k, double *out)
+{
+	const cJSON *v = get(o, k);
+	if (!cJSON_IsNumber(v))
+		return false;
+	*out = v->valuedouble;
+	return true;
+}
+
+/* A counter family from counters.<key> per label value; samples whose key is missing are left
+ * out (and the family too when all are). */
+struct counter_sample {
+	const char *key, *label_value;
+};
+
+static void counter_family(struct buf *b, const cJSON *ctr, const char *name, const char *help,
+			   const char *fixed_label, const char *fixed_value, const char *label,
+			   const struct counter_sample *s, size_t n)
+{
+	bool any = false;
+	double v;
+	for (size_t i = 0; i < n; i++)
+		any |= number(ctr, s[i].key, &v);
+	if (!any)
+		return;
+	family(b, name, "counter", help);
+	for (size_t i = 0; i < n; i++) {
+		if (!number(ctr, s[i].key, &v))
+			continue;
+		const char *labels[] = { fixed_label, fixed_value, label, s[i].label_value, NULL };
+		sample(b, name, fixed_label ? labels : labels + 2, v);
+	}
+}
+
+static void single(struct buf *b, const cJSON *ctr, const char *key, const char *name,
+		   const char *type, const char *help)
+{
+	double v;
+	if (!number(ctr, key, &v))
+		return;
+	family(b, name, type, help);
+	sample(b, name, NULL, v);
+}
+
+/* --- connections by state, overlay and encryption ------------------------------------------ */
+
+struct conn_key {
+	const char *state, *overlay, *encrypted;
+	unsigned count;
+};
+
+static int conn_key_cmp(const void *pa, const void *pb)
+{
+	const struct conn_key *a = pa, *b = pb;
+	int c = strcmp(a->state, b->state);
+	if (!c)
+		c = strcmp(a->overlay, b->overlay);
+	if (!c)
+		c = strcmp(a->encrypted, b->encrypted);
+	return c;
+}
+
+/* Counts of the items of array by (up to) three string fields; sorted; NULL only when out of
+ * memory (an empty array gives a non-NULL result with *n 0). */
+static struct conn_key *count_connections(const cJSON *conns, size_t *n)
+{
+	size_t cap = (size_t)cJSON_GetArraySize(conns), k = 0;
+	struct conn_key *keys = calloc(cap ? cap : 1, sizeof(*keys));
+	const cJSON *c;
+	if (!keys)
+		return NULL;
+	cJSON_ArrayForEach(c, conns) {
+		struct conn_key key = {
+			.state = str_or(c, "state", "unknown"),
+			.overlay = str_or(c, "overlay", "none"),
+			.encrypted = cJSON_IsTrue(get(c, "encrypted")) ? "true" : "false",
+		};
+		size_t i;
+		for (i = 0; i < k; i++)
+			if (!conn_key_cmp(&keys[i], &key))
+				break;
+		if (i == k && k < cap)
+			keys[k++] = key;
+		if (i < k)
+			keys[i].count++;
+	}
+	qsort(keys, k, sizeof(*keys), conn_key_cmp);
+	*n = k;
+	return keys;
+}
+
+/* --- the exposition ------------------------------------------------------------------------ */
+
+char *mesh_metrics_render(const cJSON *st)
+{
+	struct buf b = { 0 };
+	const cJSON *ctr = get(st, "counters"), *c;
+	double v;
+
+	/* identity */
+	family(&b, "mesh_info", "gauge", "Identity of this router; always 1.");
+	const char *info[] = { "version", str_or(st, "version", ""), "name", str_or(st, "name", ""),
+			       "nickname", str_or(st, "nickname", ""), NULL };
+	sample(&b, "mesh_info", info, 1);
+	if (cJSON_IsBool(get(st, "encryption"))) {
+		family(&b, "mesh_encryption_enabled", "gauge",
+		       "1 when traffic between hosts is encrypted with the shared password.");
+		sample(&b, "mesh_encryption_enabled", NULL, cJSON_IsTrue(get(st, "encryption")));
+	}
+	if (number(st, "started", &v)) {
+		family(&b, "mesh_start_time_seconds", "gauge",
+		       "Start time of meshd since the Unix epoch in seconds.");
+		sample(&b, "mesh_start_time_seconds", NULL, v);
+	}
+
+	/* peers */
+	unsigned npeers = 0, reachable = 0;
+	cJSON_ArrayForEach(c, get(st, "peers")) {
+		npeers++;
+		reachable += cJSON_IsTrue(get(c, "reachable"));
+	}
+	family(&b, "mesh_peers", "gauge", "Peers in the mesh as this router knows it, itself included.");
+	sample(&b, "mesh_peers", NULL, npeers);
+	family(&b, "mesh_peers_reachable", "gauge",
+	       "Peers this router has a route to, itself included.");
+	sample(&b, "mesh_peers_reachable", NULL, reachable);
+
+	/* connections */
+	size_t nkeys = 0;
+	struct conn_key *keys = count_connections(get(st, "connections"), &nkeys);
+	if (!keys)
+		b.oom = true;
+	family(&b, "mesh_connections", "gauge",
+	       "Control connections of this router by state, overlay in use and encryption.");
+	for (size_t i = 0; keys && i < nkeys; i++) {
+		const char *l[] = { "state", keys[i].state, "overlay", keys[i].overlay,
+				    "encrypted", keys[i].encrypted, NULL };
+		sample(&b, "mesh_connections", l, keys[i].count);
+	}
+	free(keys);
+
+	/* outbound targets: the same counting, by state only */
+	keys = count_connections(get(st, "targets"), &nkeys);
+	if (!keys)
+		b.oom = true;
+	family(&b, "mesh_targets", "gauge",
+	       "Peer addresses this router connects to (command line, connect, discovery) by state.");
+	for (size_t i = 0; keys && i < nkeys; i++) {
+		/* count_connections keyed on overlay and encryption too; they are constant here */
+		const char *l[] = { "state", keys[i].state, NULL };
+		sample(&b, "mesh_targets", l, keys[i].count);
+	}
+	free(keys);
+
+	/* data path */
+	static const struct counter_sample frames[] = {
+		{ "sleeve_tx_frames", "tx" }, { "sleeve_rx_frames", "rx" } };
+	static const struct counter_sample bytes[] = {
+		{ "sleeve_tx_bytes", "tx" }, { "sleeve_rx_bytes", "rx" } };
+	static const struct counter_sample datagrams[] = {
+		{ "sleeve_tx_datagrams", "tx" }, { "sleeve_rx_datagrams", "rx" } };
+	counter_family(&b, ctr, "mesh_frames_total", "Ethernet frames sent and received per overlay.",
+		       "overlay", "sleeve", "direction", frames, 2);
+	counter_family(&b, ctr, "mesh_bytes_total",
+		       "Bytes of Ethernet frames sent and received per overlay.", "overlay",
+		       "sleeve", "direction", bytes, 2);
+	counter_family(&b, ctr, "mesh_datagrams_total",
+		       "UDP datagrams sent and received by the sleeve overlay.", "overlay", "sleeve",
+		       "direction", datagrams, 2);
+	static const struct counter_sample forwarded[] = {
+		{ "frames_delivered", "delivered" }, { "frames_relayed", "relayed" } };
+	counter_family(&b, ctr, "mesh_forwarded_frames_total",
+		       "Frames from peers delivered to the local bridge or relayed to other peers.",
+		       NULL, NULL, "action", forwarded, 2);
+	static const struct counter_sample drops[] = {
+		{ "sleeve_drop_replay", "replay" },
+		{ "sleeve_drop_auth", "auth" },
+		{ "sleeve_drop_malformed", "malformed" },
+		{ "sleeve_drop_unknown_conn", "unknown_conn" },
+		{ "sleeve_drop_tx_full", "tx_full" },
+		{ "sleeve_drop_mtu", "mtu" },
+		{ "sleeve_drop_tap", "tap" },
+		{ "drop_no_route", "no_route" },
+	};
+	counter_family(&b, ctr, "mesh_drops_total", "Frames or datagrams dropped, by reason.", NULL,
+		       NULL, "reason", drops, sizeof(drops) / sizeof(drops[0]));
+	single(&b, ctr, "mac_table_size", "mesh_mac_table_entries", "gauge",
+	       "Entries in the MAC table (local and learned from peers).");
+	family(&b, "mesh_fastdp_flows", "gauge", "Flows installed in the kernel fast path.");
+	sample(&b, "mesh_fastdp_flows", NULL, number(ctr, "fastdp_flows", &v) ? v : 0);
+
+	/* control plane */
+	static const struct counter_sample gossip[] = {
+		{ "gossip_tx_bytes", "tx" }, { "gossip_rx_bytes", "rx" } };
+	counter_family(&b, ctr, "mesh_gossip_bytes_total", "Bytes of gossip sent and received.",
+		       NULL, NULL, "direction", gossip, 2);
+	single(&b, ctr, "gossip_refused", "mesh_gossip_refused_total", "counter",
+	       "Gossip messages refused as malformed or inconsistent.");
+	single(&b, ctr, "control_auth_failures", "mesh_control_auth_failures_total", "counter",
+	       "Control connections refused because authentication failed (wrong password).");
+	single(&b, ctr, "control_refused", "mesh_control_refused_total", "counter",
+	       "Control connections refused or failed for other reasons (limits, protocol).");
+
+	if (b.oom) {
+		free(b.p);
+		return NULL;
+	}
+	if (!b.p)
+		return strdup("");
+	return b.p;
+}
