@@ -30,6 +30,23 @@ static void flush_hs_output(struct mesh_control *c)
 
 #define LINGER_S 2
 
+/* Sockets closing gracefully outlive their control; they are kept here so that
+ * mesh_control_free_lingering() can end them at shutdown. */
+struct lingering {
+	struct bufferevent *bev;
+	struct lingering *next, **pprev;
+};
+static struct lingering *lingering_list;
+
+static void linger_end(struct lingering *l)
+{
+	*l->pprev = l->next;
+	if (l->next)
+		l->next->pprev = l->pprev;
+	bufferevent_free(l->bev);
+	free(l);
+}
+
 static void linger_read(struct bufferevent *bev, void *arg)
 {
 	evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
@@ -37,7 +54,13 @@ static void linger_read(struct bufferevent *bev, void *arg)
 
 static void linger_event(struct bufferevent *bev, short what, void *arg)
 {
-	bufferevent_free(bev);
+	linger_end(arg);
+}
+
+void mesh_control_free_lingering(void)
+{
+	while (lingering_list)
+		linger_end(lingering_list);
 }
 
 /* Closes gracefully: whatever is queued goes out, our side is shut for writing, and what the
@@ -48,11 +71,22 @@ static void linger(struct mesh_control *c)
 {
 	struct bufferevent *bev = c->bev;
 	c->bev = NULL;
+	struct lingering *l = malloc(sizeof(*l));
+	if (!l) {
+		bufferevent_free(bev);
+		return;
+	}
+	l->bev = bev;
+	l->next = lingering_list;
+	l->pprev = &lingering_list;
+	if (lingering_list)
+		lingering_list->pprev = &l->next;
+	lingering_list = l;
 	/* a bufferevent keeps its output's start frozen except while it writes itself */
 	evbuffer_unfreeze(bufferevent_get_output(bev), 1);
 	evbuffer_write(bufferevent_get_output(bev), bufferevent_getfd(bev));
 	shutdown(bufferevent_getfd(bev), SHUT_WR);
-	bufferevent_setcb(bev, linger_read, NULL, linger_event, NULL);
+	bufferevent_setcb(bev, linger_read, NULL, linger_event, l);
 	struct timeval tv = { LINGER_S, 0 };
 	bufferevent_set_timeouts(bev, &tv, NULL);
 	bufferevent_disable(bev, EV_WRITE);

@@ -40,6 +40,9 @@ struct mesh_control *mesh_control_new(struct event_base *base, int fd,
 /* Frees without calling `closed`. */
 void mesh_control_free(struct mesh_control *c);
 
+/* Ends the sockets still closing gracefully (call at shutdown, before the event base goes). */
+void mesh_control_free_lingering(void);
+
 int mesh_control_send(struct mesh_control *c, uint8_t type, const uint8_t *payload, size_t len);
 const struct mesh_hs *mesh_control_hs(const struct mesh_control *c);
 bool mesh_control_established(const struct mesh_control *c);

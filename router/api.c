@@ -49,14 +49,48 @@ static void respond_error(struct bufferevent *bev, int code, const char *reason,
 	respond(bev, code, reason, o);
 }
 
-static void handle(struct mesh_api *api, struct bufferevent *bev, const struct mesh_http_req *req)
+/* POST /v1/connect and /v1/forget: body {"address":"IPv4[:port]"}. */
+static void peer_command(struct mesh_api *api, struct bufferevent *bev, const char *body,
+			 size_t len, bool connect)
+{
+	char err[256];
+	cJSON *j = cJSON_ParseWithLength(body, len);
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(j, "address");
+	if (!cJSON_IsString(a)) {
+		cJSON_Delete(j);
+		return respond_error(bev, 400, "Bad Request",
+				     "body must be a JSON object with a string \"address\" (IPv4[:port])");
+	}
+	int ret = connect ? mesh_router_connect(api->r, a->valuestring, err, sizeof(err))
+			  : mesh_router_forget(api->r, a->valuestring, err, sizeof(err));
+	if (ret < 0) {
+		cJSON_Delete(j);
+		return respond_error(bev, ret == -ENOENT ? 404 : 400,
+				     ret == -ENOENT ? "Not Found" : "Bad Request", err);
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "ok", 1);
+	cJSON_AddStringToObject(o, "message", err);
+	cJSON_Delete(j);
+	respond(bev, 200, "OK", o);
+}
+
+static void handle(struct mesh_api *api, struct bufferevent *bev, const struct mesh_http_req *req,
+		   const char *body)
 {
 	if (!strcmp(req->path, "/v1/status")) {
 		if (strcmp(req->method, "GET"))
 			return respond_error(bev, 405, "Method Not Allowed", "use GET for /v1/status");
 		return respond(bev, 200, "OK", mesh_router_status(api->r));
 	}
-	respond_error(bev, 404, "Not Found", "no such endpoint (try GET /v1/status)");
+	if (!strcmp(req->path, "/v1/connect") || !strcmp(req->path, "/v1/forget")) {
+		if (strcmp(req->method, "POST"))
+			return respond_error(bev, 405, "Method Not Allowed", "use POST");
+		return peer_command(api, bev, body, req->content_length,
+				    !strcmp(req->path, "/v1/connect"));
+	}
+	respond_error(bev, 404, "Not Found",
+		      "no such endpoint (GET /v1/status, POST /v1/connect, POST /v1/forget)");
 }
 
 static void write_cb(struct bufferevent *bev, void *arg)
@@ -83,7 +117,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		return respond_error(bev, 413, "Payload Too Large", why);
 	if (n < 0)
 		return respond_error(bev, 400, "Bad Request", why);
-	handle(api, bev, &req);
+	handle(api, bev, &req, buf + req.header_len);
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)

@@ -545,3 +545,55 @@ void router_on_mtu_changed(void *arg, struct overlay_forwarder *fwd)
 		 r->ov->ops->mtu(fwd));
 	router_update_mtu(r);
 }
+
+int mesh_router_connect(struct mesh_router *r, const char *addr, char *msg, size_t msglen)
+{
+	struct mesh_peer_addr pa;
+	struct in_addr a;
+	if (mesh_parse_peer_addr(addr, r->cfg->port, &pa) < 0) {
+		snprintf(msg, msglen, "'%.64s' is not an IPv4 address with an optional :port", addr);
+		return -EINVAL;
+	}
+	inet_pton(AF_INET, pa.host, &a);
+	struct mesh_target *t = find_target(r, a.s_addr, pa.port);
+	if (t) {
+		t->discovered = false;
+		snprintf(msg, msglen, "already connecting to %s", t->addr_str);
+		return 0;
+	}
+	t = add_target(r, a.s_addr, pa.port, false);
+	if (!t) {
+		snprintf(msg, msglen, "out of memory");
+		return -ENOMEM;
+	}
+	log_info("connecting to %s (asked through the API)", t->addr_str);
+	snprintf(msg, msglen, "connecting to %s", t->addr_str);
+	return 0;
+}
+
+int mesh_router_forget(struct mesh_router *r, const char *addr, char *msg, size_t msglen)
+{
+	struct mesh_peer_addr pa;
+	struct in_addr a;
+	if (mesh_parse_peer_addr(addr, r->cfg->port, &pa) < 0) {
+		snprintf(msg, msglen, "'%.64s' is not an IPv4 address with an optional :port", addr);
+		return -EINVAL;
+	}
+	inet_pton(AF_INET, pa.host, &a);
+	for (struct mesh_target **pp = &r->targets; *pp; pp = &(*pp)->next) {
+		struct mesh_target *t = *pp;
+		if (t->addr.sin_addr.s_addr != a.s_addr || ntohs(t->addr.sin_port) != pa.port)
+			continue;
+		*pp = t->next;
+		struct mesh_conn *c = t->conn;
+		if (c && c->state != CONN_ESTABLISHED)
+			conn_free(c); /* an attempt in progress ends; a working connection stays */
+		log_info("no longer connecting to %s (asked through the API)", t->addr_str);
+		snprintf(msg, msglen, "forgot %s%s", t->addr_str,
+			 c && c->state == CONN_ESTABLISHED ? "; its established connection stays up" : "");
+		target_free(t);
+		return 0;
+	}
+	snprintf(msg, msglen, "%s:%u is not an address this router connects to", pa.host, pa.port);
+	return -ENOENT;
+}

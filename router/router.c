@@ -165,6 +165,7 @@ void mesh_router_free(struct mesh_router *r)
 	if (!r)
 		return;
 	router_conns_stop(r);
+	mesh_control_free_lingering();
 	if (r->sweep)
 		event_free(r->sweep);
 	if (r->drop_report)

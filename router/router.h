@@ -35,6 +35,13 @@ struct mesh_router *mesh_router_new(struct event_base *base, const struct mesh_c
 /* Closes every connection and removes what the router created (unless --keep-bridge). */
 void mesh_router_free(struct mesh_router *r);
 
+/* Adds IPv4[:port] to the addresses we keep connected (as if given on the command line).
+ * 0 (msg says what happened), -EINVAL for a bad address, -ENOMEM. */
+int mesh_router_connect(struct mesh_router *r, const char *addr, char *msg, size_t msglen);
+/* Stops keeping IPv4[:port] connected (an established connection stays up). 0, -EINVAL, or
+ * -ENOENT when it is not an address we connect to. */
+int mesh_router_forget(struct mesh_router *r, const char *addr, char *msg, size_t msglen);
+
 /* The whole status as JSON (caller frees with cJSON_Delete). */
 cJSON *mesh_router_status(const struct mesh_router *r);
 
