@@ -546,7 +546,9 @@ void router_on_mtu_changed(void *arg, struct overlay_forwarder *fwd)
 	router_update_mtu(r);
 }
 
-int mesh_router_connect(struct mesh_router *r, const char *addr, char *msg, size_t msglen)
+/* IPv4[:port] (port defaulting to ours) from the API. 0, or -EINVAL with msg set. */
+static int api_addr(const struct mesh_router *r, const char *addr, uint32_t *ip, uint16_t *port,
+		    char *msg, size_t msglen)
 {
 	struct mesh_peer_addr pa;
 	struct in_addr a;
@@ -555,13 +557,24 @@ int mesh_router_connect(struct mesh_router *r, const char *addr, char *msg, size
 		return -EINVAL;
 	}
 	inet_pton(AF_INET, pa.host, &a);
-	struct mesh_target *t = find_target(r, a.s_addr, pa.port);
+	*ip = a.s_addr;
+	*port = pa.port;
+	return 0;
+}
+
+int mesh_router_connect(struct mesh_router *r, const char *addr, char *msg, size_t msglen)
+{
+	uint32_t ip;
+	uint16_t port;
+	if (api_addr(r, addr, &ip, &port, msg, msglen) < 0)
+		return -EINVAL;
+	struct mesh_target *t = find_target(r, ip, port);
 	if (t) {
 		t->discovered = false;
 		snprintf(msg, msglen, "already connecting to %s", t->addr_str);
 		return 0;
 	}
-	t = add_target(r, a.s_addr, pa.port, false);
+	t = add_target(r, ip, port, false);
 	if (!t) {
 		snprintf(msg, msglen, "out of memory");
 		return -ENOMEM;
@@ -573,16 +586,13 @@ int mesh_router_connect(struct mesh_router *r, const char *addr, char *msg, size
 
 int mesh_router_forget(struct mesh_router *r, const char *addr, char *msg, size_t msglen)
 {
-	struct mesh_peer_addr pa;
-	struct in_addr a;
-	if (mesh_parse_peer_addr(addr, r->cfg->port, &pa) < 0) {
-		snprintf(msg, msglen, "'%.64s' is not an IPv4 address with an optional :port", addr);
+	uint32_t ip;
+	uint16_t port;
+	if (api_addr(r, addr, &ip, &port, msg, msglen) < 0)
 		return -EINVAL;
-	}
-	inet_pton(AF_INET, pa.host, &a);
 	for (struct mesh_target **pp = &r->targets; *pp; pp = &(*pp)->next) {
 		struct mesh_target *t = *pp;
-		if (t->addr.sin_addr.s_addr != a.s_addr || ntohs(t->addr.sin_port) != pa.port)
+		if (t->addr.sin_addr.s_addr != ip || ntohs(t->addr.sin_port) != port)
 			continue;
 		*pp = t->next;
 		struct mesh_conn *c = t->conn;
@@ -594,6 +604,8 @@ int mesh_router_forget(struct mesh_router *r, const char *addr, char *msg, size_
 		target_free(t);
 		return 0;
 	}
-	snprintf(msg, msglen, "%s:%u is not an address this router connects to", pa.host, pa.port);
+	char ipstr[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &ip, ipstr, sizeof(ipstr));
+	snprintf(msg, msglen, "%s:%u is not an address this router connects to", ipstr, port);
 	return -ENOENT;
 }

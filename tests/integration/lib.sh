@@ -332,3 +332,18 @@ converged() {
 		([.connections[] | select(.state == \"established\") | .nickname] | (length == $2 - 1)
 		 and (unique | length) == $2 - 1)"
 }
+
+# wait_full_mesh N T0_MS: every container pings every other one, and every host is in a full
+# mesh of N, within 30 s of T0_MS (flood trees are only consistent once every host has the
+# same topology).
+wait_full_mesh() {
+	local n=$1 t0=$2 i
+	local -a pairs
+	mapfile -t pairs < <(all_pairs $(seq 1 "$n"))
+	ping_pairs "$t0" $((t0 + 30000)) "${pairs[@]}" ||
+		die "no full connectivity among $n containers 30 s after up"
+	for ((i = 1; i <= n; i++)); do
+		wait_by $((t0 + 30000)) converged "h$i" "$n" >/dev/null ||
+			die "h$i not in a full mesh 30 s after up: $(status_brief "h$i")"
+	done
+}

@@ -11,13 +11,7 @@ lab_fresh
 N=4
 lab up $N
 t0=$(now_ms)
-mapfile -t pairs < <(all_pairs $(seq 1 $N))
-ping_pairs "$t0" $((t0 + 30000)) "${pairs[@]}" ||
-	die "no full connectivity among $N containers 30 s after up"
-for ((i = 1; i <= N; i++)); do
-	wait_by $((t0 + 30000)) converged "h$i" $N >/dev/null ||
-		die "h$i not in a full mesh 30 s after up: $(status_brief "h$i")"
-done
+wait_full_mesh $N "$t0"
 uid_before=$(jget h1 '.peers[] | select(.nickname == "h2") | .uid')
 uid_self=$(jget h2 '.uid')
 [[ $uid_before =~ ^[0-9a-f]{16}$ ]] || die "h1 lists h2 with uid '$uid_before', expected 16 hex digits"

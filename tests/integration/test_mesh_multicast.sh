@@ -86,14 +86,7 @@ t0=$(now_ms)
 for ((i = 1; i <= N; i++)); do
 	lab cexec "h$i" ip route add 224.0.0.0/4 dev eth0
 done
-mapfile -t pairs < <(all_pairs $(seq 1 $N))
-ping_pairs "$t0" $((t0 + 30000)) "${pairs[@]}" ||
-	die "no full connectivity among $N containers 30 s after up"
-# Flood trees are only consistent once every host has the same topology.
-for ((i = 1; i <= N; i++)); do
-	wait_by $((t0 + 30000)) converged "h$i" $N >/dev/null ||
-		die "h$i not in a full mesh 30 s after up: $(status_brief "h$i")"
-done
+wait_full_mesh $N "$t0"
 info "full mesh of $N hosts, full connectivity"
 
 mcast_round full-mesh h2 5001 h1 h3 h4 h5
