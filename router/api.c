@@ -1,5 +1,7 @@
 /* router/api.c: the API socket server (see api.h). */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
@@ -15,6 +17,7 @@
 #include "router/api.h"
 #include "router/http.h"
 #include "router/log.h"
+#include "router/metrics.h"
 #include "router/statefile.h"
 
 #define API_TIMEOUT_S 10
@@ -22,24 +25,37 @@
 struct mesh_api {
 	struct evconnlistener *listener;
 	struct mesh_router *r;
-	char path[108];
+	bool metrics;            /* the metrics listener: GET /metrics only */
+	char path[108];          /* the unix socket's, to remove on exit */
 };
+
+static void respond_text(struct bufferevent *bev, int code, const char *reason, const char *type,
+			 const char *text)
+{
+	struct evbuffer *out = bufferevent_get_output(bev);
+	size_t len = text ? strlen(text) : 0;
+	evbuffer_add_printf(out,
+			    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+			    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+			    code, reason, type, len);
+	if (text)
+		evbuffer_add(out, text, len);
+	bufferevent_disable(bev, EV_READ);
+}
 
 static void respond(struct bufferevent *bev, int code, const char *reason, cJSON *body)
 {
 	char *text = cJSON_PrintUnformatted(body);
-	struct evbuffer *out = bufferevent_get_output(bev);
 	size_t len = text ? strlen(text) : 0;
-	evbuffer_add_printf(out,
-			    "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-			    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-			    code, reason, len + 1);
-	if (text)
-		evbuffer_add(out, text, len);
-	evbuffer_add(out, "\n", 1);
+	char *line = text ? realloc(text, len + 2) : NULL;
+	if (line) {
+		line[len] = '\n';
+		line[len + 1] = '\0';
+		text = line;
+	}
+	respond_text(bev, code, reason, "application/json", text ? text : "{}\n");
 	free(text);
 	cJSON_Delete(body);
-	bufferevent_disable(bev, EV_READ);
 }
 
 static void respond_error(struct bufferevent *bev, int code, const char *reason, const char *msg)
@@ -75,9 +91,27 @@ static void peer_command(struct mesh_api *api, struct bufferevent *bev, const ch
 	respond(bev, 200, "OK", o);
 }
 
+static void handle_metrics(struct mesh_api *api, struct bufferevent *bev,
+			   const struct mesh_http_req *req)
+{
+	if (strcmp(req->path, "/metrics"))
+		return respond_text(bev, 404, "Not Found", "text/plain", "try /metrics\n");
+	if (strcmp(req->method, "GET"))
+		return respond_text(bev, 405, "Method Not Allowed", "text/plain", "use GET\n");
+	cJSON *st = mesh_router_status(api->r);
+	char *text = mesh_metrics_render(st);
+	cJSON_Delete(st);
+	if (!text)
+		return respond_text(bev, 500, "Internal Server Error", "text/plain", "out of memory\n");
+	respond_text(bev, 200, "OK", MESH_METRICS_CONTENT_TYPE, text);
+	free(text);
+}
+
 static void handle(struct mesh_api *api, struct bufferevent *bev, const struct mesh_http_req *req,
 		   const char *body)
 {
+	if (api->metrics)
+		return handle_metrics(api, bev, req);
 	if (!strcmp(req->path, "/v1/status")) {
 		if (strcmp(req->method, "GET"))
 			return respond_error(bev, 405, "Method Not Allowed", "use GET for /v1/status");
@@ -197,11 +231,40 @@ errout:
 	return NULL;
 }
 
+struct mesh_api *mesh_metrics_new(struct event_base *base, const char *host, uint16_t port,
+				  struct mesh_router *r, char *err, size_t errlen)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
+		snprintf(err, errlen, "metrics address %s is not IPv4", host);
+		return NULL;
+	}
+	struct mesh_api *api = calloc(1, sizeof(*api));
+	if (!api) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	api->r = r;
+	api->metrics = true;
+	api->listener = evconnlistener_new_bind(base, on_accept, api,
+						LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+						LEV_OPT_CLOSE_ON_EXEC, 16,
+						(struct sockaddr *)&sin, sizeof(sin));
+	if (!api->listener) {
+		snprintf(err, errlen, "cannot serve metrics on %s:%u: %s (use --metrics-addr off, or "
+			 "another address)", host, port, strerror(errno));
+		free(api);
+		return NULL;
+	}
+	return api;
+}
+
 void mesh_api_free(struct mesh_api *api)
 {
 	if (!api)
 		return;
 	evconnlistener_free(api->listener);
-	unlink(api->path);
+	if (api->path[0])
+		unlink(api->path);
 	free(api);
 }

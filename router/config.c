@@ -26,6 +26,7 @@ const char *mesh_config_usage(void)
 	       "  --keep-bridge         leave the bridge in place on exit\n"
 	       "  --no-discovery        connect only to the PEERs given, not to peers learned by gossip\n"
 	       "  --conn-limit N        at most N control connections (default 100)\n"
+	       "  --metrics-addr A|off  serve Prometheus metrics on IPv4:port A (default 127.0.0.1:6782)\n"
 	       "  --help, --version\n"
 	       "environment: MESH_PASSWORD  the password, when no flag gives one\n";
 }
@@ -92,6 +93,8 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 	snprintf(cfg->bridge, sizeof(cfg->bridge), "%s", MESH_DEFAULT_BRIDGE);
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", MESH_DEFAULT_STATE_DIR);
 	snprintf(cfg->api_socket, sizeof(cfg->api_socket), "%s", MESH_DEFAULT_API_SOCKET);
+	snprintf(cfg->metrics.host, sizeof(cfg->metrics.host), "127.0.0.1");
+	cfg->metrics.port = 6782;
 	bool flag_password = false;
 
 	for (int i = 1; i < argc; i++) {
@@ -137,6 +140,7 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 		static const char *const with_value[] = {
 			"--name", "--nickname", "--port", "--bridge", "--state-dir", "--api-socket",
 			"--password", "--password-file", "--mtu", "--log-level", "--conn-limit",
+			"--metrics-addr",
 		};
 		bool known = false;
 		for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++)
@@ -194,6 +198,14 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 			if (parse_uint(val, 576, 65000, &n) < 0)
 				USAGE("--mtu '%.40s': not a number from 576 to 65000", val);
 			cfg->mtu = (unsigned)n;
+		} else if (!strcmp(flag, "--metrics-addr")) {
+			if (!strcmp(val, "off")) {
+				cfg->metrics_off = true;
+			} else if (mesh_parse_peer_addr(val, 0, &cfg->metrics) < 0 || !cfg->metrics.port) {
+				USAGE("--metrics-addr '%.40s': use IPv4:port (e.g. 127.0.0.1:6782) or off", val);
+			} else {
+				cfg->metrics_off = false;
+			}
 		} else if (!strcmp(flag, "--conn-limit")) {
 			if (parse_uint(val, 1, 10000, &n) < 0)
 				USAGE("--conn-limit '%.40s': not a number from 1 to 10000", val);

@@ -34,6 +34,8 @@ struct mesh_config {
 	bool keep_bridge;
 	bool no_discovery;       /* connect only to the peers given, not to those gossip names */
 	unsigned conn_limit;     /* 0: default */
+	bool metrics_off;
+	struct mesh_peer_addr metrics; /* default 127.0.0.1:6782 */
 	unsigned mtu;            /* 0: default */
 	unsigned npeers;
 	struct mesh_peer_addr peers[MESH_MAX_PEERS_ARG];

@@ -41,16 +41,17 @@ ssize_t mesh_http_parse(const char *buf, size_t len, struct mesh_http_req *req, 
 	if ((size_t)(line_end - sp2 - 1) != 8 || strncmp(sp2 + 1, "HTTP/1.", 7) != 0 ||
 	    (sp2[8] != '0' && sp2[8] != '1'))
 		BAD("not an HTTP/1.0 or HTTP/1.1 request");
-	memcpy(req->method, buf, (size_t)(sp1 - buf));
-	memcpy(req->path, path, (size_t)(sp2 - path));
-	for (const char *p = req->method; *p; p++)
+	/* checked on the wire bytes, not the copies: a NUL must not end them early */
+	for (const char *p = buf; p < sp1; p++)
 		if (*p < 'A' || *p > 'Z')
 			BAD("bad request line (method)");
-	if (req->path[0] != '/')
+	if (path[0] != '/')
 		BAD("request path must start with /");
-	for (const char *p = req->path; *p; p++)
+	for (const char *p = path; p < sp2; p++)
 		if (*p <= ' ' || *p > '~')
 			BAD("request path has a control or non-ASCII character");
+	memcpy(req->method, buf, (size_t)(sp1 - buf));
+	memcpy(req->path, path, (size_t)(sp2 - path));
 
 	/* headers: only Content-Length matters */
 	const char *p = line_end + 2;

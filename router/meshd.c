@@ -69,7 +69,7 @@ int main(int argc, char **argv)
 	struct event_base *base = NULL;
 	struct event *sigterm = NULL, *sigint = NULL;
 	struct mesh_router *r = NULL;
-	struct mesh_api *api = NULL;
+	struct mesh_api *api = NULL, *metrics = NULL;
 	int ret = 1;
 
 	int pr = mesh_config_parse(&cfg, argc, argv, getenv("MESH_PASSWORD"), err, sizeof(err));
@@ -141,6 +141,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "meshd: %s\n", err);
 		goto out;
 	}
+	if (!cfg.metrics_off) {
+		metrics = mesh_metrics_new(base, cfg.metrics.host, cfg.metrics.port, r, err, sizeof(err));
+		if (!metrics) {
+			log_error("%s", err);
+			fprintf(stderr, "meshd: %s\n", err);
+			goto out;
+		}
+		log_info("metrics on http://%s:%u/metrics", cfg.metrics.host, cfg.metrics.port);
+	}
 	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
 	sigint = evsignal_new(base, SIGINT, on_signal, base);
 	if (!sigterm || !sigint || event_add(sigterm, NULL) < 0 || event_add(sigint, NULL) < 0) {
@@ -151,6 +160,7 @@ int main(int argc, char **argv)
 	event_base_dispatch(base);
 	ret = 0;
 out:
+	mesh_api_free(metrics);
 	mesh_api_free(api);
 	mesh_router_free(r);
 	if (sigterm)

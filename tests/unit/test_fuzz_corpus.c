@@ -329,3 +329,8 @@ Test(fuzz_corpus, topology, .timeout = 600)
 {
 	replay("topology", fuzz_topology);
 }
+
+Test(fuzz_corpus, http, .timeout = 600)
+{
+	replay("http", fuzz_http);
+}
