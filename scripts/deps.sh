@@ -10,7 +10,7 @@ PKGS=(
   libcjson-dev libcriterion-dev
   # lab and tests
   iproute2 iputils-ping iperf3 tcpdump nftables valgrind socat
-  libclang-rt-14-dev procps psmisc jq python3
+  libclang-rt-14-dev procps psmisc curl prometheus jq python3
 )
 
 if [ "$(id -u)" -ne 0 ]; then
