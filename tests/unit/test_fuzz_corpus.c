@@ -334,3 +334,8 @@ Test(fuzz_corpus, http, .timeout = 600)
 {
 	replay("http", fuzz_http);
 }
+
+Test(fuzz_corpus, macs, .timeout = 600)
+{
+	replay("macs", fuzz_macs);
+}
