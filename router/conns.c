@@ -596,11 +596,12 @@ int mesh_router_forget(struct mesh_router *r, const char *addr, char *msg, size_
 			continue;
 		*pp = t->next;
 		struct mesh_conn *c = t->conn;
-		if (c && c->state != CONN_ESTABLISHED)
+		bool stays = c && c->state == CONN_ESTABLISHED;
+		if (c && !stays)
 			conn_free(c); /* an attempt in progress ends; a working connection stays */
 		log_info("no longer connecting to %s (asked through the API)", t->addr_str);
 		snprintf(msg, msglen, "forgot %s%s", t->addr_str,
-			 c && c->state == CONN_ESTABLISHED ? "; its established connection stays up" : "");
+			 stays ? "; its established connection stays up" : "");
 		target_free(t);
 		return 0;
 	}
