@@ -27,18 +27,45 @@ static void add_pending(struct mesh_router *r, const struct mesh_peer_name *name
 	event_active(r->gossip_flush, 0, 0);
 }
 
-/* Encodes names (NULL: everything) as one gossip message and sends it on c. */
+#define GOSSIP_CHUNK_MAX (512u * 1024u) /* well under the 1 MiB frame limit */
+
+/* Bytes one entry takes in a topology update (see gossip/topology.h). */
+static size_t entry_size(const struct mesh_topo_peer *p)
+{
+	return 6 + 1 + strlen(p->nickname) + 8 + 8 + 2 + 2 + (size_t)p->nconns * 13;
+}
+
+/* Sends the entries named in names (NULL: every entry) on c, as as many gossip messages as
+ * it takes to keep each under GOSSIP_CHUNK_MAX. */
 static void send_entries(struct mesh_router *r, struct mesh_conn *c, const struct mesh_peer_name *names,
 			 size_t n)
 {
-	size_t cap = 1 + mesh_topo_encoded_size(&r->topo);
-	uint8_t *buf = malloc(cap);
-	if (!buf)
-		return;
+	size_t count = names ? n : r->topo.n;
+	struct mesh_peer_name *chunk = malloc(count * sizeof(*chunk));
+	uint8_t *buf = malloc(1 + mesh_topo_encoded_size(&r->topo));
+	if (!chunk || !buf)
+		goto out;
 	buf[0] = MESH_GOSSIP_TOPOLOGY;
-	ssize_t len = mesh_topo_encode(&r->topo, names, n, buf + 1, cap - 1);
-	if (len >= 0 && mesh_control_send(c->ctl, MESH_MSG_GOSSIP, buf, 1 + (size_t)len) == 0)
-		r->ctr.gossip_tx_bytes += 1 + (uint64_t)len;
+	for (size_t i = 0; i < count;) {
+		size_t k = 0, size = 2;
+		for (; i < count; i++) {
+			const struct mesh_peer_name *name = names ? &names[i] : &r->topo.peers[i].name;
+			const struct mesh_topo_peer *p = mesh_topo_find(&r->topo, name);
+			if (!p)
+				continue;
+			if (k && size + entry_size(p) > GOSSIP_CHUNK_MAX)
+				break;
+			size += entry_size(p);
+			chunk[k++] = *name;
+		}
+		if (!k)
+			break;
+		ssize_t len = mesh_topo_encode(&r->topo, chunk, k, buf + 1, mesh_topo_encoded_size(&r->topo));
+		if (len >= 0 && mesh_control_send(c->ctl, MESH_MSG_GOSSIP, buf, 1 + (size_t)len) == 0)
+			r->ctr.gossip_tx_bytes += 1 + (uint64_t)len;
+	}
+out:
+	free(chunk);
 	free(buf);
 }
 
