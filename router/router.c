@@ -61,20 +61,22 @@ static void drop_report_cb(evutil_socket_t fd, short what, void *arg)
 	static const struct {
 		size_t off;
 		const char *what;
+		enum mesh_log_level level;
 	} drops[] = {
-		{ offsetof(struct sleeve_counters, drop_replay), "replayed or duplicate sleeve datagrams (replay window)" },
-		{ offsetof(struct sleeve_counters, drop_auth), "sleeve datagrams that failed authentication" },
-		{ offsetof(struct sleeve_counters, drop_malformed), "malformed sleeve datagrams" },
-		{ offsetof(struct sleeve_counters, drop_unknown_conn), "sleeve datagrams for no known connection" },
-		{ offsetof(struct sleeve_counters, drop_tx_full), "outgoing sleeve datagrams (send buffer full)" },
-		{ offsetof(struct sleeve_counters, drop_mtu), "frames larger than the overlay MTU" },
-		{ offsetof(struct sleeve_counters, drop_tap), "frames the TAP device would not take" },
+		{ offsetof(struct sleeve_counters, drop_replay), "replayed or duplicate sleeve datagrams (replay window)", MESH_LOG_WARN },
+		{ offsetof(struct sleeve_counters, drop_auth), "sleeve datagrams that failed authentication", MESH_LOG_WARN },
+		{ offsetof(struct sleeve_counters, drop_malformed), "malformed sleeve datagrams", MESH_LOG_WARN },
+		/* a peer's first heartbeats often beat its HELLO to us: normal, so only at debug */
+		{ offsetof(struct sleeve_counters, drop_unknown_conn), "sleeve datagrams for no known connection (a peer still setting up, or gone)", MESH_LOG_DEBUG },
+		{ offsetof(struct sleeve_counters, drop_tx_full), "outgoing sleeve datagrams (send buffer full)", MESH_LOG_WARN },
+		{ offsetof(struct sleeve_counters, drop_mtu), "frames larger than the overlay MTU", MESH_LOG_WARN },
+		{ offsetof(struct sleeve_counters, drop_tap), "frames the TAP device would not take", MESH_LOG_WARN },
 	};
 	for (size_t i = 0; i < sizeof(drops) / sizeof(drops[0]); i++) {
 		uint64_t a = *(const uint64_t *)((const char *)now + drops[i].off);
 		uint64_t b = *(const uint64_t *)((const char *)was + drops[i].off);
 		if (a != b)
-			log_warn("dropped %llu %s in the last %d s (%llu in all)",
+			mesh_log(drops[i].level, "dropped %llu %s in the last %d s (%llu in all)",
 				 (unsigned long long)(a - b), drops[i].what, DROP_REPORT_S,
 				 (unsigned long long)a);
 	}
