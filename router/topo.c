@@ -4,6 +4,7 @@
  * 30 s; updates from peers are merged, re-gossiped and turned into routes and discoveries;
  * peers gone for a minute are forgotten. */
 #include <errno.h>
+#include <stdbool.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,27 @@ void router_topo_self_changed(struct mesh_router *r)
 	add_pending(r, &r->name);
 }
 
+/* Short ids (12 bits, for VXLAN VNIs) must be unique: on a collision the peer with the lower
+ * name keeps it and the other picks again (DESIGN §3). */
+static void check_short_id(struct mesh_router *r)
+{
+	for (int attempt = 0; attempt < 16; attempt++) {
+		bool clash = false;
+		for (size_t i = 1; i < r->topo.n; i++) {
+			const struct mesh_topo_peer *p = &r->topo.peers[i];
+			if (p->short_id == r->short_id && mesh_peer_name_cmp(&p->name, &r->name) < 0)
+				clash = true;
+		}
+		if (!clash)
+			return;
+		uint16_t old = r->short_id;
+		r->short_id = (uint16_t)(randombytes_random() & 0xfff);
+		log_info("short id %u is taken by a peer with a lower name: now %u", old, r->short_id);
+		mesh_topo_set_self_short_id(&r->topo, r->short_id);
+		add_pending(r, &r->name);
+	}
+}
+
 void router_topo_gossip_received(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p,
 				 size_t len)
 {
@@ -168,6 +190,7 @@ void router_topo_gossip_received(struct mesh_router *r, struct mesh_conn *c, con
 		for (size_t i = 0; i < nchanged; i++)
 			add_pending(r, &changed[i]);
 	}
+	check_short_id(r);
 	recompute_routes(r);
 	router_discover(r);
 }
