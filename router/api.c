@@ -174,6 +174,17 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
+static struct mesh_api *api_alloc(struct mesh_router *r, char *err, size_t errlen)
+{
+	struct mesh_api *api = calloc(1, sizeof(*api));
+	if (!api) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	api->r = r;
+	return api;
+}
+
 struct mesh_api *mesh_api_new(struct event_base *base, const char *path, struct mesh_router *r,
 			      char *err, size_t errlen)
 {
@@ -185,12 +196,9 @@ struct mesh_api *mesh_api_new(struct event_base *base, const char *path, struct 
 		snprintf(err, errlen, "API socket path %s is too long", path);
 		return NULL;
 	}
-	struct mesh_api *api = calloc(1, sizeof(*api));
-	if (!api) {
-		snprintf(err, errlen, "out of memory");
+	struct mesh_api *api = api_alloc(r, err, errlen);
+	if (!api)
 		return NULL;
-	}
-	api->r = r;
 	snprintf(api->path, sizeof(api->path), "%s", path);
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	snprintf(dir, sizeof(dir), "%s", path);
@@ -239,12 +247,9 @@ struct mesh_api *mesh_metrics_new(struct event_base *base, const char *host, uin
 		snprintf(err, errlen, "metrics address %s is not IPv4", host);
 		return NULL;
 	}
-	struct mesh_api *api = calloc(1, sizeof(*api));
-	if (!api) {
-		snprintf(err, errlen, "out of memory");
+	struct mesh_api *api = api_alloc(r, err, errlen);
+	if (!api)
 		return NULL;
-	}
-	api->r = r;
 	api->metrics = true;
 	api->listener = evconnlistener_new_bind(base, on_accept, api,
 						LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
