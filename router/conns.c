@@ -533,6 +533,24 @@ void router_update_mtu(struct mesh_router *r)
 	log_info("container MTU (bridge %s) now %u (was %u): %s", r->cfg->bridge, want, r->mtu,
 		 want < r->mtu ? "a peer's path carries less" : "the smallest path grew");
 	r->mtu = want;
+	router_update_tso(r);
+}
+
+/* Super-frames go out as one datagram fragmented at our own link's MTU: only while every path
+ * carries full-size packets (no --mtu below the default, no smaller verified path). */
+void router_update_tso(struct mesh_router *r)
+{
+	bool on = r->tso_capable && r->mtu >= SLEEVE_DEFAULT_MTU;
+	if (on == r->tso_on)
+		return;
+	if (sleeve_set_tso(r->sleeve, on) < 0) {
+		log_warn("cannot switch TCP segmentation offload %s on %s", on ? "on" : "off",
+			 sleeve_tap_name(r->sleeve));
+		return;
+	}
+	r->tso_on = on;
+	log_info("TCP super-frames on the sleeve: %s", on ? "on" :
+		 "off (a path or --mtu is below full size)");
 }
 
 void router_on_mtu_changed(void *arg, struct overlay_forwarder *fwd)

@@ -13,41 +13,43 @@ static const struct mesh_peer_name everyone; /* dst for flooded frames */
 
 static void send_via(struct mesh_router *r, const struct mesh_peer_name *hop,
 		     const struct mesh_peer_name *src, const struct mesh_peer_name *dst,
-		     const uint8_t *frame, size_t len)
+		     const struct mesh_offload *off, const uint8_t *frame, size_t len)
 {
 	struct mesh_conn *c = router_conn_to(r, hop);
 	if (!c) {
 		r->ctr.drop_no_route++;
 		return;
 	}
-	r->ov->ops->send(c->fwd, src, dst, frame, len);
+	r->ov->ops->send(c->fwd, src, dst, off, frame, len);
 }
 
 /* Floods a frame from src to our children in src's broadcast tree; returns how many. */
-static size_t flood(struct mesh_router *r, const struct mesh_peer_name *src, const uint8_t *frame,
-		  size_t len)
+static size_t flood(struct mesh_router *r, const struct mesh_peer_name *src,
+		    const struct mesh_offload *off, const uint8_t *frame, size_t len)
 {
 	const struct mesh_peer_name *children[MESH_TOPO_MAX_PEERS];
 	size_t n = mesh_routes_bcast_children(&r->routes, src, children, MESH_TOPO_MAX_PEERS);
 	if (n > MESH_TOPO_MAX_PEERS)
 		n = MESH_TOPO_MAX_PEERS;
 	for (size_t i = 0; i < n; i++)
-		send_via(r, children[i], src, &everyone, frame, len);
+		send_via(r, children[i], src, &everyone, off, frame, len);
 	return n;
 }
 
 /* Unicast to the peer that owns the MAC, through its next hop; flood if we cannot. */
 static void to_peer(struct mesh_router *r, const struct mesh_peer_name *src,
-		    const struct mesh_peer_name *dst, const uint8_t *frame, size_t len)
+		    const struct mesh_peer_name *dst, const struct mesh_offload *off,
+		    const uint8_t *frame, size_t len)
 {
 	const struct mesh_peer_name *hop = mesh_routes_next_hop(&r->routes, dst);
 	if (hop)
-		send_via(r, hop, src, dst, frame, len);
+		send_via(r, hop, src, dst, off, frame, len);
 	else
-		flood(r, src, frame, len);
+		flood(r, src, off, frame, len);
 }
 
-void router_on_local_frame(void *arg, const uint8_t *frame, size_t len)
+void router_on_local_frame(void *arg, const struct mesh_offload *off, const uint8_t *frame,
+			   size_t len)
 {
 	struct mesh_router *r = arg;
 	const uint8_t *dst = frame, *src = frame + 6;
@@ -60,17 +62,17 @@ void router_on_local_frame(void *arg, const uint8_t *frame, size_t len)
 	const struct mesh_mac_entry *e = mesh_mac_is_multicast(dst) ? NULL
 								   : mesh_mactable_lookup(&r->macs, dst);
 	if (!e) {
-		flood(r, &r->name, frame, len);
+		flood(r, &r->name, off, frame, len);
 		return;
 	}
 	if (mesh_peer_name_eq(&e->peer, &r->name))
 		return; /* local: the bridge delivers it */
-	to_peer(r, &r->name, &e->peer, frame, len);
+	to_peer(r, &r->name, &e->peer, off, frame, len);
 }
 
 void router_on_frame_received(void *arg, struct overlay_forwarder *fwd,
 			      const struct mesh_peer_name *src, const struct mesh_peer_name *dst,
-			      const uint8_t *frame, size_t len)
+			      const struct mesh_offload *off, const uint8_t *frame, size_t len)
 {
 	struct mesh_router *r = arg;
 	const uint8_t *smac = frame + 6;
@@ -80,13 +82,13 @@ void router_on_frame_received(void *arg, struct overlay_forwarder *fwd,
 	bool flooded = mesh_peer_name_is_zero(dst);
 	if (!flooded && !mesh_peer_name_eq(dst, &r->name)) {
 		r->ctr.frames_relayed++;
-		to_peer(r, src, dst, frame, len);
+		to_peer(r, src, dst, off, frame, len);
 		return;
 	}
 	if (!mesh_mac_is_multicast(smac))
 		mesh_mactable_learn(&r->macs, smac, src, router_mono_ms(), router_wall_ms());
-	if (flooded && flood(r, src, frame, len))
+	if (flooded && flood(r, src, off, frame, len))
 		r->ctr.frames_relayed++;
-	if (r->ov->ops->deliver(r->ov, frame, len) == 0)
+	if (r->ov->ops->deliver(r->ov, off, frame, len) == 0)
 		r->ctr.frames_delivered++;
 }

@@ -81,6 +81,7 @@ struct mesh_router {
 	bool encrypted;
 	uint8_t psk[MESH_KEY_LEN];
 	unsigned mtu;
+	bool tso_capable, tso_on;    /* TCP super-frames on the sleeve: possible, and in use */
 
 	struct mesh_netdev netdev;
 	struct sleeve *sleeve;
@@ -121,6 +122,7 @@ void router_on_health_changed(void *arg, struct overlay_forwarder *fwd, enum ove
 			      const char *why);
 void router_on_mtu_changed(void *arg, struct overlay_forwarder *fwd);
 void router_update_mtu(struct mesh_router *r);
+void router_update_tso(struct mesh_router *r);
 
 /* topo.c */
 int router_topo_init(struct mesh_router *r);
@@ -139,9 +141,10 @@ void router_macs_received(struct mesh_router *r, struct mesh_conn *c, const uint
 void router_macs_forget_gone_peers(struct mesh_router *r);
 
 /* forward.c */
-void router_on_local_frame(void *arg, const uint8_t *frame, size_t len);
+void router_on_local_frame(void *arg, const struct mesh_offload *off, const uint8_t *frame,
+			   size_t len);
 void router_on_frame_received(void *arg, struct overlay_forwarder *fwd,
 			      const struct mesh_peer_name *src, const struct mesh_peer_name *dst,
-			      const uint8_t *frame, size_t len);
+			      const struct mesh_offload *off, const uint8_t *frame, size_t len);
 
 #endif

@@ -110,6 +110,34 @@ int mesh_netdev_set_mtu(struct mesh_netdev *nd, const char *ifname, unsigned mtu
 	return ret < 0 ? ret : 0;
 }
 
+int mesh_netdev_set_gso_max_size(struct mesh_netdev *nd, const char *ifname, uint32_t size,
+				 char *err, size_t errlen)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct nl_msg *msg = NULL;
+	int ret;
+
+	ifi.ifi_index = (int)if_nametoindex(ifname);
+	if (!ifi.ifi_index) {
+		snprintf(err, errlen, "cannot find link %s", ifname);
+		return -ENODEV;
+	}
+	msg = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_REQUEST);
+	if (!msg || nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_u32(msg, IFLA_GSO_MAX_SIZE, size) < 0) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	ret = nl_send_sync(nd->sk, msg); /* frees msg */
+	msg = NULL;
+	if (ret < 0)
+		ret = nl_fail(err, errlen, ret, "cannot set gso_max_size of ", ifname);
+out:
+	nlmsg_free(msg);
+	return ret;
+}
+
 void mesh_netdev_close(struct mesh_netdev *nd, bool remove_bridge)
 {
 	if (!nd->sk)

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct mesh_netdev {
 	struct nl_sock *sk;
@@ -24,6 +25,9 @@ int mesh_netdev_attach(struct mesh_netdev *nd, const char *ifname, unsigned mtu,
 /* Changes the MTU of link ifname. */
 int mesh_netdev_set_mtu(struct mesh_netdev *nd, const char *ifname, unsigned mtu, char *err,
 			size_t errlen);
+/* Caps the size of the super-frames (GSO) the kernel hands to link ifname. */
+int mesh_netdev_set_gso_max_size(struct mesh_netdev *nd, const char *ifname, uint32_t size,
+				 char *err, size_t errlen);
 /* Removes the bridge if we created it and remove_bridge is set; closes the socket. */
 void mesh_netdev_close(struct mesh_netdev *nd, bool remove_bridge);
 

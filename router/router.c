@@ -143,6 +143,16 @@ struct mesh_router *mesh_router_new(struct event_base *base, const struct mesh_c
 	r->ov = sleeve_overlay(r->sleeve);
 	if (mesh_netdev_attach(&r->netdev, sleeve_tap_name(r->sleeve), r->mtu, err, errlen) < 0)
 		goto errout;
+	char gso_err[256];
+	if (mesh_netdev_set_gso_max_size(&r->netdev, sleeve_tap_name(r->sleeve), SLEEVE_TAP_GSO_MAX,
+					 gso_err, sizeof(gso_err)) < 0) {
+		/* an older kernel: without the cap a super-frame could outgrow a datagram */
+		log_warn("%s: TCP segmentation offload off on the sleeve (slower)", gso_err);
+		r->tso_capable = false;
+	} else {
+		r->tso_capable = true;
+	}
+	router_update_tso(r);
 
 	r->sweep = add_timer(r, sweep_cb, MAC_SWEEP_S);
 	r->drop_report = add_timer(r, drop_report_cb, DROP_REPORT_S);

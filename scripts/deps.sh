@@ -11,6 +11,7 @@ PKGS=(
   # lab and tests
   iproute2 iputils-ping iperf3 tcpdump nftables valgrind socat
   libclang-rt-14-dev procps psmisc curl prometheus jq python3
+  podman runc containernetworking-plugins busybox-static
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -38,8 +38,32 @@ void sleeve_batch_init(struct sleeve_batch *b, uint8_t *buf, size_t cap)
 	b->frames = 0;
 }
 
+static void offload_encode(const struct mesh_offload *o, uint8_t *p)
+{
+	static const struct mesh_offload none;
+	if (!o)
+		o = &none;
+	p[0] = o->flags;
+	p[1] = o->gso_type;
+	put_be16(p + 2, o->hdr_len);
+	put_be16(p + 4, o->gso_size);
+	put_be16(p + 6, o->csum_start);
+	put_be16(p + 8, o->csum_offset);
+}
+
+static void offload_decode(const uint8_t *p, struct mesh_offload *o)
+{
+	o->flags = p[0];
+	o->gso_type = p[1];
+	o->hdr_len = get_be16(p + 2);
+	o->gso_size = get_be16(p + 4);
+	o->csum_start = get_be16(p + 6);
+	o->csum_offset = get_be16(p + 8);
+}
+
 int sleeve_batch_add(struct sleeve_batch *b, const struct mesh_peer_name *src,
-		     const struct mesh_peer_name *dst, const uint8_t *frame, size_t len)
+		     const struct mesh_peer_name *dst, const struct mesh_offload *off,
+		     const uint8_t *frame, size_t len)
 {
 	if (len < SLEEVE_ETH_MIN || len > 0xffff)
 		return -EINVAL;
@@ -49,6 +73,7 @@ int sleeve_batch_add(struct sleeve_batch *b, const struct mesh_peer_name *src,
 	put_be16(p, (uint16_t)len);
 	memcpy(p + 2, src->b, MESH_PEER_NAME_LEN);
 	memcpy(p + 2 + MESH_PEER_NAME_LEN, dst->b, MESH_PEER_NAME_LEN);
+	offload_encode(off, p + 2 + 2 * MESH_PEER_NAME_LEN);
 	memcpy(p + SLEEVE_REC_HDR_LEN, frame, len);
 	b->len += SLEEVE_REC_HDR_LEN + len;
 	b->frames++;
@@ -72,6 +97,7 @@ int sleeve_frames_next(struct sleeve_frame_iter *it, struct sleeve_frame *f)
 		return -EBADMSG;
 	memcpy(f->src.b, it->p + 2, MESH_PEER_NAME_LEN);
 	memcpy(f->dst.b, it->p + 2 + MESH_PEER_NAME_LEN, MESH_PEER_NAME_LEN);
+	offload_decode(it->p + 2 + 2 * MESH_PEER_NAME_LEN, &f->off);
 	f->data = it->p + SLEEVE_REC_HDR_LEN;
 	f->len = len;
 	it->p += SLEEVE_REC_HDR_LEN + len;

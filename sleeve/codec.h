@@ -5,7 +5,9 @@
  *   payload: sealed (flags & SLEEVE_F_SEALED) with crypto_secretbox under the connection's
  *   sleeve key; nonce = counter ‖ the first 8 header bytes, so a changed header fails to open.
  *   A FRAMES payload is one or more records:
- *     length u16 BE (of the Ethernet frame) | src peer (6) | dst peer (6, zero = flooded) | frame
+ *     length u16 BE (of the Ethernet frame) | src peer (6) | dst peer (6, zero = flooded) |
+ *     offload (10: flags u8, gso_type u8, hdr_len, gso_size, csum_start, csum_offset u16 BE;
+ *     all zero for a plain frame, else a TCP super-frame and/or a checksum to complete) | frame
  *   A HEARTBEAT / HEARTBEAT_ACK payload is the sender's 8-byte echo value (u64 BE). */
 #ifndef MESH_SLEEVE_CODEC_H
 #define MESH_SLEEVE_CODEC_H
@@ -14,10 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mesh/overlay.h"
 #include "mesh/peer.h"
 
 #define SLEEVE_HDR_LEN 16
-#define SLEEVE_REC_HDR_LEN (2 + 2 * MESH_PEER_NAME_LEN)
+#define SLEEVE_OFFLOAD_LEN 10
+#define SLEEVE_REC_HDR_LEN (2 + 2 * MESH_PEER_NAME_LEN + SLEEVE_OFFLOAD_LEN)
 #define SLEEVE_ETH_MIN 14
 #define SLEEVE_F_SEALED 0x01
 
@@ -46,13 +50,15 @@ struct sleeve_batch {
 };
 
 void sleeve_batch_init(struct sleeve_batch *b, uint8_t *buf, size_t cap);
-/* 0, -ENOSPC when the record does not fit in what is left, -EINVAL for a frame shorter than an
- * Ethernet header or longer than 65535. */
+/* off may be NULL (a plain frame). 0, -ENOSPC when the record does not fit in what is left,
+ * -EINVAL for a frame shorter than an Ethernet header or longer than 65535. */
 int sleeve_batch_add(struct sleeve_batch *b, const struct mesh_peer_name *src,
-		     const struct mesh_peer_name *dst, const uint8_t *frame, size_t len);
+		     const struct mesh_peer_name *dst, const struct mesh_offload *off,
+		     const uint8_t *frame, size_t len);
 
 struct sleeve_frame {
 	struct mesh_peer_name src, dst;
+	struct mesh_offload off;
 	const uint8_t *data;
 	size_t len;
 };

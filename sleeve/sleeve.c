@@ -20,10 +20,13 @@
 #include "sleeve/pmtu.h"
 #include "sleeve/sleeve.h"
 #include "sleeve/tap.h"
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
 
 #define BATCH 64
-#define DGRAM_MAX 2048            /* datagram buffer; the payload is bounded by the MTU */
+#define DGRAM_MAX 65536           /* datagram buffer: a TCP super-frame travels whole */
 #define TAP_READ_BUDGET 256       /* frames read from the TAP per event */
+#define UDP_PAYLOAD_MAX 65507     /* 65535 - IPv4 header - UDP header */
 
 struct tx_slot {
 	uint8_t buf[DGRAM_MAX];
@@ -66,7 +69,7 @@ struct sleeve {
 	struct tx_slot tx[BATCH];
 	unsigned tx_used;             /* slots 0..tx_used-1 are open or queued */
 	uint8_t rx[BATCH][DGRAM_MAX];
-	uint8_t frame[DGRAM_MAX];     /* one frame read from the TAP */
+	uint8_t frame[SLEEVE_TAP_HDR_LEN + SLEEVE_TAP_FRAME_MAX]; /* one frame read from the TAP */
 };
 
 static uint64_t now_ms(void)
@@ -176,25 +179,30 @@ static struct tx_slot *take_slot(struct sleeve *s, struct sleeve_fwd *f)
 }
 
 static int sleeve_send(struct overlay_forwarder *ofwd, const struct mesh_peer_name *src,
-		       const struct mesh_peer_name *dst, const uint8_t *frame, size_t len)
+		       const struct mesh_peer_name *dst, const struct mesh_offload *off,
+		       const uint8_t *frame, size_t len)
 {
 	struct sleeve_fwd *f = (struct sleeve_fwd *)ofwd;
 	struct sleeve *s = f->s;
 
-	if (len > s->mtu + SLEEVE_ETH_MIN) {
+	/* a super-frame (GSO) may be up to 64 KB; anything else must fit the MTU */
+	size_t max = mesh_offload_is_gso(off) ? SLEEVE_FRAME_MAX : s->mtu + SLEEVE_ETH_MIN;
+	if (len > max) {
 		s->ctr.drop_mtu++;
 		return -EMSGSIZE;
 	}
 	struct tx_slot *t = f->cur ? f->cur : take_slot(s, f);
-	int r = sleeve_batch_add(&t->batch, src, dst, frame, len);
-	if (r == -ENOSPC) {
+	int r = sleeve_batch_add(&t->batch, src, dst, off, frame, len);
+	if (r == -ENOSPC && t->batch.frames) {
 		close_slot(t);
 		t = take_slot(s, f);
-		r = sleeve_batch_add(&t->batch, src, dst, frame, len);
-		if (r == -ENOSPC) { /* bigger than the path: alone, to be fragmented */
-			t->batch.cap = DGRAM_MAX - payload_off(f);
-			r = sleeve_batch_add(&t->batch, src, dst, frame, len);
-		}
+		r = sleeve_batch_add(&t->batch, src, dst, off, frame, len);
+	}
+	if (r == -ENOSPC) {
+		/* bigger than the path (a super-frame, or a frame above the path MTU): it goes
+		 * alone in one datagram, which the kernel fragments (the socket does not set DF) */
+		t->batch.cap = UDP_PAYLOAD_MAX - payload_off(f);
+		r = sleeve_batch_add(&t->batch, src, dst, off, frame, len);
 	}
 	if (r < 0) {
 		s->ctr.drop_malformed++;
@@ -229,7 +237,7 @@ static void send_control(struct sleeve_fwd *f, uint8_t type, uint64_t echo, uint
 static void send_probe(struct sleeve_fwd *f, uint16_t size)
 {
 	struct sleeve *s = f->s;
-	uint8_t buf[DGRAM_MAX];
+	uint8_t buf[16384]; /* probes beyond jumbo size are settled as too big */
 	size_t off = payload_off(f);
 	if (size > sizeof(buf) || size < off + 8) {
 		sleeve_pmtu_lost(&f->pmtu, true); /* cannot be built: settle it as too big */
@@ -398,7 +406,8 @@ static void handle_datagram(struct sleeve *s, uint8_t *buf, size_t len,
 		sleeve_frames_begin(&it, payload, plen);
 		while ((r = sleeve_frames_next(&it, &fr)) > 0) {
 			s->ctr.rx_frames++;
-			s->cb.frame_received(s->cb.arg, &f->base, &fr.src, &fr.dst, fr.data, fr.len);
+			s->cb.frame_received(s->cb.arg, &f->base, &fr.src, &fr.dst, &fr.off, fr.data,
+					     fr.len);
 		}
 		if (r < 0)
 			s->ctr.drop_malformed++;
@@ -444,24 +453,25 @@ static void tap_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct sleeve *s = arg;
 	for (int i = 0; i < TAP_READ_BUDGET; i++) {
-		ssize_t n = read(s->tap_fd, s->frame, sizeof(s->frame));
-		if (n < 0)
-			break; /* EAGAIN: drained */
-		if ((size_t)n < SLEEVE_ETH_MIN)
+		struct mesh_offload off;
+		ssize_t n = sleeve_tap_read(s->tap_fd, s->frame, sizeof(s->frame), &off);
+		if (n == -EAGAIN || n == -EINTR)
+			break; /* drained */
+		if (n < SLEEVE_ETH_MIN)
 			continue;
-		s->cb.local_frame(s->cb.arg, s->frame, (size_t)n);
+		s->cb.local_frame(s->cb.arg, &off, s->frame + SLEEVE_TAP_HDR_LEN, (size_t)n);
 	}
 	flush(s);
 }
 
-static int sleeve_deliver(struct overlay *ov, const uint8_t *frame, size_t len)
+static int sleeve_deliver(struct overlay *ov, const struct mesh_offload *off,
+			  const uint8_t *frame, size_t len)
 {
 	struct sleeve *s = (struct sleeve *)ov;
-	if (write(s->tap_fd, frame, len) < 0) {
+	int ret = sleeve_tap_write(s->tap_fd, off, frame, len);
+	if (ret < 0)
 		s->ctr.drop_tap++;
-		return -errno;
-	}
-	return 0;
+	return ret;
 }
 
 static struct overlay_forwarder *sleeve_start(struct overlay *ov, const struct overlay_conn_params *p,
@@ -631,3 +641,9 @@ const struct sleeve_counters *sleeve_counters(const struct sleeve *s) { return &
 const char *sleeve_tap_name(const struct sleeve *s) { return s->tap_name; }
 int sleeve_tap_fd(const struct sleeve *s) { return s->tap_fd; }
 uint16_t sleeve_port(const struct sleeve *s) { return s->port; }
+
+int sleeve_set_tso(struct sleeve *s, bool on)
+{
+	unsigned flags = TUN_F_CSUM | (on ? TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN : 0);
+	return ioctl(s->tap_fd, TUNSETOFFLOAD, flags) < 0 ? -errno : 0;
+}

@@ -6,6 +6,7 @@
 #define MESH_SLEEVE_SLEEVE_H
 
 #include <event2/event.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "mesh/overlay.h"
@@ -13,8 +14,13 @@
 #define SLEEVE_DEFAULT_PORT 6783
 #define SLEEVE_UNDERLAY_MTU 1500
 /* IPv4 + UDP + sleeve header + MAC + one record header + Ethernet header */
-#define SLEEVE_OVERHEAD (20 + 8 + 16 + 16 + 14 + 14)
-#define SLEEVE_DEFAULT_MTU (SLEEVE_UNDERLAY_MTU - SLEEVE_OVERHEAD) /* 1412 */
+#define SLEEVE_OVERHEAD (20 + 8 + 16 + 16 + 24 + 14)
+#define SLEEVE_DEFAULT_MTU (SLEEVE_UNDERLAY_MTU - SLEEVE_OVERHEAD) /* 1402 */
+
+/* Largest super-frame: what fits one UDP datagram with the header, MAC and record header. */
+#define SLEEVE_FRAME_MAX (65507 - 16 - 16 - 24)
+/* gso_max_size for the TAP, so the kernel never hands over a larger super-frame. */
+#define SLEEVE_TAP_GSO_MAX 65000
 
 #define SLEEVE_HEARTBEAT_FAST_MS 500
 #define SLEEVE_HEARTBEAT_SLOW_MS 1000
@@ -44,5 +50,9 @@ const struct sleeve_counters *sleeve_counters(const struct sleeve *s);
 const char *sleeve_tap_name(const struct sleeve *s);
 int sleeve_tap_fd(const struct sleeve *s);
 uint16_t sleeve_port(const struct sleeve *s);
+/* Turns TCP super-frames (TSO on the TAP) on or off. They travel as one datagram that the
+ * kernel fragments at the local link's MTU, so they are only safe while every path carries
+ * full-size packets. */
+int sleeve_set_tso(struct sleeve *s, bool on);
 
 #endif

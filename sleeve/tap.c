@@ -1,12 +1,16 @@
-/* sleeve/tap.c: opening the sleeve's TAP device (see tap.h). */
+/* sleeve/tap.c: the sleeve's TAP device with virtio-net headers and offloads (see tap.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "sleeve/tap.h"
+
+_Static_assert(sizeof(struct virtio_net_hdr) == SLEEVE_TAP_HDR_LEN, "virtio_net_hdr is 10 bytes");
 
 int sleeve_tap_open(const char *name)
 {
@@ -19,12 +23,48 @@ int sleeve_tap_open(const char *name)
 	if (fd < 0)
 		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+	int hdr = SLEEVE_TAP_HDR_LEN;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0 ||
+	    ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM) < 0) { /* TSO: sleeve_set_tso() */
 		ret = -errno;
 		close(fd);
 		return ret;
 	}
 	return fd;
+}
+
+ssize_t sleeve_tap_read(int fd, uint8_t *buf, size_t cap, struct mesh_offload *off)
+{
+	ssize_t n = read(fd, buf, cap);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n < SLEEVE_TAP_HDR_LEN)
+		return -EBADMSG;
+	struct virtio_net_hdr h;
+	memcpy(&h, buf, sizeof(h));
+	off->flags = h.flags;
+	off->gso_type = h.gso_type;
+	off->hdr_len = h.hdr_len;
+	off->gso_size = h.gso_size;
+	off->csum_start = h.csum_start;
+	off->csum_offset = h.csum_offset;
+	return n - SLEEVE_TAP_HDR_LEN;
+}
+
+int sleeve_tap_write(int fd, const struct mesh_offload *off, const uint8_t *frame, size_t len)
+{
+	struct virtio_net_hdr h;
+	memset(&h, 0, sizeof(h));
+	if (off) {
+		h.flags = off->flags;
+		h.gso_type = off->gso_type;
+		h.hdr_len = off->hdr_len;
+		h.gso_size = off->gso_size;
+		h.csum_start = off->csum_start;
+		h.csum_offset = off->csum_offset;
+	}
+	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)frame, len } };
+	return writev(fd, iov, 2) < 0 ? -errno : 0;
 }

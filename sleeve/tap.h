@@ -1,11 +1,27 @@
-/* sleeve/tap.h: the TAP device through which the sleeve exchanges frames with the bridge. */
+/* sleeve/tap.h: the TAP device through which the sleeve exchanges frames with the bridge.
+ * It is opened with a virtio-net header and checksum offload; with TSO switched on as well
+ * (sleeve_set_tso) the kernel hands over (and takes back) TCP super-frames of up to 64 KB
+ * instead of one frame per MTU. */
 #ifndef MESH_SLEEVE_TAP_H
 #define MESH_SLEEVE_TAP_H
 
 #include <net/if.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
-/* Opens (creating) TAP `name`, non-blocking, without packet info. Returns the fd or -errno;
- * the kernel deletes the device when the fd is closed. */
+#include "mesh/overlay.h"
+
+#define SLEEVE_TAP_HDR_LEN 10  /* struct virtio_net_hdr */
+#define SLEEVE_TAP_FRAME_MAX 65535
+
+/* Opens (creating) TAP `name`, non-blocking, with the virtio-net header and offloads. Returns
+ * the fd or -errno; the kernel deletes the device when the fd is closed. */
 int sleeve_tap_open(const char *name);
+/* Reads one frame into buf (at least SLEEVE_TAP_HDR_LEN + SLEEVE_TAP_FRAME_MAX bytes): the
+ * frame starts at buf + SLEEVE_TAP_HDR_LEN. Returns its length, or -errno (-EAGAIN: none). */
+ssize_t sleeve_tap_read(int fd, uint8_t *buf, size_t cap, struct mesh_offload *off);
+/* Writes one frame with its offload state (NULL: plain). 0 or -errno. */
+int sleeve_tap_write(int fd, const struct mesh_offload *off, const uint8_t *frame, size_t len);
 
 #endif

@@ -14,6 +14,22 @@
 
 struct overlay_ops;
 
+/* Offload state of a frame, as the kernel hands it over with the TAP's virtio-net header
+ * (host byte order): a checksum the receiver's kernel still has to complete, and/or a TCP
+ * super-frame (GSO) of many MSS-sized segments that the kernel splits only where it must.
+ * All zero for a plain frame. Carried with the frame end to end so that a 64 KB TCP burst
+ * crosses the mesh as one frame. */
+struct mesh_offload {
+	uint8_t flags;       /* VIRTIO_NET_HDR_F_* */
+	uint8_t gso_type;    /* VIRTIO_NET_HDR_GSO_* */
+	uint16_t hdr_len, gso_size, csum_start, csum_offset;
+};
+
+static inline bool mesh_offload_is_gso(const struct mesh_offload *o)
+{
+	return o && o->gso_type != 0;
+}
+
 /* One data path instance (e.g. the sleeve of this router); embedded first in its owner. */
 struct overlay {
 	const struct overlay_ops *ops;
@@ -48,9 +64,10 @@ struct overlay_callbacks {
 	 * The buffer is only valid during the call. */
 	void (*frame_received)(void *arg, struct overlay_forwarder *fwd,
 			       const struct mesh_peer_name *src, const struct mesh_peer_name *dst,
-			       const uint8_t *frame, size_t len);
+			       const struct mesh_offload *off, const uint8_t *frame, size_t len);
 	/* A frame read from the local side (TAP) that the router must decide about. */
-	void (*local_frame)(void *arg, const uint8_t *frame, size_t len);
+	void (*local_frame)(void *arg, const struct mesh_offload *off, const uint8_t *frame,
+			    size_t len);
 	void (*health_changed)(void *arg, struct overlay_forwarder *fwd,
 			       enum overlay_health health, const char *why);
 	/* The MTU fwd can carry (ops->mtu) changed, e.g. a path MTU was verified. */
@@ -65,9 +82,11 @@ struct overlay_ops {
 	void (*stop)(struct overlay_forwarder *fwd);
 	/* Queue one frame for the peer; frames queued in one event loop turn go out batched. */
 	int (*send)(struct overlay_forwarder *fwd, const struct mesh_peer_name *src,
-		    const struct mesh_peer_name *dst, const uint8_t *frame, size_t len);
+		    const struct mesh_peer_name *dst, const struct mesh_offload *off,
+		    const uint8_t *frame, size_t len);
 	/* Write a frame to the local side (TAP / bridge port). */
-	int (*deliver)(struct overlay *ov, const uint8_t *frame, size_t len);
+	int (*deliver)(struct overlay *ov, const struct mesh_offload *off, const uint8_t *frame,
+		       size_t len);
 	enum overlay_health (*health)(const struct overlay_forwarder *fwd, const char **why);
 	unsigned (*mtu)(const struct overlay_forwarder *fwd);
 	void *(*conn_arg)(const struct overlay_forwarder *fwd);

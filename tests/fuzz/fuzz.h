@@ -32,6 +32,7 @@ int fuzz_handshake(const uint8_t *data, size_t size);
 int fuzz_config(const uint8_t *data, size_t size);
 int fuzz_topology(const uint8_t *data, size_t size);
 int fuzz_macs(const uint8_t *data, size_t size);
+int fuzz_cni_config(const uint8_t *data, size_t size);
 int fuzz_http(const uint8_t *data, size_t size);
 
 /* abort() with where and why: a harness invariant does not hold. */

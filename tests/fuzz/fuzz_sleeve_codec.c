@@ -31,7 +31,7 @@ static unsigned walk(const uint8_t *payload, size_t len, struct sleeve_batch *b,
 		FUZZ_CHECK(it.p == f.data + f.len);
 		FUZZ_CHECK(it.left == (size_t)(payload + len - it.p));
 		/* The batch has as much room as the payload, so every record fits. */
-		FUZZ_CHECK(sleeve_batch_add(b, &f.src, &f.dst, f.data, f.len) == 0);
+		FUZZ_CHECK(sleeve_batch_add(b, &f.src, &f.dst, &f.off, f.data, f.len) == 0);
 		n++;
 	}
 	FUZZ_CHECK(r == 0 || r == -EBADMSG);
@@ -106,7 +106,7 @@ FUZZ_ENTRY(sleeve_codec)(const uint8_t *data, size_t size)
 			while (sleeve_frames_next(&it, &f) == 1) {
 				size_t before = hb.len;
 				bool fits = SLEEVE_REC_HDR_LEN + f.len <= cap - hb.len;
-				int r = sleeve_batch_add(&hb, &f.src, &f.dst, f.data, f.len);
+				int r = sleeve_batch_add(&hb, &f.src, &f.dst, &f.off, f.data, f.len);
 				if (fits) {
 					/* the record written is the record read */
 					FUZZ_CHECK(r == 0);
@@ -131,9 +131,9 @@ FUZZ_ENTRY(sleeve_codec)(const uint8_t *data, size_t size)
 		memcpy(dst.b, payload + MESH_PEER_NAME_LEN, MESH_PEER_NAME_LEN);
 		sleeve_batch_init(&rb, buf, plen);
 		size_t runt = plen < SLEEVE_ETH_MIN ? plen : SLEEVE_ETH_MIN - 1;
-		FUZZ_CHECK(sleeve_batch_add(&rb, &src, &dst, payload, runt) == -EINVAL);
+		FUZZ_CHECK(sleeve_batch_add(&rb, &src, &dst, NULL, payload, runt) == -EINVAL);
 		/* never read: the length is refused first */
-		FUZZ_CHECK(sleeve_batch_add(&rb, &src, &dst, payload, 0x10000) == -EINVAL);
+		FUZZ_CHECK(sleeve_batch_add(&rb, &src, &dst, NULL, payload, 0x10000) == -EINVAL);
 		FUZZ_CHECK(rb.len == 0 && rb.frames == 0);
 	}
 

@@ -112,14 +112,14 @@ static void sleeve_seeds(void)
 
 	hdr(&b, SLEEVE_FRAMES, 0, 0x001, 1001, 3);
 	sleeve_batch_init(&batch, b.b + b.n, sizeof(b.b) - b.n);
-	sleeve_batch_add(&batch, &a, &c, f1, sizeof(f1));
+	sleeve_batch_add(&batch, &a, &c, NULL, f1, sizeof(f1));
 	put("sleeve_codec", "frames-one", b.b, b.n + batch.len);
 
 	hdr(&b, SLEEVE_FRAMES, 0, 0xfff, 0xffffffff, 4);
 	sleeve_batch_init(&batch, b.b + b.n, sizeof(b.b) - b.n);
-	sleeve_batch_add(&batch, &a, &c, f2, sizeof(f2));
-	sleeve_batch_add(&batch, &a, &zero, f1, sizeof(f1));
-	sleeve_batch_add(&batch, &c, &a, f3, sizeof(f3));
+	sleeve_batch_add(&batch, &a, &c, NULL, f2, sizeof(f2));
+	sleeve_batch_add(&batch, &a, &zero, NULL, f1, sizeof(f1));
+	sleeve_batch_add(&batch, &c, &a, NULL, f3, sizeof(f3));
 	put("sleeve_codec", "frames-three", b.b, b.n + batch.len);
 	put("sleeve_codec", "bad-truncated-record", b.b, b.n + batch.len - 9);
 	b.b[b.n + batch.len] = 0xee;

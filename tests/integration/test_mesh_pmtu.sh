@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test_mesh_pmtu: the sleeve discovers each connection's path MTU. h3's underlay link carries
 # only 1400-byte packets (both ends of its veth); within 30 s the connections to h3 report the
-# container MTU that fits (1400 - IPv4 20 - UDP 8 - sleeve 16 - record 14 - Ethernet 14 =
-# 1328), the others keep 1412, every bridge offers 1328 to new containers, and a 1300-byte
+# container MTU that fits (1400 - IPv4 20 - UDP 8 - sleeve 16 - record 24 - Ethernet 14 =
+# 1318), the others keep 1402, every bridge offers 1318 to new containers, and a 1300-byte
 # ping (which fits) crosses from c1 to c3 with DF set.
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -17,16 +17,16 @@ conn_mtu() { # conn_mtu h<i> NICK
 	jget "$1" ".connections[] | select(.nickname == \"$2\" and .state == \"established\") | .mtu"
 }
 settled() {
-	[[ $(conn_mtu h1 h3) == 1328 && $(conn_mtu h3 h1) == 1328 && $(conn_mtu h2 h3) == 1328 &&
-		$(jget h1 .mtu) == 1328 && $(jget h3 .mtu) == 1328 ]]
+	[[ $(conn_mtu h1 h3) == 1318 && $(conn_mtu h3 h1) == 1318 && $(conn_mtu h2 h3) == 1318 &&
+		$(jget h1 .mtu) == 1318 && $(jget h3 .mtu) == 1318 ]]
 }
 # Connections made before the MTU dropped searched already: reconnect h3 to search again.
 lab kill h3
 lab start h3
 info "waiting for the path MTU to h3 to be found"
 wait_until 30 settled || die "path MTU not found within 30 s: h1 sees $(status_json h1 | jq -c '[.mtu, [.connections[] | {nickname, mtu}]]'), h3 sees $(status_json h3 | jq -c '[.mtu, [.connections[] | {nickname, mtu}]]')"
-[[ $(conn_mtu h1 h2) == 1412 ]] || die "h1 -> h2 should keep MTU 1412, has $(conn_mtu h1 h2)"
-info "connections to h3: 1328, h1 -> h2: 1412, bridges offer 1328"
+[[ $(conn_mtu h1 h2) == 1402 ]] || die "h1 -> h2 should keep MTU 1402, has $(conn_mtu h1 h2)"
+info "connections to h3: 1318, h1 -> h2: 1402, bridges offer 1318"
 lab logs h1 | grep -q "path MTU verified" || die "h1's log does not say the path MTU was verified"
 wait_ping h1 10.32.0.3 10
 lab cexec h1 ping -c2 -W2 -M do -s 1300 10.32.0.3 || die "a 1300-byte DF ping from c1 to c3 did not cross"

@@ -339,3 +339,8 @@ Test(fuzz_corpus, macs, .timeout = 600)
 {
 	replay("macs", fuzz_macs);
 }
+
+Test(fuzz_corpus, cni_config, .timeout = 600)
+{
+	replay("cni_config", fuzz_cni_config);
+}

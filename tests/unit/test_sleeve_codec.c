@@ -56,9 +56,9 @@ Test(sleeve_codec, batch_round_trip)
 	fill(f2, sizeof(f2), 2);
 	fill(f3, sizeof(f3), 3);
 	sleeve_batch_init(&b, buf, sizeof(buf));
-	cr_assert_eq(sleeve_batch_add(&b, &A, &B, f1, sizeof(f1)), 0);
-	cr_assert_eq(sleeve_batch_add(&b, &B, &A, f2, sizeof(f2)), 0);
-	cr_assert_eq(sleeve_batch_add(&b, &A, &B, f3, sizeof(f3)), 0);
+	cr_assert_eq(sleeve_batch_add(&b, &A, &B, NULL, f1, sizeof(f1)), 0);
+	cr_assert_eq(sleeve_batch_add(&b, &B, &A, NULL, f2, sizeof(f2)), 0);
+	cr_assert_eq(sleeve_batch_add(&b, &A, &B, NULL, f3, sizeof(f3)), 0);
 	cr_assert_eq(b.frames, 3);
 	cr_assert_eq(b.len, 3 * SLEEVE_REC_HDR_LEN + sizeof(f1) + sizeof(f2) + sizeof(f3));
 
@@ -80,12 +80,12 @@ Test(sleeve_codec, batch_full_and_bad_sizes)
 	uint8_t buf[100], f[200] = { 0 };
 	struct sleeve_batch b;
 	sleeve_batch_init(&b, buf, sizeof(buf));
-	cr_assert_eq(sleeve_batch_add(&b, &A, &B, f, 13), -EINVAL);  /* runt */
-	cr_assert_eq(sleeve_batch_add(&b, &A, &B, f, 87), -ENOSPC);  /* 14 + 87 > 100 */
-	cr_assert_eq(sleeve_batch_add(&b, &A, &B, f, 86), 0);        /* exactly fits */
+	cr_assert_eq(sleeve_batch_add(&b, &A, &B, NULL, f, 13), -EINVAL);  /* runt */
+	cr_assert_eq(sleeve_batch_add(&b, &A, &B, NULL, f, 77), -ENOSPC);  /* 24 + 77 > 100 */
+	cr_assert_eq(sleeve_batch_add(&b, &A, &B, NULL, f, 76), 0);        /* exactly fits */
 	cr_assert_eq(b.len, 100);
-	cr_assert_eq(sleeve_batch_add(&b, &A, &B, f, 14), -ENOSPC);
-	cr_assert_eq(sleeve_batch_add(&b, &A, &B, f, 70000), -EINVAL);
+	cr_assert_eq(sleeve_batch_add(&b, &A, &B, NULL, f, 14), -ENOSPC);
+	cr_assert_eq(sleeve_batch_add(&b, &A, &B, NULL, f, 70000), -EINVAL);
 }
 
 Test(sleeve_codec, truncated_records_rejected)
@@ -94,7 +94,7 @@ Test(sleeve_codec, truncated_records_rejected)
 	struct sleeve_batch b;
 	fill(f, sizeof(f), 9);
 	sleeve_batch_init(&b, buf, sizeof(buf));
-	sleeve_batch_add(&b, &A, &B, f, sizeof(f));
+	sleeve_batch_add(&b, &A, &B, NULL, f, sizeof(f));
 	/* every proper prefix is either empty (clean end) or malformed */
 	for (size_t n = 1; n < b.len; n++) {
 		struct sleeve_frame_iter it;
@@ -118,4 +118,30 @@ Test(sleeve_codec, oversized_length_and_runt_rejected)
 	buf[1] = 14 + 64;             /* one byte beyond */
 	sleeve_frames_begin(&it, buf, SLEEVE_REC_HDR_LEN + 14 + 63);
 	cr_assert_eq(sleeve_frames_next(&it, &fr), -EBADMSG);
+}
+
+Test(sleeve_codec, offload_state_travels_with_the_frame)
+{
+	uint8_t buf[256], f[64];
+	struct sleeve_batch b;
+	struct sleeve_frame_iter it;
+	struct sleeve_frame fr;
+	struct mesh_offload gso = { .flags = 1, .gso_type = 1, .hdr_len = 66, .gso_size = 1360,
+				    .csum_start = 34, .csum_offset = 16 };
+	fill(f, sizeof(f), 5);
+	sleeve_batch_init(&b, buf, sizeof(buf));
+	cr_assert_eq(sleeve_batch_add(&b, &A, &B, &gso, f, sizeof(f)), 0);
+	cr_assert_eq(sleeve_batch_add(&b, &A, &B, NULL, f, sizeof(f)), 0);
+	sleeve_frames_begin(&it, buf, b.len);
+	cr_assert_eq(sleeve_frames_next(&it, &fr), 1);
+	cr_assert_eq(fr.off.flags, 1);
+	cr_assert_eq(fr.off.gso_type, 1);
+	cr_assert_eq(fr.off.hdr_len, 66);
+	cr_assert_eq(fr.off.gso_size, 1360);
+	cr_assert_eq(fr.off.csum_start, 34);
+	cr_assert_eq(fr.off.csum_offset, 16);
+	cr_assert(mesh_offload_is_gso(&fr.off));
+	cr_assert_eq(sleeve_frames_next(&it, &fr), 1);
+	cr_assert_not(mesh_offload_is_gso(&fr.off), "a plain frame has no offload state");
+	cr_assert_eq(fr.off.flags, 0);
 }
