@@ -175,7 +175,8 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 		cJSON_AddItemToArray(macs, j);
 	}
 
-	const struct sleeve_counters *s = sleeve_counters(r->sleeve);
+	static const struct sleeve_counters none;
+	const struct sleeve_counters *s = r->sleeve ? sleeve_counters(r->sleeve) : &none;
 	cJSON *ctr = cJSON_AddObjectToObject(o, "counters");
 #define C(name, v) cJSON_AddNumberToObject(ctr, name, (double)(v))
 	C("sleeve_rx_datagrams", s->rx_datagrams);
