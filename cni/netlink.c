@@ -81,15 +81,8 @@ int cni_nl_link_mtu(const char *name)
 
 int cni_nl_link_exists(const char *name)
 {
-	struct nl_sock *sk = open_rt();
-	struct rtnl_link *l = NULL;
-	int ret;
-	if (!sk)
-		return -EIO;
-	ret = get_link(sk, name, &l);
-	rtnl_link_put(l);
-	nl_socket_free(sk);
-	return ret;
+	int mtu = cni_nl_link_mtu(name);
+	return mtu < 0 ? mtu : 0;
 }
 
 int cni_nl_link_del(const char *name)
