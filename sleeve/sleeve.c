@@ -84,13 +84,20 @@ static size_t payload_off(const struct sleeve_fwd *f)
 	return SLEEVE_HDR_LEN + (f->p.encrypted ? MESH_SEAL_OVERHEAD : 0);
 }
 
+/* Datagram bytes around one frame's IP packet: header, MAC, record header, Ethernet header.
+ * A datagram of size D carries an IP MTU of D - frame_overhead(f). */
+static size_t frame_overhead(const struct sleeve_fwd *f)
+{
+	return payload_off(f) + SLEEVE_REC_HDR_LEN + SLEEVE_ETH_MIN;
+}
+
 /* Largest payload (frame records) a datagram to this peer should carry: what the verified
  * path MTU allows, else what one full-size frame needs. A frame that does not fit the path
  * still goes, alone, in a datagram the kernel fragments (the socket does not set DF). */
 static size_t payload_cap(const struct sleeve *s, const struct sleeve_fwd *f)
 {
 	size_t cap = SLEEVE_REC_HDR_LEN + s->mtu + SLEEVE_ETH_MIN;
-	if (f->verified && f->verified > payload_off(f) + SLEEVE_REC_HDR_LEN + SLEEVE_ETH_MIN)
+	if (f->verified && f->verified > frame_overhead(f))
 		cap = f->verified - payload_off(f);
 	size_t room = DGRAM_MAX - payload_off(f);
 	return cap < room ? cap : room;
@@ -495,7 +502,7 @@ static struct overlay_forwarder *sleeve_start(struct overlay *ov, const struct o
 	}
 	f->last_rx_ms = now_ms();
 	/* datagram sizes: from the 576-byte IPv4 minimum to what the configured MTU needs */
-	uint16_t max = (uint16_t)(s->mtu + payload_off(f) + SLEEVE_REC_HDR_LEN + SLEEVE_ETH_MIN);
+	uint16_t max = (uint16_t)(s->mtu + frame_overhead(f));
 	sleeve_pmtu_init(&f->pmtu, 576 - 28, max);
 	f->next = s->fwds;
 	s->fwds = f;
@@ -536,7 +543,7 @@ static enum overlay_health sleeve_health(const struct overlay_forwarder *ofwd, c
 static unsigned sleeve_mtu(const struct overlay_forwarder *ofwd)
 {
 	const struct sleeve_fwd *f = (const struct sleeve_fwd *)ofwd;
-	unsigned overhead = (unsigned)(payload_off(f) + SLEEVE_REC_HDR_LEN + SLEEVE_ETH_MIN);
+	unsigned overhead = (unsigned)frame_overhead(f);
 	if (!f->verified || f->verified <= overhead)
 		return f->s->mtu;
 	unsigned path = f->verified - overhead;
