@@ -1,6 +1,7 @@
 /* cni/netlink.c: veth, bridge port, addresses, routes and gratuitous ARP for mesh-cni with
  * libnl-route-3, and the fork+setns helper that runs container-side work in CNI_NETNS. */
 #include "cni/netlink.h"
+#include "mesh/ipv6off.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -207,6 +208,13 @@ int cni_nl_veth_add(const char *host, const char *peer, int nsfd, const char *br
 	chg = rtnl_link_alloc();
 	if (!chg) {
 		ret = -ENOMEM;
+		goto out;
+	}
+	/* the host end is only a bridge port: no host IPv6 on it, so that it sends nothing of its
+	 * own into the mesh (set while it is down) */
+	ret = mesh_link_ipv6_off(host);
+	if (ret < 0) {
+		say(msg, msgcap, "turning IPv6 off on %s: %s", host, strerror(-ret));
 		goto out;
 	}
 	rtnl_link_set_flags(chg, IFF_UP);

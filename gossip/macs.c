@@ -47,10 +47,6 @@ ssize_t mesh_macs_decode(const uint8_t *buf, size_t len, struct mesh_mac_update 
 			*why = "MAC gossip names a multicast MAC";
 			return -EBADMSG;
 		}
-		if (mesh_peer_name_is_zero(&out[i].peer)) {
-			*why = "MAC gossip names no peer";
-			return -EBADMSG;
-		}
 	}
 	return (ssize_t)n;
 }

@@ -3,6 +3,7 @@
  *
  * Wire format (big endian): count u16 (1..MESH_MACS_MAX_PER_MSG), then count entries of
  *   mac(6) peer(6) version(u64)
+ * An all-zero peer says the MAC is gone (its container was removed) as of that version.
  * A malformed message is refused whole. Pure: no I/O. */
 #ifndef MESH_GOSSIP_MACS_H
 #define MESH_GOSSIP_MACS_H

@@ -25,6 +25,9 @@ const char *mesh_config_usage(void)
 	       "  --log-level LEVEL     error, warn, info (default) or debug\n"
 	       "  --keep-bridge         leave the bridge in place on exit\n"
 	       "  --no-discovery        connect only to the PEERs given, not to peers learned by gossip\n"
+	       "  --fastdp MODE         fast path: auto (default), vxlan (kernel VXLAN), odp (Open\n"
+	       "                        vSwitch datapath) or off (sleeve only)\n"
+	       "  --no-fastdp           same as --fastdp off\n"
 	       "  --conn-limit N        at most N control connections (default 100)\n"
 	       "  --metrics-addr A|off  serve Prometheus metrics on IPv4:port A (default 127.0.0.1:6782)\n"
 	       "  --help, --version\n"
@@ -119,7 +122,7 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 		flag[fl] = '\0';
 
 		static const char *const boolean[] = { "--help", "--version", "--keep-bridge",
-						       "--no-discovery" };
+						       "--no-discovery", "--no-fastdp" };
 		bool is_bool = false;
 		for (size_t k = 0; k < sizeof(boolean) / sizeof(boolean[0]); k++)
 			if (!strcmp(flag, boolean[k]))
@@ -133,6 +136,8 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 				cfg->version = true;
 			else if (!strcmp(flag, "--no-discovery"))
 				cfg->no_discovery = true;
+			else if (!strcmp(flag, "--no-fastdp"))
+				cfg->fastdp = MESH_FASTDP_OFF;
 			else
 				cfg->keep_bridge = true;
 			continue;
@@ -140,7 +145,7 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 		static const char *const with_value[] = {
 			"--name", "--nickname", "--port", "--bridge", "--state-dir", "--api-socket",
 			"--password", "--password-file", "--mtu", "--log-level", "--conn-limit",
-			"--metrics-addr",
+			"--metrics-addr", "--fastdp",
 		};
 		bool known = false;
 		for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++)
@@ -206,6 +211,15 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 			} else {
 				cfg->metrics_off = false;
 			}
+		} else if (!strcmp(flag, "--fastdp")) {
+			static const char *const modes[] = { "auto", "odp", "vxlan", "off" };
+			int found = -1;
+			for (int k = 0; k < 4; k++)
+				if (!strcmp(val, modes[k]))
+					found = k;
+			if (found < 0)
+				USAGE("--fastdp '%.40s': use auto, vxlan, odp or off", val);
+			cfg->fastdp = (enum mesh_fastdp_mode)found;
 		} else if (!strcmp(flag, "--conn-limit")) {
 			if (parse_uint(val, 1, 10000, &n) < 0)
 				USAGE("--conn-limit '%.40s': not a number from 1 to 10000", val);

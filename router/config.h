@@ -20,6 +20,14 @@ struct mesh_peer_addr {
 	uint16_t port;
 };
 
+/* Which fast path backend (DESIGN §7). */
+enum mesh_fastdp_mode {
+	MESH_FASTDP_AUTO = 0, /* the Open vSwitch datapath where it exists, else kernel VXLAN */
+	MESH_FASTDP_ODP,
+	MESH_FASTDP_VXLAN,
+	MESH_FASTDP_OFF,      /* sleeve only */
+};
+
 struct mesh_config {
 	bool have_name;
 	struct mesh_peer_name name;
@@ -37,6 +45,7 @@ struct mesh_config {
 	bool metrics_off;
 	struct mesh_peer_addr metrics; /* default 127.0.0.1:6782 */
 	unsigned mtu;            /* 0: default */
+	enum mesh_fastdp_mode fastdp;
 	unsigned npeers;
 	struct mesh_peer_addr peers[MESH_MAX_PEERS_ARG];
 	bool help, version;

@@ -42,6 +42,7 @@ static void conn_free(struct mesh_conn *c)
 			r->nconns--;
 			break;
 		}
+	router_fastpath_conn_down(c);
 	if (c->fwd)
 		r->ov->ops->stop(c->fwd);
 	if (c->ctl)
@@ -133,10 +134,16 @@ static void start_overlay(struct mesh_router *r, struct mesh_conn *c, const stru
 	sin->sin_family = AF_INET;
 	sin->sin_addr.s_addr = c->peer_ip;
 	sin->sin_port = htons(h->sleeve_port);
+	p.local_uid = r->uid;
+	p.remote_uid = h->uid;
 	p.encrypted = c->encrypted;
 	memcpy(p.tx_key, hs->keys.sleeve.tx, sizeof(p.tx_key));
 	memcpy(p.rx_key, hs->keys.sleeve.rx, sizeof(p.rx_key));
 	c->fwd = r->ov->ops->start(r->ov, &p, c);
+	if (c->fwd && !c->encrypted) {
+		sin->sin_port = 0; /* the fast path uses its own port */
+		router_fastpath_conn_up(r, c, &p, h->overlays);
+	}
 	mesh_wipe(&p, sizeof(p));
 }
 
@@ -217,6 +224,10 @@ static void on_message(struct mesh_control *ctl, uint8_t type, const uint8_t *pa
 		router_topo_gossip_received(c->r, c, payload, len);
 		return;
 	}
+	if (type == MESH_MSG_OVERLAY) {
+		router_fastpath_control_received(c->r, c, payload, len);
+		return;
+	}
 	router_describe_conn(c, who, sizeof(who));
 	log_debug("%s: ignoring message type %u (%zu bytes): not used by this version", who, type, len);
 }
@@ -251,7 +262,7 @@ static void hs_config(struct mesh_router *r, struct mesh_conn *c, struct mesh_hs
 	hc->hello.uid = r->uid;
 	hc->hello.short_id = r->short_id;
 	randombytes_buf(&hc->hello.conn_id, sizeof(hc->hello.conn_id));
-	hc->hello.overlays = MESH_OVERLAY_SLEEVE;
+	hc->hello.overlays = MESH_OVERLAY_SLEEVE | (r->vxlan ? MESH_OVERLAY_FASTDP : 0);
 	hc->hello.sleeve_port = r->cfg->port;
 	hc->hello.sleeve_index = c->local_index;
 }
@@ -472,6 +483,7 @@ void router_conns_stop(struct mesh_router *r)
 		struct mesh_conn *c = r->conns;
 		/* no gossip on the way out: just close */
 		r->conns = c->next;
+		router_fastpath_conn_down(c);
 		if (c->fwd)
 			r->ov->ops->stop(c->fwd);
 		if (c->ctl)
@@ -506,6 +518,7 @@ void router_on_health_changed(void *arg, struct overlay_forwarder *fwd, enum ove
 		c->usable = usable;
 		router_topo_self_changed(r);
 		router_update_mtu(r);
+		router_fastpath_sync(r);
 	}
 }
 
@@ -534,6 +547,7 @@ void router_update_mtu(struct mesh_router *r)
 		 want < r->mtu ? "a peer's path carries less" : "the smallest path grew");
 	r->mtu = want;
 	router_update_tso(r);
+	router_fastpath_set_mtu(r);
 }
 
 /* Super-frames go out as one datagram fragmented at our own link's MTU: only while every path

@@ -31,8 +31,10 @@ static size_t flood(struct mesh_router *r, const struct mesh_peer_name *src,
 	size_t n = mesh_routes_bcast_children(&r->routes, src, children, MESH_TOPO_MAX_PEERS);
 	if (n > MESH_TOPO_MAX_PEERS)
 		n = MESH_TOPO_MAX_PEERS;
+	bool ours = mesh_peer_name_eq(src, &r->name);
 	for (size_t i = 0; i < n; i++)
-		send_via(r, children[i], src, &everyone, off, frame, len);
+		if (!ours || !router_fastpath_floods_to(r, children[i]))
+			send_via(r, children[i], src, &everyone, off, frame, len);
 	return n;
 }
 
@@ -56,8 +58,11 @@ void router_on_local_frame(void *arg, const struct mesh_offload *off, const uint
 
 	if (!mesh_mac_is_multicast(src)) {
 		int res = mesh_mactable_learn(&r->macs, src, &r->name, router_mono_ms(), router_wall_ms());
-		if (res == MESH_MAC_NEW || res == MESH_MAC_MOVED)
+		if (res == MESH_MAC_NEW || res == MESH_MAC_MOVED) {
+			log_debug("%02x:%02x:%02x:%02x:%02x:%02x seen in a frame from our bridge",
+				  src[0], src[1], src[2], src[3], src[4], src[5]);
 			router_macs_learned_local(r, src);
+		}
 	}
 	const struct mesh_mac_entry *e = mesh_mac_is_multicast(dst) ? NULL
 								   : mesh_mactable_lookup(&r->macs, dst);
@@ -85,8 +90,11 @@ void router_on_frame_received(void *arg, struct overlay_forwarder *fwd,
 		to_peer(r, src, dst, off, frame, len);
 		return;
 	}
-	if (!mesh_mac_is_multicast(smac))
-		mesh_mactable_learn(&r->macs, smac, src, router_mono_ms(), router_wall_ms());
+	if (!mesh_mac_is_multicast(smac)) {
+		int res = mesh_mactable_learn(&r->macs, smac, src, router_mono_ms(), router_wall_ms());
+		if (res == MESH_MAC_NEW || res == MESH_MAC_MOVED)
+			router_fastpath_sync(r);
+	}
 	if (flooded && flood(r, src, off, frame, len))
 		r->ctr.frames_relayed++;
 	if (r->ov->ops->deliver(r->ov, off, frame, len) == 0)

@@ -49,8 +49,10 @@ struct mesh_conn {
 	uint64_t conn_id;
 	uint32_t local_index;
 	bool encrypted;
-	bool usable;                   /* established and its overlay is healthy */
-	struct overlay_forwarder *fwd;
+	bool usable;                   /* established and its sleeve is healthy */
+	struct overlay_forwarder *fwd; /* the sleeve */
+	struct overlay_forwarder *fast;/* the fast path, when both ends run one */
+	bool fast_ok;                  /* its heartbeats pass both ways */
 	time_t since;
 	struct mesh_conn *next;
 };
@@ -85,7 +87,15 @@ struct mesh_router {
 
 	struct mesh_netdev netdev;
 	struct sleeve *sleeve;
-	struct overlay *ov;
+	struct overlay *ov;            /* the sleeve */
+	struct mesh_vxlan *vxlan;      /* the fast path backend, if any */
+	struct overlay *fov;
+	char fastdp_why[256];          /* why there is none */
+	struct event *fdb_sync;
+	int bw_fd;                     /* bridgewatch.c: bridge FDB notifications */
+	struct event *bw_ev;
+	uint8_t *bw_buf;
+	int bw_skip[2];                /* data path ports, whose entries are not containers */
 	struct mesh_mactable macs;
 	struct evconnlistener *listener;
 	struct mesh_ratelimit accept_rl;
@@ -124,6 +134,27 @@ void router_on_mtu_changed(void *arg, struct overlay_forwarder *fwd);
 void router_update_mtu(struct mesh_router *r);
 void router_update_tso(struct mesh_router *r);
 
+/* fastpath.c */
+int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen);
+void router_fastpath_stop(struct mesh_router *r);
+void router_fastpath_set_mtu(struct mesh_router *r);
+void router_fastpath_conn_up(struct mesh_router *r, struct mesh_conn *c,
+			     const struct overlay_conn_params *p, uint8_t peer_overlays);
+void router_fastpath_conn_down(struct mesh_conn *c);
+void router_fastpath_control_received(struct mesh_router *r, struct mesh_conn *c,
+				      const uint8_t *msg, size_t len);
+void router_fastpath_sync(struct mesh_router *r);
+bool router_conn_on_fastpath(const struct mesh_conn *c);
+/* Whether the kernel carries our floods to child (so meshd must not send them too). */
+bool router_fastpath_floods_to(struct mesh_router *r, const struct mesh_peer_name *child);
+/* The overlay carrying c now, its state, and why (fills why). */
+const char *router_conn_overlay(const struct mesh_router *r, const struct mesh_conn *c,
+				enum overlay_health *state, char *why, size_t cap);
+
+/* bridgewatch.c */
+int router_bridgewatch_start(struct mesh_router *r, char *err, size_t errlen);
+void router_bridgewatch_stop(struct mesh_router *r);
+
 /* topo.c */
 int router_topo_init(struct mesh_router *r);
 void router_topo_free(struct mesh_router *r);
@@ -136,6 +167,8 @@ void router_topo_housekeeping(struct mesh_router *r);
 int router_macs_init(struct mesh_router *r);
 void router_macs_free(struct mesh_router *r);
 void router_macs_learned_local(struct mesh_router *r, const uint8_t mac[6]);
+/* One of our MACs left the bridge (its container is gone): gossip a tombstone. */
+void router_macs_gone_local(struct mesh_router *r, const uint8_t mac[6]);
 void router_macs_send_all(struct mesh_router *r, struct mesh_conn *c);
 void router_macs_received(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len);
 void router_macs_forget_gone_peers(struct mesh_router *r);

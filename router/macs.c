@@ -74,6 +74,18 @@ void router_macs_learned_local(struct mesh_router *r, const uint8_t mac[6])
 		queue(r, mac, &r->name, e->version);
 }
 
+void router_macs_gone_local(struct mesh_router *r, const uint8_t mac[6])
+{
+	const struct mesh_mac_entry *e = mesh_mactable_lookup(&r->macs, mac);
+	if (!e || !mesh_peer_name_eq(&e->peer, &r->name))
+		return;
+	static const struct mesh_peer_name nobody;
+	uint64_t version = mesh_mactable_gone(&r->macs, mac, router_mono_ms(), router_wall_ms());
+	log_debug("%02x:%02x:%02x:%02x:%02x:%02x left our bridge; telling the peers", mac[0],
+		  mac[1], mac[2], mac[3], mac[4], mac[5]);
+	queue(r, mac, &nobody, version);
+}
+
 /* Sends every entry of the table (peer NULL) or only ours (peer = us) to one or all. */
 static void announce_table(struct mesh_router *r, struct mesh_conn *only, bool ours_only)
 {
@@ -124,8 +136,10 @@ void router_macs_received(struct mesh_router *r, struct mesh_conn *c, const uint
 	for (ssize_t i = 0; i < n; i++) {
 		/* our own MACs are ours to announce; only a newer location elsewhere moves them */
 		int res = mesh_mactable_merge(&r->macs, u[i].mac, &u[i].peer, u[i].version, now);
-		if (res == MESH_MAC_NEW || res == MESH_MAC_MOVED)
+		if (res == MESH_MAC_NEW || res == MESH_MAC_MOVED) {
 			queue(r, u[i].mac, &u[i].peer, u[i].version);
+			router_fastpath_sync(r);
+		}
 	}
 	free(u);
 }
@@ -135,9 +149,10 @@ void router_macs_forget_gone_peers(struct mesh_router *r)
 	/* MACs of peers the topology no longer knows go with them */
 	for (size_t i = 0; i < r->macs.cap;) {
 		const struct mesh_mac_entry *e = &r->macs.slots[i];
-		if (e->used && !mesh_topo_find(&r->topo, &e->peer)) {
+		if (e->used && !mesh_mac_entry_gone(e) && !mesh_topo_find(&r->topo, &e->peer)) {
 			struct mesh_peer_name gone = e->peer;
 			size_t k = mesh_mactable_forget_peer(&r->macs, &gone);
+			router_fastpath_sync(r);
 			log_debug("forgot %zu MAC addresses of a departed peer", k);
 			continue; /* slot i may hold another entry now */
 		}

@@ -124,7 +124,20 @@ const struct mesh_mac_entry *mesh_mactable_lookup(const struct mesh_mactable *t,
 {
 	bool found;
 	const struct mesh_mac_entry *e = find(t, mac, &found);
-	return found ? e : NULL;
+	return found && !mesh_mac_entry_gone(e) ? e : NULL;
+}
+
+uint64_t mesh_mactable_gone(struct mesh_mactable *t, const uint8_t mac[6], uint64_t now_ms,
+			    uint64_t version)
+{
+	bool found;
+	struct mesh_mac_entry *e = find(t, mac, &found);
+	if (!found || mesh_mac_entry_gone(e))
+		return 0;
+	memset(&e->peer, 0, sizeof(e->peer));
+	e->version = version > e->version ? version : e->version + 1;
+	e->seen_ms = now_ms;
+	return e->version;
 }
 
 /* Backward-shift deletion keeps probe chains intact without tombstones. */
@@ -167,11 +180,14 @@ static size_t remove_if(struct mesh_mactable *t, bool (*pred)(const struct mesh_
 
 struct age_arg {
 	uint64_t now, max_age;
+	const struct mesh_peer_name *keep;
 };
 
 static bool too_old(const struct mesh_mac_entry *e, const void *arg)
 {
 	const struct age_arg *a = arg;
+	if (a->keep && mesh_peer_name_eq(&e->peer, a->keep))
+		return false;
 	return a->now >= e->seen_ms && a->now - e->seen_ms > a->max_age;
 }
 
@@ -180,9 +196,10 @@ static bool at_peer(const struct mesh_mac_entry *e, const void *arg)
 	return mesh_peer_name_eq(&e->peer, arg);
 }
 
-size_t mesh_mactable_expire(struct mesh_mactable *t, uint64_t now_ms, uint64_t max_age_ms)
+size_t mesh_mactable_expire(struct mesh_mactable *t, uint64_t now_ms, uint64_t max_age_ms,
+			    const struct mesh_peer_name *keep)
 {
-	struct age_arg a = { now_ms, max_age_ms };
+	struct age_arg a = { now_ms, max_age_ms, keep };
 	return remove_if(t, too_old, &a);
 }
 

@@ -3,7 +3,10 @@
  * addressing table, time passed in, no I/O; it allocates only when it grows.
  * Each entry carries a version: the wall-clock ms at which its current location was learned
  * (by the router that learned it). Gossip merges by version, so a moved MAC follows the
- * newer announcement. */
+ * newer announcement.
+ * An entry whose peer is all-zero is a tombstone: the MAC left (its container is gone). It is
+ * gossiped and kept until it ages out, so that an older announcement cannot bring the MAC
+ * back; lookups do not return it. */
 #ifndef MESH_ROUTER_MACTABLE_H
 #define MESH_ROUTER_MACTABLE_H
 
@@ -45,11 +48,23 @@ int mesh_mactable_learn(struct mesh_mactable *t, const uint8_t mac[6],
  * REFRESHED); the same version refreshes; an older one is STALE and ignored. -ENOMEM. */
 int mesh_mactable_merge(struct mesh_mactable *t, const uint8_t mac[6],
 			const struct mesh_peer_name *peer, uint64_t version, uint64_t now_ms);
+/* The MAC's location, or NULL when unknown or gone (a tombstone). */
 const struct mesh_mac_entry *mesh_mactable_lookup(const struct mesh_mactable *t, const uint8_t mac[6]);
-/* Removes entries not seen for max_age_ms; returns how many. */
-size_t mesh_mactable_expire(struct mesh_mactable *t, uint64_t now_ms, uint64_t max_age_ms);
+/* Marks a known MAC as gone (a tombstone) with a version newer than the one it has; returns
+ * that version, or 0 when the MAC is unknown or already gone. */
+uint64_t mesh_mactable_gone(struct mesh_mactable *t, const uint8_t mac[6], uint64_t now_ms,
+			    uint64_t version);
+/* Removes entries not seen for max_age_ms, except those at peer `keep` (our own MACs, which
+ * leave when the bridge forgets them); returns how many. */
+size_t mesh_mactable_expire(struct mesh_mactable *t, uint64_t now_ms, uint64_t max_age_ms,
+			    const struct mesh_peer_name *keep);
 /* Removes every entry at peer; returns how many. */
 size_t mesh_mactable_forget_peer(struct mesh_mactable *t, const struct mesh_peer_name *peer);
+
+static inline bool mesh_mac_entry_gone(const struct mesh_mac_entry *e)
+{
+	return mesh_peer_name_is_zero(&e->peer);
+}
 
 static inline bool mesh_mac_is_multicast(const uint8_t mac[6])
 {

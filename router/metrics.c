@@ -307,6 +307,14 @@ char *mesh_metrics_render(const cJSON *st)
 	       "Entries in the MAC table (local and learned from peers).");
 	family(&b, "mesh_fastdp_flows", "gauge", "Flows installed in the kernel fast path.");
 	sample(&b, "mesh_fastdp_flows", NULL, number(ctr, "fastdp_flows", &v) ? v : 0);
+	single(&b, ctr, "fastdp_fdb_entries", "mesh_fastdp_fdb_entries", "gauge",
+	       "Entries the VXLAN fast path has in the kernel FDB (remote MACs and flood targets).");
+	static const struct counter_sample hbs[] = {
+		{ "fastdp_heartbeats_tx", "tx" }, { "fastdp_heartbeats_rx", "rx" },
+		{ "fastdp_heartbeats_bad", "bad" } };
+	counter_family(&b, ctr, "mesh_fastdp_heartbeats_total",
+		       "Fast path heartbeat frames sent, received, and refused.", NULL, NULL,
+		       "direction", hbs, 3);
 
 	/* control plane */
 	static const struct counter_sample gossip[] = {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mesh/ipv6off.h"
 #include "router/netdev.h"
 
 /* "<what> <name>: <netlink error>" */
@@ -35,9 +36,10 @@ int mesh_netdev_open(struct mesh_netdev *nd, char *err, size_t errlen)
 	return 0;
 }
 
-/* Sets MTU and IFF_UP on a link (and master when master_ifindex > 0). */
+/* Sets MTU and IFF_UP on a link (and master when master_ifindex > 0). `quiet`: a link of
+ * ours that is still down gets the host's IPv6 turned off first (mesh/ipv6off.h). */
 static int link_configure(struct mesh_netdev *nd, const char *name, unsigned mtu,
-			  int master_ifindex, char *err, size_t errlen)
+			  int master_ifindex, bool quiet, char *err, size_t errlen)
 {
 	struct rtnl_link *orig = NULL, *change = NULL;
 	int ret;
@@ -49,6 +51,10 @@ static int link_configure(struct mesh_netdev *nd, const char *name, unsigned mtu
 	if (!change) {
 		ret = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (quiet && !(rtnl_link_get_flags(orig) & IFF_UP) && (ret = mesh_link_ipv6_off(name)) < 0) {
+		snprintf(err, errlen, "cannot turn IPv6 off on %s: %s", name, strerror(-ret));
 		goto out;
 	}
 	if (mtu)
@@ -89,7 +95,7 @@ int mesh_netdev_bridge_ensure(struct mesh_netdev *nd, const char *name, unsigned
 			return nl_fail(err, errlen, ret, "cannot create bridge ", name);
 		nd->created_bridge = true;
 	}
-	ret = link_configure(nd, name, mtu, 0, err, errlen);
+	ret = link_configure(nd, name, mtu, 0, nd->created_bridge, err, errlen);
 	if (ret < 0)
 		return ret;
 	nd->bridge_ifindex = ret;
@@ -99,14 +105,14 @@ int mesh_netdev_bridge_ensure(struct mesh_netdev *nd, const char *name, unsigned
 int mesh_netdev_attach(struct mesh_netdev *nd, const char *ifname, unsigned mtu, char *err,
 		       size_t errlen)
 {
-	int ret = link_configure(nd, ifname, mtu, nd->bridge_ifindex, err, errlen);
+	int ret = link_configure(nd, ifname, mtu, nd->bridge_ifindex, true, err, errlen);
 	return ret < 0 ? ret : 0;
 }
 
 int mesh_netdev_set_mtu(struct mesh_netdev *nd, const char *ifname, unsigned mtu, char *err,
 			size_t errlen)
 {
-	int ret = link_configure(nd, ifname, mtu, 0, err, errlen);
+	int ret = link_configure(nd, ifname, mtu, 0, false, err, errlen);
 	return ret < 0 ? ret : 0;
 }
 

@@ -42,7 +42,9 @@ void router_describe_conn(const struct mesh_conn *c, char *out, size_t cap)
 static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct mesh_router *r = arg;
-	size_t n = mesh_mactable_expire(&r->macs, router_mono_ms(), MESH_MAC_MAX_AGE_MS);
+	size_t n = mesh_mactable_expire(&r->macs, router_mono_ms(), MESH_MAC_MAX_AGE_MS, &r->name);
+	if (n)
+		router_fastpath_sync(r);
 	if (n)
 		log_debug("forgot %zu MAC addresses not seen for 10 min", n);
 }
@@ -50,6 +52,7 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 static void housekeeping_cb(evutil_socket_t fd, short what, void *arg)
 {
 	router_topo_housekeeping(arg);
+	router_fastpath_sync(arg); /* a safety net: it only changes what differs */
 }
 
 /* Logs, at most once a second, what the sleeve dropped since the last report. */
@@ -118,6 +121,7 @@ struct mesh_router *mesh_router_new(struct event_base *base, const struct mesh_c
 	if (psk)
 		memcpy(r->psk, psk, MESH_KEY_LEN);
 	r->mtu = cfg->mtu ? cfg->mtu : SLEEVE_DEFAULT_MTU;
+	r->bw_fd = -1;
 	r->started = time(NULL);
 	if (mesh_mactable_init(&r->macs) < 0 || router_topo_init(r) < 0 || router_macs_init(r) < 0) {
 		snprintf(err, errlen, "out of memory");
@@ -153,6 +157,8 @@ struct mesh_router *mesh_router_new(struct event_base *base, const struct mesh_c
 		r->tso_capable = true;
 	}
 	router_update_tso(r);
+	if (router_fastpath_start(r, err, errlen) < 0 || router_bridgewatch_start(r, err, errlen) < 0)
+		goto errout;
 
 	r->sweep = add_timer(r, sweep_cb, MAC_SWEEP_S);
 	r->drop_report = add_timer(r, drop_report_cb, DROP_REPORT_S);
@@ -184,6 +190,8 @@ void mesh_router_free(struct mesh_router *r)
 		event_free(r->drop_report);
 	if (r->housekeeping)
 		event_free(r->housekeeping);
+	router_bridgewatch_stop(r);
+	router_fastpath_stop(r);
 	if (r->sleeve)
 		sleeve_free(r->sleeve);
 	mesh_netdev_close(&r->netdev, !r->cfg->keep_bridge);

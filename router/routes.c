@@ -330,6 +330,17 @@ const struct mesh_peer_name *mesh_routes_next_hop(const struct mesh_routes *r,
 	return &r->names[r->next_hop[i]];
 }
 
+bool mesh_routes_is_relay(const struct mesh_routes *r, const struct mesh_peer_name *hop)
+{
+	long h = lookup(r, hop);
+	if (h < 0)
+		return false;
+	for (size_t i = 0; i < r->n; i++)
+		if ((long)i != h && r->next_hop[i] == h)
+			return true;
+	return false;
+}
+
 int mesh_routes_hops(const struct mesh_routes *r, const struct mesh_peer_name *dst)
 {
 	long i = lookup(r, dst);

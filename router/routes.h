@@ -35,6 +35,10 @@ void mesh_routes_free(struct mesh_routes *r);
 /* The neighbour to send to for dst, or NULL (unreachable, unknown, or dst is us). */
 const struct mesh_peer_name *mesh_routes_next_hop(const struct mesh_routes *r,
 						  const struct mesh_peer_name *dst);
+/* Whether some peer other than hop is reached through neighbour hop, i.e. hop has children
+ * in our own broadcast tree (the same BFS as unicast). A neighbour that is not a relay is a
+ * leaf of our tree: our floods can reach it by kernel head-end replication. */
+bool mesh_routes_is_relay(const struct mesh_routes *r, const struct mesh_peer_name *hop);
 /* Hops to dst, or -1 when unreachable or unknown. */
 int mesh_routes_hops(const struct mesh_routes *r, const struct mesh_peer_name *dst);
 /* Our children in src's broadcast tree: fills out (up to cap) and returns their count.

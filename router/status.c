@@ -5,6 +5,7 @@
 
 #include "autoconfig.h"
 
+#include "fastdp/vxlan.h"
 #include "router/internal.h"
 
 static void add_name(cJSON *o, const char *key, const struct mesh_peer_name *n)
@@ -27,16 +28,27 @@ static cJSON *conn_json(const struct mesh_router *r, const struct mesh_conn *c)
 	cJSON_AddStringToObject(o, "address", c->addr);
 	cJSON_AddStringToObject(o, "direction", c->outbound ? "outbound" : "inbound");
 	cJSON_AddStringToObject(o, "state", c->state == CONN_ESTABLISHED ? "established" : "connecting");
+	static const char *const hs[] = { "connecting", "healthy", "unhealthy" };
 	if (c->fwd) {
-		const char *why = NULL;
-		enum overlay_health h = r->ov->ops->health(c->fwd, &why);
-		static const char *const hs[] = { "connecting", "healthy", "unhealthy" };
-		cJSON_AddStringToObject(o, "overlay", r->ov->ops->name);
+		char why[512];
+		enum overlay_health h;
+		const char *name = router_conn_overlay(r, c, &h, why, sizeof(why));
+		cJSON_AddStringToObject(o, "overlay", name);
 		cJSON_AddStringToObject(o, "overlay_state", hs[h]);
-		cJSON_AddStringToObject(o, "overlay_reason", why ? why : "");
+		cJSON_AddStringToObject(o, "overlay_reason", why);
 		cJSON_AddNumberToObject(o, "mtu", r->ov->ops->mtu(c->fwd));
 	} else {
 		cJSON_AddNullToObject(o, "overlay");
+	}
+	if (c->fast) {
+		const char *why = NULL;
+		enum overlay_health h = c->fast->ov->ops->health(c->fast, &why);
+		cJSON *f = cJSON_AddObjectToObject(o, "fastdp");
+		cJSON_AddStringToObject(f, "backend", c->fast->ov->ops->name);
+		cJSON_AddStringToObject(f, "state", hs[h]);
+		cJSON_AddStringToObject(f, "reason", why ? why : "");
+	} else {
+		cJSON_AddNullToObject(o, "fastdp");
 	}
 	cJSON_AddBoolToObject(o, "encrypted", c->state == CONN_ESTABLISHED ? c->encrypted : r->encrypted);
 	cJSON_AddBoolToObject(o, "usable", c->usable);
@@ -124,6 +136,11 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 	cJSON_AddNumberToObject(o, "mtu", r->mtu);
 	cJSON_AddBoolToObject(o, "discovery", !r->cfg->no_discovery);
 	cJSON_AddNumberToObject(o, "started", (double)r->started);
+	if (r->fov)
+		cJSON_AddStringToObject(o, "fastdp", r->fov->ops->name);
+	else
+		cJSON_AddNullToObject(o, "fastdp");
+	cJSON_AddStringToObject(o, "fastdp_reason", r->fov ? "" : r->fastdp_why);
 
 	cJSON *peers = cJSON_AddArrayToObject(o, "peers");
 	for (size_t i = 0; i < r->topo.n; i++)
@@ -157,7 +174,7 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 	cJSON *macs = cJSON_AddArrayToObject(o, "macs");
 	for (size_t i = 0; i < r->macs.cap; i++) {
 		const struct mesh_mac_entry *e = &r->macs.slots[i];
-		if (!e->used)
+		if (!e->used || mesh_mac_entry_gone(e))
 			continue;
 		cJSON *j = cJSON_CreateObject();
 		char mac[18];
@@ -201,6 +218,13 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 	C("gossip_rx_bytes", r->ctr.gossip_rx_bytes);
 	C("gossip_refused", r->ctr.gossip_refused);
 	C("mac_table_size", r->macs.count);
+	static const struct mesh_vxlan_counters no_vxlan;
+	const struct mesh_vxlan_counters *v = r->vxlan ? mesh_vxlan_counters(r->vxlan) : &no_vxlan;
+	C("fastdp_fdb_entries", v->fdb_entries);
+	C("fastdp_fdb_errors", v->fdb_errors);
+	C("fastdp_heartbeats_tx", v->hb_tx);
+	C("fastdp_heartbeats_rx", v->hb_rx);
+	C("fastdp_heartbeats_bad", v->hb_bad + v->hb_unknown);
 #undef C
 	return o;
 }

@@ -16,6 +16,7 @@ static void recompute_routes(struct mesh_router *r)
 {
 	if (mesh_routes_compute(&r->routes, &r->topo) < 0)
 		log_error("cannot compute routes: out of memory");
+	router_fastpath_sync(r); /* broadcast tree leaves may have changed */
 }
 
 static void add_pending(struct mesh_router *r, const struct mesh_peer_name *name)

@@ -48,6 +48,7 @@ struct overlay_conn_params {
 	uint32_t local_index;   /* index the remote puts in datagrams it sends us */
 	uint32_t remote_index;  /* index we put in datagrams we send it */
 	struct sockaddr_storage remote_addr; /* the peer's overlay (UDP) address */
+	uint64_t local_uid, remote_uid;      /* this run of each router (HELLO uid) */
 	bool encrypted;
 	uint8_t tx_key[32], rx_key[32];
 };
@@ -72,6 +73,10 @@ struct overlay_callbacks {
 			       enum overlay_health health, const char *why);
 	/* The MTU fwd can carry (ops->mtu) changed, e.g. a path MTU was verified. */
 	void (*mtu_changed)(void *arg, struct overlay_forwarder *fwd);
+	/* fwd asks the owner to send msg to the peer over the connection's TCP control channel
+	 * (a MESH_MSG_OVERLAY message; msg[0] names the overlay). May be NULL. */
+	void (*control_send)(void *arg, struct overlay_forwarder *fwd, const uint8_t *msg,
+			     size_t len);
 	void *arg;
 };
 
@@ -80,16 +85,21 @@ struct overlay_ops {
 	struct overlay_forwarder *(*start)(struct overlay *ov, const struct overlay_conn_params *p,
 					   void *conn_arg);
 	void (*stop)(struct overlay_forwarder *fwd);
-	/* Queue one frame for the peer; frames queued in one event loop turn go out batched. */
+	/* Queue one frame for the peer; frames queued in one event loop turn go out batched.
+	 * NULL for a kernel data path (fastdp), which forwards frames without the router. */
 	int (*send)(struct overlay_forwarder *fwd, const struct mesh_peer_name *src,
 		    const struct mesh_peer_name *dst, const struct mesh_offload *off,
 		    const uint8_t *frame, size_t len);
-	/* Write a frame to the local side (TAP / bridge port). */
+	/* Write a frame to the local side (TAP / bridge port). NULL for a kernel data path. */
 	int (*deliver)(struct overlay *ov, const struct mesh_offload *off, const uint8_t *frame,
 		       size_t len);
 	enum overlay_health (*health)(const struct overlay_forwarder *fwd, const char **why);
 	unsigned (*mtu)(const struct overlay_forwarder *fwd);
 	void *(*conn_arg)(const struct overlay_forwarder *fwd);
+	/* A MESH_MSG_OVERLAY message for this overlay arrived from the peer over TCP. May be
+	 * NULL (the overlay sends none). Returns 0 or -EBADMSG with *why. */
+	int (*control_received)(struct overlay_forwarder *fwd, const uint8_t *msg, size_t len,
+				const char **why);
 };
 
 #endif

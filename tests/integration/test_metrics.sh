@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # test_metrics: meshd's Prometheus endpoint (127.0.0.1:6782 in each lab host) passes
-# `promtool check metrics`, and its frame counters move when containers talk.
+# `promtool check metrics`, and its sleeve frame counters move when containers talk (the lab
+# runs sleeve only here: fast path frames never pass through meshd; test_fastdp_vxlan checks
+# the fast path's metrics).
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 require_build
@@ -8,7 +10,7 @@ command -v promtool >/dev/null || die "missing tool promtool (package prometheus
 command -v curl >/dev/null || die "missing tool curl (run scripts/deps.sh)"
 lab_fresh
 
-lab up 2
+lab up 2 -- --fastdp off
 wait_ping h1 10.32.0.2 15
 metrics() { lab exec h1 curl -sf http://127.0.0.1:6782/metrics; }
 metrics >"$TEST_TMP/m1" || die "no metrics on h1's 127.0.0.1:6782"

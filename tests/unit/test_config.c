@@ -37,7 +37,25 @@ Test(config, defaults)
 	cr_assert_null(c.password);
 	cr_assert_eq(c.log_level, MESH_LOG_INFO);
 	cr_assert_eq(c.npeers, 0);
+	cr_assert_eq(c.fastdp, MESH_FASTDP_AUTO);
 	mesh_config_free(&c);
+}
+
+Test(config, fastdp_modes)
+{
+	static const struct { const char *arg; enum mesh_fastdp_mode want; } cases[] = {
+		{ "--fastdp=auto", MESH_FASTDP_AUTO }, { "--fastdp=vxlan", MESH_FASTDP_VXLAN },
+		{ "--fastdp=odp", MESH_FASTDP_ODP }, { "--fastdp=off", MESH_FASTDP_OFF },
+		{ "--no-fastdp", MESH_FASTDP_OFF },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mesh_config c;
+		char err[256];
+		cr_assert_eq(parse(&c, NULL, err, sizeof(err), cases[i].arg, NULL), MESH_CONFIG_OK,
+			     "%s: %s", cases[i].arg, err);
+		cr_assert_eq(c.fastdp, cases[i].want, "%s", cases[i].arg);
+		mesh_config_free(&c);
+	}
 }
 
 Test(config, every_flag)
@@ -129,6 +147,9 @@ Test(config, bad_input_is_a_usage_error_naming_the_flag)
 		{ { "--mtu", "100" }, NULL, "--mtu '100'" },
 		{ { "--help=yes" }, NULL, "--help takes no value" },
 		{ { "--state-dir", "" }, NULL, "--state-dir" },
+		{ { "--fastdp", "ovs" }, NULL, "--fastdp 'ovs': use auto, vxlan, odp or off" },
+		{ { "--fastdp" }, NULL, "--fastdp needs a value" },
+		{ { "--no-fastdp=1" }, NULL, "--no-fastdp takes no value" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct mesh_config c;

@@ -330,6 +330,7 @@ Test(fuzz_corpus, topology, .timeout = 600)
 	replay("topology", fuzz_topology);
 }
 
+
 Test(fuzz_corpus, http, .timeout = 600)
 {
 	replay("http", fuzz_http);
@@ -343,4 +344,14 @@ Test(fuzz_corpus, macs, .timeout = 600)
 Test(fuzz_corpus, cni_config, .timeout = 600)
 {
 	replay("cni_config", fuzz_cni_config);
+}
+
+Test(fuzz_corpus, heartbeat, .timeout = 600)
+{
+	replay("heartbeat", fuzz_heartbeat);
+}
+
+Test(fuzz_corpus, fdbevent, .timeout = 600)
+{
+	replay("fdbevent", fuzz_fdbevent);
 }

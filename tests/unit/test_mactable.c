@@ -60,7 +60,7 @@ Test(mactable, ageing_and_forget_keep_the_rest_reachable)
 		mesh_mactable_learn(&t, m, i % 3 ? &P1 : &P2, i % 2 ? 1000 : 5000, 0);
 	}
 	/* at 5000 + max age, the ones seen at 1000 are too old, those seen at 5000 not yet */
-	size_t gone = mesh_mactable_expire(&t, 5000 + MESH_MAC_MAX_AGE_MS, MESH_MAC_MAX_AGE_MS);
+	size_t gone = mesh_mactable_expire(&t, 5000 + MESH_MAC_MAX_AGE_MS, MESH_MAC_MAX_AGE_MS, NULL);
 	cr_assert_eq(gone, 1500);
 	for (unsigned i = 0; i < 3000; i++) {
 		mac_of(i, m);
@@ -110,5 +110,50 @@ Test(mactable, merge_follows_the_newer_version)
 	cr_assert_eq(mesh_mactable_lookup(&t, m)->version, 200);
 	cr_assert_eq(mesh_mactable_learn(&t, m, &P1, 6, 300), MESH_MAC_REFRESHED);
 	cr_assert_eq(mesh_mactable_lookup(&t, m)->version, 200, "a refresh keeps the version");
+	mesh_mactable_free(&t);
+}
+
+Test(mactable, a_gone_mac_stays_gone_until_newer_news)
+{
+	struct mesh_mactable t;
+	uint8_t m[6];
+	mesh_mactable_init(&t);
+	mac_of(7, m);
+	cr_assert_eq(mesh_mactable_gone(&t, m, 1, 50), 0, "unknown: nothing to mark");
+	cr_assert_eq(mesh_mactable_learn(&t, m, &P1, 10, 100), MESH_MAC_NEW);
+	cr_assert_eq(mesh_mactable_gone(&t, m, 20, 90), 101, "the tombstone is newer than the entry");
+	cr_assert_null(mesh_mactable_lookup(&t, m), "gone MACs are not found");
+	cr_assert_eq(t.count, 1, "but kept as a tombstone");
+	cr_assert_eq(mesh_mactable_gone(&t, m, 21, 200), 0, "already gone");
+	cr_assert_eq(mesh_mactable_merge(&t, m, &P1, 100, 30), MESH_MAC_STALE,
+		     "an older announcement does not bring it back");
+	cr_assert_null(mesh_mactable_lookup(&t, m));
+	static const struct mesh_peer_name nobody;
+	cr_assert_eq(mesh_mactable_merge(&t, m, &nobody, 101, 31), MESH_MAC_REFRESHED,
+		     "the same tombstone again");
+	cr_assert_eq(mesh_mactable_merge(&t, m, &P2, 150, 40), MESH_MAC_MOVED, "back, elsewhere");
+	cr_assert(mesh_peer_name_eq(&mesh_mactable_lookup(&t, m)->peer, &P2));
+	cr_assert_eq(mesh_mactable_merge(&t, m, &nobody, 160, 41), MESH_MAC_MOVED,
+		     "a newer tombstone from gossip");
+	cr_assert_null(mesh_mactable_lookup(&t, m));
+	cr_assert_eq(mesh_mactable_learn(&t, m, &P1, 50, 170), MESH_MAC_MOVED,
+		     "seen in a frame again");
+	cr_assert_not_null(mesh_mactable_lookup(&t, m));
+	mesh_mactable_free(&t);
+}
+
+Test(mactable, own_macs_do_not_age)
+{
+	struct mesh_mactable t;
+	uint8_t m[6];
+	mesh_mactable_init(&t);
+	mac_of(1, m);
+	mesh_mactable_learn(&t, m, &P1, 0, 1);
+	mac_of(2, m);
+	mesh_mactable_learn(&t, m, &P2, 0, 1);
+	cr_assert_eq(mesh_mactable_expire(&t, 1 + MESH_MAC_MAX_AGE_MS, MESH_MAC_MAX_AGE_MS, &P1), 1);
+	cr_assert_null(mesh_mactable_lookup(&t, m));
+	mac_of(1, m);
+	cr_assert_not_null(mesh_mactable_lookup(&t, m), "P1's (ours) stays: the bridge says when it goes");
 	mesh_mactable_free(&t);
 }

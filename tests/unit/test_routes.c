@@ -149,6 +149,23 @@ Test(routes, line_seen_from_the_end)
 	mesh_routes_free(&r);
 }
 
+Test(routes, relays_are_neighbours_with_children_in_our_tree)
+{
+	struct mesh_routes r;
+	struct mesh_peer_name b = nm('B'), c = nm('C'), d = nm('D'), z = nm('Z');
+	routes_of(&r, "ADCB", "AB BC CD");
+	cr_assert(mesh_routes_is_relay(&r, &b), "C and D are reached through B");
+	cr_assert(!mesh_routes_is_relay(&r, &c), "not a neighbour of ours");
+	cr_assert(!mesh_routes_is_relay(&r, &d));
+	cr_assert(!mesh_routes_is_relay(&r, &z), "unknown");
+	mesh_routes_free(&r);
+	routes_of(&r, "ABCD", "AB AC AD BC CD");
+	cr_assert(!mesh_routes_is_relay(&r, &b), "full mesh: every neighbour is a leaf");
+	cr_assert(!mesh_routes_is_relay(&r, &c));
+	cr_assert(!mesh_routes_is_relay(&r, &d));
+	mesh_routes_free(&r);
+}
+
 Test(routes, line_seen_from_the_middle)
 {
 	struct mesh_routes r;

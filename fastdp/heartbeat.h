@@ -1,0 +1,67 @@
+/* fastdp/heartbeat.h: the fast path's heartbeat frames and their acknowledgment (DESIGN §7),
+ * encoded and checked without I/O.
+ *
+ * A heartbeat is an Ethernet frame that meshd writes to the VXLAN device, so the kernel sends
+ * it exactly as it sends container frames (same port, same encapsulation, same size):
+ *   dst = heartbeat MAC of the receiver, src = heartbeat MAC of the sender,
+ *   ethertype 0x88b5 (IEEE 802 local experimental), then, big endian:
+ *   "MSHB"(4) version(u8 = 1) reserved(u8 = 0) sender_name(6) sender_uid(u64)
+ *   receiver_uid(u64) seq(u32) frame_len(u16), then zeros up to frame_len bytes in all.
+ * frame_len is the whole frame's length as sent (MTU-sized), so a heartbeat that arrives
+ * shorter is refused: a path only counts as working if it carries full-size frames.
+ * The heartbeat MAC of the peer named n is 0a:6d:n[2]:n[3]:n[4]:n[5], a locally administered
+ * unicast address (peer names are random, so these do not collide in practice); each router
+ * points a VXLAN FDB entry for each peer's heartbeat MAC at that peer's underlay address.
+ *
+ * The receiver acknowledges over the TCP control connection (a MESH_MSG_OVERLAY message):
+ *   overlay(u8 = MESH_OVERLAY_FASTDP) kind(u8 = 1, heartbeat ack) seq(u32) frame_len(u16) */
+#ifndef MESH_FASTDP_HEARTBEAT_H
+#define MESH_FASTDP_HEARTBEAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "mesh/peer.h"
+
+#define MESH_HB_ETHERTYPE 0x88b5
+#define MESH_HB_MAGIC "MSHB"
+#define MESH_HB_VERSION 1
+#define MESH_HB_HDR_LEN 14
+#define MESH_HB_MIN_LEN (MESH_HB_HDR_LEN + 34)   /* header + fields: 48 bytes */
+#define MESH_HB_MAX_LEN 65535
+#define MESH_HB_ACK_KIND 1
+#define MESH_HB_ACK_LEN 8
+
+struct mesh_heartbeat {
+	struct mesh_peer_name sender;
+	uint64_t sender_uid, receiver_uid;
+	uint32_t seq;
+	uint16_t frame_len;
+};
+
+struct mesh_heartbeat_ack {
+	uint32_t seq;
+	uint16_t frame_len;
+};
+
+/* The heartbeat MAC of the peer with this name. */
+void mesh_hb_mac(const struct mesh_peer_name *peer, uint8_t mac[6]);
+
+/* Writes a heartbeat to peer `receiver`, hb->frame_len bytes long (MESH_HB_MIN_LEN..cap).
+ * Returns the length or -EINVAL. */
+ssize_t mesh_hb_encode(const struct mesh_heartbeat *hb, const struct mesh_peer_name *receiver,
+		       uint8_t *out, size_t cap);
+/* Checks a received frame: addressed to our heartbeat MAC, from the heartbeat MAC of the
+ * sender it names, our magic and version, and exactly frame_len bytes long. Returns 0, or
+ * -EBADMSG with *why saying what is wrong. */
+int mesh_hb_decode(const uint8_t *frame, size_t len, const struct mesh_peer_name *us,
+		   struct mesh_heartbeat *out, const char **why);
+
+/* The MESH_MSG_OVERLAY payload acknowledging a heartbeat: MESH_HB_ACK_LEN bytes. */
+void mesh_hb_ack_encode(const struct mesh_heartbeat_ack *ack, uint8_t out[MESH_HB_ACK_LEN]);
+/* Parses such a payload (the overlay byte included). 0 or -EBADMSG with *why. */
+int mesh_hb_ack_decode(const uint8_t *p, size_t len, struct mesh_heartbeat_ack *out,
+		       const char **why);
+
+#endif

@@ -1,0 +1,433 @@
+/* fastdp/vxlan.c: the VXLAN fast path's overlay: the heartbeat socket (a packet socket on the
+ * VXLAN device that sees only heartbeat frames), one forwarder per connection with its
+ * heartbeat timer and health, and the FDB reconciliation the router asks for (see vxlan.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fastdp/heartbeat.h"
+#include "fastdp/vxlan.h"
+#include "fastdp/vxlan_dev.h"
+
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
+#define RX_BATCH 32
+
+struct vxlan_fwd {
+	struct overlay_forwarder base;
+	struct mesh_vxlan *v;
+	void *conn_arg;
+	struct mesh_peer_name remote;
+	uint64_t remote_uid;
+	uint32_t remote_ip;
+	struct event *timer;
+	uint32_t seq;
+	uint64_t started_ms, last_heard_ms, last_ack_ms;
+	enum overlay_health health;
+	char why[160];
+	struct vxlan_fwd *next;
+};
+
+struct mesh_vxlan {
+	struct overlay base;
+	struct event_base *eb;
+	struct overlay_callbacks cb;
+	struct mesh_vxlan_dev dev;
+	int fd;
+	struct event *rx_ev;
+	uint16_t port;
+	struct mesh_peer_name name;
+	uint64_t uid;
+	unsigned mtu;
+	struct vxlan_fwd *fwds;
+	struct mesh_fdb_entry *have;
+	size_t nhave, have_cap;
+	struct mesh_vxlan_counters ctr;
+	uint8_t buf[MESH_HB_MAX_LEN];
+};
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static unsigned hb_len(const struct mesh_vxlan *v)
+{
+	unsigned len = v->mtu + MESH_HB_HDR_LEN;
+	return len > MESH_HB_MAX_LEN ? MESH_HB_MAX_LEN : len < MESH_HB_MIN_LEN ? MESH_HB_MIN_LEN : len;
+}
+
+static void set_health(struct vxlan_fwd *f, enum overlay_health h, const char *why)
+{
+	bool changed = f->health != h;
+	f->health = h;
+	snprintf(f->why, sizeof(f->why), "%s", why);
+	if (changed && f->v->cb.health_changed)
+		f->v->cb.health_changed(f->v->cb.arg, &f->base, h, f->why);
+}
+
+static void evaluate(struct vxlan_fwd *f, uint64_t now)
+{
+	bool heard = f->last_heard_ms && now - f->last_heard_ms <= MESH_VXLAN_HEALTH_TIMEOUT_MS;
+	bool acked = f->last_ack_ms && now - f->last_ack_ms <= MESH_VXLAN_HEALTH_TIMEOUT_MS;
+	char why[160];
+	if (heard && acked) {
+		snprintf(why, sizeof(why), "VXLAN heartbeats of %u bytes pass both ways on UDP %u",
+			 hb_len(f->v), f->v->port);
+		set_health(f, OVERLAY_HEALTH_HEALTHY, why);
+		return;
+	}
+	if (f->health != OVERLAY_HEALTH_HEALTHY &&
+	    now - f->started_ms <= MESH_VXLAN_HEALTH_TIMEOUT_MS) {
+		set_health(f, OVERLAY_HEALTH_CONNECTING, "waiting for the first VXLAN heartbeats");
+		return;
+	}
+	if (!heard && !acked)
+		snprintf(why, sizeof(why), "no VXLAN heartbeat passed either way for %.1f s "
+			 "(UDP %u blocked?)", MESH_VXLAN_HEALTH_TIMEOUT_MS / 1000.0, f->v->port);
+	else if (!acked)
+		snprintf(why, sizeof(why), "the peer acknowledged no VXLAN heartbeat of ours for "
+			 "%.1f s (UDP %u blocked towards it, or a smaller path MTU?)",
+			 MESH_VXLAN_HEALTH_TIMEOUT_MS / 1000.0, f->v->port);
+	else
+		snprintf(why, sizeof(why), "no VXLAN heartbeat from the peer for %.1f s "
+			 "(UDP %u blocked from it?)", MESH_VXLAN_HEALTH_TIMEOUT_MS / 1000.0, f->v->port);
+	set_health(f, OVERLAY_HEALTH_UNHEALTHY, why);
+}
+
+static void send_heartbeat(struct vxlan_fwd *f)
+{
+	struct mesh_vxlan *v = f->v;
+	struct mesh_heartbeat hb = {
+		.sender = v->name,
+		.sender_uid = v->uid,
+		.receiver_uid = f->remote_uid,
+		.seq = ++f->seq,
+		.frame_len = (uint16_t)hb_len(v),
+	};
+	ssize_t len = mesh_hb_encode(&hb, &f->remote, v->buf, sizeof(v->buf));
+	if (len > 0 && send(v->fd, v->buf, (size_t)len, MSG_DONTWAIT) == len)
+		v->ctr.hb_tx++;
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct vxlan_fwd *f = arg;
+	send_heartbeat(f);
+	evaluate(f, mono_ms());
+	uint64_t ms = f->health == OVERLAY_HEALTH_HEALTHY ? MESH_VXLAN_HEARTBEAT_MS
+							 : MESH_VXLAN_HEARTBEAT_FAST_MS;
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+	event_add(f->timer, &tv);
+}
+
+static void heartbeat_received(struct mesh_vxlan *v, const uint8_t *frame, size_t len)
+{
+	struct mesh_heartbeat hb;
+	const char *why;
+	if (mesh_hb_decode(frame, len, &v->name, &hb, &why) < 0 || hb.receiver_uid != v->uid) {
+		v->ctr.hb_bad++;
+		return;
+	}
+	struct vxlan_fwd *f = v->fwds;
+	while (f && (f->remote_uid != hb.sender_uid || !mesh_peer_name_eq(&f->remote, &hb.sender)))
+		f = f->next;
+	if (!f) {
+		v->ctr.hb_unknown++;
+		return;
+	}
+	v->ctr.hb_rx++;
+	f->last_heard_ms = mono_ms();
+	struct mesh_heartbeat_ack ack = { .seq = hb.seq, .frame_len = hb.frame_len };
+	uint8_t msg[MESH_HB_ACK_LEN];
+	mesh_hb_ack_encode(&ack, msg);
+	if (v->cb.control_send)
+		v->cb.control_send(v->cb.arg, &f->base, msg, sizeof(msg));
+	evaluate(f, f->last_heard_ms);
+}
+
+static void rx_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct mesh_vxlan *v = arg;
+	for (int i = 0; i < RX_BATCH; i++) {
+		ssize_t n = recv(v->fd, v->buf, sizeof(v->buf), MSG_DONTWAIT | MSG_TRUNC);
+		if (n < 0)
+			return;
+		if ((size_t)n > sizeof(v->buf)) {
+			v->ctr.hb_bad++;
+			continue;
+		}
+		heartbeat_received(v, v->buf, (size_t)n);
+	}
+}
+
+/* --- overlay_ops ----------------------------------------------------------------------- */
+
+static struct overlay_forwarder *vx_start(struct overlay *ov, const struct overlay_conn_params *p,
+					  void *conn_arg)
+{
+	struct mesh_vxlan *v = (struct mesh_vxlan *)ov;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&p->remote_addr;
+	struct vxlan_fwd *f = calloc(1, sizeof(*f));
+	if (!f || p->remote_addr.ss_family != AF_INET)
+		goto errout;
+	f->base.ov = ov;
+	f->v = v;
+	f->conn_arg = conn_arg;
+	f->remote = p->remote;
+	f->remote_uid = p->remote_uid;
+	f->remote_ip = sin->sin_addr.s_addr;
+	f->started_ms = mono_ms();
+	f->health = OVERLAY_HEALTH_CONNECTING;
+	snprintf(f->why, sizeof(f->why), "waiting for the first VXLAN heartbeats");
+	f->timer = event_new(v->eb, -1, 0, timer_cb, f);
+	if (!f->timer)
+		goto errout;
+	uint8_t mac[6];
+	char err[256];
+	mesh_hb_mac(&f->remote, mac);
+	if (mesh_vxlan_dev_fdb(&v->dev, true, mac, f->remote_ip, err, sizeof(err)) < 0) {
+		v->ctr.fdb_errors++;
+		snprintf(f->why, sizeof(f->why), "%s", err);
+	}
+	f->next = v->fwds;
+	v->fwds = f;
+	event_active(f->timer, 0, 0);
+	return &f->base;
+errout:
+	free(f);
+	return NULL;
+}
+
+static void vx_stop(struct overlay_forwarder *ofwd)
+{
+	struct vxlan_fwd *f = (struct vxlan_fwd *)ofwd;
+	struct mesh_vxlan *v = f->v;
+	for (struct vxlan_fwd **pp = &v->fwds; *pp; pp = &(*pp)->next)
+		if (*pp == f) {
+			*pp = f->next;
+			break;
+		}
+	bool shared = false; /* another connection to the same peer still heartbeats there */
+	for (struct vxlan_fwd *o = v->fwds; o; o = o->next)
+		shared |= mesh_peer_name_eq(&o->remote, &f->remote) && o->remote_ip == f->remote_ip;
+	if (!shared) {
+		uint8_t mac[6];
+		char err[256];
+		mesh_hb_mac(&f->remote, mac);
+		mesh_vxlan_dev_fdb(&v->dev, false, mac, f->remote_ip, err, sizeof(err));
+	}
+	event_free(f->timer);
+	free(f);
+}
+
+static enum overlay_health vx_health(const struct overlay_forwarder *ofwd, const char **why)
+{
+	const struct vxlan_fwd *f = (const struct vxlan_fwd *)ofwd;
+	if (why)
+		*why = f->why;
+	return f->health;
+}
+
+static unsigned vx_mtu(const struct overlay_forwarder *ofwd)
+{
+	return ((const struct vxlan_fwd *)ofwd)->v->mtu;
+}
+
+static void *vx_conn_arg(const struct overlay_forwarder *ofwd)
+{
+	return ((const struct vxlan_fwd *)ofwd)->conn_arg;
+}
+
+static int vx_control_received(struct overlay_forwarder *ofwd, const uint8_t *msg, size_t len,
+			       const char **why)
+{
+	struct vxlan_fwd *f = (struct vxlan_fwd *)ofwd;
+	struct mesh_heartbeat_ack ack;
+	if (mesh_hb_ack_decode(msg, len, &ack, why) < 0)
+		return -EBADMSG;
+	if (ack.seq > f->seq || ack.seq + 64 < f->seq) {
+		*why = "acknowledges a heartbeat we did not send lately";
+		return -EBADMSG;
+	}
+	if (ack.frame_len >= hb_len(f->v)) { /* smaller ones predate an MTU increase */
+		f->last_ack_ms = mono_ms();
+		evaluate(f, f->last_ack_ms);
+	}
+	return 0;
+}
+
+static const struct overlay_ops vxlan_ops = {
+	.name = "fastdp(vxlan)",
+	.start = vx_start,
+	.stop = vx_stop,
+	.health = vx_health,
+	.mtu = vx_mtu,
+	.conn_arg = vx_conn_arg,
+	.control_received = vx_control_received,
+};
+
+/* --- the device and its FDB ------------------------------------------------------------ */
+
+/* A packet socket on the device that the kernel only wakes for heartbeat frames: ETH_P_ALL,
+ * so it sees frames before the bridge takes them, a filter on the ethertype, and none of the
+ * frames we send ourselves. */
+static int open_socket(struct mesh_vxlan *v, char *err, size_t errlen)
+{
+	struct sock_filter code[] = {
+		{ BPF_LD | BPF_H | BPF_ABS, 0, 0, 12 },
+		{ BPF_JMP | BPF_JEQ | BPF_K, 0, 1, MESH_HB_ETHERTYPE },
+		{ BPF_RET | BPF_K, 0, 0, 0xffff },
+		{ BPF_RET | BPF_K, 0, 0, 0 },
+	};
+	struct sock_fprog prog = { .len = sizeof(code) / sizeof(code[0]), .filter = code };
+	int one = 1;
+	/* protocol 0 until bound: no frame reaches the socket before the filter is on */
+	v->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (v->fd < 0)
+		goto fail;
+	if (setsockopt(v->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
+		goto fail;
+	if (setsockopt(v->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0)
+		goto fail;
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_ALL),
+		.sll_ifindex = v->dev.ifindex,
+	};
+	if (bind(v->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot open the heartbeat socket on %s: %s", MESH_VXLAN_DEV,
+		 strerror(errno));
+	return -errno;
+}
+
+/* The bridge must drop heartbeats to us, not flood them to containers: a static entry for
+ * our heartbeat MAC on the VXLAN port itself (the bridge never sends a frame back out of the
+ * port it came in on). */
+static int own_heartbeat_mac(struct mesh_vxlan *v, bool add, char *err, size_t errlen)
+{
+	uint8_t mac[6];
+	mesh_hb_mac(&v->name, mac);
+	return mesh_vxlan_dev_bridge_fdb(&v->dev, add, mac, err, errlen);
+}
+
+struct mesh_vxlan *mesh_vxlan_new(struct event_base *base, const struct mesh_vxlan_config *cfg,
+				  const struct overlay_callbacks *cb, char *err, size_t errlen)
+{
+	struct mesh_vxlan *v = calloc(1, sizeof(*v));
+	if (!v) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	v->base.ops = &vxlan_ops;
+	v->eb = base;
+	v->cb = *cb;
+	v->fd = -1;
+	v->port = cfg->port;
+	v->name = cfg->local_name;
+	v->uid = cfg->local_uid;
+	v->mtu = cfg->mtu;
+	if (mesh_vxlan_dev_create(&v->dev, MESH_VXLAN_DEV, cfg->bridge, cfg->port, MESH_VXLAN_VNI,
+				  cfg->mtu, err, errlen) < 0)
+		goto errout;
+	if (mesh_vxlan_dev_isolate_port(&v->dev, cfg->tap_name, err, errlen) < 0 ||
+	    own_heartbeat_mac(v, true, err, errlen) < 0 || open_socket(v, err, errlen) < 0)
+		goto errout;
+	v->rx_ev = event_new(base, v->fd, EV_READ | EV_PERSIST, rx_cb, v);
+	if (!v->rx_ev || event_add(v->rx_ev, NULL) < 0) {
+		snprintf(err, errlen, "cannot watch the heartbeat socket");
+		goto errout;
+	}
+	return v;
+errout:
+	mesh_vxlan_free(v);
+	return NULL;
+}
+
+void mesh_vxlan_free(struct mesh_vxlan *v)
+{
+	if (!v)
+		return;
+	while (v->fwds)
+		vx_stop(&v->fwds->base);
+	if (v->rx_ev)
+		event_free(v->rx_ev);
+	if (v->fd >= 0)
+		close(v->fd);
+	mesh_vxlan_dev_destroy(&v->dev);
+	free(v->have);
+	free(v);
+}
+
+struct overlay *mesh_vxlan_overlay(struct mesh_vxlan *v)
+{
+	return &v->base;
+}
+
+const struct mesh_vxlan_counters *mesh_vxlan_counters(const struct mesh_vxlan *v)
+{
+	return &v->ctr;
+}
+
+void mesh_vxlan_set_mtu(struct mesh_vxlan *v, unsigned mtu)
+{
+	v->mtu = mtu;
+}
+
+struct apply_ctx {
+	struct mesh_vxlan *v;
+	size_t failed;
+	char *err;
+	size_t errlen;
+};
+
+static void apply(void *arg, bool add, const struct mesh_fdb_entry *e)
+{
+	struct apply_ctx *a = arg;
+	struct mesh_vxlan *v = a->v;
+	int ret = mesh_vxlan_dev_fdb(&v->dev, add, e->mac, e->ip, a->err, a->errlen);
+	if (ret == 0 && !mesh_fdb_is_flood(e))
+		ret = mesh_vxlan_dev_bridge_fdb(&v->dev, add, e->mac, a->err, a->errlen);
+	v->ctr.fdb_changes++;
+	if (ret < 0) {
+		v->ctr.fdb_errors++;
+		a->failed++;
+	}
+}
+
+size_t mesh_vxlan_program(struct mesh_vxlan *v, struct mesh_fdb_entry *want, size_t n,
+			  char *err, size_t errlen)
+{
+	struct apply_ctx a = { .v = v, .err = err, .errlen = errlen };
+	n = mesh_fdb_normalize(want, n);
+	if (n > v->have_cap) {
+		struct mesh_fdb_entry *h = realloc(v->have, n * sizeof(*h));
+		if (!h) {
+			snprintf(err, errlen, "out of memory");
+			return n;
+		}
+		v->have = h;
+		v->have_cap = n;
+	}
+	mesh_fdb_diff(v->have, v->nhave, want, n, apply, &a);
+	/* what failed is not retried until it changes again; the router logs it */
+	if (n)
+		memcpy(v->have, want, n * sizeof(*want));
+	v->nhave = n;
+	v->ctr.fdb_entries = n;
+	return a.failed;
+}

@@ -1,0 +1,61 @@
+/* fastdp/vxlan.h: the fast path on a kernel VXLAN device (DESIGN §7), for hosts without the
+ * Open vSwitch datapath. Frames between containers and peers never pass through meshd: the
+ * bridge sends a remote MAC's frames to the VXLAN port, and the device's FDB (programmed by
+ * the router through mesh_vxlan_program) says which peer's underlay address gets them.
+ * What this file does itself is tell, per connection, whether that path works: MTU-sized
+ * heartbeat frames sent through the device to the peer and acknowledged over TCP
+ * (fastdp/heartbeat.h). Implements struct overlay_ops; send and deliver are NULL. */
+#ifndef MESH_FASTDP_VXLAN_H
+#define MESH_FASTDP_VXLAN_H
+
+#include <event2/event.h>
+#include <stdint.h>
+
+#include "fastdp/fdb_plan.h"
+#include "mesh/overlay.h"
+
+#define MESH_VXLAN_DEFAULT_PORT 6784
+#define MESH_VXLAN_DEV "mesh-vxlan"
+#define MESH_VXLAN_VNI 0x6d6573          /* "mes" */
+/* outer IPv4 + UDP + VXLAN header + inner Ethernet header */
+#define MESH_VXLAN_OVERHEAD (20 + 8 + 8 + 14)
+#define MESH_VXLAN_HEARTBEAT_FAST_MS 500  /* until the path is healthy */
+#define MESH_VXLAN_HEARTBEAT_MS 1000
+#define MESH_VXLAN_HEALTH_TIMEOUT_MS 3500
+
+struct mesh_vxlan;
+
+struct mesh_vxlan_config {
+	const char *bridge;       /* the mesh bridge, which the device joins */
+	const char *tap_name;     /* the sleeve's TAP port, isolated from the device */
+	uint16_t port;            /* UDP port (6784) */
+	unsigned mtu;             /* the device's MTU: the most any container may use */
+	struct mesh_peer_name local_name;
+	uint64_t local_uid;
+};
+
+struct mesh_vxlan_counters {
+	uint64_t hb_tx, hb_rx, hb_bad, hb_unknown, fdb_changes, fdb_errors;
+	uint64_t fdb_entries;     /* container MACs and flood entries programmed now */
+};
+
+/* Creates the device and the heartbeat socket. NULL with err filled in. */
+struct mesh_vxlan *mesh_vxlan_new(struct event_base *base, const struct mesh_vxlan_config *cfg,
+				  const struct overlay_callbacks *cb, char *err, size_t errlen);
+/* Removes the device (and with it every FDB entry). */
+void mesh_vxlan_free(struct mesh_vxlan *v);
+struct overlay *mesh_vxlan_overlay(struct mesh_vxlan *v);
+const struct mesh_vxlan_counters *mesh_vxlan_counters(const struct mesh_vxlan *v);
+
+/* The MTU containers are given now (a path may carry less than the device's): heartbeats are
+ * that size. The device keeps its MTU, so that containers attached earlier are not cut off;
+ * their larger frames leave as fragmented VXLAN packets. */
+void mesh_vxlan_set_mtu(struct mesh_vxlan *v, unsigned mtu);
+/* Makes the device's FDB hold exactly `want` (container MACs and flood entries; sorted and
+ * de-duplicated in place), changing only what differs from what was programmed before.
+ * Returns the number of entries that could not be changed (0: all done); err holds the last
+ * failure. */
+size_t mesh_vxlan_program(struct mesh_vxlan *v, struct mesh_fdb_entry *want, size_t n,
+			  char *err, size_t errlen);
+
+#endif

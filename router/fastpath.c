@@ -1,0 +1,248 @@
+/* router/fastpath.c: overlay selection per connection (DESIGN §7). Which fast path backend
+ * this router runs (--fastdp; today the kernel VXLAN device, fastdp/vxlan.c), the fast path
+ * forwarder each connection runs next to its sleeve when the peer offers one, the switch of a
+ * connection between fast path and sleeve as its fast path heartbeats come and go, and the
+ * kernel forwarding database kept in step with MAC locations, connections and our broadcast
+ * tree (reconciled once per event loop turn after anything it depends on changed).
+ *
+ * A connection is on the fast path while its sleeve is usable and its fast path heartbeats
+ * pass both ways. Then the kernel carries, without meshd: unicast frames to the MACs that
+ * live at that peer, and our own floods to it when it is a leaf of our broadcast tree. Frames
+ * that must be relayed (floods to a peer with children in our tree, anything through a third
+ * router) always go through meshd and the sleeve, so every host still gets a flood once. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fastdp/vxlan.h"
+#include "gossip/wire.h"
+#include "router/internal.h"
+#include "router/log.h"
+
+bool router_conn_on_fastpath(const struct mesh_conn *c)
+{
+	return c->fast && c->fast_ok && c->usable;
+}
+
+static struct mesh_conn *fast_conn_to(struct mesh_router *r, const struct mesh_peer_name *peer)
+{
+	struct mesh_conn *c = router_conn_to(r, peer);
+	return c && router_conn_on_fastpath(c) ? c : NULL;
+}
+
+bool router_fastpath_floods_to(struct mesh_router *r, const struct mesh_peer_name *child)
+{
+	return r->vxlan && fast_conn_to(r, child) && !mesh_routes_is_relay(&r->routes, child);
+}
+
+static void fast_health_changed(void *arg, struct overlay_forwarder *fwd, enum overlay_health h,
+				const char *why)
+{
+	struct mesh_router *r = arg;
+	struct mesh_conn *c = fwd->ov->ops->conn_arg(fwd);
+	char who[160];
+	router_describe_conn(c, who, sizeof(who));
+	bool ok = h == OVERLAY_HEALTH_HEALTHY;
+	if (ok)
+		log_info("%s: on the fast path %s: %s", who, fwd->ov->ops->name, why);
+	else if (c->fast_ok)
+		log_warn("%s: fast path %s failed, back on the sleeve: %s", who, fwd->ov->ops->name,
+			 why);
+	else if (h == OVERLAY_HEALTH_UNHEALTHY)
+		log_warn("%s: staying on the sleeve: fast path %s does not work: %s", who,
+			 fwd->ov->ops->name, why);
+	if (ok != c->fast_ok) {
+		c->fast_ok = ok;
+		router_fastpath_sync(r);
+	}
+}
+
+static void fast_control_send(void *arg, struct overlay_forwarder *fwd, const uint8_t *msg,
+			      size_t len)
+{
+	struct mesh_conn *c = fwd->ov->ops->conn_arg(fwd);
+	if (c->ctl && c->state == CONN_ESTABLISHED)
+		mesh_control_send(c->ctl, MESH_MSG_OVERLAY, msg, len);
+}
+
+void router_fastpath_control_received(struct mesh_router *r, struct mesh_conn *c,
+				      const uint8_t *msg, size_t len)
+{
+	const char *why = "no fast path runs on this connection";
+	if (c->fast && c->fast->ov->ops->control_received &&
+	    c->fast->ov->ops->control_received(c->fast, msg, len, &why) == 0)
+		return;
+	char who[160];
+	router_describe_conn(c, who, sizeof(who));
+	log_debug("%s: ignoring an overlay message (%zu bytes): %s", who, len, why);
+}
+
+/* --- the kernel FDB -------------------------------------------------------------------- */
+
+static void fdb_sync_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct mesh_router *r = arg;
+	if (!r->vxlan)
+		return;
+	size_t n = 0, cap = r->macs.count + r->nconns + 1;
+	struct mesh_fdb_entry *want = calloc(cap, sizeof(*want));
+	if (!want) {
+		log_error("cannot update the fast path's forwarding table: out of memory");
+		return;
+	}
+	for (size_t i = 0; i < r->macs.cap && n < cap; i++) {
+		const struct mesh_mac_entry *e = &r->macs.slots[i];
+		if (!e->used || mesh_peer_name_is_zero(&e->peer) ||
+		    mesh_peer_name_eq(&e->peer, &r->name))
+			continue;
+		struct mesh_conn *c = fast_conn_to(r, &e->peer);
+		if (!c)
+			continue;
+		memcpy(want[n].mac, e->mac, 6);
+		want[n++].ip = c->peer_ip;
+	}
+	for (struct mesh_conn *c = r->conns; c && n < cap; c = c->next)
+		if (c->state == CONN_ESTABLISHED && router_fastpath_floods_to(r, &c->peer))
+			want[n++].ip = c->peer_ip; /* all-zero MAC: a flood entry */
+	char err[256] = "";
+	size_t failed = mesh_vxlan_program(r->vxlan, want, n, err, sizeof(err));
+	if (failed)
+		log_error("fast path: %zu forwarding table changes failed, last: %s", failed, err);
+	free(want);
+}
+
+void router_fastpath_sync(struct mesh_router *r)
+{
+	if (r->vxlan && r->fdb_sync)
+		event_active(r->fdb_sync, 0, 0);
+}
+
+/* --- connections ----------------------------------------------------------------------- */
+
+void router_fastpath_conn_up(struct mesh_router *r, struct mesh_conn *c,
+			     const struct overlay_conn_params *p, uint8_t peer_overlays)
+{
+	if (!r->vxlan)
+		return;
+	char who[160];
+	router_describe_conn(c, who, sizeof(who));
+	if (!(peer_overlays & MESH_OVERLAY_FASTDP)) {
+		log_info("%s: sleeve only: the peer runs no fast path", who);
+		return;
+	}
+	c->fast = r->fov->ops->start(r->fov, p, c);
+	if (!c->fast)
+		log_error("%s: cannot start the fast path (out of memory); sleeve only", who);
+}
+
+void router_fastpath_conn_down(struct mesh_conn *c)
+{
+	struct mesh_router *r = c->r;
+	if (!c->fast)
+		return;
+	r->fov->ops->stop(c->fast);
+	c->fast = NULL;
+	if (c->fast_ok) {
+		c->fast_ok = false;
+		router_fastpath_sync(r);
+	}
+}
+
+const char *router_conn_overlay(const struct mesh_router *r, const struct mesh_conn *c,
+				enum overlay_health *state, char *why, size_t cap)
+{
+	const char *w = NULL;
+	if (router_conn_on_fastpath(c)) {
+		*state = c->fast->ov->ops->health(c->fast, &w);
+		snprintf(why, cap, "%s", w ? w : "");
+		return c->fast->ov->ops->name;
+	}
+	*state = r->ov->ops->health(c->fwd, &w);
+	char fast_why[192];
+	if (c->fast) {
+		const char *fw = NULL;
+		enum overlay_health fh = c->fast->ov->ops->health(c->fast, &fw);
+		snprintf(fast_why, sizeof(fast_why), "fast path %s: %s", c->fast->ov->ops->name,
+			 fh == OVERLAY_HEALTH_HEALTHY ? "waiting for the sleeve" : fw ? fw : "");
+	} else if (r->vxlan) {
+		snprintf(fast_why, sizeof(fast_why), "the peer runs no fast path");
+	} else {
+		snprintf(fast_why, sizeof(fast_why), "%s", r->fastdp_why);
+	}
+	snprintf(why, cap, "%s; %s", fast_why, w ? w : "");
+	return r->ov->ops->name;
+}
+
+/* --- the backend ----------------------------------------------------------------------- */
+
+int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen)
+{
+	enum mesh_fastdp_mode mode = r->cfg->fastdp;
+	if (mode == MESH_FASTDP_OFF) {
+		snprintf(r->fastdp_why, sizeof(r->fastdp_why), "no fast path: --fastdp off");
+		log_info("fast path off (--fastdp off): every connection uses the sleeve");
+		return 0;
+	}
+	if (r->encrypted) {
+		snprintf(r->fastdp_why, sizeof(r->fastdp_why),
+			 "encrypted: the fast path has no encryption yet");
+		log_info("fast path off: with a password every connection stays on the encrypted "
+			 "sleeve (the fast path has no encryption yet)");
+		return 0;
+	}
+	if (mode == MESH_FASTDP_ODP) {
+		snprintf(err, errlen, "--fastdp odp: the Open vSwitch datapath backend is not in this "
+			 "version of meshd; use --fastdp vxlan or auto");
+		return -ENOTSUP;
+	}
+	/* auto: the Open vSwitch datapath is not built yet, so the kernel VXLAN device */
+	struct overlay_callbacks cb = {
+		.health_changed = fast_health_changed,
+		.control_send = fast_control_send,
+		.arg = r,
+	};
+	struct mesh_vxlan_config vc = {
+		.bridge = r->cfg->bridge,
+		.tap_name = sleeve_tap_name(r->sleeve),
+		.port = MESH_VXLAN_DEFAULT_PORT,
+		.mtu = r->mtu,
+		.local_name = r->name,
+		.local_uid = r->uid,
+	};
+	char why[256];
+	r->vxlan = mesh_vxlan_new(r->base, &vc, &cb, why, sizeof(why));
+	if (!r->vxlan) {
+		if (mode == MESH_FASTDP_VXLAN) {
+			snprintf(err, errlen, "--fastdp vxlan: %s", why);
+			return -EIO;
+		}
+		snprintf(r->fastdp_why, sizeof(r->fastdp_why), "no fast path: %s", why);
+		log_warn("fast path off, every connection uses the sleeve: %s", why);
+		return 0;
+	}
+	r->fov = mesh_vxlan_overlay(r->vxlan);
+	r->fdb_sync = event_new(r->base, -1, 0, fdb_sync_cb, r);
+	if (!r->fdb_sync) {
+		snprintf(err, errlen, "cannot register an event");
+		return -ENOMEM;
+	}
+	log_info("fast path: kernel VXLAN device %s on UDP %u (VNI %u); connections move onto it "
+		 "once its heartbeats pass", MESH_VXLAN_DEV, MESH_VXLAN_DEFAULT_PORT, MESH_VXLAN_VNI);
+	return 0;
+}
+
+void router_fastpath_set_mtu(struct mesh_router *r)
+{
+	if (r->vxlan)
+		mesh_vxlan_set_mtu(r->vxlan, r->mtu);
+}
+
+void router_fastpath_stop(struct mesh_router *r)
+{
+	if (r->fdb_sync)
+		event_free(r->fdb_sync);
+	r->fdb_sync = NULL;
+	mesh_vxlan_free(r->vxlan);
+	r->vxlan = NULL;
+	r->fov = NULL;
+}

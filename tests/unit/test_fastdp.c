@@ -1,0 +1,120 @@
+/* tests/unit/test_fastdp.c: the fast path's pure parts: heartbeat frames and acks
+ * (fastdp/heartbeat.c) and the FDB reconciliation plan (fastdp/fdb_plan.c). */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "fastdp/fdb_plan.h"
+#include "fastdp/heartbeat.h"
+
+static const struct mesh_peer_name A = { { 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc } };
+static const struct mesh_peer_name B = { { 0xde, 0xad, 0xbe, 0xef, 0x00, 0x01 } };
+
+static uint8_t frame[2000];
+
+Test(heartbeat, round_trip_at_mtu_size)
+{
+	struct mesh_heartbeat hb = { .sender = A, .sender_uid = 1, .receiver_uid = 2, .seq = 9,
+				     .frame_len = 1416 };
+	cr_assert_eq(mesh_hb_encode(&hb, &B, frame, sizeof(frame)), 1416);
+	uint8_t mac[6];
+	mesh_hb_mac(&B, mac);
+	cr_assert_eq(memcmp(frame, mac, 6), 0, "to B's heartbeat MAC");
+	cr_assert_eq(mac[0], 0x0a, "locally administered unicast");
+	cr_assert_eq(frame[12], 0x88);
+	cr_assert_eq(frame[13], 0xb5);
+
+	struct mesh_heartbeat out;
+	const char *why = NULL;
+	cr_assert_eq(mesh_hb_decode(frame, 1416, &B, &out, &why), 0, "%s", why);
+	cr_assert(mesh_peer_name_eq(&out.sender, &A));
+	cr_assert_eq(out.sender_uid, 1);
+	cr_assert_eq(out.receiver_uid, 2);
+	cr_assert_eq(out.seq, 9);
+	cr_assert_eq(out.frame_len, 1416);
+}
+
+Test(heartbeat, refusals)
+{
+	struct mesh_heartbeat hb = { .sender = A, .frame_len = 200 }, out;
+	const char *why = NULL;
+	cr_assert_eq(mesh_hb_encode(&hb, &B, frame, 100), -EINVAL, "does not fit");
+	hb.frame_len = MESH_HB_MIN_LEN - 1;
+	cr_assert_eq(mesh_hb_encode(&hb, &B, frame, sizeof(frame)), -EINVAL, "too short to hold itself");
+	hb.frame_len = 200;
+	cr_assert_eq(mesh_hb_encode(&hb, &B, frame, sizeof(frame)), 200);
+
+	cr_assert_eq(mesh_hb_decode(frame, 199, &B, &out, &why), -EBADMSG, "truncated");
+	cr_assert_str_eq(why, "truncated or padded on the way (length differs from what was sent)");
+	cr_assert_eq(mesh_hb_decode(frame, 200, &A, &out, &why), -EBADMSG, "for another peer");
+	cr_assert_eq(mesh_hb_decode(frame, 20, &B, &out, &why), -EBADMSG, "runt");
+	frame[12] = 0x08;
+	cr_assert_eq(mesh_hb_decode(frame, 200, &B, &out, &why), -EBADMSG, "other ethertype");
+	frame[12] = 0x88;
+	frame[6 + 5] ^= 1;
+	cr_assert_eq(mesh_hb_decode(frame, 200, &B, &out, &why), -EBADMSG, "source MAC forged");
+	frame[6 + 5] ^= 1;
+	frame[14] = 'X';
+	cr_assert_eq(mesh_hb_decode(frame, 200, &B, &out, &why), -EBADMSG, "magic");
+}
+
+Test(heartbeat, ack)
+{
+	struct mesh_heartbeat_ack ack = { .seq = 77, .frame_len = 1416 }, out;
+	uint8_t msg[MESH_HB_ACK_LEN];
+	const char *why = NULL;
+	mesh_hb_ack_encode(&ack, msg);
+	cr_assert_eq(mesh_hb_ack_decode(msg, sizeof(msg), &out, &why), 0);
+	cr_assert_eq(out.seq, 77);
+	cr_assert_eq(out.frame_len, 1416);
+	cr_assert_eq(mesh_hb_ack_decode(msg, sizeof(msg) - 1, &out, &why), -EBADMSG);
+	msg[0] = 1; /* the sleeve's overlay bit */
+	cr_assert_eq(mesh_hb_ack_decode(msg, sizeof(msg), &out, &why), -EBADMSG);
+}
+
+/* --- FDB plan ------------------------------------------------------------------------ */
+
+static struct mesh_fdb_entry E(uint8_t last, uint32_t ip)
+{
+	struct mesh_fdb_entry e = { { 0x02, 0, 0, 0, 0, last }, ip };
+	if (!last)
+		memset(e.mac, 0, 6);
+	return e;
+}
+
+static char log_buf[256];
+
+static void record(void *arg, bool add, const struct mesh_fdb_entry *e)
+{
+	char one[16];
+	snprintf(one, sizeof(one), "%c%u@%u ", add ? '+' : '-', e->mac[5], e->ip);
+	strncat(log_buf, one, sizeof(log_buf) - strlen(log_buf) - 1);
+}
+
+Test(fdb_plan, normalize_sorts_and_dedups)
+{
+	struct mesh_fdb_entry e[] = { E(3, 1), E(1, 2), E(3, 1), E(0, 5), E(0, 4), E(1, 2) };
+	size_t n = mesh_fdb_normalize(e, 6);
+	cr_assert_eq(n, 4);
+	cr_assert(mesh_fdb_is_flood(&e[0]) && e[0].ip == 4);
+	cr_assert(mesh_fdb_is_flood(&e[1]) && e[1].ip == 5);
+	cr_assert_eq(e[2].mac[5], 1);
+	cr_assert_eq(e[3].mac[5], 3);
+}
+
+Test(fdb_plan, diff_removes_first_and_changes_only_what_differs)
+{
+	struct mesh_fdb_entry have[] = { E(0, 7), E(1, 7), E(2, 7), E(3, 8) };
+	struct mesh_fdb_entry want[] = { E(1, 7), E(2, 9), E(4, 8), E(0, 8), E(0, 7) };
+	size_t nh = mesh_fdb_normalize(have, 4), nw = mesh_fdb_normalize(want, 5);
+	log_buf[0] = '\0';
+	size_t calls = mesh_fdb_diff(have, nh, want, nw, record, NULL);
+	/* MAC 2 moved from 7 to 9: out, then in; MAC 3 gone; MAC 4 new; flood to 8 added */
+	cr_assert_str_eq(log_buf, "-2@7 -3@8 +0@8 +2@9 +4@8 ");
+	cr_assert_eq(calls, 5);
+
+	log_buf[0] = '\0';
+	cr_assert_eq(mesh_fdb_diff(want, nw, want, nw, record, NULL), 0, "no change, no call");
+	cr_assert_eq(mesh_fdb_diff(NULL, 0, NULL, 0, record, NULL), 0);
+	cr_assert_eq(mesh_fdb_diff(want, nw, NULL, 0, record, NULL), nw, "everything out");
+}
