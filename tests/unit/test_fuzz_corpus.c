@@ -330,6 +330,11 @@ Test(fuzz_corpus, topology, .timeout = 600)
 	replay("topology", fuzz_topology);
 }
 
+Test(fuzz_corpus, ipam, .timeout = 600)
+{
+	replay("ipam", fuzz_ipam);
+}
+
 
 Test(fuzz_corpus, http, .timeout = 600)
 {
