@@ -23,7 +23,7 @@ int sleeve_hdr_decode(const uint8_t *buf, size_t len, struct sleeve_hdr *h)
 	h->short_id = get_be16(buf + 2);
 	h->index = get_be32(buf + 4);
 	h->counter = get_be64(buf + 8);
-	if (h->type < SLEEVE_FRAMES || h->type > SLEEVE_HEARTBEAT_ACK)
+	if (h->type < SLEEVE_FRAMES || h->type > SLEEVE_FRAGMENT)
 		return -EBADMSG;
 	if (h->flags & ~SLEEVE_F_SEALED)
 		return -EBADMSG;
@@ -103,4 +103,97 @@ int sleeve_frames_next(struct sleeve_frame_iter *it, struct sleeve_frame *f)
 	it->p += SLEEVE_REC_HDR_LEN + len;
 	it->left -= SLEEVE_REC_HDR_LEN + len;
 	return 1;
+}
+
+void sleeve_frag_encode(const struct sleeve_hdr *whole, uint16_t offset, uint16_t total,
+			uint8_t out[SLEEVE_FRAG_HDR_LEN])
+{
+	struct sleeve_hdr h = *whole;
+	h.type = SLEEVE_FRAGMENT;
+	sleeve_hdr_encode(&h, out);
+	put_be16(out + SLEEVE_HDR_LEN, offset);
+	put_be16(out + SLEEVE_HDR_LEN + 2, total);
+}
+
+int sleeve_frag_decode(const uint8_t *buf, size_t len, struct sleeve_frag *f)
+{
+	if (len <= SLEEVE_FRAG_HDR_LEN || sleeve_hdr_decode(buf, len, &f->h) < 0 ||
+	    f->h.type != SLEEVE_FRAGMENT)
+		return -EBADMSG;
+	f->offset = get_be16(buf + SLEEVE_HDR_LEN);
+	f->total = get_be16(buf + SLEEVE_HDR_LEN + 2);
+	size_t slice = len - SLEEVE_FRAG_HDR_LEN;
+	if (f->offset % SLEEVE_FRAG_ALIGN || f->total > SLEEVE_REASM_MAX ||
+	    slice > (size_t)f->total - f->offset || f->offset >= f->total)
+		return -EBADMSG;
+	return 0;
+}
+
+void sleeve_reasm_init(struct sleeve_reasm *r, uint8_t *buf)
+{
+	memset(r, 0, sizeof(*r));
+	r->buf = buf;
+}
+
+/* Mask of the bits [lo, hi) of one 64-bit word (0 <= lo < hi <= 64). */
+static inline uint64_t bits(size_t lo, size_t hi)
+{
+	uint64_t m = hi == 64 ? ~(uint64_t)0 : ((uint64_t)1 << hi) - 1;
+	return m & ~(((uint64_t)1 << lo) - 1);
+}
+
+/* Coverage bits [first, end) of the body, in SLEEVE_FRAG_ALIGN units (first < end): 0 all
+ * clear, 1 all set, -1 mixed. With set, marks them all. */
+static int have_range(struct sleeve_reasm *r, size_t first, size_t end, bool set)
+{
+	size_t n = 0;
+	for (size_t i = first; i < end;) {
+		size_t w = i / 64, hi = end - w * 64 > 64 ? 64 : end - w * 64;
+		uint64_t m = bits(i % 64, hi);
+		if (set)
+			r->have[w] |= m;
+		else
+			n += (size_t)__builtin_popcountll(r->have[w] & m);
+		i = w * 64 + hi;
+	}
+	return n == 0 ? 0 : n == end - first ? 1 : -1;
+}
+
+int sleeve_reasm_add(struct sleeve_reasm *r, const struct sleeve_frag *f, const uint8_t *slice,
+		     size_t len)
+{
+	if (r->active && f->h.counter != r->h.counter) {
+		if (f->h.counter < r->h.counter)
+			return -ESTALE;
+		r->active = false; /* a newer datagram: the one in progress is lost */
+	}
+	if (!r->active) {
+		r->active = true;
+		r->h = f->h;
+		r->h.type = SLEEVE_FRAMES;
+		r->total = f->total;
+		r->got = 0;
+		memset(r->have, 0, sizeof(r->have));
+	} else if (f->h.flags != r->h.flags || f->h.short_id != r->h.short_id ||
+		   f->h.index != r->h.index || f->total != r->total) {
+		return -EBADMSG;
+	}
+	/* the slice covers units [first, end): only the body's last slice may end mid-unit */
+	size_t first = f->offset / SLEEVE_FRAG_ALIGN;
+	size_t end = (f->offset + len + SLEEVE_FRAG_ALIGN - 1) / SLEEVE_FRAG_ALIGN;
+	if ((f->offset + len) % SLEEVE_FRAG_ALIGN && f->offset + len != f->total)
+		return -EBADMSG;
+	int st = have_range(r, first, end, false);
+	if (st == 1)
+		return 0; /* repeated */
+	if (st < 0)
+		return -EBADMSG;
+	have_range(r, first, end, true);
+	memcpy(r->buf + SLEEVE_HDR_LEN + f->offset, slice, len);
+	r->got += (uint32_t)len;
+	if (r->got < r->total)
+		return 0;
+	sleeve_hdr_encode(&r->h, r->buf);
+	r->active = false;
+	return SLEEVE_HDR_LEN + r->total;
 }

@@ -8,7 +8,22 @@
  *     length u16 BE (of the Ethernet frame) | src peer (6) | dst peer (6, zero = flooded) |
  *     offload (10: flags u8, gso_type u8, hdr_len, gso_size, csum_start, csum_offset u16 BE;
  *     all zero for a plain frame, else a TCP super-frame and/or a checksum to complete) | frame
- *   A HEARTBEAT / HEARTBEAT_ACK payload is the sender's 8-byte echo value (u64 BE). */
+ *   A HEARTBEAT / HEARTBEAT_ACK payload is the sender's 8-byte echo value (u64 BE).
+ *
+ *   A FRAMES datagram larger than the path (a TCP super-frame of up to 64 KB) travels as
+ *   FRAGMENT datagrams, each no larger than the path, sent together with one UDP_SEGMENT
+ *   sendmsg and usually received together through UDP_GRO:
+ *     the whole datagram's 16-byte header with type FRAGMENT (flags, short id, index and
+ *     counter as in the whole) | offset u16 BE | total u16 BE | a slice of the whole's body
+ *   The body (everything after the whole's header, i.e. MAC and sealed payload, or the plain
+ *   payload) is cut into slices of one size, a multiple of 8 bytes, but the last; `offset`
+ *   is the slice's place in the body, `total` the body's length. The receiver puts the
+ *   slices back together (one datagram in progress per connection; a newer counter drops
+ *   it), restores type FRAMES in the header and handles the whole as if it had come in one
+ *   datagram: the counter, the replay window and the seal (nonce from the FRAMES header)
+ *   are the whole's, so the fragment headers need no seal of their own: a forged one only
+ *   makes the whole fail to open. One seal per super-frame, not per fragment: a lost
+ *   fragment loses the whole super-frame, as a lost IP fragment did before. */
 #ifndef MESH_SLEEVE_CODEC_H
 #define MESH_SLEEVE_CODEC_H
 
@@ -24,11 +39,16 @@
 #define SLEEVE_REC_HDR_LEN (2 + 2 * MESH_PEER_NAME_LEN + SLEEVE_OFFLOAD_LEN)
 #define SLEEVE_ETH_MIN 14
 #define SLEEVE_F_SEALED 0x01
+#define SLEEVE_FRAG_HDR_LEN (SLEEVE_HDR_LEN + 4)
+#define SLEEVE_FRAG_ALIGN 8
+/* Largest body of a datagram put back together (a whole datagram is at most 64 KiB). */
+#define SLEEVE_REASM_MAX (65536 - SLEEVE_HDR_LEN)
 
 enum sleeve_type {
 	SLEEVE_FRAMES = 1,
 	SLEEVE_HEARTBEAT = 2,
 	SLEEVE_HEARTBEAT_ACK = 3,
+	SLEEVE_FRAGMENT = 4,
 };
 
 struct sleeve_hdr {
@@ -72,5 +92,43 @@ void sleeve_frames_begin(struct sleeve_frame_iter *it, const uint8_t *payload, s
 /* 1: *f is the next frame; 0: end; -EBADMSG: truncated record or a runt frame (the datagram
  * is then malformed; frames already returned were well-formed). */
 int sleeve_frames_next(struct sleeve_frame_iter *it, struct sleeve_frame *f);
+
+/* One fragment: the header of the whole (type FRAGMENT), where its slice goes, the body's
+ * length. */
+struct sleeve_frag {
+	struct sleeve_hdr h;
+	uint16_t offset, total;
+};
+
+/* Writes the fragment header for a slice at `offset` of a body of `total` bytes of the
+ * datagram whose header is `whole` (whose type is ignored). */
+void sleeve_frag_encode(const struct sleeve_hdr *whole, uint16_t offset, uint16_t total,
+			uint8_t out[SLEEVE_FRAG_HDR_LEN]);
+/* Decodes a FRAGMENT datagram of len bytes; its slice is buf + SLEEVE_FRAG_HDR_LEN, len -
+ * SLEEVE_FRAG_HDR_LEN bytes. 0, or -EBADMSG: short, not a FRAGMENT, empty slice, a slice
+ * outside the body, an offset not a multiple of SLEEVE_FRAG_ALIGN, or a body above
+ * SLEEVE_REASM_MAX. */
+int sleeve_frag_decode(const uint8_t *buf, size_t len, struct sleeve_frag *f);
+
+/* Puts one whole datagram back together from its fragments (pure; the caller owns buf, of
+ * SLEEVE_HDR_LEN + SLEEVE_REASM_MAX bytes). Coverage is tracked per SLEEVE_FRAG_ALIGN bytes,
+ * so repeated and overlapping slices are recognized. */
+struct sleeve_reasm {
+	uint8_t *buf;
+	bool active;
+	struct sleeve_hdr h;      /* of the datagram in progress (type FRAMES) */
+	uint16_t total;
+	uint32_t got;             /* body bytes in place */
+	uint64_t have[SLEEVE_REASM_MAX / SLEEVE_FRAG_ALIGN / 64 + 1];
+};
+
+void sleeve_reasm_init(struct sleeve_reasm *r, uint8_t *buf);
+/* Adds a fragment (already decoded, with its slice). Returns SLEEVE_HDR_LEN + total once the
+ * whole is complete (it is then at r->buf, header with type FRAMES, and r is idle again);
+ * 0 while incomplete or for a repeated slice; -ESTALE for a fragment of an older datagram
+ * than the one in progress; -EBADMSG for a fragment that contradicts the one in progress
+ * (same counter, other header or total, or a slice overlapping part of one already in). */
+int sleeve_reasm_add(struct sleeve_reasm *r, const struct sleeve_frag *f, const uint8_t *slice,
+		     size_t len);
 
 #endif

@@ -1,9 +1,26 @@
 /* sleeve/sleeve.c: the sleeve data path: TAP ⇄ batched, sealed UDP datagrams (see sleeve.h).
  * Datagrams are built in a fixed ring of transmit slots and sent with one sendmmsg per event
  * loop turn; received ones come in with recvmmsg into fixed buffers and are opened in place.
- * Nothing is allocated per packet. */
+ * Nothing is allocated per packet (one reassembly buffer per connection, on first use).
+ *
+ * Large datagrams (TCP super-frames of up to 64 KB, from the TAP's TSO): the datagram is built
+ * and sealed whole, once, in its slot, then cut into FRAGMENT datagrams no larger than the
+ * path (codec.h) that go out as one sendmsg with UDP_SEGMENT: the kernel carries them as one
+ * GSO packet as far as it can and cuts them where it must. The socket has UDP_GRO on, so they
+ * usually come back as one coalesced read (the cmsg gives the segment size); each fragment is
+ * copied to its place in the connection's reassembly buffer, and the whole is opened there.
+ *
+ * Sealing per super-frame, not per wire datagram: secretbox costs ~2 µs a message here on top
+ * of its per-byte cost (~5.6 Gbit/s at 1400 bytes against ~11 at 64 KB), which would halve
+ * the encrypted sleeve's throughput on a CPU-bound path, and per-datagram seals would only pay
+ * off under loss if each datagram carried a real TCP segment (software TSO/GRO of the TCP
+ * headers). The price: one lost fragment loses the whole super-frame (up to ~45 segments,
+ * recovered by TCP's SACK retransmission), as one lost IP fragment did before. TSO (and so
+ * super-frames) is only on while every path carries full-size packets (router_update_tso);
+ * small frames are still batched several to a datagram and never cut. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +44,13 @@
 #define DGRAM_MAX 65536           /* datagram buffer: a TCP super-frame travels whole */
 #define TAP_READ_BUDGET 256       /* frames read from the TAP per event */
 #define UDP_PAYLOAD_MAX 65507     /* 65535 - IPv4 header - UDP header */
+#define SEG_MIN (576 - 28)        /* smallest wire datagram we cut a large one into */
+/* fragments of one datagram, at most: the largest body in the smallest slices */
+#define FRAG_MAX ((SLEEVE_REASM_MAX + ((SEG_MIN - SLEEVE_FRAG_HDR_LEN) & ~(SLEEVE_FRAG_ALIGN - 1)) - 1) / \
+		  ((SEG_MIN - SLEEVE_FRAG_HDR_LEN) & ~(SLEEVE_FRAG_ALIGN - 1)))
+#define GSO_SEGS_MAX 64           /* UDP_MAX_SEGMENTS of older kernels */
+#define TXQ_MSGS 256              /* messages per sendmmsg */
+#define TXQ_IOV 1024
 
 struct tx_slot {
 	uint8_t buf[DGRAM_MAX];
@@ -34,6 +58,21 @@ struct tx_slot {
 	struct sleeve_fwd *fwd;       /* owner while open or queued */
 	struct sleeve_batch batch;    /* records, while open */
 	bool open;
+	uint8_t fh[FRAG_MAX][SLEEVE_FRAG_HDR_LEN]; /* fragment headers, when cut up */
+};
+
+/* Datagrams queued for one sendmmsg: a whole datagram is one message with one iovec; a large
+ * one is cut into fragments, each a fragment header and a slice of the body (two iovecs),
+ * and a run of them goes as one message with UDP_SEGMENT (the kernel cuts it where the
+ * fragments end: every fragment but the last has the same size). */
+struct txq {
+	struct mmsghdr msgs[TXQ_MSGS];
+	struct iovec iov[TXQ_IOV];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl[TXQ_MSGS];
+	unsigned nmsg, niov;
 };
 
 struct sleeve_fwd {
@@ -50,6 +89,8 @@ struct sleeve_fwd {
 	enum overlay_health health;
 	const char *why;
 	struct sleeve_pmtu pmtu;
+	struct sleeve_reasm reasm;    /* a large datagram coming in as fragments */
+	uint8_t *reasm_buf;           /* allocated with the first fragment */
 	uint64_t probe_sent_ms;       /* 0: no probe in flight */
 	uint16_t verified;            /* largest datagram verified end to end, 0 until known */
 	struct sleeve_fwd *next;
@@ -68,6 +109,8 @@ struct sleeve {
 	struct sleeve_counters ctr;
 	struct tx_slot tx[BATCH];
 	unsigned tx_used;             /* slots 0..tx_used-1 are open or queued */
+	bool gso;                     /* UDP_SEGMENT works (until the kernel refuses it) */
+	struct txq txq;
 	uint8_t rx[BATCH][DGRAM_MAX];
 	uint8_t frame[SLEEVE_TAP_HDR_LEN + SLEEVE_TAP_FRAME_MAX]; /* one frame read from the TAP */
 };
@@ -103,6 +146,16 @@ static size_t payload_cap(const struct sleeve *s, const struct sleeve_fwd *f)
 	return cap < room ? cap : room;
 }
 
+/* Largest wire datagram to this peer: the verified path, else what one full-size frame needs
+ * (the configured underlay). Larger datagrams are cut into fragments of at most this size. */
+static size_t seg_size(const struct sleeve *s, const struct sleeve_fwd *f)
+{
+	size_t seg = f->verified ? f->verified : s->mtu + frame_overhead(f);
+	if (seg < SEG_MIN)
+		seg = SEG_MIN;
+	return seg > UDP_PAYLOAD_MAX ? UDP_PAYLOAD_MAX : seg;
+}
+
 /* Fills in the header and seals the payload that sits at payload_off(). */
 static size_t finish_datagram(struct sleeve_fwd *f, uint8_t type, uint8_t *buf, size_t plen)
 {
@@ -134,11 +187,103 @@ static void close_slot(struct tx_slot *t)
 		f->cur = NULL;
 }
 
+/* Sends what is queued (sendmmsg until all went or failed). */
+static void txq_send(struct sleeve *s)
+{
+	struct txq *q = &s->txq;
+	unsigned sent = 0;
+	while (sent < q->nmsg) {
+		int r = sendmmsg(s->udp_fd, q->msgs + sent, q->nmsg - sent, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			/* a kernel or device without UDP GSO: from now on one fragment a message */
+			if (q->msgs[sent].msg_hdr.msg_controllen && (errno == EINVAL || errno == EIO ||
+								     errno == EOPNOTSUPP))
+				s->gso = false;
+			/* EAGAIN (socket buffer full) or a per-destination error: drop this one */
+			s->ctr.drop_tx_full++;
+			sent++;
+			continue;
+		}
+		for (int i = 0; i < r; i++) {
+			struct msghdr *m = &q->msgs[sent + i].msg_hdr;
+			for (size_t k = 0; k < m->msg_iovlen; k++)
+				s->ctr.tx_bytes += m->msg_iov[k].iov_len;
+		}
+		sent += (unsigned)r;
+	}
+	q->nmsg = q->niov = 0;
+}
+
+/* Queues one message to f's peer of the iovecs iov[0..n) (copied), cut into `gso`-byte
+ * datagrams when gso is not 0. */
+static void txq_add(struct sleeve *s, struct sleeve_fwd *f, const struct iovec *iov, unsigned n,
+		    uint16_t gso, unsigned datagrams)
+{
+	struct txq *q = &s->txq;
+	if (q->nmsg == TXQ_MSGS || q->niov + n > TXQ_IOV)
+		txq_send(s);
+	struct msghdr *m = &q->msgs[q->nmsg].msg_hdr;
+	memset(m, 0, sizeof(*m));
+	memcpy(&q->iov[q->niov], iov, n * sizeof(*iov));
+	m->msg_iov = &q->iov[q->niov];
+	m->msg_iovlen = n;
+	m->msg_name = &f->p.remote_addr;
+	m->msg_namelen = f->p.remote_addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+							       : sizeof(struct sockaddr_in);
+	if (gso) {
+		m->msg_control = q->ctl[q->nmsg].buf;
+		m->msg_controllen = CMSG_SPACE(sizeof(uint16_t));
+		struct cmsghdr *c = CMSG_FIRSTHDR(m);
+		c->cmsg_level = SOL_UDP;
+		c->cmsg_type = UDP_SEGMENT;
+		c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+		memcpy(CMSG_DATA(c), &gso, sizeof(gso));
+	}
+	q->niov += n;
+	q->nmsg++;
+	s->ctr.tx_datagrams += datagrams;
+}
+
+/* Queues a closed slot: whole when it fits the path, else as fragments (DESIGN §7, codec.h). */
+static void queue_slot(struct sleeve *s, struct tx_slot *t)
+{
+	struct sleeve_fwd *f = t->fwd;
+	size_t seg = seg_size(s, f);
+	if (t->len <= seg) {
+		struct iovec iov = { t->buf, t->len };
+		txq_add(s, f, &iov, 1, 0, 1);
+		return;
+	}
+	struct sleeve_hdr h;
+	sleeve_hdr_decode(t->buf, t->len, &h);
+	size_t body = t->len - SLEEVE_HDR_LEN;
+	size_t slice = (seg - SLEEVE_FRAG_HDR_LEN) & ~(size_t)(SLEEVE_FRAG_ALIGN - 1);
+	size_t nfrag = (body + slice - 1) / slice;
+	/* fragments per message: what UDP GSO takes (64 segments, 64 KB in all) */
+	size_t per = s->gso ? UDP_PAYLOAD_MAX / (SLEEVE_FRAG_HDR_LEN + slice) : 1;
+	if (per > GSO_SEGS_MAX)
+		per = GSO_SEGS_MAX;
+	if (per < 1)
+		per = 1;
+	struct iovec iov[2 * GSO_SEGS_MAX];
+	for (size_t k = 0; k < nfrag; k += per) {
+		unsigned n = 0, segs = 0;
+		for (size_t j = k; j < nfrag && j < k + per; j++) {
+			size_t off = j * slice, len = body - off < slice ? body - off : slice;
+			sleeve_frag_encode(&h, (uint16_t)off, (uint16_t)body, t->fh[j]);
+			iov[n++] = (struct iovec){ t->fh[j], SLEEVE_FRAG_HDR_LEN };
+			iov[n++] = (struct iovec){ t->buf + SLEEVE_HDR_LEN + off, len };
+			segs++;
+		}
+		txq_add(s, f, iov, n, segs > 1 ? (uint16_t)(SLEEVE_FRAG_HDR_LEN + slice) : 0, segs);
+	}
+}
+
 static void flush(struct sleeve *s)
 {
-	struct mmsghdr msgs[BATCH];
-	struct iovec iov[BATCH];
-	unsigned n = s->tx_used, sent = 0;
+	unsigned n = s->tx_used;
 
 	if (!n)
 		return;
@@ -146,30 +291,9 @@ static void flush(struct sleeve *s)
 		struct tx_slot *t = &s->tx[i];
 		if (t->open)
 			close_slot(t);
-		iov[i].iov_base = t->buf;
-		iov[i].iov_len = t->len;
-		memset(&msgs[i], 0, sizeof(msgs[i]));
-		msgs[i].msg_hdr.msg_iov = &iov[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-		msgs[i].msg_hdr.msg_name = &t->fwd->p.remote_addr;
-		msgs[i].msg_hdr.msg_namelen = t->fwd->p.remote_addr.ss_family == AF_INET6
-			? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+		queue_slot(s, t);
 	}
-	while (sent < n) {
-		int r = sendmmsg(s->udp_fd, msgs + sent, n - sent, 0);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			/* EAGAIN (socket buffer full) or a per-destination error: drop this one */
-			s->ctr.drop_tx_full++;
-			sent++;
-			continue;
-		}
-		for (int i = 0; i < r; i++)
-			s->ctr.tx_bytes += iov[sent + i].iov_len;
-		s->ctr.tx_datagrams += (uint64_t)r;
-		sent += (unsigned)r;
-	}
+	txq_send(s);
 	s->tx_used = 0;
 }
 
@@ -334,6 +458,39 @@ static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_st
 	return x->sin6_port == y->sin6_port && !memcmp(&x->sin6_addr, &y->sin6_addr, 16);
 }
 
+static void handle_whole(struct sleeve *s, struct sleeve_fwd *f, const struct sleeve_hdr *hp,
+			 uint8_t *buf, size_t len, const struct sockaddr_storage *from);
+
+/* A fragment of a large datagram: into the connection's reassembly, and the whole handled
+ * once complete. */
+static void handle_fragment(struct sleeve *s, struct sleeve_fwd *f, uint8_t *buf, size_t len,
+			    const struct sockaddr_storage *from)
+{
+	struct sleeve_frag fr;
+	if (sleeve_frag_decode(buf, len, &fr) < 0) {
+		s->ctr.drop_malformed++;
+		return;
+	}
+	if (!f->reasm_buf) {
+		f->reasm_buf = malloc(SLEEVE_HDR_LEN + SLEEVE_REASM_MAX);
+		if (!f->reasm_buf) {
+			s->ctr.drop_malformed++;
+			return;
+		}
+		sleeve_reasm_init(&f->reasm, f->reasm_buf);
+	}
+	int r = sleeve_reasm_add(&f->reasm, &fr, buf + SLEEVE_FRAG_HDR_LEN,
+				 len - SLEEVE_FRAG_HDR_LEN);
+	if (r == -ESTALE)
+		s->ctr.drop_replay++;
+	else if (r < 0)
+		s->ctr.drop_malformed++;
+	if (r <= 0)
+		return;
+	struct sleeve_hdr h = f->reasm.h;
+	handle_whole(s, f, &h, f->reasm_buf, (size_t)r, from);
+}
+
 static void handle_datagram(struct sleeve *s, uint8_t *buf, size_t len,
 			    const struct sockaddr_storage *from)
 {
@@ -359,6 +516,19 @@ static void handle_datagram(struct sleeve *s, uint8_t *buf, size_t len,
 		s->ctr.drop_replay++;
 		return;
 	}
+	if (h.type == SLEEVE_FRAGMENT) {
+		handle_fragment(s, f, buf, len, from);
+		return;
+	}
+	handle_whole(s, f, &h, buf, len, from);
+}
+
+/* A whole datagram (received as one, or put back together) whose header is valid, for f, and
+ * not (yet) a replay: open, record the counter, act on it. */
+static void handle_whole(struct sleeve *s, struct sleeve_fwd *f, const struct sleeve_hdr *hp,
+			 uint8_t *buf, size_t len, const struct sockaddr_storage *from)
+{
+	struct sleeve_hdr h = *hp;
 	uint8_t *payload = buf + payload_off(f);
 	if (len < payload_off(f)) {
 		s->ctr.drop_malformed++;
@@ -423,12 +593,17 @@ static void handle_datagram(struct sleeve *s, uint8_t *buf, size_t len,
 	}
 }
 
-static void udp_cb(evutil_socket_t fd, short what, void *arg)
+/* Reads what waits on the UDP socket (a bounded amount); returns the messages read. */
+static unsigned udp_rx(struct sleeve *s)
 {
-	struct sleeve *s = arg;
+	unsigned got = 0;
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
 	struct sockaddr_storage from[BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl[BATCH];
 
 	for (int round = 0; round < 4; round++) {
 		for (int i = 0; i < BATCH; i++) {
@@ -439,36 +614,67 @@ static void udp_cb(evutil_socket_t fd, short what, void *arg)
 			msgs[i].msg_hdr.msg_iovlen = 1;
 			msgs[i].msg_hdr.msg_name = &from[i];
 			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+			msgs[i].msg_hdr.msg_control = ctl[i].buf;
+			msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
 		}
 		int n = recvmmsg(s->udp_fd, msgs, BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			break;
+		got += (unsigned)n;
 		for (int i = 0; i < n; i++) {
-			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			struct msghdr *m = &msgs[i].msg_hdr;
+			if (m->msg_flags & MSG_TRUNC) {
 				s->ctr.drop_malformed++;
 				continue;
 			}
-			handle_datagram(s, s->rx[i], msgs[i].msg_len, &from[i]);
+			/* UDP_GRO: datagrams of one size (but the last) from one sender, coalesced */
+			size_t len = msgs[i].msg_len, seg = len;
+			for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c))
+				if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+					int g;
+					memcpy(&g, CMSG_DATA(c), sizeof(g));
+					if (g > 0)
+						seg = (size_t)g;
+				}
+			for (size_t off = 0; off < len; off += seg)
+				handle_datagram(s, s->rx[i] + off, len - off < seg ? len - off : seg,
+						&from[i]);
 		}
 		flush(s); /* heartbeat answers and relayed frames */
 		if (n < BATCH)
 			break;
 	}
+	return got;
 }
 
-static void tap_cb(evutil_socket_t fd, short what, void *arg)
+/* Reads frames from the TAP (a bounded amount) and sends them; returns the frames read. */
+static unsigned tap_rx(struct sleeve *s)
 {
-	struct sleeve *s = arg;
+	unsigned got = 0;
 	for (int i = 0; i < TAP_READ_BUDGET; i++) {
 		struct mesh_offload off;
 		ssize_t n = sleeve_tap_read(s->tap_fd, s->frame, sizeof(s->frame), &off);
 		if (n == -EAGAIN || n == -EINTR)
 			break; /* drained */
+		got++;
 		if (n < SLEEVE_ETH_MIN)
 			continue;
 		s->cb.local_frame(s->cb.arg, &off, s->frame + SLEEVE_TAP_HDR_LEN, (size_t)n);
 	}
 	flush(s);
+	return got;
+}
+
+static void udp_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sleeve *s = arg;
+	udp_rx(s);
+}
+
+static void tap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sleeve *s = arg;
+	tap_rx(s);
 }
 
 static int sleeve_deliver(struct overlay *ov, const struct mesh_offload *off,
@@ -526,6 +732,7 @@ static void sleeve_stop(struct overlay_forwarder *ofwd)
 			break;
 		}
 	event_free(f->hb_timer);
+	free(f->reasm_buf);
 	mesh_wipe(&f->p, sizeof(f->p));
 	free(f);
 }
@@ -583,6 +790,9 @@ static int bind_udp(uint16_t port, char *err, size_t errlen)
 	 * probes set DF for themselves (send_probe). */
 	int pmtudisc = IP_PMTUDISC_DONT;
 	setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtudisc, sizeof(pmtudisc));
+	/* Coalesced datagrams in, cut up by the kernel on the way out (recvmmsg / sendmmsg). */
+	int on = 1;
+	setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof(on));
 	int sz = 4 << 20;
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
@@ -611,6 +821,7 @@ struct sleeve *sleeve_new(struct event_base *base, const struct sleeve_config *c
 			 s->tap_fd == -EPERM ? " (meshd needs CAP_NET_ADMIN: run it as root)" : "");
 		goto errout;
 	}
+	s->gso = true;
 	s->udp_fd = bind_udp(cfg->port, err, errlen);
 	if (s->udp_fd < 0)
 		goto errout;

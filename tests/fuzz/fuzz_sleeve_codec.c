@@ -4,7 +4,9 @@
  * when valid, re-encoded: it must give the same bytes back); the rest is walked as a FRAMES
  * payload with sleeve_frames_next. Every frame found is re-encoded into a sleeve_batch; the
  * batch must equal the bytes the iterator walked over, and decoding the batch again must give
- * the same frames. A second batch with too little room checks -ENOSPC. */
+ * the same frames. A second batch with too little room checks -ENOSPC. A FRAGMENT datagram is
+ * also decoded as one and fed, with its slice and again cut in two, to a reassembly: it must
+ * stay within the body and give back exactly the slice's bytes. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -51,7 +53,7 @@ FUZZ_ENTRY(sleeve_codec)(const uint8_t *data, size_t size)
 	}
 	if (hr == 0) {
 		uint8_t again[SLEEVE_HDR_LEN];
-		FUZZ_CHECK(h.type >= SLEEVE_FRAMES && h.type <= SLEEVE_HEARTBEAT_ACK);
+		FUZZ_CHECK(h.type >= SLEEVE_FRAMES && h.type <= SLEEVE_FRAGMENT);
 		FUZZ_CHECK((h.flags & ~SLEEVE_F_SEALED) == 0);
 		sleeve_hdr_encode(&h, again);
 		FUZZ_CHECK(memcmp(again, data, SLEEVE_HDR_LEN) == 0);
@@ -135,6 +137,32 @@ FUZZ_ENTRY(sleeve_codec)(const uint8_t *data, size_t size)
 		/* never read: the length is refused first */
 		FUZZ_CHECK(sleeve_batch_add(&rb, &src, &dst, NULL, payload, 0x10000) == -EINVAL);
 		FUZZ_CHECK(rb.len == 0 && rb.frames == 0);
+	}
+
+	/* As a fragment: decoded, and put into a reassembly on its own (complete when it is the
+	 * whole body) and then after a first half of itself (the rest overlaps or completes). */
+	struct sleeve_frag fr;
+	if (sleeve_frag_decode(data, size, &fr) == 0) {
+		size_t slen = size - SLEEVE_FRAG_HDR_LEN;
+		FUZZ_CHECK(fr.offset % SLEEVE_FRAG_ALIGN == 0 && fr.offset < fr.total);
+		FUZZ_CHECK(slen > 0 && fr.offset + slen <= fr.total);
+		uint8_t *rb = malloc(SLEEVE_HDR_LEN + SLEEVE_REASM_MAX);
+		if (rb) {
+			static struct sleeve_reasm r;
+			sleeve_reasm_init(&r, rb);
+			int got = sleeve_reasm_add(&r, &fr, data + SLEEVE_FRAG_HDR_LEN, slen);
+			bool whole = fr.offset == 0 && slen == fr.total;
+			if (whole) {
+				FUZZ_CHECK(got == (int)(SLEEVE_HDR_LEN + fr.total));
+				FUZZ_CHECK(rb[0] == SLEEVE_FRAMES);
+				FUZZ_CHECK(memcmp(rb + SLEEVE_HDR_LEN, data + SLEEVE_FRAG_HDR_LEN, slen) == 0);
+			} else {
+				FUZZ_CHECK(got == 0 || got == -EBADMSG);
+				if (got == 0) /* the same again: repeated */
+					FUZZ_CHECK(sleeve_reasm_add(&r, &fr, data + SLEEVE_FRAG_HDR_LEN, slen) == 0);
+			}
+			free(rb);
+		}
 	}
 
 	free(buf);

@@ -135,6 +135,19 @@ static void sleeve_seeds(void)
 
 	hdr(&b, SLEEVE_FRAMES, 0, 1, 1, 6);
 	put("sleeve_codec", "frames-empty", b.b, b.n);
+	{ /* fragments of a large datagram (codec.h): the whole body in one, and a middle slice */
+		struct sleeve_hdr w = { SLEEVE_FRAMES, 0, 0x003, 1003, 9 };
+		sleeve_frag_encode(&w, 0, 40, b.b);
+		b.n = SLEEVE_FRAG_HDR_LEN;
+		for (int i = 0; i < 40; i++)
+			app8(&b, (uint8_t)(i * 13 + 5));
+		put("sleeve_codec", "fragment-whole", b.b, b.n);
+		sleeve_frag_encode(&w, 1448, 4000, b.b);
+		b.n = SLEEVE_FRAG_HDR_LEN;
+		for (int i = 0; i < 1448; i++)
+			app8(&b, (uint8_t)(i * 7 + 1));
+		put("sleeve_codec", "fragment-middle", b.b, b.n);
+	}
 	hdr(&b, 0, 0, 1, 1, 7);
 	put("sleeve_codec", "bad-type", b.b, b.n);
 	hdr(&b, SLEEVE_FRAMES, 0x80, 1, 1, 8);

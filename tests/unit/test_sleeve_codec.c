@@ -32,8 +32,10 @@ Test(sleeve_codec, header_rejects_short_unknown_type_and_flags)
 		cr_assert_eq(sleeve_hdr_decode(b, n, &g), -EBADMSG, "length %zu", n);
 	b[0] = 0;
 	cr_assert_eq(sleeve_hdr_decode(b, sizeof(b), &g), -EBADMSG);
-	b[0] = 4;
+	b[0] = 5;
 	cr_assert_eq(sleeve_hdr_decode(b, sizeof(b), &g), -EBADMSG);
+	b[0] = SLEEVE_FRAGMENT;
+	cr_assert_eq(sleeve_hdr_decode(b, sizeof(b), &g), 0);
 	b[0] = SLEEVE_FRAMES;
 	b[1] = 0x80;
 	cr_assert_eq(sleeve_hdr_decode(b, sizeof(b), &g), -EBADMSG);
@@ -144,4 +146,136 @@ Test(sleeve_codec, offload_state_travels_with_the_frame)
 	cr_assert_eq(sleeve_frames_next(&it, &fr), 1);
 	cr_assert_not(mesh_offload_is_gso(&fr.off), "a plain frame has no offload state");
 	cr_assert_eq(fr.off.flags, 0);
+}
+
+/* --- fragments of a large datagram and putting them back together ----------------------- */
+
+static uint8_t whole[SLEEVE_HDR_LEN + 5000], rbuf[SLEEVE_HDR_LEN + SLEEVE_REASM_MAX];
+
+/* Cuts a whole datagram (header h, body of `body` bytes) into slices of `slice` bytes; frag k
+ * goes to out[k] (SLEEVE_FRAG_HDR_LEN + slice bytes), its length to lens[k]. Returns the count. */
+static size_t cut(const struct sleeve_hdr *h, size_t body, size_t slice, uint8_t out[][1600],
+		  size_t *lens)
+{
+	size_t n = 0;
+	for (size_t off = 0; off < body; off += slice, n++) {
+		size_t len = body - off < slice ? body - off : slice;
+		sleeve_frag_encode(h, (uint16_t)off, (uint16_t)body, out[n]);
+		memcpy(out[n] + SLEEVE_FRAG_HDR_LEN, whole + SLEEVE_HDR_LEN + off, len);
+		lens[n] = SLEEVE_FRAG_HDR_LEN + len;
+	}
+	return n;
+}
+
+static int add(struct sleeve_reasm *r, const uint8_t *frag, size_t len)
+{
+	struct sleeve_frag f;
+	cr_assert_eq(sleeve_frag_decode(frag, len, &f), 0);
+	return sleeve_reasm_add(r, &f, frag + SLEEVE_FRAG_HDR_LEN, len - SLEEVE_FRAG_HDR_LEN);
+}
+
+static uint8_t frags[8][1600];
+
+Test(sleeve_codec, fragments_in_any_order_give_the_whole_back)
+{
+	struct sleeve_hdr h = { SLEEVE_FRAMES, SLEEVE_F_SEALED, 7, 0x11223344, 99 };
+	size_t body = 4001, lens[8];
+	sleeve_hdr_encode(&h, whole);
+	fill(whole + SLEEVE_HDR_LEN, body, 3);
+	size_t n = cut(&h, body, 1448, frags, lens);
+	cr_assert_eq(n, 3);
+	struct sleeve_frag f;
+	cr_assert_eq(sleeve_frag_decode(frags[1], lens[1], &f), 0);
+	cr_assert_eq(f.h.type, SLEEVE_FRAGMENT);
+	cr_assert_eq(f.h.counter, 99);
+	cr_assert_eq(f.offset, 1448);
+	cr_assert_eq(f.total, body);
+
+	static const int orders[][3] = { { 0, 1, 2 }, { 2, 1, 0 }, { 1, 2, 0 } };
+	struct sleeve_reasm r;
+	sleeve_reasm_init(&r, rbuf);
+	for (size_t o = 0; o < 3; o++) {
+		cr_assert_eq(add(&r, frags[orders[o][0]], lens[orders[o][0]]), 0);
+		/* a repeated fragment changes nothing */
+		cr_assert_eq(add(&r, frags[orders[o][0]], lens[orders[o][0]]), 0);
+		cr_assert_eq(add(&r, frags[orders[o][1]], lens[orders[o][1]]), 0);
+		int got = add(&r, frags[orders[o][2]], lens[orders[o][2]]);
+		cr_assert_eq(got, (int)(SLEEVE_HDR_LEN + body), "order %zu", o);
+		cr_assert_eq(memcmp(rbuf, whole, SLEEVE_HDR_LEN + body), 0, "order %zu", o);
+		cr_assert_eq(rbuf[0], SLEEVE_FRAMES);
+		cr_assert(!r.active);
+	}
+}
+
+Test(sleeve_codec, newer_datagram_replaces_older_and_older_is_stale)
+{
+	struct sleeve_hdr h1 = { SLEEVE_FRAMES, 0, 7, 1, 10 }, h2 = h1;
+	h2.counter = 11;
+	size_t body = 3000, l1[8], l2[8];
+	uint8_t f2[8][1600];
+	sleeve_hdr_encode(&h1, whole);
+	fill(whole + SLEEVE_HDR_LEN, body, 9);
+	cut(&h1, body, 1000, frags, l1);
+	cut(&h2, body, 1000, f2, l2);
+	struct sleeve_reasm r;
+	sleeve_reasm_init(&r, rbuf);
+	cr_assert_eq(add(&r, frags[0], l1[0]), 0);
+	cr_assert_eq(add(&r, f2[0], l2[0]), 0);     /* 11 starts: 10 is lost */
+	cr_assert_eq(add(&r, frags[1], l1[1]), -ESTALE);
+	cr_assert_eq(add(&r, f2[1], l2[1]), 0);
+	cr_assert_eq(add(&r, f2[2], l2[2]), (int)(SLEEVE_HDR_LEN + body));
+	struct sleeve_hdr g;
+	cr_assert_eq(sleeve_hdr_decode(rbuf, SLEEVE_HDR_LEN, &g), 0);
+	cr_assert_eq(g.counter, 11);
+	cr_assert_eq(g.type, SLEEVE_FRAMES);
+}
+
+Test(sleeve_codec, contradicting_fragments_are_refused)
+{
+	struct sleeve_hdr h = { SLEEVE_FRAMES, 0, 7, 1, 10 };
+	size_t body = 3000, lens[8];
+	sleeve_hdr_encode(&h, whole);
+	cut(&h, body, 1000, frags, lens);
+	struct sleeve_reasm r;
+	sleeve_reasm_init(&r, rbuf);
+	cr_assert_eq(add(&r, frags[0], lens[0]), 0);
+	/* same counter, another total */
+	uint8_t bad[1600];
+	memcpy(bad, frags[1], lens[1]);
+	bad[SLEEVE_HDR_LEN + 3] ^= 1;
+	cr_assert_eq(add(&r, bad, lens[1]), -EBADMSG);
+	/* same counter, another index */
+	memcpy(bad, frags[1], lens[1]);
+	bad[7] ^= 1;
+	cr_assert_eq(add(&r, bad, lens[1]), -EBADMSG);
+	/* a slice overlapping half of one already in */
+	struct sleeve_frag f;
+	cr_assert_eq(sleeve_frag_decode(frags[1], lens[1], &f), 0);
+	f.offset = 504;
+	cr_assert_eq(sleeve_reasm_add(&r, &f, frags[1] + SLEEVE_FRAG_HDR_LEN, 1000), -EBADMSG);
+	/* a slice ending off the alignment, not at the end of the body */
+	f.offset = 1000;
+	cr_assert_eq(sleeve_reasm_add(&r, &f, frags[1] + SLEEVE_FRAG_HDR_LEN, 999), -EBADMSG);
+	/* the real ones still complete it */
+	cr_assert_eq(add(&r, frags[1], lens[1]), 0);
+	cr_assert_eq(add(&r, frags[2], lens[2]), (int)(SLEEVE_HDR_LEN + body));
+}
+
+Test(sleeve_codec, fragment_decode_rejects_bad_headers)
+{
+	struct sleeve_hdr h = { SLEEVE_FRAMES, 0, 7, 1, 10 };
+	uint8_t b[SLEEVE_FRAG_HDR_LEN + 16];
+	struct sleeve_frag f;
+	memset(b, 0, sizeof(b));
+	sleeve_frag_encode(&h, 8, 24, b);
+	cr_assert_eq(sleeve_frag_decode(b, sizeof(b), &f), 0);
+	cr_assert_eq(sleeve_frag_decode(b, SLEEVE_FRAG_HDR_LEN, &f), -EBADMSG); /* empty slice */
+	sleeve_frag_encode(&h, 9, 24, b);                                        /* unaligned */
+	cr_assert_eq(sleeve_frag_decode(b, sizeof(b), &f), -EBADMSG);
+	sleeve_frag_encode(&h, 16, 24, b);                                       /* past the end */
+	cr_assert_eq(sleeve_frag_decode(b, sizeof(b), &f), -EBADMSG);
+	sleeve_frag_encode(&h, 0, 0, b);                                         /* empty body */
+	cr_assert_eq(sleeve_frag_decode(b, sizeof(b), &f), -EBADMSG);
+	sleeve_hdr_encode(&h, b);                                                /* not a fragment */
+	cr_assert_eq(sleeve_frag_decode(b, sizeof(b), &f), -EBADMSG);
 }
