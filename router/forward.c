@@ -59,8 +59,10 @@ void router_on_local_frame(void *arg, const struct mesh_offload *off, const uint
 	if (!mesh_mac_is_multicast(src)) {
 		int res = mesh_mactable_learn(&r->macs, src, &r->name, router_mono_ms(), router_wall_ms());
 		if (res == MESH_MAC_NEW || res == MESH_MAC_MOVED) {
-			log_debug("%02x:%02x:%02x:%02x:%02x:%02x seen in a frame from our bridge",
-				  src[0], src[1], src[2], src[3], src[4], src[5]);
+			log_debug("%02x:%02x:%02x:%02x:%02x:%02x seen in a frame from our bridge "
+				  "(to %02x:%02x:%02x:%02x:%02x:%02x, ethertype %04x)", src[0], src[1],
+				  src[2], src[3], src[4], src[5], dst[0], dst[1], dst[2], dst[3], dst[4],
+				  dst[5], len >= 14 ? (frame[12] << 8) | frame[13] : 0);
 			router_macs_learned_local(r, src);
 		}
 	}

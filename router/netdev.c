@@ -74,6 +74,31 @@ out:
 	return ret;
 }
 
+/* Multicast snooping off on a bridge we made: the mesh floods multicast along its broadcast
+ * trees, so the bridge must pass every group to every port, and it must not send IGMP of its
+ * own (it joins 224.0.0.106 for router discovery while snooping), which would make its MAC
+ * travel the mesh like a container's. */
+static int bridge_snooping_off(struct mesh_netdev *nd, const char *name, char *err, size_t errlen)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = (int)if_nametoindex(name) };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_REQUEST);
+	struct nlattr *info, *data;
+	int ret;
+	if (!msg || nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    !(info = nla_nest_start(msg, IFLA_LINKINFO)) ||
+	    nla_put_string(msg, IFLA_INFO_KIND, "bridge") < 0 ||
+	    !(data = nla_nest_start(msg, IFLA_INFO_DATA)) ||
+	    nla_put_u8(msg, IFLA_BR_MCAST_SNOOPING, 0) < 0) {
+		nlmsg_free(msg);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	nla_nest_end(msg, data);
+	nla_nest_end(msg, info);
+	ret = nl_send_sync(nd->sk, msg); /* frees msg */
+	return ret < 0 ? nl_fail(err, errlen, ret, "cannot turn multicast snooping off on ", name) : 0;
+}
+
 int mesh_netdev_bridge_ensure(struct mesh_netdev *nd, const char *name, unsigned mtu, char *err,
 			      size_t errlen)
 {
@@ -94,6 +119,9 @@ int mesh_netdev_bridge_ensure(struct mesh_netdev *nd, const char *name, unsigned
 		if (ret < 0)
 			return nl_fail(err, errlen, ret, "cannot create bridge ", name);
 		nd->created_bridge = true;
+		ret = bridge_snooping_off(nd, name, err, errlen);
+		if (ret < 0)
+			return ret;
 	}
 	ret = link_configure(nd, name, mtu, 0, nd->created_bridge, err, errlen);
 	if (ret < 0)
