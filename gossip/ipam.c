@@ -633,6 +633,20 @@ errout:
 	return ret;
 }
 
+int mesh_ipam_ring_merge_msg(struct mesh_ipam_ring *r, const uint8_t *buf, size_t len,
+			     mesh_ipam_has_alloc_fn has_alloc, void *ctx, bool *changed,
+			     char why[MESH_IPAM_WHY_LEN])
+{
+	struct mesh_ipam_ring in;
+	*changed = false;
+	int ret = mesh_ipam_ring_decode(buf, len, &in, why);
+	if (ret < 0)
+		return ret;
+	ret = mesh_ipam_ring_merge(r, &in, has_alloc, ctx, changed, why);
+	mesh_ipam_ring_free(&in);
+	return ret;
+}
+
 /* --- status, donation, reclaim ------------------------------------------------------------- */
 
 size_t mesh_ipam_ring_owners(const struct mesh_ipam_ring *r, struct mesh_ipam_owner_stat *out,

@@ -41,7 +41,17 @@
  *                      unicast to the donor picked by mesh_ipam_pick_donor; the donor answers by
  *                      gossiping its ring after mesh_ipam_ring_transfer.
  * Messages are sent whole (the full ring, at most 18 × 8192 + 16 bytes); a malformed message is
- * refused whole with -EBADMSG and a message saying what, where and why. */
+ * refused whole with -EBADMSG and a message saying what, where and why.
+ *
+ * For the router (the rules that keep addresses unique across crashes and partitions):
+ *   - persist (router/ipam_store.h) after every change of the ring or of the allocations and
+ *     BEFORE the ring leaves this peer or an address is returned to mesh-cni, so a restarted
+ *     peer never believes it still owns space it gave away;
+ *   - consensus=N: call mesh_ipam_init_maybe_seed only once IPAM gossip was exchanged with every
+ *     connected peer (new connections get the full ring at once), so that a mesh that is
+ *     already seeded is joined rather than seeded anew (that would give -EXDEV everywhere);
+ *   - before allocating, check mesh_ipam_may_allocate; on -EXDEV/-EDOM/-EPERM log the message
+ *     and keep the ring as it is (the connection may stay up: other channels are fine). */
 #ifndef MESH_GOSSIP_IPAM_H
 #define MESH_GOSSIP_IPAM_H
 
@@ -149,6 +159,12 @@ typedef bool (*mesh_ipam_has_alloc_fn)(void *ctx, uint32_t lo, uint64_t hi);
 int mesh_ipam_ring_merge(struct mesh_ipam_ring *r, const struct mesh_ipam_ring *in,
 			 mesh_ipam_has_alloc_fn has_alloc, void *ctx, bool *changed,
 			 char why[MESH_IPAM_WHY_LEN]);
+
+/* Decodes a RING message and merges it (mesh_ipam_ring_decode + mesh_ipam_ring_merge): what the
+ * router calls for every IPAM gossip message of type MESH_IPAM_MSG_RING. Same returns. */
+int mesh_ipam_ring_merge_msg(struct mesh_ipam_ring *r, const uint8_t *buf, size_t len,
+			     mesh_ipam_has_alloc_fn has_alloc, void *ctx, bool *changed,
+			     char why[MESH_IPAM_WHY_LEN]);
 
 /* --- status, donation, reclaim ------------------------------------------------------------- */
 

@@ -416,3 +416,47 @@ int mesh_ipam_alloc_pick_donation(const struct mesh_ipam_alloc *a, const struct 
 	*lo = (uint32_t)(*hi - give);
 	return 0;
 }
+
+int64_t mesh_ipam_alloc_donate(const struct mesh_ipam_alloc *a, struct mesh_ipam_ring *r,
+			       const struct mesh_ipam_request *q, char why[MESH_IPAM_WHY_LEN])
+{
+	char who[MESH_PEER_NAME_STRLEN], s1[16], s2[16];
+	mesh_peer_name_format(&q->requester, who);
+	if (q->start != r->start || q->prefix != r->prefix) {
+		mesh_ipam_addr_format(q->start, s1);
+		mesh_ipam_addr_format(r->start, s2);
+		snprintf(why, MESH_IPAM_WHY_LEN, "space request from %s is for range %s/%u, ours is %s/%u",
+			 who, s1, q->prefix, s2, r->prefix);
+		return -EDOM;
+	}
+	if (q->seed != r->seed || !r->n) {
+		snprintf(why, MESH_IPAM_WHY_LEN,
+			 "space request from %s is for a ring seeded %016llx, ours is seeded %016llx", who,
+			 (unsigned long long)q->seed, (unsigned long long)r->seed);
+		return -EXDEV;
+	}
+	if (mesh_peer_name_eq(&q->requester, &r->self) || mesh_peer_name_is_zero(&q->requester)) {
+		snprintf(why, MESH_IPAM_WHY_LEN, "space request names us (%s) as the requester", who);
+		return -EINVAL;
+	}
+	uint32_t lo;
+	uint64_t hi;
+	if (mesh_ipam_alloc_pick_donation(a, r, &lo, &hi) < 0) {
+		snprintf(why, MESH_IPAM_WHY_LEN, "space request from %s: we have no free space to give",
+			 who);
+		return -ENOSPC;
+	}
+	int ret = mesh_ipam_ring_transfer(r, lo, hi, &q->requester);
+	if (ret < 0) {
+		mesh_ipam_addr_format(lo, s1);
+		snprintf(why, MESH_IPAM_WHY_LEN, "space request from %s: cannot hand over %s+%llu: %s",
+			 who, s1, (unsigned long long)(hi - lo), strerror(-ret));
+		return ret;
+	}
+	ret = mesh_ipam_alloc_report_free(a, r);
+	if (ret < 0) {
+		snprintf(why, MESH_IPAM_WHY_LEN, "free counts after the donation: %s", strerror(-ret));
+		return ret;
+	}
+	return (int64_t)(hi - lo);
+}

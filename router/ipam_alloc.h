@@ -93,4 +93,12 @@ size_t mesh_ipam_alloc_not_owned(const struct mesh_ipam_alloc *a, const struct m
 int mesh_ipam_alloc_pick_donation(const struct mesh_ipam_alloc *a, const struct mesh_ipam_ring *r,
 				  uint32_t *lo, uint64_t *hi);
 
+/* The donor's answer to a SPACE_REQUEST: checks that it is for our range and seed and from
+ * another peer, picks the donation, hands it over (mesh_ipam_ring_transfer) and updates our
+ * free counts. Then persist and gossip the ring. Returns the number of addresses given, or
+ * -EDOM/-EXDEV (another range or seed), -EINVAL (from us), -ENOSPC (nothing to give), or the
+ * errors of mesh_ipam_ring_transfer; why says which. */
+int64_t mesh_ipam_alloc_donate(const struct mesh_ipam_alloc *a, struct mesh_ipam_ring *r,
+			       const struct mesh_ipam_request *q, char why[MESH_IPAM_WHY_LEN]);
+
 #endif

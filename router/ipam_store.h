@@ -12,7 +12,11 @@
  *   checksum(u64): FNV-1a-64 of every byte before it
  * Allocations are in address order. Decoding is hostile-input safe: a damaged, truncated or
  * foreign file is refused whole with a message saying what and where; the caller then reports
- * it, sets it aside (mesh_set_aside) and starts with an empty state. */
+ * it, sets it aside (mesh_set_aside) and starts with an empty state.
+ *
+ * Save after every change of the ring or the allocations, before the ring is gossiped and before
+ * an address is returned to mesh-cni (see gossip/ipam.h): a crash must never leave a state that
+ * owns space already given away, or lacks an address already handed out. */
 #ifndef MESH_ROUTER_IPAM_STORE_H
 #define MESH_ROUTER_IPAM_STORE_H
 

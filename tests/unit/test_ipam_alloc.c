@@ -651,3 +651,68 @@ Test(ipam_store, save_and_load_survive_a_restart)
 	mesh_ipam_alloc_free(&a);
 	mesh_ipam_ring_free(&r);
 }
+
+Test(ipam_alloc, donate_answers_a_valid_request_and_refuses_others)
+{
+	struct mesh_ipam_ring r1, r2;
+	struct mesh_ipam_alloc a2;
+	char why[MESH_IPAM_WHY_LEN];
+	seeded(&r1, 1, 2, R16, 24);
+	seeded(&r2, 2, 2, R16, 24); /* 2 owns 10.40.0.128/25 */
+	cr_assert_eq(mesh_ipam_alloc_init(&a2, S12, 12), 0);
+	uint32_t ip;
+	cr_assert_eq(mesh_ipam_alloc_allocate(&a2, &r2, "x", 0, 0, &ip, why), 1);
+	cr_assert_eq(ip, R16 + 128);
+	struct mesh_ipam_request q = { R16, 24, r2.seed, nm(1), 10 };
+	/* wrong range, wrong seed, from ourselves */
+	struct mesh_ipam_request bad = q;
+	bad.prefix = 25;
+	cr_assert_eq(mesh_ipam_alloc_donate(&a2, &r2, &bad, why), -EDOM);
+	cr_assert(strstr(why, "10.40.0.0/25") && strstr(why, "10.40.0.0/24"), "%s", why);
+	bad = q;
+	bad.seed ^= 1;
+	cr_assert_eq(mesh_ipam_alloc_donate(&a2, &r2, &bad, why), -EXDEV);
+	cr_assert(strstr(why, "seeded"), "%s", why);
+	bad = q;
+	bad.requester = nm(2);
+	cr_assert_eq(mesh_ipam_alloc_donate(&a2, &r2, &bad, why), -EINVAL);
+	/* a valid one: the upper half of the 127 free, i.e. 63 addresses */
+	cr_assert_eq(mesh_ipam_alloc_donate(&a2, &r2, &q, why), 63, "%s", why);
+	cr_assert(!mesh_ipam_ring_owns(&r2, R16 + 255));
+	cr_assert(mesh_ipam_ring_owns(&r2, R16 + 192));
+	cr_assert(!mesh_ipam_ring_owns(&r2, R16 + 193));
+	/* the free counts went out with it: ours is 64 - 1 allocated */
+	struct mesh_ipam_owner_stat st[2];
+	cr_assert_eq(mesh_ipam_ring_owners(&r2, st, 2), 2);
+	cr_assert_eq(st[1].owned, 65);
+	cr_assert_eq(st[1].free, 64);
+	/* the requester takes it through gossip */
+	bool ch;
+	size_t len = mesh_ipam_ring_encoded_size(&r2);
+	uint8_t *b = malloc(len);
+	cr_assert_eq(mesh_ipam_ring_encode(&r2, b, len), (ssize_t)len);
+	cr_assert_eq(mesh_ipam_ring_merge_msg(&r1, b, len, NULL, NULL, &ch, why), 0, "%s", why);
+	cr_assert(ch);
+	cr_assert(mesh_ipam_ring_owns(&r1, R16 + 255));
+	cr_assert(mesh_ipam_ring_owns(&r1, R16 + 193));
+	/* a damaged message is refused by the same call */
+	b[len - 1] ^= 0xff; /* the last free count: now over its span */
+	cr_assert_eq(mesh_ipam_ring_merge_msg(&r1, b, len, NULL, NULL, &ch, why), -EBADMSG);
+	cr_assert(!ch);
+	cr_assert(strstr(why, "free addresses in a span"), "%s", why);
+	free(b);
+	/* nothing left: a full peer gives nothing */
+	struct mesh_ipam_ring r3;
+	struct mesh_ipam_alloc a3;
+	seeded(&r3, 1, 1, 0xc0000200u, 31);
+	cr_assert_eq(mesh_ipam_alloc_init(&a3, 0xc0000200u, 31), 0);
+	cr_assert_eq(mesh_ipam_alloc_allocate(&a3, &r3, "p", 0, 0, &ip, why), 1);
+	cr_assert_eq(mesh_ipam_alloc_allocate(&a3, &r3, "q", 0, 0, &ip, why), 1);
+	struct mesh_ipam_request q3 = { 0xc0000200u, 31, r3.seed, nm(2), 1 };
+	cr_assert_eq(mesh_ipam_alloc_donate(&a3, &r3, &q3, why), -ENOSPC);
+	mesh_ipam_alloc_free(&a3);
+	mesh_ipam_ring_free(&r3);
+	mesh_ipam_alloc_free(&a2);
+	mesh_ipam_ring_free(&r1);
+	mesh_ipam_ring_free(&r2);
+}
