@@ -211,12 +211,9 @@ int cni_nl_veth_add(const char *host, const char *peer, int nsfd, const char *br
 		goto out;
 	}
 	/* the host end is only a bridge port: no host IPv6 on it, so that it sends nothing of its
-	 * own into the mesh (set while it is down) */
-	ret = mesh_link_ipv6_off(host);
-	if (ret < 0) {
-		say(msg, msgcap, "turning IPv6 off on %s: %s", host, strerror(-ret));
-		goto out;
-	}
+	 * own into the mesh (set while it is down). Best effort: where /proc/sys is read-only
+	 * only its MLD reports make its MAC known across the mesh. */
+	mesh_link_ipv6_off(host);
 	rtnl_link_set_flags(chg, IFF_UP);
 	ret = rtnl_link_change(sk, hl, chg, 0);
 	if (ret < 0) {

@@ -113,11 +113,9 @@ int mesh_vxlan_dev_create(struct mesh_vxlan_dev *d, const char *name, const char
 	ret = set_port_flags(d, d->ifindex, name, 0, err, errlen);
 	if (ret < 0)
 		goto errout;
-	ret = mesh_link_ipv6_off(name);
-	if (ret < 0) {
-		snprintf(err, errlen, "cannot turn IPv6 off on %s: %s", name, strerror(-ret));
-		goto errout;
-	}
+	/* best effort (a read-only /proc/sys): without it, only the device's own MLD reports
+	 * make its MAC known across the mesh; the router logs the same for its other links */
+	mesh_link_ipv6_off(name);
 	struct rtnl_link *orig = NULL, *change = rtnl_link_alloc();
 	if (!change || rtnl_link_get_kernel(d->sk, d->ifindex, NULL, &orig) < 0) {
 		if (change)

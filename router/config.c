@@ -87,6 +87,15 @@ static bool printable(const char *s)
 	return true;
 }
 
+/* The index of val in the NULL-terminated list names, or -1. */
+static int pick(const char *val, const char *const *names)
+{
+	for (int k = 0; names[k]; k++)
+		if (!strcmp(val, names[k]))
+			return k;
+	return -1;
+}
+
 int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char *env_password,
 		      char *err, size_t errlen)
 {
@@ -212,11 +221,8 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 				cfg->metrics_off = false;
 			}
 		} else if (!strcmp(flag, "--fastdp")) {
-			static const char *const modes[] = { "auto", "odp", "vxlan", "off" };
-			int found = -1;
-			for (int k = 0; k < 4; k++)
-				if (!strcmp(val, modes[k]))
-					found = k;
+			static const char *const modes[] = { "auto", "odp", "vxlan", "off", NULL };
+			int found = pick(val, modes);
 			if (found < 0)
 				USAGE("--fastdp '%.40s': use auto, vxlan, odp or off", val);
 			cfg->fastdp = (enum mesh_fastdp_mode)found;
@@ -225,11 +231,8 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 				USAGE("--conn-limit '%.40s': not a number from 1 to 10000", val);
 			cfg->conn_limit = (unsigned)n;
 		} else if (!strcmp(flag, "--log-level")) {
-			static const char *const lv[] = { "error", "warn", "info", "debug" };
-			int found = -1;
-			for (int k = 0; k < 4; k++)
-				if (!strcmp(val, lv[k]))
-					found = k;
+			static const char *const lv[] = { "error", "warn", "info", "debug", NULL };
+			int found = pick(val, lv);
 			if (found < 0)
 				USAGE("--log-level '%.40s': use error, warn, info or debug", val);
 			cfg->log_level = (enum mesh_log_level)found;

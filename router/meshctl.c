@@ -346,7 +346,7 @@ static void print_summary(const cJSON *st)
 			established++;
 			if (is(c, "overlay", "sleeve"))
 				sleeve++;
-			else if (is(c, "overlay", "fastdp"))
+			else if (has_str(c, "overlay") && !strncmp(str(c, "overlay"), "fastdp", 6))
 				fastdp++;
 		} else {
 			connecting++;
@@ -373,9 +373,13 @@ static void print_summary(const cJSON *st)
 	printf("          Peers: %d (%d reachable)\n", npeers, reachable);
 	printf("    Connections: %d (%d established, %d connecting, %d failed)\n",
 	       established + connecting + failed, established, connecting, failed);
+	if (has_str(st, "fastdp"))
+		printf("      Fast path: %s (UDP 6784)\n", str(st, "fastdp"));
+	else if (has_str(st, "fastdp_reason"))
+		printf("      Fast path: none (%s)\n", str(st, "fastdp_reason"));
 	printf("       Overlays: fastdp %d, sleeve %d\n", fastdp, sleeve);
 	printf("      MAC table: %.0f entries\n", num(ctr, "mac_table_size"));
-	printf("        Traffic: sent %.0f frames (%.0f bytes), received %.0f frames (%.0f bytes)\n",
+	printf("        Traffic: sleeve sent %.0f frames (%.0f bytes), received %.0f frames (%.0f bytes)\n",
 	       num(ctr, "sleeve_tx_frames"), num(ctr, "sleeve_tx_bytes"),
 	       num(ctr, "sleeve_rx_frames"), num(ctr, "sleeve_rx_bytes"));
 	printf("          Drops: ");

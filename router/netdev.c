@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mesh/ipv6off.h"
+#include "router/log.h"
 #include "router/netdev.h"
 
 /* "<what> <name>: <netlink error>" */
@@ -53,10 +54,10 @@ static int link_configure(struct mesh_netdev *nd, const char *name, unsigned mtu
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	if (quiet && !(rtnl_link_get_flags(orig) & IFF_UP) && (ret = mesh_link_ipv6_off(name)) < 0) {
-		snprintf(err, errlen, "cannot turn IPv6 off on %s: %s", name, strerror(-ret));
-		goto out;
-	}
+	/* best effort: without it (a read-only /proc/sys) the link's own MAC travels the mesh */
+	if (quiet && !(rtnl_link_get_flags(orig) & IFF_UP) && (ret = mesh_link_ipv6_off(name)) < 0)
+		log_warn("cannot turn the host's IPv6 off on %s (%s): its own MLD reports will make "
+			 "its MAC known across the mesh", name, strerror(-ret));
 	if (mtu)
 		rtnl_link_set_mtu(change, mtu);
 	if (master_ifindex > 0)
