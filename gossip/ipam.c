@@ -743,17 +743,21 @@ bool mesh_ipam_have_majority(const struct mesh_ipam_ring *r, const struct mesh_i
 		if (peers[i].reachable)
 			up++;
 	}
-	/* distinct owners that are neither us nor known */
+	/* distinct owners that are neither us nor known: sort a copy of the owners */
+	struct mesh_peer_name *owners = r->n ? malloc(r->n * sizeof(*owners)) : NULL;
+	if (r->n && !owners)
+		return false; /* out of memory: never decide to reclaim on a guess */
+	for (size_t i = 0; i < r->n; i++)
+		owners[i] = r->e[i].owner;
+	qsort(owners, r->n, sizeof(*owners), name_cmp);
 	for (size_t i = 0; i < r->n; i++) {
-		const struct mesh_peer_name *o = &r->e[i].owner;
-		if (mesh_peer_name_eq(o, &r->self) || seen_find(peers, npeers, o))
+		const struct mesh_peer_name *o = &owners[i];
+		if ((i > 0 && mesh_peer_name_eq(&owners[i - 1], o)) || mesh_peer_name_eq(o, &r->self) ||
+		    seen_find(peers, npeers, o))
 			continue;
-		bool earlier = false;
-		for (size_t k = 0; k < i && !earlier; k++)
-			earlier = mesh_peer_name_eq(&r->e[k].owner, o);
-		if (!earlier)
-			members++;
+		members++;
 	}
+	free(owners);
 	return up * 2 > members;
 }
 

@@ -630,6 +630,22 @@ Test(ipam, reclaim_needs_a_majority_and_the_time_and_names_one_heir)
 	mesh_ipam_ring_free(&r);
 }
 
+Test(ipam, majority_counts_each_owner_once)
+{
+	struct mesh_ipam_ring r;
+	seeded(&r, 1, 3);
+	struct mesh_peer_name three = nm(3);
+	/* 3 gets three more pieces of ours: four entries, still one member */
+	for (uint32_t k = 1; k <= 3; k++)
+		cr_assert_eq(mesh_ipam_ring_transfer(&r, R16 + 1000 * k, R16 + 1000 * k + 10, &three), 0);
+	cr_assert_eq(r.n, 3 + 6);
+	struct mesh_ipam_peer_seen p[] = { { nm(2), false, 0 }, { nm(2), false, 0 } };
+	cr_assert(!mesh_ipam_have_majority(&r, p, 2)); /* 1 of 3 */
+	p[0].reachable = true;
+	cr_assert(mesh_ipam_have_majority(&r, p, 1)); /* 2 of 3 */
+	mesh_ipam_ring_free(&r);
+}
+
 Test(ipam, a_returning_victim_accepts_the_loss_only_without_allocations)
 {
 	struct mesh_ipam_ring victim, heir, other;
