@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fastdp/vxlan.h"
 #include "gossip/wire.h"
@@ -195,7 +196,10 @@ int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen)
 			 "version of meshd; use --fastdp vxlan or auto");
 		return -ENOTSUP;
 	}
-	/* auto: the Open vSwitch datapath is not built yet, so the kernel VXLAN device */
+	/* auto: the Open vSwitch datapath backend is not built yet, so the kernel VXLAN device */
+	if (mode == MESH_FASTDP_AUTO && access("/sys/module/openvswitch", F_OK) == 0)
+		log_info("the openvswitch kernel module is loaded, but this meshd has no Open "
+			 "vSwitch datapath backend yet: using the kernel VXLAN device");
 	struct overlay_callbacks cb = {
 		.health_changed = fast_health_changed,
 		.control_send = fast_control_send,
