@@ -12,6 +12,8 @@ PKGS=(
   iproute2 iputils-ping iperf3 tcpdump nftables valgrind socat
   libclang-rt-14-dev procps psmisc curl prometheus jq python3
   podman runc containernetworking-plugins busybox-static
+  # the tunnels scripts/bench compares against
+  wireguard-go wireguard-tools nebula
 )
 
 if [ "$(id -u)" -ne 0 ]; then
