@@ -716,3 +716,155 @@ Test(ipam_alloc, donate_answers_a_valid_request_and_refuses_others)
 	mesh_ipam_ring_free(&r1);
 	mesh_ipam_ring_free(&r2);
 }
+
+/* --- the whole life of a three-host mesh, as the acceptance tests run it --------------------- */
+
+struct host {
+	struct mesh_ipam_ring r;
+	struct mesh_ipam_alloc a;
+};
+
+static void host_gossip(struct host *to, const struct host *from)
+{
+	cr_assert_geq(mesh_ipam_alloc_report_free(&((struct host *)from)->a, &((struct host *)from)->r), 0);
+	size_t len = mesh_ipam_ring_encoded_size(&from->r);
+	uint8_t *b = malloc(len);
+	cr_assert_eq(mesh_ipam_ring_encode(&from->r, b, len), (ssize_t)len);
+	bool ch;
+	char why[MESH_IPAM_WHY_LEN];
+	cr_assert_eq(mesh_ipam_ring_merge_msg(&to->r, b, len, mesh_ipam_alloc_has_in, &to->a, &ch, why), 0,
+		     "%s", why);
+	free(b);
+}
+
+static void no_address_twice(struct host *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(mesh_ipam_alloc_not_owned(&h[i].a, &h[i].r, NULL, 0), 0);
+		for (size_t j = i + 1; j < n; j++)
+			for (size_t k = 0; k < h[i].a.n; k++)
+				cr_assert_eq(mesh_ipam_alloc_count_in(&h[j].a, h[i].a.a[k].ip,
+								      (uint64_t)h[i].a.a[k].ip + 1), 0);
+	}
+}
+
+static void add_many(struct host *h, const char *prefix, int n)
+{
+	char id[32], why[MESH_IPAM_WHY_LEN];
+	uint32_t ip;
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "%s-%d", prefix, i);
+		cr_assert_eq(mesh_ipam_alloc_allocate(&h->a, &h->r, id, 0, 0, &ip, why), 1, "%s", why);
+		cr_assert_leq(R16, ip);
+		cr_assert_lt(ip, R16 + 65536);
+	}
+}
+
+Test(ipam_alloc, three_hosts_consensus_restart_partition_and_reclaim)
+{
+	struct host h[3];
+	static struct mesh_ipam_init init;
+	char why[MESH_IPAM_WHY_LEN];
+	cr_assert_eq(mesh_ipam_init_parse("consensus=3", &init, why), 0);
+	struct mesh_peer_name all[3] = { nm(1), nm(2), nm(3) };
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(mesh_ipam_ring_init(&h[i].r, &all[i], R16, 16), 0);
+		cr_assert_eq(mesh_ipam_alloc_init(&h[i].a, S12, 12), 0);
+		/* two known: wait; three: seed */
+		cr_assert_eq(mesh_ipam_init_maybe_seed(&h[i].r, &init, all, 2), 0);
+		cr_assert_eq(mesh_ipam_init_maybe_seed(&h[i].r, &init, all, 3), 1);
+	}
+	/* 50 ADDs on each host: 150 distinct addresses */
+	add_many(&h[0], "h1", 50);
+	add_many(&h[1], "h2", 50);
+	add_many(&h[2], "h3", 50);
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 3; j++)
+			if (i != j)
+				host_gossip(&h[j], &h[i]);
+	no_address_twice(h, 3);
+
+	/* h3 is killed and restarted: its allocations are still its own */
+	char dir[] = "/tmp/mesh-ipam-life-XXXXXX", path[256];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/%s", dir, MESH_IPAM_STORE_FILE);
+	cr_assert_eq(mesh_ipam_store_save(path, &h[2].r, &h[2].a), 0);
+	mesh_ipam_alloc_free(&h[2].a);
+	mesh_ipam_ring_free(&h[2].r);
+	cr_assert_eq(mesh_ipam_ring_init(&h[2].r, &all[2], R16, 16), 0);
+	cr_assert_eq(mesh_ipam_alloc_init(&h[2].a, S12, 12), 0);
+	cr_assert_eq(mesh_ipam_store_load(path, &h[2].r, &h[2].a, why), 0, "%s", why);
+	cr_assert_eq(h[2].a.n, 50);
+	uint32_t ip, again;
+	cr_assert_eq(mesh_ipam_alloc_lookup(&h[2].a, "h3-7", 0, 0, &ip), 0);
+	cr_assert_eq(mesh_ipam_alloc_allocate(&h[2].a, &h[2].r, "h3-7", 0, 0, &again, why), 0);
+	cr_assert_eq(ip, again);
+	host_gossip(&h[2], &h[0]);
+	host_gossip(&h[0], &h[2]);
+
+	/* partition h1 | h2 h3: both sides go on allocating */
+	add_many(&h[0], "p1", 30);
+	add_many(&h[1], "p2", 30);
+	host_gossip(&h[2], &h[1]);
+	add_many(&h[2], "p3", 30);
+	host_gossip(&h[1], &h[2]);
+	/* heal */
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < 3; i++)
+			for (int j = 0; j < 3; j++)
+				if (i != j)
+					host_gossip(&h[j], &h[i]);
+	no_address_twice(h, 3);
+
+	/* h3 is gone for good: h1 and h2 agree that h1 takes its space */
+	uint64_t t0 = 1000000, after = 30 * 60000ull;
+	struct mesh_ipam_peer_seen seen1[] = { { all[1], true, t0 + after }, { all[2], false, t0 } };
+	struct mesh_ipam_peer_seen seen2[] = { { all[0], true, t0 + after }, { all[2], false, t0 } };
+	struct mesh_peer_name v1, heir1, v2, heir2;
+	cr_assert_eq(mesh_ipam_reclaim_decide(&h[0].r, seen1, 2, t0 + after - 1, 0, after, &v1, &heir1), 0);
+	cr_assert_eq(mesh_ipam_reclaim_decide(&h[0].r, seen1, 2, t0 + after, 0, after, &v1, &heir1), 1);
+	cr_assert_eq(mesh_ipam_reclaim_decide(&h[1].r, seen2, 2, t0 + after, 0, after, &v2, &heir2), 1);
+	cr_assert(mesh_peer_name_eq(&v1, &all[2]) && mesh_peer_name_eq(&v2, &all[2]));
+	cr_assert(mesh_peer_name_eq(&heir1, &all[0]) && mesh_peer_name_eq(&heir2, &all[0]));
+	cr_assert_eq(mesh_ipam_ring_reclaim(&h[0].r, &v1), 21846);
+	host_gossip(&h[1], &h[0]);
+	cr_assert(!mesh_ipam_ring_owns(&h[1].r, R16 + 65535));
+	struct mesh_ipam_owner_stat st[3];
+	cr_assert_eq(mesh_ipam_ring_owners(&h[1].r, st, 3), 2); /* h3 owns nothing any more */
+	/* h1 allocates in the reclaimed space once its own is used up (here: a claim there) */
+	cr_assert_eq(mesh_ipam_alloc_claim(&h[0].a, &h[0].r, "late", 0, 0, R16 + 65000, why), 1, "%s", why);
+
+	/* h3 comes back with its old state: it refuses to lose space where it has allocations */
+	size_t len = mesh_ipam_ring_encoded_size(&h[0].r);
+	uint8_t *b = malloc(len);
+	cr_assert_eq(mesh_ipam_ring_encode(&h[0].r, b, len), (ssize_t)len);
+	bool ch;
+	cr_assert_eq(mesh_ipam_ring_merge_msg(&h[2].r, b, len, mesh_ipam_alloc_has_in, &h[2].a, &ch, why),
+		     -EPERM);
+	cr_assert(strstr(why, "02:00:00:00:00:03") && strstr(why, "02:00:00:00:00:01"), "%s", why);
+	/* once its containers are gone (CNI GC with nothing to keep), it accepts */
+	cr_assert_eq(mesh_ipam_alloc_release_except(&h[2].a, NULL, 0), 80);
+	cr_assert_eq(mesh_ipam_ring_merge_msg(&h[2].r, b, len, mesh_ipam_alloc_has_in, &h[2].a, &ch, why), 0,
+		     "%s", why);
+	cr_assert(ch);
+	free(b);
+	/* and then asks for space like any newcomer */
+	cr_assert_eq(mesh_ipam_alloc_allocate(&h[2].a, &h[2].r, "new", 0, 0, &ip, why), -ENOSPC);
+	struct mesh_peer_name donor;
+	cr_assert_eq(mesh_ipam_pick_donor(&h[2].r, all, 3, &donor), 0);
+	cr_assert(mesh_peer_name_eq(&donor, &all[0])); /* the most free: h1 with h3's old space */
+	struct mesh_ipam_request q = { R16, 16, h[2].r.seed, all[2], 1 };
+	cr_assert_gt(mesh_ipam_alloc_donate(&h[0].a, &h[0].r, &q, why), 0, "%s", why);
+	host_gossip(&h[2], &h[0]);
+	cr_assert_eq(mesh_ipam_alloc_allocate(&h[2].a, &h[2].r, "new", 0, 0, &ip, why), 1, "%s", why);
+	host_gossip(&h[1], &h[0]);
+	host_gossip(&h[1], &h[2]);
+	no_address_twice(h, 3);
+
+	unlink(path);
+	rmdir(dir);
+	for (int i = 0; i < 3; i++) {
+		mesh_ipam_alloc_free(&h[i].a);
+		mesh_ipam_ring_free(&h[i].r);
+	}
+}
