@@ -47,9 +47,12 @@
  *   - persist (router/ipam_store.h) after every change of the ring or of the allocations and
  *     BEFORE the ring leaves this peer or an address is returned to mesh-cni, so a restarted
  *     peer never believes it still owns space it gave away;
- *   - consensus=N: call mesh_ipam_init_maybe_seed only once IPAM gossip was exchanged with every
- *     connected peer (new connections get the full ring at once), so that a mesh that is
- *     already seeded is joined rather than seeded anew (that would give -EXDEV everywhere);
+ *   - every peer sends its ring on every new connection, even an empty one (16 bytes);
+ *   - consensus=N: N is the number of initial peers. Call mesh_ipam_init_maybe_seed only once a
+ *     ring (maybe empty) was heard from every connected peer, so that a mesh that is already
+ *     seeded is joined rather than seeded anew (that would give -EXDEV everywhere). Peers that
+ *     reach N with different sets of known peers seed differently and refuse each other (-EXDEV),
+ *     loudly; with N = the initial peers, whoever knows N peers knows all of them;
  *   - before allocating, check mesh_ipam_may_allocate; on -EXDEV/-EDOM/-EPERM log the message
  *     and keep the ring as it is (the connection may stay up: other channels are fine). */
 #ifndef MESH_GOSSIP_IPAM_H
