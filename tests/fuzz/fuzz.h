@@ -36,6 +36,7 @@ int fuzz_macs(const uint8_t *data, size_t size);
 int fuzz_cni_config(const uint8_t *data, size_t size);
 int fuzz_heartbeat(const uint8_t *data, size_t size);
 int fuzz_fdbevent(const uint8_t *data, size_t size);
+int fuzz_odp(const uint8_t *data, size_t size);
 int fuzz_http(const uint8_t *data, size_t size);
 
 /* abort() with where and why: a harness invariant does not hold. */

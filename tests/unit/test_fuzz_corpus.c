@@ -335,7 +335,6 @@ Test(fuzz_corpus, ipam, .timeout = 600)
 	replay("ipam", fuzz_ipam);
 }
 
-
 Test(fuzz_corpus, http, .timeout = 600)
 {
 	replay("http", fuzz_http);
@@ -359,4 +358,9 @@ Test(fuzz_corpus, heartbeat, .timeout = 600)
 Test(fuzz_corpus, fdbevent, .timeout = 600)
 {
 	replay("fdbevent", fuzz_fdbevent);
+}
+
+Test(fuzz_corpus, odp, .timeout = 600)
+{
+	replay("odp", fuzz_odp);
 }
