@@ -30,6 +30,15 @@ const char *mesh_config_usage(void)
 	       "  --no-fastdp           same as --fastdp off\n"
 	       "  --conn-limit N        at most N control connections (default 100)\n"
 	       "  --metrics-addr A|off  serve Prometheus metrics on IPv4:port A (default 127.0.0.1:6782)\n"
+	       "  --ipalloc-range CIDR  addresses the mesh IPAM hands out (default 10.32.0.0/12)\n"
+	       "  --ipalloc-default-subnet CIDR\n"
+	       "                        subnet (prefix) containers get; contains the range (default:\n"
+	       "                        the range)\n"
+	       "  --ipalloc-init consensus=N|seed=NAME,...\n"
+	       "                        first division of the range: among the first N peers known\n"
+	       "                        (default N = number of PEERs + 1), or among the named peers\n"
+	       "  --ipam-reclaim-after D  reclaim the space of a peer gone this long, by agreement\n"
+	       "                        of the reachable majority: 90s, 30m (default), 1h, 0 = never\n"
 	       "  --help, --version\n"
 	       "environment: MESH_PASSWORD  the password, when no flag gives one\n";
 }
@@ -107,7 +116,9 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 	snprintf(cfg->api_socket, sizeof(cfg->api_socket), "%s", MESH_DEFAULT_API_SOCKET);
 	snprintf(cfg->metrics.host, sizeof(cfg->metrics.host), "127.0.0.1");
 	cfg->metrics.port = 6782;
-	bool flag_password = false;
+	bool flag_password = false, have_subnet = false, have_init = false;
+	cfg->ipam_reclaim_after_ms = MESH_DEFAULT_IPAM_RECLAIM_AFTER_MS;
+	mesh_ipam_cidr_parse(MESH_DEFAULT_IPALLOC_RANGE, &cfg->ipalloc_start, &cfg->ipalloc_prefix);
 
 	for (int i = 1; i < argc; i++) {
 		char *a = argv[i];
@@ -154,7 +165,8 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 		static const char *const with_value[] = {
 			"--name", "--nickname", "--port", "--bridge", "--state-dir", "--api-socket",
 			"--password", "--password-file", "--mtu", "--log-level", "--conn-limit",
-			"--metrics-addr", "--fastdp",
+			"--metrics-addr", "--fastdp", "--ipalloc-range", "--ipalloc-default-subnet",
+			"--ipalloc-init", "--ipam-reclaim-after",
 		};
 		bool known = false;
 		for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++)
@@ -230,6 +242,29 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 			if (parse_uint(val, 1, 10000, &n) < 0)
 				USAGE("--conn-limit '%.40s': not a number from 1 to 10000", val);
 			cfg->conn_limit = (unsigned)n;
+		} else if (!strcmp(flag, "--ipalloc-range")) {
+			if (mesh_ipam_cidr_parse(val, &cfg->ipalloc_start, &cfg->ipalloc_prefix) < 0)
+				USAGE("--ipalloc-range '%.40s': not an IPv4 CIDR with the host bits zero "
+				      "(e.g. 10.32.0.0/12)", val);
+		} else if (!strcmp(flag, "--ipalloc-default-subnet")) {
+			if (mesh_ipam_cidr_parse(val, &cfg->ipalloc_subnet, &cfg->ipalloc_subnet_prefix) < 0)
+				USAGE("--ipalloc-default-subnet '%.40s': not an IPv4 CIDR with the host bits "
+				      "zero (e.g. 10.32.0.0/12)", val);
+			have_subnet = true;
+		} else if (!strcmp(flag, "--ipalloc-init")) {
+			char why[MESH_IPAM_WHY_LEN];
+			if (mesh_ipam_init_parse(val, &cfg->ipalloc_init, why) < 0)
+				USAGE("--ipalloc-init: %s", why);
+			if (strlen(val) < sizeof(cfg->ipalloc_init_str))
+				snprintf(cfg->ipalloc_init_str, sizeof(cfg->ipalloc_init_str), "%s", val);
+			else
+				snprintf(cfg->ipalloc_init_str, sizeof(cfg->ipalloc_init_str),
+					 "seed=(%zu peers)", cfg->ipalloc_init.nseeds);
+			have_init = true;
+		} else if (!strcmp(flag, "--ipam-reclaim-after")) {
+			if (mesh_parse_duration_ms(val, &cfg->ipam_reclaim_after_ms) < 0)
+				USAGE("--ipam-reclaim-after '%.40s': not a duration like 90s, 30m, 1h or "
+				      "plain seconds (0 = never)", val);
 		} else if (!strcmp(flag, "--log-level")) {
 			static const char *const lv[] = { "error", "warn", "info", "debug", NULL };
 			int found = pick(val, lv);
@@ -241,6 +276,26 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 	for (unsigned k = 0; k < cfg->npeers; k++)
 		if (cfg->peers[k].port == 0)
 			cfg->peers[k].port = cfg->port;
+	if (!have_subnet) {
+		cfg->ipalloc_subnet = cfg->ipalloc_start;
+		cfg->ipalloc_subnet_prefix = cfg->ipalloc_prefix;
+	} else if (cfg->ipalloc_subnet_prefix > cfg->ipalloc_prefix ||
+		   ((cfg->ipalloc_start ^ cfg->ipalloc_subnet) &
+		    (cfg->ipalloc_subnet_prefix ? ~0u << (32 - cfg->ipalloc_subnet_prefix) : 0))) {
+		char a[16], b[16];
+		mesh_ipam_addr_format(cfg->ipalloc_subnet, a);
+		mesh_ipam_addr_format(cfg->ipalloc_start, b);
+		USAGE("--ipalloc-default-subnet %s/%u does not contain --ipalloc-range %s/%u", a,
+		      cfg->ipalloc_subnet_prefix, b, cfg->ipalloc_prefix);
+	}
+	if (!have_init) {
+		/* as Weave Net does: the first host names no peer and seeds alone, the second
+		 * names one and waits for two peers, ... */
+		memset(&cfg->ipalloc_init, 0, sizeof(cfg->ipalloc_init));
+		cfg->ipalloc_init.quorum = cfg->npeers + 1;
+		snprintf(cfg->ipalloc_init_str, sizeof(cfg->ipalloc_init_str), "consensus=%u",
+			 cfg->npeers + 1);
+	}
 	if (flag_password && cfg->password_file[0])
 		USAGE("--password and --password-file both given: use one");
 	if (!flag_password && !cfg->password_file[0] && env_password) {
@@ -251,6 +306,28 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 	if (cfg->password && !*cfg->password)
 		USAGE("the password is empty");
 	return MESH_CONFIG_OK;
+}
+
+int mesh_parse_duration_ms(const char *s, uint64_t *ms)
+{
+	unsigned long v;
+	char num[24];
+	size_t n = strlen(s);
+	uint64_t unit = 1000;
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	memcpy(num, s, n + 1);
+	switch (num[n - 1]) {
+	case 's': unit = 1000; num[--n] = '\0'; break;
+	case 'm': unit = 60 * 1000; num[--n] = '\0'; break;
+	case 'h': unit = 3600 * 1000; num[--n] = '\0'; break;
+	case 'd': unit = 86400 * 1000; num[--n] = '\0'; break;
+	default: break;
+	}
+	if (parse_uint(num, 0, 10ul * 366 * 86400, &v) < 0 || (uint64_t)v * unit > 10ull * 366 * 86400 * 1000)
+		return -1;
+	*ms = (uint64_t)v * unit;
+	return 0;
 }
 
 void mesh_config_free(struct mesh_config *cfg)

@@ -6,12 +6,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "gossip/ipam.h"
 #include "mesh/peer.h"
 
 #define MESH_MAX_PEERS_ARG 64
 #define MESH_DEFAULT_BRIDGE "mesh"
 #define MESH_DEFAULT_STATE_DIR "/var/lib/mesh"
 #define MESH_DEFAULT_API_SOCKET "/run/mesh/meshd.sock"
+#define MESH_DEFAULT_IPALLOC_RANGE "10.32.0.0/12"
+#define MESH_DEFAULT_IPAM_RECLAIM_AFTER_MS (30ull * 60 * 1000)
 
 enum mesh_log_level { MESH_LOG_ERROR, MESH_LOG_WARN, MESH_LOG_INFO, MESH_LOG_DEBUG };
 
@@ -48,6 +51,15 @@ struct mesh_config {
 	enum mesh_fastdp_mode fastdp;
 	unsigned npeers;
 	struct mesh_peer_addr peers[MESH_MAX_PEERS_ARG];
+	/* IPAM: --ipalloc-range, --ipalloc-default-subnet (the range when not given),
+	 * --ipalloc-init (consensus=npeers+1 when not given), --ipam-reclaim-after (0 = never) */
+	uint32_t ipalloc_start;
+	uint8_t ipalloc_prefix;
+	uint32_t ipalloc_subnet;
+	uint8_t ipalloc_subnet_prefix;
+	struct mesh_ipam_init ipalloc_init;
+	char ipalloc_init_str[64];       /* as shown in the status: "consensus=2", "seed=..." */
+	uint64_t ipam_reclaim_after_ms;
 	bool help, version;
 };
 
@@ -65,5 +77,8 @@ void mesh_config_free(struct mesh_config *cfg);
 /* Parses "a.b.c.d" or "a.b.c.d:port"; 0 or -1. */
 int mesh_parse_peer_addr(const char *s, uint16_t default_port, struct mesh_peer_addr *out);
 const char *mesh_config_usage(void);
+/* "90s", "30m", "1h", "2d" or plain seconds ("0" = 0) into ms; -1 when malformed or over 10
+ * years. */
+int mesh_parse_duration_ms(const char *s, uint64_t *ms);
 
 #endif

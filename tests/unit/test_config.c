@@ -150,6 +150,22 @@ Test(config, bad_input_is_a_usage_error_naming_the_flag)
 		{ { "--fastdp", "ovs" }, NULL, "--fastdp 'ovs': use auto, vxlan, odp or off" },
 		{ { "--fastdp" }, NULL, "--fastdp needs a value" },
 		{ { "--no-fastdp=1" }, NULL, "--no-fastdp takes no value" },
+		{ { "--ipalloc-range", "10.32.0.1/12" }, NULL, "--ipalloc-range '10.32.0.1/12'" },
+		{ { "--ipalloc-range", "10.32.0.0/33" }, NULL, "--ipalloc-range" },
+		{ { "--ipalloc-range", "fd00::/8" }, NULL, "--ipalloc-range" },
+		{ { "--ipalloc-default-subnet", "10.32.0.0" }, NULL, "--ipalloc-default-subnet '10.32.0.0'" },
+		{ { "--ipalloc-range", "10.40.0.0/16", "--ipalloc-default-subnet", "10.48.0.0/12" }, NULL,
+		  "--ipalloc-default-subnet 10.48.0.0/12 does not contain --ipalloc-range 10.40.0.0/16" },
+		{ { "--ipalloc-range", "10.32.0.0/12", "--ipalloc-default-subnet", "10.40.0.0/16" }, NULL,
+		  "does not contain" },
+		{ { "--ipalloc-init", "consensus=0" }, NULL, "--ipalloc-init" },
+		{ { "--ipalloc-init", "majority" }, NULL, "--ipalloc-init" },
+		{ { "--ipalloc-init", "seed=nope" }, NULL, "--ipalloc-init" },
+		{ { "--ipalloc-init" }, NULL, "--ipalloc-init needs a value" },
+		{ { "--ipam-reclaim-after", "soon" }, NULL, "--ipam-reclaim-after 'soon'" },
+		{ { "--ipam-reclaim-after", "-5m" }, NULL, "--ipam-reclaim-after '-5m'" },
+		{ { "--ipam-reclaim-after", "5w" }, NULL, "--ipam-reclaim-after '5w'" },
+		{ { "--ipam-reclaim-after", "m" }, NULL, "--ipam-reclaim-after 'm'" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct mesh_config c;
@@ -160,6 +176,76 @@ Test(config, bad_input_is_a_usage_error_naming_the_flag)
 		cr_expect_eq(r, MESH_CONFIG_USAGE, "case %zu (%s) was accepted", i, b->says);
 		cr_expect(strstr(err, b->says), "case %zu: '%s' does not say '%s'", i, err, b->says);
 		mesh_config_free(&c);
+	}
+}
+
+Test(config, ipam_defaults)
+{
+	struct mesh_config c;
+	char err[256];
+	cr_assert_eq(parse(&c, NULL, err, sizeof(err), NULL), MESH_CONFIG_OK);
+	cr_expect_eq(c.ipalloc_start, 0x0a200000u);
+	cr_expect_eq(c.ipalloc_prefix, 12);
+	cr_expect_eq(c.ipalloc_subnet, 0x0a200000u);
+	cr_expect_eq(c.ipalloc_subnet_prefix, 12);
+	cr_expect_eq(c.ipalloc_init.quorum, 1, "no PEER: consensus=1");
+	cr_expect_eq(c.ipalloc_init.nseeds, 0);
+	cr_expect_str_eq(c.ipalloc_init_str, "consensus=1");
+	cr_expect_eq(c.ipam_reclaim_after_ms, 30ull * 60 * 1000);
+	mesh_config_free(&c);
+	/* consensus follows the PEERs given */
+	cr_assert_eq(parse(&c, NULL, err, sizeof(err), "198.18.0.1", "198.18.0.2", NULL), MESH_CONFIG_OK);
+	cr_expect_eq(c.ipalloc_init.quorum, 3);
+	cr_expect_str_eq(c.ipalloc_init_str, "consensus=3");
+	mesh_config_free(&c);
+}
+
+Test(config, ipam_flags)
+{
+	struct mesh_config c;
+	char err[256];
+	cr_assert_eq(parse(&c, NULL, err, sizeof(err), "--ipalloc-range", "10.40.0.0/16",
+			   "--ipalloc-default-subnet=10.32.0.0/12", "--ipalloc-init",
+			   "seed=0a:00:00:00:00:02,0a:00:00:00:00:01", "--ipam-reclaim-after", "90s",
+			   "198.18.0.1", NULL), MESH_CONFIG_OK, "%s", err);
+	cr_expect_eq(c.ipalloc_start, 0x0a280000u);
+	cr_expect_eq(c.ipalloc_prefix, 16);
+	cr_expect_eq(c.ipalloc_subnet, 0x0a200000u);
+	cr_expect_eq(c.ipalloc_subnet_prefix, 12);
+	cr_expect_eq(c.ipalloc_init.quorum, 0);
+	cr_expect_eq(c.ipalloc_init.nseeds, 2);
+	cr_expect_eq(c.ipam_reclaim_after_ms, 90000);
+	mesh_config_free(&c);
+	cr_assert_eq(parse(&c, NULL, err, sizeof(err), "--ipalloc-init=consensus=5",
+			   "--ipalloc-range=10.40.0.0/16", NULL), MESH_CONFIG_OK, "%s", err);
+	cr_expect_eq(c.ipalloc_init.quorum, 5);
+	cr_expect_str_eq(c.ipalloc_init_str, "consensus=5");
+	cr_expect_eq(c.ipalloc_subnet, 0x0a280000u, "the default subnet is the range");
+	cr_expect_eq(c.ipalloc_subnet_prefix, 16);
+	mesh_config_free(&c);
+	/* the same subnet as the range is fine */
+	cr_assert_eq(parse(&c, NULL, err, sizeof(err), "--ipalloc-range=10.40.0.0/16",
+			   "--ipalloc-default-subnet=10.40.0.0/16", NULL), MESH_CONFIG_OK, "%s", err);
+	mesh_config_free(&c);
+}
+
+Test(config, durations)
+{
+	static const struct { const char *s; long long ms; } cases[] = {
+		{ "0", 0 }, { "90", 90000 }, { "90s", 90000 }, { "30m", 1800000 }, { "1h", 3600000 },
+		{ "2d", 172800000 }, { "0m", 0 }, { "", -1 }, { "s", -1 }, { "1.5h", -1 },
+		{ "1hm", -1 }, { "+5", -1 }, { " 5", -1 }, { "99999999999", -1 }, { "4000d", -1 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t ms = 7;
+		int r = mesh_parse_duration_ms(cases[i].s, &ms);
+		if (cases[i].ms < 0) {
+			cr_expect_eq(r, -1, "'%s' accepted", cases[i].s);
+		} else {
+			cr_expect_eq(r, 0, "'%s' refused", cases[i].s);
+			cr_expect_eq(ms, (uint64_t)cases[i].ms, "'%s': %llu ms", cases[i].s,
+				     (unsigned long long)ms);
+		}
 	}
 }
 
