@@ -65,6 +65,20 @@ static void respond_error(struct bufferevent *bev, int code, const char *reason,
 	respond(bev, code, reason, o);
 }
 
+static const char *reason_phrase(int code)
+{
+	switch (code) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 503: return "Service Unavailable";
+	case 507: return "Insufficient Storage";
+	default: return "Internal Server Error";
+	}
+}
+
 /* POST /v1/connect and /v1/forget: body {"address":"IPv4[:port]"}. */
 static void peer_command(struct mesh_api *api, struct bufferevent *bev, const char *body,
 			 size_t len, bool connect)
@@ -123,8 +137,15 @@ static void handle(struct mesh_api *api, struct bufferevent *bev, const struct m
 		return peer_command(api, bev, body, req->content_length,
 				    !strcmp(req->path, "/v1/connect"));
 	}
+	if (!strcmp(req->path, "/v1/ipam") || !strncmp(req->path, "/v1/ipam/", 9)) {
+		cJSON *out = NULL;
+		int code = mesh_router_ipam_api(api->r, req->method, req->path, body,
+						req->content_length, &out);
+		return respond(bev, code, reason_phrase(code), out);
+	}
 	respond_error(bev, 404, "Not Found",
-		      "no such endpoint (GET /v1/status, POST /v1/connect, POST /v1/forget)");
+		      "no such endpoint (GET /v1/status, POST /v1/connect, POST /v1/forget, "
+		      "GET /v1/ipam, POST /v1/ipam/allocate|release|gc|lookup)");
 }
 
 static void write_cb(struct bufferevent *bev, void *arg)

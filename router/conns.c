@@ -212,6 +212,7 @@ static void on_established(struct mesh_control *ctl, void *arg)
 		 c->encrypted ? "encrypted" : "not encrypted");
 	router_topo_send_full(r, c);
 	router_macs_send_all(r, c);
+	router_ipam_conn_up(r, c);
 	router_topo_self_changed(r);
 }
 

@@ -24,6 +24,7 @@
 
 #define MESH_GOSSIP_TOPOLOGY 1     /* gossip channel bytes */
 #define MESH_GOSSIP_MACS 2
+#define MESH_GOSSIP_IPAM 3
 #define GOSSIP_FULL_INTERVAL_S 30
 #define FORGET_GRACE_MS (60u * 1000u)
 #define HOUSEKEEPING_S 5
@@ -34,6 +35,7 @@
 enum conn_state { CONN_CONNECTING, CONN_ESTABLISHED };
 
 struct mesh_target;
+struct router_ipam;
 
 struct mesh_conn {
 	struct mesh_router *r;
@@ -53,6 +55,8 @@ struct mesh_conn {
 	struct overlay_forwarder *fwd; /* the sleeve */
 	struct overlay_forwarder *fast;/* the fast path, when both ends run one */
 	bool fast_ok;                  /* its heartbeats pass both ways */
+	bool ipam_rx;                  /* its IPAM ring arrived (ipam.c: consensus waits for it) */
+	bool ipam_refused_logged;      /* its ring was refused once (logged once per connection) */
 	time_t since;
 	struct mesh_conn *next;
 };
@@ -110,6 +114,8 @@ struct mesh_router {
 	struct mesh_mac_update *mac_pending; /* MAC announcements to send at the end of this turn */
 	size_t nmac_pending, mac_pending_cap;
 	struct event *mac_flush, *mac_reannounce;
+
+	struct router_ipam *ipam;      /* ipam.c */
 
 	struct mesh_conn *conns;
 	unsigned nconns;
@@ -172,6 +178,18 @@ void router_macs_gone_local(struct mesh_router *r, const uint8_t mac[6]);
 void router_macs_send_all(struct mesh_router *r, struct mesh_conn *c);
 void router_macs_received(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len);
 void router_macs_forget_gone_peers(struct mesh_router *r);
+
+/* ipam.c: the mesh IPAM (gossip/ipam.h ring, router/ipam_alloc.h allocations, persisted with
+ * router/ipam_store.h), its gossip channel and its API */
+int router_ipam_init(struct mesh_router *r, char *err, size_t errlen);
+void router_ipam_free(struct mesh_router *r);
+/* A connection was established: send it our whole ring. */
+void router_ipam_conn_up(struct mesh_router *r, struct mesh_conn *c);
+void router_ipam_received(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len);
+/* Every HOUSEKEEPING_S: seeding, minority fencing, reclaim, a failed save retried. */
+void router_ipam_housekeeping(struct mesh_router *r);
+/* The IPAM part of the status (allocations listed when asked); "null" without IPAM. */
+cJSON *router_ipam_status_json(const struct mesh_router *r, bool allocations);
 
 /* forward.c */
 void router_on_local_frame(void *arg, const struct mesh_offload *off, const uint8_t *frame,

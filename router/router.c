@@ -52,6 +52,7 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 static void housekeeping_cb(evutil_socket_t fd, short what, void *arg)
 {
 	router_topo_housekeeping(arg);
+	router_ipam_housekeeping(arg);
 	router_fastpath_sync(arg); /* a safety net: it only changes what differs */
 }
 
@@ -127,6 +128,8 @@ struct mesh_router *mesh_router_new(struct event_base *base, const struct mesh_c
 		snprintf(err, errlen, "out of memory");
 		goto errout;
 	}
+	if (router_ipam_init(r, err, errlen) < 0)
+		goto errout;
 
 	if (mesh_netdev_open(&r->netdev, err, errlen) < 0)
 		goto errout;
@@ -195,6 +198,7 @@ void mesh_router_free(struct mesh_router *r)
 	if (r->sleeve)
 		sleeve_free(r->sleeve);
 	mesh_netdev_close(&r->netdev, !r->cfg->keep_bridge);
+	router_ipam_free(r);
 	router_macs_free(r);
 	router_topo_free(r);
 	mesh_mactable_free(&r->macs);

@@ -42,6 +42,12 @@ int mesh_router_connect(struct mesh_router *r, const char *addr, char *msg, size
  * -ENOENT when it is not an address we connect to. */
 int mesh_router_forget(struct mesh_router *r, const char *addr, char *msg, size_t msglen);
 
+/* The IPAM endpoints of the API (router/ipam.c): method and path of a request under /v1/ipam,
+ * its body (len bytes, JSON). Returns the HTTP status code and sets *out to the JSON body to
+ * answer with (caller frees). */
+int mesh_router_ipam_api(struct mesh_router *r, const char *method, const char *path,
+			 const char *body, size_t len, cJSON **out);
+
 /* The whole status as JSON (caller frees with cJSON_Delete). */
 cJSON *mesh_router_status(const struct mesh_router *r);
 

@@ -142,6 +142,8 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 		cJSON_AddNullToObject(o, "fastdp");
 	cJSON_AddStringToObject(o, "fastdp_reason", r->fov ? "" : r->fastdp_why);
 
+	cJSON_AddItemToObject(o, "ipam", router_ipam_status_json(r, false));
+
 	cJSON *peers = cJSON_AddArrayToObject(o, "peers");
 	for (size_t i = 0; i < r->topo.n; i++)
 		cJSON_AddItemToArray(peers, peer_json(r, &r->topo.peers[i]));

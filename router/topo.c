@@ -165,6 +165,10 @@ void router_topo_gossip_received(struct mesh_router *r, struct mesh_conn *c, con
 		router_macs_received(r, c, p + 1, len - 1);
 		return;
 	}
+	if (p[0] == MESH_GOSSIP_IPAM) {
+		router_ipam_received(r, c, p + 1, len - 1);
+		return;
+	}
 	if (p[0] != MESH_GOSSIP_TOPOLOGY) {
 		router_describe_conn(c, who, sizeof(who));
 		log_debug("%s: gossip on unknown channel %u ignored", who, p[0]);

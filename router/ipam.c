@@ -1,0 +1,814 @@
+/* router/ipam.c: the router's side of the mesh IPAM (DESIGN §5 channel `ipam`, §8): the
+ * ownership ring (gossip/ipam.h) and our allocations (router/ipam_alloc.h), kept in
+ * <state-dir>/ipam (router/ipam_store.h); the ring's gossip (whole ring to a new connection,
+ * to every connection when it changed, coalesced per event loop turn, and every 30 s), space
+ * requests to a donor when ours runs out, seeding by consensus or seed list, minority fencing and
+ * reclaim of the space of peers gone for --ipam-reclaim-after; and the API endpoints under
+ * /v1/ipam that mesh-cni uses.
+ *
+ * The rules of gossip/ipam.h, as this file keeps them: every change of the ring or the
+ * allocations is saved before the ring is gossiped and before an address is answered (a failed
+ * save holds both back until a later save works); consensus seeding waits until every
+ * established connection has sent its ring; allocation stops while mesh_ipam_may_allocate says
+ * so; only the heir named by mesh_ipam_reclaim_decide reclaims. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gossip/ipam.h"
+#include "router/internal.h"
+#include "router/ipam_alloc.h"
+#include "router/ipam_store.h"
+#include "router/log.h"
+#include "router/statefile.h"
+
+#define SPACE_REQUEST_INTERVAL_MS 2000
+#define MAX_SEEN 4096
+
+struct ipam_seen {
+	struct mesh_peer_name name;
+	uint64_t last_seen_ms;         /* monotonic */
+};
+
+struct router_ipam {
+	struct mesh_ipam_ring ring;
+	struct mesh_ipam_alloc alloc;
+	char path[320];
+	bool unsaved;                  /* in memory but not on disk: nothing leaves until saved */
+	bool save_error_logged;
+	bool send_pending;             /* the ring goes to every connection at the end of the turn */
+	struct event *flush, *full;
+	uint64_t started_ms;
+	uint64_t minority_since_ms;    /* 0: in a majority */
+	uint64_t asked_ms;             /* when we last asked a donor for space */
+	struct mesh_peer_name asked;
+	struct ipam_seen *seen;        /* peers we have seen reachable, and when last */
+	size_t nseen;
+	char waiting[200];             /* why the ring is not seeded yet */
+};
+
+/* --- helpers ------------------------------------------------------------------------------ */
+
+static bool is_reachable(const struct mesh_router *r, const struct mesh_peer_name *p)
+{
+	return mesh_peer_name_eq(p, &r->name) || mesh_routes_hops(&r->routes, p) >= 0;
+}
+
+/* "h2(0a:...)" or just the name when the topology does not know it. */
+static void describe_peer(const struct mesh_router *r, const struct mesh_peer_name *p, char *out,
+			  size_t cap)
+{
+	char n[MESH_PEER_NAME_STRLEN];
+	mesh_peer_name_format(p, n);
+	const struct mesh_topo_peer *t = mesh_topo_find(&r->topo, p);
+	if (t)
+		snprintf(out, cap, "%s(%s)", t->nickname, n);
+	else
+		snprintf(out, cap, "%s", n);
+}
+
+static void format_cidr(uint32_t addr, uint8_t prefix, char out[20])
+{
+	char a[16];
+	mesh_ipam_addr_format(addr, a);
+	snprintf(out, 20, "%s/%u", a, prefix);
+}
+
+static int save(struct mesh_router *r)
+{
+	struct router_ipam *im = r->ipam;
+	int ret = mesh_ipam_store_save(im->path, &im->ring, &im->alloc);
+	if (ret < 0) {
+		im->unsaved = true;
+		if (!im->save_error_logged)
+			log_error("IPAM: cannot save %s: %s; no address is handed out and the ring is "
+				  "not gossiped until it can be saved", im->path, strerror(-ret));
+		im->save_error_logged = true;
+		return ret;
+	}
+	if (im->save_error_logged)
+		log_info("IPAM: %s saved again", im->path);
+	im->unsaved = false;
+	im->save_error_logged = false;
+	return 0;
+}
+
+static void send_ring(struct mesh_router *r, struct mesh_conn *only)
+{
+	struct router_ipam *im = r->ipam;
+	if (im->unsaved)
+		return; /* persist before the ring leaves us */
+	size_t size = 1 + mesh_ipam_ring_encoded_size(&im->ring);
+	uint8_t *buf = malloc(size);
+	if (!buf)
+		return;
+	buf[0] = MESH_GOSSIP_IPAM;
+	ssize_t len = mesh_ipam_ring_encode(&im->ring, buf + 1, size - 1);
+	if (len >= 0) {
+		for (struct mesh_conn *c = r->conns; c; c = c->next) {
+			if (c->state != CONN_ESTABLISHED || (only && c != only))
+				continue;
+			if (mesh_control_send(c->ctl, MESH_MSG_GOSSIP, buf, 1 + (size_t)len) == 0)
+				r->ctr.gossip_tx_bytes += 1 + (uint64_t)len;
+		}
+	}
+	free(buf);
+}
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct mesh_router *r = arg;
+	if (!r->ipam->send_pending || r->ipam->unsaved)
+		return;
+	r->ipam->send_pending = false;
+	send_ring(r, NULL);
+}
+
+static void full_cb(evutil_socket_t fd, short what, void *arg)
+{
+	send_ring(arg, NULL);
+}
+
+static void queue_gossip(struct mesh_router *r)
+{
+	r->ipam->send_pending = true;
+	event_active(r->ipam->flush, 0, 0);
+}
+
+/* After any change of ring or allocations: our free counts, save, then gossip. */
+static int changed(struct mesh_router *r)
+{
+	struct router_ipam *im = r->ipam;
+	if (mesh_ipam_alloc_report_free(&im->alloc, &im->ring) < 0)
+		log_warn("IPAM: a free count of ours is at its version limit");
+	int ret = save(r);
+	queue_gossip(r); /* held back by flush_cb while unsaved */
+	return ret;
+}
+
+static void note_seen(struct mesh_router *r, uint64_t now)
+{
+	struct router_ipam *im = r->ipam;
+	for (size_t i = 0; i < r->topo.n; i++) {
+		const struct mesh_topo_peer *p = &r->topo.peers[i];
+		if (mesh_peer_name_eq(&p->name, &r->name) || !is_reachable(r, &p->name))
+			continue;
+		size_t k = 0;
+		while (k < im->nseen && !mesh_peer_name_eq(&im->seen[k].name, &p->name))
+			k++;
+		if (k == im->nseen) {
+			if (im->nseen == MAX_SEEN)
+				continue;
+			im->nseen++;
+			im->seen[k].name = p->name;
+		}
+		im->seen[k].last_seen_ms = now;
+	}
+}
+
+static uint64_t last_seen(const struct router_ipam *im, const struct mesh_peer_name *p)
+{
+	for (size_t k = 0; k < im->nseen; k++)
+		if (mesh_peer_name_eq(&im->seen[k].name, p))
+			return im->seen[k].last_seen_ms;
+	return 0;
+}
+
+/* What we know of the peers for majority and reclaim: every peer of the topology and every
+ * owner in the ring, with reachability and when last seen. Caller frees. */
+static struct mesh_ipam_peer_seen *peers_seen(const struct mesh_router *r, size_t *n)
+{
+	const struct router_ipam *im = r->ipam;
+	struct mesh_ipam_peer_seen *s = calloc(r->topo.n + im->ring.n + 1, sizeof(*s));
+	size_t k = 0;
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < r->topo.n; i++) {
+		const struct mesh_peer_name *p = &r->topo.peers[i].name;
+		if (mesh_peer_name_eq(p, &r->name))
+			continue;
+		s[k].name = *p;
+		s[k].reachable = is_reachable(r, p);
+		s[k].last_seen_ms = last_seen(im, p);
+		k++;
+	}
+	for (size_t i = 0; i < im->ring.n; i++) {
+		const struct mesh_peer_name *p = &im->ring.e[i].owner;
+		bool dup = mesh_peer_name_eq(p, &r->name);
+		for (size_t j = 0; j < k && !dup; j++)
+			dup = mesh_peer_name_eq(&s[j].name, p);
+		if (dup)
+			continue;
+		s[k].name = *p;
+		s[k].reachable = false;
+		s[k].last_seen_ms = last_seen(im, p);
+		k++;
+	}
+	*n = k;
+	return s;
+}
+
+/* Seeds the ring when the rules allow (see the top of gossip/ipam.h). */
+static void try_seed(struct mesh_router *r)
+{
+	struct router_ipam *im = r->ipam;
+	const struct mesh_ipam_init *init = &r->cfg->ipalloc_init;
+	if (im->ring.n)
+		return;
+	if (!init->nseeds) {
+		for (struct mesh_conn *c = r->conns; c; c = c->next) {
+			if (c->state != CONN_ESTABLISHED || c->ipam_rx)
+				continue;
+			char who[96];
+			describe_peer(r, &c->peer, who, sizeof(who));
+			snprintf(im->waiting, sizeof(im->waiting),
+				 "the IPAM ring is not seeded yet: waiting for the ring of %s", who);
+			return;
+		}
+	}
+	struct mesh_peer_name *known = calloc(r->topo.n + 1, sizeof(*known));
+	size_t n = 0;
+	if (!known)
+		return;
+	for (size_t i = 0; i < r->topo.n; i++)
+		if (is_reachable(r, &r->topo.peers[i].name))
+			known[n++] = r->topo.peers[i].name;
+	int ret = mesh_ipam_init_maybe_seed(&im->ring, init, known, n);
+	free(known);
+	if (ret == 0) {
+		snprintf(im->waiting, sizeof(im->waiting),
+			 "the IPAM ring is not seeded yet: %s needs %u peers, %zu known", r->cfg->ipalloc_init_str,
+			 init->quorum, n);
+		return;
+	}
+	if (ret < 0) {
+		snprintf(im->waiting, sizeof(im->waiting), "the IPAM ring cannot be seeded: %s",
+			 strerror(-ret));
+		log_error("IPAM: cannot seed the ring (%s): %s", r->cfg->ipalloc_init_str, strerror(-ret));
+		return;
+	}
+	im->waiting[0] = '\0';
+	char range[20];
+	format_cidr(im->ring.start, im->ring.prefix, range);
+	uint64_t ours = 0;
+	for (size_t i = 0; i < im->ring.n; i++)
+		if (mesh_peer_name_eq(&im->ring.e[i].owner, &r->name))
+			ours += mesh_ipam_entry_end(&im->ring, i) - im->ring.e[i].token;
+	log_info("IPAM: seeded the ring of %s among %zu peer(s) (%s, seed %016llx); %llu addresses "
+		 "are ours", range, im->ring.n, r->cfg->ipalloc_init_str,
+		 (unsigned long long)im->ring.seed, (unsigned long long)ours);
+	changed(r);
+}
+
+/* --- gossip ------------------------------------------------------------------------------- */
+
+void router_ipam_conn_up(struct mesh_router *r, struct mesh_conn *c)
+{
+	if (!r->ipam)
+		return;
+	c->ipam_rx = false;
+	send_ring(r, c);
+}
+
+static void ring_received(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len)
+{
+	struct router_ipam *im = r->ipam;
+	char why[MESH_IPAM_WHY_LEN] = "", who[160];
+	bool was_seeded = im->ring.n > 0, ch = false;
+	c->ipam_rx = true;
+	int ret = mesh_ipam_ring_merge_msg(&im->ring, p, len, mesh_ipam_alloc_has_in, &im->alloc,
+					   &ch, why);
+	if (ret == -EXDEV || ret == -EDOM || ret == -EPERM) {
+		if (!c->ipam_refused_logged) {
+			char nick[96];
+			describe_peer(r, &c->peer, nick, sizeof(nick));
+			log_error("refusing %s's IPAM ring: %s", nick, why);
+		}
+		c->ipam_refused_logged = true;
+		r->ctr.gossip_refused++;
+		return;
+	}
+	if (ret < 0) {
+		router_describe_conn(c, who, sizeof(who));
+		log_warn("%s: IPAM gossip refused: %s", who, ret == -ENOMEM ? "out of memory" : why);
+		r->ctr.gossip_refused++;
+		return;
+	}
+	if (ch) {
+		if (!was_seeded) {
+			char nick[96];
+			describe_peer(r, &c->peer, nick, sizeof(nick));
+			log_info("IPAM: joined the mesh's ring (seed %016llx) from %s",
+				 (unsigned long long)im->ring.seed, nick);
+			im->waiting[0] = '\0';
+		}
+		size_t stray = mesh_ipam_alloc_not_owned(&im->alloc, &im->ring, NULL, 0);
+		if (stray)
+			log_warn("IPAM: %zu of our allocations are in space the ring gives to others",
+				 stray);
+		changed(r);
+	}
+	try_seed(r);
+}
+
+static void request_received(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len)
+{
+	struct router_ipam *im = r->ipam;
+	struct mesh_ipam_request q;
+	char why[MESH_IPAM_WHY_LEN] = "", who[160];
+	if (mesh_ipam_request_decode(p, len, &q, why) < 0) {
+		router_describe_conn(c, who, sizeof(who));
+		log_warn("%s: IPAM space request refused: %s", who, why);
+		r->ctr.gossip_refused++;
+		return;
+	}
+	describe_peer(r, &q.requester, who, sizeof(who));
+	int64_t n = mesh_ipam_alloc_donate(&im->alloc, &im->ring, &q, why);
+	if (n < 0) {
+		log_info("IPAM: not giving %s address space: %s", who, why);
+		/* our ring tells it who else might have some */
+		send_ring(r, c);
+		return;
+	}
+	log_info("IPAM: gave %lld addresses to %s, which ran out of space", (long long)n, who);
+	changed(r);
+}
+
+void router_ipam_received(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len)
+{
+	char who[160];
+	if (!r->ipam)
+		return;
+	int type = mesh_ipam_msg_type(p, len);
+	if (type == MESH_IPAM_MSG_RING)
+		return ring_received(r, c, p, len);
+	if (type == MESH_IPAM_MSG_SPACE_REQUEST)
+		return request_received(r, c, p, len);
+	router_describe_conn(c, who, sizeof(who));
+	log_debug("%s: IPAM gossip of unknown type %d ignored", who, type);
+}
+
+/* Asks the connected peer with the most free space for some. 0 when asked (or a request is
+ * still in flight: why says to whom), -ENOSPC when no connected peer has any. */
+static int request_space(struct mesh_router *r, char *why, size_t cap)
+{
+	struct router_ipam *im = r->ipam;
+	uint64_t now = router_mono_ms();
+	char who[96];
+	if (im->asked_ms && now - im->asked_ms < SPACE_REQUEST_INTERVAL_MS) {
+		describe_peer(r, &im->asked, who, sizeof(who));
+		snprintf(why, cap, "our address space is used up; asked %s for more, waiting for it", who);
+		return 0;
+	}
+	struct mesh_peer_name *conn = calloc(r->nconns + 1, sizeof(*conn));
+	size_t n = 0;
+	if (!conn)
+		return -ENOMEM;
+	for (struct mesh_conn *c = r->conns; c; c = c->next)
+		if (c->state == CONN_ESTABLISHED)
+			conn[n++] = c->peer;
+	struct mesh_peer_name donor;
+	int ret = mesh_ipam_pick_donor(&im->ring, conn, n, &donor);
+	free(conn);
+	if (ret < 0)
+		return ret;
+	struct mesh_conn *c = router_conn_to(r, &donor);
+	if (!c)
+		return -ENOSPC;
+	struct mesh_ipam_request q = {
+		.start = im->ring.start, .prefix = im->ring.prefix, .seed = im->ring.seed,
+		.requester = r->name, .wanted = 1,
+	};
+	uint8_t buf[1 + MESH_IPAM_REQUEST_LEN];
+	buf[0] = MESH_GOSSIP_IPAM;
+	ssize_t len = mesh_ipam_request_encode(&q, buf + 1, sizeof(buf) - 1);
+	if (len < 0 || mesh_control_send(c->ctl, MESH_MSG_GOSSIP, buf, 1 + (size_t)len) < 0)
+		return -EIO;
+	r->ctr.gossip_tx_bytes += 1 + (uint64_t)len;
+	im->asked = donor;
+	im->asked_ms = now;
+	describe_peer(r, &donor, who, sizeof(who));
+	log_info("IPAM: our address space is used up; asking %s for some", who);
+	snprintf(why, cap, "our address space is used up; asked %s for more, waiting for it", who);
+	return 0;
+}
+
+/* --- housekeeping ------------------------------------------------------------------------- */
+
+static void fence_and_reclaim(struct mesh_router *r, uint64_t now)
+{
+	struct router_ipam *im = r->ipam;
+	size_t n = 0;
+	struct mesh_ipam_peer_seen *s = peers_seen(r, &n);
+	if (!s || !im->ring.n) {
+		free(s);
+		return;
+	}
+	bool majority = mesh_ipam_have_majority(&im->ring, s, n);
+	uint64_t after = r->cfg->ipam_reclaim_after_ms;
+	if (!majority && !im->minority_since_ms) {
+		im->minority_since_ms = now ? now : 1;
+		if (after)
+			log_warn("IPAM: this peer no longer reaches a majority of the mesh; it stops "
+				 "handing out new addresses in %llu s unless that changes",
+				 (unsigned long long)(after / 2000));
+	} else if (majority && im->minority_since_ms) {
+		log_info("IPAM: a majority of the mesh is reachable again");
+		im->minority_since_ms = 0;
+	}
+	struct mesh_peer_name victim, heir;
+	if (mesh_ipam_reclaim_decide(&im->ring, s, n, now, im->started_ms, after, &victim, &heir) == 1 &&
+	    mesh_peer_name_eq(&heir, &r->name)) {
+		char who[96];
+		describe_peer(r, &victim, who, sizeof(who));
+		int64_t got = mesh_ipam_ring_reclaim(&im->ring, &victim);
+		if (got > 0) {
+			log_info("IPAM: peer %s has been gone for more than %llu s; the reachable majority "
+				 "agrees, and as its heir we take over its %lld addresses", who,
+				 (unsigned long long)(after / 1000), (long long)got);
+			changed(r);
+		}
+	}
+	free(s);
+}
+
+void router_ipam_housekeeping(struct mesh_router *r)
+{
+	struct router_ipam *im = r->ipam;
+	if (!im)
+		return;
+	uint64_t now = router_mono_ms();
+	if (im->unsaved && save(r) == 0)
+		queue_gossip(r);
+	note_seen(r, now);
+	try_seed(r);
+	fence_and_reclaim(r, now);
+}
+
+/* --- setup -------------------------------------------------------------------------------- */
+
+int router_ipam_init(struct mesh_router *r, char *err, size_t errlen)
+{
+	const struct mesh_config *cfg = r->cfg;
+	struct router_ipam *im = calloc(1, sizeof(*im));
+	char why[MESH_IPAM_WHY_LEN] = "";
+	if (!im || !(im->seen = calloc(MAX_SEEN, sizeof(*im->seen)))) {
+		free(im);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	r->ipam = im;
+	im->started_ms = router_mono_ms();
+	snprintf(im->path, sizeof(im->path), "%s/%s", cfg->state_dir, MESH_IPAM_STORE_FILE);
+	if (mesh_ipam_ring_init(&im->ring, &r->name, cfg->ipalloc_start, cfg->ipalloc_prefix) < 0 ||
+	    mesh_ipam_alloc_init(&im->alloc, cfg->ipalloc_subnet, cfg->ipalloc_subnet_prefix) < 0) {
+		snprintf(err, errlen, "IPAM: bad range or default subnet");
+		return -EINVAL;
+	}
+	int ret = mesh_ipam_store_load(im->path, &im->ring, &im->alloc, why);
+	if (ret == -EBADMSG || ret == -ESTALE || ret == -EDOM || ret == -EFBIG) {
+		char aside[400] = "";
+		int sret = mesh_set_aside(im->path, aside, sizeof(aside));
+		log_error("IPAM: %s cannot be used (%s); %s, starting with no IPAM state", im->path, why,
+			  sret < 0 ? "could not set it aside" : "set aside as");
+		if (sret == 0)
+			log_error("IPAM: the old state is in %s", aside);
+		if (sret < 0) {
+			snprintf(err, errlen, "IPAM: %s is unusable (%s) and cannot be set aside: %s",
+				 im->path, why, strerror(-sret));
+			return sret;
+		}
+	} else if (ret < 0 && ret != -ENOENT) {
+		snprintf(err, errlen, "IPAM: cannot load %s: %s", im->path, why);
+		return ret;
+	} else if (ret == 0) {
+		char range[20];
+		format_cidr(im->ring.start, im->ring.prefix, range);
+		log_info("IPAM: loaded %s: ring of %s %s, %zu allocation(s) of ours", im->path, range,
+			 im->ring.n ? "seeded" : "not seeded yet", im->alloc.n);
+	}
+	im->flush = event_new(r->base, -1, 0, flush_cb, r);
+	im->full = event_new(r->base, -1, EV_PERSIST, full_cb, r);
+	struct timeval every = { GOSSIP_FULL_INTERVAL_S, 0 };
+	if (!im->flush || !im->full || event_add(im->full, &every) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	snprintf(im->waiting, sizeof(im->waiting), "the IPAM ring is not seeded yet");
+	try_seed(r);
+	return 0;
+}
+
+void router_ipam_free(struct mesh_router *r)
+{
+	struct router_ipam *im = r->ipam;
+	if (!im)
+		return;
+	if (im->flush)
+		event_free(im->flush);
+	if (im->full)
+		event_free(im->full);
+	mesh_ipam_ring_free(&im->ring);
+	mesh_ipam_alloc_free(&im->alloc);
+	free(im->seen);
+	free(im);
+	r->ipam = NULL;
+}
+
+/* --- status and API ----------------------------------------------------------------------- */
+
+/* True when an address can be handed out now (as far as seeding, saving and fencing go);
+ * else why. */
+static bool ready(const struct mesh_router *r, char *why, size_t cap)
+{
+	const struct router_ipam *im = r->ipam;
+	if (!im->ring.n) {
+		snprintf(why, cap, "%s", im->waiting[0] ? im->waiting : "the IPAM ring is not seeded yet");
+		return false;
+	}
+	if (im->unsaved) {
+		snprintf(why, cap, "the IPAM state cannot be saved to %s (see meshd's log)", im->path);
+		return false;
+	}
+	if (!mesh_ipam_may_allocate(im->minority_since_ms, router_mono_ms(),
+				    r->cfg->ipam_reclaim_after_ms)) {
+		snprintf(why, cap, "this peer has not reached a majority of the mesh for %llu s: no new "
+			 "addresses until it does (existing ones stay)",
+			 (unsigned long long)((router_mono_ms() - im->minority_since_ms) / 1000));
+		return false;
+	}
+	return true;
+}
+
+cJSON *router_ipam_status_json(const struct mesh_router *r, bool allocations)
+{
+	const struct router_ipam *im = r->ipam;
+	if (!im)
+		return cJSON_CreateNull();
+	cJSON *o = cJSON_CreateObject();
+	char s[20], why[256], seed[17];
+	format_cidr(im->ring.start, im->ring.prefix, s);
+	cJSON_AddStringToObject(o, "range", s);
+	format_cidr(im->alloc.subnet, im->alloc.prefix, s);
+	cJSON_AddStringToObject(o, "default_subnet", s);
+	cJSON_AddStringToObject(o, "init", r->cfg->ipalloc_init_str);
+	cJSON_AddNumberToObject(o, "reclaim_after_s", (double)(r->cfg->ipam_reclaim_after_ms / 1000));
+	cJSON_AddBoolToObject(o, "seeded", im->ring.n > 0);
+	if (im->ring.n) {
+		snprintf(seed, sizeof(seed), "%016llx", (unsigned long long)im->ring.seed);
+		cJSON_AddStringToObject(o, "seed", seed);
+	} else {
+		cJSON_AddNullToObject(o, "seed");
+	}
+	bool ok = ready(r, why, sizeof(why));
+	cJSON_AddBoolToObject(o, "ready", ok);
+	if (ok)
+		cJSON_AddNullToObject(o, "why_not_ready");
+	else
+		cJSON_AddStringToObject(o, "why_not_ready", why);
+	cJSON_AddBoolToObject(o, "majority", im->minority_since_ms == 0);
+	cJSON_AddNumberToObject(o, "allocation_count", (double)im->alloc.n);
+	cJSON_AddNumberToObject(o, "free", (double)mesh_ipam_alloc_free_total(&im->alloc, &im->ring));
+	cJSON_AddNumberToObject(o, "entries", (double)im->ring.n);
+
+	cJSON *owners = cJSON_AddArrayToObject(o, "owners");
+	size_t n = mesh_ipam_ring_owners(&im->ring, NULL, 0);
+	struct mesh_ipam_owner_stat *st = n ? calloc(n, sizeof(*st)) : NULL;
+	if (st) {
+		n = mesh_ipam_ring_owners(&im->ring, st, n);
+		for (size_t i = 0; i < n; i++) {
+			cJSON *j = cJSON_CreateObject();
+			char name[MESH_PEER_NAME_STRLEN];
+			mesh_peer_name_format(&st[i].owner, name);
+			cJSON_AddStringToObject(j, "name", name);
+			const struct mesh_topo_peer *t = mesh_topo_find(&r->topo, &st[i].owner);
+			if (t)
+				cJSON_AddStringToObject(j, "nickname", t->nickname);
+			else
+				cJSON_AddNullToObject(j, "nickname");
+			cJSON_AddBoolToObject(j, "self", mesh_peer_name_eq(&st[i].owner, &r->name));
+			cJSON_AddBoolToObject(j, "reachable", is_reachable(r, &st[i].owner));
+			cJSON_AddNumberToObject(j, "owned", (double)st[i].owned);
+			cJSON_AddNumberToObject(j, "free", (double)st[i].free);
+			cJSON_AddNumberToObject(j, "ranges", (double)st[i].ranges);
+			cJSON_AddItemToArray(owners, j);
+		}
+	}
+	free(st);
+	if (allocations) {
+		cJSON *a = cJSON_AddArrayToObject(o, "allocations");
+		for (size_t i = 0; i < im->alloc.n; i++) {
+			const struct mesh_ipam_allocation *x = &im->alloc.a[i];
+			cJSON *j = cJSON_CreateObject();
+			char ip[16];
+			mesh_ipam_addr_format(x->ip, ip);
+			cJSON_AddStringToObject(j, "container_id", x->id);
+			cJSON_AddStringToObject(j, "ip", ip);
+			format_cidr(x->subnet, x->prefix, s);
+			cJSON_AddStringToObject(j, "subnet", s);
+			cJSON_AddItemToArray(a, j);
+		}
+	}
+	return o;
+}
+
+static int api_error(cJSON **out, int code, const char *msg, bool retry)
+{
+	*out = cJSON_CreateObject();
+	cJSON_AddStringToObject(*out, "error", msg);
+	if (retry)
+		cJSON_AddBoolToObject(*out, "retry", 1);
+	return code;
+}
+
+/* The string "container_id" of a request body, checked; NULL with the answer set. */
+static const char *body_id(const cJSON *j, cJSON **out, int *code)
+{
+	char why[MESH_IPAM_WHY_LEN], msg[300];
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "container_id");
+	if (!cJSON_IsObject(j) || !cJSON_IsString(id)) {
+		*code = api_error(out, 400, "body must be a JSON object with a string \"container_id\"",
+				  false);
+		return NULL;
+	}
+	if (mesh_ipam_id_check(id->valuestring, why) < 0) {
+		snprintf(msg, sizeof(msg), "container_id: %s", why);
+		*code = api_error(out, 400, msg, false);
+		return NULL;
+	}
+	return id->valuestring;
+}
+
+static int address_answer(const struct router_ipam *im, const char *id, uint32_t ip, cJSON **out)
+{
+	char a[16], s[20];
+	*out = cJSON_CreateObject();
+	mesh_ipam_addr_format(ip, a);
+	cJSON_AddStringToObject(*out, "container_id", id);
+	cJSON_AddStringToObject(*out, "ip", a);
+	cJSON_AddNumberToObject(*out, "prefix", im->alloc.prefix);
+	format_cidr(im->alloc.subnet, im->alloc.prefix, s);
+	cJSON_AddStringToObject(*out, "subnet", s);
+	return 200;
+}
+
+static int api_allocate(struct mesh_router *r, const cJSON *j, cJSON **out)
+{
+	struct router_ipam *im = r->ipam;
+	char why[MESH_IPAM_WHY_LEN], msg[400];
+	int code;
+	uint32_t ip;
+	const char *id = body_id(j, out, &code);
+	if (!id)
+		return code;
+	const cJSON *ifn = cJSON_GetObjectItemCaseSensitive(j, "ifname");
+	if (ifn && !cJSON_IsString(ifn) && !cJSON_IsNull(ifn))
+		return api_error(out, 400, "\"ifname\" must be a string", false);
+	/* an id that has its address already gets it again, even while we cannot allocate */
+	if (mesh_ipam_alloc_lookup(&im->alloc, id, 0, 0, &ip) == 0 && !im->unsaved)
+		return address_answer(im, id, ip, out);
+	if (!ready(r, msg, sizeof(msg)))
+		return api_error(out, 503, msg, true);
+	int ret = mesh_ipam_alloc_allocate(&im->alloc, &im->ring, id, 0, 0, &ip, why);
+	if (ret == 1) {
+		if (changed(r) < 0) {
+			mesh_ipam_alloc_release(&im->alloc, id);
+			mesh_ipam_alloc_report_free(&im->alloc, &im->ring);
+			snprintf(msg, sizeof(msg), "cannot save the IPAM state to %s", im->path);
+			return api_error(out, 500, msg, true);
+		}
+		char a[16];
+		mesh_ipam_addr_format(ip, a);
+		log_debug("IPAM: %s for container %s", a, id);
+		return address_answer(im, id, ip, out);
+	}
+	if (ret == 0)
+		return address_answer(im, id, ip, out);
+	if (ret == -EINVAL)
+		return api_error(out, 400, why, false);
+	if (ret == -E2BIG) {
+		snprintf(msg, sizeof(msg), "this peer holds the most allocations it can (%d)",
+			 MESH_IPAM_ALLOC_MAX);
+		return api_error(out, 507, msg, false);
+	}
+	if (ret == -ENOSPC) {
+		int q = request_space(r, msg, sizeof(msg));
+		if (q == 0)
+			return api_error(out, 503, msg, true);
+		/* nobody connected has free space: full, or the free space is with peers we do not
+		 * reach now */
+		uint64_t elsewhere = 0;
+		for (size_t i = 0; i < im->ring.n; i++)
+			if (!mesh_peer_name_eq(&im->ring.e[i].owner, &r->name))
+				elsewhere += im->ring.e[i].free;
+		char range[20];
+		format_cidr(im->ring.start, im->ring.prefix, range);
+		if (elsewhere) {
+			snprintf(msg, sizeof(msg), "our address space is used up and no connected peer has "
+				 "any to give (%llu addresses are free with peers not connected to us)",
+				 (unsigned long long)elsewhere);
+			return api_error(out, 503, msg, true);
+		}
+		snprintf(msg, sizeof(msg), "the IPAM range %s is full: every address is allocated", range);
+		return api_error(out, 507, msg, false);
+	}
+	snprintf(msg, sizeof(msg), "cannot allocate: %s", ret == -ENOMEM ? "out of memory" : why);
+	return api_error(out, ret == -EDOM ? 400 : 500, msg, false);
+}
+
+static int released(struct mesh_router *r, size_t n, cJSON **out)
+{
+	if (n && changed(r) < 0) {
+		/* in memory the addresses are free; on disk they are not yet: the next save fixes it */
+		return api_error(out, 500, "cannot save the IPAM state (see meshd's log)", true);
+	}
+	*out = cJSON_CreateObject();
+	cJSON_AddNumberToObject(*out, "released", (double)n);
+	return 200;
+}
+
+static int api_release(struct mesh_router *r, const cJSON *j, cJSON **out)
+{
+	int code;
+	const char *id = body_id(j, out, &code);
+	if (!id)
+		return code;
+	size_t n = mesh_ipam_alloc_release(&r->ipam->alloc, id);
+	if (n)
+		log_debug("IPAM: released %zu address(es) of container %s", n, id);
+	return released(r, n, out);
+}
+
+static int api_gc(struct mesh_router *r, const cJSON *j, cJSON **out)
+{
+	const cJSON *keep = cJSON_GetObjectItemCaseSensitive(j, "keep"), *k;
+	if (!cJSON_IsObject(j) || !cJSON_IsArray(keep))
+		return api_error(out, 400, "body must be a JSON object with an array \"keep\" of "
+			"container ids", false);
+	size_t n = (size_t)cJSON_GetArraySize(keep), i = 0;
+	const char **ids = calloc(n + 1, sizeof(*ids));
+	if (!ids)
+		return api_error(out, 500, "out of memory", true);
+	cJSON_ArrayForEach(k, keep) {
+		if (!cJSON_IsString(k)) {
+			free(ids);
+			return api_error(out, 400, "\"keep\" must hold only strings", false);
+		}
+		ids[i++] = k->valuestring;
+	}
+	size_t rel = mesh_ipam_alloc_release_except(&r->ipam->alloc, ids, i);
+	free(ids);
+	if (rel)
+		log_info("IPAM: garbage collection released %zu address(es)", rel);
+	return released(r, rel, out);
+}
+
+static int api_lookup(struct mesh_router *r, const cJSON *j, cJSON **out)
+{
+	int code;
+	uint32_t ip;
+	const char *id = body_id(j, out, &code);
+	if (!id)
+		return code;
+	if (mesh_ipam_alloc_lookup(&r->ipam->alloc, id, 0, 0, &ip) < 0)
+		return api_error(out, 404, "no address is allocated to this container id", false);
+	return address_answer(r->ipam, id, ip, out);
+}
+
+int mesh_router_ipam_api(struct mesh_router *r, const char *method, const char *path,
+			 const char *body, size_t len, cJSON **out)
+{
+	static const char endpoints[] = "GET /v1/ipam, POST /v1/ipam/allocate, /v1/ipam/release, "
+					"/v1/ipam/gc, /v1/ipam/lookup";
+	if (!r->ipam)
+		return api_error(out, 503, "IPAM is not running", true);
+	if (!strcmp(path, "/v1/ipam")) {
+		if (strcmp(method, "GET"))
+			return api_error(out, 405, "use GET for /v1/ipam", false);
+		*out = router_ipam_status_json(r, true);
+		return 200;
+	}
+	static const struct {
+		const char *path;
+		int (*fn)(struct mesh_router *, const cJSON *, cJSON **);
+	} posts[] = {
+		{ "/v1/ipam/allocate", api_allocate }, { "/v1/ipam/release", api_release },
+		{ "/v1/ipam/gc", api_gc }, { "/v1/ipam/lookup", api_lookup },
+	};
+	for (size_t i = 0; i < sizeof(posts) / sizeof(posts[0]); i++) {
+		if (strcmp(path, posts[i].path))
+			continue;
+		if (strcmp(method, "POST"))
+			return api_error(out, 405, "use POST", false);
+		cJSON *j = cJSON_ParseWithLength(body, len);
+		if (!j)
+			return api_error(out, 400, "body is not JSON", false);
+		int code = posts[i].fn(r, j, out);
+		cJSON_Delete(j);
+		return code;
+	}
+	char msg[200];
+	snprintf(msg, sizeof(msg), "no such endpoint (%s)", endpoints);
+	return api_error(out, 404, msg, false);
+}
