@@ -4,6 +4,7 @@
  * code 7, keys asking for behaviour mesh-cni does not have are code 2. */
 #include "cni/config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -185,6 +186,12 @@ static int parse_json_fields(struct cni_config *cfg, struct cni_error *err)
 					"\"isDefaultGateway\" must be true or false");
 		cfg->is_default_gw = cJSON_IsTrue(j);
 	}
+	if (get_str(root, "gateway", cfg->gateway, sizeof(cfg->gateway), NULL, false, err) < 0)
+		return -1;
+	struct in_addr gw;
+	if (cfg->gateway[0] && inet_pton(AF_INET, cfg->gateway, &gw) != 1)
+		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "invalid network config",
+				"\"gateway\" must be an IPv4 address");
 	/* Keys of the reference bridge plugin asking for what mesh-cni does not do. */
 	j = cJSON_GetObjectItemCaseSensitive(root, "ipMasq");
 	if (j && cJSON_IsTrue(j))
@@ -334,13 +341,10 @@ int cni_config_parse(const char *json, size_t len, const struct cni_env *env,
 	if (cfg->cmd == CNI_CMD_CHECK && !cfg->prev_result)
 		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "invalid network config",
 				"CHECK needs \"prevResult\"");
-	if ((cfg->cmd == CNI_CMD_ADD || cfg->cmd == CNI_CMD_CHECK) && !cfg->has_ipam)
-		return cni_fail(err, CNI_ERR_INVALID_CONFIG,
-				"mesh IPAM is not available yet: configure a delegated IPAM plugin",
-				"this mesh-cni has no built-in mesh-wide IPAM yet (it comes with meshd's "
-				"IPAM); add for example \"ipam\": {\"type\": \"host-local\", \"ranges\": "
-				"[[{\"subnet\": \"10.32.0.0/12\", \"rangeStart\": \"10.32.1.1\", "
-				"\"rangeEnd\": \"10.32.1.254\"}]]} to the network config");
+	if (cfg->cmd == CNI_CMD_ADD && !cfg->has_ipam && cfg->is_default_gw && !cfg->gateway[0])
+		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "isDefaultGateway needs a gateway",
+				"with mesh IPAM (no \"ipam\" key) set \"gateway\" to the IPv4 address of "
+				"the mesh's gateway, inside meshd's --ipalloc-default-subnet");
 	return 0;
 }
 

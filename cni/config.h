@@ -66,8 +66,9 @@ struct cni_config {
 	char socket[CNI_SOCKET_MAX];
 	int mtu;                   /* 0: from meshd, else the bridge */
 	bool is_default_gw;
-	bool has_ipam;
+	bool has_ipam;             /* false: mesh IPAM through meshd */
 	char ipam_type[CNI_NAME_MAX];
+	char gateway[16];          /* "gateway" (IPv4, for isDefaultGateway with mesh IPAM), or "" */
 	cJSON *root;               /* the whole config, owned */
 	const cJSON *prev_result;  /* inside root, or NULL */
 	/* From the environment (point into the cni_env strings). */

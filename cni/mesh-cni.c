@@ -1,13 +1,16 @@
 /* cni/mesh-cni.c: main() of mesh-cni, the CNI plugin (DESIGN §2 cni/): reads CNI_* and the
  * network config, runs VERSION, ADD, DEL, CHECK, GC or STATUS, prints the Result or a CNI
- * error object on stdout (exit 1 on error). Addresses come from a delegated IPAM plugin
- * (mesh-wide IPAM in meshd is not there yet). */
+ * error object on stdout (exit 1 on error). Addresses come from meshd's mesh-wide IPAM when the
+ * config has no "ipam" key, else from the delegated IPAM plugin it names. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cni/config.h"
@@ -80,9 +83,215 @@ static int pick_mtu(const struct cni_config *cfg, int *mtu, struct cni_error *er
 			strerror(br < 0 ? -br : ENODEV));
 }
 
+/* --- mesh IPAM: meshd's /v1/ipam endpoints ------------------------------------------------ */
+
+#define MESH_IPAM_WAIT_MS 30000   /* how long ADD waits for meshd to give an address */
+#define MESH_IPAM_RETRY_MS 200
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* {"container_id": id} (and "ifname" when given), or NULL when out of memory. */
+static char *id_body(const char *id, const char *ifname)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "container_id", id);
+	if (ifname)
+		cJSON_AddStringToObject(o, "ifname", ifname);
+	char *s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+/* meshd's "error" of an answer, or a stand-in. */
+static const char *answer_error(const cJSON *j, int code)
+{
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+	if (cJSON_IsString(e) && e->valuestring[0])
+		return e->valuestring;
+	return code ? "meshd gave no reason" : "no answer";
+}
+
+/* "ip/prefix" of an allocation answer into out (CNI_ADDR_MAX); -1 when it has none. */
+static int answer_address(const cJSON *j, char *out)
+{
+	const cJSON *ip = cJSON_GetObjectItemCaseSensitive(j, "ip");
+	const cJSON *pfx = cJSON_GetObjectItemCaseSensitive(j, "prefix");
+	struct in_addr a;
+	if (!cJSON_IsString(ip) || !cJSON_IsNumber(pfx) || inet_pton(AF_INET, ip->valuestring, &a) != 1 ||
+	    pfx->valuedouble < 1 || pfx->valuedouble > 32)
+		return -1;
+	snprintf(out, CNI_ADDR_MAX, "%s/%d", ip->valuestring, (int)pfx->valuedouble);
+	return 0;
+}
+
+/* ADD without "ipam": asks meshd for the container's address, retrying while meshd says to
+ * (ring not seeded yet, space asked from a donor) or does not answer, for up to 30 s. */
+static int mesh_ipam_add(const struct cni_config *cfg, struct cni_result *res, struct cni_error *err)
+{
+	char *body = id_body(cfg->containerid, cfg->ifname);
+	char last[400] = "";
+	uint64_t deadline = mono_ms() + MESH_IPAM_WAIT_MS;
+	int ret = -1;
+	if (!body)
+		return cni_fail(err, CNI_ERR_INTERNAL, "out of memory", NULL);
+	for (;;) {
+		cJSON *j = NULL;
+		int code = 0;
+		bool retry;
+		int r = cni_meshd_request(cfg->socket, "POST", "/v1/ipam/allocate", body, 5, &code, &j);
+		if (r == 0 && code == 200) {
+			struct cni_ip *ip = &res->ips[0];
+			memset(ip, 0, sizeof(*ip));
+			if (answer_address(j, ip->address) < 0) {
+				cJSON_Delete(j);
+				cni_fail(err, CNI_ERR_DECODE, "meshd's IPAM answer has no address",
+					 "POST /v1/ipam/allocate on %s", cfg->socket);
+				break;
+			}
+			ip->family = AF_INET;
+			ip->iface = 1;
+			snprintf(ip->gateway, sizeof(ip->gateway), "%s", cfg->gateway);
+			res->n_ips = 1;
+			cJSON_Delete(j);
+			ret = 0;
+			break;
+		}
+		if (r < 0) {
+			snprintf(last, sizeof(last), "meshd API socket %s: %s (is meshd running?)",
+				 cfg->socket, strerror(-r));
+			retry = true;
+		} else {
+			const cJSON *rt = cJSON_GetObjectItemCaseSensitive(j, "retry");
+			snprintf(last, sizeof(last), "meshd: %s", answer_error(j, code));
+			retry = code == 503 || cJSON_IsTrue(rt);
+		}
+		cJSON_Delete(j);
+		if (!retry) {
+			cni_fail(err, code == 400 ? CNI_ERR_INVALID_ENV : CNI_ERR_INTERNAL,
+				 "mesh IPAM refused to give an address", "%s (HTTP %d)", last, code);
+			break;
+		}
+		if (mono_ms() + MESH_IPAM_RETRY_MS > deadline) {
+			cni_fail(err, CNI_ERR_TRY_AGAIN, "mesh IPAM gave no address; try again later",
+				 "%s (asked for %d s)", last, MESH_IPAM_WAIT_MS / 1000);
+			break;
+		}
+		usleep(MESH_IPAM_RETRY_MS * 1000);
+	}
+	free(body);
+	return ret;
+}
+
+/* Releases the container's address in meshd. 0 when released or there was none; 1 when meshd
+ * is not reachable (nothing more can be done now); -1 with *err when meshd failed. */
+static int mesh_ipam_release(const struct cni_config *cfg, struct cni_error *err)
+{
+	char *body = id_body(cfg->containerid, NULL);
+	cJSON *j = NULL;
+	int code = 0;
+	if (!body)
+		return cni_fail(err, CNI_ERR_INTERNAL, "out of memory", NULL);
+	int r = cni_meshd_request(cfg->socket, "POST", "/v1/ipam/release", body, 5, &code, &j);
+	free(body);
+	if (r < 0) {
+		fprintf(stderr, "mesh-cni: cannot release the address of %s: meshd API socket %s: %s; "
+			"meshd keeps it until a DEL or GC reaches it\n", cfg->containerid, cfg->socket,
+			strerror(-r));
+		return 1;
+	}
+	int ret = 0;
+	if (code != 200)
+		ret = cni_fail(err, code >= 500 ? CNI_ERR_TRY_AGAIN : CNI_ERR_INTERNAL,
+			       "mesh IPAM could not release the address", "meshd: %s (HTTP %d)",
+			       answer_error(j, code), code);
+	cJSON_Delete(j);
+	return ret;
+}
+
+/* CHECK without "ipam": meshd still has the address prevResult names. */
+static int mesh_ipam_check(const struct cni_config *cfg, const struct cni_result *prev,
+			   struct cni_error *err)
+{
+	char *body = id_body(cfg->containerid, NULL), addr[CNI_ADDR_MAX];
+	cJSON *j = NULL;
+	int code = 0, ret = -1;
+	if (!body)
+		return cni_fail(err, CNI_ERR_INTERNAL, "out of memory", NULL);
+	int r = cni_meshd_request(cfg->socket, "POST", "/v1/ipam/lookup", body, 5, &code, &j);
+	free(body);
+	if (r < 0) {
+		cni_fail(err, CNI_ERR_TRY_AGAIN, "meshd is not reachable", "meshd API socket %s: %s",
+			 cfg->socket, strerror(-r));
+	} else if (code == 404) {
+		cni_fail(err, CNI_ERR_INTERNAL, "meshd has no address for this container",
+			 "mesh IPAM lost the allocation of %s", cfg->containerid);
+	} else if (code != 200 || answer_address(j, addr) < 0) {
+		cni_fail(err, CNI_ERR_INTERNAL, "mesh IPAM lookup failed", "meshd: %s (HTTP %d)",
+			 answer_error(j, code), code);
+	} else {
+		for (int i = 0; i < prev->n_ips && ret < 0; i++)
+			if (!strcmp(prev->ips[i].address, addr))
+				ret = 0;
+		if (ret < 0)
+			cni_fail(err, CNI_ERR_INTERNAL, "the container's address is not meshd's",
+				 "meshd has %s for %s, prevResult does not", addr, cfg->containerid);
+	}
+	cJSON_Delete(j);
+	return ret;
+}
+
+/* GC (CNI 1.1) without "ipam": meshd releases every address whose container is not among
+ * cni.dev/valid-attachments. Without that list there is nothing safe to do. */
+static int mesh_ipam_gc(const struct cni_config *cfg, struct cni_error *err)
+{
+	const cJSON *va = cJSON_GetObjectItemCaseSensitive(cfg->root, "cni.dev/valid-attachments"), *a;
+	if (!cJSON_IsArray(va))
+		return 0;
+	cJSON *o = cJSON_CreateObject();
+	cJSON *keep = cJSON_AddArrayToObject(o, "keep");
+	cJSON_ArrayForEach(a, va) {
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(a, "containerID");
+		if (!cJSON_IsString(id)) {
+			cJSON_Delete(o);
+			return cni_fail(err, CNI_ERR_INVALID_CONFIG, "invalid network config",
+					"every cni.dev/valid-attachments entry needs a string containerID");
+		}
+		cJSON_AddItemToArray(keep, cJSON_CreateString(id->valuestring));
+	}
+	char *body = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (!body)
+		return cni_fail(err, CNI_ERR_INTERNAL, "out of memory", NULL);
+	cJSON *j = NULL;
+	int code = 0, ret = 0;
+	int r = cni_meshd_request(cfg->socket, "POST", "/v1/ipam/gc", body, 10, &code, &j);
+	free(body);
+	if (r < 0)
+		ret = cni_fail(err, CNI_ERR_TRY_AGAIN, "meshd is not reachable", "meshd API socket %s: %s",
+			       cfg->socket, strerror(-r));
+	else if (code != 200)
+		ret = cni_fail(err, CNI_ERR_INTERNAL, "mesh IPAM garbage collection failed",
+			       "meshd: %s (HTTP %d)", answer_error(j, code), code);
+	cJSON_Delete(j);
+	return ret;
+}
+
 static int ipam_release(const struct cni_config *cfg, const char *in, size_t inlen)
 {
 	struct cni_error e;
+	if (!cfg->has_ipam) {
+		if (mesh_ipam_release(cfg, &e) < 0) {
+			fprintf(stderr, "mesh-cni: releasing the address after a failed ADD: %s: %s\n",
+				e.msg, e.details);
+			return -1;
+		}
+		return 0;
+	}
 	if (cni_ipam_exec(cfg, "DEL", in, inlen, NULL, &e) < 0) {
 		fprintf(stderr, "mesh-cni: IPAM DEL after a failed ADD: %s: %s\n", e.msg, e.details);
 		return -1;
@@ -109,15 +318,22 @@ static int cmd_add(const struct cni_config *cfg, const char *in, size_t inlen, s
 	}
 	if (pick_mtu(cfg, &mtu, err) < 0)
 		goto out;
-	if (cni_ipam_exec(cfg, "ADD", in, inlen, &ij, err) < 0)
-		goto out;
-	allocated = true;
-	if (!ij) {
-		cni_fail(err, CNI_ERR_DECODE, "IPAM plugin printed no result", "%s ADD", cfg->ipam_type);
-		goto out;
+	if (!cfg->has_ipam) {
+		if (mesh_ipam_add(cfg, &ipam, err) < 0)
+			goto out;
+		allocated = true;
+	} else {
+		if (cni_ipam_exec(cfg, "ADD", in, inlen, &ij, err) < 0)
+			goto out;
+		allocated = true;
+		if (!ij) {
+			cni_fail(err, CNI_ERR_DECODE, "IPAM plugin printed no result", "%s ADD",
+				 cfg->ipam_type);
+			goto out;
+		}
+		if (cni_result_parse(ij, &ipam, err) < 0)
+			goto out;
 	}
-	if (cni_result_parse(ij, &ipam, err) < 0)
-		goto out;
 	if (ipam.n_ips == 0) {
 		cni_fail(err, CNI_ERR_DECODE, "IPAM plugin gave no address", "%s ADD", cfg->ipam_type);
 		goto out;
@@ -142,7 +358,9 @@ static int cmd_add(const struct cni_config *cfg, const char *in, size_t inlen, s
 				gw = res.ips[i].gateway;
 		if (!gw) {
 			cni_fail(err, CNI_ERR_INVALID_CONFIG, "isDefaultGateway needs a gateway",
-				 "the IPAM result has no IPv4 gateway (set \"gateway\" in the IPAM range)");
+				 cfg->has_ipam ? "the IPAM result has no IPv4 gateway (set \"gateway\" in "
+						 "the IPAM range)"
+					       : "set \"gateway\" in the network config");
 			goto out;
 		}
 		bool have = false;
@@ -205,6 +423,10 @@ static int cmd_del(const struct cni_config *cfg, const char *in, size_t inlen, s
 				strerror(-r));
 	if (cfg->has_ipam && cni_ipam_exec(cfg, "DEL", in, inlen, NULL, err) < 0)
 		return -1;
+	/* mesh IPAM: released in meshd; when meshd is not reachable DEL still succeeds (the spec
+	 * wants DEL to clean up what it can), and a later DEL or GC releases the address */
+	if (!cfg->has_ipam && mesh_ipam_release(cfg, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -237,7 +459,8 @@ static int cmd_check(const struct cni_config *cfg, const char *in, size_t inlen,
 		cni_fail(err, CNI_ERR_INTERNAL, "the container interface is not as ADD left it", "%s", msg);
 		goto out;
 	}
-	if (cni_ipam_exec(cfg, "CHECK", in, inlen, NULL, err) < 0)
+	if (cfg->has_ipam ? cni_ipam_exec(cfg, "CHECK", in, inlen, NULL, err) < 0
+			  : mesh_ipam_check(cfg, &prev, err) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -300,9 +523,10 @@ int main(void)
 		ret = cmd_check(&cfg, in, inlen, &err);
 		break;
 	case CNI_CMD_GC:
-		/* Nothing of ours outlives DEL; host-local and the like keep no GC-able state that
-		 * the CNI 1.0 plugins understand, so GC succeeds. */
-		ret = 0;
+		/* With mesh IPAM meshd releases the addresses of containers not in the list. The
+		 * veths go with their netns; host-local and the like keep no GC-able state that the
+		 * CNI 1.0 plugins understand, so GC succeeds for them. */
+		ret = cfg.has_ipam ? 0 : mesh_ipam_gc(&cfg, &err);
 		break;
 	case CNI_CMD_STATUS:
 		ret = cmd_status(&cfg, &err);

@@ -6,6 +6,7 @@
  * NUL-terminated). Invariants: an error has a known code and a message; an accepted config has
  * a supported version, a valid bridge name, an absolute socket path, an MTU of 0 or 576..65535
  * and an IPAM type without '/'; a prevResult that parses prints and parses back the same. */
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -48,7 +49,12 @@ FUZZ_ENTRY(cni_config)(const uint8_t *data, size_t size)
 			FUZZ_CHECK(cfg.socket[0] == '/');
 			FUZZ_CHECK(cfg.mtu == 0 || (cfg.mtu >= 576 && cfg.mtu <= 65535));
 			FUZZ_CHECK(!cfg.has_ipam || (cfg.ipam_type[0] && !strchr(cfg.ipam_type, '/')));
-			FUZZ_CHECK(cfg.cmd != CNI_CMD_ADD || cfg.has_ipam);
+			/* without "ipam" meshd's mesh IPAM gives the address; a default route then
+			 * needs the config's gateway, which is a dotted quad when given */
+			FUZZ_CHECK(cfg.cmd != CNI_CMD_ADD || cfg.has_ipam || !cfg.is_default_gw ||
+				   cfg.gateway[0]);
+			struct in_addr gw;
+			FUZZ_CHECK(!cfg.gateway[0] || inet_pton(AF_INET, cfg.gateway, &gw) == 1);
 			FUZZ_CHECK(cfg.cmd != CNI_CMD_CHECK || cfg.prev_result);
 		}
 		if (cfg.prev_result) {

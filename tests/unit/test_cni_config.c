@@ -77,7 +77,11 @@ static const struct bad_case bad[] = {
 	{ "ipam not an object", ADDE, "{\"cniVersion\":\"1.0.0\",\"name\":\"mesh\",\"type\":\"mesh-cni\",\"ipam\":\"host-local\"}", 7 },
 	{ "ipam without type", ADDE, "{\"cniVersion\":\"1.0.0\",\"name\":\"mesh\",\"type\":\"mesh-cni\",\"ipam\":{}}", 7 },
 	{ "ipam type with slash", ADDE, "{\"cniVersion\":\"1.0.0\",\"name\":\"mesh\",\"type\":\"mesh-cni\",\"ipam\":{\"type\":\"../bin/sh\"}}", 7 },
-	{ "no ipam (mesh IPAM not yet)", ADDE, "{\"cniVersion\":\"1.0.0\",\"name\":\"mesh\",\"type\":\"mesh-cni\"}", 7 },
+	{ "mesh IPAM, isDefaultGateway without gateway", ADDE,
+	  "{\"cniVersion\":\"1.0.0\",\"name\":\"mesh\",\"type\":\"mesh-cni\",\"isDefaultGateway\":true}", 7 },
+	{ "gateway not an address", ADDE, CONF("\"gateway\":\"10.32.0.300\""), 7 },
+	{ "gateway IPv6", ADDE, CONF("\"gateway\":\"fd00::1\""), 7 },
+	{ "gateway a number", ADDE, CONF("\"gateway\":10"), 7 },
 	{ "prevResult not an object", ADDE, CONF("\"prevResult\":[]"), 7 },
 	{ "CHECK without prevResult", E("CHECK", "c", "/n", "eth0", NULL, "/p"), OK_CONF, 7 },
 	{ "runtimeConfig not an object", ADDE, CONF("\"runtimeConfig\":3"), 7 },
@@ -99,14 +103,27 @@ Test(cni_config, malformed_table)
 	}
 }
 
-Test(cni_config, no_ipam_message_says_it_plainly)
+Test(cni_config, no_ipam_is_mesh_ipam)
 {
 	struct cni_config cfg;
 	struct cni_error err;
 	const char *j = "{\"cniVersion\":\"1.0.0\",\"name\":\"mesh\",\"type\":\"mesh-cni\"}";
-	cr_assert_eq(cni_config_parse(j, strlen(j), &ADD_ENV, &cfg, &err), -1);
-	cr_expect(strstr(err.msg, "mesh IPAM is not available yet"));
-	cr_expect(strstr(err.details, "host-local"));
+	cr_assert_eq(cni_config_parse(j, strlen(j), &ADD_ENV, &cfg, &err), 0, "%s", err.msg);
+	cr_expect(!cfg.has_ipam);
+	cr_expect_str_eq(cfg.gateway, "");
+	cni_config_free(&cfg);
+	/* a default route needs the gateway, named in the config */
+	const char *gw = "{\"cniVersion\":\"1.0.0\",\"name\":\"mesh\",\"type\":\"mesh-cni\","
+			 "\"isDefaultGateway\":true,\"gateway\":\"10.32.0.1\"}";
+	cr_assert_eq(cni_config_parse(gw, strlen(gw), &ADD_ENV, &cfg, &err), 0, "%s", err.msg);
+	cr_expect(cfg.is_default_gw);
+	cr_expect_str_eq(cfg.gateway, "10.32.0.1");
+	cni_config_free(&cfg);
+	const char *nogw = "{\"cniVersion\":\"1.0.0\",\"name\":\"mesh\",\"type\":\"mesh-cni\","
+			   "\"isDefaultGateway\":true}";
+	cr_assert_eq(cni_config_parse(nogw, strlen(nogw), &ADD_ENV, &cfg, &err), -1);
+	cr_expect_eq(err.code, 7);
+	cr_expect(strstr(err.details, "\"gateway\""), "%s", err.details);
 	cni_config_free(&cfg);
 	/* DEL needs no IPAM: it must clean up whatever there is. */
 	struct cni_env del = ADD_ENV;
