@@ -379,6 +379,15 @@ static void print_summary(const cJSON *st)
 		printf("      Fast path: none (%s)\n", str(st, "fastdp_reason"));
 	printf("       Overlays: fastdp %d, sleeve %d\n", fastdp, sleeve);
 	printf("      MAC table: %.0f entries\n", num(ctr, "mac_table_size"));
+	const cJSON *im = get(st, "ipam");
+	if (cJSON_IsObject(im)) {
+		if (cJSON_IsTrue(get(im, "ready")))
+			printf("           IPAM: %s, %.0f allocations here, %.0f free addresses of ours\n",
+			       str(im, "range"), num(im, "allocation_count"), num(im, "free"));
+		else
+			printf("           IPAM: %s, not ready: %s\n", str(im, "range"),
+			       str(im, "why_not_ready"));
+	}
 	printf("        Traffic: sleeve sent %.0f frames (%.0f bytes), received %.0f frames (%.0f bytes)\n",
 	       num(ctr, "sleeve_tx_frames"), num(ctr, "sleeve_tx_bytes"),
 	       num(ctr, "sleeve_rx_frames"), num(ctr, "sleeve_rx_bytes"));
@@ -486,6 +495,75 @@ static void print_connections(const cJSON *st)
 	table_print(&t);
 }
 
+/* GET /v1/ipam: the range and its seeding, then one row per owner of a share of the range. */
+static void print_ipam(const cJSON *im)
+{
+	const cJSON *o;
+	struct table t;
+	printf("          Range: %s, in default subnet %s\n", str(im, "range"),
+	       str(im, "default_subnet"));
+	if (cJSON_IsTrue(get(im, "seeded")))
+		printf("         Seeded: yes (seed %s, %s)\n", str(im, "seed"), str(im, "init"));
+	else
+		printf("         Seeded: no (%s)\n", str(im, "init"));
+	if (cJSON_IsTrue(get(im, "ready")))
+		printf("          Ready: yes\n");
+	else
+		printf("          Ready: no: %s\n", str(im, "why_not_ready"));
+	double after = num(im, "reclaim_after_s");
+	if (after > 0) {
+		char d[32];
+		duration(d, sizeof(d), after);
+		printf("  Reclaim after: %s gone, by the reachable majority%s\n", d,
+		       cJSON_IsTrue(get(im, "majority")) ? "" : " (we are not in it now)");
+	} else {
+		printf("  Reclaim after: never\n");
+	}
+	printf("    Allocations: %.0f here, %.0f free addresses of ours\n",
+	       num(im, "allocation_count"), num(im, "free"));
+	table_init(&t, 7);
+	table_row(&t, "PEER\tNICKNAME\tREACHABLE\tOWNED\tFREE\tRANGES\tSHARE");
+	double total = 0;
+	cJSON_ArrayForEach(o, get(im, "owners"))
+		total += num(o, "owned");
+	cJSON_ArrayForEach(o, get(im, "owners")) {
+		double owned = num(o, "owned");
+		table_row(&t, "%s\t%s%s\t%s\t%.0f\t%.0f\t%.0f\t%.1f%%", str(o, "name"),
+			  has_str(o, "nickname") ? str(o, "nickname") : "?",
+			  cJSON_IsTrue(get(o, "self")) ? " (self)" : "",
+			  cJSON_IsTrue(get(o, "reachable")) ? "yes" : "no", owned, num(o, "free"),
+			  num(o, "ranges"), total > 0 ? 100.0 * owned / total : 0.0);
+	}
+	if (t.nrows > 1)
+		table_print(&t);
+	else
+		table_free(&t);
+}
+
+static int cmd_status_ipam(const struct meshctl_args *a)
+{
+	struct response res;
+	int rc = request(a->socket, "GET", "/v1/ipam", NULL, &res);
+	if (rc != EXIT_OK)
+		return rc;
+	rc = check_response(&res, "status ipam");
+	if (rc == EXIT_OK) {
+		if (a->json) {
+			char *text = cJSON_Print(res.json);
+			if (text) {
+				puts(text);
+				free(text);
+			}
+		} else {
+			print_ipam(res.json);
+		}
+	}
+	response_free(&res);
+	if (rc != EXIT_OK)
+		return rc;
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_DAEMON;
+}
+
 static void print_json(cJSON *o)
 {
 	char *text = cJSON_Print(o);
@@ -498,6 +576,8 @@ static void print_json(cJSON *o)
 static int cmd_status(const struct meshctl_args *a)
 {
 	struct response res;
+	if (a->view == MESHCTL_VIEW_IPAM)
+		return cmd_status_ipam(a);
 	int rc = request(a->socket, "GET", "/v1/status", NULL, &res);
 	if (rc != EXIT_OK)
 		return rc;

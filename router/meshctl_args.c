@@ -16,6 +16,8 @@ const char *meshctl_usage(void)
 	       "  status connections      each connection: direction, address, peer, state,\n"
 	       "                          overlay and why, encryption, MTU; failed targets with\n"
 	       "                          their last error and next retry\n"
+	       "  status ipam             mesh IPAM: range, seeding, each peer's share of the\n"
+	       "                          range and its free addresses, our allocations\n"
 	       "  connect HOST[:PORT]     connect to a peer (PORT: meshd's own port if omitted)\n"
 	       "  forget HOST[:PORT]      stop connecting to a peer given by flag or connect\n"
 	       "options:\n"
@@ -172,14 +174,16 @@ int meshctl_args_parse(struct meshctl_args *a, int argc, char *const *argv,
 		a->cmd = MESHCTL_STATUS;
 		a->view = MESHCTL_VIEW_SUMMARY;
 		if (npos > 2)
-			USAGE("status: one view at most (peers or connections)");
+			USAGE("status: one view at most (peers, connections or ipam)");
 		if (npos == 2) {
 			if (!strcmp(pos[1], "peers"))
 				a->view = MESHCTL_VIEW_PEERS;
 			else if (!strcmp(pos[1], "connections"))
 				a->view = MESHCTL_VIEW_CONNECTIONS;
+			else if (!strcmp(pos[1], "ipam"))
+				a->view = MESHCTL_VIEW_IPAM;
 			else
-				USAGE("status '%.40s': the views are peers and connections", pos[1]);
+				USAGE("status '%.40s': the views are peers, connections and ipam", pos[1]);
 		}
 	} else if (!strcmp(cmd, "connect") || !strcmp(cmd, "forget")) {
 		a->cmd = cmd[0] == 'c' ? MESHCTL_CONNECT : MESHCTL_FORGET;

@@ -1,7 +1,7 @@
 /* router/meshctl_args.h: meshctl's command line, parsed without I/O into what to ask meshd,
  * so that the grammar can be unit-tested (tests/unit/test_meshctl_args.c).
  *
- *   meshctl [OPTIONS] status [peers|connections]
+ *   meshctl [OPTIONS] status [peers|connections|ipam]
  *   meshctl [OPTIONS] connect HOST[:PORT]
  *   meshctl [OPTIONS] forget HOST[:PORT]
  *   meshctl --help | --version | help
@@ -32,6 +32,7 @@ enum meshctl_view {
 	MESHCTL_VIEW_SUMMARY,      /* status */
 	MESHCTL_VIEW_PEERS,        /* status peers */
 	MESHCTL_VIEW_CONNECTIONS,  /* status connections */
+	MESHCTL_VIEW_IPAM,         /* status ipam */
 };
 
 struct meshctl_args {

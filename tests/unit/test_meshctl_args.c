@@ -59,6 +59,11 @@ Test(meshctl_args, status_views)
 	cr_assert_eq(a.view, MESHCTL_VIEW_PEERS);
 	ok(&a, NULL, "status", "connections");
 	cr_assert_eq(a.view, MESHCTL_VIEW_CONNECTIONS);
+	ok(&a, NULL, "status", "ipam");
+	cr_assert_eq(a.view, MESHCTL_VIEW_IPAM);
+	ok(&a, NULL, "status", "ipam", "-o", "json");
+	cr_assert_eq(a.view, MESHCTL_VIEW_IPAM);
+	cr_assert(a.json);
 }
 
 Test(meshctl_args, json_anywhere)
@@ -193,7 +198,9 @@ Test(meshctl_args, usage_errors)
 	bad("unknown command 'stats'", NULL, "stats");
 	bad("unknown option '--bogus'", NULL, "--bogus", "status");
 	bad("unknown option '-x'", NULL, "status", "-x");
-	bad("the views are peers and connections", NULL, "status", "conns");
+	bad("the views are peers, connections and ipam", NULL, "status", "conns");
+	bad("the views are peers, connections and ipam", NULL, "status", "IPAM");
+	bad("one view at most", NULL, "status", "ipam", "peers");
 	bad("one view at most", NULL, "status", "peers", "connections");
 	bad("the only output format is json", NULL, "-o", "yaml", "status");
 	bad("the only output format is json", NULL, "-oyaml", "status");
