@@ -35,6 +35,8 @@ static int on_valid(struct nl_msg *m, void *arg)
 	struct request *q = arg;
 	struct nlmsghdr *h = nlmsg_hdr(m);
 	int ret = 0;
+	if (q->c->trace)
+		q->c->trace(q->c->trace_arg, h);
 	if (q->kind == REPLY_NONE)
 		return NL_OK;
 	if (q->kind == REPLY_DP) {

@@ -18,6 +18,9 @@ struct odp_client {
 	int fam_dp, fam_vport, fam_flow, fam_packet;
 	int dp_ifindex;
 	char dp_name[ODP_NAME_MAX];
+	/* optional: sees every reply message before it is parsed (tests capture kernel bytes) */
+	void (*trace)(void *arg, const struct nlmsghdr *h);
+	void *trace_arg;
 };
 
 /* Resolves the families. -ENOENT (err: "no openvswitch kernel module") when the datapath is

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <linux/openvswitch.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fastdp/odp.h"
@@ -16,6 +17,17 @@ static int fail(const char *step, const char *err)
 {
 	printf("odp_probe: FAIL %s: %s\n", step, err);
 	return 1;
+}
+
+/* With ODP_PROBE_CAPTURE set, every kernel reply is printed as one hex line, for the unit
+ * tests' captured byte arrays (tests/unit/test_odp_codec.c). */
+static void capture(void *arg, const struct nlmsghdr *h)
+{
+	const uint8_t *p = (const uint8_t *)h;
+	printf("odp_capture %s ", (const char *)arg);
+	for (uint32_t i = 0; i < h->nlmsg_len; i++)
+		printf("%02x", p[i]);
+	printf("\n");
 }
 
 static int count_cb(void *arg, const struct odp_flow *f)
@@ -36,6 +48,10 @@ int main(int argc, char **argv)
 	char err[256];
 	if (odp_open(&c, err, sizeof(err)) < 0)
 		return fail("open", err);
+	if (getenv("ODP_PROBE_CAPTURE")) {
+		c.trace = capture;
+		c.trace_arg = "reply";
+	}
 	printf("odp_probe: families datapath=%d vport=%d flow=%d packet=%d\n", c.fam_dp,
 	       c.fam_vport, c.fam_flow, c.fam_packet);
 	if (odp_dp_ensure(&c, dpname, err, sizeof(err)) < 0)
