@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # test_cni_podman: mesh-cni under a real CNI caller. In a 2-host lab, podman 4.3 (CNI backend,
 # runc, private config and storage per host, recipe of TESTBED.md) runs one container on h1 and
-# one on h2, both attached by mesh-cni with delegated host-local IPAM (disjoint ranges of
-# 10.32.0.0/12: h1 10.32.1.0/24, h2 10.32.2.0/24). They get distinct addresses, ping each other
-# across the mesh, podman's CHECK-free lifecycle runs ADD and DEL, and `podman rm` leaves no
-# vethmesh* link and no host-local allocation behind.
+# one on h2, both attached by mesh-cni with meshd's mesh IPAM (no "ipam" key; the lab's meshd
+# hands out 10.40.0.0/16 with prefix /12). They get distinct addresses, ping each other across
+# the mesh, podman's CHECK-free lifecycle runs ADD and DEL, and `podman rm` leaves no vethmesh*
+# link and no allocation in meshd behind. A third container on h1, on a second network with
+# delegated host-local IPAM (10.32.1.0/24), reaches the mesh IPAM container on h2 too, and its
+# `podman rm` leaves no host-local allocation.
 # mesh-cni is $MESH_BUILD_DIR/mesh-cni, else <repo>/mesh-cni, else $MESH_CNI.
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -35,6 +37,7 @@ lab up 2
 wait_established h1 h2
 
 NET=meshcni
+NET_HL=meshhl
 PLUGIN_DIR=$TEST_TMP/bin
 mkdir -p "$PLUGIN_DIR"
 cp "$CNI_BIN" "$PLUGIN_DIR/mesh-cni"
@@ -72,6 +75,12 @@ runroot = "$d/run/storage"
 C
 	cat >"$d/net.d/$NET.conflist" <<J
 { "cniVersion": "1.0.0", "name": "$NET", "plugins": [
+  { "type": "mesh-cni", "bridge": "mesh", "socket": "$LAB_RUN/$h/meshd.sock" },
+  { "type": "portmap", "capabilities": { "portMappings": true } }
+] }
+J
+	cat >"$d/net.d/$NET_HL.conflist" <<J
+{ "cniVersion": "1.0.0", "name": "$NET_HL", "plugins": [
   { "type": "mesh-cni", "bridge": "mesh", "socket": "$LAB_RUN/$h/meshd.sock",
     "ipam": { "type": "host-local", "dataDir": "$d/ipam",
               "ranges": [[{ "subnet": "10.32.0.0/12", "rangeStart": "10.32.$n.1",
@@ -80,6 +89,7 @@ C
 ] }
 J
 	jq -e . "$d/net.d/$NET.conflist" >/dev/null || die "bad conflist for $h"
+	jq -e . "$d/net.d/$NET_HL.conflist" >/dev/null || die "bad host-local conflist for $h"
 	local r=$d/rootfs
 	mkdir -p "$r"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,etc,tmp,run,var}
 	cp /bin/busybox "$r/bin/busybox"
@@ -103,7 +113,7 @@ podman_cleanup() {
 	local h try
 	for h in h1 h2; do
 		[[ -f $TEST_TMP/$h/containers.conf ]] || continue
-		pm "$h" rm -f -t 0 "cni-$h" >/dev/null 2>&1
+		pm "$h" rm -f -t 0 "cni-$h" "hl-$h" >/dev/null 2>&1
 	done
 	# podman's overlay mounts of the private storage (in the root mount namespace)
 	for try in 1 2 3; do
@@ -116,8 +126,12 @@ on_exit podman_cleanup
 
 for h in h1 h2; do setup_host "$h"; done
 
-cip_of() { # h<i>: the IPv4 address of eth0 in the container
-	pm "$1" exec "cni-$1" /bin/busybox ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1
+cip_of() { # h<i> [CONTAINER]: the IPv4 address of eth0 in the container (default cni-h<i>)
+	pm "$1" exec "${2:-cni-$1}" /bin/busybox ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1
+}
+# allocations h<i>: container ids meshd of host i holds an address for
+allocations() {
+	curl -s --unix-socket "$LAB_RUN/$1/meshd.sock" http://meshd/v1/ipam | jq -r '.allocations[].container_id'
 }
 
 for h in h1 h2; do
@@ -132,9 +146,15 @@ done
 ip1=$(cip_of h1)
 ip2=$(cip_of h2)
 info "h1 container: $ip1, h2 container: $ip2"
-[[ $ip1 == 10.32.1.* ]] || die "h1's container has no address from 10.32.1.0/24: '$ip1'"
-[[ $ip2 == 10.32.2.* ]] || die "h2's container has no address from 10.32.2.0/24: '$ip2'"
+[[ $ip1 == 10.40.* ]] || die "h1's container has no mesh IPAM address from 10.40.0.0/16: '$ip1'"
+[[ $ip2 == 10.40.* ]] || die "h2's container has no mesh IPAM address from 10.40.0.0/16: '$ip2'"
 [[ $ip1 != "$ip2" ]] || die "both containers got $ip1"
+pfx=$(pm h1 exec cni-h1 /bin/busybox ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f2)
+[[ $pfx == 12 ]] || die "h1's container has prefix /$pfx, meshd's default subnet is /12"
+for h in h1 h2; do
+	n=$(allocations "$h" | wc -l)
+	((n == 1)) || die "$h: meshd holds $n allocations for one container: $(allocations "$h")"
+done
 
 # MTU from meshd, veth on the bridge with hairpin on.
 mtu_d=$(jget h1 .mtu)
@@ -154,11 +174,24 @@ pm h2 exec cni-h2 /bin/busybox ping -c 3 -W 2 "$ip1" || die "h2's container cann
 info "the lab's static container on h2 (10.32.0.2) reaches h1's podman container too"
 lab cexec h2 ping -c 2 -W 2 "$ip1" >/dev/null || die "10.32.0.2 cannot ping $ip1"
 
+info "h1: podman run --network $NET_HL (delegated host-local IPAM)"
+pm h1 run -d --name hl-h1 --network "$NET_HL" --rootfs "$TEST_TMP/h1/rootfs" \
+	/bin/busybox sleep 600 >"$TEST_TMP/h1/run-hl.out" 2>&1 ||
+	die "h1: podman run on $NET_HL failed: $(cat "$TEST_TMP/h1/run-hl.out")"
+iphl=$(cip_of h1 hl-h1)
+[[ $iphl == 10.32.1.* ]] || die "h1's host-local container has no address from 10.32.1.0/24: '$iphl'"
+pm h1 exec hl-h1 /bin/busybox ping -c 2 -W 2 "$ip2" >/dev/null ||
+	die "h1's host-local container ($iphl) cannot ping h2's mesh IPAM container ($ip2)"
+info "host-local container $iphl reaches $ip2 too"
+
 for h in h1 h2; do
 	info "$h: podman rm"
 	pm "$h" rm -f -t 0 "cni-$h" >/dev/null || die "$h: podman rm failed"
+	[[ $h == h2 ]] || pm "$h" rm -f -t 0 "hl-$h" >/dev/null || die "$h: podman rm hl-$h failed"
 	left=$(lab exec "$h" ip -o link show | grep -c vethmesh || true)
 	((left == 0)) || die "$h: $left vethmesh link(s) left after podman rm: $(lab exec "$h" ip -o link show | grep vethmesh)"
 	alloc=$(find "$TEST_TMP/$h/ipam" -type f -name '10.32.*' | wc -l)
 	((alloc == 0)) || die "$h: host-local still holds $(find "$TEST_TMP/$h/ipam" -name '10.32.*')"
+	n=$(allocations "$h" | wc -l)
+	((n == 0)) || die "$h: meshd still holds an address for $(allocations "$h")"
 done
