@@ -254,7 +254,7 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 		} else if (!strcmp(flag, "--ipalloc-init")) {
 			char why[MESH_IPAM_WHY_LEN];
 			if (mesh_ipam_init_parse(val, &cfg->ipalloc_init, why) < 0)
-				USAGE("--ipalloc-init: %s", why);
+				USAGE("%s%s", strstr(why, "--ipalloc-init") ? "" : "--ipalloc-init: ", why);
 			if (strlen(val) < sizeof(cfg->ipalloc_init_str))
 				snprintf(cfg->ipalloc_init_str, sizeof(cfg->ipalloc_init_str), "%s", val);
 			else

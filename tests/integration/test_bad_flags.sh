@@ -67,6 +67,11 @@ expect_usage_error "--name not-a-mac" "--name" - --name not-a-mac
 expect_usage_error "peer 300.1.1.1" "300\.1\.1\.1" - 300.1.1.1
 expect_usage_error "empty password file" "password" - --password-file "$TEST_TMP/empty-password"
 expect_usage_error "MESH_PASSWORD= (empty)" "MESH_PASSWORD" MESH_PASSWORD=
+expect_usage_error "--ipalloc-range 10.40.0.1/16" "--ipalloc-range" - --ipalloc-range 10.40.0.1/16
+expect_usage_error "subnet not containing the range" "--ipalloc-default-subnet.*does not contain" - \
+	--ipalloc-range 10.40.0.0/16 --ipalloc-default-subnet 10.48.0.0/12
+expect_usage_error "--ipalloc-init majority" "--ipalloc-init" - --ipalloc-init majority
+expect_usage_error "--ipam-reclaim-after soon" "--ipam-reclaim-after" - --ipam-reclaim-after soon
 
 info "--help and --version"
 run_meshd - --help
