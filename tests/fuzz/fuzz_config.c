@@ -42,6 +42,15 @@ static void check_ok(const struct mesh_config *cfg)
 	FUZZ_CHECK(!cfg->password || cfg->password[0]);
 	FUZZ_CHECK(cfg->log_level >= MESH_LOG_ERROR && cfg->log_level <= MESH_LOG_DEBUG);
 	FUZZ_CHECK(cfg->mtu == 0 || (cfg->mtu >= 576 && cfg->mtu <= 65000));
+	/* IPAM: a range, a default subnet that contains it, one way to seed */
+	FUZZ_CHECK(cfg->ipalloc_prefix >= 1 && cfg->ipalloc_prefix <= 32);
+	FUZZ_CHECK(cfg->ipalloc_subnet_prefix >= 1 && cfg->ipalloc_subnet_prefix <= cfg->ipalloc_prefix);
+	uint32_t mask = ~0u << (32 - cfg->ipalloc_subnet_prefix);
+	FUZZ_CHECK(((cfg->ipalloc_start ^ cfg->ipalloc_subnet) & mask) == 0);
+	FUZZ_CHECK((cfg->ipalloc_init.quorum > 0) != (cfg->ipalloc_init.nseeds > 0));
+	FUZZ_CHECK(cfg->ipalloc_init.nseeds <= MESH_IPAM_MAX_SEEDS);
+	FUZZ_CHECK(terminated(cfg->ipalloc_init_str, sizeof(cfg->ipalloc_init_str)) &&
+		   cfg->ipalloc_init_str[0]);
 }
 
 FUZZ_ENTRY(config)(const uint8_t *data, size_t size)

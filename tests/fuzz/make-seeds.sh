@@ -465,6 +465,12 @@ static void config_seeds(void)
 	config_seed("bad-bridge", 0, (const char *const[]){ "--bridge", "a/b", NULL });
 	config_seed("bad-port", 0, (const char *const[]){ "1.2.3.4:0", NULL });
 	config_seed("bad-missing-value", 0, (const char *const[]){ "--state-dir", NULL });
+	config_seed("ok-ipam", 0, (const char *const[]){ "--ipalloc-range", "10.40.0.0/16",
+		"--ipalloc-default-subnet=10.32.0.0/12", "--ipalloc-init",
+		"seed=0a:00:00:00:00:01,0a:00:00:00:00:02", "--ipam-reclaim-after", "90s", NULL });
+	config_seed("bad-ipam-subnet", 0, (const char *const[]){ "--ipalloc-range", "10.40.0.0/16",
+		"--ipalloc-default-subnet", "10.48.0.0/12", NULL });
+	config_seed("bad-ipam-init", 0, (const char *const[]){ "--ipalloc-init", "consensus=0", NULL });
 	config_seed("bad-long-flag", 0, (const char *const[]){
 		"--this-flag-is-much-longer-than-thirty-two-bytes=1", NULL });
 	const char *many[72];
