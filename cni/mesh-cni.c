@@ -475,6 +475,22 @@ static int cmd_status(const struct cni_config *cfg, struct cni_error *err)
 	if (r < 0)
 		return cni_fail(err, CNI_ERR_NOT_AVAILABLE, "plugin not available: meshd does not answer",
 				"GET /v1/status on %s: %s", cfg->socket, strerror(-r));
+	if (cfg->has_ipam)
+		return 0;
+	/* mesh IPAM: not available while the mesh has not divided its range yet (an ADD would
+	 * wait for it); a host out of space asks others on the next ADD, so that is fine */
+	cJSON *j = NULL;
+	int code = 0;
+	r = cni_meshd_request(cfg->socket, "GET", "/v1/ipam", NULL, 2, &code, &j);
+	const cJSON *seeded = cJSON_GetObjectItemCaseSensitive(j, "seeded");
+	if (r == 0 && code == 200 && cJSON_IsFalse(seeded)) {
+		const cJSON *why = cJSON_GetObjectItemCaseSensitive(j, "why_not_ready");
+		cni_fail(err, CNI_ERR_NOT_AVAILABLE, "plugin not available: mesh IPAM is not ready",
+			 "meshd: %s", cJSON_IsString(why) ? why->valuestring : "the IPAM ring is not seeded");
+		cJSON_Delete(j);
+		return -1;
+	}
+	cJSON_Delete(j);
 	return 0;
 }
 

@@ -113,6 +113,27 @@ for h in h2 h3; do
 done
 info "ring seeded ($seed, $(jget h1 .ipam.init) on h1); every host joined it"
 
+# the API refuses what it cannot take, with a reason
+expect_http() { # CODE METHOD PATH [BODY]
+	local want=$1 out
+	shift
+	out=$(api h1 "$@")
+	[[ ${out##*$'\n'} == "$want" ]] || die "$1 $2 ${3:-}: HTTP ${out##*$'\n'}, want $want: ${out%$'\n'*}"
+	jq -e '.error | length > 0' >/dev/null <<<"${out%$'\n'*}" || die "$1 $2: no error message"
+}
+expect_http 400 POST /v1/ipam/allocate '{"container_id":"-bad"}'
+expect_http 400 POST /v1/ipam/allocate '{"id":"x"}'
+expect_http 400 POST /v1/ipam/gc '{"keep":"x"}'
+expect_http 405 GET /v1/ipam/allocate
+expect_http 404 POST /v1/ipam/lookup '{"container_id":"nobody"}'
+expect_http 404 GET /v1/ipam/nothing
+out=$(api h1 POST /v1/ipam/release '{"container_id":"nobody"}')
+[[ $(jq -r .released <<<"${out%$'\n'*}") == 0 ]] || die "release of an unknown id: $out"
+st='{"cniVersion":"1.1.0","name":"mesh","type":"mesh-cni","socket":"'"$(sock h1)"'"}'
+lab exec h1 env CNI_COMMAND=STATUS CNI_PATH=/usr/lib/cni "$CNI_BIN" <<<"$st" >/dev/null ||
+	die "mesh-cni STATUS on h1 fails with a seeded ring"
+info "API: bad requests get 400/404/405 with a reason; a release of nothing is fine; STATUS ok"
+
 # --- (a) 3 x 50 parallel ADDs ----------------------------------------------------------------
 info "(a) $PER_HOST parallel ADDs on each of h1, h2, h3 ($VIA_CNI per host through mesh-cni)"
 A=$TEST_TMP/a
