@@ -7,6 +7,7 @@
 #   --timeout S       kill qemu and fail after S seconds (default 300, or $MESH_VM_TIMEOUT)
 #   --smp N, --mem M  vCPUs (default 2) and MiB of memory (default 1024)
 #   --log FILE        the serial console log (default DIR/vm/logs/<script name>.log)
+#   --out DIR         save the files the test wrote to /mesh-vm/out/ in the VM to DIR
 #   -v, --verbose     stream the whole console here too (default: only the "MESH-VM: " lines)
 #
 # SCRIPT runs with bash as root in the VM, from /mesh (the repo's scripts/lab, tests/integration
@@ -19,14 +20,14 @@
 set -euo pipefail
 
 die() { echo "vm: $*" >&2; exit 1; }
-usage() { sed -n 's/^# \{0,1\}//; 2,20p' "${BASH_SOURCE[0]}" | sed -n '1,11p' >&2; exit 2; }
+usage() { sed -n 's/^# \{0,1\}//; 2,20p' "${BASH_SOURCE[0]}" | sed -n '1,12p' >&2; exit 2; }
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 
 build_dir=${MESH_BUILD_DIR:-}
 timeout=${MESH_VM_TIMEOUT:-300}
-smp=2 mem=1024 log="" verbose=0 script=""
+smp=2 mem=1024 log="" out="" verbose=0 script=""
 while (($#)); do
 	case $1 in
 	--build-dir) (($# >= 2)) || usage; build_dir=$2; shift 2 ;;
@@ -34,6 +35,7 @@ while (($#)); do
 	--smp) (($# >= 2)) || usage; smp=$2; shift 2 ;;
 	--mem) (($# >= 2)) || usage; mem=$2; shift 2 ;;
 	--log) (($# >= 2)) || usage; log=$2; shift 2 ;;
+	--out) (($# >= 2)) || usage; out=$2; shift 2 ;;
 	-v | --verbose) verbose=1; shift ;;
 	-h | --help) usage ;;
 	-*) echo "vm: unknown option $1" >&2; usage ;;
@@ -91,6 +93,20 @@ t_end=$(date +%s.%N)
 qrc=$(cat "$tmp/qemu.rc" 2>/dev/null || echo '?')
 
 result=$(grep -a -o 'MESH-VM-RESULT: .*' "$log" | tail -n 1 || true)
+
+# The files from /mesh-vm/out: base64 between MESH-VM-FILE-BEGIN: NAME SIZE and -END: NAME.
+if [[ -n $out ]]; then
+	mkdir -p "$out"
+	while read -r fname fsize; do
+		[[ $fname =~ ^[A-Za-z0-9._-]+$ ]] || { echo "vm: skipping a file with a bad name: $fname" >&2; continue; }
+		awk -v n="$fname" '$0 == "MESH-VM-FILE-END: " n { on = 0 } on { print } $0 ~ "^MESH-VM-FILE-BEGIN: " n " " { on = 1 }' "$log" |
+			base64 -d >"$out/$fname" 2>/dev/null || true
+		if [[ $(stat -c %s "$out/$fname") != "$fsize" ]]; then
+			echo "vm: $fname from the VM is damaged (want $fsize bytes, got $(stat -c %s "$out/$fname"))" >&2
+			result="MESH-VM-RESULT: FAIL (file $fname from the VM damaged)"
+		fi
+	done < <(sed -n 's/^MESH-VM-FILE-BEGIN: \([^ ]*\) \([0-9]*\)$/\1 \2/p' "$log")
+fi
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 times="prepare $(secs "$t_start" "$t_built") s, VM $(secs "$t_boot" "$t_end") s"
 if [[ $result == "MESH-VM-RESULT: PASS"* ]]; then
