@@ -8,7 +8,9 @@
 #      every host is in a full mesh.
 #   3. `meshctl status connections`: two established connections on each host, all on the
 #      fast path (today fastdp(vxlan), meshd's kernel VXLAN device: meshd has no OVS backend
-#      yet; once it has, that is where fastdp(odp) will show).
+#      yet; once it has, that is where fastdp(odp) will show). Where a lab host has an OVS
+#      datapath (`ovs-dpctl dump-dps` in its namespace), `ovs-dpctl dump-flows` must list
+#      flows with VXLAN set(tunnel(...)) actions after the pings.
 #   4. Throughput, iperf3 for 5 s: c1 -> c2 over the mesh; the bare underlay veth h1 -> h2 for
 #      comparison; and the sleeve: `lab block h1 h2 udp 6784` moves that connection off the fast
 #      path (this also proves the lab's nftables block works in the VM), iperf3 again, unblock,
@@ -86,6 +88,27 @@ for h in h1 h2 h3; do
 	report "$h: $(jget "$h" '[.connections[] | select(.state == "established") | "\(.nickname) \(.overlay)"] | join(", ")')"
 done
 step_done "every connection on the fast path"
+
+# With an OVS backend in meshd, each host has a datapath in its namespace: then the flows meshd
+# installed for the pings above must be there, VXLAN set-tunnel actions among them. Without
+# one (meshd today: fastdp(vxlan)), there is no datapath and nothing to check.
+odp_hosts=0
+for h in h1 h2 h3; do
+	dps=$(lab exec "$h" ovs-dpctl dump-dps 2>/dev/null || true)
+	[[ -n $dps ]] || continue
+	odp_hosts=$((odp_hosts + 1))
+	for dp in $dps; do
+		echo "--- $h: ovs-dpctl show $dp; dump-flows $dp"
+		lab exec "$h" ovs-dpctl show "$dp" 2>/dev/null || true
+		lab exec "$h" ovs-dpctl dump-flows "$dp" 2>/dev/null | tee "$TEST_TMP/flows-$h" || true
+	done
+	grep -q 'set(tunnel(' "$TEST_TMP/flows-$h" ||
+		die "$h has an OVS datapath ($dps) but no flow with a set(tunnel(...)) action after the pings"
+	report "$h: datapath $dps, $(grep -c . "$TEST_TMP/flows-$h") flows, $(grep -c 'set(tunnel(' "$TEST_TMP/flows-$h") with set(tunnel)"
+done
+if ((odp_hosts == 0)); then
+	report "no OVS datapath in the lab hosts (this meshd has no OVS backend): no dump-flows check"
+fi
 
 # --- 4. throughput ---------------------------------------------------------------------------
 h_listening() { out=$(lab exec "$1" ss -Htln "sport = :5201") && [[ -n $out ]]; }
