@@ -10,7 +10,8 @@
 #   debs/              the downloaded packages
 # Cached: once a part is there it is not fetched again (a second run downloads nothing).
 # Environment: MESH_VM_KVER=6.1.0-NN-cloud-amd64 to pin the kernel instead of asking apt.
-# Needs: apt-get (with package lists: apt-get update), dpkg, kmod (depmod).
+# Needs: apt-get (it runs apt-get update once if the package lists lack or no longer match a
+# package), dpkg, kmod (depmod).
 set -euo pipefail
 
 die() { echo "fetch-kernel: $*" >&2; exit 1; }
@@ -28,10 +29,28 @@ done
 exec 9>"$CACHE/.lock"
 flock 9
 
+# apt-get update, at most once a run: when the package lists are missing or stale (a version
+# they name is gone from the archive).
+refreshed=0
+apt_refresh() {
+	((refreshed == 0)) || return 1
+	refreshed=1
+	say "apt-get update"
+	apt-get update -qq >/dev/null 2>&1 || die "apt-get update failed"
+}
 # apt-get download into debs/ (as root, so no sandbox-user warnings about the target dir).
 download() {
-	(cd "$CACHE/debs" && apt-get -q -o APT::Sandbox::User=root download "$@" >/dev/null) ||
-		die "apt-get download $* failed (run apt-get update?)"
+	local try
+	for try in 1 2; do
+		(cd "$CACHE/debs" && apt-get -q -o APT::Sandbox::User=root download "$@" >/dev/null 2>&1) && return 0
+		if ((try == 2)) || ! apt_refresh; then break; fi
+	done
+	die "apt-get download $* failed"
+}
+# The kernel version linux-image-cloud-amd64 depends on, per the package lists.
+cloud_kver() {
+	apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: linux-image-\([0-9].*-cloud-amd64\)$/\1/p' | head -n 1
 }
 # The .deb of package $1 in debs/ (newest if several).
 # shellcheck disable=SC2012 # the names are Debian package file names
@@ -40,11 +59,11 @@ deb_of() { ls -t "$CACHE/debs/$1"_*.deb 2>/dev/null | head -n 1; }
 # --- the kernel ------------------------------------------------------------------------------
 kver=${MESH_VM_KVER:-}
 if [[ -z $kver ]]; then
-	kver=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
-		sed -n 's/^ *Depends: linux-image-\([0-9].*-cloud-amd64\)$/\1/p' | head -n 1)
-	# Without package lists, keep using the kernel already cached.
+	kver=$(cloud_kver)
+	# Without package lists: the kernel already cached, else fetch the lists.
 	[[ -n $kver || ! -f $CACHE/kernel/KVER ]] || kver=$(cat "$CACHE/kernel/KVER")
-	[[ -n $kver ]] || die "apt-cache knows no linux-image-cloud-amd64 (run apt-get update)"
+	[[ -n $kver ]] || { apt_refresh; kver=$(cloud_kver); }
+	[[ -n $kver ]] || die "apt-cache knows no linux-image-cloud-amd64"
 fi
 if [[ ! -f $CACHE/kernel/KVER || $(cat "$CACHE/kernel/KVER") != "$kver" ]]; then
 	[[ -n $(deb_of "linux-image-$kver") ]] || { say "downloading linux-image-$kver"; download "linux-image-$kver"; }
