@@ -6,13 +6,16 @@
 #      tests/integration/test_*.sh, each with a timeout and `scripts/lab down` after it
 #   3. the sanitizer suite: the same in build-san/ configured with --enable-sanitizers
 #      (ASan + UBSan; a report in any meshd log fails the test that made it)
-#   4. make distcheck in the plain build
+#   4. the VM tests (tests/vm/test_vm_*.sh): a Debian kernel with the openvswitch module in
+#      qemu (TCG), after the plain suite (which built tests/vm/odp_probe)
+#   5. make distcheck in the plain build
 # and ends with the line "N passed, N failed" (each suite's unit tests count as one),
 # exiting non-zero when anything failed.
 #
 # Environment:
 #   MESH_CHECK_SANITIZERS=0|1|only   skip the sanitizer suite / run both (default) / only it
 #   MESH_CHECK_DISTCHECK=0           skip make distcheck
+#   MESH_CHECK_VM=0                  skip the VM tests
 #   MESH_CHECK_TESTS="a b"           run only these integration tests (names without .sh)
 #   MESH_CHECK_TIMEOUT=N             seconds per integration test (default 300)
 set -euo pipefail
@@ -119,6 +122,21 @@ if [[ $sanitizers != only ]]; then
 	# A developer's in-tree build is reused rather than refused.
 	if ((in_tree)); then plain_dir=$ROOT; else plain_dir=$ROOT/build; fi
 	run_suite plain "$plain_dir"
+fi
+
+# The OVS datapath needs a kernel with the openvswitch module: tests/vm boots one in qemu (TCG)
+if [[ $sanitizers != only && ${MESH_CHECK_VM:-1} != 0 ]]; then
+	for t in tests/vm/test_vm_*.sh; do
+		name=$(basename "$t" .sh)
+		heading "VM: $name"
+		start=$SECONDS
+		if tests/vm/run.sh --build-dir "$plain_dir" "$t" </dev/null; then
+			record "vm-$name" ok
+		else
+			record "vm-$name" fail
+		fi
+		echo "($name took $((SECONDS - start))s)"
+	done
 fi
 
 if [[ $sanitizers == 1 || $sanitizers == only ]]; then

@@ -14,6 +14,8 @@ PKGS=(
   podman runc containernetworking-plugins busybox-static
   # the tunnels scripts/bench compares against
   wireguard-go wireguard-tools nebula
+  # the VM tests of the Open vSwitch datapath (tests/vm)
+  qemu-system-x86 cpio kmod strace
 )
 
 if [ "$(id -u)" -ne 0 ]; then
