@@ -351,7 +351,8 @@ int cni_nl_container_setup(void *arg, char *msg, size_t msgcap)
 		struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
 		if (!route || !nh) {
 			rtnl_route_put(route);
-			rtnl_route_nh_free(nh);
+			if (nh) /* libnl's rtnl_route_nh_free does not take NULL */
+				rtnl_route_nh_free(nh);
 			ret = -ENOMEM;
 			goto out;
 		}
@@ -378,7 +379,8 @@ int cni_nl_container_setup(void *arg, char *msg, size_t msgcap)
 			if (ret == -EEXIST) /* the connected route of an address */
 				ret = 0;
 		}
-		rtnl_route_nh_free(nh);
+		if (nh) /* not handed to the route (rtnl_route_nh_free does not take NULL) */
+			rtnl_route_nh_free(nh);
 		rtnl_route_put(route);
 		nl_addr_put(dst);
 		nl_addr_put(gw);
