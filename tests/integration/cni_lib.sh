@@ -47,7 +47,7 @@ cni_tools() {
 	local start=$SECONDS
 	"$REPO_ROOT/scripts/build-cni-tools.sh" "$dir" "$@" >"$TEST_TMP/build-cni-tools.log" 2>&1 ||
 		die "building $* failed: $(tail -n 20 "$TEST_TMP/build-cni-tools.log")"
-	((SECONDS - start < 2)) || info "built $* in $((SECONDS - start)) s ($dir)"
+	((SECONDS - start < 2)) || info "built $* in $((SECONDS - start)) s ($dir)" >&2
 	(cd "$dir" && pwd)
 }
 

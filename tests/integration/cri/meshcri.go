@@ -7,7 +7,8 @@
 //
 //	version                        the runtime's name and version, and whether its network is ready
 //	runp NAME NAMESPACE UID LOGDIR RunPodSandbox; prints the sandbox id
-//	inspectp ID                    PodSandboxStatus as JSON: {"status": ..., "info": containerd's
+//	inspectp ID                    PodSandboxStatus as JSON: {"state": "SANDBOX_READY" or
+//	                               "SANDBOX_NOTREADY", "status": ..., "info": containerd's
 //	                               verbose info (its runtimeSpec names the pod's netns)}
 //	stopp ID                       StopPodSandbox (CNI DEL)
 //	rmp ID                         RemovePodSandbox (CNI DEL again, without a netns)
@@ -121,7 +122,7 @@ func main() {
 				info = s
 			}
 		}
-		printJSON(map[string]interface{}{"status": r.Status, "info": info})
+		printJSON(map[string]interface{}{"state": r.Status.State.String(), "status": r.Status, "info": info})
 	case "stopp":
 		need(args, 1)
 		if _, err := rs.StopPodSandbox(ctx, &cri.StopPodSandboxRequest{PodSandboxId: args[0]}); err != nil {
