@@ -16,6 +16,7 @@
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=cni_lib.sh
 source "$(dirname "$0")/cni_lib.sh"
+# shellcheck disable=SC2154 # rc is set inside the trap
 trap 'rc=$?; rm -rf "$TEST_TMP"; ((rc)) || info PASS; exit $rc' EXIT
 
 need_pkgs python3-yaml python3-kubernetes yamllint
