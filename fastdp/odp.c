@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "fastdp/odp.h"
@@ -154,7 +155,12 @@ int odp_open(struct odp_client *c, char *err, size_t errlen)
 		goto errout;
 	nl_socket_disable_seq_check(c->upcall_sk);
 	nl_socket_set_nonblocking(c->upcall_sk);
-	nl_socket_set_buffer_size(c->upcall_sk, UPCALL_RCVBUF, 0);
+	/* misses come in bursts (every packet of a new flow until its flow is in): a large
+	 * buffer, beyond rmem_max where we may (CAP_NET_ADMIN), so heartbeats are not lost */
+	int rcvbuf = UPCALL_RCVBUF;
+	if (setsockopt(nl_socket_get_fd(c->upcall_sk), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		       sizeof(rcvbuf)) < 0)
+		nl_socket_set_buffer_size(c->upcall_sk, UPCALL_RCVBUF, 0);
 	return 0;
 errout:
 	odp_close(c);
@@ -187,7 +193,7 @@ int odp_dp_ensure(struct odp_client *c, const char *name, char *err, size_t errl
 	if (ret == -ENODEV || ret == -ENOENT) {
 		dp.upcall_pid = nl_socket_get_local_port(c->upcall_sk);
 		dp.has_features = true;
-		dp.features = OVS_DP_F_UNALIGNED | OVS_DP_F_VPORT_PIDS;
+		dp.features = ODP_FEATURES;
 		memset(&q, 0, sizeof(q));
 		q.kind = REPLY_DP;
 		q.out = &out;
@@ -225,6 +231,42 @@ int odp_dp_delete(struct odp_client *c, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	return transact(c, m, &q, "ovs_datapath del", err, errlen);
+}
+
+int odp_dp_get(struct odp_client *c, struct odp_dp *out, char *err, size_t errlen)
+{
+	struct odp_dp dp = { .dp_ifindex = c->dp_ifindex };
+	struct request q = { .kind = REPLY_DP, .out = out };
+	struct nl_msg *m = new_msg(err, errlen);
+	if (!m)
+		return -ENOMEM;
+	snprintf(dp.name, sizeof(dp.name), "%s", c->dp_name);
+	if (odp_build_dp(m, c->fam_dp, OVS_DP_CMD_GET, NLM_F_ACK, &dp) < 0) {
+		nlmsg_free(m);
+		return -ENOMEM;
+	}
+	int ret = transact(c, m, &q, "ovs_datapath get", err, errlen);
+	if (ret == 0 && !q.count) {
+		snprintf(err, errlen, "ovs_datapath get: no reply");
+		return -EIO;
+	}
+	return ret;
+}
+
+int odp_dp_set_features(struct odp_client *c, uint32_t features, char *err, size_t errlen)
+{
+	struct odp_dp dp = { .dp_ifindex = c->dp_ifindex, .has_features = true,
+			     .features = features };
+	struct request q = { .kind = REPLY_NONE };
+	struct nl_msg *m = new_msg(err, errlen);
+	if (!m)
+		return -ENOMEM;
+	snprintf(dp.name, sizeof(dp.name), "%s", c->dp_name);
+	if (odp_build_dp(m, c->fam_dp, OVS_DP_CMD_SET, NLM_F_ACK, &dp) < 0) {
+		nlmsg_free(m);
+		return -ENOMEM;
+	}
+	return transact(c, m, &q, "ovs_datapath set", err, errlen);
 }
 
 static int vport_cmd(struct odp_client *c, uint8_t cmd, int flags, const struct odp_vport *in,
@@ -268,6 +310,14 @@ int odp_vport_add(struct odp_client *c, struct odp_vport *v, char *err, size_t e
 	if (ret == 0)
 		*v = out;
 	return ret;
+}
+
+int odp_vport_set_upcall(struct odp_client *c, uint32_t port_no, char *err, size_t errlen)
+{
+	struct odp_vport v = { .dp_ifindex = c->dp_ifindex, .has_port_no = true,
+			       .port_no = port_no, .npids = 1,
+			       .pids = { nl_socket_get_local_port(c->upcall_sk) } };
+	return vport_cmd(c, OVS_VPORT_CMD_SET, 0, &v, NULL, "ovs_vport set", err, errlen);
 }
 
 int odp_vport_get(struct odp_client *c, const char *name, struct odp_vport *out, char *err,

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <linux/openvswitch.h>
+
 #include "fastdp/odp_codec.h"
 
 struct odp_client {
@@ -28,10 +30,18 @@ struct odp_client {
 int odp_open(struct odp_client *c, char *err, size_t errlen);
 void odp_close(struct odp_client *c);
 
-/* Adopts datapath `name` if it exists, else creates it (features: unaligned attributes and
- * per-vport upcall PIDs). */
+#define ODP_FEATURES (OVS_DP_F_UNALIGNED | OVS_DP_F_VPORT_PIDS)
+
+/* Adopts datapath `name` if it exists, else creates it (features ODP_FEATURES: unaligned
+ * attributes and per-vport upcall PIDs). */
 int odp_dp_ensure(struct odp_client *c, const char *name, char *err, size_t errlen);
 int odp_dp_delete(struct odp_client *c, char *err, size_t errlen);
+/* Reads our datapath's settings back. */
+int odp_dp_get(struct odp_client *c, struct odp_dp *out, char *err, size_t errlen);
+/* Sets its user features (OVS_DP_F_*). */
+int odp_dp_set_features(struct odp_client *c, uint32_t features, char *err, size_t errlen);
+/* Points vport port_no's upcalls at our upcall socket again. */
+int odp_vport_set_upcall(struct odp_client *c, uint32_t port_no, char *err, size_t errlen);
 
 /* Adds a vport (v->name, v->type, and for VXLAN v->dst_port); its upcalls go to our upcall
  * socket. On success v holds what the kernel made (port number). A VXLAN port whose UDP port

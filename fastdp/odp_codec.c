@@ -68,9 +68,14 @@ static int put_key(struct nl_msg *m, int type, const struct odp_flow_key *k)
 
 static int put_actions(struct nl_msg *m, int type, const struct odp_actions *act)
 {
+	if (act->n > ODP_MAX_ACTIONS)
+		return -EINVAL;
+	/* no action (drop): an empty attribute, which libnl's nest_end would trim away */
+	if (act->n == 0)
+		return nla_put(m, type, 0, NULL) < 0 ? -ENOMEM : 0;
 	struct nlattr *nest = nla_nest_start(m, type);
-	if (!nest || act->n > ODP_MAX_ACTIONS)
-		return nest ? -EINVAL : -ENOMEM;
+	if (!nest)
+		return -ENOMEM;
 	for (size_t i = 0; i < act->n; i++) {
 		const struct odp_action *a = &act->a[i];
 		if (a->kind == ODP_ACTION_OUTPUT) {

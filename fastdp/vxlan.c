@@ -48,6 +48,8 @@ struct mesh_vxlan {
 	struct mesh_peer_name name;
 	uint64_t uid;
 	unsigned mtu;
+	struct mesh_odp_path *odp;    /* odp mode: the datapath instead of dev + fd */
+	void (*decide)(void *arg, const struct mesh_odp_miss *m, struct mesh_odp_decision *d);
 	struct vxlan_fwd *fwds;
 	struct mesh_fdb_entry *have;
 	size_t nhave, have_cap;
@@ -117,7 +119,10 @@ static void send_heartbeat(struct vxlan_fwd *f)
 		.frame_len = (uint16_t)hb_len(v),
 	};
 	ssize_t len = mesh_hb_encode(&hb, &f->remote, v->buf, sizeof(v->buf));
-	if (len > 0 && send(v->fd, v->buf, (size_t)len, MSG_DONTWAIT) == len)
+	if (len <= 0)
+		return;
+	if (v->odp ? mesh_odp_path_send(v->odp, f->remote_ip, v->buf, (size_t)len) == 0
+		   : send(v->fd, v->buf, (size_t)len, MSG_DONTWAIT) == len)
 		v->ctr.hb_tx++;
 }
 
@@ -197,7 +202,7 @@ static struct overlay_forwarder *vx_start(struct overlay *ov, const struct overl
 	uint8_t mac[6];
 	char err[256];
 	mesh_hb_mac(&f->remote, mac);
-	if (mesh_vxlan_dev_fdb(&v->dev, true, mac, f->remote_ip, err, sizeof(err)) < 0) {
+	if (!v->odp && mesh_vxlan_dev_fdb(&v->dev, true, mac, f->remote_ip, err, sizeof(err)) < 0) {
 		v->ctr.fdb_errors++;
 		snprintf(f->why, sizeof(f->why), "%s", err);
 	}
@@ -222,7 +227,7 @@ static void vx_stop(struct overlay_forwarder *ofwd)
 	bool shared = false; /* another connection to the same peer still heartbeats there */
 	for (struct vxlan_fwd *o = v->fwds; o; o = o->next)
 		shared |= mesh_peer_name_eq(&o->remote, &f->remote) && o->remote_ip == f->remote_ip;
-	if (!shared) {
+	if (!shared && !v->odp) {
 		uint8_t mac[6];
 		char err[256];
 		mesh_hb_mac(&f->remote, mac);
@@ -278,6 +283,27 @@ static const struct overlay_ops vxlan_ops = {
 	.control_received = vx_control_received,
 };
 
+static const struct overlay_ops odp_ops = {
+	.name = "fastdp(odp)",
+	.start = vx_start,
+	.stop = vx_stop,
+	.health = vx_health,
+	.mtu = vx_mtu,
+	.conn_arg = vx_conn_arg,
+	.control_received = vx_control_received,
+};
+
+static void odp_heartbeat(void *arg, const uint8_t *frame, size_t len)
+{
+	heartbeat_received(arg, frame, len);
+}
+
+static void odp_decide(void *arg, const struct mesh_odp_miss *m, struct mesh_odp_decision *d)
+{
+	struct mesh_vxlan *v = arg;
+	v->decide(v->cb.arg, m, d);
+}
+
 /* --- the device and its FDB ------------------------------------------------------------ */
 
 /* A packet socket on the device that the kernel only wakes for heartbeat frames: ETH_P_ALL,
@@ -326,14 +352,16 @@ static int own_heartbeat_mac(struct mesh_vxlan *v, bool add, char *err, size_t e
 }
 
 struct mesh_vxlan *mesh_vxlan_new(struct event_base *base, const struct mesh_vxlan_config *cfg,
-				  const struct overlay_callbacks *cb, char *err, size_t errlen)
+				  const struct overlay_callbacks *cb, int *errnum, char *err,
+				  size_t errlen)
 {
 	struct mesh_vxlan *v = calloc(1, sizeof(*v));
+	*errnum = -ENOMEM;
 	if (!v) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	v->base.ops = &vxlan_ops;
+	v->base.ops = cfg->odp ? &odp_ops : &vxlan_ops;
 	v->eb = base;
 	v->cb = *cb;
 	v->fd = -1;
@@ -341,8 +369,21 @@ struct mesh_vxlan *mesh_vxlan_new(struct event_base *base, const struct mesh_vxl
 	v->name = cfg->local_name;
 	v->uid = cfg->local_uid;
 	v->mtu = cfg->mtu;
-	if (mesh_vxlan_dev_create(&v->dev, MESH_VXLAN_DEV, cfg->bridge, cfg->port, MESH_VXLAN_VNI,
-				  cfg->mtu, err, errlen) < 0)
+	v->decide = cfg->decide;
+	if (cfg->odp) {
+		struct mesh_odp_path_config oc = {
+			.bridge = cfg->bridge, .port = cfg->port, .vni = MESH_VXLAN_VNI,
+			.mtu = cfg->mtu, .decide = odp_decide, .heartbeat = odp_heartbeat, .arg = v,
+		};
+		if ((*errnum = mesh_odp_path_new(base, &oc, &v->odp, err, errlen)) < 0)
+			goto errout;
+		if ((*errnum = mesh_odp_path_isolate_port(v->odp, cfg->tap_name, err, errlen)) < 0)
+			goto errout;
+		*errnum = 0;
+		return v;
+	}
+	if ((*errnum = mesh_vxlan_dev_create(&v->dev, MESH_VXLAN_DEV, cfg->bridge, cfg->port,
+					     MESH_VXLAN_VNI, cfg->mtu, err, errlen)) < 0)
 		goto errout;
 	if (mesh_vxlan_dev_isolate_port(&v->dev, cfg->tap_name, err, errlen) < 0 ||
 	    own_heartbeat_mac(v, true, err, errlen) < 0 || open_socket(v, err, errlen) < 0)
@@ -352,6 +393,7 @@ struct mesh_vxlan *mesh_vxlan_new(struct event_base *base, const struct mesh_vxl
 		snprintf(err, errlen, "cannot watch the heartbeat socket");
 		goto errout;
 	}
+	*errnum = 0;
 	return v;
 errout:
 	mesh_vxlan_free(v);
@@ -368,9 +410,15 @@ void mesh_vxlan_free(struct mesh_vxlan *v)
 		event_free(v->rx_ev);
 	if (v->fd >= 0)
 		close(v->fd);
+	mesh_odp_path_free(v->odp);
 	mesh_vxlan_dev_destroy(&v->dev);
 	free(v->have);
 	free(v);
+}
+
+struct mesh_odp_path *mesh_vxlan_odp(struct mesh_vxlan *v)
+{
+	return v->odp;
 }
 
 struct overlay *mesh_vxlan_overlay(struct mesh_vxlan *v)
@@ -399,8 +447,13 @@ static void apply(void *arg, bool add, const struct mesh_fdb_entry *e)
 {
 	struct apply_ctx *a = arg;
 	struct mesh_vxlan *v = a->v;
-	int ret = mesh_vxlan_dev_fdb(&v->dev, add, e->mac, e->ip, a->err, a->errlen);
-	if (ret == 0 && !mesh_fdb_is_flood(e))
+	int ret = 0;
+	if (v->odp) /* the datapath decides per miss; the bridge must send these MACs to it */
+		ret = mesh_fdb_is_flood(e) ? 0
+					   : mesh_odp_path_bridge_fdb(v->odp, add, e->mac, a->err, a->errlen);
+	else
+		ret = mesh_vxlan_dev_fdb(&v->dev, add, e->mac, e->ip, a->err, a->errlen);
+	if (ret == 0 && !v->odp && !mesh_fdb_is_flood(e))
 		ret = mesh_vxlan_dev_bridge_fdb(&v->dev, add, e->mac, a->err, a->errlen);
 	v->ctr.fdb_changes++;
 	if (ret < 0) {
@@ -423,7 +476,9 @@ size_t mesh_vxlan_program(struct mesh_vxlan *v, struct mesh_fdb_entry *want, siz
 		v->have = h;
 		v->have_cap = n;
 	}
-	mesh_fdb_diff(v->have, v->nhave, want, n, apply, &a);
+	size_t changes = mesh_fdb_diff(v->have, v->nhave, want, n, apply, &a);
+	if (v->odp && changes)
+		mesh_odp_path_flush(v->odp); /* decisions changed: misses decide again */
 	/* what failed is not retried until it changes again; the router logs it */
 	if (n)
 		memcpy(v->have, want, n * sizeof(*want));

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "fastdp/fdb_plan.h"
+#include "fastdp/odp_path.h"
 #include "mesh/overlay.h"
 
 #define MESH_VXLAN_DEFAULT_PORT 6784
@@ -32,6 +33,11 @@ struct mesh_vxlan_config {
 	unsigned mtu;             /* the device's MTU: the most any container may use */
 	struct mesh_peer_name local_name;
 	uint64_t local_uid;
+	/* The Open vSwitch datapath instead of a VXLAN device (fastdp/odp_path.h): misses are
+	 * decided by `decide` (with the callbacks' arg); the FDB entries programmed become the
+	 * bridge's entries towards the datapath, and any change flushes the flows. */
+	bool odp;
+	void (*decide)(void *arg, const struct mesh_odp_miss *m, struct mesh_odp_decision *d);
 };
 
 struct mesh_vxlan_counters {
@@ -39,9 +45,13 @@ struct mesh_vxlan_counters {
 	uint64_t fdb_entries;     /* container MACs and flood entries programmed now */
 };
 
-/* Creates the device and the heartbeat socket. NULL with err filled in. */
+/* Creates the device and the heartbeat socket (or the datapath). NULL with err filled in, and
+ * *errnum the negative errno (-ENOENT: no openvswitch module, in odp mode). */
 struct mesh_vxlan *mesh_vxlan_new(struct event_base *base, const struct mesh_vxlan_config *cfg,
-				  const struct overlay_callbacks *cb, char *err, size_t errlen);
+				  const struct overlay_callbacks *cb, int *errnum, char *err,
+				  size_t errlen);
+/* The datapath, in odp mode (NULL otherwise). */
+struct mesh_odp_path *mesh_vxlan_odp(struct mesh_vxlan *v);
 /* Removes the device (and with it every FDB entry). */
 void mesh_vxlan_free(struct mesh_vxlan *v);
 struct overlay *mesh_vxlan_overlay(struct mesh_vxlan *v);

@@ -140,6 +140,66 @@ errout:
 	return ret;
 }
 
+int mesh_vxlan_dev_adopt_port(struct mesh_vxlan_dev *d, const char *name, const char *bridge,
+			      unsigned mtu, char *err, size_t errlen)
+{
+	struct rtnl_link *orig = NULL, *change = NULL;
+	int ret;
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->bridge_ifindex = (int)if_nametoindex(bridge);
+	d->ifindex = (int)if_nametoindex(name);
+	if (!d->bridge_ifindex || !d->ifindex) {
+		snprintf(err, errlen, "%s %s does not exist", d->ifindex ? "bridge" : "link",
+			 d->ifindex ? bridge : name);
+		return -ENODEV;
+	}
+	d->sk = nl_socket_alloc();
+	if (!d->sk || (ret = nl_connect(d->sk, NETLINK_ROUTE)) < 0) {
+		snprintf(err, errlen, "cannot open rtnetlink for %s", name);
+		ret = -EIO;
+		goto errout;
+	}
+	mesh_link_ipv6_off(name); /* best effort, as for the VXLAN device */
+	change = rtnl_link_alloc();
+	if (!change || rtnl_link_get_kernel(d->sk, d->ifindex, NULL, &orig) < 0) {
+		snprintf(err, errlen, "cannot read link %s", name);
+		ret = -EIO;
+		goto errout;
+	}
+	rtnl_link_set_mtu(change, mtu);
+	rtnl_link_set_master(change, d->bridge_ifindex);
+	ret = rtnl_link_change(d->sk, orig, change, 0);
+	if (ret < 0) {
+		ret = nl_fail(err, errlen, ret, "cannot put on the bridge:", name);
+		goto errout;
+	}
+	if ((ret = set_port_flags(d, d->ifindex, name, 0, err, errlen)) < 0)
+		goto errout;
+	rtnl_link_put(change);
+	change = rtnl_link_alloc();
+	if (!change) {
+		ret = -ENOMEM;
+		goto errout;
+	}
+	rtnl_link_set_flags(change, IFF_UP);
+	ret = rtnl_link_change(d->sk, orig, change, 0);
+	if (ret < 0) {
+		ret = nl_fail(err, errlen, ret, "cannot bring up", name);
+		goto errout;
+	}
+	rtnl_link_put(change);
+	rtnl_link_put(orig);
+	return 0;
+errout:
+	if (change)
+		rtnl_link_put(change);
+	if (orig)
+		rtnl_link_put(orig);
+	mesh_vxlan_dev_destroy(d);
+	return ret;
+}
+
 int mesh_vxlan_dev_isolate_port(struct mesh_vxlan_dev *d, const char *ifname, char *err,
 				size_t errlen)
 {

@@ -26,6 +26,11 @@ struct mesh_vxlan_dev {
  * MTU mtu, on bridge `bridge` as an isolated port without learning, and brings it up. */
 int mesh_vxlan_dev_create(struct mesh_vxlan_dev *d, const char *name, const char *bridge,
 			  uint16_t port, uint32_t vni, unsigned mtu, char *err, size_t errlen);
+/* Puts the existing link `name` (e.g. one end of a veth pair) on bridge `bridge` the same way:
+ * isolated, no learning, no host IPv6, MTU mtu, up. The FDB calls below then act on it, and
+ * destroy removes it. */
+int mesh_vxlan_dev_adopt_port(struct mesh_vxlan_dev *d, const char *name, const char *bridge,
+			      unsigned mtu, char *err, size_t errlen);
 /* Makes bridge port `ifname` (the sleeve TAP) isolated too. */
 int mesh_vxlan_dev_isolate_port(struct mesh_vxlan_dev *d, const char *ifname, char *err,
 				size_t errlen);

@@ -25,7 +25,7 @@ static void handle(struct mesh_router *r, const struct mesh_fdb_event *ev)
 {
 	if (ev->master != r->netdev.bridge_ifindex || (ev->state & NUD_PERMANENT) ||
 	    mesh_mac_is_multicast(ev->mac) || ev->ifindex == r->bw_skip[0] ||
-	    ev->ifindex == r->bw_skip[1])
+	    ev->ifindex == r->bw_skip[1] || ev->ifindex == r->bw_skip[2])
 		return; /* another bridge, a port's own address, or a data path port */
 	if (!ev->added) {
 		router_macs_gone_local(r, ev->mac);
@@ -81,6 +81,10 @@ int router_bridgewatch_start(struct mesh_router *r, char *err, size_t errlen)
 	}
 	r->bw_skip[0] = (int)if_nametoindex(sleeve_tap_name(r->sleeve));
 	r->bw_skip[1] = r->vxlan ? (int)if_nametoindex(MESH_VXLAN_DEV) : -1;
+	r->bw_skip[2] = r->vxlan ? (int)if_nametoindex(MESH_ODP_BRIDGE_PORT) : -1;
+	for (int i = 1; i < 3; i++)
+		if (r->bw_skip[i] == 0)
+			r->bw_skip[i] = -1;
 	r->bw_ev = event_new(r->base, r->bw_fd, EV_READ | EV_PERSIST, read_cb, r);
 	if (!r->bw_ev || event_add(r->bw_ev, NULL) < 0) {
 		snprintf(err, errlen, "cannot register an event");

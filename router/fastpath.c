@@ -78,6 +78,36 @@ void router_fastpath_control_received(struct mesh_router *r, struct mesh_conn *c
 	log_debug("%s: ignoring an overlay message (%zu bytes): %s", who, len, why);
 }
 
+/* --- the Open vSwitch datapath's misses --------------------------------------------------- */
+
+/* What the datapath does with frames like this one (the same split as the VXLAN device's
+ * FDB): from the bridge, a MAC at a peer on the fast path goes to that peer; broadcast,
+ * multicast and unknown destinations go to the leaves of our broadcast tree that are on the
+ * fast path; the rest is dropped here, because the sleeve (the bridge's TAP port) carries it.
+ * From VXLAN, frames of a peer on the fast path go to the bridge. */
+static void odp_decide(void *arg, const struct mesh_odp_miss *m, struct mesh_odp_decision *d)
+{
+	struct mesh_router *r = arg;
+	memset(d, 0, sizeof(*d));
+	if (m->from_tunnel) {
+		for (struct mesh_conn *c = r->conns; c; c = c->next)
+			if (c->peer_ip == m->tun_src && router_conn_on_fastpath(c))
+				d->to_bridge = true;
+		return;
+	}
+	const struct mesh_mac_entry *e = mesh_mac_is_multicast(m->eth_dst) ? NULL
+					 : mesh_mactable_lookup(&r->macs, m->eth_dst);
+	if (e) {
+		struct mesh_conn *c = fast_conn_to(r, &e->peer);
+		if (c)
+			d->peer_ips[d->n++] = c->peer_ip;
+		return;
+	}
+	for (struct mesh_conn *c = r->conns; c && d->n < MESH_ODP_MAX_TARGETS; c = c->next)
+		if (c->state == CONN_ESTABLISHED && router_fastpath_floods_to(r, &c->peer))
+			d->peer_ips[d->n++] = c->peer_ip;
+}
+
 /* --- the kernel FDB -------------------------------------------------------------------- */
 
 static void fdb_sync_cb(evutil_socket_t fd, short what, void *arg)
@@ -191,15 +221,6 @@ int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen)
 			 "sleeve (the fast path has no encryption yet)");
 		return 0;
 	}
-	if (mode == MESH_FASTDP_ODP) {
-		snprintf(err, errlen, "--fastdp odp: the Open vSwitch datapath backend is not in this "
-			 "version of meshd; use --fastdp vxlan or auto");
-		return -ENOTSUP;
-	}
-	/* auto: the Open vSwitch datapath backend is not built yet, so the kernel VXLAN device */
-	if (mode == MESH_FASTDP_AUTO && access("/sys/module/openvswitch", F_OK) == 0)
-		log_info("the openvswitch kernel module is loaded, but this meshd has no Open "
-			 "vSwitch datapath backend yet: using the kernel VXLAN device");
 	struct overlay_callbacks cb = {
 		.health_changed = fast_health_changed,
 		.control_send = fast_control_send,
@@ -212,9 +233,23 @@ int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen)
 		.mtu = r->mtu,
 		.local_name = r->name,
 		.local_uid = r->uid,
+		.decide = odp_decide,
 	};
 	char why[256];
-	r->vxlan = mesh_vxlan_new(r->base, &vc, &cb, why, sizeof(why));
+	int errnum = 0;
+	if (mode == MESH_FASTDP_ODP || mode == MESH_FASTDP_AUTO) {
+		vc.odp = true;
+		r->vxlan = mesh_vxlan_new(r->base, &vc, &cb, &errnum, why, sizeof(why));
+		if (!r->vxlan && mode == MESH_FASTDP_ODP) {
+			snprintf(err, errlen, "--fastdp odp: %s", why);
+			return errnum < 0 ? errnum : -EIO;
+		}
+		if (!r->vxlan)
+			log_info("fast path: %s; using the kernel VXLAN device instead", why);
+		vc.odp = false;
+	}
+	if (!r->vxlan)
+		r->vxlan = mesh_vxlan_new(r->base, &vc, &cb, &errnum, why, sizeof(why));
 	if (!r->vxlan) {
 		if (mode == MESH_FASTDP_VXLAN) {
 			snprintf(err, errlen, "--fastdp vxlan: %s", why);
@@ -230,8 +265,14 @@ int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot register an event");
 		return -ENOMEM;
 	}
-	log_info("fast path: kernel VXLAN device %s on UDP %u (VNI %u); connections move onto it "
-		 "once its heartbeats pass", MESH_VXLAN_DEV, MESH_VXLAN_DEFAULT_PORT, MESH_VXLAN_VNI);
+	if (mesh_vxlan_odp(r->vxlan))
+		log_info("fast path: Open vSwitch datapath %s, VXLAN on UDP %u (VNI %u); connections "
+			 "move onto it once its heartbeats pass", MESH_ODP_DP, MESH_VXLAN_DEFAULT_PORT,
+			 MESH_VXLAN_VNI);
+	else
+		log_info("fast path: kernel VXLAN device %s on UDP %u (VNI %u); connections move onto "
+			 "it once its heartbeats pass", MESH_VXLAN_DEV, MESH_VXLAN_DEFAULT_PORT,
+			 MESH_VXLAN_VNI);
 	return 0;
 }
 

@@ -99,7 +99,7 @@ struct mesh_router {
 	int bw_fd;                     /* bridgewatch.c: bridge FDB notifications */
 	struct event *bw_ev;
 	uint8_t *bw_buf;
-	int bw_skip[2];                /* data path ports, whose entries are not containers */
+	int bw_skip[3];                /* data path ports, whose entries are not containers */
 	struct mesh_mactable macs;
 	struct evconnlistener *listener;
 	struct mesh_ratelimit accept_rl;

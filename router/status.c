@@ -141,6 +141,9 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 	else
 		cJSON_AddNullToObject(o, "fastdp");
 	cJSON_AddStringToObject(o, "fastdp_reason", r->fov ? "" : r->fastdp_why);
+	if (r->vxlan && mesh_vxlan_odp(r->vxlan))
+		cJSON_AddStringToObject(o, "fastdp_last_error",
+					mesh_odp_path_last_error(mesh_vxlan_odp(r->vxlan)));
 
 	cJSON_AddItemToObject(o, "ipam", router_ipam_status_json(r, false));
 
@@ -227,6 +230,15 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 	C("fastdp_heartbeats_tx", v->hb_tx);
 	C("fastdp_heartbeats_rx", v->hb_rx);
 	C("fastdp_heartbeats_bad", v->hb_bad + v->hb_unknown);
+	struct mesh_odp_path *odp = r->vxlan ? mesh_vxlan_odp(r->vxlan) : NULL;
+	if (odp) {
+		int flows = mesh_odp_path_flow_count(odp);
+		C("fastdp_flows", flows > 0 ? flows : 0);
+		C("fastdp_misses", mesh_odp_path_counters(odp)->misses);
+		C("fastdp_flow_errors", mesh_odp_path_counters(odp)->flow_errors);
+		C("fastdp_flushes", mesh_odp_path_counters(odp)->flushes);
+		C("fastdp_repairs", mesh_odp_path_counters(odp)->repairs);
+	}
 #undef C
 	return o;
 }
