@@ -16,6 +16,11 @@ PKGS=(
   wireguard-go wireguard-tools nebula
   # the VM tests of the Open vSwitch datapath (tests/vm)
   qemu-system-x86 cpio kmod strace
+  # CNI callers built from Debian source (scripts/build-cni-tools.sh), containerd's CRI path
+  golang-go golang-github-appc-cni-dev golang-google-grpc-dev golang-github-gogo-protobuf-dev
+  dpkg-dev containerd
+  # the Kubernetes manifest check
+  python3-yaml python3-kubernetes yamllint
 )
 
 if [ "$(id -u)" -ne 0 ]; then
