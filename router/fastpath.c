@@ -85,7 +85,7 @@ void router_fastpath_control_received(struct mesh_router *r, struct mesh_conn *c
  * multicast and unknown destinations go to the leaves of our broadcast tree that are on the
  * fast path; the rest is dropped here, because the sleeve (the bridge's TAP port) carries it.
  * From VXLAN, frames of a peer on the fast path go to the bridge. */
-static void odp_decide(void *arg, const struct mesh_odp_miss *m, struct mesh_odp_decision *d)
+void router_fastpath_decide(void *arg, const struct mesh_odp_miss *m, struct mesh_odp_decision *d)
 {
 	struct mesh_router *r = arg;
 	memset(d, 0, sizeof(*d));
@@ -233,7 +233,7 @@ int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen)
 		.mtu = r->mtu,
 		.local_name = r->name,
 		.local_uid = r->uid,
-		.decide = odp_decide,
+		.decide = router_fastpath_decide,
 	};
 	char why[256];
 	int errnum = 0;

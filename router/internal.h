@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "fastdp/odp_path.h"
 #include "gossip/backoff.h"
 #include "gossip/control.h"
 #include "gossip/macs.h"
@@ -153,6 +154,8 @@ void router_fastpath_sync(struct mesh_router *r);
 bool router_conn_on_fastpath(const struct mesh_conn *c);
 /* Whether the kernel carries our floods to child (so meshd must not send them too). */
 bool router_fastpath_floods_to(struct mesh_router *r, const struct mesh_peer_name *child);
+/* The Open vSwitch datapath's question: what to do with frames like m (arg is the router). */
+void router_fastpath_decide(void *arg, const struct mesh_odp_miss *m, struct mesh_odp_decision *d);
 /* The overlay carrying c now, its state, and why (fills why). */
 const char *router_conn_overlay(const struct mesh_router *r, const struct mesh_conn *c,
 				enum overlay_health *state, char *why, size_t cap);
