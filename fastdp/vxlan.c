@@ -273,25 +273,15 @@ static int vx_control_received(struct overlay_forwarder *ofwd, const uint8_t *ms
 	return 0;
 }
 
-static const struct overlay_ops vxlan_ops = {
-	.name = "fastdp(vxlan)",
-	.start = vx_start,
-	.stop = vx_stop,
-	.health = vx_health,
-	.mtu = vx_mtu,
-	.conn_arg = vx_conn_arg,
-	.control_received = vx_control_received,
-};
-
-static const struct overlay_ops odp_ops = {
-	.name = "fastdp(odp)",
-	.start = vx_start,
-	.stop = vx_stop,
-	.health = vx_health,
-	.mtu = vx_mtu,
-	.conn_arg = vx_conn_arg,
-	.control_received = vx_control_received,
-};
+/* The two backends differ only in their name (and in what the forwarders' transport is). */
+#define KFAST_OPS(label)                                                                   \
+	{                                                                                  \
+		.name = label, .start = vx_start, .stop = vx_stop, .health = vx_health,   \
+		.mtu = vx_mtu, .conn_arg = vx_conn_arg,                                   \
+		.control_received = vx_control_received,                                  \
+	}
+static const struct overlay_ops vxlan_ops = KFAST_OPS("fastdp(vxlan)");
+static const struct overlay_ops odp_ops = KFAST_OPS("fastdp(odp)");
 
 static void odp_heartbeat(void *arg, const uint8_t *frame, size_t len)
 {
