@@ -165,6 +165,11 @@ int router_bridgewatch_start(struct mesh_router *r, char *err, size_t errlen);
 void router_bridgewatch_stop(struct mesh_router *r);
 
 /* topo.c */
+/* One gossip message (channel byte first) to c, counted in gossip_tx_bytes. 0 or -1. */
+int router_gossip_send(struct mesh_router *r, struct mesh_conn *c, const uint8_t *msg, size_t len);
+/* The same to every established connection, or only to `only` when it is not NULL. */
+void router_gossip_send_all(struct mesh_router *r, struct mesh_conn *only, const uint8_t *msg,
+			    size_t len);
 int router_topo_init(struct mesh_router *r);
 void router_topo_free(struct mesh_router *r);
 void router_topo_self_changed(struct mesh_router *r);

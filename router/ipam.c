@@ -105,14 +105,8 @@ static void send_ring(struct mesh_router *r, struct mesh_conn *only)
 		return;
 	buf[0] = MESH_GOSSIP_IPAM;
 	ssize_t len = mesh_ipam_ring_encode(&im->ring, buf + 1, size - 1);
-	if (len >= 0) {
-		for (struct mesh_conn *c = r->conns; c; c = c->next) {
-			if (c->state != CONN_ESTABLISHED || (only && c != only))
-				continue;
-			if (mesh_control_send(c->ctl, MESH_MSG_GOSSIP, buf, 1 + (size_t)len) == 0)
-				r->ctr.gossip_tx_bytes += 1 + (uint64_t)len;
-		}
-	}
+	if (len >= 0)
+		router_gossip_send_all(r, only, buf, 1 + (size_t)len);
 	free(buf);
 }
 
@@ -383,9 +377,8 @@ static int request_space(struct mesh_router *r, char *why, size_t cap)
 	uint8_t buf[1 + MESH_IPAM_REQUEST_LEN];
 	buf[0] = MESH_GOSSIP_IPAM;
 	ssize_t len = mesh_ipam_request_encode(&q, buf + 1, sizeof(buf) - 1);
-	if (len < 0 || mesh_control_send(c->ctl, MESH_MSG_GOSSIP, buf, 1 + (size_t)len) < 0)
+	if (len < 0 || router_gossip_send(r, c, buf, 1 + (size_t)len) < 0)
 		return -EIO;
-	r->ctr.gossip_tx_bytes += 1 + (uint64_t)len;
 	im->asked = donor;
 	im->asked_ms = now;
 	describe_peer(r, &donor, who, sizeof(who));

@@ -31,12 +31,7 @@ static void send_updates(struct mesh_router *r, struct mesh_conn *only,
 					       2 + (size_t)MESH_MACS_MAX_PER_MSG * MESH_MACS_ENTRY_LEN);
 		if (len < 0)
 			break;
-		for (struct mesh_conn *c = r->conns; c; c = c->next) {
-			if (c->state != CONN_ESTABLISHED || (only && c != only))
-				continue;
-			if (mesh_control_send(c->ctl, MESH_MSG_GOSSIP, buf, 1 + (size_t)len) == 0)
-				r->ctr.gossip_tx_bytes += 1 + (uint64_t)len;
-		}
+		router_gossip_send_all(r, only, buf, 1 + (size_t)len);
 	}
 	free(buf);
 }

@@ -37,6 +37,22 @@ static size_t entry_size(const struct mesh_topo_peer *p)
 	return 6 + 1 + strlen(p->nickname) + 8 + 8 + 2 + 2 + (size_t)p->nconns * 13;
 }
 
+int router_gossip_send(struct mesh_router *r, struct mesh_conn *c, const uint8_t *msg, size_t len)
+{
+	if (mesh_control_send(c->ctl, MESH_MSG_GOSSIP, msg, len) < 0)
+		return -1;
+	r->ctr.gossip_tx_bytes += len;
+	return 0;
+}
+
+void router_gossip_send_all(struct mesh_router *r, struct mesh_conn *only, const uint8_t *msg,
+			    size_t len)
+{
+	for (struct mesh_conn *c = r->conns; c; c = c->next)
+		if (c->state == CONN_ESTABLISHED && (!only || c == only))
+			router_gossip_send(r, c, msg, len);
+}
+
 /* Sends the entries named in names (NULL: every entry) on c, as as many gossip messages as
  * it takes to keep each under GOSSIP_CHUNK_MAX. */
 static void send_entries(struct mesh_router *r, struct mesh_conn *c, const struct mesh_peer_name *names,
@@ -63,8 +79,8 @@ static void send_entries(struct mesh_router *r, struct mesh_conn *c, const struc
 		if (!k)
 			break;
 		ssize_t len = mesh_topo_encode(&r->topo, chunk, k, buf + 1, mesh_topo_encoded_size(&r->topo));
-		if (len >= 0 && mesh_control_send(c->ctl, MESH_MSG_GOSSIP, buf, 1 + (size_t)len) == 0)
-			r->ctr.gossip_tx_bytes += 1 + (uint64_t)len;
+		if (len >= 0)
+			router_gossip_send(r, c, buf, 1 + (size_t)len);
 	}
 out:
 	free(chunk);
