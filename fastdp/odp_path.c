@@ -181,7 +181,6 @@ static void delete_veth(void)
 static int make_veth(char *err, size_t errlen)
 {
 	struct nl_sock *sk = nl_socket_alloc();
-	struct rtnl_link *orig = NULL, *change = NULL;
 	int ret = -ENOMEM;
 	delete_veth(); /* a leftover of a meshd that did not exit cleanly */
 	if (!sk || nl_connect(sk, NETLINK_ROUTE) < 0)
@@ -194,23 +193,8 @@ static int make_veth(char *err, size_t errlen)
 		goto out;
 	}
 	mesh_link_ipv6_off(MESH_ODP_DP_PORT);
-	change = rtnl_link_alloc();
-	if (!change || rtnl_link_get_kernel(sk, 0, MESH_ODP_DP_PORT, &orig) < 0) {
-		snprintf(err, errlen, "cannot read link %s", MESH_ODP_DP_PORT);
-		ret = -EIO;
-		goto out;
-	}
-	rtnl_link_set_flags(change, IFF_UP);
-	ret = rtnl_link_change(sk, orig, change, 0);
-	if (ret < 0) {
-		snprintf(err, errlen, "cannot bring up %s: %s", MESH_ODP_DP_PORT, nl_geterror(ret));
-		ret = -EIO;
-	}
+	ret = mesh_link_change(sk, MESH_ODP_DP_PORT, 0, 0, true, err, errlen);
 out:
-	if (change)
-		rtnl_link_put(change);
-	if (orig)
-		rtnl_link_put(orig);
 	if (sk)
 		nl_socket_free(sk);
 	return ret;

@@ -58,6 +58,27 @@ static void delete_link(struct nl_sock *sk, const char *name)
 	rtnl_link_put(link);
 }
 
+int mesh_link_change(struct nl_sock *sk, const char *name, unsigned mtu, int master, bool up,
+		     char *err, size_t errlen)
+{
+	struct rtnl_link *orig = NULL, *change = rtnl_link_alloc();
+	int ret = change ? rtnl_link_get_kernel(sk, 0, name, &orig) : -NLE_NOMEM;
+	if (ret == 0) {
+		if (mtu)
+			rtnl_link_set_mtu(change, mtu);
+		if (master > 0)
+			rtnl_link_set_master(change, master);
+		if (up)
+			rtnl_link_set_flags(change, IFF_UP);
+		ret = rtnl_link_change(sk, orig, change, 0);
+	}
+	if (change)
+		rtnl_link_put(change);
+	if (orig)
+		rtnl_link_put(orig);
+	return ret < 0 ? nl_fail(err, errlen, ret, "cannot configure link", name) : 0;
+}
+
 int mesh_vxlan_dev_create(struct mesh_vxlan_dev *d, const char *name, const char *bridge,
 			  uint16_t port, uint32_t vni, unsigned mtu, char *err, size_t errlen)
 {
@@ -116,22 +137,8 @@ int mesh_vxlan_dev_create(struct mesh_vxlan_dev *d, const char *name, const char
 	/* best effort (a read-only /proc/sys): without it, only the device's own MLD reports
 	 * make its MAC known across the mesh; the router logs the same for its other links */
 	mesh_link_ipv6_off(name);
-	struct rtnl_link *orig = NULL, *change = rtnl_link_alloc();
-	if (!change || rtnl_link_get_kernel(d->sk, d->ifindex, NULL, &orig) < 0) {
-		if (change)
-			rtnl_link_put(change);
-		ret = -EIO;
-		snprintf(err, errlen, "cannot read back VXLAN device %s", name);
+	if ((ret = mesh_link_change(d->sk, name, 0, 0, true, err, errlen)) < 0)
 		goto errout;
-	}
-	rtnl_link_set_flags(change, IFF_UP);
-	ret = rtnl_link_change(d->sk, orig, change, 0);
-	rtnl_link_put(change);
-	rtnl_link_put(orig);
-	if (ret < 0) {
-		ret = nl_fail(err, errlen, ret, "cannot bring up VXLAN device", name);
-		goto errout;
-	}
 	return 0;
 errout:
 	if (link)
@@ -143,7 +150,6 @@ errout:
 int mesh_vxlan_dev_adopt_port(struct mesh_vxlan_dev *d, const char *name, const char *bridge,
 			      unsigned mtu, char *err, size_t errlen)
 {
-	struct rtnl_link *orig = NULL, *change = NULL;
 	int ret;
 	memset(d, 0, sizeof(*d));
 	snprintf(d->name, sizeof(d->name), "%s", name);
@@ -155,47 +161,19 @@ int mesh_vxlan_dev_adopt_port(struct mesh_vxlan_dev *d, const char *name, const 
 		return -ENODEV;
 	}
 	d->sk = nl_socket_alloc();
-	if (!d->sk || (ret = nl_connect(d->sk, NETLINK_ROUTE)) < 0) {
+	if (!d->sk || nl_connect(d->sk, NETLINK_ROUTE) < 0) {
 		snprintf(err, errlen, "cannot open rtnetlink for %s", name);
 		ret = -EIO;
 		goto errout;
 	}
 	mesh_link_ipv6_off(name); /* best effort, as for the VXLAN device */
-	change = rtnl_link_alloc();
-	if (!change || rtnl_link_get_kernel(d->sk, d->ifindex, NULL, &orig) < 0) {
-		snprintf(err, errlen, "cannot read link %s", name);
-		ret = -EIO;
+	/* on the bridge first: the port flags are the bridge's */
+	if ((ret = mesh_link_change(d->sk, name, mtu, d->bridge_ifindex, false, err, errlen)) < 0 ||
+	    (ret = set_port_flags(d, d->ifindex, name, 0, err, errlen)) < 0 ||
+	    (ret = mesh_link_change(d->sk, name, 0, 0, true, err, errlen)) < 0)
 		goto errout;
-	}
-	rtnl_link_set_mtu(change, mtu);
-	rtnl_link_set_master(change, d->bridge_ifindex);
-	ret = rtnl_link_change(d->sk, orig, change, 0);
-	if (ret < 0) {
-		ret = nl_fail(err, errlen, ret, "cannot put on the bridge:", name);
-		goto errout;
-	}
-	if ((ret = set_port_flags(d, d->ifindex, name, 0, err, errlen)) < 0)
-		goto errout;
-	rtnl_link_put(change);
-	change = rtnl_link_alloc();
-	if (!change) {
-		ret = -ENOMEM;
-		goto errout;
-	}
-	rtnl_link_set_flags(change, IFF_UP);
-	ret = rtnl_link_change(d->sk, orig, change, 0);
-	if (ret < 0) {
-		ret = nl_fail(err, errlen, ret, "cannot bring up", name);
-		goto errout;
-	}
-	rtnl_link_put(change);
-	rtnl_link_put(orig);
 	return 0;
 errout:
-	if (change)
-		rtnl_link_put(change);
-	if (orig)
-		rtnl_link_put(orig);
 	mesh_vxlan_dev_destroy(d);
 	return ret;
 }

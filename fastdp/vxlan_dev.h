@@ -42,6 +42,9 @@ int mesh_vxlan_dev_fdb(struct mesh_vxlan_dev *d, bool add, const uint8_t mac[6],
 /* Adds (replacing) or removes the bridge's sticky static entry mac -> this device's port. */
 int mesh_vxlan_dev_bridge_fdb(struct mesh_vxlan_dev *d, bool add, const uint8_t mac[6],
 			      char *err, size_t errlen);
+/* One change of link `name` through sk: MTU (0: keep), master (0: keep), up (false: keep). */
+int mesh_link_change(struct nl_sock *sk, const char *name, unsigned mtu, int master, bool up,
+		     char *err, size_t errlen);
 /* Removes the device (if made) and closes the socket. */
 void mesh_vxlan_dev_destroy(struct mesh_vxlan_dev *d);
 
