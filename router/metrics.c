@@ -303,6 +303,10 @@ char *mesh_metrics_render(const cJSON *st)
 	};
 	counter_family(&b, ctr, "mesh_drops_total", "Frames or datagrams dropped, by reason.", NULL,
 		       NULL, "reason", drops, sizeof(drops) / sizeof(drops[0]));
+	single(&b, ctr, "sleeve_tap_writes", "mesh_sleeve_tap_writes_total", "counter",
+	       "Writes of received frames to the sleeve's TAP device (a coalesced run is one).");
+	single(&b, ctr, "sleeve_rx_coalesced", "mesh_sleeve_coalesced_frames_total", "counter",
+	       "Received UDP frames written to the TAP as part of a coalesced run (one GSO write).");
 	single(&b, ctr, "mac_table_size", "mesh_mac_table_entries", "gauge",
 	       "Entries in the MAC table (local and learned from peers).");
 	family(&b, "mesh_fastdp_flows", "gauge", "Flows installed in the kernel fast path.");

@@ -34,6 +34,7 @@
 #include "crypto/session.h"
 #include "mesh/bytes.h"
 #include "sleeve/codec.h"
+#include "sleeve/gro.h"
 #include "sleeve/pmtu.h"
 #include "sleeve/sleeve.h"
 #include "sleeve/tap.h"
@@ -110,9 +111,13 @@ struct sleeve {
 	struct tx_slot tx[BATCH];
 	unsigned tx_used;             /* slots 0..tx_used-1 are open or queued */
 	bool gso;                     /* UDP_SEGMENT works (until the kernel refuses it) */
+	bool uso_tap;                 /* the TAP takes UDP GSO frames (until it refuses one) */
+	bool in_rx;                   /* in a receive round: deliveries may be coalesced */
+	struct sleeve_gro gro;        /* UDP frames coalesced for one TAP write */
 	struct txq txq;
 	uint8_t rx[BATCH][DGRAM_MAX];
 	uint8_t frame[SLEEVE_TAP_HDR_LEN + SLEEVE_TAP_FRAME_MAX]; /* one frame read from the TAP */
+	uint8_t gro_buf[SLEEVE_GRO_BUF];
 };
 
 static uint64_t now_ms(void)
@@ -593,6 +598,8 @@ static void handle_whole(struct sleeve *s, struct sleeve_fwd *f, const struct sl
 	}
 }
 
+static void gro_flush(struct sleeve *s);
+
 /* Reads what waits on the UDP socket (a bounded amount); returns the messages read. */
 static unsigned udp_rx(struct sleeve *s)
 {
@@ -605,6 +612,7 @@ static unsigned udp_rx(struct sleeve *s)
 		struct cmsghdr align;
 	} ctl[BATCH];
 
+	s->in_rx = true;
 	for (int round = 0; round < 4; round++) {
 		for (int i = 0; i < BATCH; i++) {
 			iov[i].iov_base = s->rx[i];
@@ -640,10 +648,13 @@ static unsigned udp_rx(struct sleeve *s)
 				handle_datagram(s, s->rx[i] + off, len - off < seg ? len - off : seg,
 						&from[i]);
 		}
-		flush(s); /* heartbeat answers and relayed frames */
+		gro_flush(s); /* a coalesced frame waits one round at most */
+		flush(s);     /* heartbeat answers and relayed frames */
 		if (n < BATCH)
 			break;
 	}
+	gro_flush(s);
+	s->in_rx = false;
 	return got;
 }
 
@@ -677,14 +688,66 @@ static void tap_cb(evutil_socket_t fd, short what, void *arg)
 	tap_rx(s);
 }
 
+static int tap_write(struct sleeve *s, const struct mesh_offload *off, const uint8_t *frame,
+		     size_t len)
+{
+	int ret = sleeve_tap_write(s->tap_fd, off, frame, len);
+	s->ctr.tap_writes++;
+	if (ret < 0)
+		s->ctr.drop_tap++;
+	return ret;
+}
+
+/* Writes out the UDP frames coalesced so far: one UDP GSO write, or, where the kernel refuses
+ * those, the datagrams one by one. */
+static void gro_flush(struct sleeve *s)
+{
+	struct mesh_offload off;
+	unsigned segs = s->gro.segs;
+	size_t len = sleeve_gro_finish(&s->gro, &off);
+	if (!len)
+		return;
+	if (segs == 1 || !s->uso_tap) {
+		tap_write(s, &off, s->gro_buf, len);
+		return;
+	}
+	s->ctr.tap_writes++;
+	int ret = sleeve_tap_write(s->tap_fd, &off, s->gro_buf, len);
+	if (ret == 0) {
+		s->ctr.rx_coalesced += segs;
+		return;
+	}
+	if (ret != -EINVAL) {
+		s->ctr.drop_tap += segs;
+		return;
+	}
+	s->uso_tap = false; /* this kernel takes no UDP GSO from a TAP after all */
+	uint8_t hdr[SLEEVE_GRO_HDR_MAX];
+	struct mesh_offload so;
+	size_t plen, hl;
+	for (unsigned i = 0; (hl = sleeve_gro_segment(s->gro_buf, len, &off, i, hdr, &so, &plen)); i++) {
+		struct iovec iov[2] = { { hdr, hl }, { s->gro_buf + hl + (size_t)i * off.gso_size, plen } };
+		s->ctr.tap_writes++;
+		if (sleeve_tap_writev(s->tap_fd, &so, iov, 2) < 0)
+			s->ctr.drop_tap++;
+	}
+}
+
+/* Frames for our bridge. In a receive round, UDP frames of one flow are coalesced (gro.h) and
+ * written at the end of the round or when a frame that cannot join comes; anything else is
+ * written at once, after what was coalesced before it, so the order is kept. */
 static int sleeve_deliver(struct overlay *ov, const struct mesh_offload *off,
 			  const uint8_t *frame, size_t len)
 {
 	struct sleeve *s = (struct sleeve *)ov;
-	int ret = sleeve_tap_write(s->tap_fd, off, frame, len);
-	if (ret < 0)
-		s->ctr.drop_tap++;
-	return ret;
+	if (s->in_rx && s->uso_tap) {
+		if (sleeve_gro_add(&s->gro, off, frame, len))
+			return 0;
+		gro_flush(s);
+		if (sleeve_gro_add(&s->gro, off, frame, len))
+			return 0;
+	}
+	return tap_write(s, off, frame, len);
 }
 
 static struct overlay_forwarder *sleeve_start(struct overlay *ov, const struct overlay_conn_params *p,
@@ -822,6 +885,8 @@ struct sleeve *sleeve_new(struct event_base *base, const struct sleeve_config *c
 		goto errout;
 	}
 	s->gso = true;
+	s->uso_tap = sleeve_tap_takes_uso(s->tap_fd);
+	sleeve_gro_init(&s->gro, s->gro_buf);
 	s->udp_fd = bind_udp(cfg->port, err, errlen);
 	if (s->udp_fd < 0)
 		goto errout;

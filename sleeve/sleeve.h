@@ -38,6 +38,8 @@ struct sleeve_counters {
 	uint64_t rx_datagrams, tx_datagrams, rx_frames, tx_frames, rx_bytes, tx_bytes;
 	uint64_t drop_replay, drop_auth, drop_malformed, drop_unknown_conn, drop_tx_full,
 		drop_mtu, drop_tap;
+	uint64_t tap_writes;   /* writes to the TAP (a coalesced run of frames is one) */
+	uint64_t rx_coalesced; /* received frames written to the TAP as part of a run */
 };
 
 /* Opens the TAP device and binds the UDP socket. Returns NULL with err filled in. */

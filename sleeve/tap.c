@@ -10,6 +10,11 @@
 
 #include "sleeve/tap.h"
 
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
+
 _Static_assert(sizeof(struct virtio_net_hdr) == SLEEVE_TAP_HDR_LEN, "virtio_net_hdr is 10 bytes");
 
 int sleeve_tap_open(const char *name)
@@ -55,7 +60,16 @@ ssize_t sleeve_tap_read(int fd, uint8_t *buf, size_t cap, struct mesh_offload *o
 
 int sleeve_tap_write(int fd, const struct mesh_offload *off, const uint8_t *frame, size_t len)
 {
+	struct iovec iov = { (void *)frame, len };
+	return sleeve_tap_writev(fd, off, &iov, 1);
+}
+
+int sleeve_tap_writev(int fd, const struct mesh_offload *off, const struct iovec *iov, unsigned n)
+{
 	struct virtio_net_hdr h;
+	struct iovec v[1 + SLEEVE_TAP_IOV_MAX];
+	if (n > SLEEVE_TAP_IOV_MAX)
+		return -EINVAL;
 	memset(&h, 0, sizeof(h));
 	if (off) {
 		h.flags = off->flags;
@@ -65,6 +79,16 @@ int sleeve_tap_write(int fd, const struct mesh_offload *off, const uint8_t *fram
 		h.csum_start = off->csum_start;
 		h.csum_offset = off->csum_offset;
 	}
-	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)frame, len } };
-	return writev(fd, iov, 2) < 0 ? -errno : 0;
+	v[0] = (struct iovec){ &h, sizeof(h) };
+	memcpy(v + 1, iov, n * sizeof(*iov));
+	return writev(fd, v, (int)n + 1) < 0 ? -errno : 0;
+}
+
+bool sleeve_tap_takes_uso(int fd)
+{
+	/* Linux 6.2 added UDP segmentation offload to TAP devices (TUN_F_USO4/6), and with it
+	 * UDP GSO frames written to one; older kernels refuse the flags. Asked, then put back. */
+	bool yes = ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_USO4 | TUN_F_USO6) == 0;
+	ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM);
+	return yes;
 }

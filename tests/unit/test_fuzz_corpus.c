@@ -364,3 +364,8 @@ Test(fuzz_corpus, odp, .timeout = 600)
 {
 	replay("odp", fuzz_odp);
 }
+
+Test(fuzz_corpus, gro, .timeout = 600)
+{
+	replay("gro", fuzz_gro);
+}
