@@ -74,7 +74,8 @@ int sleeve_batch_add(struct sleeve_batch *b, const struct mesh_peer_name *src,
 	memcpy(p + 2, src->b, MESH_PEER_NAME_LEN);
 	memcpy(p + 2 + MESH_PEER_NAME_LEN, dst->b, MESH_PEER_NAME_LEN);
 	offload_encode(off, p + 2 + 2 * MESH_PEER_NAME_LEN);
-	memcpy(p + SLEEVE_REC_HDR_LEN, frame, len);
+	if (frame != p + SLEEVE_REC_HDR_LEN) /* else read straight into its place */
+		memcpy(p + SLEEVE_REC_HDR_LEN, frame, len);
 	b->len += SLEEVE_REC_HDR_LEN + len;
 	b->frames++;
 	return 0;

@@ -70,7 +70,8 @@ struct sleeve_batch {
 };
 
 void sleeve_batch_init(struct sleeve_batch *b, uint8_t *buf, size_t cap);
-/* off may be NULL (a plain frame). 0, -ENOSPC when the record does not fit in what is left,
+/* off may be NULL (a plain frame). A frame already where its record puts it (just after the
+ * record header at the end of the batch) is not copied. 0, -ENOSPC when the record does not fit in what is left,
  * -EINVAL for a frame shorter than an Ethernet header or longer than 65535. */
 int sleeve_batch_add(struct sleeve_batch *b, const struct mesh_peer_name *src,
 		     const struct mesh_peer_name *dst, const struct mesh_offload *off,

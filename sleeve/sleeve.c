@@ -53,8 +53,14 @@
 #define TXQ_MSGS 256              /* messages per sendmmsg */
 #define TXQ_IOV 1024
 
+/* A slot's buffer, or the spare one the TAP is read into: a datagram of up to DGRAM_MAX bytes,
+ * or a frame read from the TAP of up to SLEEVE_TAP_FRAME_MAX bytes at tap_at (at most
+ * TAP_FRAME_AT: where the first record's frame sits in a sealed datagram). */
+#define TAP_FRAME_AT (SLEEVE_HDR_LEN + MESH_SEAL_OVERHEAD + SLEEVE_REC_HDR_LEN)
+#define SLOT_BUF (TAP_FRAME_AT + SLEEVE_TAP_FRAME_MAX)
+
 struct tx_slot {
-	uint8_t buf[DGRAM_MAX];
+	uint8_t *buf;                 /* SLOT_BUF bytes of the sleeve's pool */
 	size_t len;                   /* datagram length once closed */
 	struct sleeve_fwd *fwd;       /* owner while open or queued */
 	struct sleeve_batch batch;    /* records, while open */
@@ -109,6 +115,8 @@ struct sleeve {
 	struct sleeve_fwd *fwds;
 	struct sleeve_counters ctr;
 	struct tx_slot tx[BATCH];
+	uint8_t *spare;               /* the pool's buffer in no slot: the TAP is read into it */
+	size_t tap_at;                /* where in it: a record's place in a datagram to our peers */
 	unsigned tx_used;             /* slots 0..tx_used-1 are open or queued */
 	bool gso;                     /* UDP_SEGMENT works (until the kernel refuses it) */
 	bool uso_tap;                 /* the TAP takes UDP GSO frames (until it refuses one) */
@@ -116,7 +124,7 @@ struct sleeve {
 	struct sleeve_gro gro;        /* UDP frames coalesced for one TAP write */
 	struct txq txq;
 	uint8_t rx[BATCH][DGRAM_MAX];
-	uint8_t frame[SLEEVE_TAP_HDR_LEN + SLEEVE_TAP_FRAME_MAX]; /* one frame read from the TAP */
+	uint8_t pool[BATCH + 1][SLOT_BUF];
 	uint8_t gro_buf[SLEEVE_GRO_BUF];
 };
 
@@ -302,11 +310,19 @@ static void flush(struct sleeve *s)
 	s->tx_used = 0;
 }
 
-static struct tx_slot *take_slot(struct sleeve *s, struct sleeve_fwd *f)
+/* Opens the next free slot for f. With `adopt`, the slot takes the spare buffer (holding a
+ * frame just read from the TAP, which so becomes the slot's first record without a copy) and
+ * gives its own buffer as the new spare. */
+static struct tx_slot *take_slot(struct sleeve *s, struct sleeve_fwd *f, bool adopt)
 {
 	if (s->tx_used == BATCH)
 		flush(s);
 	struct tx_slot *t = &s->tx[s->tx_used++];
+	if (adopt) {
+		uint8_t *b = t->buf;
+		t->buf = s->spare;
+		s->spare = b;
+	}
 	t->fwd = f;
 	t->open = true;
 	sleeve_batch_init(&t->batch, t->buf + payload_off(f), payload_cap(s, f));
@@ -327,11 +343,18 @@ static int sleeve_send(struct overlay_forwarder *ofwd, const struct mesh_peer_na
 		s->ctr.drop_mtu++;
 		return -EMSGSIZE;
 	}
-	struct tx_slot *t = f->cur ? f->cur : take_slot(s, f);
+	/* A frame read from the TAP that goes to this peer alone and is too big to share a
+	 * datagram (a super-frame): its buffer becomes the datagram's (no copy of up to 64 KB). */
+	bool adopt = frame == s->spare + s->tap_at && !mesh_peer_name_is_zero(dst) &&
+		     payload_off(f) + SLEEVE_REC_HDR_LEN == s->tap_at &&
+		     SLEEVE_REC_HDR_LEN + len > payload_cap(s, f);
+	if (adopt && f->cur)
+		close_slot(f->cur);
+	struct tx_slot *t = f->cur ? f->cur : take_slot(s, f, adopt);
 	int r = sleeve_batch_add(&t->batch, src, dst, off, frame, len);
 	if (r == -ENOSPC && t->batch.frames) {
 		close_slot(t);
-		t = take_slot(s, f);
+		t = take_slot(s, f, false);
 		r = sleeve_batch_add(&t->batch, src, dst, off, frame, len);
 	}
 	if (r == -ENOSPC) {
@@ -356,7 +379,7 @@ static void send_control(struct sleeve_fwd *f, uint8_t type, uint64_t echo, uint
 	struct tx_slot *t;
 	if (f->cur)
 		close_slot(f->cur);
-	t = take_slot(s, f);
+	t = take_slot(s, f, false);
 	t->open = false;
 	f->cur = NULL;
 	uint8_t *p = t->buf + payload_off(f);
@@ -664,13 +687,14 @@ static unsigned tap_rx(struct sleeve *s)
 	unsigned got = 0;
 	for (int i = 0; i < TAP_READ_BUDGET; i++) {
 		struct mesh_offload off;
-		ssize_t n = sleeve_tap_read(s->tap_fd, s->frame, sizeof(s->frame), &off);
+		uint8_t *frame = s->spare + s->tap_at;
+		ssize_t n = sleeve_tap_read(s->tap_fd, frame, SLEEVE_TAP_FRAME_MAX, &off);
 		if (n == -EAGAIN || n == -EINTR)
 			break; /* drained */
 		got++;
 		if (n < SLEEVE_ETH_MIN)
 			continue;
-		s->cb.local_frame(s->cb.arg, &off, s->frame + SLEEVE_TAP_HDR_LEN, (size_t)n);
+		s->cb.local_frame(s->cb.arg, &off, frame, (size_t)n);
 	}
 	flush(s);
 	return got;
@@ -775,6 +799,7 @@ static struct overlay_forwarder *sleeve_start(struct overlay *ov, const struct o
 	sleeve_pmtu_init(&f->pmtu, 576 - 28, max);
 	f->next = s->fwds;
 	s->fwds = f;
+	s->tap_at = payload_off(f) + SLEEVE_REC_HDR_LEN; /* one password for the whole mesh */
 	heartbeat_cb(-1, 0, f);
 	return &f->base;
 }
@@ -886,6 +911,10 @@ struct sleeve *sleeve_new(struct event_base *base, const struct sleeve_config *c
 	}
 	s->gso = true;
 	s->uso_tap = sleeve_tap_takes_uso(s->tap_fd);
+	for (unsigned i = 0; i < BATCH; i++)
+		s->tx[i].buf = s->pool[i];
+	s->spare = s->pool[BATCH];
+	s->tap_at = TAP_FRAME_AT;
 	sleeve_gro_init(&s->gro, s->gro_buf);
 	s->udp_fd = bind_udp(cfg->port, err, errlen);
 	if (s->udp_fd < 0)

@@ -40,15 +40,15 @@ int sleeve_tap_open(const char *name)
 	return fd;
 }
 
-ssize_t sleeve_tap_read(int fd, uint8_t *buf, size_t cap, struct mesh_offload *off)
+ssize_t sleeve_tap_read(int fd, uint8_t *frame, size_t cap, struct mesh_offload *off)
 {
-	ssize_t n = read(fd, buf, cap);
+	struct virtio_net_hdr h;
+	struct iovec iov[2] = { { &h, sizeof(h) }, { frame, cap } };
+	ssize_t n = readv(fd, iov, 2);
 	if (n < 0)
 		return -errno;
 	if ((size_t)n < SLEEVE_TAP_HDR_LEN)
 		return -EBADMSG;
-	struct virtio_net_hdr h;
-	memcpy(&h, buf, sizeof(h));
 	off->flags = h.flags;
 	off->gso_type = h.gso_type;
 	off->hdr_len = h.hdr_len;

@@ -21,9 +21,9 @@
 /* Opens (creating) TAP `name`, non-blocking, with the virtio-net header and offloads. Returns
  * the fd or -errno; the kernel deletes the device when the fd is closed. */
 int sleeve_tap_open(const char *name);
-/* Reads one frame into buf (at least SLEEVE_TAP_HDR_LEN + SLEEVE_TAP_FRAME_MAX bytes): the
- * frame starts at buf + SLEEVE_TAP_HDR_LEN. Returns its length, or -errno (-EAGAIN: none). */
-ssize_t sleeve_tap_read(int fd, uint8_t *buf, size_t cap, struct mesh_offload *off);
+/* Reads one frame into `frame` (cap bytes; a longer frame is cut short) and its offload state
+ * into *off. Returns its length, or -errno (-EAGAIN: none). */
+ssize_t sleeve_tap_read(int fd, uint8_t *frame, size_t cap, struct mesh_offload *off);
 /* Writes one frame with its offload state (NULL: plain). 0 or -errno. */
 int sleeve_tap_write(int fd, const struct mesh_offload *off, const uint8_t *frame, size_t len);
 /* The same, the frame in n (at most SLEEVE_TAP_IOV_MAX) pieces. */
