@@ -391,6 +391,12 @@ static void print_summary(const cJSON *st)
 	printf("        Traffic: sleeve sent %.0f frames (%.0f bytes), received %.0f frames (%.0f bytes)\n",
 	       num(ctr, "sleeve_tx_frames"), num(ctr, "sleeve_tx_bytes"),
 	       num(ctr, "sleeve_rx_frames"), num(ctr, "sleeve_rx_bytes"));
+	if (get(st, "sleeve_coalescing"))
+		printf("   Sleeve to TAP: %.0f writes, %.0f UDP frames of them coalesced (%s)\n",
+		       num(ctr, "sleeve_tap_writes"), num(ctr, "sleeve_rx_coalesced"),
+		       cJSON_IsTrue(get(st, "sleeve_coalescing"))
+			       ? "runs of one UDP flow go as one GSO write"
+			       : "off: this kernel takes no UDP GSO from a TAP");
 	printf("          Drops: ");
 	bool any = false;
 	for (size_t i = 0; i < sizeof(drop_reasons) / sizeof(drop_reasons[0]); i++) {

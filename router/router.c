@@ -148,6 +148,9 @@ struct mesh_router *mesh_router_new(struct event_base *base, const struct mesh_c
 	if (!r->sleeve)
 		goto errout;
 	r->ov = sleeve_overlay(r->sleeve);
+	if (!sleeve_coalesces(r->sleeve))
+		log_info("sleeve: this kernel takes no UDP GSO frames from a TAP (Linux 6.2 and later "
+			 "do): received UDP frames are written to the bridge one by one (slower)");
 	if (mesh_netdev_attach(&r->netdev, sleeve_tap_name(r->sleeve), r->mtu, err, errlen) < 0)
 		goto errout;
 	char gso_err[256];

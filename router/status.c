@@ -141,6 +141,8 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 	else
 		cJSON_AddNullToObject(o, "fastdp");
 	cJSON_AddStringToObject(o, "fastdp_reason", r->fov ? "" : r->fastdp_why);
+	if (r->sleeve)
+		cJSON_AddBoolToObject(o, "sleeve_coalescing", sleeve_coalesces(r->sleeve));
 	if (r->vxlan && mesh_vxlan_odp(r->vxlan))
 		cJSON_AddStringToObject(o, "fastdp_last_error",
 					mesh_odp_path_last_error(mesh_vxlan_odp(r->vxlan)));

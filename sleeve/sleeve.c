@@ -953,6 +953,7 @@ const struct sleeve_counters *sleeve_counters(const struct sleeve *s) { return &
 const char *sleeve_tap_name(const struct sleeve *s) { return s->tap_name; }
 int sleeve_tap_fd(const struct sleeve *s) { return s->tap_fd; }
 uint16_t sleeve_port(const struct sleeve *s) { return s->port; }
+bool sleeve_coalesces(const struct sleeve *s) { return s->uso_tap; }
 
 int sleeve_set_tso(struct sleeve *s, bool on)
 {

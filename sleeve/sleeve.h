@@ -56,5 +56,8 @@ uint16_t sleeve_port(const struct sleeve *s);
  * kernel fragments at the local link's MTU, so they are only safe while every path carries
  * full-size packets. */
 int sleeve_set_tso(struct sleeve *s, bool on);
+/* Whether received UDP frames of one flow are joined into one UDP GSO write to the TAP
+ * (gro.h): the kernel must take such frames from a TAP (Linux 6.2 and later). */
+bool sleeve_coalesces(const struct sleeve *s);
 
 #endif
