@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "fastdp/vxlan.h"
+#include "fastdp/fastdp.h"
 #include "router/fdbevent.h"
 #include "router/internal.h"
 #include "router/log.h"
@@ -80,8 +80,8 @@ int router_bridgewatch_start(struct mesh_router *r, char *err, size_t errlen)
 		return -errno;
 	}
 	r->bw_skip[0] = (int)if_nametoindex(sleeve_tap_name(r->sleeve));
-	r->bw_skip[1] = r->vxlan ? (int)if_nametoindex(MESH_VXLAN_DEV) : -1;
-	r->bw_skip[2] = r->vxlan ? (int)if_nametoindex(MESH_ODP_BRIDGE_PORT) : -1;
+	r->bw_skip[1] = r->fastdp ? (int)if_nametoindex(MESH_VXLAN_DEV) : -1;
+	r->bw_skip[2] = r->fastdp ? (int)if_nametoindex(MESH_ODP_BRIDGE_PORT) : -1;
 	for (int i = 1; i < 3; i++)
 		if (r->bw_skip[i] == 0)
 			r->bw_skip[i] = -1;

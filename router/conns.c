@@ -263,7 +263,7 @@ static void hs_config(struct mesh_router *r, struct mesh_conn *c, struct mesh_hs
 	hc->hello.uid = r->uid;
 	hc->hello.short_id = r->short_id;
 	randombytes_buf(&hc->hello.conn_id, sizeof(hc->hello.conn_id));
-	hc->hello.overlays = MESH_OVERLAY_SLEEVE | (r->vxlan ? MESH_OVERLAY_FASTDP : 0);
+	hc->hello.overlays = MESH_OVERLAY_SLEEVE | (r->fastdp ? MESH_OVERLAY_FASTDP : 0);
 	hc->hello.sleeve_port = r->cfg->port;
 	hc->hello.sleeve_index = c->local_index;
 }

@@ -1,5 +1,5 @@
 /* router/fastpath.c: overlay selection per connection (DESIGN §7). Which fast path backend
- * this router runs (--fastdp; today the kernel VXLAN device, fastdp/vxlan.c), the fast path
+ * this router runs (--fastdp; today the kernel VXLAN device, fastdp/fastdp.c), the fast path
  * forwarder each connection runs next to its sleeve when the peer offers one, the switch of a
  * connection between fast path and sleeve as its fast path heartbeats come and go, and the
  * kernel forwarding database kept in step with MAC locations, connections and our broadcast
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fastdp/vxlan.h"
+#include "fastdp/fastdp.h"
 #include "gossip/wire.h"
 #include "router/internal.h"
 #include "router/log.h"
@@ -33,7 +33,7 @@ static struct mesh_conn *fast_conn_to(struct mesh_router *r, const struct mesh_p
 
 bool router_fastpath_floods_to(struct mesh_router *r, const struct mesh_peer_name *child)
 {
-	return r->vxlan && fast_conn_to(r, child) && !mesh_routes_is_relay(&r->routes, child);
+	return r->fastdp && fast_conn_to(r, child) && !mesh_routes_is_relay(&r->routes, child);
 }
 
 static void fast_health_changed(void *arg, struct overlay_forwarder *fwd, enum overlay_health h,
@@ -113,7 +113,7 @@ void router_fastpath_decide(void *arg, const struct mesh_odp_miss *m, struct mes
 static void fdb_sync_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct mesh_router *r = arg;
-	if (!r->vxlan)
+	if (!r->fastdp)
 		return;
 	size_t n = 0, cap = r->macs.count + r->nconns + 1;
 	struct mesh_fdb_entry *want = calloc(cap, sizeof(*want));
@@ -136,7 +136,7 @@ static void fdb_sync_cb(evutil_socket_t fd, short what, void *arg)
 		if (c->state == CONN_ESTABLISHED && router_fastpath_floods_to(r, &c->peer))
 			want[n++].ip = c->peer_ip; /* all-zero MAC: a flood entry */
 	char err[256] = "";
-	size_t failed = mesh_vxlan_program(r->vxlan, want, n, err, sizeof(err));
+	size_t failed = mesh_fastdp_program(r->fastdp, want, n, err, sizeof(err));
 	if (failed)
 		log_error("fast path: %zu forwarding table changes failed, last: %s", failed, err);
 	free(want);
@@ -144,7 +144,7 @@ static void fdb_sync_cb(evutil_socket_t fd, short what, void *arg)
 
 void router_fastpath_sync(struct mesh_router *r)
 {
-	if (r->vxlan && r->fdb_sync)
+	if (r->fastdp && r->fdb_sync)
 		event_active(r->fdb_sync, 0, 0);
 }
 
@@ -153,7 +153,7 @@ void router_fastpath_sync(struct mesh_router *r)
 void router_fastpath_conn_up(struct mesh_router *r, struct mesh_conn *c,
 			     const struct overlay_conn_params *p, uint8_t peer_overlays)
 {
-	if (!r->vxlan)
+	if (!r->fastdp)
 		return;
 	char who[160];
 	router_describe_conn(c, who, sizeof(who));
@@ -195,7 +195,7 @@ const char *router_conn_overlay(const struct mesh_router *r, const struct mesh_c
 		enum overlay_health fh = c->fast->ov->ops->health(c->fast, &fw);
 		snprintf(fast_why, sizeof(fast_why), "fast path %s: %s", c->fast->ov->ops->name,
 			 fh == OVERLAY_HEALTH_HEALTHY ? "waiting for the sleeve" : fw ? fw : "");
-	} else if (r->vxlan) {
+	} else if (r->fastdp) {
 		snprintf(fast_why, sizeof(fast_why), "the peer runs no fast path");
 	} else {
 		snprintf(fast_why, sizeof(fast_why), "%s", r->fastdp_why);
@@ -226,7 +226,7 @@ int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen)
 		.control_send = fast_control_send,
 		.arg = r,
 	};
-	struct mesh_vxlan_config vc = {
+	struct mesh_fastdp_config vc = {
 		.bridge = r->cfg->bridge,
 		.tap_name = sleeve_tap_name(r->sleeve),
 		.port = MESH_VXLAN_DEFAULT_PORT,
@@ -239,18 +239,18 @@ int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen)
 	int errnum = 0;
 	if (mode == MESH_FASTDP_ODP || mode == MESH_FASTDP_AUTO) {
 		vc.odp = true;
-		r->vxlan = mesh_vxlan_new(r->base, &vc, &cb, &errnum, why, sizeof(why));
-		if (!r->vxlan && mode == MESH_FASTDP_ODP) {
+		r->fastdp = mesh_fastdp_new(r->base, &vc, &cb, &errnum, why, sizeof(why));
+		if (!r->fastdp && mode == MESH_FASTDP_ODP) {
 			snprintf(err, errlen, "--fastdp odp: %s", why);
 			return errnum < 0 ? errnum : -EIO;
 		}
-		if (!r->vxlan)
+		if (!r->fastdp)
 			log_info("fast path: %s; using the kernel VXLAN device instead", why);
 		vc.odp = false;
 	}
-	if (!r->vxlan)
-		r->vxlan = mesh_vxlan_new(r->base, &vc, &cb, &errnum, why, sizeof(why));
-	if (!r->vxlan) {
+	if (!r->fastdp)
+		r->fastdp = mesh_fastdp_new(r->base, &vc, &cb, &errnum, why, sizeof(why));
+	if (!r->fastdp) {
 		if (mode == MESH_FASTDP_VXLAN) {
 			snprintf(err, errlen, "--fastdp vxlan: %s", why);
 			return -EIO;
@@ -259,13 +259,13 @@ int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen)
 		log_warn("fast path off, every connection uses the sleeve: %s", why);
 		return 0;
 	}
-	r->fov = mesh_vxlan_overlay(r->vxlan);
+	r->fov = mesh_fastdp_overlay(r->fastdp);
 	r->fdb_sync = event_new(r->base, -1, 0, fdb_sync_cb, r);
 	if (!r->fdb_sync) {
 		snprintf(err, errlen, "cannot register an event");
 		return -ENOMEM;
 	}
-	if (mesh_vxlan_odp(r->vxlan))
+	if (mesh_fastdp_odp(r->fastdp))
 		log_info("fast path: Open vSwitch datapath %s, VXLAN on UDP %u (VNI %u); connections "
 			 "move onto it once its heartbeats pass", MESH_ODP_DP, MESH_VXLAN_DEFAULT_PORT,
 			 MESH_VXLAN_VNI);
@@ -278,8 +278,8 @@ int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen)
 
 void router_fastpath_set_mtu(struct mesh_router *r)
 {
-	if (r->vxlan)
-		mesh_vxlan_set_mtu(r->vxlan, r->mtu);
+	if (r->fastdp)
+		mesh_fastdp_set_mtu(r->fastdp, r->mtu);
 }
 
 void router_fastpath_stop(struct mesh_router *r)
@@ -287,7 +287,7 @@ void router_fastpath_stop(struct mesh_router *r)
 	if (r->fdb_sync)
 		event_free(r->fdb_sync);
 	r->fdb_sync = NULL;
-	mesh_vxlan_free(r->vxlan);
-	r->vxlan = NULL;
+	mesh_fastdp_free(r->fastdp);
+	r->fastdp = NULL;
 	r->fov = NULL;
 }

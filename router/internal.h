@@ -93,7 +93,7 @@ struct mesh_router {
 	struct mesh_netdev netdev;
 	struct sleeve *sleeve;
 	struct overlay *ov;            /* the sleeve */
-	struct mesh_vxlan *vxlan;      /* the fast path backend, if any */
+	struct mesh_fastdp *fastdp;     /* the fast path, if any */
 	struct overlay *fov;
 	char fastdp_why[256];          /* why there is none */
 	struct event *fdb_sync;

@@ -5,7 +5,7 @@
 
 #include "autoconfig.h"
 
-#include "fastdp/vxlan.h"
+#include "fastdp/fastdp.h"
 #include "router/internal.h"
 
 static void add_name(cJSON *o, const char *key, const struct mesh_peer_name *n)
@@ -143,9 +143,9 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 	cJSON_AddStringToObject(o, "fastdp_reason", r->fov ? "" : r->fastdp_why);
 	if (r->sleeve)
 		cJSON_AddBoolToObject(o, "sleeve_coalescing", sleeve_coalesces(r->sleeve));
-	if (r->vxlan && mesh_vxlan_odp(r->vxlan))
+	if (r->fastdp && mesh_fastdp_odp(r->fastdp))
 		cJSON_AddStringToObject(o, "fastdp_last_error",
-					mesh_odp_path_last_error(mesh_vxlan_odp(r->vxlan)));
+					mesh_odp_path_last_error(mesh_fastdp_odp(r->fastdp)));
 
 	cJSON_AddItemToObject(o, "ipam", router_ipam_status_json(r, false));
 
@@ -227,14 +227,14 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 	C("gossip_rx_bytes", r->ctr.gossip_rx_bytes);
 	C("gossip_refused", r->ctr.gossip_refused);
 	C("mac_table_size", r->macs.count);
-	static const struct mesh_vxlan_counters no_vxlan;
-	const struct mesh_vxlan_counters *v = r->vxlan ? mesh_vxlan_counters(r->vxlan) : &no_vxlan;
+	static const struct mesh_fastdp_counters no_vxlan;
+	const struct mesh_fastdp_counters *v = r->fastdp ? mesh_fastdp_counters(r->fastdp) : &no_vxlan;
 	C("fastdp_fdb_entries", v->fdb_entries);
 	C("fastdp_fdb_errors", v->fdb_errors);
 	C("fastdp_heartbeats_tx", v->hb_tx);
 	C("fastdp_heartbeats_rx", v->hb_rx);
 	C("fastdp_heartbeats_bad", v->hb_bad + v->hb_unknown);
-	struct mesh_odp_path *odp = r->vxlan ? mesh_vxlan_odp(r->vxlan) : NULL;
+	struct mesh_odp_path *odp = r->fastdp ? mesh_fastdp_odp(r->fastdp) : NULL;
 	if (odp) {
 		int flows = mesh_odp_path_flow_count(odp);
 		C("fastdp_flows", flows > 0 ? flows : 0);

@@ -56,7 +56,7 @@ static void setup(void)
 {
 	memset(&r, 0, sizeof(r));
 	r.name = A;
-	r.vxlan = (struct mesh_vxlan *)&placeholder; /* a fast path exists; never dereferenced */
+	r.fastdp = (struct mesh_fastdp *)&placeholder; /* a fast path exists; never dereferenced */
 	cr_assert_eq(mesh_topo_init(&r.topo, &A, "h1", 1, 1, 1), 0);
 	cr_assert_eq(mesh_mactable_init(&r.macs), 0);
 	struct mesh_peer_name a[] = { B, C }, b[] = { A }, c[] = { A, D }, d[] = { C };

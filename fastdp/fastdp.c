@@ -1,6 +1,7 @@
-/* fastdp/vxlan.c: the VXLAN fast path's overlay: the heartbeat socket (a packet socket on the
- * VXLAN device that sees only heartbeat frames), one forwarder per connection with its
- * heartbeat timer and health, and the FDB reconciliation the router asks for (see vxlan.h). */
+/* fastdp/fastdp.c: the fast path's overlay, for both backends: the heartbeat socket (a packet
+ * socket on the VXLAN device that sees only heartbeat frames; in odp mode heartbeats come as
+ * datapath misses), one forwarder per connection with its heartbeat timer and health, and the
+ * FDB reconciliation the router asks for (see fastdp.h). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/filter.h>
@@ -14,7 +15,7 @@
 #include <unistd.h>
 
 #include "fastdp/heartbeat.h"
-#include "fastdp/vxlan.h"
+#include "fastdp/fastdp.h"
 #include "fastdp/vxlan_dev.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
@@ -22,9 +23,9 @@
 #endif
 #define RX_BATCH 32
 
-struct vxlan_fwd {
+struct fastdp_fwd {
 	struct overlay_forwarder base;
-	struct mesh_vxlan *v;
+	struct mesh_fastdp *v;
 	void *conn_arg;
 	struct mesh_peer_name remote;
 	uint64_t remote_uid;
@@ -34,10 +35,10 @@ struct vxlan_fwd {
 	uint64_t started_ms, last_heard_ms, last_ack_ms;
 	enum overlay_health health;
 	char why[160];
-	struct vxlan_fwd *next;
+	struct fastdp_fwd *next;
 };
 
-struct mesh_vxlan {
+struct mesh_fastdp {
 	struct overlay base;
 	struct event_base *eb;
 	struct overlay_callbacks cb;
@@ -50,10 +51,10 @@ struct mesh_vxlan {
 	unsigned mtu;
 	struct mesh_odp_path *odp;    /* odp mode: the datapath instead of dev + fd */
 	void (*decide)(void *arg, const struct mesh_odp_miss *m, struct mesh_odp_decision *d);
-	struct vxlan_fwd *fwds;
+	struct fastdp_fwd *fwds;
 	struct mesh_fdb_entry *have;
 	size_t nhave, have_cap;
-	struct mesh_vxlan_counters ctr;
+	struct mesh_fastdp_counters ctr;
 	uint8_t buf[MESH_HB_MAX_LEN];
 };
 
@@ -64,13 +65,13 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static unsigned hb_len(const struct mesh_vxlan *v)
+static unsigned hb_len(const struct mesh_fastdp *v)
 {
 	unsigned len = v->mtu + MESH_HB_HDR_LEN;
 	return len > MESH_HB_MAX_LEN ? MESH_HB_MAX_LEN : len < MESH_HB_MIN_LEN ? MESH_HB_MIN_LEN : len;
 }
 
-static void set_health(struct vxlan_fwd *f, enum overlay_health h, const char *why)
+static void set_health(struct fastdp_fwd *f, enum overlay_health h, const char *why)
 {
 	bool changed = f->health != h;
 	f->health = h;
@@ -79,10 +80,10 @@ static void set_health(struct vxlan_fwd *f, enum overlay_health h, const char *w
 		f->v->cb.health_changed(f->v->cb.arg, &f->base, h, f->why);
 }
 
-static void evaluate(struct vxlan_fwd *f, uint64_t now)
+static void evaluate(struct fastdp_fwd *f, uint64_t now)
 {
-	bool heard = f->last_heard_ms && now - f->last_heard_ms <= MESH_VXLAN_HEALTH_TIMEOUT_MS;
-	bool acked = f->last_ack_ms && now - f->last_ack_ms <= MESH_VXLAN_HEALTH_TIMEOUT_MS;
+	bool heard = f->last_heard_ms && now - f->last_heard_ms <= MESH_FASTDP_HEALTH_TIMEOUT_MS;
+	bool acked = f->last_ack_ms && now - f->last_ack_ms <= MESH_FASTDP_HEALTH_TIMEOUT_MS;
 	char why[160];
 	if (heard && acked) {
 		snprintf(why, sizeof(why), "VXLAN heartbeats of %u bytes pass both ways on UDP %u",
@@ -91,26 +92,26 @@ static void evaluate(struct vxlan_fwd *f, uint64_t now)
 		return;
 	}
 	if (f->health != OVERLAY_HEALTH_HEALTHY &&
-	    now - f->started_ms <= MESH_VXLAN_HEALTH_TIMEOUT_MS) {
+	    now - f->started_ms <= MESH_FASTDP_HEALTH_TIMEOUT_MS) {
 		set_health(f, OVERLAY_HEALTH_CONNECTING, "waiting for the first VXLAN heartbeats");
 		return;
 	}
 	if (!heard && !acked)
 		snprintf(why, sizeof(why), "no VXLAN heartbeat passed either way for %.1f s "
-			 "(UDP %u blocked?)", MESH_VXLAN_HEALTH_TIMEOUT_MS / 1000.0, f->v->port);
+			 "(UDP %u blocked?)", MESH_FASTDP_HEALTH_TIMEOUT_MS / 1000.0, f->v->port);
 	else if (!acked)
 		snprintf(why, sizeof(why), "the peer acknowledged no VXLAN heartbeat of ours for "
 			 "%.1f s (UDP %u blocked towards it, or a smaller path MTU?)",
-			 MESH_VXLAN_HEALTH_TIMEOUT_MS / 1000.0, f->v->port);
+			 MESH_FASTDP_HEALTH_TIMEOUT_MS / 1000.0, f->v->port);
 	else
 		snprintf(why, sizeof(why), "no VXLAN heartbeat from the peer for %.1f s "
-			 "(UDP %u blocked from it?)", MESH_VXLAN_HEALTH_TIMEOUT_MS / 1000.0, f->v->port);
+			 "(UDP %u blocked from it?)", MESH_FASTDP_HEALTH_TIMEOUT_MS / 1000.0, f->v->port);
 	set_health(f, OVERLAY_HEALTH_UNHEALTHY, why);
 }
 
-static void send_heartbeat(struct vxlan_fwd *f)
+static void send_heartbeat(struct fastdp_fwd *f)
 {
-	struct mesh_vxlan *v = f->v;
+	struct mesh_fastdp *v = f->v;
 	struct mesh_heartbeat hb = {
 		.sender = v->name,
 		.sender_uid = v->uid,
@@ -128,16 +129,16 @@ static void send_heartbeat(struct vxlan_fwd *f)
 
 static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct vxlan_fwd *f = arg;
+	struct fastdp_fwd *f = arg;
 	send_heartbeat(f);
 	evaluate(f, mono_ms());
-	uint64_t ms = f->health == OVERLAY_HEALTH_HEALTHY ? MESH_VXLAN_HEARTBEAT_MS
-							 : MESH_VXLAN_HEARTBEAT_FAST_MS;
+	uint64_t ms = f->health == OVERLAY_HEALTH_HEALTHY ? MESH_FASTDP_HEARTBEAT_MS
+							 : MESH_FASTDP_HEARTBEAT_FAST_MS;
 	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
 	event_add(f->timer, &tv);
 }
 
-static void heartbeat_received(struct mesh_vxlan *v, const uint8_t *frame, size_t len)
+static void heartbeat_received(struct mesh_fastdp *v, const uint8_t *frame, size_t len)
 {
 	struct mesh_heartbeat hb;
 	const char *why;
@@ -145,7 +146,7 @@ static void heartbeat_received(struct mesh_vxlan *v, const uint8_t *frame, size_
 		v->ctr.hb_bad++;
 		return;
 	}
-	struct vxlan_fwd *f = v->fwds;
+	struct fastdp_fwd *f = v->fwds;
 	while (f && (f->remote_uid != hb.sender_uid || !mesh_peer_name_eq(&f->remote, &hb.sender)))
 		f = f->next;
 	if (!f) {
@@ -164,7 +165,7 @@ static void heartbeat_received(struct mesh_vxlan *v, const uint8_t *frame, size_
 
 static void rx_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct mesh_vxlan *v = arg;
+	struct mesh_fastdp *v = arg;
 	for (int i = 0; i < RX_BATCH; i++) {
 		ssize_t n = recv(v->fd, v->buf, sizeof(v->buf), MSG_DONTWAIT | MSG_TRUNC);
 		if (n < 0)
@@ -179,12 +180,12 @@ static void rx_cb(evutil_socket_t fd, short what, void *arg)
 
 /* --- overlay_ops ----------------------------------------------------------------------- */
 
-static struct overlay_forwarder *vx_start(struct overlay *ov, const struct overlay_conn_params *p,
+static struct overlay_forwarder *kf_start(struct overlay *ov, const struct overlay_conn_params *p,
 					  void *conn_arg)
 {
-	struct mesh_vxlan *v = (struct mesh_vxlan *)ov;
+	struct mesh_fastdp *v = (struct mesh_fastdp *)ov;
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)&p->remote_addr;
-	struct vxlan_fwd *f = calloc(1, sizeof(*f));
+	struct fastdp_fwd *f = calloc(1, sizeof(*f));
 	if (!f || p->remote_addr.ss_family != AF_INET)
 		goto errout;
 	f->base.ov = ov;
@@ -215,17 +216,17 @@ errout:
 	return NULL;
 }
 
-static void vx_stop(struct overlay_forwarder *ofwd)
+static void kf_stop(struct overlay_forwarder *ofwd)
 {
-	struct vxlan_fwd *f = (struct vxlan_fwd *)ofwd;
-	struct mesh_vxlan *v = f->v;
-	for (struct vxlan_fwd **pp = &v->fwds; *pp; pp = &(*pp)->next)
+	struct fastdp_fwd *f = (struct fastdp_fwd *)ofwd;
+	struct mesh_fastdp *v = f->v;
+	for (struct fastdp_fwd **pp = &v->fwds; *pp; pp = &(*pp)->next)
 		if (*pp == f) {
 			*pp = f->next;
 			break;
 		}
 	bool shared = false; /* another connection to the same peer still heartbeats there */
-	for (struct vxlan_fwd *o = v->fwds; o; o = o->next)
+	for (struct fastdp_fwd *o = v->fwds; o; o = o->next)
 		shared |= mesh_peer_name_eq(&o->remote, &f->remote) && o->remote_ip == f->remote_ip;
 	if (!shared && !v->odp) {
 		uint8_t mac[6];
@@ -237,28 +238,28 @@ static void vx_stop(struct overlay_forwarder *ofwd)
 	free(f);
 }
 
-static enum overlay_health vx_health(const struct overlay_forwarder *ofwd, const char **why)
+static enum overlay_health kf_health(const struct overlay_forwarder *ofwd, const char **why)
 {
-	const struct vxlan_fwd *f = (const struct vxlan_fwd *)ofwd;
+	const struct fastdp_fwd *f = (const struct fastdp_fwd *)ofwd;
 	if (why)
 		*why = f->why;
 	return f->health;
 }
 
-static unsigned vx_mtu(const struct overlay_forwarder *ofwd)
+static unsigned kf_mtu(const struct overlay_forwarder *ofwd)
 {
-	return ((const struct vxlan_fwd *)ofwd)->v->mtu;
+	return ((const struct fastdp_fwd *)ofwd)->v->mtu;
 }
 
-static void *vx_conn_arg(const struct overlay_forwarder *ofwd)
+static void *kf_conn_arg(const struct overlay_forwarder *ofwd)
 {
-	return ((const struct vxlan_fwd *)ofwd)->conn_arg;
+	return ((const struct fastdp_fwd *)ofwd)->conn_arg;
 }
 
-static int vx_control_received(struct overlay_forwarder *ofwd, const uint8_t *msg, size_t len,
+static int kf_control_received(struct overlay_forwarder *ofwd, const uint8_t *msg, size_t len,
 			       const char **why)
 {
-	struct vxlan_fwd *f = (struct vxlan_fwd *)ofwd;
+	struct fastdp_fwd *f = (struct fastdp_fwd *)ofwd;
 	struct mesh_heartbeat_ack ack;
 	if (mesh_hb_ack_decode(msg, len, &ack, why) < 0)
 		return -EBADMSG;
@@ -276,9 +277,9 @@ static int vx_control_received(struct overlay_forwarder *ofwd, const uint8_t *ms
 /* The two backends differ only in their name (and in what the forwarders' transport is). */
 #define KFAST_OPS(label)                                                                   \
 	{                                                                                  \
-		.name = label, .start = vx_start, .stop = vx_stop, .health = vx_health,   \
-		.mtu = vx_mtu, .conn_arg = vx_conn_arg,                                   \
-		.control_received = vx_control_received,                                  \
+		.name = label, .start = kf_start, .stop = kf_stop, .health = kf_health,   \
+		.mtu = kf_mtu, .conn_arg = kf_conn_arg,                                   \
+		.control_received = kf_control_received,                                  \
 	}
 static const struct overlay_ops vxlan_ops = KFAST_OPS("fastdp(vxlan)");
 static const struct overlay_ops odp_ops = KFAST_OPS("fastdp(odp)");
@@ -290,7 +291,7 @@ static void odp_heartbeat(void *arg, const uint8_t *frame, size_t len)
 
 static void odp_decide(void *arg, const struct mesh_odp_miss *m, struct mesh_odp_decision *d)
 {
-	struct mesh_vxlan *v = arg;
+	struct mesh_fastdp *v = arg;
 	v->decide(v->cb.arg, m, d);
 }
 
@@ -299,7 +300,7 @@ static void odp_decide(void *arg, const struct mesh_odp_miss *m, struct mesh_odp
 /* A packet socket on the device that the kernel only wakes for heartbeat frames: ETH_P_ALL,
  * so it sees frames before the bridge takes them, a filter on the ethertype, and none of the
  * frames we send ourselves. */
-static int open_socket(struct mesh_vxlan *v, char *err, size_t errlen)
+static int open_socket(struct mesh_fastdp *v, char *err, size_t errlen)
 {
 	struct sock_filter code[] = {
 		{ BPF_LD | BPF_H | BPF_ABS, 0, 0, 12 },
@@ -334,18 +335,18 @@ fail:
 /* The bridge must drop heartbeats to us, not flood them to containers: a static entry for
  * our heartbeat MAC on the VXLAN port itself (the bridge never sends a frame back out of the
  * port it came in on). */
-static int own_heartbeat_mac(struct mesh_vxlan *v, bool add, char *err, size_t errlen)
+static int own_heartbeat_mac(struct mesh_fastdp *v, bool add, char *err, size_t errlen)
 {
 	uint8_t mac[6];
 	mesh_hb_mac(&v->name, mac);
 	return mesh_vxlan_dev_bridge_fdb(&v->dev, add, mac, err, errlen);
 }
 
-struct mesh_vxlan *mesh_vxlan_new(struct event_base *base, const struct mesh_vxlan_config *cfg,
+struct mesh_fastdp *mesh_fastdp_new(struct event_base *base, const struct mesh_fastdp_config *cfg,
 				  const struct overlay_callbacks *cb, int *errnum, char *err,
 				  size_t errlen)
 {
-	struct mesh_vxlan *v = calloc(1, sizeof(*v));
+	struct mesh_fastdp *v = calloc(1, sizeof(*v));
 	*errnum = -ENOMEM;
 	if (!v) {
 		snprintf(err, errlen, "out of memory");
@@ -386,16 +387,16 @@ struct mesh_vxlan *mesh_vxlan_new(struct event_base *base, const struct mesh_vxl
 	*errnum = 0;
 	return v;
 errout:
-	mesh_vxlan_free(v);
+	mesh_fastdp_free(v);
 	return NULL;
 }
 
-void mesh_vxlan_free(struct mesh_vxlan *v)
+void mesh_fastdp_free(struct mesh_fastdp *v)
 {
 	if (!v)
 		return;
 	while (v->fwds)
-		vx_stop(&v->fwds->base);
+		kf_stop(&v->fwds->base);
 	if (v->rx_ev)
 		event_free(v->rx_ev);
 	if (v->fd >= 0)
@@ -406,28 +407,28 @@ void mesh_vxlan_free(struct mesh_vxlan *v)
 	free(v);
 }
 
-struct mesh_odp_path *mesh_vxlan_odp(struct mesh_vxlan *v)
+struct mesh_odp_path *mesh_fastdp_odp(struct mesh_fastdp *v)
 {
 	return v->odp;
 }
 
-struct overlay *mesh_vxlan_overlay(struct mesh_vxlan *v)
+struct overlay *mesh_fastdp_overlay(struct mesh_fastdp *v)
 {
 	return &v->base;
 }
 
-const struct mesh_vxlan_counters *mesh_vxlan_counters(const struct mesh_vxlan *v)
+const struct mesh_fastdp_counters *mesh_fastdp_counters(const struct mesh_fastdp *v)
 {
 	return &v->ctr;
 }
 
-void mesh_vxlan_set_mtu(struct mesh_vxlan *v, unsigned mtu)
+void mesh_fastdp_set_mtu(struct mesh_fastdp *v, unsigned mtu)
 {
 	v->mtu = mtu;
 }
 
 struct apply_ctx {
-	struct mesh_vxlan *v;
+	struct mesh_fastdp *v;
 	size_t failed;
 	char *err;
 	size_t errlen;
@@ -436,7 +437,7 @@ struct apply_ctx {
 static void apply(void *arg, bool add, const struct mesh_fdb_entry *e)
 {
 	struct apply_ctx *a = arg;
-	struct mesh_vxlan *v = a->v;
+	struct mesh_fastdp *v = a->v;
 	int ret = 0;
 	if (v->odp) /* the datapath decides per miss; the bridge must send these MACs to it */
 		ret = mesh_fdb_is_flood(e) ? 0
@@ -452,7 +453,7 @@ static void apply(void *arg, bool add, const struct mesh_fdb_entry *e)
 	}
 }
 
-size_t mesh_vxlan_program(struct mesh_vxlan *v, struct mesh_fdb_entry *want, size_t n,
+size_t mesh_fastdp_program(struct mesh_fastdp *v, struct mesh_fdb_entry *want, size_t n,
 			  char *err, size_t errlen)
 {
 	struct apply_ctx a = { .v = v, .err = err, .errlen = errlen };

@@ -1,12 +1,13 @@
-/* fastdp/vxlan.h: the fast path on a kernel VXLAN device (DESIGN §7), for hosts without the
- * Open vSwitch datapath. Frames between containers and peers never pass through meshd: the
- * bridge sends a remote MAC's frames to the VXLAN port, and the device's FDB (programmed by
- * the router through mesh_vxlan_program) says which peer's underlay address gets them.
- * What this file does itself is tell, per connection, whether that path works: MTU-sized
- * heartbeat frames sent through the device to the peer and acknowledged over TCP
- * (fastdp/heartbeat.h). Implements struct overlay_ops; send and deliver are NULL. */
-#ifndef MESH_FASTDP_VXLAN_H
-#define MESH_FASTDP_VXLAN_H
+/* fastdp/fastdp.h: the kernel fast path (DESIGN §7) as one overlay with two backends: the
+ * Open vSwitch datapath (odp mode, fastdp/odp_path.h) or, where that module is missing, a
+ * kernel VXLAN device on the bridge (fastdp/vxlan_dev.h). Frames between containers and peers
+ * never pass through meshd: the device's FDB, or the datapath's flows, say which peer's
+ * underlay address gets a remote MAC's frames (programmed by the router through
+ * mesh_fastdp_program). What this file does itself is tell, per connection, whether that
+ * path works: MTU-sized heartbeat frames sent through it to the peer and acknowledged over
+ * TCP (fastdp/heartbeat.h). Implements struct overlay_ops; send and deliver are NULL. */
+#ifndef MESH_FASTDP_FASTDP_H
+#define MESH_FASTDP_FASTDP_H
 
 #include <event2/event.h>
 #include <stdint.h>
@@ -20,13 +21,13 @@
 #define MESH_VXLAN_VNI 0x6d6573          /* "mes" */
 /* outer IPv4 + UDP + VXLAN header + inner Ethernet header */
 #define MESH_VXLAN_OVERHEAD (20 + 8 + 8 + 14)
-#define MESH_VXLAN_HEARTBEAT_FAST_MS 500  /* until the path is healthy */
-#define MESH_VXLAN_HEARTBEAT_MS 1000
-#define MESH_VXLAN_HEALTH_TIMEOUT_MS 3500
+#define MESH_FASTDP_HEARTBEAT_FAST_MS 500  /* until the path is healthy */
+#define MESH_FASTDP_HEARTBEAT_MS 1000
+#define MESH_FASTDP_HEALTH_TIMEOUT_MS 3500
 
-struct mesh_vxlan;
+struct mesh_fastdp;
 
-struct mesh_vxlan_config {
+struct mesh_fastdp_config {
 	const char *bridge;       /* the mesh bridge, which the device joins */
 	const char *tap_name;     /* the sleeve's TAP port, isolated from the device */
 	uint16_t port;            /* UDP port (6784) */
@@ -40,32 +41,32 @@ struct mesh_vxlan_config {
 	void (*decide)(void *arg, const struct mesh_odp_miss *m, struct mesh_odp_decision *d);
 };
 
-struct mesh_vxlan_counters {
+struct mesh_fastdp_counters {
 	uint64_t hb_tx, hb_rx, hb_bad, hb_unknown, fdb_changes, fdb_errors;
 	uint64_t fdb_entries;     /* container MACs and flood entries programmed now */
 };
 
 /* Creates the device and the heartbeat socket (or the datapath). NULL with err filled in, and
  * *errnum the negative errno (-ENOENT: no openvswitch module, in odp mode). */
-struct mesh_vxlan *mesh_vxlan_new(struct event_base *base, const struct mesh_vxlan_config *cfg,
+struct mesh_fastdp *mesh_fastdp_new(struct event_base *base, const struct mesh_fastdp_config *cfg,
 				  const struct overlay_callbacks *cb, int *errnum, char *err,
 				  size_t errlen);
 /* The datapath, in odp mode (NULL otherwise). */
-struct mesh_odp_path *mesh_vxlan_odp(struct mesh_vxlan *v);
+struct mesh_odp_path *mesh_fastdp_odp(struct mesh_fastdp *v);
 /* Removes the device (and with it every FDB entry). */
-void mesh_vxlan_free(struct mesh_vxlan *v);
-struct overlay *mesh_vxlan_overlay(struct mesh_vxlan *v);
-const struct mesh_vxlan_counters *mesh_vxlan_counters(const struct mesh_vxlan *v);
+void mesh_fastdp_free(struct mesh_fastdp *v);
+struct overlay *mesh_fastdp_overlay(struct mesh_fastdp *v);
+const struct mesh_fastdp_counters *mesh_fastdp_counters(const struct mesh_fastdp *v);
 
 /* The MTU containers are given now (a path may carry less than the device's): heartbeats are
  * that size. The device keeps its MTU, so that containers attached earlier are not cut off;
  * their larger frames leave as fragmented VXLAN packets. */
-void mesh_vxlan_set_mtu(struct mesh_vxlan *v, unsigned mtu);
+void mesh_fastdp_set_mtu(struct mesh_fastdp *v, unsigned mtu);
 /* Makes the device's FDB hold exactly `want` (container MACs and flood entries; sorted and
  * de-duplicated in place), changing only what differs from what was programmed before.
  * Returns the number of entries that could not be changed (0: all done); err holds the last
  * failure. */
-size_t mesh_vxlan_program(struct mesh_vxlan *v, struct mesh_fdb_entry *want, size_t n,
+size_t mesh_fastdp_program(struct mesh_fastdp *v, struct mesh_fdb_entry *want, size_t n,
 			  char *err, size_t errlen);
 
 #endif
