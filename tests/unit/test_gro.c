@@ -26,6 +26,23 @@ static uint32_t sum(const uint8_t *p, size_t n)
 	return s;
 }
 
+/* The UDP header at f + at (its checksum field the pseudo-header sum: addresses summed in
+ * `addrs`), the payload derived from seq, and the offload state of a local socket's frame. */
+static size_t udp_rest(uint8_t *f, size_t at, uint16_t sport, uint32_t addrs, size_t payload,
+		       unsigned seq, struct mesh_offload *off)
+{
+	uint8_t *u = f + at;
+	put_be16(u, sport);
+	put_be16(u + 2, 5201);
+	put_be16(u + 4, (uint16_t)(8 + payload));
+	put_be16(u + 6, fold(addrs + 17 + 8 + (uint32_t)payload));
+	for (size_t i = 0; i < payload; i++)
+		u[8 + i] = (uint8_t)(seq * 7 + i);
+	*off = (struct mesh_offload){ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				      .csum_start = (uint16_t)at, .csum_offset = 6 };
+	return at + 8 + payload;
+}
+
 /* A UDP/IPv4 frame as a local socket hands it over: partial checksum (the pseudo-header sum in
  * the checksum field), DF set, IP id `id`, payload bytes derived from `seq`. */
 static size_t udp4(uint8_t *f, uint16_t sport, uint16_t id, size_t payload, unsigned seq,
@@ -33,7 +50,7 @@ static size_t udp4(uint8_t *f, uint16_t sport, uint16_t id, size_t payload, unsi
 {
 	static const uint8_t eth[14] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00 };
 	memcpy(f, eth, 14);
-	uint8_t *ip = f + 14, *u = f + 34;
+	uint8_t *ip = f + 14;
 	memset(ip, 0, 20);
 	ip[0] = 0x45;
 	put_be16(ip + 2, (uint16_t)(28 + payload));
@@ -44,22 +61,14 @@ static size_t udp4(uint8_t *f, uint16_t sport, uint16_t id, size_t payload, unsi
 	uint8_t a[8] = { 10, 32, 0, 2, 10, 32, 0, 1 };
 	memcpy(ip + 12, a, 8);
 	put_be16(ip + 10, (uint16_t)~fold(sum(ip, 20)));
-	put_be16(u, sport);
-	put_be16(u + 2, 5201);
-	put_be16(u + 4, (uint16_t)(8 + payload));
-	put_be16(u + 6, fold(sum(ip + 12, 8) + 17 + 8 + (uint32_t)payload));
-	for (size_t i = 0; i < payload; i++)
-		f[42 + i] = (uint8_t)(seq * 7 + i);
-	*off = (struct mesh_offload){ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 34,
-				      .csum_offset = 6 };
-	return 42 + payload;
+	return udp_rest(f, 34, sport, sum(ip + 12, 8), payload, seq, off);
 }
 
 static size_t udp6(uint8_t *f, size_t payload, unsigned seq, struct mesh_offload *off)
 {
 	static const uint8_t eth[14] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x86, 0xdd };
 	memcpy(f, eth, 14);
-	uint8_t *ip = f + 14, *u = f + 54;
+	uint8_t *ip = f + 14;
 	memset(ip, 0, 40);
 	ip[0] = 0x60;
 	put_be16(ip + 4, (uint16_t)(8 + payload));
@@ -69,15 +78,7 @@ static size_t udp6(uint8_t *f, size_t payload, unsigned seq, struct mesh_offload
 	ip[23] = 2;
 	ip[24] = 0xfd;
 	ip[39] = 1;
-	put_be16(u, 4000);
-	put_be16(u + 2, 5201);
-	put_be16(u + 4, (uint16_t)(8 + payload));
-	put_be16(u + 6, fold(sum(ip + 8, 32) + 17 + 8 + (uint32_t)payload));
-	for (size_t i = 0; i < payload; i++)
-		f[62 + i] = (uint8_t)(seq * 7 + i);
-	*off = (struct mesh_offload){ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 54,
-				      .csum_offset = 6 };
-	return 62 + payload;
+	return udp_rest(f, 54, 4000, sum(ip + 8, 32), payload, seq, off);
 }
 
 Test(gro, joins_one_flow_and_cuts_it_back_into_the_same_frames)
