@@ -147,7 +147,7 @@ out:
 /* Caps the TCP super-frames (GSO) the stack builds for this link at what meshd's sleeve carries
  * whole in one datagram (SLEEVE_TAP_GSO_MAX). Best effort: kernels before 5.19 cannot change
  * it on an existing link, and then the sleeve simply gets MTU-sized frames. */
-#define MESH_GSO_MAX_SIZE 65000
+#define MESH_GSO_MAX_SIZE 64000
 static void cap_gso(struct nl_sock *sk, int ifindex)
 {
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };

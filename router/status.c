@@ -218,6 +218,7 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 	C("sleeve_drop_tap", s->drop_tap);
 	C("sleeve_tap_writes", s->tap_writes);
 	C("sleeve_rx_coalesced", s->rx_coalesced);
+	C("sleeve_rx_in_place", s->rx_in_place);
 	C("drop_no_route", r->ctr.drop_no_route);
 	C("frames_delivered", r->ctr.frames_delivered);
 	C("frames_relayed", r->ctr.frames_relayed);

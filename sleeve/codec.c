@@ -130,6 +130,31 @@ int sleeve_frag_decode(const uint8_t *buf, size_t len, struct sleeve_frag *f)
 	return 0;
 }
 
+bool sleeve_frags_whole(const uint8_t (*hdrs)[SLEEVE_FRAG_HDR_LEN], size_t n, size_t slice,
+			size_t last, struct sleeve_hdr *whole, size_t *total)
+{
+	struct sleeve_frag first, f;
+	if (n < 1 || !last || (n > 1 && (!slice || slice % SLEEVE_FRAG_ALIGN)))
+		return false;
+	for (size_t k = 0; k < n; k++) {
+		size_t len = k + 1 < n ? slice : last;
+		if (sleeve_frag_decode(hdrs[k], SLEEVE_FRAG_HDR_LEN + len, k ? &f : &first) < 0)
+			return false;
+		if (k && (f.h.flags != first.h.flags || f.h.short_id != first.h.short_id ||
+			  f.h.index != first.h.index || f.h.counter != first.h.counter ||
+			  f.total != first.total))
+			return false;
+		if ((k ? f.offset : first.offset) != k * slice)
+			return false;
+	}
+	if ((n - 1) * slice + last != first.total)
+		return false;
+	*whole = first.h;
+	whole->type = SLEEVE_FRAMES;
+	*total = first.total;
+	return true;
+}
+
 void sleeve_reasm_init(struct sleeve_reasm *r, uint8_t *buf)
 {
 	memset(r, 0, sizeof(*r));

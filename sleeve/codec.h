@@ -111,6 +111,15 @@ void sleeve_frag_encode(const struct sleeve_hdr *whole, uint16_t offset, uint16_
  * SLEEVE_REASM_MAX. */
 int sleeve_frag_decode(const uint8_t *buf, size_t len, struct sleeve_frag *f);
 
+/* Fragments read together (one UDP_GRO read), their n headers apart (hdrs) and their slices
+ * already side by side in one buffer: each `slice` bytes but the last, `last` bytes. Returns
+ * true when they are exactly all of one whole datagram, in order (the usual case: a sender
+ * cuts a datagram into one UDP_SEGMENT send, which arrives as one read); the body is then
+ * the buffer's first *total bytes and *whole the whole's header (type FRAMES). False for
+ * anything else (they then go through sleeve_reasm one by one). Pure. */
+bool sleeve_frags_whole(const uint8_t (*hdrs)[SLEEVE_FRAG_HDR_LEN], size_t n, size_t slice,
+			size_t last, struct sleeve_hdr *whole, size_t *total);
+
 /* Puts one whole datagram back together from its fragments (pure; the caller owns buf, of
  * SLEEVE_HDR_LEN + SLEEVE_REASM_MAX bytes). Coverage is tracked per SLEEVE_FRAG_ALIGN bytes,
  * so repeated and overlapping slices are recognized. */

@@ -50,6 +50,9 @@
 #define FRAG_MAX ((SLEEVE_REASM_MAX + ((SEG_MIN - SLEEVE_FRAG_HDR_LEN) & ~(SLEEVE_FRAG_ALIGN - 1)) - 1) / \
 		  ((SEG_MIN - SLEEVE_FRAG_HDR_LEN) & ~(SLEEVE_FRAG_ALIGN - 1)))
 #define GSO_SEGS_MAX 64           /* UDP_MAX_SEGMENTS of older kernels */
+#define RX_HEADROOM 32            /* before each receive area: room to put a header back */
+#define RX_SEG_MAX 9216           /* wire datagrams up to this size are read split */
+#define RX_CHUNKS_MAX ((DGRAM_MAX + SEG_MIN - 1) / SEG_MIN)
 #define TXQ_MSGS 256              /* messages per sendmmsg */
 #define TXQ_IOV 1024
 
@@ -123,7 +126,17 @@ struct sleeve {
 	bool in_rx;                   /* in a receive round: deliveries may be coalesced */
 	struct sleeve_gro gro;        /* UDP frames coalesced for one TAP write */
 	struct txq txq;
-	uint8_t rx[BATCH][DGRAM_MAX];
+	/* Receive buffers (rx_layout): read split at rx_seg, the wire size a large datagram was
+	 * last seen cut into, each wire datagram's head goes to rx_hdr and the rest to the
+	 * message's area, so a fragmented datagram's slices land side by side and it is opened
+	 * where it lies. */
+	size_t rx_seg, rx_want;       /* 0: one piece per message */
+	bool rx_change;
+	unsigned rx_niov;
+	struct iovec rx_iov[BATCH][2 * RX_CHUNKS_MAX];
+	uint8_t rx_hdr[BATCH][RX_CHUNKS_MAX][SLEEVE_FRAG_HDR_LEN];
+	uint8_t rx[BATCH][RX_HEADROOM + DGRAM_MAX + RX_SEG_MAX];
+	uint8_t rx_scratch[DGRAM_MAX];
 	uint8_t pool[BATCH + 1][SLOT_BUF];
 	uint8_t gro_buf[SLEEVE_GRO_BUF];
 };
@@ -274,23 +287,24 @@ static void queue_slot(struct sleeve *s, struct tx_slot *t)
 	size_t body = t->len - SLEEVE_HDR_LEN;
 	size_t slice = (seg - SLEEVE_FRAG_HDR_LEN) & ~(size_t)(SLEEVE_FRAG_ALIGN - 1);
 	size_t nfrag = (body + slice - 1) / slice;
-	/* fragments per message: what UDP GSO takes (64 segments, 64 KB in all) */
-	size_t per = s->gso ? UDP_PAYLOAD_MAX / (SLEEVE_FRAG_HDR_LEN + slice) : 1;
-	if (per > GSO_SEGS_MAX)
-		per = GSO_SEGS_MAX;
-	if (per < 1)
-		per = 1;
+	/* fragments per message: what UDP GSO takes (64 segments, 64 KB in all). A datagram cut
+	 * into one message arrives as one read and is opened where it lies (rx_split). */
 	struct iovec iov[2 * GSO_SEGS_MAX];
-	for (size_t k = 0; k < nfrag; k += per) {
+	for (size_t k = 0; k < nfrag;) {
 		unsigned n = 0, segs = 0;
-		for (size_t j = k; j < nfrag && j < k + per; j++) {
+		size_t bytes = 0;
+		for (size_t j = k; j < nfrag && segs < (s->gso ? GSO_SEGS_MAX : 1); j++) {
 			size_t off = j * slice, len = body - off < slice ? body - off : slice;
+			if (segs && bytes + SLEEVE_FRAG_HDR_LEN + len > UDP_PAYLOAD_MAX)
+				break;
 			sleeve_frag_encode(&h, (uint16_t)off, (uint16_t)body, t->fh[j]);
 			iov[n++] = (struct iovec){ t->fh[j], SLEEVE_FRAG_HDR_LEN };
 			iov[n++] = (struct iovec){ t->buf + SLEEVE_HDR_LEN + off, len };
+			bytes += SLEEVE_FRAG_HDR_LEN + len;
 			segs++;
 		}
 		txq_add(s, f, iov, n, segs > 1 ? (uint16_t)(SLEEVE_FRAG_HDR_LEN + slice) : 0, segs);
+		k += segs;
 	}
 }
 
@@ -491,14 +505,9 @@ static void handle_whole(struct sleeve *s, struct sleeve_fwd *f, const struct sl
 
 /* A fragment of a large datagram: into the connection's reassembly, and the whole handled
  * once complete. */
-static void handle_fragment(struct sleeve *s, struct sleeve_fwd *f, uint8_t *buf, size_t len,
-			    const struct sockaddr_storage *from)
+static void handle_fragment(struct sleeve *s, struct sleeve_fwd *f, const struct sleeve_frag *fr,
+			    const uint8_t *slice, size_t len, const struct sockaddr_storage *from)
 {
-	struct sleeve_frag fr;
-	if (sleeve_frag_decode(buf, len, &fr) < 0) {
-		s->ctr.drop_malformed++;
-		return;
-	}
 	if (!f->reasm_buf) {
 		f->reasm_buf = malloc(SLEEVE_HDR_LEN + SLEEVE_REASM_MAX);
 		if (!f->reasm_buf) {
@@ -507,8 +516,7 @@ static void handle_fragment(struct sleeve *s, struct sleeve_fwd *f, uint8_t *buf
 		}
 		sleeve_reasm_init(&f->reasm, f->reasm_buf);
 	}
-	int r = sleeve_reasm_add(&f->reasm, &fr, buf + SLEEVE_FRAG_HDR_LEN,
-				 len - SLEEVE_FRAG_HDR_LEN);
+	int r = sleeve_reasm_add(&f->reasm, fr, slice, len);
 	if (r == -ESTALE)
 		s->ctr.drop_replay++;
 	else if (r < 0)
@@ -519,36 +527,60 @@ static void handle_fragment(struct sleeve *s, struct sleeve_fwd *f, uint8_t *buf
 	handle_whole(s, f, &h, f->reasm_buf, (size_t)r, from);
 }
 
+/* The checks every datagram passes before it is opened: a connection of ours, the seal flag
+ * the connection's, not a replay. Returns the connection, or NULL (counted). */
+static struct sleeve_fwd *check_datagram(struct sleeve *s, const struct sleeve_hdr *h)
+{
+	struct sleeve_fwd *f = find_fwd(s, h->index);
+	if (!f) {
+		s->ctr.drop_unknown_conn++;
+		return NULL;
+	}
+	if (!!(h->flags & SLEEVE_F_SEALED) != f->p.encrypted) {
+		s->ctr.drop_auth++; /* a plaintext datagram on an encrypted connection, or v.v. */
+		return NULL;
+	}
+	if (mesh_replay_check(&f->replay, h->counter) != MESH_REPLAY_OK) {
+		s->ctr.drop_replay++;
+		return NULL;
+	}
+	return f;
+}
+
+/* One FRAGMENT datagram: its header (SLEEVE_FRAG_HDR_LEN bytes) and its slice of len bytes,
+ * which need not follow the header in memory. */
+static void rx_fragment(struct sleeve *s, const uint8_t *hdr, const uint8_t *slice, size_t len,
+			const struct sockaddr_storage *from)
+{
+	struct sleeve_frag fr;
+	s->ctr.rx_datagrams++;
+	s->ctr.rx_bytes += SLEEVE_FRAG_HDR_LEN + len;
+	if (sleeve_frag_decode(hdr, SLEEVE_FRAG_HDR_LEN + len, &fr) < 0) {
+		s->ctr.drop_malformed++;
+		return;
+	}
+	struct sleeve_fwd *f = check_datagram(s, &fr.h);
+	if (f)
+		handle_fragment(s, f, &fr, slice, len, from);
+}
+
 static void handle_datagram(struct sleeve *s, uint8_t *buf, size_t len,
 			    const struct sockaddr_storage *from)
 {
 	struct sleeve_hdr h;
-	struct sleeve_fwd *f;
-
+	if (len > SLEEVE_FRAG_HDR_LEN && buf[0] == SLEEVE_FRAGMENT) {
+		rx_fragment(s, buf, buf + SLEEVE_FRAG_HDR_LEN, len - SLEEVE_FRAG_HDR_LEN, from);
+		return;
+	}
 	s->ctr.rx_datagrams++;
 	s->ctr.rx_bytes += len;
-	if (sleeve_hdr_decode(buf, len, &h) < 0) {
+	if (sleeve_hdr_decode(buf, len, &h) < 0 || h.type == SLEEVE_FRAGMENT) {
 		s->ctr.drop_malformed++;
 		return;
 	}
-	f = find_fwd(s, h.index);
-	if (!f) {
-		s->ctr.drop_unknown_conn++;
-		return;
-	}
-	if (!!(h.flags & SLEEVE_F_SEALED) != f->p.encrypted) {
-		s->ctr.drop_auth++; /* a plaintext datagram on an encrypted connection, or v.v. */
-		return;
-	}
-	if (mesh_replay_check(&f->replay, h.counter) != MESH_REPLAY_OK) {
-		s->ctr.drop_replay++;
-		return;
-	}
-	if (h.type == SLEEVE_FRAGMENT) {
-		handle_fragment(s, f, buf, len, from);
-		return;
-	}
-	handle_whole(s, f, &h, buf, len, from);
+	struct sleeve_fwd *f = check_datagram(s, &h);
+	if (f)
+		handle_whole(s, f, &h, buf, len, from);
 }
 
 /* A whole datagram (received as one, or put back together) whose header is valid, for f, and
@@ -623,12 +655,115 @@ static void handle_whole(struct sleeve *s, struct sleeve_fwd *f, const struct sl
 
 static void gro_flush(struct sleeve *s);
 
+/* The receive buffers' layout for wire datagrams of g bytes (0: one piece per message). Split,
+ * each g bytes of a message are a datagram whose first SLEEVE_FRAG_HDR_LEN bytes go to rx_hdr
+ * and the rest to the message's area, so that the slices of a fragmented datagram lie side by
+ * side there. */
+static void rx_layout(struct sleeve *s, size_t g)
+{
+	s->rx_seg = g;
+	for (unsigned i = 0; i < BATCH; i++) {
+		uint8_t *area = s->rx[i] + RX_HEADROOM;
+		unsigned n = 0;
+		if (!g)
+			s->rx_iov[i][n++] = (struct iovec){ area, DGRAM_MAX };
+		for (size_t c = 0; g && c * g < DGRAM_MAX; c++) {
+			s->rx_iov[i][n++] = (struct iovec){ s->rx_hdr[i][c], SLEEVE_FRAG_HDR_LEN };
+			s->rx_iov[i][n++] = (struct iovec){ area + c * (g - SLEEVE_FRAG_HDR_LEN),
+							    g - SLEEVE_FRAG_HDR_LEN };
+		}
+		s->rx_niov = n;
+	}
+}
+
+/* The layout for the wire size a UDP_GRO read showed (seg), from the next round on: split for
+ * fragment-sized datagrams, else one piece. */
+static void rx_follow(struct sleeve *s, size_t seg)
+{
+	size_t want = seg >= SEG_MIN && seg <= RX_SEG_MAX &&
+				      (seg - SLEEVE_FRAG_HDR_LEN) % SLEEVE_FRAG_ALIGN == 0
+			      ? seg
+			      : 0;
+	if (want != s->rx_seg) {
+		s->rx_want = want;
+		s->rx_change = true;
+	}
+}
+
+/* Message i, read split (rx_layout) at the layout's size: the datagrams of len bytes in all.
+ * All the fragments of one whole datagram (one sender's UDP_SEGMENT send, the usual case)
+ * are opened where they lie; anything else is put back together datagram by datagram. */
+static void rx_split(struct sleeve *s, unsigned i, size_t len, const struct sockaddr_storage *from)
+{
+	size_t g = s->rx_seg, slice = g - SLEEVE_FRAG_HDR_LEN;
+	size_t nseg = (len + g - 1) / g, last = len - (nseg - 1) * g;
+	uint8_t *area = s->rx[i] + RX_HEADROOM;
+	uint8_t(*hdr)[SLEEVE_FRAG_HDR_LEN] = s->rx_hdr[i];
+	struct sleeve_hdr wh;
+	size_t total;
+
+	if (last > SLEEVE_FRAG_HDR_LEN && hdr[0][0] == SLEEVE_FRAGMENT &&
+	    sleeve_frags_whole((const uint8_t(*)[SLEEVE_FRAG_HDR_LEN])hdr, nseg, slice,
+			       last - SLEEVE_FRAG_HDR_LEN, &wh, &total)) {
+		s->ctr.rx_datagrams += nseg;
+		s->ctr.rx_bytes += len;
+		struct sleeve_fwd *f = check_datagram(s, &wh);
+		if (!f)
+			return;
+		uint8_t *buf = area - SLEEVE_HDR_LEN; /* the whole's header, in the headroom */
+		sleeve_hdr_encode(&wh, buf);
+		s->ctr.rx_in_place++;
+		handle_whole(s, f, &wh, buf, SLEEVE_HDR_LEN + total, from);
+		return;
+	}
+	for (size_t k = 0; k < nseg; k++) {
+		size_t lk = k + 1 < nseg ? g : last, h = lk < SLEEVE_FRAG_HDR_LEN ? lk : SLEEVE_FRAG_HDR_LEN;
+		if (lk > SLEEVE_FRAG_HDR_LEN && hdr[k][0] == SLEEVE_FRAGMENT) {
+			rx_fragment(s, hdr[k], area + k * slice, lk - h, from);
+			continue;
+		}
+		/* a whole datagram: its head and the rest together again (the first in the
+		 * headroom, a later one, rare, copied) */
+		uint8_t *buf = k == 0 ? area - h : s->rx_scratch;
+		if (k)
+			memcpy(buf + h, area + k * slice, lk - h);
+		memcpy(buf, hdr[k], h);
+		handle_datagram(s, buf, lk, from);
+	}
+}
+
+/* Message i read in the current layout: len bytes, cut into wire datagrams of seg bytes. */
+static void rx_message(struct sleeve *s, unsigned i, size_t len, size_t seg,
+		       const struct sockaddr_storage *from)
+{
+	uint8_t *buf = s->rx[i] + RX_HEADROOM;
+	size_t g = s->rx_seg;
+	if (g && (seg == g || (seg == len && len <= g))) {
+		rx_split(s, i, len, from);
+		return;
+	}
+	if (g) {
+		/* cut at another size than the layout's: back into one piece (a copy) */
+		size_t done = 0, slice = g - SLEEVE_FRAG_HDR_LEN;
+		for (size_t c = 0; done < len; c++) {
+			size_t h = len - done < SLEEVE_FRAG_HDR_LEN ? len - done : SLEEVE_FRAG_HDR_LEN;
+			memcpy(s->rx_scratch + done, s->rx_hdr[i][c], h);
+			done += h;
+			size_t b = len - done < slice ? len - done : slice;
+			memcpy(s->rx_scratch + done, buf + c * slice, b);
+			done += b;
+		}
+		buf = s->rx_scratch;
+	}
+	for (size_t off = 0; off < len; off += seg)
+		handle_datagram(s, buf + off, len - off < seg ? len - off : seg, from);
+}
+
 /* Reads what waits on the UDP socket (a bounded amount); returns the messages read. */
 static unsigned udp_rx(struct sleeve *s)
 {
 	unsigned got = 0;
 	struct mmsghdr msgs[BATCH];
-	struct iovec iov[BATCH];
 	struct sockaddr_storage from[BATCH];
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -637,12 +772,14 @@ static unsigned udp_rx(struct sleeve *s)
 
 	s->in_rx = true;
 	for (int round = 0; round < 4; round++) {
+		if (s->rx_change) {
+			rx_layout(s, s->rx_want);
+			s->rx_change = false;
+		}
 		for (int i = 0; i < BATCH; i++) {
-			iov[i].iov_base = s->rx[i];
-			iov[i].iov_len = DGRAM_MAX;
 			memset(&msgs[i], 0, sizeof(msgs[i]));
-			msgs[i].msg_hdr.msg_iov = &iov[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_iov = s->rx_iov[i];
+			msgs[i].msg_hdr.msg_iovlen = s->rx_niov;
 			msgs[i].msg_hdr.msg_name = &from[i];
 			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
 			msgs[i].msg_hdr.msg_control = ctl[i].buf;
@@ -667,9 +804,11 @@ static unsigned udp_rx(struct sleeve *s)
 					if (g > 0)
 						seg = (size_t)g;
 				}
-			for (size_t off = 0; off < len; off += seg)
-				handle_datagram(s, s->rx[i] + off, len - off < seg ? len - off : seg,
-						&from[i]);
+			if (!len)
+				continue;
+			rx_message(s, (unsigned)i, len, seg, &from[i]);
+			if (seg < len)
+				rx_follow(s, seg);
 		}
 		gro_flush(s); /* a coalesced frame waits one round at most */
 		flush(s);     /* heartbeat answers and relayed frames */
@@ -916,6 +1055,7 @@ struct sleeve *sleeve_new(struct event_base *base, const struct sleeve_config *c
 	s->spare = s->pool[BATCH];
 	s->tap_at = TAP_FRAME_AT;
 	sleeve_gro_init(&s->gro, s->gro_buf);
+	rx_layout(s, 0);
 	s->udp_fd = bind_udp(cfg->port, err, errlen);
 	if (s->udp_fd < 0)
 		goto errout;

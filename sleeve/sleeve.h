@@ -19,8 +19,10 @@
 
 /* Largest super-frame: what fits one UDP datagram with the header, MAC and record header. */
 #define SLEEVE_FRAME_MAX (65507 - 16 - 16 - 24)
-/* gso_max_size for the TAP, so the kernel never hands over a larger super-frame. */
-#define SLEEVE_TAP_GSO_MAX 65000
+/* gso_max_size for the TAP and the containers' links, so the kernel never hands over a larger
+ * super-frame: 64000 lets one, cut into 1500-byte-path fragments with their 20-byte headers,
+ * still go out as one UDP GSO send of at most 64 KB (and so come back as one read). */
+#define SLEEVE_TAP_GSO_MAX 64000
 
 #define SLEEVE_HEARTBEAT_FAST_MS 500
 #define SLEEVE_HEARTBEAT_SLOW_MS 1000
@@ -40,6 +42,7 @@ struct sleeve_counters {
 		drop_mtu, drop_tap;
 	uint64_t tap_writes;   /* writes to the TAP (a coalesced run of frames is one) */
 	uint64_t rx_coalesced; /* received frames written to the TAP as part of a run */
+	uint64_t rx_in_place;  /* fragmented datagrams read in one piece and opened where they lay */
 };
 
 /* Opens the TAP device and binds the UDP socket. Returns NULL with err filled in. */

@@ -165,6 +165,33 @@ FUZZ_ENTRY(sleeve_codec)(const uint8_t *data, size_t size)
 		}
 	}
 
+	/* As the headers of fragments read together (after 4 bytes giving the slice size and the
+	 * last slice's): taken for a whole datagram only when a reassembly fed the same
+	 * fragments completes exactly with the last one, with the same body length. */
+	if (size >= 4 + SLEEVE_FRAG_HDR_LEN) {
+		size_t slice = (size_t)((data[0] << 8 | data[1]) & ~7);
+		size_t last_len = (size_t)(data[2] << 8 | data[3]);
+		size_t nh = (size - 4) / SLEEVE_FRAG_HDR_LEN, total;
+		const uint8_t(*hd)[SLEEVE_FRAG_HDR_LEN] = (const uint8_t(*)[SLEEVE_FRAG_HDR_LEN])(data + 4);
+		struct sleeve_hdr wh;
+		if (nh > 64)
+			nh = 64;
+		uint8_t *rb = malloc(SLEEVE_HDR_LEN + SLEEVE_REASM_MAX);
+		if (rb && sleeve_frags_whole(hd, nh, slice, last_len, &wh, &total)) {
+			static const uint8_t zero[SLEEVE_REASM_MAX];
+			static struct sleeve_reasm r;
+			FUZZ_CHECK(wh.type == SLEEVE_FRAMES && total <= SLEEVE_REASM_MAX);
+			sleeve_reasm_init(&r, rb);
+			for (size_t k = 0; k < nh; k++) {
+				size_t len = k + 1 < nh ? slice : last_len;
+				FUZZ_CHECK(sleeve_frag_decode(hd[k], SLEEVE_FRAG_HDR_LEN + len, &fr) == 0);
+				int got = sleeve_reasm_add(&r, &fr, zero, len);
+				FUZZ_CHECK(k + 1 < nh ? got == 0 : got == (int)(SLEEVE_HDR_LEN + total));
+			}
+		}
+		free(rb);
+	}
+
 	free(buf);
 	return 0;
 }

@@ -279,3 +279,60 @@ Test(sleeve_codec, fragment_decode_rejects_bad_headers)
 	sleeve_hdr_encode(&h, b);                                                /* not a fragment */
 	cr_assert_eq(sleeve_frag_decode(b, sizeof(b), &f), -EBADMSG);
 }
+
+/* The headers of the fragments cut() made. */
+static size_t cut_headers(const struct sleeve_hdr *h, size_t body, size_t slice,
+			  uint8_t (*hdrs)[SLEEVE_FRAG_HDR_LEN])
+{
+	size_t lens[8], n = cut(h, body, slice, frags, lens);
+	for (size_t k = 0; k < n; k++)
+		memcpy(hdrs[k], frags[k], SLEEVE_FRAG_HDR_LEN);
+	return n;
+}
+
+#define HDRS(a) ((const uint8_t(*)[SLEEVE_FRAG_HDR_LEN])(a))
+
+Test(sleeve_codec, fragments_read_together_are_recognized_as_the_whole)
+{
+	struct sleeve_hdr w = { .type = SLEEVE_FRAMES, .flags = SLEEVE_F_SEALED, .short_id = 7,
+				.index = 42, .counter = 1000 }, got;
+	uint8_t hdrs[8][SLEEVE_FRAG_HDR_LEN], mixed[8][SLEEVE_FRAG_HDR_LEN];
+	size_t total = 4000, slice = 1432, n = cut_headers(&w, total, slice, hdrs), t;
+	size_t last = total - 2 * slice;
+	cr_assert_eq(n, 3);
+	cr_assert(sleeve_frags_whole(HDRS(hdrs), n, slice, last, &got, &t));
+	cr_assert_eq(t, total);
+	cr_assert_eq(got.type, SLEEVE_FRAMES);
+	cr_assert_eq(got.counter, 1000);
+	cr_assert_eq(got.index, 42);
+	cr_assert_eq(got.short_id, 7);
+	cr_assert_eq(got.flags, SLEEVE_F_SEALED);
+
+	cr_assert_not(sleeve_frags_whole(HDRS(hdrs), n - 1, slice, slice, &got, &t),
+		      "the last one missing");
+	cr_assert_not(sleeve_frags_whole(HDRS(hdrs[1]), n - 1, slice, last, &got, &t),
+		      "the first one missing");
+	cr_assert_not(sleeve_frags_whole(HDRS(hdrs), n, slice, last - 8, &got, &t),
+		      "a short last slice");
+	cr_assert_not(sleeve_frags_whole(HDRS(hdrs), n, slice - 8, last, &got, &t),
+		      "another slice size");
+
+	struct sleeve_hdr other = w;
+	other.counter = 1001;
+	memcpy(mixed, hdrs, sizeof(mixed));
+	sleeve_frag_encode(&other, (uint16_t)slice, (uint16_t)total, mixed[1]);
+	cr_assert_not(sleeve_frags_whole(HDRS(mixed), n, slice, last, &got, &t),
+		      "a fragment of another datagram");
+	memcpy(mixed, hdrs, sizeof(mixed));
+	memcpy(mixed[1], hdrs[2], SLEEVE_FRAG_HDR_LEN);
+	memcpy(mixed[2], hdrs[1], SLEEVE_FRAG_HDR_LEN);
+	cr_assert_not(sleeve_frags_whole(HDRS(mixed), n, slice, last, &got, &t), "out of order");
+	memcpy(mixed, hdrs, sizeof(mixed));
+	mixed[2][0] = SLEEVE_FRAMES;
+	cr_assert_not(sleeve_frags_whole(HDRS(mixed), n, slice, last, &got, &t), "not a fragment");
+
+	/* one fragment holding the whole body is the whole, too */
+	n = cut_headers(&w, 500, 1432, hdrs);
+	cr_assert(sleeve_frags_whole(HDRS(hdrs), n, 1432, 500, &got, &t));
+	cr_assert_eq(t, 500);
+}
