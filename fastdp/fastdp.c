@@ -469,7 +469,7 @@ size_t mesh_fastdp_program(struct mesh_fastdp *v, struct mesh_fdb_entry *want, s
 	}
 	size_t changes = mesh_fdb_diff(v->have, v->nhave, want, n, apply, &a);
 	if (v->odp && changes)
-		mesh_odp_path_flush(v->odp); /* decisions changed: misses decide again */
+		mesh_odp_path_revalidate(v->odp); /* decisions changed: flows decided otherwise go */
 	/* what failed is not retried until it changes again; the router logs it */
 	if (n)
 		memcpy(v->have, want, n * sizeof(*want));

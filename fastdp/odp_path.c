@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fastdp/flow_table.h"
 #include "fastdp/heartbeat.h"
 #include "fastdp/odp.h"
 #include "fastdp/odp_path.h"
@@ -19,6 +20,7 @@
 #include "mesh/ipv6off.h"
 
 #define UPCALL_BATCH 64
+#define FLOWS_RECORDED 8192          /* flows revalidated one by one; beyond, a flush */
 
 struct mesh_odp_path {
 	struct mesh_odp_path_config cfg;
@@ -28,6 +30,7 @@ struct mesh_odp_path {
 	uint32_t dp_port, vx_port;    /* vport numbers: the veth's datapath end, VXLAN */
 	struct event *upcall_ev, *sweep_ev, *guard_ev;
 	struct mesh_odp_counters ctr;
+	struct mesh_flow_table flows; /* what we installed, to decide again on changes */
 	char last_error[256];
 };
 
@@ -92,8 +95,10 @@ static void on_miss(void *arg, const struct odp_upcall *up)
 			 "%s (flow in_port %u to %02x:%02x:%02x:%02x:%02x:%02x, %zu actions)", err,
 			 flow.key.in_port, m.eth_dst[0], m.eth_dst[1], m.eth_dst[2], m.eth_dst[3],
 			 m.eth_dst[4], m.eth_dst[5], flow.actions.n);
-	} else
+	} else {
 		p->ctr.flows_installed++;
+		mesh_flow_table_put(&p->flows, flow.key.in_port, &m, mesh_odp_decision_hash(&d));
+	}
 	if (flow.actions.n) {
 		/* the packet itself, with the key the kernel gave it (tunnel metadata included) */
 		struct odp_flow_key k = up->key;
@@ -139,8 +144,11 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 	s.n = 0;
 	if (odp_flow_dump(&s.p->c, collect_idle, &s, err, sizeof(err)) < 0)
 		return;
-	for (size_t i = 0; i < s.n; i++)
+	for (size_t i = 0; i < s.n; i++) {
 		odp_flow_del(&s.p->c, &s.keys[i], &s.masks[i], err, sizeof(err));
+		mesh_flow_table_del(&s.p->flows, s.keys[i].in_port, s.keys[i].eth_src,
+				    s.keys[i].eth_dst);
+	}
 }
 
 /* Other programs may change our datapath: ovs-dpctl, opening it, switches it to per-CPU upcall
@@ -211,7 +219,13 @@ int mesh_odp_path_new(struct event_base *base, const struct mesh_odp_path_config
 		return -ENOMEM;
 	}
 	p->cfg = *cfg;
+	if (mesh_flow_table_init(&p->flows, FLOWS_RECORDED * 4 / 3 + 1) < 0) {
+		free(p);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	if ((ret = odp_open(&p->c, err, errlen)) < 0) {
+		mesh_flow_table_free(&p->flows);
 		free(p);
 		return ret;
 	}
@@ -272,6 +286,7 @@ void mesh_odp_path_free(struct mesh_odp_path *p)
 	else
 		delete_veth();
 	odp_close(&p->c);
+	mesh_flow_table_free(&p->flows);
 	free(p);
 }
 
@@ -300,11 +315,36 @@ int mesh_odp_path_bridge_fdb(struct mesh_odp_path *p, bool add, const uint8_t ma
 	return mesh_vxlan_dev_bridge_fdb(&p->port, add, mac, err, errlen);
 }
 
-void mesh_odp_path_flush(struct mesh_odp_path *p)
+/* The kernel flow for a record: the key and mask it was installed with. */
+static void delete_stale(void *arg, const struct mesh_flow_rec *r)
+{
+	struct mesh_odp_path *p = arg;
+	struct odp_flow_key key = { .has_in_port = true, .has_eth = true, .in_port = r->in_port }, mask;
+	char err[256];
+	memcpy(key.eth_src, r->miss.eth_src, 6);
+	memcpy(key.eth_dst, r->miss.eth_dst, 6);
+	mask = key;
+	mask.in_port = 0xffffffff;
+	memset(mask.eth_src, 0xff, 6);
+	memset(mask.eth_dst, 0xff, 6);
+	/* ENOENT: the kernel's flow went already (swept, or deleted by another program) */
+	if (odp_flow_del(&p->c, &key, &mask, err, sizeof(err)) == 0)
+		p->ctr.flows_stale++;
+}
+
+void mesh_odp_path_revalidate(struct mesh_odp_path *p)
 {
 	char err[256];
-	if (odp_flow_del(&p->c, NULL, NULL, err, sizeof(err)) == 0)
+	p->ctr.revalidations++;
+	if (!p->flows.overflow) {
+		mesh_flow_table_revalidate(&p->flows, p->cfg.decide, p->cfg.arg, delete_stale, p);
+		return;
+	}
+	/* more flows than we recorded: only a flush leaves none deciding the old way */
+	if (odp_flow_del(&p->c, NULL, NULL, err, sizeof(err)) == 0) {
 		p->ctr.flushes++;
+		mesh_flow_table_clear(&p->flows);
+	}
 }
 
 const struct mesh_odp_counters *mesh_odp_path_counters(const struct mesh_odp_path *p)

@@ -4,8 +4,9 @@
  * 6784. Frames the datapath has no flow for come up as misses: heartbeat frames go to the
  * heartbeat handler, every other miss to the router's decision (which peers get it over VXLAN,
  * or the bridge), which this file turns into a flow (in_port + Ethernet addresses) and executes
- * for the packet at hand. Flows are flushed whenever the router's view changes (that is when
- * the decisions change) and swept every 5 minutes when unused. */
+ * for the packet at hand. Whenever the router's view changes, each flow is decided again and
+ * those decided otherwise now are deleted (fastdp/flow_table.h); unused flows are swept every
+ * 5 minutes. */
 #ifndef MESH_FASTDP_ODP_PATH_H
 #define MESH_FASTDP_ODP_PATH_H
 
@@ -45,7 +46,10 @@ struct mesh_odp_path_config {
 };
 
 struct mesh_odp_counters {
-	uint64_t misses, flows_installed, flow_errors, flushes;
+	uint64_t misses, flows_installed, flow_errors;
+	uint64_t revalidations;  /* times the flows were decided again */
+	uint64_t flows_stale;    /* flows deleted because they were decided otherwise */
+	uint64_t flushes;        /* all flows deleted (more than were recorded) */
 	uint64_t repairs;        /* datapath settings another program changed, set back */
 };
 
@@ -65,8 +69,9 @@ int mesh_odp_path_isolate_port(struct mesh_odp_path *p, const char *ifname, char
 /* The bridge's sticky static entry for a remote MAC on the datapath's port. */
 int mesh_odp_path_bridge_fdb(struct mesh_odp_path *p, bool add, const uint8_t mac[6], char *err,
 			     size_t errlen);
-/* Deletes every flow (decisions changed). */
-void mesh_odp_path_flush(struct mesh_odp_path *p);
+/* Decisions may have changed: deletes the flows that are decided otherwise now (all of them
+ * when there were more than could be recorded). */
+void mesh_odp_path_revalidate(struct mesh_odp_path *p);
 const struct mesh_odp_counters *mesh_odp_path_counters(const struct mesh_odp_path *p);
 /* The last flow or execute failure, "" when none. */
 const char *mesh_odp_path_last_error(const struct mesh_odp_path *p);

@@ -242,6 +242,8 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 		C("fastdp_misses", mesh_odp_path_counters(odp)->misses);
 		C("fastdp_flow_errors", mesh_odp_path_counters(odp)->flow_errors);
 		C("fastdp_flushes", mesh_odp_path_counters(odp)->flushes);
+		C("fastdp_revalidations", mesh_odp_path_counters(odp)->revalidations);
+		C("fastdp_flows_stale", mesh_odp_path_counters(odp)->flows_stale);
 		C("fastdp_repairs", mesh_odp_path_counters(odp)->repairs);
 	}
 #undef C

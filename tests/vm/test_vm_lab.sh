@@ -139,11 +139,23 @@ both_on() { # both_on h<i> h<j> PATTERN: the connection is on a matching overlay
 	# shellcheck disable=SC2053 # a pattern on purpose
 	[[ $(overlay_of "$1" "$2") == $3 && $(overlay_of "$2" "$1") == $3 ]]
 }
+lab cexec h1 ping -c2 -W2 10.32.0.3 >/dev/null || die "c1 cannot ping c3"
 lab block h1 h2 udp 6784
 tb=$(now_ms)
 wait_until 60 both_on h1 h2 sleeve ||
 	die "h1 <-> h2 not on the sleeve 60 s after blocking UDP 6784: $(status_json h1 | jq -c '[.connections[] | {nickname, overlay, overlay_reason}]')"
 report "block udp 6784 h1-h2: on the sleeve after $(($(now_ms) - tb)) ms ($(jget h1 '[.connections[] | select(.nickname == "h2") | .overlay_reason][0]'))"
+# The change was decided again flow by flow: the flows it made wrong (towards h2, floods) went,
+# c1's flow to c3 over VXLAN stayed, and nothing was flushed wholesale.
+wait_until 10 json_true h1 '.counters.fastdp_flows_stale > 0' ||
+	die "h1: no flow deleted as decided otherwise after h2 left the fast path: $(status_json h1 | jq -c .counters)"
+lab exec h1 ovs-dpctl dump-flows 2>/dev/null >"$TEST_TMP/flows-h1-after" || true
+grep -q 'dst=198.18.0.3' "$TEST_TMP/flows-h1-after" ||
+	die "h1: c1's flow to c3 went too when h2 left the fast path: $(cat "$TEST_TMP/flows-h1-after")"
+for h in h1 h2 h3; do
+	[[ $(jget "$h" '.counters.fastdp_flushes') == 0 ]] || die "$h flushed all its flows"
+done
+report "h1: $(jget h1 '.counters.fastdp_flows_stale') flows deleted as decided otherwise in $(jget h1 '.counters.fastdp_revalidations') revalidations, the flow to c3 kept"
 wait_ping h1 10.32.0.2 15
 g_sleeve=$(run_iperf3 sleeve h2 cexec 10.32.0.2 h1)
 report "iperf3 c1 -> c2, sleeve: $g_sleeve Gbit/s"
