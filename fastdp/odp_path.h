@@ -75,7 +75,8 @@ void mesh_odp_path_revalidate(struct mesh_odp_path *p);
 const struct mesh_odp_counters *mesh_odp_path_counters(const struct mesh_odp_path *p);
 /* The last flow or execute failure, "" when none. */
 const char *mesh_odp_path_last_error(const struct mesh_odp_path *p);
-/* Flows in the datapath now (a dump), or a negative errno. */
+/* Flows in the datapath: the flows installed and not deleted since (a dump of the datapath
+ * when more were installed than could be recorded), or a negative errno. */
 int mesh_odp_path_flow_count(struct mesh_odp_path *p);
 
 #endif
