@@ -95,11 +95,13 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* {"container_id": id} (and "ifname" when given), or NULL when out of memory. */
-static char *id_body(const char *id, const char *ifname)
+/* {"container_id": id, "network": the config's name} (and "ifname" when given), or NULL when
+ * out of memory. meshd keeps each network's allocations apart (a GC of one leaves the others). */
+static char *id_body(const struct cni_config *cfg, const char *ifname)
 {
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "container_id", id);
+	cJSON_AddStringToObject(o, "container_id", cfg->containerid);
+	cJSON_AddStringToObject(o, "network", cfg->name);
 	if (ifname)
 		cJSON_AddStringToObject(o, "ifname", ifname);
 	char *s = cJSON_PrintUnformatted(o);
@@ -133,7 +135,7 @@ static int answer_address(const cJSON *j, char *out)
  * (ring not seeded yet, space asked from a donor) or does not answer, for up to 30 s. */
 static int mesh_ipam_add(const struct cni_config *cfg, struct cni_result *res, struct cni_error *err)
 {
-	char *body = id_body(cfg->containerid, cfg->ifname);
+	char *body = id_body(cfg, cfg->ifname);
 	char last[400] = "";
 	uint64_t deadline = mono_ms() + MESH_IPAM_WAIT_MS;
 	int ret = -1;
@@ -191,7 +193,7 @@ static int mesh_ipam_add(const struct cni_config *cfg, struct cni_result *res, s
  * is not reachable (nothing more can be done now); -1 with *err when meshd failed. */
 static int mesh_ipam_release(const struct cni_config *cfg, struct cni_error *err)
 {
-	char *body = id_body(cfg->containerid, NULL);
+	char *body = id_body(cfg, NULL);
 	cJSON *j = NULL;
 	int code = 0;
 	if (!body)
@@ -217,7 +219,7 @@ static int mesh_ipam_release(const struct cni_config *cfg, struct cni_error *err
 static int mesh_ipam_check(const struct cni_config *cfg, const struct cni_result *prev,
 			   struct cni_error *err)
 {
-	char *body = id_body(cfg->containerid, NULL), addr[CNI_ADDR_MAX];
+	char *body = id_body(cfg, NULL), addr[CNI_ADDR_MAX];
 	cJSON *j = NULL;
 	int code = 0, ret = -1;
 	if (!body)
@@ -245,14 +247,15 @@ static int mesh_ipam_check(const struct cni_config *cfg, const struct cni_result
 	return ret;
 }
 
-/* GC (CNI 1.1) without "ipam": meshd releases every address whose container is not among
- * cni.dev/valid-attachments. Without that list there is nothing safe to do. */
+/* GC (CNI 1.1) without "ipam": meshd releases every address of this network whose container is
+ * not among cni.dev/valid-attachments. Without that list there is nothing safe to do. */
 static int mesh_ipam_gc(const struct cni_config *cfg, struct cni_error *err)
 {
 	const cJSON *va = cJSON_GetObjectItemCaseSensitive(cfg->root, "cni.dev/valid-attachments"), *a;
 	if (!cJSON_IsArray(va))
 		return 0;
 	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "network", cfg->name);
 	cJSON *keep = cJSON_AddArrayToObject(o, "keep");
 	cJSON_ArrayForEach(a, va) {
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(a, "containerID");

@@ -534,6 +534,20 @@ static bool ready(const struct mesh_router *r, char *why, size_t cap)
 	return true;
 }
 
+/* "container_id" (and "network", for ids "network/container") of an allocation's id. */
+static void add_id(cJSON *o, const char *id)
+{
+	const char *slash = strchr(id, '/');
+	if (!slash) {
+		cJSON_AddStringToObject(o, "container_id", id);
+		return;
+	}
+	cJSON_AddStringToObject(o, "container_id", slash + 1);
+	char net[MESH_IPAM_ID_MAX + 1];
+	snprintf(net, sizeof(net), "%.*s", (int)(slash - id), id);
+	cJSON_AddStringToObject(o, "network", net);
+}
+
 cJSON *router_ipam_status_json(const struct mesh_router *r, bool allocations)
 {
 	const struct router_ipam *im = r->ipam;
@@ -596,7 +610,7 @@ cJSON *router_ipam_status_json(const struct mesh_router *r, bool allocations)
 			cJSON *j = cJSON_CreateObject();
 			char ip[16];
 			mesh_ipam_addr_format(x->ip, ip);
-			cJSON_AddStringToObject(j, "container_id", x->id);
+			add_id(j, x->id);
 			cJSON_AddStringToObject(j, "ip", ip);
 			format_cidr(x->subnet, x->prefix, s);
 			cJSON_AddStringToObject(j, "subnet", s);
@@ -615,22 +629,58 @@ static int api_error(cJSON **out, int code, const char *msg, bool retry)
 	return code;
 }
 
-/* The string "container_id" of a request body, checked; NULL with the answer set. */
-static const char *body_id(const cJSON *j, cJSON **out, int *code)
+/* The optional string "network" of a request body (a CNI network name), checked: *net is NULL
+ * when there is none. 0, or the HTTP code with the answer set. */
+static int body_network(const cJSON *j, const char **net, cJSON **out)
 {
 	char why[MESH_IPAM_WHY_LEN], msg[300];
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "container_id");
-	if (!cJSON_IsObject(j) || !cJSON_IsString(id)) {
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(j, "network");
+	*net = NULL;
+	if (!n || cJSON_IsNull(n))
+		return 0;
+	if (!cJSON_IsString(n))
+		return api_error(out, 400, "\"network\" must be a string (a CNI network name)", false);
+	if (strchr(n->valuestring, '/') || mesh_ipam_id_check(n->valuestring, why) < 0) {
+		snprintf(msg, sizeof(msg), "network: %s",
+			 strchr(n->valuestring, '/') ? "a network name has no '/'" : why);
+		return api_error(out, 400, msg, false);
+	}
+	*net = n->valuestring;
+	return 0;
+}
+
+/* The allocation id of a request body: its "container_id", as "network/container_id" when it
+ * names a network; checked, into id (MESH_IPAM_ID_MAX + 1). NULL with the answer set; *legacy
+ * is the bare container id when a network was named (allocations made before mesh-cni named
+ * its network), else NULL. */
+static const char *body_id(const cJSON *j, cJSON **out, int *code, char *id, const char **legacy)
+{
+	char why[MESH_IPAM_WHY_LEN], msg[300];
+	const char *net;
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "container_id");
+	if (!cJSON_IsObject(j) || !cJSON_IsString(c)) {
 		*code = api_error(out, 400, "body must be a JSON object with a string \"container_id\"",
 				  false);
 		return NULL;
 	}
-	if (mesh_ipam_id_check(id->valuestring, why) < 0) {
-		snprintf(msg, sizeof(msg), "container_id: %s", why);
+	if (strchr(c->valuestring, '/') || mesh_ipam_id_check(c->valuestring, why) < 0) {
+		snprintf(msg, sizeof(msg), "container_id: %s",
+			 strchr(c->valuestring, '/') ? "a container id has no '/'" : why);
 		*code = api_error(out, 400, msg, false);
 		return NULL;
 	}
-	return id->valuestring;
+	if ((*code = body_network(j, &net, out)) != 0)
+		return NULL;
+	*legacy = net ? c->valuestring : NULL;
+	int n = snprintf(id, MESH_IPAM_ID_MAX + 1, "%s%s%s", net ? net : "", net ? "/" : "",
+			 c->valuestring);
+	if (n < 0 || n > MESH_IPAM_ID_MAX) {
+		snprintf(msg, sizeof(msg), "network and container id together are longer than %d characters",
+			 MESH_IPAM_ID_MAX);
+		*code = api_error(out, 400, msg, false);
+		return NULL;
+	}
+	return id;
 }
 
 static int address_answer(const struct router_ipam *im, const char *id, uint32_t ip, cJSON **out)
@@ -638,7 +688,7 @@ static int address_answer(const struct router_ipam *im, const char *id, uint32_t
 	char a[16], s[20];
 	*out = cJSON_CreateObject();
 	mesh_ipam_addr_format(ip, a);
-	cJSON_AddStringToObject(*out, "container_id", id);
+	add_id(*out, id);
 	cJSON_AddStringToObject(*out, "ip", a);
 	cJSON_AddNumberToObject(*out, "prefix", im->alloc.prefix);
 	format_cidr(im->alloc.subnet, im->alloc.prefix, s);
@@ -652,7 +702,8 @@ static int api_allocate(struct mesh_router *r, const cJSON *j, cJSON **out)
 	char why[MESH_IPAM_WHY_LEN], msg[400];
 	int code;
 	uint32_t ip;
-	const char *id = body_id(j, out, &code);
+	char key[MESH_IPAM_ID_MAX + 1];
+	const char *legacy, *id = body_id(j, out, &code, key, &legacy);
 	if (!id)
 		return code;
 	const cJSON *ifn = cJSON_GetObjectItemCaseSensitive(j, "ifname");
@@ -724,10 +775,13 @@ static int released(struct mesh_router *r, size_t n, cJSON **out)
 static int api_release(struct mesh_router *r, const cJSON *j, cJSON **out)
 {
 	int code;
-	const char *id = body_id(j, out, &code);
+	char key[MESH_IPAM_ID_MAX + 1];
+	const char *legacy, *id = body_id(j, out, &code, key, &legacy);
 	if (!id)
 		return code;
 	size_t n = mesh_ipam_alloc_release(&r->ipam->alloc, id);
+	if (legacy) /* what an older mesh-cni allocated for this container goes too */
+		n += mesh_ipam_alloc_release(&r->ipam->alloc, legacy);
 	if (n)
 		log_debug("IPAM: released %zu address(es) of container %s", n, id);
 	return released(r, n, out);
@@ -736,9 +790,13 @@ static int api_release(struct mesh_router *r, const cJSON *j, cJSON **out)
 static int api_gc(struct mesh_router *r, const cJSON *j, cJSON **out)
 {
 	const cJSON *keep = cJSON_GetObjectItemCaseSensitive(j, "keep"), *k;
+	const char *net;
+	int code;
 	if (!cJSON_IsObject(j) || !cJSON_IsArray(keep))
 		return api_error(out, 400, "body must be a JSON object with an array \"keep\" of "
 			"container ids", false);
+	if ((code = body_network(j, &net, out)) != 0)
+		return code;
 	size_t n = (size_t)cJSON_GetArraySize(keep), i = 0;
 	const char **ids = calloc(n + 1, sizeof(*ids));
 	if (!ids)
@@ -750,10 +808,11 @@ static int api_gc(struct mesh_router *r, const cJSON *j, cJSON **out)
 		}
 		ids[i++] = k->valuestring;
 	}
-	size_t rel = mesh_ipam_alloc_release_except(&r->ipam->alloc, ids, i);
+	size_t rel = mesh_ipam_alloc_release_except(&r->ipam->alloc, net, ids, i);
 	free(ids);
 	if (rel)
-		log_info("IPAM: garbage collection released %zu address(es)", rel);
+		log_info("IPAM: garbage collection%s%s released %zu address(es)", net ? " of network " : "",
+			 net ? net : "", rel);
 	return released(r, rel, out);
 }
 
@@ -761,11 +820,15 @@ static int api_lookup(struct mesh_router *r, const cJSON *j, cJSON **out)
 {
 	int code;
 	uint32_t ip;
-	const char *id = body_id(j, out, &code);
+	char key[MESH_IPAM_ID_MAX + 1];
+	const char *legacy, *id = body_id(j, out, &code, key, &legacy);
 	if (!id)
 		return code;
-	if (mesh_ipam_alloc_lookup(&r->ipam->alloc, id, 0, 0, &ip) < 0)
-		return api_error(out, 404, "no address is allocated to this container id", false);
+	if (mesh_ipam_alloc_lookup(&r->ipam->alloc, id, 0, 0, &ip) < 0) {
+		if (!legacy || mesh_ipam_alloc_lookup(&r->ipam->alloc, legacy, 0, 0, &ip) < 0)
+			return api_error(out, 404, "no address is allocated to this container id", false);
+		id = legacy;
+	}
 	return address_answer(r->ipam, id, ip, out);
 }
 

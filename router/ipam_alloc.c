@@ -48,11 +48,22 @@ int mesh_ipam_id_check(const char *id, char why[MESH_IPAM_WHY_LEN])
 			 id, MESH_IPAM_ID_MAX);
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < len; i++) {
+	/* "network/container": each part its own name; one '/' at most */
+	const char *slash = memchr(id, '/', len);
+	size_t part = 0;
+	for (size_t i = 0; i < len; i++, part++) {
 		unsigned char c = (unsigned char)id[i];
+		if (slash && id + i == slash) {
+			if (part == 0 || i + 1 == len) {
+				snprintf(why, MESH_IPAM_WHY_LEN, "\"%.64s\": an empty network or container id around '/'", id);
+				return -EINVAL;
+			}
+			part = (size_t)-1;
+			continue;
+		}
 		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 			  c == '_' || c == '.' || c == '-';
-		if (ok && i == 0 && (c == '.' || c == '-'))
+		if (ok && part == 0 && (c == '.' || c == '-'))
 			ok = false;
 		if (!ok) {
 			snprintf(why, MESH_IPAM_WHY_LEN,
@@ -302,23 +313,35 @@ size_t mesh_ipam_alloc_release(struct mesh_ipam_alloc *a, const char *id)
 }
 
 struct keep_set {
+	const char *network;
+	size_t netlen;
 	const char *const *ids;
 	size_t n;
 };
 
+/* An allocation of the GC's network whose container is not kept. */
 static bool not_kept(const struct mesh_ipam_allocation *e, const void *arg)
 {
 	const struct keep_set *k = arg;
+	const char *slash = strchr(e->id, '/'), *container = e->id;
+	if (k->network) {
+		if (!slash || (size_t)(slash - e->id) != k->netlen ||
+		    memcmp(e->id, k->network, k->netlen) != 0)
+			return false;
+		container = slash + 1;
+	} else if (slash) {
+		return false;
+	}
 	for (size_t i = 0; i < k->n; i++)
-		if (k->ids[i] && strcmp(k->ids[i], e->id) == 0)
+		if (k->ids[i] && strcmp(k->ids[i], container) == 0)
 			return false;
 	return true;
 }
 
-size_t mesh_ipam_alloc_release_except(struct mesh_ipam_alloc *a, const char *const *keep,
-				      size_t nkeep)
+size_t mesh_ipam_alloc_release_except(struct mesh_ipam_alloc *a, const char *network,
+				      const char *const *keep, size_t nkeep)
 {
-	struct keep_set k = { keep, nkeep };
+	struct keep_set k = { network, network ? strlen(network) : 0, keep, nkeep };
 	return release_if(a, not_kept, &k);
 }
 

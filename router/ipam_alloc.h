@@ -7,8 +7,10 @@
  * of the ring that we own, never the network or broadcast address of the subnet asked for nor of
  * the default subnet, and never twice (an address belongs to one (id, subnet) at most).
  *
- * Container ids follow the CNI spec: 1..MESH_IPAM_ID_MAX characters of [A-Za-z0-9_.-], not
- * starting with '.' or '-'.
+ * An allocation's id is a container id, or "network/container id" for a container of a CNI
+ * network (mesh-cni names its network, so that one network's GC leaves another's addresses
+ * alone). Container ids and network names follow the CNI spec: characters of [A-Za-z0-9_.-],
+ * not starting with '.' or '-'; the whole id has 1..MESH_IPAM_ID_MAX characters.
  *
  * When allocation fails with -ENOSPC our space is exhausted (within that subnet): ask the peer
  * from mesh_ipam_pick_donor for space (MESH_IPAM_MSG_SPACE_REQUEST); the donor answers with
@@ -67,9 +69,10 @@ int mesh_ipam_alloc_claim(struct mesh_ipam_alloc *a, const struct mesh_ipam_ring
 			  uint32_t subnet, uint8_t prefix, uint32_t ip, char why[MESH_IPAM_WHY_LEN]);
 /* Releases every address of id (CNI DEL). Returns how many (0 when none: DEL is idempotent). */
 size_t mesh_ipam_alloc_release(struct mesh_ipam_alloc *a, const char *id);
-/* Releases every allocation whose id is not in keep (CNI GC). Returns how many. */
-size_t mesh_ipam_alloc_release_except(struct mesh_ipam_alloc *a, const char *const *keep,
-				      size_t nkeep);
+/* CNI GC of one network: releases every allocation of `network` (ids "network/..."; NULL: the
+ * ids without a network) whose container id is not in keep. Returns how many. */
+size_t mesh_ipam_alloc_release_except(struct mesh_ipam_alloc *a, const char *network,
+				      const char *const *keep, size_t nkeep);
 
 /* Allocations in [lo, hi). */
 size_t mesh_ipam_alloc_count_in(const struct mesh_ipam_alloc *a, uint32_t lo, uint64_t hi);

@@ -280,7 +280,7 @@ static void ops(const uint8_t *data, size_t size)
 			snprintf(k1, sizeof(k1), "c%u", fuzz_u8(&in));
 			snprintf(k2, sizeof(k2), "c%u", fuzz_u8(&in));
 			const char *keep[] = { k1, k2 };
-			mesh_ipam_alloc_release_except(&a[x], keep, 2);
+			mesh_ipam_alloc_release_except(&a[x], NULL, keep, 2);
 			for (size_t i = 0; i < a[x].n; i++)
 				FUZZ_CHECK(!strcmp(a[x].a[i].id, k1) || !strcmp(a[x].a[i].id, k2));
 			break;

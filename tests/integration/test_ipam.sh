@@ -10,8 +10,9 @@
 #      on both sides; after the heal the hosts' rings agree and no address is held twice
 #      across all hosts;
 #  (d) mesh-cni DEL (also with meshd down: it succeeds, and a DEL later releases), GC with
-#      cni.dev/valid-attachments, and releases of the rest leave 0 allocations everywhere and
-#      no vethmesh* link.
+#      cni.dev/valid-attachments (only of its own network: another network's and the API's
+#      allocations stay), and releases of the rest leave 0 allocations everywhere and no
+#      vethmesh* link.
 # mesh-cni is $MESH_BUILD_DIR/mesh-cni, else <repo>/mesh-cni, else $MESH_CNI.
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -89,11 +90,11 @@ add_cni() {
 	jq -r '.ips[0].address' <<<"$out" | cut -d/ -f1
 }
 
-# ipam_allocs h<i>: "id ip" lines of GET /v1/ipam.
+# ipam_allocs h<i>: "id ip [network]" lines of GET /v1/ipam (mesh-cni names its network).
 ipam_allocs() {
 	local out
 	out=$(api "$1" GET /v1/ipam) || return 1
-	jq -r '.allocations[] | "\(.container_id) \(.ip)"' <<<"${out%$'\n'*}"
+	jq -r '.allocations[] | "\(.container_id) \(.ip) \(.network // "")"' <<<"${out%$'\n'*}"
 }
 
 in_range() { [[ $1 =~ ^10\.40\.[0-9]+\.[0-9]+$ ]]; }
@@ -265,18 +266,36 @@ for h in h1 h2 h3; do
 	left=$(lab exec "$h" ip -o link show | grep -c vethmesh || true)
 	((left == 0)) || die "(d) $h: $left vethmesh link(s) left after DEL"
 done
-info "(d) GC on h1 through mesh-cni (cniVersion 1.1.0), keeping h1-a11 and h1-c1"
+# Containers of two CNI networks on h1 (as mesh-cni asks for them): g1 and g2 of "mesh", g1 of
+# "other". mesh-cni's GC of "mesh" keeping g1 releases mesh's g2 only: not other's g1, and not
+# the allocations made without a network (the API's above).
+info "(d) GC on h1 through mesh-cni (cniVersion 1.1.0) of network mesh, keeping g1, h1-a11, h1-c1"
+for nc in mesh/g1 mesh/g2 other/g1; do
+	out=$(api h1 POST /v1/ipam/allocate "{\"container_id\":\"${nc#*/}\",\"network\":\"${nc%/*}\"}")
+	[[ ${out##*$'\n'} == 200 ]] || die "(d) allocate $nc: $out"
+done
 gc="{\"cniVersion\":\"1.1.0\",\"name\":\"mesh\",\"type\":\"mesh-cni\",\"socket\":\"$(sock h1)\",
   \"cni.dev/valid-attachments\":[{\"containerID\":\"h1-a11\",\"ifname\":\"eth0\"},
+                                 {\"containerID\":\"g1\",\"ifname\":\"eth0\"},
                                  {\"containerID\":\"h1-c1\",\"ifname\":\"eth0\"}]}"
+nets_before=$(ipam_allocs h1 | awk '$3 == "" { n++ } END { print n + 0 }')
 lab exec h1 env CNI_COMMAND=GC CNI_PATH=/usr/lib/cni "$CNI_BIN" <<<"$gc" >"$TEST_TMP/gc.out" 2>&1 ||
 	die "(d) GC failed: $(cat "$TEST_TMP/gc.out")"
-[[ $(ipam_allocs h1 | awk '{print $1}' | sort | tr '\n' ' ') == "h1-a11 h1-c1 " ]] ||
+[[ $(ipam_allocs h1 | awk '$3 != "" { print $3 "/" $1 }' | sort | tr '\n' ' ') == "mesh/g1 other/g1 " ]] ||
+	die "(d) after mesh's GC h1 holds: $(ipam_allocs h1 | awk '$3 != ""' | tr '\n' ' ')"
+[[ $(ipam_allocs h1 | awk '$3 == "" { n++ } END { print n + 0 }') == "$nets_before" ]] ||
+	die "(d) mesh's GC released allocations made without a network"
+info "(d) mesh's GC released mesh/g2 only ($nets_before allocations without a network kept)"
+# the API's GC without a network: the allocations without one, keeping h1-a11 and h1-c1
+out=$(api h1 POST /v1/ipam/gc '{"keep":["h1-a11","h1-c1"]}')
+[[ ${out##*$'\n'} == 200 ]] || die "(d) GC without a network: $out"
+[[ $(ipam_allocs h1 | awk '{ print ($3 == "" ? "" : $3 "/") $1 }' | sort | tr '\n' ' ') == "h1-a11 h1-c1 mesh/g1 other/g1 " ]] ||
 	die "(d) after GC h1 holds: $(ipam_allocs h1 | tr '\n' ' ')"
 for h in h1 h2 h3; do
-	ipam_allocs "$h" | while read -r id _; do
-		out=$(api "$h" POST /v1/ipam/release "{\"container_id\":\"$id\"}")
-		[[ ${out##*$'\n'} == 200 ]] || { echo "release $id on $h: $out" >&2; exit 1; }
+	ipam_allocs "$h" | while read -r id _ net; do
+		body="{\"container_id\":\"$id\"${net:+,\"network\":\"$net\"}}"
+		out=$(api "$h" POST /v1/ipam/release "$body")
+		[[ ${out##*$'\n'} == 200 ]] || { echo "release $body on $h: $out" >&2; exit 1; }
 	done || die "(d) a release failed"
 done
 for h in h1 h2 h3; do

@@ -39,7 +39,7 @@ Test(ipam_alloc, container_ids_are_checked)
 {
 	char why[MESH_IPAM_WHY_LEN];
 	const char *good[] = { "a", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-			       "pod_1.sandbox-x", "Z" };
+			       "pod_1.sandbox-x", "Z", "mesh/pod_1", "k8s-pod-network/0123abc" };
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		cr_assert_eq(mesh_ipam_id_check(good[i], why), 0, "%s: %s", good[i], why);
 	char longest[MESH_IPAM_ID_MAX + 2];
@@ -50,7 +50,8 @@ Test(ipam_alloc, container_ids_are_checked)
 	longest[MESH_IPAM_ID_MAX + 1] = '\0';
 	cr_assert_eq(mesh_ipam_id_check(longest, why), -EINVAL);
 	cr_assert(strstr(why, "longer than"));
-	const char *bad[] = { "", "-a", ".a", "a b", "a/b", "a\nb", "ä", "a;rm" };
+	const char *bad[] = { "", "-a", ".a", "a b", "a/b/c", "/a", "a/", "a/-b", "-a/b", "a\nb", "ä",
+			      "a;rm" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		why[0] = '\0';
 		cr_assert_eq(mesh_ipam_id_check(bad[i], why), -EINVAL, "%s", bad[i]);
@@ -126,13 +127,41 @@ Test(ipam_alloc, range_equal_to_the_subnet_skips_network_and_broadcast)
 	cr_assert(strstr(why, "no free address"), "%s", why);
 	/* GC: keep c1 and c4 */
 	const char *keep[] = { "c4", "nothere", "c1" };
-	cr_assert_eq(mesh_ipam_alloc_release_except(&a, keep, 3), 4);
+	cr_assert_eq(mesh_ipam_alloc_release_except(&a, NULL, keep, 3), 4);
 	cr_assert_eq(a.n, 2);
 	cr_assert_eq(mesh_ipam_alloc_lookup(&a, "c4", 0, 0, &ip), 0);
 	cr_assert_eq(ip, net + 5);
 	cr_assert_eq(mesh_ipam_alloc_free_total(&a, &r), 4);
-	cr_assert_eq(mesh_ipam_alloc_release_except(&a, NULL, 0), 2);
+	cr_assert_eq(mesh_ipam_alloc_release_except(&a, NULL, NULL, 0), 2);
 	cr_assert_eq(a.n, 0);
+	mesh_ipam_alloc_free(&a);
+	mesh_ipam_ring_free(&r);
+}
+
+Test(ipam_alloc, gc_of_one_network_leaves_other_networks_alone)
+{
+	struct mesh_ipam_ring r;
+	struct mesh_ipam_alloc a;
+	char why[MESH_IPAM_WHY_LEN];
+	uint32_t ip, net = 0x0a200000;
+	mesh_ipam_ring_init(&r);
+	cr_assert_eq(mesh_ipam_ring_seed(&r, net, 24, &P1, 1, why), 0);
+	mesh_ipam_alloc_init(&a, net, 24);
+	const char *ids[] = { "mesh/c1", "mesh/c2", "podman/c1", "podman/c3", "c1", "meshy/c2" };
+	for (size_t i = 0; i < 6; i++)
+		cr_assert_eq(mesh_ipam_alloc_allocate(&a, &r, ids[i], 0, 0, &ip, why), 1, "%s: %s", ids[i], why);
+	/* mesh's GC keeps c1: mesh/c2 goes; podman's, the network-less and meshy's stay */
+	const char *keep[] = { "c1" };
+	cr_assert_eq(mesh_ipam_alloc_release_except(&a, "mesh", keep, 1), 1);
+	cr_assert_eq(mesh_ipam_alloc_lookup(&a, "mesh/c2", 0, 0, &ip), -ENOENT);
+	for (size_t i = 0; i < 6; i++)
+		if (i != 1)
+			cr_assert_eq(mesh_ipam_alloc_lookup(&a, ids[i], 0, 0, &ip), 0, "%s", ids[i]);
+	/* a GC without a network looks at network-less ids only */
+	cr_assert_eq(mesh_ipam_alloc_release_except(&a, NULL, NULL, 0), 1);
+	cr_assert_eq(mesh_ipam_alloc_lookup(&a, "c1", 0, 0, &ip), -ENOENT);
+	cr_assert_eq(mesh_ipam_alloc_release_except(&a, "podman", NULL, 0), 2);
+	cr_assert_eq(a.n, 2);
 	mesh_ipam_alloc_free(&a);
 	mesh_ipam_ring_free(&r);
 }
@@ -843,7 +872,7 @@ Test(ipam_alloc, three_hosts_consensus_restart_partition_and_reclaim)
 		     -EPERM);
 	cr_assert(strstr(why, "02:00:00:00:00:03") && strstr(why, "02:00:00:00:00:01"), "%s", why);
 	/* once its containers are gone (CNI GC with nothing to keep), it accepts */
-	cr_assert_eq(mesh_ipam_alloc_release_except(&h[2].a, NULL, 0), 80);
+	cr_assert_eq(mesh_ipam_alloc_release_except(&h[2].a, NULL, NULL, 0), 80);
 	cr_assert_eq(mesh_ipam_ring_merge_msg(&h[2].r, b, len, mesh_ipam_alloc_has_in, &h[2].a, &ch, why), 0,
 		     "%s", why);
 	cr_assert(ch);
