@@ -143,10 +143,9 @@ Test(ipam_alloc, gc_of_one_network_leaves_other_networks_alone)
 	struct mesh_ipam_ring r;
 	struct mesh_ipam_alloc a;
 	char why[MESH_IPAM_WHY_LEN];
-	uint32_t ip, net = 0x0a200000;
-	mesh_ipam_ring_init(&r);
-	cr_assert_eq(mesh_ipam_ring_seed(&r, net, 24, &P1, 1, why), 0);
-	mesh_ipam_alloc_init(&a, net, 24);
+	uint32_t ip, net = 0xc0000200u; /* 192.0.2.0/24 */
+	seeded(&r, 1, 1, net, 24);
+	cr_assert_eq(mesh_ipam_alloc_init(&a, net, 24), 0);
 	const char *ids[] = { "mesh/c1", "mesh/c2", "podman/c1", "podman/c3", "c1", "meshy/c2" };
 	for (size_t i = 0; i < 6; i++)
 		cr_assert_eq(mesh_ipam_alloc_allocate(&a, &r, ids[i], 0, 0, &ip, why), 1, "%s: %s", ids[i], why);
