@@ -151,16 +151,51 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* A vport of ours that another program deleted (ovs-dpctl del-if) is added again. Should it
+ * get another port number, every flow goes: they name the old one. */
+static void repair_vport(struct mesh_odp_path *p, const char *name, uint32_t type,
+			 uint16_t dst_port, uint32_t *port_no)
+{
+	struct odp_vport v = { .type = type, .dst_port = dst_port };
+	char err[256];
+	int ret = odp_vport_get(&p->c, name, &v, err, sizeof(err));
+	if (ret == 0 || (ret != -ENODEV && ret != -ENOENT))
+		return;
+	snprintf(v.name, sizeof(v.name), "%s", name);
+	if (odp_vport_add(&p->c, &v, err, sizeof(err)) < 0) {
+		snprintf(p->last_error, sizeof(p->last_error),
+			 "vport %s of datapath %s was deleted by another program and cannot be added "
+			 "again: %s", name, MESH_ODP_DP, err);
+		return;
+	}
+	p->ctr.repairs++;
+	snprintf(p->last_error, sizeof(p->last_error),
+		 "vport %s of datapath %s was deleted by another program; added again as port %u",
+		 name, MESH_ODP_DP, v.port_no);
+	if (v.port_no != *port_no) {
+		*port_no = v.port_no;
+		if (odp_flow_del(&p->c, NULL, NULL, err, sizeof(err)) == 0) {
+			p->ctr.flushes++;
+			mesh_flow_table_clear(&p->flows);
+		}
+	}
+}
+
 /* Other programs may change our datapath: ovs-dpctl, opening it, switches it to per-CPU upcall
- * dispatch, after which no miss (and no heartbeat) reaches us. Every 250 ms, put our features
- * and the vports' upcall PIDs back if they changed. */
+ * dispatch, after which no miss (and no heartbeat) reaches us; del-if takes a vport away.
+ * Every 250 ms, put our features and the vports' upcall PIDs back if they changed, and our
+ * vports if they are gone. */
 static void guard_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct mesh_odp_path *p = arg;
 	struct odp_dp dp;
-	char err[256];
-	if (odp_dp_get(&p->c, &dp, err, sizeof(err)) < 0 || !dp.has_features ||
-	    dp.features == ODP_FEATURES)
+	char err[256], vx[IFNAMSIZ];
+	if (odp_dp_get(&p->c, &dp, err, sizeof(err)) < 0)
+		return; /* the datapath is gone: heartbeats fail and connections use the sleeve */
+	snprintf(vx, sizeof(vx), "vxlan-%u", p->cfg.port);
+	repair_vport(p, MESH_ODP_DP_PORT, OVS_VPORT_TYPE_NETDEV, 0, &p->dp_port);
+	repair_vport(p, vx, OVS_VPORT_TYPE_VXLAN, p->cfg.port, &p->vx_port);
+	if (!dp.has_features || dp.features == ODP_FEATURES)
 		return;
 	p->ctr.repairs++;
 	snprintf(p->last_error, sizeof(p->last_error),

@@ -50,7 +50,7 @@ struct mesh_odp_counters {
 	uint64_t revalidations;  /* times the flows were decided again */
 	uint64_t flows_stale;    /* flows deleted because they were decided otherwise */
 	uint64_t flushes;        /* all flows deleted (more than were recorded) */
-	uint64_t repairs;        /* datapath settings another program changed, set back */
+	uint64_t repairs;        /* datapath settings or vports another program changed, put back */
 };
 
 struct mesh_odp_path;
