@@ -176,43 +176,51 @@ void odp_close(struct odp_client *c)
 	c->sk = c->upcall_sk = NULL;
 }
 
+/* One ovs_datapath request about our datapath (or in's name): built, sent, answered. With out,
+ * the reply describing the datapath lands there and its absence is an error. */
+static int dp_cmd(struct odp_client *c, uint8_t cmd, int flags, const struct odp_dp *in,
+		  struct odp_dp *out, const char *what, char *err, size_t errlen)
+{
+	struct request q = { .kind = out ? REPLY_DP : REPLY_NONE, .out = out };
+	struct nl_msg *m = new_msg(err, errlen);
+	if (!m)
+		return -ENOMEM;
+	if (odp_build_dp(m, c->fam_dp, cmd, NLM_F_ACK | flags, in) < 0) {
+		nlmsg_free(m);
+		snprintf(err, errlen, "%s: cannot build the request", what);
+		return -ENOMEM;
+	}
+	int ret = transact(c, m, &q, what, err, errlen);
+	if (ret == 0 && out && !q.count) {
+		snprintf(err, errlen, "%s: no reply describing datapath %s", what, in->name);
+		return -EIO;
+	}
+	return ret;
+}
+
+/* Our datapath, as named in the client, in a request. */
+static struct odp_dp ours(const struct odp_client *c)
+{
+	struct odp_dp dp = { .dp_ifindex = c->dp_ifindex };
+	snprintf(dp.name, sizeof(dp.name), "%s", c->dp_name);
+	return dp;
+}
+
 int odp_dp_ensure(struct odp_client *c, const char *name, char *err, size_t errlen)
 {
 	struct odp_dp dp = { 0 }, out;
-	struct request q = { .kind = REPLY_DP, .out = &out };
-	struct nl_msg *m;
-	int ret;
 	snprintf(dp.name, sizeof(dp.name), "%s", name);
-	if (!(m = new_msg(err, errlen)))
-		return -ENOMEM;
-	if (odp_build_dp(m, c->fam_dp, OVS_DP_CMD_GET, NLM_F_ACK, &dp) < 0) {
-		nlmsg_free(m);
-		return -ENOMEM;
-	}
-	ret = transact(c, m, &q, "ovs_datapath get", err, errlen);
+	int ret = dp_cmd(c, OVS_DP_CMD_GET, 0, &dp, &out, "ovs_datapath get", err, errlen);
 	if (ret == -ENODEV || ret == -ENOENT) {
 		dp.upcall_pid = nl_socket_get_local_port(c->upcall_sk);
 		dp.has_features = true;
 		dp.features = ODP_FEATURES;
-		memset(&q, 0, sizeof(q));
-		q.kind = REPLY_DP;
-		q.out = &out;
-		if (!(m = new_msg(err, errlen)))
-			return -ENOMEM;
 		/* NEW answers the requester only with NLM_F_ECHO (the kernel's ovs_notify) */
-		if (odp_build_dp(m, c->fam_dp, OVS_DP_CMD_NEW, NLM_F_ACK | NLM_F_CREATE | NLM_F_ECHO,
-				 &dp) < 0) {
-			nlmsg_free(m);
-			return -ENOMEM;
-		}
-		ret = transact(c, m, &q, "ovs_datapath new", err, errlen);
+		ret = dp_cmd(c, OVS_DP_CMD_NEW, NLM_F_CREATE | NLM_F_ECHO, &dp, &out,
+			     "ovs_datapath new", err, errlen);
 	}
 	if (ret < 0)
 		return ret;
-	if (!q.count) {
-		snprintf(err, errlen, "ovs_datapath: no reply describing datapath %s", name);
-		return -EIO;
-	}
 	c->dp_ifindex = out.dp_ifindex;
 	snprintf(c->dp_name, sizeof(c->dp_name), "%s", out.name);
 	return 0;
@@ -220,53 +228,22 @@ int odp_dp_ensure(struct odp_client *c, const char *name, char *err, size_t errl
 
 int odp_dp_delete(struct odp_client *c, char *err, size_t errlen)
 {
-	struct odp_dp dp = { .dp_ifindex = c->dp_ifindex };
-	struct request q = { .kind = REPLY_NONE };
-	struct nl_msg *m = new_msg(err, errlen);
-	if (!m)
-		return -ENOMEM;
-	snprintf(dp.name, sizeof(dp.name), "%s", c->dp_name);
-	if (odp_build_dp(m, c->fam_dp, OVS_DP_CMD_DEL, NLM_F_ACK, &dp) < 0) {
-		nlmsg_free(m);
-		return -ENOMEM;
-	}
-	return transact(c, m, &q, "ovs_datapath del", err, errlen);
+	struct odp_dp dp = ours(c);
+	return dp_cmd(c, OVS_DP_CMD_DEL, 0, &dp, NULL, "ovs_datapath del", err, errlen);
 }
 
 int odp_dp_get(struct odp_client *c, struct odp_dp *out, char *err, size_t errlen)
 {
-	struct odp_dp dp = { .dp_ifindex = c->dp_ifindex };
-	struct request q = { .kind = REPLY_DP, .out = out };
-	struct nl_msg *m = new_msg(err, errlen);
-	if (!m)
-		return -ENOMEM;
-	snprintf(dp.name, sizeof(dp.name), "%s", c->dp_name);
-	if (odp_build_dp(m, c->fam_dp, OVS_DP_CMD_GET, NLM_F_ACK, &dp) < 0) {
-		nlmsg_free(m);
-		return -ENOMEM;
-	}
-	int ret = transact(c, m, &q, "ovs_datapath get", err, errlen);
-	if (ret == 0 && !q.count) {
-		snprintf(err, errlen, "ovs_datapath get: no reply");
-		return -EIO;
-	}
-	return ret;
+	struct odp_dp dp = ours(c);
+	return dp_cmd(c, OVS_DP_CMD_GET, 0, &dp, out, "ovs_datapath get", err, errlen);
 }
 
 int odp_dp_set_features(struct odp_client *c, uint32_t features, char *err, size_t errlen)
 {
-	struct odp_dp dp = { .dp_ifindex = c->dp_ifindex, .has_features = true,
-			     .features = features };
-	struct request q = { .kind = REPLY_NONE };
-	struct nl_msg *m = new_msg(err, errlen);
-	if (!m)
-		return -ENOMEM;
-	snprintf(dp.name, sizeof(dp.name), "%s", c->dp_name);
-	if (odp_build_dp(m, c->fam_dp, OVS_DP_CMD_SET, NLM_F_ACK, &dp) < 0) {
-		nlmsg_free(m);
-		return -ENOMEM;
-	}
-	return transact(c, m, &q, "ovs_datapath set", err, errlen);
+	struct odp_dp dp = ours(c);
+	dp.has_features = true;
+	dp.features = features;
+	return dp_cmd(c, OVS_DP_CMD_SET, 0, &dp, NULL, "ovs_datapath set", err, errlen);
 }
 
 static int vport_cmd(struct odp_client *c, uint8_t cmd, int flags, const struct odp_vport *in,
