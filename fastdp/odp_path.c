@@ -56,6 +56,31 @@ static void actions_of(const struct mesh_odp_path *p, const struct mesh_odp_deci
 	}
 }
 
+/* The match of every flow we install: input port and both Ethernet addresses, exactly. */
+static void flow_match(uint32_t in_port, const uint8_t src[6], const uint8_t dst[6],
+		       struct odp_flow_key *key, struct odp_flow_key *mask)
+{
+	memset(key, 0, sizeof(*key));
+	key->has_in_port = key->has_eth = true;
+	key->in_port = in_port;
+	memcpy(key->eth_src, src, 6);
+	memcpy(key->eth_dst, dst, 6);
+	*mask = *key;
+	mask->in_port = 0xffffffff;
+	memset(mask->eth_src, 0xff, 6);
+	memset(mask->eth_dst, 0xff, 6);
+}
+
+/* Deletes every flow and forgets them all. */
+static void flush_flows(struct mesh_odp_path *p)
+{
+	char err[256];
+	if (odp_flow_del(&p->c, NULL, NULL, err, sizeof(err)) == 0) {
+		p->ctr.flushes++;
+		mesh_flow_table_clear(&p->flows);
+	}
+}
+
 static void on_miss(void *arg, const struct odp_upcall *up)
 {
 	struct mesh_odp_path *p = arg;
@@ -80,14 +105,7 @@ static void on_miss(void *arg, const struct odp_upcall *up)
 	static struct odp_flow flow;
 	memset(&flow, 0, sizeof(flow));
 	flow.has_key = flow.has_mask = flow.has_actions = true;
-	flow.key.has_in_port = flow.key.has_eth = true;
-	flow.key.in_port = up->key.in_port;
-	memcpy(flow.key.eth_src, m.eth_src, 6);
-	memcpy(flow.key.eth_dst, m.eth_dst, 6);
-	flow.mask = flow.key;
-	flow.mask.in_port = 0xffffffff;
-	memset(flow.mask.eth_src, 0xff, 6);
-	memset(flow.mask.eth_dst, 0xff, 6);
+	flow_match(up->key.in_port, m.eth_src, m.eth_dst, &flow.key, &flow.mask);
 	actions_of(p, &d, &flow.actions);
 	if (odp_flow_put(&p->c, &flow, err, sizeof(err)) < 0) {
 		p->ctr.flow_errors++;
@@ -174,10 +192,7 @@ static void repair_vport(struct mesh_odp_path *p, const char *name, uint32_t typ
 		 name, MESH_ODP_DP, v.port_no);
 	if (v.port_no != *port_no) {
 		*port_no = v.port_no;
-		if (odp_flow_del(&p->c, NULL, NULL, err, sizeof(err)) == 0) {
-			p->ctr.flushes++;
-			mesh_flow_table_clear(&p->flows);
-		}
+		flush_flows(p);
 	}
 }
 
@@ -354,14 +369,9 @@ int mesh_odp_path_bridge_fdb(struct mesh_odp_path *p, bool add, const uint8_t ma
 static void delete_stale(void *arg, const struct mesh_flow_rec *r)
 {
 	struct mesh_odp_path *p = arg;
-	struct odp_flow_key key = { .has_in_port = true, .has_eth = true, .in_port = r->in_port }, mask;
+	struct odp_flow_key key, mask;
 	char err[256];
-	memcpy(key.eth_src, r->miss.eth_src, 6);
-	memcpy(key.eth_dst, r->miss.eth_dst, 6);
-	mask = key;
-	mask.in_port = 0xffffffff;
-	memset(mask.eth_src, 0xff, 6);
-	memset(mask.eth_dst, 0xff, 6);
+	flow_match(r->in_port, r->miss.eth_src, r->miss.eth_dst, &key, &mask);
 	/* ENOENT: the kernel's flow went already (swept, or deleted by another program) */
 	if (odp_flow_del(&p->c, &key, &mask, err, sizeof(err)) == 0)
 		p->ctr.flows_stale++;
@@ -369,17 +379,13 @@ static void delete_stale(void *arg, const struct mesh_flow_rec *r)
 
 void mesh_odp_path_revalidate(struct mesh_odp_path *p)
 {
-	char err[256];
 	p->ctr.revalidations++;
 	if (!p->flows.overflow) {
 		mesh_flow_table_revalidate(&p->flows, p->cfg.decide, p->cfg.arg, delete_stale, p);
 		return;
 	}
 	/* more flows than we recorded: only a flush leaves none deciding the old way */
-	if (odp_flow_del(&p->c, NULL, NULL, err, sizeof(err)) == 0) {
-		p->ctr.flushes++;
-		mesh_flow_table_clear(&p->flows);
-	}
+	flush_flows(p);
 }
 
 const struct mesh_odp_counters *mesh_odp_path_counters(const struct mesh_odp_path *p)
