@@ -631,20 +631,30 @@ static int api_error(cJSON **out, int code, const char *msg, bool retry)
 
 /* The optional string "network" of a request body (a CNI network name), checked: *net is NULL
  * when there is none. 0, or the HTTP code with the answer set. */
-static int body_network(const cJSON *j, const char **net, cJSON **out)
+/* A network name or container id given alone (no '/'): 0, or the HTTP code with the answer
+ * naming the body's field. */
+static int check_name(const char *field, const char *what, const char *v, cJSON **out)
 {
 	char why[MESH_IPAM_WHY_LEN], msg[300];
+	if (strchr(v, '/'))
+		snprintf(why, sizeof(why), "a %s has no '/'", what);
+	else if (mesh_ipam_id_check(v, why) == 0)
+		return 0;
+	snprintf(msg, sizeof(msg), "%s: %s", field, why);
+	return api_error(out, 400, msg, false);
+}
+
+static int body_network(const cJSON *j, const char **net, cJSON **out)
+{
 	const cJSON *n = cJSON_GetObjectItemCaseSensitive(j, "network");
 	*net = NULL;
 	if (!n || cJSON_IsNull(n))
 		return 0;
 	if (!cJSON_IsString(n))
 		return api_error(out, 400, "\"network\" must be a string (a CNI network name)", false);
-	if (strchr(n->valuestring, '/') || mesh_ipam_id_check(n->valuestring, why) < 0) {
-		snprintf(msg, sizeof(msg), "network: %s",
-			 strchr(n->valuestring, '/') ? "a network name has no '/'" : why);
-		return api_error(out, 400, msg, false);
-	}
+	int code = check_name("network", "network name", n->valuestring, out);
+	if (code)
+		return code;
 	*net = n->valuestring;
 	return 0;
 }
@@ -655,7 +665,7 @@ static int body_network(const cJSON *j, const char **net, cJSON **out)
  * its network), else NULL. */
 static const char *body_id(const cJSON *j, cJSON **out, int *code, char *id, const char **legacy)
 {
-	char why[MESH_IPAM_WHY_LEN], msg[300];
+	char msg[300];
 	const char *net;
 	const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "container_id");
 	if (!cJSON_IsObject(j) || !cJSON_IsString(c)) {
@@ -663,13 +673,8 @@ static const char *body_id(const cJSON *j, cJSON **out, int *code, char *id, con
 				  false);
 		return NULL;
 	}
-	if (strchr(c->valuestring, '/') || mesh_ipam_id_check(c->valuestring, why) < 0) {
-		snprintf(msg, sizeof(msg), "container_id: %s",
-			 strchr(c->valuestring, '/') ? "a container id has no '/'" : why);
-		*code = api_error(out, 400, msg, false);
-		return NULL;
-	}
-	if ((*code = body_network(j, &net, out)) != 0)
+	if ((*code = check_name("container_id", "container id", c->valuestring, out)) != 0 ||
+	    (*code = body_network(j, &net, out)) != 0)
 		return NULL;
 	*legacy = net ? c->valuestring : NULL;
 	int n = snprintf(id, MESH_IPAM_ID_MAX + 1, "%s%s%s", net ? net : "", net ? "/" : "",
