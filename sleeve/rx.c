@@ -364,7 +364,7 @@ static void gro_flush(struct sleeve *s)
 	size_t len = sleeve_gro_finish(&s->gro, &off);
 	if (!len)
 		return;
-	if (segs == 1 || !s->uso_tap) {
+	if (segs == 1) { /* (nothing joins while the TAP takes no UDP GSO) */
 		tap_write(s, &off, s->gro_buf, len);
 		return;
 	}
@@ -393,8 +393,8 @@ static void gro_flush(struct sleeve *s)
 /* Frames for our bridge. In a receive round, UDP frames of one flow are coalesced (gro.h) and
  * written at the end of the round or when a frame that cannot join comes; anything else is
  * written at once, after what was coalesced before it, so the order is kept. */
-int sleeve_deliver(struct overlay *ov, const struct mesh_offload *off,
-			  const uint8_t *frame, size_t len)
+int sleeve_deliver(struct overlay *ov, const struct mesh_offload *off, const uint8_t *frame,
+		   size_t len)
 {
 	struct sleeve *s = (struct sleeve *)ov;
 	if (s->in_rx && s->uso_tap) {

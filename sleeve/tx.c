@@ -195,8 +195,8 @@ static struct tx_slot *take_slot(struct sleeve *s, struct sleeve_fwd *f, bool ad
 }
 
 int sleeve_send(struct overlay_forwarder *ofwd, const struct mesh_peer_name *src,
-		       const struct mesh_peer_name *dst, const struct mesh_offload *off,
-		       const uint8_t *frame, size_t len)
+		const struct mesh_peer_name *dst, const struct mesh_offload *off,
+		const uint8_t *frame, size_t len)
 {
 	struct sleeve_fwd *f = (struct sleeve_fwd *)ofwd;
 	struct sleeve *s = f->s;
