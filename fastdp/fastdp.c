@@ -1,7 +1,8 @@
 /* fastdp/fastdp.c: the fast path's overlay, for both backends: the heartbeat socket (a packet
  * socket on the VXLAN device that sees only heartbeat frames; in odp mode heartbeats come as
- * datapath misses), one forwarder per connection with its heartbeat timer and health, and the
- * FDB reconciliation the router asks for (see fastdp.h). */
+ * datapath misses), one forwarder per connection with its heartbeat timer and health (and, in
+ * an encrypted mesh, its IPsec SAs and policy), and the FDB reconciliation the router asks for
+ * (see fastdp.h). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/filter.h>
@@ -12,11 +13,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <sodium.h>
 #include <unistd.h>
 
 #include "fastdp/heartbeat.h"
 #include "fastdp/fastdp.h"
+#include "fastdp/ipsec_filter.h"
 #include "fastdp/vxlan_dev.h"
+#include "fastdp/xfrm.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -34,7 +38,10 @@ struct fastdp_fwd {
 	uint32_t seq;
 	uint64_t started_ms, last_heard_ms, last_ack_ms;
 	enum overlay_health health;
-	char why[160];
+	char why[320];
+	bool ipsec;                   /* our SAs and policy are in the kernel */
+	struct mesh_xfrm_flow out, in;
+	uint32_t spi_out, spi_in;
 	struct fastdp_fwd *next;
 };
 
@@ -50,6 +57,8 @@ struct mesh_fastdp {
 	uint64_t uid;
 	unsigned mtu;
 	struct mesh_odp_path *odp;    /* odp mode: the datapath instead of dev + fd */
+	struct mesh_xfrm *xfrm;       /* an encrypted mesh: kernel IPsec for every connection */
+	bool filter;                  /* ipsec_filter.h's table is in */
 	void (*decide)(void *arg, const struct mesh_odp_miss *m, struct mesh_odp_decision *d);
 	struct fastdp_fwd *fwds;
 	struct mesh_fdb_entry *have;
@@ -86,8 +95,8 @@ static void evaluate(struct fastdp_fwd *f, uint64_t now)
 	bool acked = f->last_ack_ms && now - f->last_ack_ms <= MESH_FASTDP_HEALTH_TIMEOUT_MS;
 	char why[160];
 	if (heard && acked) {
-		snprintf(why, sizeof(why), "VXLAN heartbeats of %u bytes pass both ways on UDP %u",
-			 hb_len(f->v), f->v->port);
+		snprintf(why, sizeof(why), "VXLAN heartbeats of %u bytes pass both ways on UDP %u%s",
+			 hb_len(f->v), f->v->port, f->ipsec ? ", in IPsec ESP (AES-GCM)" : "");
 		set_health(f, OVERLAY_HEALTH_HEALTHY, why);
 		return;
 	}
@@ -178,6 +187,90 @@ static void rx_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* --- kernel IPsec, per connection ---------------------------------------------------------- */
+
+/* The address the kernel sends from towards ip: a UDP socket connected there (which sends
+ * nothing) says. */
+static int local_addr_to(uint32_t ip, uint16_t port, uint32_t *local, char *err, size_t errlen)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	socklen_t len = sizeof(sin);
+	int ret = 0, fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	sin.sin_addr.s_addr = ip;
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "no route to the peer's address: %s", strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
+	*local = sin.sin_addr.s_addr;
+	return ret;
+}
+
+/* Our two SAs for this connection (theirs to us, ours to them; both ends derive the same
+ * pair from the connection's keys) and the policy that sends our VXLAN to the peer through
+ * ours. */
+static int ipsec_up(struct fastdp_fwd *f, const struct overlay_conn_params *p, char *err,
+		    size_t errlen)
+{
+	struct mesh_fastdp *v = f->v;
+	struct mesh_esp_sa out, in;
+	uint32_t local;
+	char why[256];
+	int ret;
+	if (!p->encrypted) {
+		snprintf(err, errlen, "an unencrypted connection in an encrypted mesh");
+		return -EINVAL;
+	}
+	if ((ret = local_addr_to(f->remote_ip, v->port, &local, why, sizeof(why))) < 0)
+		goto errout;
+	mesh_esp_derive(p->ipsec_tx_key, &out);
+	mesh_esp_derive(p->ipsec_rx_key, &in);
+	f->out = (struct mesh_xfrm_flow){ .src = local, .dst = f->remote_ip, .dport = v->port };
+	f->in = (struct mesh_xfrm_flow){ .src = f->remote_ip, .dst = local, .dport = v->port };
+	f->spi_out = out.spi;
+	f->spi_in = in.spi;
+	if ((ret = mesh_xfrm_sa_add(v->xfrm, &f->in, &in, 0, why, sizeof(why))) < 0)
+		goto errout;
+	if ((ret = mesh_xfrm_sa_add(v->xfrm, &f->out, &out, f->spi_out, why, sizeof(why))) < 0) {
+		mesh_xfrm_sa_del(v->xfrm, f->in.dst, f->spi_in, err, errlen);
+		goto errout;
+	}
+	if ((ret = mesh_xfrm_policy_set(v->xfrm, &f->out, f->spi_out, why, sizeof(why))) < 0) {
+		mesh_xfrm_sa_del(v->xfrm, f->in.dst, f->spi_in, err, errlen);
+		mesh_xfrm_sa_del(v->xfrm, f->out.dst, f->spi_out, err, errlen);
+		goto errout;
+	}
+	f->ipsec = true;
+errout:
+	if (ret < 0)
+		snprintf(err, errlen, "cannot set up IPsec for this connection: %s", why);
+	sodium_memzero(&out, sizeof(out));
+	sodium_memzero(&in, sizeof(in));
+	return ret;
+}
+
+/* Removes f's SAs. The policy towards the peer goes too, unless another connection to it
+ * (one replacing f) has SAs of its own: then the policy is pointed at those. */
+static void ipsec_down(struct fastdp_fwd *f)
+{
+	struct mesh_fastdp *v = f->v;
+	char err[256];
+	if (!f->ipsec)
+		return;
+	mesh_xfrm_sa_del(v->xfrm, f->out.dst, f->spi_out, err, sizeof(err));
+	mesh_xfrm_sa_del(v->xfrm, f->in.dst, f->spi_in, err, sizeof(err));
+	struct fastdp_fwd *o = v->fwds;
+	while (o && (o == f || !o->ipsec || o->out.src != f->out.src || o->out.dst != f->out.dst))
+		o = o->next;
+	if (o)
+		mesh_xfrm_policy_set(v->xfrm, &o->out, o->spi_out, err, sizeof(err));
+	else
+		mesh_xfrm_policy_del(v->xfrm, &f->out, err, sizeof(err));
+	f->ipsec = false;
+}
+
 /* --- overlay_ops ----------------------------------------------------------------------- */
 
 static struct overlay_forwarder *kf_start(struct overlay *ov, const struct overlay_conn_params *p,
@@ -209,6 +302,11 @@ static struct overlay_forwarder *kf_start(struct overlay *ov, const struct overl
 	}
 	f->next = v->fwds;
 	v->fwds = f;
+	if (v->xfrm && ipsec_up(f, p, err, sizeof(err)) < 0) {
+		/* no heartbeats: without its SAs the connection must not use the fast path */
+		set_health(f, OVERLAY_HEALTH_UNHEALTHY, err);
+		return &f->base;
+	}
 	event_active(f->timer, 0, 0);
 	return &f->base;
 errout:
@@ -234,6 +332,7 @@ static void kf_stop(struct overlay_forwarder *ofwd)
 		mesh_hb_mac(&f->remote, mac);
 		mesh_vxlan_dev_fdb(&v->dev, false, mac, f->remote_ip, err, sizeof(err));
 	}
+	ipsec_down(f);
 	event_free(f->timer);
 	free(f);
 }
@@ -361,6 +460,19 @@ struct mesh_fastdp *mesh_fastdp_new(struct event_base *base, const struct mesh_f
 	v->uid = cfg->local_uid;
 	v->mtu = cfg->mtu;
 	v->decide = cfg->decide;
+	if (cfg->encrypt) {
+		char why[384];
+		*errnum = -EPROTONOSUPPORT;
+		if (!(v->xfrm = mesh_xfrm_open(why, sizeof(why)))) {
+			snprintf(err, errlen, "%s", why);
+			goto errout;
+		}
+		if (mesh_ipsec_filter_install(cfg->port, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s", why);
+			goto errout;
+		}
+		v->filter = true;
+	}
 	if (cfg->odp) {
 		struct mesh_odp_path_config oc = {
 			.bridge = cfg->bridge, .port = cfg->port, .vni = MESH_VXLAN_VNI,
@@ -397,6 +509,9 @@ void mesh_fastdp_free(struct mesh_fastdp *v)
 		return;
 	while (v->fwds)
 		kf_stop(&v->fwds->base);
+	if (v->filter)
+		mesh_ipsec_filter_remove();
+	mesh_xfrm_close(v->xfrm);
 	if (v->rx_ev)
 		event_free(v->rx_ev);
 	if (v->fd >= 0)

@@ -38,6 +38,11 @@ struct mesh_fastdp_config {
 	 * decided by `decide` (with the callbacks' arg); the FDB entries programmed become the
 	 * bridge's entries towards the datapath, and any change flushes the flows. */
 	bool odp;
+	/* An encrypted mesh: every connection's VXLAN goes through kernel IPsec ESP with keys of
+	 * its own (fastdp/xfrm.h), and VXLAN that did not come through ESP is dropped
+	 * (fastdp/ipsec_filter.h). Creation fails with -EPROTONOSUPPORT where the kernel has no
+	 * IPsec ESP with AES-GCM. */
+	bool encrypt;
 	void (*decide)(void *arg, const struct mesh_odp_miss *m, struct mesh_odp_decision *d);
 };
 

@@ -139,8 +139,10 @@ static void start_overlay(struct mesh_router *r, struct mesh_conn *c, const stru
 	p.encrypted = c->encrypted;
 	memcpy(p.tx_key, hs->keys.sleeve.tx, sizeof(p.tx_key));
 	memcpy(p.rx_key, hs->keys.sleeve.rx, sizeof(p.rx_key));
+	memcpy(p.ipsec_tx_key, hs->keys.ipsec.tx, sizeof(p.ipsec_tx_key));
+	memcpy(p.ipsec_rx_key, hs->keys.ipsec.rx, sizeof(p.ipsec_rx_key));
 	c->fwd = r->ov->ops->start(r->ov, &p, c);
-	if (c->fwd && !c->encrypted) {
+	if (c->fwd) {
 		sin->sin_port = 0; /* the fast path uses its own port */
 		router_fastpath_conn_up(r, c, &p, h->overlays);
 	}

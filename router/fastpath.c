@@ -206,19 +206,23 @@ const char *router_conn_overlay(const struct mesh_router *r, const struct mesh_c
 
 /* --- the backend ----------------------------------------------------------------------- */
 
+/* An encrypted mesh on a kernel without IPsec ESP: whatever --fastdp asked for, the fast path
+ * would carry frames in the clear, so every connection stays on the encrypted sleeve. */
+static int no_ipsec(struct mesh_router *r, const char *why)
+{
+	snprintf(r->fastdp_why, sizeof(r->fastdp_why), "no fast path: an encrypted mesh needs "
+		 "kernel IPsec for it, but %s", why);
+	log_warn("fast path off: an encrypted mesh needs kernel IPsec for it, but %s; every "
+		 "connection stays on the encrypted sleeve", why);
+	return 0;
+}
+
 int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen)
 {
 	enum mesh_fastdp_mode mode = r->cfg->fastdp;
 	if (mode == MESH_FASTDP_OFF) {
 		snprintf(r->fastdp_why, sizeof(r->fastdp_why), "no fast path: --fastdp off");
 		log_info("fast path off (--fastdp off): every connection uses the sleeve");
-		return 0;
-	}
-	if (r->encrypted) {
-		snprintf(r->fastdp_why, sizeof(r->fastdp_why),
-			 "encrypted: the fast path has no encryption yet");
-		log_info("fast path off: with a password every connection stays on the encrypted "
-			 "sleeve (the fast path has no encryption yet)");
 		return 0;
 	}
 	struct overlay_callbacks cb = {
@@ -233,6 +237,7 @@ int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen)
 		.mtu = r->mtu,
 		.local_name = r->name,
 		.local_uid = r->uid,
+		.encrypt = r->encrypted,
 		.decide = router_fastpath_decide,
 	};
 	char why[256];
@@ -240,6 +245,8 @@ int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen)
 	if (mode == MESH_FASTDP_ODP || mode == MESH_FASTDP_AUTO) {
 		vc.odp = true;
 		r->fastdp = mesh_fastdp_new(r->base, &vc, &cb, &errnum, why, sizeof(why));
+		if (!r->fastdp && errnum == -EPROTONOSUPPORT)
+			return no_ipsec(r, why);
 		if (!r->fastdp && mode == MESH_FASTDP_ODP) {
 			snprintf(err, errlen, "--fastdp odp: %s", why);
 			return errnum < 0 ? errnum : -EIO;
@@ -250,6 +257,8 @@ int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen)
 	}
 	if (!r->fastdp)
 		r->fastdp = mesh_fastdp_new(r->base, &vc, &cb, &errnum, why, sizeof(why));
+	if (!r->fastdp && errnum == -EPROTONOSUPPORT)
+		return no_ipsec(r, why);
 	if (!r->fastdp) {
 		if (mode == MESH_FASTDP_VXLAN) {
 			snprintf(err, errlen, "--fastdp vxlan: %s", why);
@@ -265,14 +274,17 @@ int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot register an event");
 		return -ENOMEM;
 	}
+	const char *enc = r->encrypted ? ", encrypted with kernel IPsec ESP (AES-GCM); unencrypted "
+					 "VXLAN is dropped (nftables table inet mesh_ipsec)"
+				       : "";
 	if (mesh_fastdp_odp(r->fastdp))
-		log_info("fast path: Open vSwitch datapath %s, VXLAN on UDP %u (VNI %u); connections "
+		log_info("fast path: Open vSwitch datapath %s, VXLAN on UDP %u (VNI %u)%s; connections "
 			 "move onto it once its heartbeats pass", MESH_ODP_DP, MESH_VXLAN_DEFAULT_PORT,
-			 MESH_VXLAN_VNI);
+			 MESH_VXLAN_VNI, enc);
 	else
-		log_info("fast path: kernel VXLAN device %s on UDP %u (VNI %u); connections move onto "
-			 "it once its heartbeats pass", MESH_VXLAN_DEV, MESH_VXLAN_DEFAULT_PORT,
-			 MESH_VXLAN_VNI);
+		log_info("fast path: kernel VXLAN device %s on UDP %u (VNI %u)%s; connections move "
+			 "onto it once its heartbeats pass", MESH_VXLAN_DEV, MESH_VXLAN_DEFAULT_PORT,
+			 MESH_VXLAN_VNI, enc);
 	return 0;
 }
 

@@ -95,7 +95,7 @@ struct mesh_router {
 	struct overlay *ov;            /* the sleeve */
 	struct mesh_fastdp *fastdp;     /* the fast path, if any */
 	struct overlay *fov;
-	char fastdp_why[256];          /* why there is none */
+	char fastdp_why[512];          /* why there is none */
 	struct event *fdb_sync;
 	int bw_fd;                     /* bridgewatch.c: bridge FDB notifications */
 	struct event *bw_ev;

@@ -463,6 +463,12 @@ static void print_connections(const cJSON *st)
 	table_row(&t, "DIR\tADDRESS\tPEER\tNAME\tSTATE\tOVERLAY\tENCRYPTED\tMTU\tINFO");
 	cJSON_ArrayForEach(c, get(st, "connections")) {
 		char overlay[64] = "-", mtu[16] = "-";
+		/* yes/no, and how when the daemon says (ipsec-esp on the fast path, secretbox on
+		 * the sleeve) */
+		char enc[48] = "no";
+		if (cJSON_IsTrue(get(c, "encrypted")))
+			snprintf(enc, sizeof(enc), has_str(c, "encryption") ? "yes (%s)" : "yes",
+				 str(c, "encryption"));
 		if (has_str(c, "overlay")) {
 			if (has_str(c, "overlay_state"))
 				snprintf(overlay, sizeof(overlay), "%s (%s)", str(c, "overlay"),
@@ -477,8 +483,7 @@ static void print_connections(const cJSON *st)
 							    : str(c, "overlay_reason");
 		table_row(&t, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s",
 			  is(c, "direction", "outbound") ? "->" : "<-", str(c, "address"),
-			  str(c, "nickname"), str(c, "peer"), str(c, "state"), overlay,
-			  cJSON_IsTrue(get(c, "encrypted")) ? "yes" : "no", mtu,
+			  str(c, "nickname"), str(c, "peer"), str(c, "state"), overlay, enc, mtu,
 			  has_str(c, "overlay") || has_str(c, "last_error") ? info
 									 : "no overlay yet (handshake)");
 	}

@@ -50,7 +50,11 @@ static cJSON *conn_json(const struct mesh_router *r, const struct mesh_conn *c)
 	} else {
 		cJSON_AddNullToObject(o, "fastdp");
 	}
-	cJSON_AddBoolToObject(o, "encrypted", c->state == CONN_ESTABLISHED ? c->encrypted : r->encrypted);
+	bool enc = c->state == CONN_ESTABLISHED ? c->encrypted : r->encrypted;
+	cJSON_AddBoolToObject(o, "encrypted", enc);
+	/* what encrypts this connection's frames now: the kernel (fast path) or meshd (sleeve) */
+	cJSON_AddStringToObject(o, "encryption", !enc ? "none"
+					       : router_conn_on_fastpath(c) ? "ipsec-esp" : "secretbox");
 	cJSON_AddBoolToObject(o, "usable", c->usable);
 	cJSON_AddNumberToObject(o, "since", (double)c->since);
 	if (c->target && c->target->last_error[0])

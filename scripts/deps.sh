@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
   # build
   build-essential autoconf automake libtool pkg-config clang
-  libevent-dev libsodium-dev libnl-3-dev libnl-route-3-dev libnl-genl-3-dev
+  libevent-dev libsodium-dev libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libnftables-dev
   libcjson-dev libcriterion-dev
   # lab and tests
   iproute2 iputils-ping iperf3 tcpdump nftables valgrind socat

@@ -50,7 +50,8 @@ struct overlay_conn_params {
 	struct sockaddr_storage remote_addr; /* the peer's overlay (UDP) address */
 	uint64_t local_uid, remote_uid;      /* this run of each router (HELLO uid) */
 	bool encrypted;
-	uint8_t tx_key[32], rx_key[32];
+	uint8_t tx_key[32], rx_key[32];             /* the sleeve's */
+	uint8_t ipsec_tx_key[32], ipsec_rx_key[32]; /* the fast path's (kernel IPsec) */
 };
 
 enum overlay_health {

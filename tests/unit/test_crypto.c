@@ -1,11 +1,13 @@
-/* tests/unit/test_crypto.c: the crypto module (crypto/psk.c, crypto/session.c, crypto/seal.c):
- * PSK derivation, per-channel session keys, key confirmation and seal/open. */
+/* tests/unit/test_crypto.c: the crypto module (crypto/psk.c, crypto/session.c, crypto/seal.c,
+ * crypto/esp.c): PSK derivation, per-channel session keys, key confirmation, seal/open and the
+ * ESP security associations of the encrypted fast path. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/esp.h"
 #include "crypto/psk.h"
 #include "crypto/seal.h"
 #include "crypto/session.h"
@@ -19,6 +21,7 @@ TestSuite(psk, .init = setup);
 TestSuite(session, .init = setup);
 TestSuite(confirm, .init = setup);
 TestSuite(seal, .init = setup);
+TestSuite(esp, .init = setup);
 
 /* ---- psk ------------------------------------------------------------------------------ */
 
@@ -545,4 +548,60 @@ Test(seal, oversized_input_is_einval, .init = seal_setup)
 	/* rejected before any buffer is touched */
 	cr_assert_eq(mesh_seal(NULL, NULL, SIZE_MAX, nonce, key_a), -EINVAL);
 	cr_assert_eq(mesh_seal(NULL, NULL, SIZE_MAX - MESH_SEAL_OVERHEAD + 1, nonce, key_a), -EINVAL);
+}
+
+/* ---- esp ------------------------------------------------------------------------------ */
+
+/* Both ends of a connection derive the same SA for each direction, and the two directions
+ * differ: what the client sends under, the server receives under. */
+Test(esp, both_ends_derive_the_same_sa_per_direction)
+{
+	struct pair p;
+	struct mesh_esp_sa c_out, c_in, s_out, s_in;
+	uint8_t psk[MESH_KEY_LEN];
+	memset(psk, 0x11, sizeof(psk));
+	new_pair(&p, psk);
+	mesh_esp_derive(p.c.ipsec.tx, &c_out);
+	mesh_esp_derive(p.c.ipsec.rx, &c_in);
+	mesh_esp_derive(p.s.ipsec.tx, &s_out);
+	mesh_esp_derive(p.s.ipsec.rx, &s_in);
+	cr_assert_eq(c_out.spi, s_in.spi);
+	cr_assert_eq(memcmp(c_out.key, s_in.key, MESH_ESP_KEY_LEN), 0);
+	cr_assert_eq(s_out.spi, c_in.spi);
+	cr_assert_eq(memcmp(s_out.key, c_in.key, MESH_ESP_KEY_LEN), 0);
+	cr_assert_neq(c_out.spi, c_in.spi);
+	cr_assert_neq(memcmp(c_out.key, c_in.key, MESH_ESP_KEY_LEN), 0);
+}
+
+/* The documented construction, recomputed here with libsodium directly. */
+Test(esp, follows_the_documented_construction)
+{
+	uint8_t k[MESH_KEY_LEN], h[16], key[MESH_ESP_KEY_LEN];
+	struct mesh_esp_sa sa;
+	for (size_t i = 0; i < sizeof(k); i++)
+		k[i] = (uint8_t)(i * 7 + 3);
+	mesh_esp_derive(k, &sa);
+	cr_assert_eq(crypto_generichash(h, sizeof(h), (const uint8_t *)"mesh esp spi", 12, k,
+					sizeof(k)), 0);
+	uint32_t spi = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+	cr_assert_eq(sa.spi, spi < MESH_ESP_SPI_MIN ? spi + MESH_ESP_SPI_MIN : spi);
+	const char *label = "mesh esp rfc4106(gcm(aes))";
+	cr_assert_eq(crypto_generichash(key, sizeof(key), (const uint8_t *)label, strlen(label), k,
+					sizeof(k)), 0);
+	cr_assert_eq(memcmp(sa.key, key, sizeof(key)), 0);
+}
+
+/* SPIs never fall in the reserved range 0-255, and differ between keys. */
+Test(esp, spis_avoid_the_reserved_range)
+{
+	uint32_t prev = 0;
+	for (unsigned i = 0; i < 20000; i++) {
+		uint8_t k[MESH_KEY_LEN] = { 0 };
+		memcpy(k, &i, sizeof(i));
+		struct mesh_esp_sa sa;
+		mesh_esp_derive(k, &sa);
+		cr_assert_geq(sa.spi, MESH_ESP_SPI_MIN, "key %u: spi %u", i, sa.spi);
+		cr_assert_neq(sa.spi, prev);
+		prev = sa.spi;
+	}
 }

@@ -1,0 +1,21 @@
+/* fastdp/ipsec_filter.h: the nftables rule that makes the encrypted fast path's encryption
+ * mandatory. The kernel hands a received VXLAN packet to the VXLAN device before any IPsec
+ * policy check, so without this rule anyone who can reach our UDP port could inject frames
+ * into an encrypted mesh in the clear. The rule drops, at input, every packet to the VXLAN
+ * port that did not arrive inside ESP (`meta ipsec missing`). Table `inet mesh_ipsec`, made
+ * and removed whole through libnftables. */
+#ifndef MESH_FASTDP_IPSEC_FILTER_H
+#define MESH_FASTDP_IPSEC_FILTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MESH_IPSEC_FILTER_TABLE "mesh_ipsec"
+
+/* Replaces any table of that name (one a crashed meshd left) with ours, for UDP `port`.
+ * Returns 0, or a negative errno with err filled in. */
+int mesh_ipsec_filter_install(uint16_t port, char *err, size_t errlen);
+/* Removes the table (nothing when there is none). */
+void mesh_ipsec_filter_remove(void);
+
+#endif

@@ -1,0 +1,262 @@
+/* fastdp/xfrm.c: ESP SAs and outbound policies in the kernel's xfrm tables (see xfrm.h): each
+ * request built with libnl, sent, and its acknowledgement awaited. */
+#include "fastdp/xfrm.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/xfrm.h>
+#include <netinet/in.h>
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AEAD_ALG "rfc4106(gcm(aes))"
+
+struct mesh_xfrm {
+	struct nl_sock *sk;
+};
+
+static void selector(struct xfrm_selector *sel, const struct mesh_xfrm_flow *fl)
+{
+	memset(sel, 0, sizeof(*sel));
+	sel->family = AF_INET;
+	sel->saddr.a4 = fl->src;
+	sel->daddr.a4 = fl->dst;
+	sel->prefixlen_s = 32;
+	sel->prefixlen_d = 32;
+	sel->proto = IPPROTO_UDP;
+	sel->dport = htons(fl->dport);
+	sel->dport_mask = 0xffff;
+}
+
+static void no_limits(struct xfrm_lifetime_cfg *lft)
+{
+	lft->soft_byte_limit = lft->hard_byte_limit = XFRM_INF;
+	lft->soft_packet_limit = lft->hard_packet_limit = XFRM_INF;
+}
+
+static int on_ack(struct nl_msg *msg, void *arg)
+{
+	return NL_STOP;
+}
+
+/* Keeps the kernel's own errno, which libnl would fold into "Unspecific failure". */
+static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
+{
+	*(int *)arg = e->error;
+	return NL_STOP;
+}
+
+/* Sends msg, wipes and frees it (an SA's carries its key), and waits for the kernel's
+ * answer. Returns 0 or the kernel's negative errno. */
+static int transact(struct mesh_xfrm *x, struct nl_msg *msg, const char *what, char *err,
+		    size_t errlen)
+{
+	int kerr = 0, ret = nl_send_auto(x->sk, msg);
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	sodium_memzero(h, h->nlmsg_len);
+	nlmsg_free(msg);
+	if (ret >= 0) {
+		struct nl_cb *cb = nl_cb_clone(nl_socket_get_cb(x->sk));
+		if (!cb) {
+			snprintf(err, errlen, "%s: out of memory", what);
+			return -ENOMEM;
+		}
+		nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, NULL);
+		nl_cb_err(cb, NL_CB_CUSTOM, on_error, &kerr);
+		ret = nl_recvmsgs(x->sk, cb);
+		nl_cb_put(cb);
+	}
+	if (ret >= 0 && kerr == 0)
+		return 0;
+	if (kerr < 0) {
+		snprintf(err, errlen, "%s: %s", what, strerror(-kerr));
+		return kerr;
+	}
+	snprintf(err, errlen, "%s: %s", what, nl_geterror(ret));
+	return -EIO;
+}
+
+static struct nl_msg *new_msg(int type, int flags, const void *hdr, size_t len, char *err,
+			      size_t errlen)
+{
+	struct nl_msg *msg = nlmsg_alloc_simple(type, flags);
+	if (msg && nlmsg_append(msg, (void *)hdr, len, NLMSG_ALIGNTO) == 0)
+		return msg;
+	nlmsg_free(msg);
+	snprintf(err, errlen, "out of memory");
+	return NULL;
+}
+
+int mesh_xfrm_sa_add(struct mesh_xfrm *x, const struct mesh_xfrm_flow *fl,
+		     const struct mesh_esp_sa *sa, uint32_t reqid, char *err, size_t errlen)
+{
+	struct xfrm_usersa_info info;
+	memset(&info, 0, sizeof(info));
+	selector(&info.sel, fl);
+	info.id.daddr.a4 = fl->dst;
+	info.id.spi = htonl(sa->spi);
+	info.id.proto = IPPROTO_ESP;
+	info.saddr.a4 = fl->src;
+	no_limits(&info.lft);
+	info.reqid = reqid;
+	info.family = AF_INET;
+	info.mode = XFRM_MODE_TRANSPORT;
+	info.flags = XFRM_STATE_ESN; /* the window is in XFRMA_REPLAY_ESN_VAL */
+
+	/* both end in a flexible array: the key, and the replay window's bitmap */
+	_Alignas(struct xfrm_algo_aead) uint8_t aead[sizeof(struct xfrm_algo_aead) + MESH_ESP_KEY_LEN];
+	_Alignas(struct xfrm_replay_state_esn) uint8_t
+		esn[sizeof(struct xfrm_replay_state_esn) + MESH_XFRM_REPLAY_WINDOW / 8];
+	struct xfrm_algo_aead *a = (struct xfrm_algo_aead *)aead;
+	struct xfrm_replay_state_esn *r = (struct xfrm_replay_state_esn *)esn;
+	memset(aead, 0, sizeof(aead));
+	memset(esn, 0, sizeof(esn));
+	snprintf(a->alg_name, sizeof(a->alg_name), "%s", AEAD_ALG);
+	a->alg_key_len = MESH_ESP_KEY_LEN * 8;
+	a->alg_icv_len = MESH_ESP_ICV_BITS;
+	memcpy(a->alg_key, sa->key, MESH_ESP_KEY_LEN);
+	r->bmp_len = MESH_XFRM_REPLAY_WINDOW / 32;
+	r->replay_window = MESH_XFRM_REPLAY_WINDOW;
+
+	char what[96];
+	snprintf(what, sizeof(what), "adding ESP SA 0x%08x", sa->spi);
+	struct nl_msg *msg = new_msg(XFRM_MSG_NEWSA, NLM_F_CREATE | NLM_F_EXCL, &info, sizeof(info),
+				     err, errlen);
+	int ret = -ENOMEM;
+	if (!msg)
+		goto out;
+	if (nla_put(msg, XFRMA_ALG_AEAD, sizeof(aead), aead) < 0 ||
+	    nla_put(msg, XFRMA_REPLAY_ESN_VAL, sizeof(esn), esn) < 0) {
+		snprintf(err, errlen, "%s: message too large", what);
+		goto out;
+	}
+	ret = transact(x, msg, what, err, errlen);
+	msg = NULL;
+out:
+	if (msg) {
+		struct nlmsghdr *h = nlmsg_hdr(msg);
+		sodium_memzero(h, h->nlmsg_len); /* it holds the key */
+		nlmsg_free(msg);
+	}
+	sodium_memzero(aead, sizeof(aead));
+	return ret;
+}
+
+int mesh_xfrm_sa_del(struct mesh_xfrm *x, uint32_t dst, uint32_t spi, char *err, size_t errlen)
+{
+	struct xfrm_usersa_id id;
+	memset(&id, 0, sizeof(id));
+	id.daddr.a4 = dst;
+	id.spi = htonl(spi);
+	id.family = AF_INET;
+	id.proto = IPPROTO_ESP;
+	char what[96];
+	snprintf(what, sizeof(what), "deleting ESP SA 0x%08x", spi);
+	struct nl_msg *msg = new_msg(XFRM_MSG_DELSA, 0, &id, sizeof(id), err, errlen);
+	return msg ? transact(x, msg, what, err, errlen) : -ENOMEM;
+}
+
+int mesh_xfrm_policy_set(struct mesh_xfrm *x, const struct mesh_xfrm_flow *fl, uint32_t reqid,
+			 char *err, size_t errlen)
+{
+	struct xfrm_userpolicy_info pol;
+	struct xfrm_user_tmpl tmpl;
+	memset(&pol, 0, sizeof(pol));
+	memset(&tmpl, 0, sizeof(tmpl));
+	selector(&pol.sel, fl);
+	no_limits(&pol.lft);
+	pol.priority = MESH_XFRM_POLICY_PRIORITY;
+	pol.dir = XFRM_POLICY_OUT;
+	pol.action = XFRM_POLICY_ALLOW;
+	pol.share = XFRM_SHARE_ANY;
+	tmpl.id.daddr.a4 = fl->dst;
+	tmpl.id.proto = IPPROTO_ESP;
+	tmpl.family = AF_INET;
+	tmpl.saddr.a4 = fl->src;
+	tmpl.reqid = reqid;
+	tmpl.mode = XFRM_MODE_TRANSPORT;
+	tmpl.aalgos = tmpl.ealgos = tmpl.calgos = ~0u;
+	char what[96], ip[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &fl->dst, ip, sizeof(ip));
+	snprintf(what, sizeof(what), "setting the IPsec policy towards %s", ip);
+	struct nl_msg *msg = new_msg(XFRM_MSG_UPDPOLICY, NLM_F_CREATE, &pol, sizeof(pol), err,
+				     errlen);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put(msg, XFRMA_TMPL, sizeof(tmpl), &tmpl) < 0) {
+		nlmsg_free(msg);
+		snprintf(err, errlen, "%s: message too large", what);
+		return -ENOMEM;
+	}
+	return transact(x, msg, what, err, errlen);
+}
+
+int mesh_xfrm_policy_del(struct mesh_xfrm *x, const struct mesh_xfrm_flow *fl, char *err,
+			 size_t errlen)
+{
+	struct xfrm_userpolicy_id id;
+	memset(&id, 0, sizeof(id));
+	selector(&id.sel, fl);
+	id.dir = XFRM_POLICY_OUT;
+	char what[96], ip[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &fl->dst, ip, sizeof(ip));
+	snprintf(what, sizeof(what), "deleting the IPsec policy towards %s", ip);
+	struct nl_msg *msg = new_msg(XFRM_MSG_DELPOLICY, 0, &id, sizeof(id), err, errlen);
+	return msg ? transact(x, msg, what, err, errlen) : -ENOMEM;
+}
+
+/* An SA between 192.0.2.1 and 192.0.2.2 (TEST-NET-1: no traffic of ours goes there, and no
+ * policy points at it) with a random key, added and deleted. */
+static int probe(struct mesh_xfrm *x, char *err, size_t errlen)
+{
+	struct mesh_xfrm_flow fl = { htonl(0xc0000201), htonl(0xc0000202), 9 };
+	struct mesh_esp_sa sa;
+	char why[256];
+	randombytes_buf(&sa, sizeof(sa));
+	sa.spi |= MESH_ESP_SPI_MIN;
+	int ret = mesh_xfrm_sa_add(x, &fl, &sa, 0, why, sizeof(why));
+	uint32_t spi = sa.spi;
+	sodium_memzero(&sa, sizeof(sa));
+	if (ret < 0) {
+		snprintf(err, errlen, "the kernel takes no ESP SA with %s (%s%s)", AEAD_ALG, why,
+			 ret == -ENOSYS || ret == -EPROTONOSUPPORT ? ": no esp4 or gcm module?" : "");
+		return ret;
+	}
+	mesh_xfrm_sa_del(x, fl.dst, spi, why, sizeof(why));
+	return 0;
+}
+
+struct mesh_xfrm *mesh_xfrm_open(char *err, size_t errlen)
+{
+	struct mesh_xfrm *x = calloc(1, sizeof(*x));
+	int ret;
+	if (!x || !(x->sk = nl_socket_alloc())) {
+		snprintf(err, errlen, "out of memory");
+		goto errout;
+	}
+	if ((ret = nl_connect(x->sk, NETLINK_XFRM)) < 0) {
+		snprintf(err, errlen, "cannot open the kernel's IPsec (xfrm) netlink: %s",
+			 nl_geterror(ret));
+		goto errout;
+	}
+	if (probe(x, err, errlen) < 0)
+		goto errout;
+	return x;
+errout:
+	mesh_xfrm_close(x);
+	return NULL;
+}
+
+void mesh_xfrm_close(struct mesh_xfrm *x)
+{
+	if (!x)
+		return;
+	if (x->sk)
+		nl_socket_free(x->sk);
+	free(x);
+}

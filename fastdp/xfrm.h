@@ -1,0 +1,46 @@
+/* fastdp/xfrm.h: kernel IPsec for the encrypted fast path (DESIGN §7), through NETLINK_XFRM
+ * with libnl (never by running `ip xfrm`). ESP security associations in transport mode with
+ * AES-GCM (rfc4106) and 64-bit sequence numbers (ESN: no wrap, so no rekeying and no repeated
+ * GCM nonce), and the outbound policies that send our VXLAN packets to a peer through them.
+ *
+ * Only the VXLAN packets between two hosts are protected: a policy's selector is our address,
+ * the peer's address, UDP and the VXLAN port. Received ESP needs no policy (the SA's SPI finds
+ * it); refusing VXLAN that did not come through ESP is fastdp/ipsec_filter.h's job. */
+#ifndef MESH_FASTDP_XFRM_H
+#define MESH_FASTDP_XFRM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/esp.h"
+
+#define MESH_XFRM_REPLAY_WINDOW 4096 /* packets; the kernel's maximum with ESN */
+#define MESH_XFRM_POLICY_PRIORITY 1000
+
+struct mesh_xfrm;
+
+/* The packets an SA or policy is for: UDP from src to dst:dport (addresses in network order,
+ * port in host order). */
+struct mesh_xfrm_flow {
+	uint32_t src, dst;
+	uint16_t dport;
+};
+
+/* Opens the netlink socket and checks that the kernel takes an ESP SA with AES-GCM, by adding
+ * one (between two TEST-NET-1 addresses, with a random key) and deleting it again. NULL with
+ * err filled in when it does not (no xfrm, no esp4 or gcm module). */
+struct mesh_xfrm *mesh_xfrm_open(char *err, size_t errlen);
+void mesh_xfrm_close(struct mesh_xfrm *x);
+
+/* Adds the SA for packets of `fl` (fl->dst is where they are decrypted). -EEXIST when an SA
+ * with that SPI and destination exists. reqid ties an outbound SA to its policy. */
+int mesh_xfrm_sa_add(struct mesh_xfrm *x, const struct mesh_xfrm_flow *fl,
+		     const struct mesh_esp_sa *sa, uint32_t reqid, char *err, size_t errlen);
+int mesh_xfrm_sa_del(struct mesh_xfrm *x, uint32_t dst, uint32_t spi, char *err, size_t errlen);
+/* Makes the outbound policy for `fl` (added, or replaced) use the SA with this reqid. */
+int mesh_xfrm_policy_set(struct mesh_xfrm *x, const struct mesh_xfrm_flow *fl, uint32_t reqid,
+			 char *err, size_t errlen);
+int mesh_xfrm_policy_del(struct mesh_xfrm *x, const struct mesh_xfrm_flow *fl, char *err,
+			 size_t errlen);
+
+#endif

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# tests/vm/test_vm_ipsec.sh: the encrypted fast path (kernel IPsec ESP) on a kernel that has
+# it. Runs INSIDE the test VM (the host kernel has no ESP); start it from the host with
+#   tests/vm/run.sh [--build-dir DIR] tests/vm/test_vm_ipsec.sh
+#   1. `scripts/lab up 3 --password-file F -- --fastdp=vxlan`: every container pings every
+#      other one, every connection is on fastdp(vxlan) and says its encryption is ipsec-esp.
+#   2. On the wire (nftables counters at h1's underlay ingress, a table the test makes): the
+#      pings and heartbeats arrive as ESP, and no plain VXLAN does. `ip xfrm state` on h1 holds
+#      exactly two SAs per peer (AES-GCM, ESN), `ip xfrm policy` one outbound policy per peer.
+#   3. Unencrypted VXLAN is refused: h2's policy towards h1 is deleted by hand, so h2 sends
+#      its VXLAN to h1 in the clear. h1's table inet mesh_ipsec drops it (its counter rises),
+#      the h1-h2 connection leaves the fast path for the encrypted sleeve, and c1 still pings
+#      c2.
+#   4. meshd on h3 stopped (SIGTERM): h1 and h2 delete their SAs and policies towards h3, and
+#      h3 leaves no SA, policy or nftables table behind.
+#   5. The same mesh on the Open vSwitch datapath (--fastdp=odp, 2 hosts): fastdp(odp),
+#      ipsec-esp, pings, ESP on the wire.
+# Timings are printed as "MESH-VM: " lines (run.sh shows those).
+# shellcheck source-path=SCRIPTDIR source=../integration/lib.sh
+[[ ${MESH_VM:-} == 1 ]] || {
+	echo "test_vm_ipsec: this runs inside the test VM: tests/vm/run.sh $0" >&2
+	exit 2
+}
+source /mesh/tests/integration/lib.sh
+TEST_NAME=test_vm_ipsec
+for t in jq ip nft meshd meshctl; do
+	command -v "$t" >/dev/null || PATH=$MESH_BUILD_DIR:$PATH command -v "$t" >/dev/null ||
+		die "missing $t in the VM"
+done
+
+T_START=$(now_ms)
+T_STEP=$T_START
+report() { echo "MESH-VM: $*"; }
+step_done() {
+	local t
+	t=$(now_ms)
+	report "$(printf '%-40s %6.1f s' "$1" "$(awk -v d=$((t - T_STEP)) 'BEGIN { print d / 1000 }')")"
+	T_STEP=$t
+}
+
+# ESP with AES-GCM: what the kernel does not pull in by itself (see shared/TESTBED.md).
+for m in xfrm_user esp4 authenc gcm ctr ghash-generic seqiv echainiv sha512_generic \
+	sha3_generic jitterentropy_rng drbg aesni-intel ghash-clmulni-intel openvswitch vport-vxlan; do
+	modprobe "$m" 2>/dev/null || report "modprobe $m failed (may be built in)"
+done
+
+PW=$TEST_TMP/password
+make_password_file "$PW"
+
+# all_on h<i> N OVERLAY: N-1 established connections, all on OVERLAY and encrypted by IPsec.
+all_on() {
+	json_true "$1" "[.connections[] | select(.state == \"established\")] | length == $2 - 1 and
+		all(.overlay == \"$3\" and .encrypted and .encryption == \"ipsec-esp\")"
+}
+conns_brief() { status_json "$1" | jq -c '[.connections[] | {nickname, state, overlay, encryption, overlay_reason}]'; }
+overlay_of() {
+	jget "$1" "[.connections[] | select(.nickname == \"$2\" and .state == \"established\") | .overlay][0] // \"none\""
+}
+
+# Counters of what reaches h<i>'s underlay veth: plain VXLAN (UDP 6784) and ESP.
+wire_table() {
+	lab exec "$1" nft -f - <<-'EOF' || die "$1: cannot make the wire counters"
+		table netdev meshtest_wire {
+			chain in {
+				type filter hook ingress device underlay priority 0;
+				udp dport 6784 counter
+				ip protocol esp counter
+			}
+		}
+	EOF
+}
+# wire_counts h<i>: "<plain VXLAN packets> <ESP packets>"
+wire_counts() {
+	lab exec "$1" nft list table netdev meshtest_wire |
+		awk '/counter packets/ { for (i = 1; i <= NF; i++) if ($i == "packets") printf "%s ", $(i + 1) }'
+}
+# mesh_drops h<i>: packets meshd's own table dropped as unencrypted VXLAN
+mesh_drops() {
+	lab exec "$1" nft list table inet mesh_ipsec |
+		awk '/counter packets/ { for (i = 1; i <= NF; i++) if ($i == "packets") print $(i + 1) }'
+}
+
+# --- 1. an encrypted mesh on the kernel VXLAN fast path ---------------------------------------
+N=3
+lab_fresh
+lab up $N --password-file "$PW" -- --fastdp=vxlan
+step_done "lab up $N (password, --fastdp=vxlan)"
+wait_full_mesh $N "$(now_ms)"
+for h in h1 h2 h3; do
+	wait_until 30 all_on "$h" $N 'fastdp(vxlan)' ||
+		die "$h: not every connection on fastdp(vxlan) with IPsec: $(conns_brief "$h")"
+done
+for h in h1 h2 h3; do
+	echo "--- $h: meshctl status connections"
+	lab exec "$h" meshctl status connections
+done
+lab logs h1 | grep -i 'ipsec' | head -3
+step_done "every connection on fastdp(vxlan), ipsec-esp"
+
+# --- 2. ESP on the wire, the kernel's SAs and policies ----------------------------------------
+wire_table h1
+read -r plain0 esp0 <<<"$(wire_counts h1)"
+for ip in 10.32.0.2 10.32.0.3; do
+	lab cexec h1 ping -c 5 -i 0.2 -W 2 "$ip" >/dev/null || die "c1 cannot ping $ip"
+done
+read -r plain1 esp1 <<<"$(wire_counts h1)"
+report "h1 underlay ingress during 10 pings: $((esp1 - esp0)) ESP, $((plain1 - plain0)) plain VXLAN"
+((esp1 - esp0 >= 10)) || die "h1: only $((esp1 - esp0)) ESP packets arrived for 10 pings"
+((plain1 == 0)) || die "h1: $plain1 plain VXLAN packets arrived in an encrypted mesh"
+lab exec h1 ip xfrm state >"$TEST_TMP/xfrm-state"
+lab exec h1 ip xfrm policy >"$TEST_TMP/xfrm-policy"
+cat "$TEST_TMP/xfrm-state" "$TEST_TMP/xfrm-policy"
+sas=$(grep -c '^src ' "$TEST_TMP/xfrm-state")
+gcm=$(grep -c 'aead rfc4106(gcm(aes))' "$TEST_TMP/xfrm-state")
+esn=$(grep -c 'flag .*esn' "$TEST_TMP/xfrm-state")
+pols=$(grep -c 'dir out' "$TEST_TMP/xfrm-policy")
+((sas == 4 && gcm == 4 && esn == 4)) || die "h1: want 4 ESP SAs (AES-GCM, ESN), have $sas ($gcm GCM, $esn ESN)"
+((pols == 2)) || die "h1: want 2 outbound policies, have $pols"
+report "h1: $sas SAs (rfc4106(gcm(aes)), esn), $pols outbound policies"
+step_done "ESP on the wire, SAs and policies"
+
+# --- 3. unencrypted VXLAN is dropped ------------------------------------------------------------
+lab exec h2 ip xfrm policy delete dir out src 198.18.0.2/32 dst 198.18.0.1/32 proto udp dport 6784 ||
+	die "h2: cannot delete its policy towards h1"
+tb=$(now_ms)
+wait_until 30 json_true h1 '[.connections[] | select(.nickname == "h2" and .state == "established") | .overlay][0] == "sleeve"' ||
+	die "h1: the connection to h2 stayed on $(overlay_of h1 h2) with plain VXLAN coming from h2: $(conns_brief h1)"
+drops=$(mesh_drops h1)
+((drops > 0)) || die "h1: table inet mesh_ipsec dropped nothing, yet h1-h2 left the fast path"
+report "h2 sends VXLAN in the clear: h1 dropped $drops packets, h1-h2 on the sleeve after $(($(now_ms) - tb)) ms ($(jget h1 '[.connections[] | select(.nickname == "h2") | .overlay_reason][0]'))"
+wait_ping h1 10.32.0.2 15
+json_true h1 '[.connections[] | select(.nickname == "h2") | .encryption][0] == "secretbox"' ||
+	die "h1: the connection to h2 on the sleeve does not say secretbox: $(conns_brief h1)"
+step_done "plain VXLAN dropped, back on the sleeve"
+
+# --- 4. a stopped meshd takes its SAs with it ---------------------------------------------------
+lab kill h3 || die "meshd on h3 did not stop on SIGTERM"
+gone_h3() { ! lab exec "$1" ip xfrm state | grep -q '198.18.0.3' && ! lab exec "$1" ip xfrm policy | grep -q '198.18.0.3'; }
+for h in h1 h2; do
+	wait_until 15 gone_h3 "$h" || die "$h: SAs or policies towards h3 left after h3 stopped: $(lab exec "$h" ip xfrm state)"
+done
+[[ -z $(lab exec h3 ip xfrm state) && -z $(lab exec h3 ip xfrm policy) ]] ||
+	die "h3: SAs or policies left after meshd stopped: $(lab exec h3 ip xfrm state; lab exec h3 ip xfrm policy)"
+! lab exec h3 nft list table inet mesh_ipsec >/dev/null 2>&1 || die "h3: table inet mesh_ipsec left after meshd stopped"
+report "h3 stopped: its SAs, policies and table are gone, and h1's and h2's towards it"
+step_done "stop cleans up"
+lab_down vxlan
+
+# --- 5. the Open vSwitch datapath -------------------------------------------------------------
+N=2
+lab up $N --password-file "$PW" -- --fastdp=odp
+wait_full_mesh $N "$(now_ms)"
+for h in h1 h2; do
+	wait_until 30 all_on "$h" $N 'fastdp(odp)' ||
+		die "$h: not every connection on fastdp(odp) with IPsec: $(conns_brief "$h")"
+done
+wire_table h1
+lab cexec h1 ping -c 5 -i 0.2 -W 2 10.32.0.2 >/dev/null || die "c1 cannot ping c2 over fastdp(odp)"
+read -r plain esp <<<"$(wire_counts h1)"
+((esp >= 5 && plain == 0)) || die "h1 (odp): $esp ESP and $plain plain VXLAN packets for 5 pings"
+report "fastdp(odp): ipsec-esp on both hosts, $esp ESP and no plain VXLAN packets at h1"
+step_done "fastdp(odp) with IPsec"
+
+lab_down final
+report "$(printf '%-40s %6.1f s' "test total" "$(awk -v d=$(($(now_ms) - T_START)) 'BEGIN { print d / 1000 }')")"
