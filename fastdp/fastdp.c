@@ -105,16 +105,23 @@ static void evaluate(struct fastdp_fwd *f, uint64_t now)
 		set_health(f, OVERLAY_HEALTH_CONNECTING, "waiting for the first VXLAN heartbeats");
 		return;
 	}
+	/* what carries the heartbeats, and so what may be blocked */
+	char path[64];
+	if (f->ipsec)
+		snprintf(path, sizeof(path), "ESP");
+	else
+		snprintf(path, sizeof(path), "UDP %u", f->v->port);
 	if (!heard && !acked)
 		snprintf(why, sizeof(why), "no VXLAN heartbeat passed either way for %.1f s "
-			 "(UDP %u blocked?)", MESH_FASTDP_HEALTH_TIMEOUT_MS / 1000.0, f->v->port);
+			 "(%s blocked?)", MESH_FASTDP_HEALTH_TIMEOUT_MS / 1000.0, path);
 	else if (!acked)
 		snprintf(why, sizeof(why), "the peer acknowledged no VXLAN heartbeat of ours for "
-			 "%.1f s (UDP %u blocked towards it, or a smaller path MTU?)",
-			 MESH_FASTDP_HEALTH_TIMEOUT_MS / 1000.0, f->v->port);
+			 "%.1f s (%s blocked towards it, or a smaller path MTU?)",
+			 MESH_FASTDP_HEALTH_TIMEOUT_MS / 1000.0, path);
 	else
-		snprintf(why, sizeof(why), "no VXLAN heartbeat from the peer for %.1f s "
-			 "(UDP %u blocked from it?)", MESH_FASTDP_HEALTH_TIMEOUT_MS / 1000.0, f->v->port);
+		snprintf(why, sizeof(why), "no VXLAN heartbeat from the peer for %.1f s (%s blocked "
+			 "from it?%s)", MESH_FASTDP_HEALTH_TIMEOUT_MS / 1000.0, path,
+			 f->ipsec ? " VXLAN that did not come through ESP is dropped" : "");
 	set_health(f, OVERLAY_HEALTH_UNHEALTHY, why);
 }
 
@@ -441,6 +448,19 @@ static int own_heartbeat_mac(struct mesh_fastdp *v, bool add, char *err, size_t 
 	return mesh_vxlan_dev_bridge_fdb(&v->dev, add, mac, err, errlen);
 }
 
+/* What a killed meshd left in the kernel: SAs and policies that would send VXLAN into SAs the
+ * peer no longer has. Nothing to do where there is no xfrm at all. */
+static void purge_leftovers(struct mesh_fastdp *v, uint16_t port)
+{
+	char why[256];
+	unsigned n = 0;
+	struct mesh_xfrm *x = v->xfrm ? v->xfrm : mesh_xfrm_open(false, why, sizeof(why));
+	if (x && mesh_xfrm_purge(x, port, &n, why, sizeof(why)) == 0)
+		v->ctr.xfrm_purged += n;
+	if (x != v->xfrm)
+		mesh_xfrm_close(x);
+}
+
 struct mesh_fastdp *mesh_fastdp_new(struct event_base *base, const struct mesh_fastdp_config *cfg,
 				  const struct overlay_callbacks *cb, int *errnum, char *err,
 				  size_t errlen)
@@ -463,15 +483,19 @@ struct mesh_fastdp *mesh_fastdp_new(struct event_base *base, const struct mesh_f
 	if (cfg->encrypt) {
 		char why[384];
 		*errnum = -EPROTONOSUPPORT;
-		if (!(v->xfrm = mesh_xfrm_open(why, sizeof(why)))) {
+		if (!(v->xfrm = mesh_xfrm_open(true, why, sizeof(why)))) {
 			snprintf(err, errlen, "%s", why);
 			goto errout;
 		}
+		purge_leftovers(v, cfg->port);
 		if (mesh_ipsec_filter_install(cfg->port, why, sizeof(why)) < 0) {
 			snprintf(err, errlen, "%s", why);
 			goto errout;
 		}
 		v->filter = true;
+	} else {
+		purge_leftovers(v, cfg->port);
+		mesh_ipsec_filter_remove(); /* it would drop all our VXLAN */
 	}
 	if (cfg->odp) {
 		struct mesh_odp_path_config oc = {

@@ -49,6 +49,7 @@ struct mesh_fastdp_config {
 struct mesh_fastdp_counters {
 	uint64_t hb_tx, hb_rx, hb_bad, hb_unknown, fdb_changes, fdb_errors;
 	uint64_t fdb_entries;     /* container MACs and flood entries programmed now */
+	uint64_t xfrm_purged;     /* IPsec SAs and policies a killed meshd left, deleted at start */
 };
 
 /* Creates the device and the heartbeat socket (or the datapath). NULL with err filled in, and

@@ -1,6 +1,7 @@
 /* fastdp/xfrm.c: ESP SAs and outbound policies in the kernel's xfrm tables (see xfrm.h): each
  * request built with libnl, sent, and its acknowledgement awaited. */
 #include "fastdp/xfrm.h"
+#include "fastdp/xfrm_dump.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,11 +11,13 @@
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define AEAD_ALG "rfc4106(gcm(aes))"
+#define PURGE_BATCH 256 /* entries deleted per dump; dumped again while there were more */
 
 struct mesh_xfrm {
 	struct nl_sock *sk;
@@ -210,6 +213,83 @@ int mesh_xfrm_policy_del(struct mesh_xfrm *x, const struct mesh_xfrm_flow *fl, c
 	return msg ? transact(x, msg, what, err, errlen) : -ENOMEM;
 }
 
+struct purge {
+	uint16_t port;
+	struct mesh_xfrm_item items[PURGE_BATCH];
+	size_t n;
+	bool more;
+};
+
+static int collect(struct nl_msg *msg, void *arg)
+{
+	struct purge *p = arg;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct mesh_xfrm_item it;
+	if (mesh_xfrm_classify((const uint8_t *)h, h->nlmsg_len, p->port, &it) != 1)
+		return NL_OK;
+	if (p->n < PURGE_BATCH)
+		p->items[p->n++] = it;
+	else
+		p->more = true;
+	return NL_OK;
+}
+
+/* One dump of the SAs or policies (type XFRM_MSG_GETSA or _GETPOLICY), ours collected. */
+static int dump(struct mesh_xfrm *x, int type, struct purge *p, char *err, size_t errlen)
+{
+	struct nl_cb *cb = nl_cb_clone(nl_socket_get_cb(x->sk));
+	if (!cb) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, collect, p);
+	p->n = 0;
+	p->more = false;
+	int ret = nl_send_simple(x->sk, type, NLM_F_DUMP, NULL, 0);
+	if (ret >= 0)
+		ret = nl_recvmsgs(x->sk, cb);
+	nl_cb_put(cb);
+	if (ret >= 0)
+		return 0;
+	snprintf(err, errlen, "cannot list the kernel's IPsec %s: %s",
+		 type == XFRM_MSG_GETSA ? "SAs" : "policies", nl_geterror(ret));
+	return -EIO;
+}
+
+int mesh_xfrm_purge(struct mesh_xfrm *x, uint16_t port, unsigned *deleted, char *err,
+		    size_t errlen)
+{
+	static const int types[] = { XFRM_MSG_GETPOLICY, XFRM_MSG_GETSA };
+	struct purge *p = calloc(1, sizeof(*p));
+	char why[256];
+	int ret = 0;
+	*deleted = 0;
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	p->port = port;
+	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+		do {
+			if ((ret = dump(x, types[t], p, err, errlen)) < 0)
+				goto out;
+			size_t before = *deleted;
+			for (size_t i = 0; i < p->n; i++) {
+				const struct mesh_xfrm_item *it = &p->items[i];
+				if ((it->kind == MESH_XFRM_SA
+					     ? mesh_xfrm_sa_del(x, it->fl.dst, it->spi, why, sizeof(why))
+					     : mesh_xfrm_policy_del(x, &it->fl, why, sizeof(why))) == 0)
+					(*deleted)++;
+			}
+			if (*deleted == before) /* nothing would go: do not dump forever */
+				break;
+		} while (p->more);
+	}
+out:
+	free(p);
+	return ret;
+}
+
 /* An SA between 192.0.2.1 and 192.0.2.2 (TEST-NET-1: no traffic of ours goes there, and no
  * policy points at it) with a random key, added and deleted. */
 static int probe(struct mesh_xfrm *x, char *err, size_t errlen)
@@ -231,7 +311,7 @@ static int probe(struct mesh_xfrm *x, char *err, size_t errlen)
 	return 0;
 }
 
-struct mesh_xfrm *mesh_xfrm_open(char *err, size_t errlen)
+struct mesh_xfrm *mesh_xfrm_open(bool probe_esp, char *err, size_t errlen)
 {
 	struct mesh_xfrm *x = calloc(1, sizeof(*x));
 	int ret;
@@ -244,7 +324,7 @@ struct mesh_xfrm *mesh_xfrm_open(char *err, size_t errlen)
 			 nl_geterror(ret));
 		goto errout;
 	}
-	if (probe(x, err, errlen) < 0)
+	if (probe_esp && probe(x, err, errlen) < 0)
 		goto errout;
 	return x;
 errout:

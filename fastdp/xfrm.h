@@ -9,6 +9,7 @@
 #ifndef MESH_FASTDP_XFRM_H
 #define MESH_FASTDP_XFRM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,11 +27,16 @@ struct mesh_xfrm_flow {
 	uint16_t dport;
 };
 
-/* Opens the netlink socket and checks that the kernel takes an ESP SA with AES-GCM, by adding
- * one (between two TEST-NET-1 addresses, with a random key) and deleting it again. NULL with
- * err filled in when it does not (no xfrm, no esp4 or gcm module). */
-struct mesh_xfrm *mesh_xfrm_open(char *err, size_t errlen);
+/* Opens the netlink socket and, with probe_esp, checks that the kernel takes an ESP SA with
+ * AES-GCM, by adding one (between two TEST-NET-1 addresses, with a random key) and deleting
+ * it again. NULL with err filled in when it does not (no xfrm, no esp4 or gcm module). */
+struct mesh_xfrm *mesh_xfrm_open(bool probe_esp, char *err, size_t errlen);
 void mesh_xfrm_close(struct mesh_xfrm *x);
+
+/* Deletes every SA and policy an earlier meshd left for VXLAN on UDP `port`
+ * (fastdp/xfrm_dump.h says which are ours); *deleted counts them. */
+int mesh_xfrm_purge(struct mesh_xfrm *x, uint16_t port, unsigned *deleted, char *err,
+		    size_t errlen);
 
 /* Adds the SA for packets of `fl` (fl->dst is where they are decrypted). -EEXIST when an SA
  * with that SPI and destination exists. reqid ties an outbound SA to its policy. */

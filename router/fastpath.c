@@ -269,6 +269,10 @@ int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen)
 		return 0;
 	}
 	r->fov = mesh_fastdp_overlay(r->fastdp);
+	uint64_t purged = mesh_fastdp_counters(r->fastdp)->xfrm_purged;
+	if (purged)
+		log_info("fast path: deleted %llu IPsec SAs and policies an earlier meshd left",
+			 (unsigned long long)purged);
 	r->fdb_sync = event_new(r->base, -1, 0, fdb_sync_cb, r);
 	if (!r->fdb_sync) {
 		snprintf(err, errlen, "cannot register an event");

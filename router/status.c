@@ -236,6 +236,7 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 	const struct mesh_fastdp_counters *v = r->fastdp ? mesh_fastdp_counters(r->fastdp) : &no_vxlan;
 	C("fastdp_fdb_entries", v->fdb_entries);
 	C("fastdp_fdb_errors", v->fdb_errors);
+	C("fastdp_xfrm_purged", v->xfrm_purged);
 	C("fastdp_heartbeats_tx", v->hb_tx);
 	C("fastdp_heartbeats_rx", v->hb_rx);
 	C("fastdp_heartbeats_bad", v->hb_bad + v->hb_unknown);

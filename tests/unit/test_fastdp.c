@@ -1,5 +1,6 @@
 /* tests/unit/test_fastdp.c: the fast path's pure parts: heartbeat frames and acks
- * (fastdp/heartbeat.c) and the FDB reconciliation plan (fastdp/fdb_plan.c). */
+ * (fastdp/heartbeat.c), the FDB reconciliation plan (fastdp/fdb_plan.c) and the xfrm dump
+ * classifier (fastdp/xfrm_dump.c). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <string.h>
@@ -117,4 +118,108 @@ Test(fdb_plan, diff_removes_first_and_changes_only_what_differs)
 	cr_assert_eq(mesh_fdb_diff(want, nw, want, nw, record, NULL), 0, "no change, no call");
 	cr_assert_eq(mesh_fdb_diff(NULL, 0, NULL, 0, record, NULL), 0);
 	cr_assert_eq(mesh_fdb_diff(want, nw, NULL, 0, record, NULL), nw, "everything out");
+}
+
+/* ---- xfrm_dump: which SAs and policies in a dump are an earlier meshd's ----------------- */
+
+#include <arpa/inet.h>
+#include <linux/netlink.h>
+#include <linux/xfrm.h>
+#include <netinet/in.h>
+
+#include "fastdp/xfrm_dump.h"
+
+static uint8_t nlbuf[1024];
+
+static void sel_of_ours(struct xfrm_selector *sel, uint32_t src, uint32_t dst, uint16_t port)
+{
+	memset(sel, 0, sizeof(*sel));
+	sel->family = AF_INET;
+	sel->saddr.a4 = src;
+	sel->daddr.a4 = dst;
+	sel->prefixlen_s = sel->prefixlen_d = 32;
+	sel->proto = IPPROTO_UDP;
+	sel->dport = htons(port);
+	sel->dport_mask = 0xffff;
+}
+
+/* An SA as the kernel lists it (with an attribute after the fixed part). */
+static size_t sa_msg(uint32_t src, uint32_t dst, uint32_t spi, uint8_t mode, uint16_t port)
+{
+	struct nlmsghdr *h = (struct nlmsghdr *)nlbuf;
+	struct xfrm_usersa_info *sa = (struct xfrm_usersa_info *)(nlbuf + NLMSG_HDRLEN);
+	memset(nlbuf, 0, sizeof(nlbuf));
+	sel_of_ours(&sa->sel, src, dst, port);
+	sa->id.daddr.a4 = dst;
+	sa->id.spi = htonl(spi);
+	sa->id.proto = IPPROTO_ESP;
+	sa->saddr.a4 = src;
+	sa->family = AF_INET;
+	sa->mode = mode;
+	h->nlmsg_type = XFRM_MSG_NEWSA;
+	h->nlmsg_len = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(*sa)) + 8;
+	return h->nlmsg_len;
+}
+
+static size_t policy_msg(uint32_t src, uint32_t dst, uint8_t dir, uint32_t priority)
+{
+	struct nlmsghdr *h = (struct nlmsghdr *)nlbuf;
+	struct xfrm_userpolicy_info *p = (struct xfrm_userpolicy_info *)(nlbuf + NLMSG_HDRLEN);
+	memset(nlbuf, 0, sizeof(nlbuf));
+	sel_of_ours(&p->sel, src, dst, 6784);
+	p->dir = dir;
+	p->priority = priority;
+	h->nlmsg_type = XFRM_MSG_NEWPOLICY;
+	h->nlmsg_len = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(*p));
+	return h->nlmsg_len;
+}
+
+#define IP(a, b, c, d) htonl((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
+
+Test(xfrm_dump, our_sa_and_policy_are_found)
+{
+	struct mesh_xfrm_item it;
+	size_t n = sa_msg(IP(198, 18, 0, 1), IP(198, 18, 0, 2), 0x1234abcd, XFRM_MODE_TRANSPORT, 6784);
+	cr_assert_eq(mesh_xfrm_classify(nlbuf, n, 6784, &it), 1);
+	cr_assert_eq(it.kind, MESH_XFRM_SA);
+	cr_assert_eq(it.spi, 0x1234abcdu);
+	cr_assert_eq(it.fl.src, IP(198, 18, 0, 1));
+	cr_assert_eq(it.fl.dst, IP(198, 18, 0, 2));
+	cr_assert_eq(it.fl.dport, 6784);
+
+	n = policy_msg(IP(198, 18, 0, 1), IP(198, 18, 0, 3), XFRM_POLICY_OUT, MESH_XFRM_POLICY_PRIORITY);
+	cr_assert_eq(mesh_xfrm_classify(nlbuf, n, 6784, &it), 1);
+	cr_assert_eq(it.kind, MESH_XFRM_POLICY);
+	cr_assert_eq(it.fl.dst, IP(198, 18, 0, 3));
+}
+
+Test(xfrm_dump, others_entries_are_left_alone)
+{
+	struct mesh_xfrm_item it;
+	size_t n = sa_msg(IP(10, 0, 0, 1), IP(10, 0, 0, 2), 0x500, XFRM_MODE_TUNNEL, 6784);
+	cr_assert_eq(mesh_xfrm_classify(nlbuf, n, 6784, &it), 0, "a tunnel-mode SA");
+	n = sa_msg(IP(10, 0, 0, 1), IP(10, 0, 0, 2), 0x500, XFRM_MODE_TRANSPORT, 4500);
+	cr_assert_eq(mesh_xfrm_classify(nlbuf, n, 6784, &it), 0, "another port");
+	n = policy_msg(IP(10, 0, 0, 1), IP(10, 0, 0, 2), XFRM_POLICY_IN, MESH_XFRM_POLICY_PRIORITY);
+	cr_assert_eq(mesh_xfrm_classify(nlbuf, n, 6784, &it), 0, "an inbound policy");
+	n = policy_msg(IP(10, 0, 0, 1), IP(10, 0, 0, 2), XFRM_POLICY_OUT, 0);
+	cr_assert_eq(mesh_xfrm_classify(nlbuf, n, 6784, &it), 0, "another priority");
+	n = policy_msg(IP(10, 0, 0, 1), IP(10, 0, 0, 2), XFRM_POLICY_OUT, MESH_XFRM_POLICY_PRIORITY);
+	((struct xfrm_userpolicy_info *)(nlbuf + NLMSG_HDRLEN))->sel.prefixlen_d = 24;
+	cr_assert_eq(mesh_xfrm_classify(nlbuf, n, 6784, &it), 0, "a /24 selector");
+	((struct nlmsghdr *)nlbuf)->nlmsg_type = NLMSG_DONE;
+	cr_assert_eq(mesh_xfrm_classify(nlbuf, n, 6784, &it), 0, "not an SA or policy");
+}
+
+Test(xfrm_dump, truncated_messages_are_ebadmsg)
+{
+	struct mesh_xfrm_item it;
+	size_t n = sa_msg(IP(10, 0, 0, 1), IP(10, 0, 0, 2), 0x500, XFRM_MODE_TRANSPORT, 6784);
+	for (size_t len = 0; len < n; len++)
+		cr_assert_eq(mesh_xfrm_classify(nlbuf, len, 6784, &it), -EBADMSG, "len %zu", len);
+	/* a header that claims less than the fixed part */
+	((struct nlmsghdr *)nlbuf)->nlmsg_len = NLMSG_HDRLEN + 8;
+	cr_assert_eq(mesh_xfrm_classify(nlbuf, n, 6784, &it), -EBADMSG);
+	((struct nlmsghdr *)nlbuf)->nlmsg_len = 3;
+	cr_assert_eq(mesh_xfrm_classify(nlbuf, n, 6784, &it), -EBADMSG);
 }

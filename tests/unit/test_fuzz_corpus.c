@@ -369,3 +369,8 @@ Test(fuzz_corpus, gro, .timeout = 600)
 {
 	replay("gro", fuzz_gro);
 }
+
+Test(fuzz_corpus, xfrm, .timeout = 600)
+{
+	replay("xfrm", fuzz_xfrm);
+}

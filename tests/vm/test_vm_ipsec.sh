@@ -11,8 +11,10 @@
 #      its VXLAN to h1 in the clear. h1's table inet mesh_ipsec drops it (its counter rises),
 #      the h1-h2 connection leaves the fast path for the encrypted sleeve, and c1 still pings
 #      c2.
-#   4. meshd on h3 stopped (SIGTERM): h1 and h2 delete their SAs and policies towards h3, and
-#      h3 leaves no SA, policy or nftables table behind.
+#   4. meshd on h3 killed (SIGKILL) leaves its SAs; started again, it deletes them (its status
+#      counts them) and has exactly its new 4 SAs and 2 policies. Then stopped (SIGTERM): h1 and
+#      h2 delete their SAs and policies towards h3, and h3 leaves no SA, policy or nftables
+#      table behind.
 #   5. The same mesh on the Open vSwitch datapath (--fastdp=odp, 2 hosts): fastdp(odp),
 #      ipsec-esp, pings, ESP on the wire.
 # Timings are printed as "MESH-VM: " lines (run.sh shows those).
@@ -133,7 +135,21 @@ json_true h1 '[.connections[] | select(.nickname == "h2") | .encryption][0] == "
 	die "h1: the connection to h2 on the sleeve does not say secretbox: $(conns_brief h1)"
 step_done "plain VXLAN dropped, back on the sleeve"
 
-# --- 4. a stopped meshd takes its SAs with it ---------------------------------------------------
+# --- 4. a killed meshd's SAs go when it starts again; a stopped one takes them with it ----------
+kill -KILL "$(meshd_pid h3)"
+sleep 1
+left=$(lab exec h3 ip xfrm state | grep -c '^src ' || true)
+((left > 0)) || die "h3: no SA left behind by a SIGKILLed meshd (the step below would prove nothing)"
+lab start h3
+wait_until 30 all_on h3 $N 'fastdp(vxlan)' ||
+	die "h3: not back on fastdp(vxlan) with IPsec after a restart: $(conns_brief h3)"
+purged=$(jget h3 .counters.fastdp_xfrm_purged)
+((purged >= left)) || die "h3: $left SAs left by the killed meshd, but only $purged deleted at start"
+sas=$(lab exec h3 ip xfrm state | grep -c '^src ' || true)
+pols=$(lab exec h3 ip xfrm policy | grep -c 'dir out' || true)
+((sas == 4 && pols == 2)) || die "h3 after the restart: $sas SAs and $pols policies, want 4 and 2"
+lab cexec h3 ping -c 2 -W 2 10.32.0.1 >/dev/null || die "c3 cannot ping c1 after h3's restart"
+report "h3 SIGKILLed, $left SAs left; restarted: $purged SAs and policies deleted at start, now $sas SAs, $pols policies"
 lab kill h3 || die "meshd on h3 did not stop on SIGTERM"
 gone_h3() { ! lab exec "$1" ip xfrm state | grep -q '198.18.0.3' && ! lab exec "$1" ip xfrm policy | grep -q '198.18.0.3'; }
 for h in h1 h2; do

@@ -1,0 +1,60 @@
+/* fastdp/xfrm_dump.c: tells meshd's SAs and policies from others' in an xfrm dump (see
+ * xfrm_dump.h). Every length is checked against the message before a field is read. */
+#include "fastdp/xfrm_dump.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/netlink.h>
+#include <linux/xfrm.h>
+#include <netinet/in.h>
+#include <string.h>
+
+static int ours(const struct xfrm_selector *sel, uint16_t port, struct mesh_xfrm_flow *fl)
+{
+	if (sel->family != AF_INET || sel->proto != IPPROTO_UDP || sel->prefixlen_s != 32 ||
+	    sel->prefixlen_d != 32 || sel->dport != htons(port) || sel->dport_mask != 0xffff ||
+	    sel->sport_mask != 0)
+		return 0;
+	fl->src = sel->saddr.a4;
+	fl->dst = sel->daddr.a4;
+	fl->dport = port;
+	return 1;
+}
+
+int mesh_xfrm_classify(const uint8_t *msg, size_t len, uint16_t port, struct mesh_xfrm_item *out)
+{
+	struct nlmsghdr h;
+	if (len < sizeof(h))
+		return -EBADMSG;
+	memcpy(&h, msg, sizeof(h));
+	if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len)
+		return -EBADMSG;
+	const uint8_t *body = msg + NLMSG_HDRLEN;
+	size_t blen = h.nlmsg_len >= NLMSG_HDRLEN ? h.nlmsg_len - NLMSG_HDRLEN : 0;
+	memset(out, 0, sizeof(*out));
+	if (h.nlmsg_type == XFRM_MSG_NEWSA) {
+		struct xfrm_usersa_info sa;
+		if (blen < sizeof(sa))
+			return -EBADMSG;
+		memcpy(&sa, body, sizeof(sa));
+		if (sa.family != AF_INET || sa.id.proto != IPPROTO_ESP ||
+		    sa.mode != XFRM_MODE_TRANSPORT || !ours(&sa.sel, port, &out->fl) ||
+		    sa.id.daddr.a4 != sa.sel.daddr.a4 || sa.saddr.a4 != sa.sel.saddr.a4)
+			return 0;
+		out->kind = MESH_XFRM_SA;
+		out->spi = ntohl(sa.id.spi);
+		return 1;
+	}
+	if (h.nlmsg_type == XFRM_MSG_NEWPOLICY) {
+		struct xfrm_userpolicy_info pol;
+		if (blen < sizeof(pol))
+			return -EBADMSG;
+		memcpy(&pol, body, sizeof(pol));
+		if (pol.dir != XFRM_POLICY_OUT || pol.priority != MESH_XFRM_POLICY_PRIORITY ||
+		    !ours(&pol.sel, port, &out->fl))
+			return 0;
+		out->kind = MESH_XFRM_POLICY;
+		return 1;
+	}
+	return 0;
+}
