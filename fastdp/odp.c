@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "fastdp/nl_cb.h"
 #include "fastdp/odp.h"
 
 #define UPCALL_RCVBUF (4 * 1024 * 1024)
@@ -77,7 +78,7 @@ static int on_ack(struct nl_msg *m, void *arg)
 static int transact(struct odp_client *c, struct nl_msg *m, struct request *q, const char *what,
 		    char *err, size_t errlen)
 {
-	struct nl_cb *cb = nl_cb_clone(nl_socket_get_cb(c->sk));
+	struct nl_cb *cb = mesh_nl_clone_cb(c->sk);
 	int ret;
 	if (!cb) {
 		nlmsg_free(m);
@@ -435,7 +436,7 @@ int odp_upcall_recv(struct odp_client *c, int max,
 		    void (*fn)(void *arg, const struct odp_upcall *up), void *arg)
 {
 	struct upcall_ctx u = { .fn = fn, .arg = arg, .max = max };
-	struct nl_cb *cb = nl_cb_clone(nl_socket_get_cb(c->upcall_sk));
+	struct nl_cb *cb = mesh_nl_clone_cb(c->upcall_sk);
 	if (!cb)
 		return -ENOMEM;
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_upcall, &u);

@@ -1,5 +1,6 @@
 /* fastdp/xfrm.c: ESP SAs and outbound policies in the kernel's xfrm tables (see xfrm.h): each
  * request built with libnl, sent, and its acknowledgement awaited. */
+#include "fastdp/nl_cb.h"
 #include "fastdp/xfrm.h"
 #include "fastdp/xfrm_dump.h"
 
@@ -64,7 +65,7 @@ static int transact(struct mesh_xfrm *x, struct nl_msg *msg, const char *what, c
 	sodium_memzero(h, h->nlmsg_len);
 	nlmsg_free(msg);
 	if (ret >= 0) {
-		struct nl_cb *cb = nl_cb_clone(nl_socket_get_cb(x->sk));
+		struct nl_cb *cb = mesh_nl_clone_cb(x->sk);
 		if (!cb) {
 			snprintf(err, errlen, "%s: out of memory", what);
 			return -ENOMEM;
@@ -237,7 +238,7 @@ static int collect(struct nl_msg *msg, void *arg)
 /* One dump of the SAs or policies (type XFRM_MSG_GETSA or _GETPOLICY), ours collected. */
 static int dump(struct mesh_xfrm *x, int type, struct purge *p, char *err, size_t errlen)
 {
-	struct nl_cb *cb = nl_cb_clone(nl_socket_get_cb(x->sk));
+	struct nl_cb *cb = mesh_nl_clone_cb(x->sk);
 	if (!cb) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
