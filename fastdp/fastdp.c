@@ -546,6 +546,11 @@ void mesh_fastdp_free(struct mesh_fastdp *v)
 	free(v);
 }
 
+int mesh_fastdp_unencrypted_drops(const struct mesh_fastdp *v, uint64_t *packets)
+{
+	return v->filter ? mesh_ipsec_filter_drops(packets) : -ENOENT;
+}
+
 struct mesh_odp_path *mesh_fastdp_odp(struct mesh_fastdp *v)
 {
 	return v->odp;

@@ -57,6 +57,9 @@ struct mesh_fastdp_counters {
 struct mesh_fastdp *mesh_fastdp_new(struct event_base *base, const struct mesh_fastdp_config *cfg,
 				  const struct overlay_callbacks *cb, int *errnum, char *err,
 				  size_t errlen);
+/* In an encrypted mesh: how many VXLAN packets arrived outside ESP and were dropped (read
+ * from the kernel). -ENOENT without a password. */
+int mesh_fastdp_unencrypted_drops(const struct mesh_fastdp *v, uint64_t *packets);
 /* The datapath, in odp mode (NULL otherwise). */
 struct mesh_odp_path *mesh_fastdp_odp(struct mesh_fastdp *v);
 /* Removes the device (and with it every FDB entry). */

@@ -17,5 +17,11 @@
 int mesh_ipsec_filter_install(uint16_t port, char *err, size_t errlen);
 /* Removes the table (nothing when there is none). */
 void mesh_ipsec_filter_remove(void);
+/* How many packets the rule has dropped (lists the table and reads the rule's counter). 0 or
+ * a negative errno. */
+int mesh_ipsec_filter_drops(uint64_t *packets);
+/* The packet count in nft's listing of the table (its rule's "counter packets N bytes M");
+ * pure. 0, or -EBADMSG when there is none. */
+int mesh_ipsec_filter_parse_packets(const char *listing, uint64_t *packets);
 
 #endif

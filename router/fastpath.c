@@ -240,7 +240,7 @@ int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen)
 		.encrypt = r->encrypted,
 		.decide = router_fastpath_decide,
 	};
-	char why[256];
+	char why[512];
 	int errnum = 0;
 	if (mode == MESH_FASTDP_ODP || mode == MESH_FASTDP_AUTO) {
 		vc.odp = true;

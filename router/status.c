@@ -237,6 +237,9 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 	C("fastdp_fdb_entries", v->fdb_entries);
 	C("fastdp_fdb_errors", v->fdb_errors);
 	C("fastdp_xfrm_purged", v->xfrm_purged);
+	uint64_t plain;
+	if (r->fastdp && mesh_fastdp_unencrypted_drops(r->fastdp, &plain) == 0)
+		C("fastdp_unencrypted_dropped", plain); /* VXLAN that came outside ESP */
 	C("fastdp_heartbeats_tx", v->hb_tx);
 	C("fastdp_heartbeats_rx", v->hb_rx);
 	C("fastdp_heartbeats_bad", v->hb_bad + v->hb_unknown);

@@ -1,6 +1,6 @@
 /* tests/unit/test_fastdp.c: the fast path's pure parts: heartbeat frames and acks
- * (fastdp/heartbeat.c), the FDB reconciliation plan (fastdp/fdb_plan.c) and the xfrm dump
- * classifier (fastdp/xfrm_dump.c). */
+ * (fastdp/heartbeat.c), the FDB reconciliation plan (fastdp/fdb_plan.c), the xfrm dump
+ * classifier (fastdp/xfrm_dump.c) and the nft counter listing (fastdp/ipsec_filter.c). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <string.h>
@@ -222,4 +222,33 @@ Test(xfrm_dump, truncated_messages_are_ebadmsg)
 	cr_assert_eq(mesh_xfrm_classify(nlbuf, n, 6784, &it), -EBADMSG);
 	((struct nlmsghdr *)nlbuf)->nlmsg_len = 3;
 	cr_assert_eq(mesh_xfrm_classify(nlbuf, n, 6784, &it), -EBADMSG);
+}
+
+/* ---- ipsec_filter: the drop counter as nft lists it ------------------------------------- */
+
+#include "fastdp/ipsec_filter.h"
+
+Test(ipsec_filter, packets_of_a_counter_listing)
+{
+	uint64_t n = 7;
+	cr_assert_eq(mesh_ipsec_filter_parse_packets("table inet mesh_ipsec {\n\tcounter "
+						     "unencrypted_vxlan {\n\t\tpackets 1234 bytes "
+						     "99999\n\t}\n}\n", &n), 0);
+	cr_assert_eq(n, 1234);
+	cr_assert_eq(mesh_ipsec_filter_parse_packets("packets 0 bytes 0", &n), 0);
+	cr_assert_eq(n, 0);
+	cr_assert_eq(mesh_ipsec_filter_parse_packets("packets 18446744073709551615\n", &n), 0);
+	cr_assert_eq(n, UINT64_MAX);
+}
+
+Test(ipsec_filter, listings_without_a_count_are_ebadmsg)
+{
+	uint64_t n = 7;
+	cr_assert_eq(mesh_ipsec_filter_parse_packets("", &n), -EBADMSG);
+	cr_assert_eq(mesh_ipsec_filter_parse_packets("Error: No such file or directory", &n), -EBADMSG);
+	cr_assert_eq(mesh_ipsec_filter_parse_packets("packets x bytes 1", &n), -EBADMSG);
+	cr_assert_eq(mesh_ipsec_filter_parse_packets("packets 12x", &n), -EBADMSG);
+	cr_assert_eq(mesh_ipsec_filter_parse_packets("xpackets 12 ", &n), -EBADMSG);
+	cr_assert_eq(mesh_ipsec_filter_parse_packets("packets 99999999999999999999999", &n), -EBADMSG);
+	cr_assert_eq(n, 7, "untouched on failure");
 }

@@ -374,3 +374,8 @@ Test(fuzz_corpus, xfrm, .timeout = 600)
 {
 	replay("xfrm", fuzz_xfrm);
 }
+
+Test(fuzz_corpus, nft_counter, .timeout = 600)
+{
+	replay("nft_counter", fuzz_nft_counter);
+}

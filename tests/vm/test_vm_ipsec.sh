@@ -8,7 +8,8 @@
 #      pings and heartbeats arrive as ESP, and no plain VXLAN does. `ip xfrm state` on h1 holds
 #      exactly two SAs per peer (AES-GCM, ESN), `ip xfrm policy` one outbound policy per peer.
 #   3. Unencrypted VXLAN is refused: h2's policy towards h1 is deleted by hand, so h2 sends
-#      its VXLAN to h1 in the clear. h1's table inet mesh_ipsec drops it (its counter rises),
+#      its VXLAN to h1 in the clear. h1's table inet mesh_ipsec drops it (its counter rises, and
+#      status shows it as fastdp_unencrypted_dropped),
 #      the h1-h2 connection leaves the fast path for the encrypted sleeve, and c1 still pings
 #      c2.
 #   4. meshd on h3 killed (SIGKILL) leaves its SAs; started again, it deletes them (its status
@@ -18,27 +19,9 @@
 #   5. The same mesh on the Open vSwitch datapath (--fastdp=odp, 2 hosts): fastdp(odp),
 #      ipsec-esp, pings, ESP on the wire.
 # Timings are printed as "MESH-VM: " lines (run.sh shows those).
-# shellcheck source-path=SCRIPTDIR source=../integration/lib.sh
-[[ ${MESH_VM:-} == 1 ]] || {
-	echo "test_vm_ipsec: this runs inside the test VM: tests/vm/run.sh $0" >&2
-	exit 2
-}
-source /mesh/tests/integration/lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 TEST_NAME=test_vm_ipsec
-for t in jq ip nft meshd meshctl; do
-	command -v "$t" >/dev/null || PATH=$MESH_BUILD_DIR:$PATH command -v "$t" >/dev/null ||
-		die "missing $t in the VM"
-done
-
-T_START=$(now_ms)
-T_STEP=$T_START
-report() { echo "MESH-VM: $*"; }
-step_done() {
-	local t
-	t=$(now_ms)
-	report "$(printf '%-40s %6.1f s' "$1" "$(awk -v d=$((t - T_STEP)) 'BEGIN { print d / 1000 }')")"
-	T_STEP=$t
-}
+source /mesh/tests/vm/lib.sh jq ip nft meshd meshctl
 
 # ESP with AES-GCM: what the kernel does not pull in by itself (see shared/TESTBED.md).
 for m in xfrm_user esp4 authenc gcm ctr ghash-generic seqiv echainiv sha512_generic \
@@ -129,6 +112,8 @@ wait_until 30 json_true h1 '[.connections[] | select(.nickname == "h2" and .stat
 	die "h1: the connection to h2 stayed on $(overlay_of h1 h2) with plain VXLAN coming from h2: $(conns_brief h1)"
 drops=$(mesh_drops h1)
 ((drops > 0)) || die "h1: table inet mesh_ipsec dropped nothing, yet h1-h2 left the fast path"
+shown=$(jget h1 .counters.fastdp_unencrypted_dropped)
+((shown > 0)) || die "h1: status shows fastdp_unencrypted_dropped=$shown after $drops drops"
 report "h2 sends VXLAN in the clear: h1 dropped $drops packets, h1-h2 on the sleeve after $(($(now_ms) - tb)) ms ($(jget h1 '[.connections[] | select(.nickname == "h2") | .overlay_reason][0]'))"
 wait_ping h1 10.32.0.2 15
 json_true h1 '[.connections[] | select(.nickname == "h2") | .encryption][0] == "secretbox"' ||
@@ -178,4 +163,4 @@ report "fastdp(odp): ipsec-esp on both hosts, $esp ESP and no plain VXLAN packet
 step_done "fastdp(odp) with IPsec"
 
 lab_down final
-report "$(printf '%-40s %6.1f s' "test total" "$(awk -v d=$(($(now_ms) - T_START)) 'BEGIN { print d / 1000 }')")"
+report_total

@@ -20,32 +20,9 @@
 #      the fast path.
 #   6. `scripts/lab down` leaves no namespace.
 # Figures and timings are printed as "MESH-VM: " lines (run.sh shows those).
-# shellcheck source-path=SCRIPTDIR source=../integration/lib.sh
-[[ ${MESH_VM:-} == 1 ]] || {
-	echo "test_vm_lab: this runs inside the test VM: tests/vm/run.sh $0" >&2
-	exit 2
-}
-source /mesh/tests/integration/lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 TEST_NAME=test_vm_lab
-require_tools() {
-	local t
-	for t in jq iperf3 ip ss nft ovs-dpctl meshd meshctl; do
-		command -v "$t" >/dev/null || PATH=$MESH_BUILD_DIR:$PATH command -v "$t" >/dev/null ||
-			die "missing $t in the VM"
-	done
-}
-require_tools
-
-T_START=$(now_ms)
-T_STEP=$T_START
-report() { echo "MESH-VM: $*"; }
-# step_done WHAT: reports how long the step took since the last one.
-step_done() {
-	local t
-	t=$(now_ms)
-	report "$(printf '%-34s %6.1f s' "$1" "$(awk -v d=$((t - T_STEP)) 'BEGIN { print d / 1000 }')")"
-	T_STEP=$t
-}
+source /mesh/tests/vm/lib.sh jq iperf3 ip ss nft ovs-dpctl meshd meshctl
 gbits() { jq -r '.end.sum_received.bits_per_second / 1e9 | . * 100 | round / 100' "$1"; }
 
 # --- 1. the OVS datapath -------------------------------------------------------------------
@@ -187,4 +164,4 @@ lab_down final
 left=$(ip netns list | awk '{print $1}' | grep -E "^$LAB_NAME-" || true)
 [[ -z $left ]] || die "namespaces left after lab down: $left"
 step_done "lab down"
-report "$(printf '%-34s %6.1f s' "test total" "$(awk -v d=$(($(now_ms) - T_START)) 'BEGIN { print d / 1000 }')")"
+report_total
