@@ -58,7 +58,9 @@ struct mesh_fastdp {
 	unsigned mtu;
 	struct mesh_odp_path *odp;    /* odp mode: the datapath instead of dev + fd */
 	struct mesh_xfrm *xfrm;       /* an encrypted mesh: kernel IPsec for every connection */
+	bool block;                   /* the block policy is in (mesh_xfrm_block_set) */
 	bool filter;                  /* ipsec_filter.h's table is in */
+	struct event *guard;          /* puts the two back when someone removes them */
 	void (*decide)(void *arg, const struct mesh_odp_miss *m, struct mesh_odp_decision *d);
 	struct fastdp_fwd *fwds;
 	struct mesh_fdb_entry *have;
@@ -197,10 +199,10 @@ static void rx_cb(evutil_socket_t fd, short what, void *arg)
 /* --- kernel IPsec, per connection ---------------------------------------------------------- */
 
 /* The address the kernel sends from towards ip: a UDP socket connected there (which sends
- * nothing) says. */
-static int local_addr_to(uint32_t ip, uint16_t port, uint32_t *local, char *err, size_t errlen)
+ * nothing) says. Not to the VXLAN port: the block policy would refuse that. */
+static int local_addr_to(uint32_t ip, uint32_t *local, char *err, size_t errlen)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(9) };
 	socklen_t len = sizeof(sin);
 	int ret = 0, fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	sin.sin_addr.s_addr = ip;
@@ -230,7 +232,7 @@ static int ipsec_up(struct fastdp_fwd *f, const struct overlay_conn_params *p, c
 		snprintf(err, errlen, "an unencrypted connection in an encrypted mesh");
 		return -EINVAL;
 	}
-	if ((ret = local_addr_to(f->remote_ip, v->port, &local, why, sizeof(why))) < 0)
+	if ((ret = local_addr_to(f->remote_ip, &local, why, sizeof(why))) < 0)
 		goto errout;
 	mesh_esp_derive(p->ipsec_tx_key, &out);
 	mesh_esp_derive(p->ipsec_rx_key, &in);
@@ -266,8 +268,8 @@ static void ipsec_down(struct fastdp_fwd *f)
 	char err[256];
 	if (!f->ipsec)
 		return;
-	mesh_xfrm_sa_del(v->xfrm, f->out.dst, f->spi_out, err, sizeof(err));
-	mesh_xfrm_sa_del(v->xfrm, f->in.dst, f->spi_in, err, sizeof(err));
+	/* the policy first, so that it never points at an SA that is gone (what it would send
+	 * is dropped either way: the block policy stops what no peer's policy takes) */
 	struct fastdp_fwd *o = v->fwds;
 	while (o && (o == f || !o->ipsec || o->out.src != f->out.src || o->out.dst != f->out.dst))
 		o = o->next;
@@ -275,6 +277,8 @@ static void ipsec_down(struct fastdp_fwd *f)
 		mesh_xfrm_policy_set(v->xfrm, &o->out, o->spi_out, err, sizeof(err));
 	else
 		mesh_xfrm_policy_del(v->xfrm, &f->out, err, sizeof(err));
+	mesh_xfrm_sa_del(v->xfrm, f->out.dst, f->spi_out, err, sizeof(err));
+	mesh_xfrm_sa_del(v->xfrm, f->in.dst, f->spi_in, err, sizeof(err));
 	f->ipsec = false;
 }
 
@@ -448,6 +452,22 @@ static int own_heartbeat_mac(struct mesh_fastdp *v, bool add, char *err, size_t 
 	return mesh_vxlan_dev_bridge_fdb(&v->dev, add, mac, err, errlen);
 }
 
+/* Someone flushed the ruleset or the policies (an nftables service reloading, an admin): the
+ * table that drops unencrypted VXLAN and the block policy are put back. */
+static void guard_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct mesh_fastdp *v = arg;
+	uint64_t n;
+	char why[384];
+	if (mesh_ipsec_filter_drops(&n) < 0) {
+		v->ctr.ipsec_repairs++;
+		if (mesh_ipsec_filter_install(v->port, why, sizeof(why)) < 0)
+			v->ctr.ipsec_repair_errors++;
+	}
+	if (mesh_xfrm_block_set(v->xfrm, v->port, why, sizeof(why)) < 0)
+		v->ctr.ipsec_repair_errors++;
+}
+
 /* What a killed meshd left in the kernel: SAs and policies that would send VXLAN into SAs the
  * peer no longer has. Nothing to do where there is no xfrm at all. */
 static void purge_leftovers(struct mesh_fastdp *v, uint16_t port)
@@ -455,7 +475,7 @@ static void purge_leftovers(struct mesh_fastdp *v, uint16_t port)
 	char why[256];
 	unsigned n = 0;
 	struct mesh_xfrm *x = v->xfrm ? v->xfrm : mesh_xfrm_open(false, why, sizeof(why));
-	if (x && mesh_xfrm_purge(x, port, &n, why, sizeof(why)) == 0)
+	if (x && mesh_xfrm_purge(x, port, v->block, &n, why, sizeof(why)) == 0)
 		v->ctr.xfrm_purged += n;
 	if (x != v->xfrm)
 		mesh_xfrm_close(x);
@@ -487,12 +507,25 @@ struct mesh_fastdp *mesh_fastdp_new(struct event_base *base, const struct mesh_f
 			snprintf(err, errlen, "%s", why);
 			goto errout;
 		}
+		/* the block policy before anything else, so no VXLAN of ours ever leaves in the
+		 * clear, not even through a device an earlier meshd left */
+		if (mesh_xfrm_block_set(v->xfrm, cfg->port, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s", why);
+			goto errout;
+		}
+		v->block = true;
 		purge_leftovers(v, cfg->port);
 		if (mesh_ipsec_filter_install(cfg->port, why, sizeof(why)) < 0) {
 			snprintf(err, errlen, "%s", why);
 			goto errout;
 		}
 		v->filter = true;
+		v->guard = event_new(base, -1, EV_PERSIST, guard_cb, v);
+		struct timeval tv = { MESH_FASTDP_GUARD_MS / 1000, (MESH_FASTDP_GUARD_MS % 1000) * 1000 };
+		if (!v->guard || event_add(v->guard, &tv) < 0) {
+			snprintf(err, errlen, "cannot register a timer");
+			goto errout;
+		}
 	} else {
 		purge_leftovers(v, cfg->port);
 		mesh_ipsec_filter_remove(); /* it would drop all our VXLAN */
@@ -533,15 +566,23 @@ void mesh_fastdp_free(struct mesh_fastdp *v)
 		return;
 	while (v->fwds)
 		kf_stop(&v->fwds->base);
-	if (v->filter)
-		mesh_ipsec_filter_remove();
-	mesh_xfrm_close(v->xfrm);
+	if (v->guard)
+		event_free(v->guard);
 	if (v->rx_ev)
 		event_free(v->rx_ev);
 	if (v->fd >= 0)
 		close(v->fd);
 	mesh_odp_path_free(v->odp);
 	mesh_vxlan_dev_destroy(&v->dev);
+	/* only once nothing can send or take VXLAN any more */
+	if (v->filter)
+		mesh_ipsec_filter_remove();
+	if (v->block) {
+		struct mesh_xfrm_flow any = { .dport = v->port };
+		char why[256];
+		mesh_xfrm_policy_del(v->xfrm, &any, why, sizeof(why));
+	}
+	mesh_xfrm_close(v->xfrm);
 	free(v->have);
 	free(v);
 }

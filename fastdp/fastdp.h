@@ -24,6 +24,7 @@
 #define MESH_FASTDP_HEARTBEAT_FAST_MS 500  /* until the path is healthy */
 #define MESH_FASTDP_HEARTBEAT_MS 1000
 #define MESH_FASTDP_HEALTH_TIMEOUT_MS 3500
+#define MESH_FASTDP_GUARD_MS 2000          /* encrypted: the filter table and block policy checked */
 
 struct mesh_fastdp;
 
@@ -50,6 +51,8 @@ struct mesh_fastdp_counters {
 	uint64_t hb_tx, hb_rx, hb_bad, hb_unknown, fdb_changes, fdb_errors;
 	uint64_t fdb_entries;     /* container MACs and flood entries programmed now */
 	uint64_t xfrm_purged;     /* IPsec SAs and policies a killed meshd left, deleted at start */
+	uint64_t ipsec_repairs;   /* the unencrypted-VXLAN filter found missing and put back */
+	uint64_t ipsec_repair_errors;
 };
 
 /* Creates the device and the heartbeat socket (or the datapath). NULL with err filled in, and

@@ -30,8 +30,7 @@ static void selector(struct xfrm_selector *sel, const struct mesh_xfrm_flow *fl)
 	sel->family = AF_INET;
 	sel->saddr.a4 = fl->src;
 	sel->daddr.a4 = fl->dst;
-	sel->prefixlen_s = 32;
-	sel->prefixlen_d = 32;
+	sel->prefixlen_s = sel->prefixlen_d = fl->src || fl->dst ? 32 : 0; /* 0 and 0: any host */
 	sel->proto = IPPROTO_UDP;
 	sel->dport = htons(fl->dport);
 	sel->dport_mask = 0xffff;
@@ -41,6 +40,20 @@ static void no_limits(struct xfrm_lifetime_cfg *lft)
 {
 	lft->soft_byte_limit = lft->hard_byte_limit = XFRM_INF;
 	lft->soft_packet_limit = lft->hard_packet_limit = XFRM_INF;
+}
+
+/* After a failure of the socket itself (not an error the kernel answered), an answer may be
+ * left unread, and libnl would take it for the next request's: start on a new socket. */
+static void reconnect(struct mesh_xfrm *x)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	if (!sk || nl_connect(sk, NETLINK_XFRM) < 0) {
+		if (sk)
+			nl_socket_free(sk);
+		return; /* keep the old one: better than none */
+	}
+	nl_socket_free(x->sk);
+	x->sk = sk;
 }
 
 static int on_ack(struct nl_msg *msg, void *arg)
@@ -82,6 +95,7 @@ static int transact(struct mesh_xfrm *x, struct nl_msg *msg, const char *what, c
 		return kerr;
 	}
 	snprintf(err, errlen, "%s: %s", what, nl_geterror(ret));
+	reconnect(x);
 	return -EIO;
 }
 
@@ -200,6 +214,24 @@ int mesh_xfrm_policy_set(struct mesh_xfrm *x, const struct mesh_xfrm_flow *fl, u
 	return transact(x, msg, what, err, errlen);
 }
 
+int mesh_xfrm_block_set(struct mesh_xfrm *x, uint16_t port, char *err, size_t errlen)
+{
+	struct mesh_xfrm_flow any = { .dport = port };
+	struct xfrm_userpolicy_info pol;
+	memset(&pol, 0, sizeof(pol));
+	selector(&pol.sel, &any);
+	no_limits(&pol.lft);
+	pol.priority = MESH_XFRM_BLOCK_PRIORITY;
+	pol.dir = XFRM_POLICY_OUT;
+	pol.action = XFRM_POLICY_BLOCK;
+	pol.share = XFRM_SHARE_ANY;
+	struct nl_msg *msg = new_msg(XFRM_MSG_UPDPOLICY, NLM_F_CREATE, &pol, sizeof(pol), err,
+				     errlen);
+	return msg ? transact(x, msg, "setting the IPsec policy that blocks unencrypted VXLAN",
+			      err, errlen)
+		   : -ENOMEM;
+}
+
 int mesh_xfrm_policy_del(struct mesh_xfrm *x, const struct mesh_xfrm_flow *fl, char *err,
 			 size_t errlen)
 {
@@ -254,11 +286,12 @@ static int dump(struct mesh_xfrm *x, int type, struct purge *p, char *err, size_
 		return 0;
 	snprintf(err, errlen, "cannot list the kernel's IPsec %s: %s",
 		 type == XFRM_MSG_GETSA ? "SAs" : "policies", nl_geterror(ret));
+	reconnect(x);
 	return -EIO;
 }
 
-int mesh_xfrm_purge(struct mesh_xfrm *x, uint16_t port, unsigned *deleted, char *err,
-		    size_t errlen)
+int mesh_xfrm_purge(struct mesh_xfrm *x, uint16_t port, bool keep_block, unsigned *deleted,
+		    char *err, size_t errlen)
 {
 	static const int types[] = { XFRM_MSG_GETPOLICY, XFRM_MSG_GETSA };
 	struct purge *p = calloc(1, sizeof(*p));
@@ -277,6 +310,9 @@ int mesh_xfrm_purge(struct mesh_xfrm *x, uint16_t port, unsigned *deleted, char 
 			size_t before = *deleted;
 			for (size_t i = 0; i < p->n; i++) {
 				const struct mesh_xfrm_item *it = &p->items[i];
+				if (keep_block && it->kind == MESH_XFRM_POLICY && !it->fl.src &&
+				    !it->fl.dst)
+					continue;
 				if ((it->kind == MESH_XFRM_SA
 					     ? mesh_xfrm_sa_del(x, it->fl.dst, it->spi, why, sizeof(why))
 					     : mesh_xfrm_policy_del(x, &it->fl, why, sizeof(why))) == 0)

@@ -4,7 +4,8 @@
  * GCM nonce), and the outbound policies that send our VXLAN packets to a peer through them.
  *
  * Only the VXLAN packets between two hosts are protected: a policy's selector is our address,
- * the peer's address, UDP and the VXLAN port. Received ESP needs no policy (the SA's SPI finds
+ * the peer's address, UDP and the VXLAN port; below those, one policy blocks any other VXLAN
+ * we would send, so nothing leaves in the clear. Received ESP needs no policy (the SA's SPI finds
  * it); refusing VXLAN that did not come through ESP is fastdp/ipsec_filter.h's job. */
 #ifndef MESH_FASTDP_XFRM_H
 #define MESH_FASTDP_XFRM_H
@@ -17,11 +18,12 @@
 
 #define MESH_XFRM_REPLAY_WINDOW 4096 /* packets; the kernel's maximum with ESN */
 #define MESH_XFRM_POLICY_PRIORITY 1000
+#define MESH_XFRM_BLOCK_PRIORITY 1001 /* after the peers' policies (lower numbers go first) */
 
 struct mesh_xfrm;
 
 /* The packets an SA or policy is for: UDP from src to dst:dport (addresses in network order,
- * port in host order). */
+ * port in host order). src and dst both 0: from any host to any host (the block policy). */
 struct mesh_xfrm_flow {
 	uint32_t src, dst;
 	uint16_t dport;
@@ -34,9 +36,10 @@ struct mesh_xfrm *mesh_xfrm_open(bool probe_esp, char *err, size_t errlen);
 void mesh_xfrm_close(struct mesh_xfrm *x);
 
 /* Deletes every SA and policy an earlier meshd left for VXLAN on UDP `port`
- * (fastdp/xfrm_dump.h says which are ours); *deleted counts them. */
-int mesh_xfrm_purge(struct mesh_xfrm *x, uint16_t port, unsigned *deleted, char *err,
-		    size_t errlen);
+ * (fastdp/xfrm_dump.h says which are ours), but the block policy with keep_block; *deleted
+ * counts them. */
+int mesh_xfrm_purge(struct mesh_xfrm *x, uint16_t port, bool keep_block, unsigned *deleted,
+		    char *err, size_t errlen);
 
 /* Adds the SA for packets of `fl` (fl->dst is where they are decrypted). -EEXIST when an SA
  * with that SPI and destination exists. reqid ties an outbound SA to its policy. */
@@ -48,5 +51,10 @@ int mesh_xfrm_policy_set(struct mesh_xfrm *x, const struct mesh_xfrm_flow *fl, u
 			 char *err, size_t errlen);
 int mesh_xfrm_policy_del(struct mesh_xfrm *x, const struct mesh_xfrm_flow *fl, char *err,
 			 size_t errlen);
+/* The policy that blocks all our VXLAN (UDP `port`, any host to any host) that no peer's
+ * policy sends through ESP: while a connection is set up or torn down, or if the kernel picks
+ * another source address, VXLAN is dropped rather than sent in the clear. Added, or replaced;
+ * deleted with mesh_xfrm_policy_del and a flow of src = dst = 0. */
+int mesh_xfrm_block_set(struct mesh_xfrm *x, uint16_t port, char *err, size_t errlen);
 
 #endif

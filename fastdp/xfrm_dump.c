@@ -7,14 +7,22 @@
 #include <linux/netlink.h>
 #include <linux/xfrm.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <string.h>
 
-static int ours(const struct xfrm_selector *sel, uint16_t port, struct mesh_xfrm_flow *fl)
+/* One host to another (/32 to /32), or with `any` also any host to any (/0, addresses 0),
+ * UDP to `port`. */
+static int ours(const struct xfrm_selector *sel, uint16_t port, bool any,
+		struct mesh_xfrm_flow *fl)
 {
-	if (sel->family != AF_INET || sel->proto != IPPROTO_UDP || sel->prefixlen_s != 32 ||
-	    sel->prefixlen_d != 32 || sel->dport != htons(port) || sel->dport_mask != 0xffff ||
-	    sel->sport_mask != 0)
+	bool hosts = sel->prefixlen_s == 32 && sel->prefixlen_d == 32;
+	bool all = any && sel->prefixlen_s == 0 && sel->prefixlen_d == 0 && sel->saddr.a4 == 0 &&
+		   sel->daddr.a4 == 0;
+	if (sel->family != AF_INET || sel->proto != IPPROTO_UDP || !(hosts || all) ||
+	    sel->dport != htons(port) || sel->dport_mask != 0xffff || sel->sport_mask != 0)
 		return 0;
+	if (hosts && (sel->saddr.a4 == 0 || sel->daddr.a4 == 0))
+		return 0; /* would be taken for the block policy's "any" */
 	fl->src = sel->saddr.a4;
 	fl->dst = sel->daddr.a4;
 	fl->dport = port;
@@ -38,7 +46,7 @@ int mesh_xfrm_classify(const uint8_t *msg, size_t len, uint16_t port, struct mes
 			return -EBADMSG;
 		memcpy(&sa, body, sizeof(sa));
 		if (sa.family != AF_INET || sa.id.proto != IPPROTO_ESP ||
-		    sa.mode != XFRM_MODE_TRANSPORT || !ours(&sa.sel, port, &out->fl) ||
+		    sa.mode != XFRM_MODE_TRANSPORT || !ours(&sa.sel, port, false, &out->fl) ||
 		    sa.id.daddr.a4 != sa.sel.daddr.a4 || sa.saddr.a4 != sa.sel.saddr.a4)
 			return 0;
 		out->kind = MESH_XFRM_SA;
@@ -50,8 +58,10 @@ int mesh_xfrm_classify(const uint8_t *msg, size_t len, uint16_t port, struct mes
 		if (blen < sizeof(pol))
 			return -EBADMSG;
 		memcpy(&pol, body, sizeof(pol));
-		if (pol.dir != XFRM_POLICY_OUT || pol.priority != MESH_XFRM_POLICY_PRIORITY ||
-		    !ours(&pol.sel, port, &out->fl))
+		bool peer = pol.priority == MESH_XFRM_POLICY_PRIORITY && pol.action == XFRM_POLICY_ALLOW;
+		bool block = pol.priority == MESH_XFRM_BLOCK_PRIORITY && pol.action == XFRM_POLICY_BLOCK;
+		if (pol.dir != XFRM_POLICY_OUT || !(peer || block) ||
+		    !ours(&pol.sel, port, block, &out->fl))
 			return 0;
 		out->kind = MESH_XFRM_POLICY;
 		return 1;

@@ -245,7 +245,7 @@ int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen)
 	if (mode == MESH_FASTDP_ODP || mode == MESH_FASTDP_AUTO) {
 		vc.odp = true;
 		r->fastdp = mesh_fastdp_new(r->base, &vc, &cb, &errnum, why, sizeof(why));
-		if (!r->fastdp && errnum == -EPROTONOSUPPORT)
+		if (!r->fastdp && r->encrypted && errnum == -EPROTONOSUPPORT)
 			return no_ipsec(r, why);
 		if (!r->fastdp && mode == MESH_FASTDP_ODP) {
 			snprintf(err, errlen, "--fastdp odp: %s", why);
@@ -257,7 +257,7 @@ int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen)
 	}
 	if (!r->fastdp)
 		r->fastdp = mesh_fastdp_new(r->base, &vc, &cb, &errnum, why, sizeof(why));
-	if (!r->fastdp && errnum == -EPROTONOSUPPORT)
+	if (!r->fastdp && r->encrypted && errnum == -EPROTONOSUPPORT)
 		return no_ipsec(r, why);
 	if (!r->fastdp) {
 		if (mode == MESH_FASTDP_VXLAN) {

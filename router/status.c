@@ -237,6 +237,8 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 	C("fastdp_fdb_entries", v->fdb_entries);
 	C("fastdp_fdb_errors", v->fdb_errors);
 	C("fastdp_xfrm_purged", v->xfrm_purged);
+	C("fastdp_ipsec_repairs", v->ipsec_repairs);
+	C("fastdp_ipsec_repair_errors", v->ipsec_repair_errors);
 	uint64_t plain;
 	if (r->fastdp && mesh_fastdp_unencrypted_drops(r->fastdp, &plain) == 0)
 		C("fastdp_unencrypted_dropped", plain); /* VXLAN that came outside ESP */

@@ -193,6 +193,28 @@ Test(xfrm_dump, our_sa_and_policy_are_found)
 	cr_assert_eq(it.fl.dst, IP(198, 18, 0, 3));
 }
 
+/* The block policy: any host to any host, action block, its own priority. */
+Test(xfrm_dump, our_block_policy_is_found)
+{
+	struct mesh_xfrm_item it;
+	size_t n = policy_msg(0, 0, XFRM_POLICY_OUT, MESH_XFRM_BLOCK_PRIORITY);
+	struct xfrm_userpolicy_info *p = (struct xfrm_userpolicy_info *)(nlbuf + NLMSG_HDRLEN);
+	p->sel.prefixlen_s = p->sel.prefixlen_d = 0;
+	p->action = XFRM_POLICY_BLOCK;
+	cr_assert_eq(mesh_xfrm_classify(nlbuf, n, 6784, &it), 1);
+	cr_assert_eq(it.kind, MESH_XFRM_POLICY);
+	cr_assert_eq(it.fl.src, 0);
+	cr_assert_eq(it.fl.dst, 0);
+	p->action = XFRM_POLICY_ALLOW;
+	cr_assert_eq(mesh_xfrm_classify(nlbuf, n, 6784, &it), 0, "an allow policy for any host");
+	p->action = XFRM_POLICY_BLOCK;
+	p->priority = MESH_XFRM_POLICY_PRIORITY;
+	cr_assert_eq(mesh_xfrm_classify(nlbuf, n, 6784, &it), 0, "a block at the peers' priority");
+	p->priority = MESH_XFRM_BLOCK_PRIORITY;
+	p->sel.prefixlen_s = p->sel.prefixlen_d = 32;
+	cr_assert_eq(mesh_xfrm_classify(nlbuf, n, 6784, &it), 0, "a block of host 0.0.0.0");
+}
+
 Test(xfrm_dump, others_entries_are_left_alone)
 {
 	struct mesh_xfrm_item it;

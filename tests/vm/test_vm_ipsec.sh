@@ -6,12 +6,13 @@
 #      other one, every connection is on fastdp(vxlan) and says its encryption is ipsec-esp.
 #   2. On the wire (nftables counters at h1's underlay ingress, a table the test makes): the
 #      pings and heartbeats arrive as ESP, and no plain VXLAN does. `ip xfrm state` on h1 holds
-#      exactly two SAs per peer (AES-GCM, ESN), `ip xfrm policy` one outbound policy per peer.
-#   3. Unencrypted VXLAN is refused: h2's policy towards h1 is deleted by hand, so h2 sends
-#      its VXLAN to h1 in the clear. h1's table inet mesh_ipsec drops it (its counter rises, and
-#      status shows it as fastdp_unencrypted_dropped),
-#      the h1-h2 connection leaves the fast path for the encrypted sleeve, and c1 still pings
-#      c2.
+#      exactly two SAs per peer (AES-GCM, ESN), `ip xfrm policy` one outbound policy per peer
+#      and the one block policy.
+#   3. Nothing goes in the clear: h2's policy towards h1 is deleted by hand; h2's block policy
+#      stops its VXLAN to h1 (none arrives plain at h1), h1-h2 moves to the encrypted sleeve
+#      and c1 still pings c2. Plain VXLAN that a stranger on the underlay sends to h1 is
+#      dropped by table inet mesh_ipsec, and status counts it (fastdp_unencrypted_dropped).
+#      The table deleted by hand is back within seconds.
 #   4. meshd on h3 killed (SIGKILL) leaves its SAs; started again, it deletes them (its status
 #      counts them) and has exactly its new 4 SAs and 2 policies. Then stopped (SIGTERM): h1 and
 #      h2 delete their SAs and policies towards h3, and h3 leaves no SA, policy or nftables
@@ -98,27 +99,56 @@ cat "$TEST_TMP/xfrm-state" "$TEST_TMP/xfrm-policy"
 sas=$(grep -c '^src ' "$TEST_TMP/xfrm-state")
 gcm=$(grep -c 'aead rfc4106(gcm(aes))' "$TEST_TMP/xfrm-state")
 esn=$(grep -c 'flag .*esn' "$TEST_TMP/xfrm-state")
-pols=$(grep -c 'dir out' "$TEST_TMP/xfrm-policy")
+pols=$(grep -c 'dir out priority 1000' "$TEST_TMP/xfrm-policy")
+blocks=$(grep -c 'dir out action block priority 1001' "$TEST_TMP/xfrm-policy")
 ((sas == 4 && gcm == 4 && esn == 4)) || die "h1: want 4 ESP SAs (AES-GCM, ESN), have $sas ($gcm GCM, $esn ESN)"
-((pols == 2)) || die "h1: want 2 outbound policies, have $pols"
-report "h1: $sas SAs (rfc4106(gcm(aes)), esn), $pols outbound policies"
+((pols == 2 && blocks == 1)) || die "h1: want 2 outbound policies and 1 block policy, have $pols and $blocks"
+report "h1: $sas SAs (rfc4106(gcm(aes)), esn), $pols outbound policies, $blocks block policy"
 step_done "ESP on the wire, SAs and policies"
 
-# --- 3. unencrypted VXLAN is dropped ------------------------------------------------------------
+# --- 3. nothing leaves in the clear; what comes in the clear is dropped -----------------------
+# h2's policy towards h1 deleted by hand: h2's block policy stops its VXLAN to h1 (nothing
+# plain reaches h1's underlay), and h1-h2 moves to the encrypted sleeve.
 lab exec h2 ip xfrm policy delete dir out src 198.18.0.2/32 dst 198.18.0.1/32 proto udp dport 6784 ||
 	die "h2: cannot delete its policy towards h1"
 tb=$(now_ms)
 wait_until 30 json_true h1 '[.connections[] | select(.nickname == "h2" and .state == "established") | .overlay][0] == "sleeve"' ||
-	die "h1: the connection to h2 stayed on $(overlay_of h1 h2) with plain VXLAN coming from h2: $(conns_brief h1)"
-drops=$(mesh_drops h1)
-((drops > 0)) || die "h1: table inet mesh_ipsec dropped nothing, yet h1-h2 left the fast path"
-shown=$(jget h1 .counters.fastdp_unencrypted_dropped)
-((shown > 0)) || die "h1: status shows fastdp_unencrypted_dropped=$shown after $drops drops"
-report "h2 sends VXLAN in the clear: h1 dropped $drops packets, h1-h2 on the sleeve after $(($(now_ms) - tb)) ms ($(jget h1 '[.connections[] | select(.nickname == "h2") | .overlay_reason][0]'))"
+	die "h1: the connection to h2 stayed on $(overlay_of h1 h2) with h2's policy gone: $(conns_brief h1)"
 wait_ping h1 10.32.0.2 15
 json_true h1 '[.connections[] | select(.nickname == "h2") | .encryption][0] == "secretbox"' ||
 	die "h1: the connection to h2 on the sleeve does not say secretbox: $(conns_brief h1)"
-step_done "plain VXLAN dropped, back on the sleeve"
+read -r plain2 esp2 <<<"$(wire_counts h1)"
+((plain2 == 0)) || die "h1: $plain2 plain VXLAN packets arrived after h2's policy was deleted (its block policy should stop them)"
+report "h2's policy to h1 deleted: h1-h2 on the sleeve after $(($(now_ms) - tb)) ms ($(jget h1 '[.connections[] | select(.nickname == "h2") | .overlay_reason][0]')), no plain VXLAN at h1"
+
+# Someone else on the underlay sends VXLAN in the clear: h1 drops it, and says so.
+X=$LAB_NAME-x
+on_exit "ip netns del $X 2>/dev/null"
+ip netns add "$X"
+ip link add xa type veth peer name xb netns "$X"
+ip link set xa netns "$LAB_NAME-u"
+ip -n "$LAB_NAME-u" link set xa master br0 up
+ip -n "$X" addr add 198.18.0.250/24 dev xb
+ip -n "$X" link set xb up
+ip -n "$X" link set lo up
+# a VXLAN header with our VNI, then a broadcast Ethernet frame
+frame='\x08\x00\x00\x00\x6d\x65\x73\x00\xff\xff\xff\xff\xff\xff\x02\x00\x00\x00\x00\xfa\x08\x06'
+for _ in 1 2 3 4 5; do
+	ip netns exec "$X" bash -c "printf '$frame' >/dev/udp/198.18.0.1/6784" || die "cannot send from $X"
+	sleep 0.1
+done
+drops=$(mesh_drops h1)
+((drops >= 5)) || die "h1: table inet mesh_ipsec dropped $drops of 5 plain VXLAN packets"
+shown=$(jget h1 .counters.fastdp_unencrypted_dropped)
+((shown >= 5)) || die "h1: status shows fastdp_unencrypted_dropped=$shown after $drops drops"
+report "5 plain VXLAN packets from a stranger on the underlay: h1 dropped $drops, status says $shown"
+
+# The table flushed away (an nftables reload, say): meshd puts it back.
+lab exec h1 nft delete table inet mesh_ipsec || die "h1: cannot delete table inet mesh_ipsec"
+table_back() { lab exec h1 nft list table inet mesh_ipsec >/dev/null 2>&1; }
+wait_until 10 table_back || die "h1: table inet mesh_ipsec not back 10 s after it was deleted"
+report "h1: table inet mesh_ipsec deleted by hand, back ($(jget h1 .counters.fastdp_ipsec_repairs) repairs)"
+step_done "nothing in the clear either way"
 
 # --- 4. a killed meshd's SAs go when it starts again; a stopped one takes them with it ----------
 kill -KILL "$(meshd_pid h3)"
@@ -131,7 +161,7 @@ wait_until 30 all_on h3 $N 'fastdp(vxlan)' ||
 purged=$(jget h3 .counters.fastdp_xfrm_purged)
 ((purged >= left)) || die "h3: $left SAs left by the killed meshd, but only $purged deleted at start"
 sas=$(lab exec h3 ip xfrm state | grep -c '^src ' || true)
-pols=$(lab exec h3 ip xfrm policy | grep -c 'dir out' || true)
+pols=$(lab exec h3 ip xfrm policy | grep -c 'dir out priority 1000' || true)
 ((sas == 4 && pols == 2)) || die "h3 after the restart: $sas SAs and $pols policies, want 4 and 2"
 lab cexec h3 ping -c 2 -W 2 10.32.0.1 >/dev/null || die "c3 cannot ping c1 after h3's restart"
 report "h3 SIGKILLed, $left SAs left; restarted: $purged SAs and policies deleted at start, now $sas SAs, $pols policies"
