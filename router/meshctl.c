@@ -373,7 +373,11 @@ static void print_summary(const cJSON *st)
 	printf("          Peers: %d (%d reachable)\n", npeers, reachable);
 	printf("    Connections: %d (%d established, %d connecting, %d failed)\n",
 	       established + connecting + failed, established, connecting, failed);
-	if (has_str(st, "fastdp"))
+	if (has_str(st, "fastdp") && cJSON_IsTrue(get(st, "encryption")))
+		printf("      Fast path: %s (UDP 6784 in kernel IPsec ESP, AES-GCM; %.0f unencrypted "
+		       "VXLAN packets dropped)\n", str(st, "fastdp"),
+		       num(ctr, "fastdp_unencrypted_dropped"));
+	else if (has_str(st, "fastdp"))
 		printf("      Fast path: %s (UDP 6784)\n", str(st, "fastdp"));
 	else if (has_str(st, "fastdp_reason"))
 		printf("      Fast path: none (%s)\n", str(st, "fastdp_reason"));

@@ -81,6 +81,11 @@ for h in h1 h2 h3; do
 	lab exec "$h" meshctl status connections
 done
 lab logs h1 | grep -i 'ipsec' | head -3
+out=$(lab exec h1 meshctl status)
+grep -q 'Fast path: fastdp(vxlan) (UDP 6784 in kernel IPsec ESP' <<<"$out" ||
+	die "h1: meshctl status does not say the fast path is in IPsec: $out"
+grep -Eq 'h2 .* yes \(ipsec-esp\)' <<<"$(lab exec h1 meshctl status connections)" ||
+	die "h1: meshctl status connections does not show h2 as yes (ipsec-esp)"
 step_done "every connection on fastdp(vxlan), ipsec-esp"
 
 # --- 2. ESP on the wire, the kernel's SAs and policies ----------------------------------------
