@@ -501,24 +501,17 @@ struct mesh_fastdp *mesh_fastdp_new(struct event_base *base, const struct mesh_f
 	v->mtu = cfg->mtu;
 	v->decide = cfg->decide;
 	if (cfg->encrypt) {
-		char why[384];
 		*errnum = -EPROTONOSUPPORT;
-		if (!(v->xfrm = mesh_xfrm_open(true, why, sizeof(why)))) {
-			snprintf(err, errlen, "%s", why);
+		if (!(v->xfrm = mesh_xfrm_open(true, err, errlen)))
 			goto errout;
-		}
 		/* the block policy before anything else, so no VXLAN of ours ever leaves in the
 		 * clear, not even through a device an earlier meshd left */
-		if (mesh_xfrm_block_set(v->xfrm, cfg->port, why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "%s", why);
+		if (mesh_xfrm_block_set(v->xfrm, cfg->port, err, errlen) < 0)
 			goto errout;
-		}
 		v->block = true;
 		purge_leftovers(v, cfg->port);
-		if (mesh_ipsec_filter_install(cfg->port, why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "%s", why);
+		if (mesh_ipsec_filter_install(cfg->port, err, errlen) < 0)
 			goto errout;
-		}
 		v->filter = true;
 		v->guard = event_new(base, -1, EV_PERSIST, guard_cb, v);
 		struct timeval tv = { MESH_FASTDP_GUARD_MS / 1000, (MESH_FASTDP_GUARD_MS % 1000) * 1000 };

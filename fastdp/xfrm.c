@@ -179,19 +179,26 @@ int mesh_xfrm_sa_del(struct mesh_xfrm *x, uint32_t dst, uint32_t spi, char *err,
 	return msg ? transact(x, msg, what, err, errlen) : -ENOMEM;
 }
 
+/* An outbound policy for fl's packets. */
+static void out_policy(struct xfrm_userpolicy_info *pol, const struct mesh_xfrm_flow *fl,
+		       uint32_t priority, uint8_t action)
+{
+	memset(pol, 0, sizeof(*pol));
+	selector(&pol->sel, fl);
+	no_limits(&pol->lft);
+	pol->priority = priority;
+	pol->dir = XFRM_POLICY_OUT;
+	pol->action = action;
+	pol->share = XFRM_SHARE_ANY;
+}
+
 int mesh_xfrm_policy_set(struct mesh_xfrm *x, const struct mesh_xfrm_flow *fl, uint32_t reqid,
 			 char *err, size_t errlen)
 {
 	struct xfrm_userpolicy_info pol;
 	struct xfrm_user_tmpl tmpl;
-	memset(&pol, 0, sizeof(pol));
+	out_policy(&pol, fl, MESH_XFRM_POLICY_PRIORITY, XFRM_POLICY_ALLOW);
 	memset(&tmpl, 0, sizeof(tmpl));
-	selector(&pol.sel, fl);
-	no_limits(&pol.lft);
-	pol.priority = MESH_XFRM_POLICY_PRIORITY;
-	pol.dir = XFRM_POLICY_OUT;
-	pol.action = XFRM_POLICY_ALLOW;
-	pol.share = XFRM_SHARE_ANY;
 	tmpl.id.daddr.a4 = fl->dst;
 	tmpl.id.proto = IPPROTO_ESP;
 	tmpl.family = AF_INET;
@@ -218,13 +225,7 @@ int mesh_xfrm_block_set(struct mesh_xfrm *x, uint16_t port, char *err, size_t er
 {
 	struct mesh_xfrm_flow any = { .dport = port };
 	struct xfrm_userpolicy_info pol;
-	memset(&pol, 0, sizeof(pol));
-	selector(&pol.sel, &any);
-	no_limits(&pol.lft);
-	pol.priority = MESH_XFRM_BLOCK_PRIORITY;
-	pol.dir = XFRM_POLICY_OUT;
-	pol.action = XFRM_POLICY_BLOCK;
-	pol.share = XFRM_SHARE_ANY;
+	out_policy(&pol, &any, MESH_XFRM_BLOCK_PRIORITY, XFRM_POLICY_BLOCK);
 	struct nl_msg *msg = new_msg(XFRM_MSG_UPDPOLICY, NLM_F_CREATE, &pol, sizeof(pol), err,
 				     errlen);
 	return msg ? transact(x, msg, "setting the IPsec policy that blocks unencrypted VXLAN",
