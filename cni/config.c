@@ -341,10 +341,8 @@ int cni_config_parse(const char *json, size_t len, const struct cni_env *env,
 	if (cfg->cmd == CNI_CMD_CHECK && !cfg->prev_result)
 		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "invalid network config",
 				"CHECK needs \"prevResult\"");
-	if (cfg->cmd == CNI_CMD_ADD && !cfg->has_ipam && cfg->is_default_gw && !cfg->gateway[0])
-		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "isDefaultGateway needs a gateway",
-				"with mesh IPAM (no \"ipam\" key) set \"gateway\" to the IPv4 address of "
-				"the mesh's gateway, inside meshd's --ipalloc-default-subnet");
+	/* mesh IPAM with isDefaultGateway and no "gateway": meshd's host address (--expose) is
+	 * the gateway; ADD fails if meshd has none */
 	return 0;
 }
 

@@ -157,7 +157,13 @@ static int mesh_ipam_add(const struct cni_config *cfg, struct cni_result *res, s
 			}
 			ip->family = AF_INET;
 			ip->iface = 1;
-			snprintf(ip->gateway, sizeof(ip->gateway), "%s", cfg->gateway);
+			/* the config's gateway, else meshd's host address on the bridge (--expose) */
+			const cJSON *gw = cJSON_GetObjectItemCaseSensitive(j, "gateway");
+			struct in_addr g;
+			if (cfg->gateway[0])
+				snprintf(ip->gateway, sizeof(ip->gateway), "%s", cfg->gateway);
+			else if (cJSON_IsString(gw) && inet_pton(AF_INET, gw->valuestring, &g) == 1)
+				snprintf(ip->gateway, sizeof(ip->gateway), "%s", gw->valuestring);
 			res->n_ips = 1;
 			cJSON_Delete(j);
 			ret = 0;
@@ -363,7 +369,9 @@ static int cmd_add(const struct cni_config *cfg, const char *in, size_t inlen, s
 			cni_fail(err, CNI_ERR_INVALID_CONFIG, "isDefaultGateway needs a gateway",
 				 cfg->has_ipam ? "the IPAM result has no IPv4 gateway (set \"gateway\" in "
 						 "the IPAM range)"
-					       : "set \"gateway\" in the network config");
+					       : "meshd has no address on the bridge to be the gateway: "
+						 "start meshd with --expose, or set \"gateway\" in the "
+						 "network config");
 			goto out;
 		}
 		bool have = false;

@@ -1,42 +1,17 @@
 /* fastdp/ipsec_filter.c: the table that drops VXLAN which did not come through ESP (see
  * ipsec_filter.h), written in nft's own language and run as one transaction. */
 #include "fastdp/ipsec_filter.h"
+#include "mesh/nft.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <nftables/libnftables.h>
 #include <stdio.h>
 #include <string.h>
 
-/* Runs cmd; on failure, err gets nft's first error line. With out, what nft printed is
- * copied there (NUL-terminated, cut at outlen). */
-static int run_out(const char *cmd, char *err, size_t errlen, char *out, size_t outlen)
-{
-	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
-	if (!nft) {
-		snprintf(err, errlen, "cannot start libnftables");
-		return -ENOMEM;
-	}
-	nft_ctx_buffer_output(nft);
-	nft_ctx_buffer_error(nft);
-	int ret = nft_run_cmd_from_buffer(nft, cmd) == 0 ? 0 : -EIO;
-	if (ret == 0 && out && outlen) {
-		const char *o = nft_ctx_get_output_buffer(nft);
-		snprintf(out, outlen, "%s", o ? o : "");
-	}
-	if (ret < 0 && err) {
-		const char *e = nft_ctx_get_error_buffer(nft);
-		size_t n = e ? strcspn(e, "\n") : 0;
-		snprintf(err, errlen, "nftables: %.*s", (int)n, n ? e : "failed");
-	}
-	nft_ctx_free(nft);
-	return ret;
-}
-
 static int run(const char *cmd, char *err, size_t errlen)
 {
-	return run_out(cmd, err, errlen, NULL, 0);
+	return mesh_nft_run(cmd, err, errlen, NULL, 0);
 }
 
 int mesh_ipsec_filter_install(uint16_t port, char *err, size_t errlen)
@@ -93,7 +68,7 @@ int mesh_ipsec_filter_drops(uint64_t *packets)
 	char out[1024];
 	/* the table's one counter is the rule's (an anonymous one: a named counter needs the
 	 * nft_objref module, which not every kernel loads by itself) */
-	if (run_out("list table inet " MESH_IPSEC_FILTER_TABLE "\n", NULL, 0, out, sizeof(out)) < 0)
+	if (mesh_nft_run("list table inet " MESH_IPSEC_FILTER_TABLE "\n", NULL, 0, out, sizeof(out)) < 0)
 		return -EIO;
 	return mesh_ipsec_filter_parse_packets(out, packets);
 }

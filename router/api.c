@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "router/api.h"
+#include "router/expose.h"
 #include "router/http.h"
 #include "router/log.h"
 #include "router/metrics.h"
@@ -141,6 +142,10 @@ static void handle(struct mesh_api *api, struct bufferevent *bev, const struct m
 		cJSON *out = NULL;
 		int code = mesh_router_ipam_api(api->r, req->method, req->path, body,
 						req->content_length, &out);
+		/* an address comes with the containers' gateway when this host has one (--expose) */
+		const char *gw = router_expose_gateway(api->r);
+		if (code == 200 && gw && cJSON_GetObjectItemCaseSensitive(out, "ip"))
+			cJSON_AddStringToObject(out, "gateway", gw);
 		return respond(bev, code, reason_phrase(code), out);
 	}
 	respond_error(bev, 404, "Not Found",

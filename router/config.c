@@ -24,6 +24,10 @@ const char *mesh_config_usage(void)
 	       "  --mtu N               overlay MTU (default: underlay 1500 minus overhead)\n"
 	       "  --log-level LEVEL     error, warn, info (default) or debug\n"
 	       "  --keep-bridge         leave the bridge in place on exit\n"
+	       "  --expose              give this host an address on the bridge from the mesh IPAM:\n"
+	       "                        the host reaches containers, and they use it as their gateway\n"
+	       "  --masquerade          masquerade what containers send outside the subnet\n"
+	       "                        (--ipalloc-default-subnet) behind the host's own address\n"
 	       "  --no-discovery        connect only to the PEERs given, not to peers learned by gossip\n"
 	       "  --fastdp MODE         fast path: auto (default: odp where the module is, else\n"
 	       "                        vxlan), odp (Open vSwitch datapath), vxlan (kernel VXLAN\n"
@@ -143,7 +147,8 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 		flag[fl] = '\0';
 
 		static const char *const boolean[] = { "--help", "--version", "--keep-bridge",
-						       "--no-discovery", "--no-fastdp" };
+						       "--no-discovery", "--no-fastdp", "--expose",
+						       "--masquerade" };
 		bool is_bool = false;
 		for (size_t k = 0; k < sizeof(boolean) / sizeof(boolean[0]); k++)
 			if (!strcmp(flag, boolean[k]))
@@ -159,6 +164,10 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 				cfg->no_discovery = true;
 			else if (!strcmp(flag, "--no-fastdp"))
 				cfg->fastdp = MESH_FASTDP_OFF;
+			else if (!strcmp(flag, "--expose"))
+				cfg->expose = true;
+			else if (!strcmp(flag, "--masquerade"))
+				cfg->masquerade = true;
 			else
 				cfg->keep_bridge = true;
 			continue;

@@ -44,6 +44,8 @@ struct mesh_config {
 	enum mesh_log_level log_level;
 	bool keep_bridge;
 	bool no_discovery;       /* connect only to the peers given, not to those gossip names */
+	bool expose;             /* the host gets an address on the bridge (router/expose.c) */
+	bool masquerade;         /* NAT what containers send outside the subnet (router/expose.c) */
 	unsigned conn_limit;     /* 0: default */
 	bool metrics_off;
 	struct mesh_peer_addr metrics; /* default 127.0.0.1:6782 */

@@ -37,6 +37,7 @@ enum conn_state { CONN_CONNECTING, CONN_ESTABLISHED };
 
 struct mesh_target;
 struct router_ipam;
+struct router_expose;
 
 struct mesh_conn {
 	struct mesh_router *r;
@@ -117,6 +118,7 @@ struct mesh_router {
 	struct event *mac_flush, *mac_reannounce;
 
 	struct router_ipam *ipam;      /* ipam.c */
+	struct router_expose *expose;  /* expose.c */
 
 	struct mesh_conn *conns;
 	unsigned nconns;

@@ -3,6 +3,7 @@
 #include <net/if.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
+#include <netlink/route/addr.h>
 #include <netlink/route/link/bridge.h>
 #include <stdio.h>
 #include <string.h>
@@ -170,6 +171,48 @@ int mesh_netdev_set_gso_max_size(struct mesh_netdev *nd, const char *ifname, uin
 		ret = nl_fail(err, errlen, ret, "cannot set gso_max_size of ", ifname);
 out:
 	nlmsg_free(msg);
+	return ret;
+}
+
+int mesh_netdev_bridge_addr_ensure(struct mesh_netdev *nd, uint32_t ip, uint8_t prefix, char *err,
+				   size_t errlen)
+{
+	struct rtnl_addr *addr = NULL;
+	struct nl_addr *local = NULL;
+	int ret, ifindex = (int)if_nametoindex(nd->bridge);
+
+	if (!ifindex) {
+		snprintf(err, errlen, "cannot find bridge %s", nd->bridge);
+		return -ENODEV;
+	}
+	addr = rtnl_addr_alloc();
+	local = nl_addr_build(AF_INET, &ip, 4);
+	if (!addr || !local) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	nl_addr_set_prefixlen(local, prefix);
+	rtnl_addr_set_ifindex(addr, ifindex);
+	rtnl_addr_set_family(addr, AF_INET);
+	ret = rtnl_addr_set_local(addr, local);
+	if (ret < 0) {
+		ret = nl_fail(err, errlen, ret, "cannot build the address of ", nd->bridge);
+		goto out;
+	}
+	rtnl_addr_set_prefixlen(addr, prefix);
+	/* NLM_F_EXCL: "exists" tells us it was there already, which is the usual case */
+	ret = rtnl_addr_add(nd->sk, addr, NLM_F_EXCL);
+	if (ret == -NLE_EXIST) {
+		ret = 0;
+	} else if (ret < 0) {
+		ret = nl_fail(err, errlen, ret, "cannot add an address to bridge ", nd->bridge);
+	} else {
+		ret = 1;
+	}
+out:
+	nl_addr_put(local);
+	rtnl_addr_put(addr);
 	return ret;
 }
 

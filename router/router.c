@@ -12,6 +12,7 @@
 
 #include "autoconfig.h"
 #include "gossip/hello.h"
+#include "router/expose.h"
 #include "router/internal.h"
 #include "router/log.h"
 
@@ -173,7 +174,7 @@ struct mesh_router *mesh_router_new(struct event_base *base, const struct mesh_c
 		snprintf(err, errlen, "cannot register timers");
 		goto errout;
 	}
-	if (router_conns_start(r, err, errlen) < 0)
+	if (router_expose_start(r, err, errlen) < 0 || router_conns_start(r, err, errlen) < 0)
 		goto errout;
 	log_info("router %s(%s) listening on TCP/UDP port %u, bridge %s, MTU %u, encryption %s%s",
 		 r->nickname, r->name_str, cfg->port, cfg->bridge, r->mtu, r->encrypted ? "on" : "off",
@@ -190,6 +191,7 @@ void mesh_router_free(struct mesh_router *r)
 		return;
 	router_conns_stop(r);
 	mesh_control_free_lingering();
+	router_expose_stop(r);
 	if (r->sweep)
 		event_free(r->sweep);
 	if (r->drop_report)

@@ -215,7 +215,7 @@ BAD=(
 	"7|1.0.0|$ENV_ADD|{$C,\"mtu\":70000}|mtu too large"
 	"7|1.0.0|$ENV_ADD|{$C,\"mtu\":\"1400\"}|mtu as a string"
 	"7|1.0.0|$ENV_ADD|{$C,\"socket\":\"run/meshd.sock\"}|relative socket"
-	"7|1.0.0|$ENV_ADD|{$C,\"isDefaultGateway\":true}|mesh IPAM, isDefaultGateway without gateway"
+	"7|1.0.0|$ENV_ADD|{$C,\"socket\":\"$S1\",\"isDefaultGateway\":true}|mesh IPAM, isDefaultGateway without gateway, meshd without --expose"
 	"7|1.0.0|$ENV_ADD|{$C,\"gateway\":\"fd00::1\"}|IPv6 gateway"
 	"2|1.0.0|$ENV_ADD|{$C,\"ipMasq\":true}|ipMasq (unsupported)"
 	"7|1.0.0|$ENV_ADD|{$C,\"ipam\":\"host-local\"}|ipam not an object"
