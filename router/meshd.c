@@ -112,6 +112,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "meshd: cannot derive a key from the password: %s\n", strerror(-rc));
 			goto out;
 		}
+	} else {
+		log_warn("no password (--password-file, --password or MESH_PASSWORD): traffic between "
+			 "hosts is neither encrypted nor authenticated, and any host that reaches TCP "
+			 "port %u can join the mesh", (unsigned)cfg.port);
 	}
 
 	if (cfg.have_name) {

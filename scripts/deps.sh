@@ -21,10 +21,13 @@ PKGS=(
   dpkg-dev containerd
   # the Kubernetes manifest check
   python3-yaml python3-kubernetes yamllint
+  # scripts/k8s-lab: Kubernetes 1.20 built from Debian's source (scripts/k8s-build.sh), etcd,
+  # the nodes' tools, and what the upstream e2e specs run inside their agnhost image
+  etcd-server iptables conntrack openssl rsync netcat-openbsd ethtool file
 )
 
 if [ "$(id -u)" -ne 0 ]; then
-  echo "deps.sh: must run as root (apt-get install); try: sudo $0" >&2
+  echo "deps.sh: must run as root (apt-get install): log in as root, or use su -c (or sudo where it is installed)" >&2
   exit 1
 fi
 
