@@ -8,7 +8,11 @@
 #      (ASan + UBSan; a report in any meshd log fails the test that made it)
 #   4. the VM tests (tests/vm/test_vm_*.sh): a Debian kernel with the openvswitch module in
 #      qemu (TCG), after the plain suite (which built tests/vm/odp_probe)
-#   5. make distcheck in the plain build
+#   5. the Kubernetes suite (tests/k8s): Kubernetes 1.20.2 built from Debian's source
+#      (scripts/k8s-build.sh, cached in /var/cache/mesh-k8s), a 3-node cluster with a password
+#      (scripts/k8s-lab up 3), mesh deployed by its DaemonSet, the tests in K8S_TESTS order,
+#      then `scripts/k8s-lab down`, which must leave nothing behind
+#   6. make distcheck in the plain build
 # and ends with the line "N passed, N failed" (each suite's unit tests count as one),
 # exiting non-zero when anything failed.
 #
@@ -16,6 +20,8 @@
 #   MESH_CHECK_SANITIZERS=0|1|only   skip the sanitizer suite / run both (default) / only it
 #   MESH_CHECK_DISTCHECK=0           skip make distcheck
 #   MESH_CHECK_VM=0                  skip the VM tests
+#   MESH_CHECK_K8S=0                 skip the Kubernetes suite
+#   MESH_CHECK_K8S_TESTS="a b"       run only these tests/k8s tests (names without test_k8s_, .sh)
 #   MESH_CHECK_TESTS="a b"           run only these integration tests (names without .sh)
 #   MESH_CHECK_TIMEOUT=N             seconds per integration test (default 300)
 set -euo pipefail
@@ -106,7 +112,7 @@ run_suite() {
 	done
 }
 
-trap './scripts/lab down >/dev/null 2>&1 || true' EXIT
+trap './scripts/lab down >/dev/null 2>&1 || true; MESH_LAB_NAME=k8scheck ./scripts/k8s-lab down >/dev/null 2>&1 || true' EXIT
 
 heading "autoreconf"
 if ! autoreconf -fi; then
@@ -137,6 +143,46 @@ if [[ $sanitizers != only && ${MESH_CHECK_VM:-1} != 0 ]]; then
 		fi
 		echo "($name took $((SECONDS - start))s)"
 	done
+fi
+
+# The Kubernetes suite, on the plain build: one cluster for all its tests, in this order (the
+# disruptive ones last).
+K8S_TESTS=${MESH_CHECK_K8S_TESTS:-"pods e2e_pods e2e_services node_restart upgrade"}
+if [[ $sanitizers != only && ${MESH_CHECK_K8S:-1} != 0 ]]; then
+	export MESH_LAB_NAME=k8scheck
+	heading "k8s: Kubernetes 1.20.2 (scripts/k8s-build.sh)"
+	start=$SECONDS
+	if kbin=$(./scripts/k8s-build.sh); then
+		echo "($((SECONDS - start))s; binaries in $kbin)"
+		record k8s-build ok
+		heading "k8s: scripts/k8s-lab up 3 --password-file (mesh with a password)"
+		./scripts/k8s-lab down >/dev/null 2>&1 || true
+		pwfile=$(mktemp /tmp/mesh-k8s-pw.XXXXXX)
+		head -c 24 /dev/urandom | base64 >"$pwfile"
+		start=$SECONDS
+		if MESH_BUILD_DIR=$plain_dir ./scripts/k8s-lab up 3 --password-file "$pwfile" </dev/null; then
+			echo "(up took $((SECONDS - start))s)"
+			record k8s-up ok
+			for t in $K8S_TESTS; do
+				heading "k8s: test_k8s_$t"
+				start=$SECONDS
+				rc=0
+				MESH_BUILD_DIR=$plain_dir timeout -k 10 900 bash "tests/k8s/test_k8s_$t.sh" </dev/null || rc=$?
+				echo "(test_k8s_$t took $((SECONDS - start))s, exit status $rc)"
+				if ((rc == 0)); then record "k8s-$t" ok; else record "k8s-$t" fail; fi
+			done
+		else
+			record k8s-up fail
+		fi
+		rm -f "$pwfile"
+		heading "k8s: scripts/k8s-lab down (must leave nothing behind)"
+		start=$SECONDS
+		if ./scripts/k8s-lab down; then record k8s-down ok; else record k8s-down fail; fi
+		echo "(down took $((SECONDS - start))s)"
+	else
+		record k8s-build fail
+	fi
+	unset MESH_LAB_NAME
 fi
 
 if [[ $sanitizers == 1 || $sanitizers == only ]]; then

@@ -4,9 +4,10 @@
  *   streamgap serve PORT          accepts one connection at a time; for each, reports on
  *                                 stdout, once a second and when it ends, the bytes received
  *                                 and the longest pause between two reads, in ms
- *   streamgap send IP PORT SECS   connects and writes 512 bytes every 10 ms for SECS seconds;
- *                                 exits 1 if the connection fails or breaks (a stream that must
- *                                 survive does not reconnect)
+ *   streamgap send IP PORT SECS [STOPFILE]
+ *                                 connects and writes 512 bytes every 10 ms for SECS seconds,
+ *                                 or until STOPFILE exists; exits 1 if the connection fails or
+ *                                 breaks (a stream that must survive does not reconnect)
  *
  * The receiver measures: a sender's writes pile up in its socket buffer while the path is
  * down, so only arrival times show the gap. Built static by scripts/k8s-lab for the lab's test
@@ -83,7 +84,7 @@ static int serve(int port)
 	}
 }
 
-static int send_stream(const char *ip, int port, long secs)
+static int send_stream(const char *ip, int port, long secs, const char *stop)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	if (inet_pton(AF_INET, ip, &a.sin_addr) != 1) {
@@ -100,7 +101,7 @@ static int send_stream(const char *ip, int port, long secs)
 	memset(buf, 'm', sizeof(buf));
 	uint64_t end = now_ms() + (uint64_t)secs * 1000;
 	struct timespec tick = { 0, 10 * 1000 * 1000 };
-	while (now_ms() < end) {
+	while (now_ms() < end && !(stop && access(stop, F_OK) == 0)) {
 		if (write(s, buf, sizeof(buf)) != (ssize_t)sizeof(buf)) {
 			perror("streamgap: write");
 			return 1;
@@ -115,15 +116,15 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "serve"))
 		return serve(port_arg(argv[2]));
-	if (argc == 5 && !strcmp(argv[1], "send")) {
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "send")) {
 		char *end;
 		long secs = strtol(argv[4], &end, 10);
 		if (*end || secs < 1 || secs > 86400) {
 			fprintf(stderr, "streamgap: bad duration '%s'\n", argv[4]);
 			return 2;
 		}
-		return send_stream(argv[2], port_arg(argv[3]), secs);
+		return send_stream(argv[2], port_arg(argv[3]), secs, argc == 6 ? argv[5] : NULL);
 	}
-	fprintf(stderr, "usage: streamgap serve PORT | streamgap send IP PORT SECS\n");
+	fprintf(stderr, "usage: streamgap serve PORT | streamgap send IP PORT SECS [STOPFILE]\n");
 	return 2;
 }
