@@ -55,7 +55,7 @@ install -m 0755 "$build_dir/meshctl" "$R/usr/local/bin/meshctl"
 install -m 0755 "$build_dir/mesh-cni" "$R/usr/local/lib/cni/mesh-cni"
 # the libraries the dynamic loader will look for, at the paths it looks in
 for lib in $(ldd "$build_dir/meshd" "$build_dir/meshctl" "$build_dir/mesh-cni" |
-	awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u); do
+	awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// && $1 !~ /:$/ { print $1 }' | sort -u); do
 	mkdir -p "$R$(dirname "$lib")"
 	cp -L "$lib" "$R$lib"
 done

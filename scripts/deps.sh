@@ -17,7 +17,7 @@ PKGS=(
   # the VM tests of the Open vSwitch datapath (tests/vm)
   qemu-system-x86 cpio kmod strace
   # CNI callers built from Debian source (scripts/build-cni-tools.sh), containerd's CRI path
-  golang-go golang-github-appc-cni-dev golang-google-grpc-dev golang-github-gogo-protobuf-dev
+  golang-go golang-github-modern-go-reflect2-dev golang-github-appc-cni-dev golang-google-grpc-dev golang-github-gogo-protobuf-dev
   dpkg-dev containerd
   # the Kubernetes manifest check
   python3-yaml python3-kubernetes yamllint

@@ -9,7 +9,8 @@
 # and the upstream test binaries e2e.test, ginkgo and agnhost. Everything (the source, the Go
 # build cache, the binaries) stays in CACHE_DIR/1.20.2, outside the checkout, so a second run
 # or a second clone reuses it: a run with every binary present only prints the directory.
-# About 10 minutes on 2 cores from a cold cache. Needs golang-go dpkg-dev rsync jq (deps.sh).
+# About 10 minutes on 2 cores from a cold cache. Needs golang-go dpkg-dev rsync jq and
+# golang-github-modern-go-reflect2-dev (deps.sh).
 set -euo pipefail
 
 VERSION=1.20.2
@@ -25,7 +26,7 @@ say() { echo "k8s-build: $*" >&2; }
 
 mkdir -p "$OUT"
 # Done before: the binaries are where the last build left them.
-if [[ -f $OUT/bin-dir ]]; then
+if [[ -f $OUT/bin-dir && -f $OUT/reflect2-fixed ]]; then
 	bin=$(cat "$OUT/bin-dir")
 	ok=1
 	for b in "${BINS[@]}"; do [[ -x $bin/$b ]] || ok=0; done
@@ -63,6 +64,20 @@ if [[ -z $src ]]; then
 	[[ -n $src ]] || { say "unpacking $orig made no kubernetes-* directory"; exit 1; }
 fi
 
+# Kubernetes 1.20 vendors github.com/modern-go/reflect2 1.0.1, whose map iteration crashes
+# under Go 1.18 and later (kubectl config panics in reflect.mapiternext; json-iterator#614).
+# 1.0.2 fixes it without an API change: Debian packages it, so the vendored copy is replaced.
+r2=$src/vendor/github.com/modern-go/reflect2
+fix=/usr/share/gocode/src/github.com/modern-go/reflect2
+if [[ ! -f $r2/go_above_118.go ]]; then
+	[[ -f $fix/go_above_118.go ]] ||
+		{ say "$fix is missing: apt-get install golang-github-modern-go-reflect2-dev"; exit 1; }
+	say "vendor: github.com/modern-go/reflect2 1.0.1 -> 1.0.2 (Debian's, for Go >= 1.18)"
+	rm -rf "$r2"
+	mkdir -p "$r2"
+	cp "$fix"/*.go "$fix"/*.s "$r2/"
+fi
+
 # GOPATH layout of debian/rules: the tree is k8s.io/kubernetes inside its own .go.
 mkdir -p "$src/.go/src/k8s.io"
 [[ -L $src/.go/src/k8s.io/kubernetes ]] || ln -s ../../.. "$src/.go/src/k8s.io/kubernetes"
@@ -79,5 +94,6 @@ for b in "${BINS[@]}"; do
 	[[ -x $bin/$b ]] || { say "the build made no $b"; exit 1; }
 done
 echo "$bin" >"$OUT/bin-dir"
+touch "$OUT/reflect2-fixed"
 say "built in $((SECONDS - start)) s"
 echo "$bin"
