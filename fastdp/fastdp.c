@@ -21,6 +21,7 @@
 #include "fastdp/ipsec_filter.h"
 #include "fastdp/vxlan_dev.h"
 #include "fastdp/xfrm.h"
+#include "mesh/clock.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -68,13 +69,6 @@ struct mesh_fastdp {
 	struct mesh_fastdp_counters ctr;
 	uint8_t buf[MESH_HB_MAX_LEN];
 };
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static unsigned hb_len(const struct mesh_fastdp *v)
 {
@@ -149,7 +143,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct fastdp_fwd *f = arg;
 	send_heartbeat(f);
-	evaluate(f, mono_ms());
+	evaluate(f, mesh_mono_ms());
 	uint64_t ms = f->health == OVERLAY_HEALTH_HEALTHY ? MESH_FASTDP_HEARTBEAT_MS
 							 : MESH_FASTDP_HEARTBEAT_FAST_MS;
 	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
@@ -172,7 +166,7 @@ static void heartbeat_received(struct mesh_fastdp *v, const uint8_t *frame, size
 		return;
 	}
 	v->ctr.hb_rx++;
-	f->last_heard_ms = mono_ms();
+	f->last_heard_ms = mesh_mono_ms();
 	struct mesh_heartbeat_ack ack = { .seq = hb.seq, .frame_len = hb.frame_len };
 	uint8_t msg[MESH_HB_ACK_LEN];
 	mesh_hb_ack_encode(&ack, msg);
@@ -298,7 +292,7 @@ static struct overlay_forwarder *kf_start(struct overlay *ov, const struct overl
 	f->remote = p->remote;
 	f->remote_uid = p->remote_uid;
 	f->remote_ip = sin->sin_addr.s_addr;
-	f->started_ms = mono_ms();
+	f->started_ms = mesh_mono_ms();
 	f->health = OVERLAY_HEALTH_CONNECTING;
 	snprintf(f->why, sizeof(f->why), "waiting for the first VXLAN heartbeats");
 	f->timer = event_new(v->eb, -1, 0, timer_cb, f);
@@ -378,7 +372,7 @@ static int kf_control_received(struct overlay_forwarder *ofwd, const uint8_t *ms
 		return -EBADMSG;
 	}
 	if (ack.frame_len >= hb_len(f->v)) { /* smaller ones predate an MTU increase */
-		f->last_ack_ms = mono_ms();
+		f->last_ack_ms = mesh_mono_ms();
 		evaluate(f, f->last_ack_ms);
 	}
 	return 0;

@@ -15,6 +15,8 @@
 #ifndef MESH_GOSSIP_WIRE_H
 #define MESH_GOSSIP_WIRE_H
 
+#include "mesh/overlay.h" /* the overlay ids of HELLO and of MESH_MSG_OVERLAY */
+
 #define MESH_MAGIC "MESH"
 #define MESH_MAGIC_LEN 4
 #define MESH_PROTO_MIN 1
@@ -45,15 +47,10 @@ enum mesh_hello_tag {
 	MESH_HELLO_UID = 3,        /* u64 */
 	MESH_HELLO_SHORT_ID = 4,   /* u16, 12 bits used */
 	MESH_HELLO_CONN_ID = 5,    /* u64, chosen by the client */
-	MESH_HELLO_OVERLAYS = 6,   /* u8 bitmask, enum mesh_overlay_bit */
+	MESH_HELLO_OVERLAYS = 6,   /* u8 bitmask, enum mesh_overlay_bit (mesh/overlay.h) */
 	MESH_HELLO_SLEEVE_PORT = 7,/* u16 */
 	MESH_HELLO_SLEEVE_INDEX = 8,/* u32: index to put in sleeve datagrams sent to this side */
 	MESH_HELLO_CONFIRM = 9,    /* 32 bytes: key confirmation tag */
-};
-
-enum mesh_overlay_bit {
-	MESH_OVERLAY_SLEEVE = 0x01,
-	MESH_OVERLAY_FASTDP = 0x02,
 };
 
 #endif

@@ -25,14 +25,6 @@ static void format_addr(const struct sockaddr_storage *ss, char *out, size_t cap
 	snprintf(out, cap, "%s:%u", ip, port);
 }
 
-struct mesh_conn *router_conn_to(struct mesh_router *r, const struct mesh_peer_name *peer)
-{
-	for (struct mesh_conn *c = r->conns; c; c = c->next)
-		if (c->state == CONN_ESTABLISHED && c->fwd && mesh_peer_name_eq(&c->peer, peer))
-			return c;
-	return NULL;
-}
-
 static void conn_free(struct mesh_conn *c)
 {
 	struct mesh_router *r = c->r;
@@ -57,7 +49,7 @@ static void conn_free(struct mesh_conn *c)
 
 static void target_schedule(struct mesh_target *t)
 {
-	uint32_t delay = mesh_backoff_failed(&t->backoff, router_mono_ms(), randombytes_random());
+	uint32_t delay = mesh_backoff_failed(&t->backoff, mesh_mono_ms(), randombytes_random());
 	struct timeval tv = { (time_t)(delay / 1000), (suseconds_t)(delay % 1000) * 1000 };
 	t->next_retry = time(NULL) + (time_t)((delay + 999) / 1000);
 	event_add(t->timer, &tv);
@@ -206,7 +198,7 @@ static void on_established(struct mesh_control *ctl, void *arg)
 	c->state = CONN_ESTABLISHED;
 	c->since = time(NULL);
 	if (c->target) {
-		mesh_backoff_up(&c->target->backoff, router_mono_ms());
+		mesh_backoff_up(&c->target->backoff, mesh_mono_ms());
 		c->target->last_error[0] = '\0';
 		c->target->next_retry = 0;
 	}
@@ -332,12 +324,12 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	char addr[64];
 
 	format_addr((struct sockaddr_storage *)sa, addr, sizeof(addr));
-	if (!mesh_ratelimit_take(&r->accept_rl, router_mono_ms())) {
+	if (!mesh_ratelimit_take(&r->accept_rl, mesh_mono_ms())) {
 		r->ctr.control_refused++;
-		if (router_mono_ms() - r->accept_refused_logged_ms > 1000) {
+		if (mesh_mono_ms() - r->accept_refused_logged_ms > 1000) {
 			log_warn("refusing a connection from %s: more than %d connection attempts a "
 				 "second (accept rate limit)", addr, ACCEPT_RATE_PER_S);
-			r->accept_refused_logged_ms = router_mono_ms();
+			r->accept_refused_logged_ms = mesh_mono_ms();
 		}
 		evutil_closesocket(fd);
 		return;
@@ -466,7 +458,7 @@ int router_conns_start(struct mesh_router *r, char *err, size_t errlen)
 		return -errno;
 	}
 	evconnlistener_set_error_cb(r->listener, on_accept_error);
-	mesh_ratelimit_init(&r->accept_rl, ACCEPT_RATE_PER_S, ACCEPT_BURST, router_mono_ms());
+	mesh_ratelimit_init(&r->accept_rl, ACCEPT_RATE_PER_S, ACCEPT_BURST, mesh_mono_ms());
 	for (unsigned i = 0; i < r->cfg->npeers; i++) {
 		struct in_addr a;
 		inet_pton(AF_INET, r->cfg->peers[i].host, &a);

@@ -16,6 +16,7 @@
 #include "gossip/control.h"
 #include "gossip/macs.h"
 #include "gossip/topology.h"
+#include "mesh/clock.h"
 #include "router/mactable.h"
 #include "router/netdev.h"
 #include "router/ratelimit.h"
@@ -125,14 +126,14 @@ struct mesh_router {
 	time_t started;
 };
 
-uint64_t router_mono_ms(void);
-uint64_t router_wall_ms(void);
+/* util.c */
 void router_describe_conn(const struct mesh_conn *c, char *out, size_t cap);
+/* The established connection to peer, or NULL. */
+struct mesh_conn *router_conn_to(struct mesh_router *r, const struct mesh_peer_name *peer);
 
 /* conns.c */
 int router_conns_start(struct mesh_router *r, char *err, size_t errlen);
 void router_conns_stop(struct mesh_router *r);
-struct mesh_conn *router_conn_to(struct mesh_router *r, const struct mesh_peer_name *peer);
 void router_discover(struct mesh_router *r);
 void router_forget_targets(struct mesh_router *r);
 void router_on_health_changed(void *arg, struct overlay_forwarder *fwd, enum overlay_health h,

@@ -348,7 +348,7 @@ void router_ipam_received(struct mesh_router *r, struct mesh_conn *c, const uint
 static int request_space(struct mesh_router *r, char *why, size_t cap)
 {
 	struct router_ipam *im = r->ipam;
-	uint64_t now = router_mono_ms();
+	uint64_t now = mesh_mono_ms();
 	char who[96];
 	if (im->asked_ms && now - im->asked_ms < SPACE_REQUEST_INTERVAL_MS) {
 		describe_peer(r, &im->asked, who, sizeof(who));
@@ -431,7 +431,7 @@ void router_ipam_housekeeping(struct mesh_router *r)
 	struct router_ipam *im = r->ipam;
 	if (!im)
 		return;
-	uint64_t now = router_mono_ms();
+	uint64_t now = mesh_mono_ms();
 	if (im->unsaved && save(r) == 0)
 		queue_gossip(r);
 	note_seen(r, now);
@@ -452,7 +452,7 @@ int router_ipam_init(struct mesh_router *r, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	r->ipam = im;
-	im->started_ms = router_mono_ms();
+	im->started_ms = mesh_mono_ms();
 	snprintf(im->path, sizeof(im->path), "%s/%s", cfg->state_dir, MESH_IPAM_STORE_FILE);
 	if (mesh_ipam_ring_init(&im->ring, &r->name, cfg->ipalloc_start, cfg->ipalloc_prefix) < 0 ||
 	    mesh_ipam_alloc_init(&im->alloc, cfg->ipalloc_subnet, cfg->ipalloc_subnet_prefix) < 0) {
@@ -524,11 +524,11 @@ static bool ready(const struct mesh_router *r, char *why, size_t cap)
 		snprintf(why, cap, "the IPAM state cannot be saved to %s (see meshd's log)", im->path);
 		return false;
 	}
-	if (!mesh_ipam_may_allocate(im->minority_since_ms, router_mono_ms(),
+	if (!mesh_ipam_may_allocate(im->minority_since_ms, mesh_mono_ms(),
 				    r->cfg->ipam_reclaim_after_ms)) {
 		snprintf(why, cap, "this peer has not reached a majority of the mesh for %llu s: no new "
 			 "addresses until it does (existing ones stay)",
-			 (unsigned long long)((router_mono_ms() - im->minority_since_ms) / 1000));
+			 (unsigned long long)((mesh_mono_ms() - im->minority_since_ms) / 1000));
 		return false;
 	}
 	return true;

@@ -11,13 +11,6 @@
 #include "router/internal.h"
 #include "router/log.h"
 
-uint64_t router_wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void send_updates(struct mesh_router *r, struct mesh_conn *only,
 			 const struct mesh_mac_update *u, size_t n)
 {
@@ -75,7 +68,7 @@ void router_macs_gone_local(struct mesh_router *r, const uint8_t mac[6])
 	if (!e || !mesh_peer_name_eq(&e->peer, &r->name))
 		return;
 	static const struct mesh_peer_name nobody;
-	uint64_t version = mesh_mactable_gone(&r->macs, mac, router_mono_ms(), router_wall_ms());
+	uint64_t version = mesh_mactable_gone(&r->macs, mac, mesh_mono_ms(), mesh_wall_ms());
 	log_debug("%02x:%02x:%02x:%02x:%02x:%02x left our bridge; telling the peers", mac[0],
 		  mac[1], mac[2], mac[3], mac[4], mac[5]);
 	queue(r, mac, &nobody, version);
@@ -127,7 +120,7 @@ void router_macs_received(struct mesh_router *r, struct mesh_conn *c, const uint
 		free(u);
 		return;
 	}
-	uint64_t now = router_mono_ms();
+	uint64_t now = mesh_mono_ms();
 	for (ssize_t i = 0; i < n; i++) {
 		/* our own MACs are ours to announce; only a newer location elsewhere moves them */
 		int res = mesh_mactable_merge(&r->macs, u[i].mac, &u[i].peer, u[i].version, now);

@@ -18,31 +18,10 @@
 #define MAC_SWEEP_S 60
 #define DROP_REPORT_S 1
 
-uint64_t router_mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* "outbound peer h2(0a:..:ff) at 198.18.0.2:6783", or just the address before the peer said
- * who it is. */
-void router_describe_conn(const struct mesh_conn *c, char *out, size_t cap)
-{
-	const char *dir = c->outbound ? "outbound" : "inbound";
-	if (mesh_peer_name_is_zero(&c->peer)) {
-		snprintf(out, cap, "%s peer at %s", dir, c->addr);
-		return;
-	}
-	char n[MESH_PEER_NAME_STRLEN];
-	mesh_peer_name_format(&c->peer, n);
-	snprintf(out, cap, "%s peer %s(%s) at %s", dir, c->nickname, n, c->addr);
-}
-
 static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct mesh_router *r = arg;
-	size_t n = mesh_mactable_expire(&r->macs, router_mono_ms(), MESH_MAC_MAX_AGE_MS, &r->name);
+	size_t n = mesh_mactable_expire(&r->macs, mesh_mono_ms(), MESH_MAC_MAX_AGE_MS, &r->name);
 	if (n)
 		router_fastpath_sync(r);
 	if (n)

@@ -218,7 +218,7 @@ void router_topo_gossip_received(struct mesh_router *r, struct mesh_conn *c, con
 
 void router_topo_housekeeping(struct mesh_router *r)
 {
-	size_t n = mesh_topo_forget_unreachable(&r->topo, router_mono_ms(), FORGET_GRACE_MS);
+	size_t n = mesh_topo_forget_unreachable(&r->topo, mesh_mono_ms(), FORGET_GRACE_MS);
 	if (n) {
 		log_info("forgot %zu peer(s) unreachable for %u s", n, FORGET_GRACE_MS / 1000);
 		recompute_routes(r);
@@ -231,9 +231,7 @@ void router_topo_housekeeping(struct mesh_router *r)
 int router_topo_init(struct mesh_router *r)
 {
 	/* The first version is our start time in ms: a restart outranks our former self. */
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	uint64_t version = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	uint64_t version = mesh_wall_ms();
 	if (mesh_topo_init(&r->topo, &r->name, r->nickname, r->uid, version, r->short_id) < 0)
 		return -ENOMEM;
 	r->pending = calloc(MESH_TOPO_MAX_PEERS, sizeof(*r->pending));
