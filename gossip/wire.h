@@ -40,6 +40,15 @@ enum mesh_msg_type {
 	MESH_MSG_OVERLAY = 6,
 };
 
+/* Channels of MESH_MSG_GOSSIP: the message's first byte (DESIGN §5); each channel's encoding
+ * is in gossip/topology.h, gossip/macs.h, gossip/ipam.h. Unknown channels are ignored. */
+enum mesh_gossip_channel {
+	MESH_CHANNEL_TOPOLOGY = 1,
+	MESH_CHANNEL_MACS = 2,
+	MESH_CHANNEL_IPAM = 3,
+};
+#define MESH_CHANNEL_MAX 3
+
 /* HELLO tags */
 enum mesh_hello_tag {
 	MESH_HELLO_NAME = 1,       /* 6 bytes */

@@ -204,9 +204,7 @@ static void on_established(struct mesh_control *ctl, void *arg)
 	}
 	log_info("%s: connection established (protocol %u, %s)", who, hs->version,
 		 c->encrypted ? "encrypted" : "not encrypted");
-	router_topo_send_full(r, c);
-	router_macs_send_all(r, c);
-	router_ipam_conn_up(r, c);
+	router_gossip_conn_up(r, c);
 	router_topo_self_changed(r);
 }
 
@@ -216,7 +214,7 @@ static void on_message(struct mesh_control *ctl, uint8_t type, const uint8_t *pa
 	struct mesh_conn *c = arg;
 	char who[160];
 	if (type == MESH_MSG_GOSSIP) {
-		router_topo_gossip_received(c->r, c, payload, len);
+		router_gossip_received(c->r, c, payload, len);
 		return;
 	}
 	if (type == MESH_MSG_OVERLAY) {
@@ -432,7 +430,7 @@ void router_discover(struct mesh_router *r)
 }
 
 /* Drops discovered targets whose peer the topology no longer knows. */
-void router_forget_targets(struct mesh_router *r)
+static void forget_targets(struct mesh_router *r)
 {
 	for (struct mesh_target **pp = &r->targets; *pp;) {
 		struct mesh_target *t = *pp;
@@ -458,6 +456,11 @@ int router_conns_start(struct mesh_router *r, char *err, size_t errlen)
 		return -errno;
 	}
 	evconnlistener_set_error_cb(r->listener, on_accept_error);
+	if (router_gossip_subscribe(r, ROUTER_EV_PEERS_CHANGED, router_discover) < 0 ||
+	    router_gossip_subscribe(r, ROUTER_EV_PEERS_GONE, forget_targets) < 0) {
+		snprintf(err, errlen, "cannot subscribe to topology changes");
+		return -ENOSPC;
+	}
 	mesh_ratelimit_init(&r->accept_rl, ACCEPT_RATE_PER_S, ACCEPT_BURST, mesh_mono_ms());
 	for (unsigned i = 0; i < r->cfg->npeers; i++) {
 		struct in_addr a;

@@ -17,6 +17,7 @@
 #include "gossip/macs.h"
 #include "gossip/topology.h"
 #include "mesh/clock.h"
+#include "router/gossip.h"
 #include "router/mactable.h"
 #include "router/netdev.h"
 #include "router/ratelimit.h"
@@ -24,10 +25,6 @@
 #include "router/routes.h"
 #include "sleeve/sleeve.h"
 
-#define MESH_GOSSIP_TOPOLOGY 1     /* gossip channel bytes */
-#define MESH_GOSSIP_MACS 2
-#define MESH_GOSSIP_IPAM 3
-#define GOSSIP_FULL_INTERVAL_S 30
 #define FORGET_GRACE_MS (60u * 1000u)
 #define HOUSEKEEPING_S 5
 #define DEFAULT_CONN_LIMIT 100
@@ -37,6 +34,9 @@
 enum conn_state { CONN_CONNECTING, CONN_ESTABLISHED };
 
 struct mesh_target;
+struct router_gossip;
+struct router_topo;
+struct router_macs;
 struct router_ipam;
 
 struct mesh_conn {
@@ -106,18 +106,19 @@ struct mesh_router {
 	struct evconnlistener *listener;
 	struct mesh_ratelimit accept_rl;
 	uint64_t accept_refused_logged_ms;
-	struct event *sweep, *drop_report, *housekeeping, *gossip_full, *gossip_flush;
+	struct event *sweep, *drop_report, *housekeeping;
 	struct sleeve_counters reported; /* drop counters as last logged */
 
 	struct mesh_topology topo;
 	struct mesh_routes routes;
-	struct mesh_peer_name *pending;  /* topology entries to gossip at the end of this turn */
-	size_t npending;
-	struct mesh_mac_update *mac_pending; /* MAC announcements to send at the end of this turn */
-	size_t nmac_pending, mac_pending_cap;
-	struct event *mac_flush, *mac_reannounce;
 
-	struct router_ipam *ipam;      /* ipam.c */
+	/* Each file's own state, defined in that file alone. */
+	struct {
+		struct router_gossip *gossip;  /* gossip.c */
+		struct router_topo *topo;      /* topo.c */
+		struct router_macs *macs;      /* macs.c: the MAC channel */
+		struct router_ipam *ipam;      /* ipam.c */
+	} own;
 
 	struct mesh_conn *conns;
 	unsigned nconns;
@@ -134,8 +135,8 @@ struct mesh_conn *router_conn_to(struct mesh_router *r, const struct mesh_peer_n
 /* conns.c */
 int router_conns_start(struct mesh_router *r, char *err, size_t errlen);
 void router_conns_stop(struct mesh_router *r);
+/* Connects to peers the topology knows and we have no connection to (unless --no-discovery). */
 void router_discover(struct mesh_router *r);
-void router_forget_targets(struct mesh_router *r);
 void router_on_health_changed(void *arg, struct overlay_forwarder *fwd, enum overlay_health h,
 			      const char *why);
 void router_on_mtu_changed(void *arg, struct overlay_forwarder *fwd);
@@ -165,17 +166,10 @@ const char *router_conn_overlay(const struct mesh_router *r, const struct mesh_c
 int router_bridgewatch_start(struct mesh_router *r, char *err, size_t errlen);
 void router_bridgewatch_stop(struct mesh_router *r);
 
-/* topo.c */
-/* One gossip message (channel byte first) to c, counted in gossip_tx_bytes. 0 or -1. */
-int router_gossip_send(struct mesh_router *r, struct mesh_conn *c, const uint8_t *msg, size_t len);
-/* The same to every established connection, or only to `only` when it is not NULL. */
-void router_gossip_send_all(struct mesh_router *r, struct mesh_conn *only, const uint8_t *msg,
-			    size_t len);
+/* topo.c: the topology channel and the routes */
 int router_topo_init(struct mesh_router *r);
 void router_topo_free(struct mesh_router *r);
 void router_topo_self_changed(struct mesh_router *r);
-void router_topo_send_full(struct mesh_router *r, struct mesh_conn *c);
-void router_topo_gossip_received(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len);
 void router_topo_housekeeping(struct mesh_router *r);
 
 /* macs.c */
@@ -184,17 +178,11 @@ void router_macs_free(struct mesh_router *r);
 void router_macs_learned_local(struct mesh_router *r, const uint8_t mac[6]);
 /* One of our MACs left the bridge (its container is gone): gossip a tombstone. */
 void router_macs_gone_local(struct mesh_router *r, const uint8_t mac[6]);
-void router_macs_send_all(struct mesh_router *r, struct mesh_conn *c);
-void router_macs_received(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len);
-void router_macs_forget_gone_peers(struct mesh_router *r);
 
 /* ipam.c: the mesh IPAM (gossip/ipam.h ring, router/ipam_alloc.h allocations, persisted with
  * router/ipam_store.h), its gossip channel and its API */
 int router_ipam_init(struct mesh_router *r, char *err, size_t errlen);
 void router_ipam_free(struct mesh_router *r);
-/* A connection was established: send it our whole ring. */
-void router_ipam_conn_up(struct mesh_router *r, struct mesh_conn *c);
-void router_ipam_received(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len);
 /* Every HOUSEKEEPING_S: seeding, minority fencing, reclaim, a failed save retried. */
 void router_ipam_housekeeping(struct mesh_router *r);
 /* The IPAM part of the status (allocations listed when asked); "null" without IPAM. */

@@ -31,6 +31,7 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 static void housekeeping_cb(evutil_socket_t fd, short what, void *arg)
 {
 	router_topo_housekeeping(arg);
+	router_discover(arg);
 	router_ipam_housekeeping(arg);
 	router_fastpath_sync(arg); /* a safety net: it only changes what differs */
 }
@@ -103,7 +104,8 @@ struct mesh_router *mesh_router_new(struct event_base *base, const struct mesh_c
 	r->mtu = cfg->mtu ? cfg->mtu : SLEEVE_DEFAULT_MTU;
 	r->bw_fd = -1;
 	r->started = time(NULL);
-	if (mesh_mactable_init(&r->macs) < 0 || router_topo_init(r) < 0 || router_macs_init(r) < 0) {
+	if (mesh_mactable_init(&r->macs) < 0 || router_gossip_init(r) < 0 || router_topo_init(r) < 0 ||
+	    router_macs_init(r) < 0) {
 		snprintf(err, errlen, "out of memory");
 		goto errout;
 	}
@@ -183,6 +185,7 @@ void mesh_router_free(struct mesh_router *r)
 	router_ipam_free(r);
 	router_macs_free(r);
 	router_topo_free(r);
+	router_gossip_free(r);
 	mesh_mactable_free(&r->macs);
 	mesh_wipe(r->psk, sizeof(r->psk));
 	free(r);
