@@ -8,10 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "router/gossip.h"
 #include "router/internal.h"
 #include "router/log.h"
 
 #define ACCEPT_BACKLOG 64
+
+struct router_conns {
+	struct evconnlistener *listener;
+	struct mesh_ratelimit accept_rl;
+	uint64_t refused_logged_ms;    /* when the rate limit was last logged */
+};
 
 static void format_addr(const struct sockaddr_storage *ss, char *out, size_t cap)
 {
@@ -322,12 +329,13 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	char addr[64];
 
 	format_addr((struct sockaddr_storage *)sa, addr, sizeof(addr));
-	if (!mesh_ratelimit_take(&r->accept_rl, mesh_mono_ms())) {
+	struct router_conns *cn = r->own.conns;
+	if (!mesh_ratelimit_take(&cn->accept_rl, mesh_mono_ms())) {
 		r->ctr.control_refused++;
-		if (mesh_mono_ms() - r->accept_refused_logged_ms > 1000) {
+		if (mesh_mono_ms() - cn->refused_logged_ms > 1000) {
 			log_warn("refusing a connection from %s: more than %d connection attempts a "
 				 "second (accept rate limit)", addr, ACCEPT_RATE_PER_S);
-			r->accept_refused_logged_ms = mesh_mono_ms();
+			cn->refused_logged_ms = mesh_mono_ms();
 		}
 		evutil_closesocket(fd);
 		return;
@@ -447,21 +455,27 @@ static void forget_targets(struct mesh_router *r)
 int router_conns_start(struct mesh_router *r, char *err, size_t errlen)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(r->cfg->port) };
-	r->listener = evconnlistener_new_bind(r->base, on_accept, r,
+	struct router_conns *cn = calloc(1, sizeof(*cn));
+	if (!cn) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	r->own.conns = cn;
+	cn->listener = evconnlistener_new_bind(r->base, on_accept, r,
 					      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
 					      LEV_OPT_CLOSE_ON_EXEC, ACCEPT_BACKLOG,
 					      (struct sockaddr *)&sin, sizeof(sin));
-	if (!r->listener) {
+	if (!cn->listener) {
 		snprintf(err, errlen, "cannot listen on TCP port %u: %s", r->cfg->port, strerror(errno));
 		return -errno;
 	}
-	evconnlistener_set_error_cb(r->listener, on_accept_error);
+	evconnlistener_set_error_cb(cn->listener, on_accept_error);
 	if (router_gossip_subscribe(r, ROUTER_EV_PEERS_CHANGED, router_discover) < 0 ||
 	    router_gossip_subscribe(r, ROUTER_EV_PEERS_GONE, forget_targets) < 0) {
 		snprintf(err, errlen, "cannot subscribe to topology changes");
 		return -ENOSPC;
 	}
-	mesh_ratelimit_init(&r->accept_rl, ACCEPT_RATE_PER_S, ACCEPT_BURST, mesh_mono_ms());
+	mesh_ratelimit_init(&cn->accept_rl, ACCEPT_RATE_PER_S, ACCEPT_BURST, mesh_mono_ms());
 	for (unsigned i = 0; i < r->cfg->npeers; i++) {
 		struct in_addr a;
 		inet_pton(AF_INET, r->cfg->peers[i].host, &a);
@@ -495,9 +509,10 @@ void router_conns_stop(struct mesh_router *r)
 		t->conn = NULL;
 		target_free(t);
 	}
-	if (r->listener)
-		evconnlistener_free(r->listener);
-	r->listener = NULL;
+	if (r->own.conns && r->own.conns->listener)
+		evconnlistener_free(r->own.conns->listener);
+	free(r->own.conns);
+	r->own.conns = NULL;
 }
 
 void router_on_health_changed(void *arg, struct overlay_forwarder *fwd, enum overlay_health h,

@@ -1,6 +1,10 @@
-/* router/internal.h: the router's state, shared by the files that make up the router
- * (router.c setup, conns.c connections, topo.c topology and gossip, forward.c forwarding,
- * status.c status). Not for other modules: they use router.h. */
+/* router/internal.h: what the files that make up the router share: the state in struct
+ * mesh_router (identity, overlays, published state with one writer each), the connection, and
+ * each file's entry points. Who calls whom: router.c sets up and calls every part; conns.c
+ * calls topo.c and fastpath.c; forward.c, bridgewatch.c and status.c call macs.c, fastpath.c
+ * and ipam.c; the channels (topo.c, macs.c, ipam.c) call the gossip hub (gossip.c); all may
+ * call util.c; nothing calls back up but through the hub. Not for other modules: they use
+ * router.h. */
 #ifndef MESH_ROUTER_INTERNAL_H
 #define MESH_ROUTER_INTERNAL_H
 
@@ -17,7 +21,6 @@
 #include "gossip/macs.h"
 #include "gossip/topology.h"
 #include "mesh/clock.h"
-#include "router/gossip.h"
 #include "router/mactable.h"
 #include "router/netdev.h"
 #include "router/ratelimit.h"
@@ -34,10 +37,14 @@
 enum conn_state { CONN_CONNECTING, CONN_ESTABLISHED };
 
 struct mesh_target;
+struct router_core;
 struct router_gossip;
+struct router_conns;
 struct router_topo;
 struct router_macs;
 struct router_ipam;
+struct router_fastpath;
+struct router_bridgewatch;
 
 struct mesh_conn {
 	struct mesh_router *r;
@@ -78,6 +85,9 @@ struct mesh_target {
 	struct mesh_target *next;
 };
 
+/* What the parts of the router share. Identity and overlays are set up by router.c; each piece
+ * of published state has one writer, named beside it, and is only read elsewhere. Everything
+ * else a file keeps is in its own struct under `own`, defined in that file alone. */
 struct mesh_router {
 	struct event_base *base;
 	const struct mesh_config *cfg;
@@ -88,43 +98,36 @@ struct mesh_router {
 	uint16_t short_id;
 	bool encrypted;
 	uint8_t psk[MESH_KEY_LEN];
-	unsigned mtu;
-	bool tso_capable, tso_on;    /* TCP super-frames on the sleeve: possible, and in use */
+	time_t started;
+	unsigned mtu;                  /* the bridge's (conns.c) */
+	bool tso_capable, tso_on;      /* TCP super-frames on the sleeve: possible, and in use */
 
+	/* the overlays and the links (router.c, fastpath.c) */
 	struct mesh_netdev netdev;
 	struct sleeve *sleeve;
 	struct overlay *ov;            /* the sleeve */
-	struct mesh_fastdp *fastdp;     /* the fast path, if any */
+	struct mesh_fastdp *fastdp;    /* the fast path, if any */
 	struct overlay *fov;
-	char fastdp_why[512];          /* why there is none */
-	struct event *fdb_sync;
-	int bw_fd;                     /* bridgewatch.c: bridge FDB notifications */
-	struct event *bw_ev;
-	uint8_t *bw_buf;
-	int bw_skip[3];                /* data path ports, whose entries are not containers */
-	struct mesh_mactable macs;
-	struct evconnlistener *listener;
-	struct mesh_ratelimit accept_rl;
-	uint64_t accept_refused_logged_ms;
-	struct event *sweep, *drop_report, *housekeeping;
-	struct sleeve_counters reported; /* drop counters as last logged */
 
-	struct mesh_topology topo;
-	struct mesh_routes routes;
-
-	/* Each file's own state, defined in that file alone. */
-	struct {
-		struct router_gossip *gossip;  /* gossip.c */
-		struct router_topo *topo;      /* topo.c */
-		struct router_macs *macs;      /* macs.c: the MAC channel */
-		struct router_ipam *ipam;      /* ipam.c */
-	} own;
-
-	struct mesh_conn *conns;
+	/* published state */
+	struct mesh_topology topo;     /* topo.c */
+	struct mesh_routes routes;     /* topo.c */
+	struct mesh_mactable macs;     /* macs.c */
+	struct mesh_conn *conns;       /* conns.c */
 	unsigned nconns;
-	struct mesh_target *targets;
-	struct mesh_router_counters ctr;
-	time_t started;
+	struct mesh_target *targets;   /* conns.c */
+	struct mesh_router_counters ctr; /* each counter by the file that counts it */
+
+	struct {
+		struct router_core *router;    /* router.c */
+		struct router_gossip *gossip;  /* gossip.c */
+		struct router_conns *conns;    /* conns.c */
+		struct router_topo *topo;      /* topo.c */
+		struct router_macs *macs;      /* macs.c */
+		struct router_ipam *ipam;      /* ipam.c */
+		struct router_fastpath *fastpath; /* fastpath.c */
+		struct router_bridgewatch *bridgewatch; /* bridgewatch.c */
+	} own;
 };
 
 /* util.c */
@@ -158,6 +161,8 @@ bool router_conn_on_fastpath(const struct mesh_conn *c);
 bool router_fastpath_floods_to(struct mesh_router *r, const struct mesh_peer_name *child);
 /* The Open vSwitch datapath's question: what to do with frames like m (arg is the router). */
 void router_fastpath_decide(void *arg, const struct mesh_odp_miss *m, struct mesh_odp_decision *d);
+/* Why no fast path runs ("" when one does). */
+const char *router_fastpath_why(const struct mesh_router *r);
 /* The overlay carrying c now, its state, and why (fills why). */
 const char *router_conn_overlay(const struct mesh_router *r, const struct mesh_conn *c,
 				enum overlay_health *state, char *why, size_t cap);
@@ -175,7 +180,9 @@ void router_topo_housekeeping(struct mesh_router *r);
 /* macs.c */
 int router_macs_init(struct mesh_router *r);
 void router_macs_free(struct mesh_router *r);
-void router_macs_learned_local(struct mesh_router *r, const uint8_t mac[6]);
+/* Learns that mac is at peer `at` (a frame from there, or our bridge when at is us: then it is
+ * announced if new or moved). The MESH_MAC_* result of mesh_mactable_learn. */
+int router_macs_learn(struct mesh_router *r, const uint8_t mac[6], const struct mesh_peer_name *at);
 /* One of our MACs left the bridge (its container is gone): gossip a tombstone. */
 void router_macs_gone_local(struct mesh_router *r, const uint8_t mac[6]);
 

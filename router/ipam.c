@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "gossip/ipam.h"
+#include "router/gossip.h"
 #include "router/internal.h"
 #include "router/ipam_alloc.h"
 #include "router/ipam_store.h"

@@ -3,18 +3,34 @@
  * into the MAC table and passed on when they taught us something, every connection gets the
  * whole table when it comes up, and our own MACs are announced again every 30 s so that
  * others do not age them out. Owns: the announcements still to be sent. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "gossip/macs.h"
+#include "router/gossip.h"
 #include "router/internal.h"
 #include "router/log.h"
+
+#define SWEEP_S 60
 
 struct router_macs {
 	struct mesh_mac_update *pending; /* announcements to send at the end of this turn */
 	size_t npending, cap;
+	struct event *sweep;
 };
+
+/* Every minute: entries not seen for 10 min go. */
+static void sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct mesh_router *r = arg;
+	size_t n = mesh_mactable_expire(&r->macs, mesh_mono_ms(), MESH_MAC_MAX_AGE_MS, &r->name);
+	if (n)
+		router_fastpath_sync(r);
+	if (n)
+		log_debug("forgot %zu MAC addresses not seen for 10 min", n);
+}
 
 static void send_updates(struct router_gossip_out *out, const struct mesh_mac_update *u, size_t n)
 {
@@ -59,11 +75,15 @@ static void queue(struct mesh_router *r, const uint8_t mac[6], const struct mesh
 	router_gossip_changed(r, MESH_CHANNEL_MACS);
 }
 
-void router_macs_learned_local(struct mesh_router *r, const uint8_t mac[6])
+int router_macs_learn(struct mesh_router *r, const uint8_t mac[6], const struct mesh_peer_name *at)
 {
-	const struct mesh_mac_entry *e = mesh_mactable_lookup(&r->macs, mac);
-	if (e)
-		queue(r, mac, &r->name, e->version);
+	int res = mesh_mactable_learn(&r->macs, mac, at, mesh_mono_ms(), mesh_wall_ms());
+	if ((res == MESH_MAC_NEW || res == MESH_MAC_MOVED) && mesh_peer_name_eq(at, &r->name)) {
+		const struct mesh_mac_entry *e = mesh_mactable_lookup(&r->macs, mac);
+		if (e)
+			queue(r, mac, &r->name, e->version);
+	}
+	return res;
 }
 
 void router_macs_gone_local(struct mesh_router *r, const uint8_t mac[6])
@@ -157,17 +177,30 @@ static const struct router_channel channel = {
 
 int router_macs_init(struct mesh_router *r)
 {
-	r->own.macs = calloc(1, sizeof(*r->own.macs));
-	if (!r->own.macs || router_gossip_add_channel(r, &channel) < 0 ||
+	struct router_macs *m = calloc(1, sizeof(*m));
+	if (!m || mesh_mactable_init(&r->macs) < 0) {
+		free(m);
+		return -ENOMEM;
+	}
+	r->own.macs = m;
+	m->sweep = event_new(r->base, -1, EV_PERSIST, sweep_cb, r);
+	struct timeval every = { SWEEP_S, 0 };
+	if (!m->sweep || event_add(m->sweep, &every) < 0 ||
+	    router_gossip_add_channel(r, &channel) < 0 ||
 	    router_gossip_subscribe(r, ROUTER_EV_PEERS_GONE, forget_gone_peers) < 0)
-		return -1;
+		return -ENOMEM;
 	return 0;
 }
 
 void router_macs_free(struct mesh_router *r)
 {
-	if (r->own.macs)
-		free(r->own.macs->pending);
-	free(r->own.macs);
+	struct router_macs *m = r->own.macs;
+	if (!m)
+		return;
+	if (m->sweep)
+		event_free(m->sweep);
+	free(m->pending);
+	free(m);
 	r->own.macs = NULL;
+	mesh_mactable_free(&r->macs);
 }

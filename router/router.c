@@ -1,6 +1,8 @@
-/* router/router.c: one host's router: identity, setup of the bridge, the sleeve and the
- * sockets, timers, and teardown. Connections live in conns.c, topology and gossip in topo.c,
- * forwarding in forward.c, status in status.c. */
+/* router/router.c: one host's router: identity, setup of the bridge and the sleeve, the
+ * start of every part in order (the gossip hub, the channels, the fast path, the bridge
+ * watch, the connections) and teardown in reverse; the housekeeping timer and the sleeve's
+ * drop report. Owns: those two timers. Connections live in conns.c, gossip in gossip.c and
+ * its channels topo.c, macs.c, ipam.c, forwarding in forward.c, status in status.c. */
 #include <errno.h>
 #include <sodium.h>
 #include <stddef.h>
@@ -12,21 +14,16 @@
 
 #include "autoconfig.h"
 #include "gossip/hello.h"
+#include "router/gossip.h"
 #include "router/internal.h"
 #include "router/log.h"
 
-#define MAC_SWEEP_S 60
 #define DROP_REPORT_S 1
 
-static void sweep_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct mesh_router *r = arg;
-	size_t n = mesh_mactable_expire(&r->macs, mesh_mono_ms(), MESH_MAC_MAX_AGE_MS, &r->name);
-	if (n)
-		router_fastpath_sync(r);
-	if (n)
-		log_debug("forgot %zu MAC addresses not seen for 10 min", n);
-}
+struct router_core {
+	struct event *drop_report, *housekeeping;
+	struct sleeve_counters reported; /* drop counters as last logged */
+};
 
 static void housekeeping_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -41,7 +38,7 @@ static void drop_report_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct mesh_router *r = arg;
 	const struct sleeve_counters *now = sleeve_counters(r->sleeve);
-	struct sleeve_counters *was = &r->reported;
+	struct sleeve_counters *was = &r->own.router->reported;
 	static const struct {
 		size_t off;
 		const char *what;
@@ -102,9 +99,9 @@ struct mesh_router *mesh_router_new(struct event_base *base, const struct mesh_c
 	if (psk)
 		memcpy(r->psk, psk, MESH_KEY_LEN);
 	r->mtu = cfg->mtu ? cfg->mtu : SLEEVE_DEFAULT_MTU;
-	r->bw_fd = -1;
 	r->started = time(NULL);
-	if (mesh_mactable_init(&r->macs) < 0 || router_gossip_init(r) < 0 || router_topo_init(r) < 0 ||
+	r->own.router = calloc(1, sizeof(*r->own.router));
+	if (!r->own.router || router_gossip_init(r) < 0 || router_topo_init(r) < 0 ||
 	    router_macs_init(r) < 0) {
 		snprintf(err, errlen, "out of memory");
 		goto errout;
@@ -147,10 +144,10 @@ struct mesh_router *mesh_router_new(struct event_base *base, const struct mesh_c
 	if (router_fastpath_start(r, err, errlen) < 0 || router_bridgewatch_start(r, err, errlen) < 0)
 		goto errout;
 
-	r->sweep = add_timer(r, sweep_cb, MAC_SWEEP_S);
-	r->drop_report = add_timer(r, drop_report_cb, DROP_REPORT_S);
-	r->housekeeping = add_timer(r, housekeeping_cb, HOUSEKEEPING_S);
-	if (!r->sweep || !r->drop_report || !r->housekeeping) {
+	struct router_core *core = r->own.router;
+	core->drop_report = add_timer(r, drop_report_cb, DROP_REPORT_S);
+	core->housekeeping = add_timer(r, housekeeping_cb, HOUSEKEEPING_S);
+	if (!core->drop_report || !core->housekeeping) {
 		snprintf(err, errlen, "cannot register timers");
 		goto errout;
 	}
@@ -171,12 +168,12 @@ void mesh_router_free(struct mesh_router *r)
 		return;
 	router_conns_stop(r);
 	mesh_control_free_lingering();
-	if (r->sweep)
-		event_free(r->sweep);
-	if (r->drop_report)
-		event_free(r->drop_report);
-	if (r->housekeeping)
-		event_free(r->housekeeping);
+	struct router_core *core = r->own.router;
+	if (core && core->drop_report)
+		event_free(core->drop_report);
+	if (core && core->housekeeping)
+		event_free(core->housekeeping);
+	free(core);
 	router_bridgewatch_stop(r);
 	router_fastpath_stop(r);
 	if (r->sleeve)
@@ -186,7 +183,6 @@ void mesh_router_free(struct mesh_router *r)
 	router_macs_free(r);
 	router_topo_free(r);
 	router_gossip_free(r);
-	mesh_mactable_free(&r->macs);
 	mesh_wipe(r->psk, sizeof(r->psk));
 	free(r);
 }

@@ -144,7 +144,7 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 		cJSON_AddStringToObject(o, "fastdp", r->fov->ops->name);
 	else
 		cJSON_AddNullToObject(o, "fastdp");
-	cJSON_AddStringToObject(o, "fastdp_reason", r->fov ? "" : r->fastdp_why);
+	cJSON_AddStringToObject(o, "fastdp_reason", router_fastpath_why(r));
 	if (r->sleeve)
 		cJSON_AddBoolToObject(o, "sleeve_coalescing", sleeve_coalesces(r->sleeve));
 	if (r->fastdp && mesh_fastdp_odp(r->fastdp))

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "router/gossip.h"
 #include "router/internal.h"
 #include "router/log.h"
 
