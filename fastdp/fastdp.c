@@ -19,6 +19,7 @@
 #include "fastdp/heartbeat.h"
 #include "fastdp/fastdp.h"
 #include "fastdp/ipsec_filter.h"
+#include "fastdp/odp_path.h"
 #include "fastdp/vxlan_dev.h"
 #include "fastdp/xfrm.h"
 #include "mesh/clock.h"
@@ -579,9 +580,35 @@ int mesh_fastdp_unencrypted_drops(const struct mesh_fastdp *v, uint64_t *packets
 	return v->filter ? mesh_ipsec_filter_drops(packets) : -ENOENT;
 }
 
-struct mesh_odp_path *mesh_fastdp_odp(struct mesh_fastdp *v)
+bool mesh_fastdp_is_odp(const struct mesh_fastdp *v)
 {
-	return v->odp;
+	return v->odp != NULL;
+}
+
+const char *mesh_fastdp_device(const struct mesh_fastdp *v)
+{
+	return v->odp ? MESH_ODP_DP : MESH_VXLAN_DEV;
+}
+
+const char *mesh_fastdp_bridge_port(const struct mesh_fastdp *v)
+{
+	return v->odp ? MESH_ODP_BRIDGE_PORT : MESH_VXLAN_DEV;
+}
+
+int mesh_fastdp_odp_stats(struct mesh_fastdp *v, struct mesh_fastdp_odp_stats *out)
+{
+	if (!v->odp)
+		return -ENOENT;
+	const struct mesh_odp_counters *c = mesh_odp_path_counters(v->odp);
+	out->flows = mesh_odp_path_flow_count(v->odp);
+	out->misses = c->misses;
+	out->flow_errors = c->flow_errors;
+	out->flushes = c->flushes;
+	out->revalidations = c->revalidations;
+	out->flows_stale = c->flows_stale;
+	out->repairs = c->repairs;
+	out->last_error = mesh_odp_path_last_error(v->odp);
+	return 0;
 }
 
 struct overlay *mesh_fastdp_overlay(struct mesh_fastdp *v)

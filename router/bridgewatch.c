@@ -93,7 +93,7 @@ int router_bridgewatch_start(struct mesh_router *r, char *err, size_t errlen)
 	}
 	bw->skip[0] = (int)if_nametoindex(sleeve_tap_name(r->sleeve));
 	bw->skip[1] = r->fastdp ? (int)if_nametoindex(MESH_VXLAN_DEV) : -1;
-	bw->skip[2] = r->fastdp ? (int)if_nametoindex(MESH_ODP_BRIDGE_PORT) : -1;
+	bw->skip[2] = r->fastdp ? (int)if_nametoindex(mesh_fastdp_bridge_port(r->fastdp)) : -1;
 	for (int i = 1; i < 3; i++)
 		if (bw->skip[i] == 0)
 			bw->skip[i] = -1;

@@ -297,14 +297,14 @@ int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen)
 	const char *enc = r->encrypted ? ", encrypted with kernel IPsec ESP (AES-GCM); unencrypted "
 					 "VXLAN is dropped (nftables table inet mesh_ipsec)"
 				       : "";
-	if (mesh_fastdp_odp(r->fastdp))
+	if (mesh_fastdp_is_odp(r->fastdp))
 		log_info("fast path: Open vSwitch datapath %s, VXLAN on UDP %u (VNI %u)%s; connections "
-			 "move onto it once its heartbeats pass", MESH_ODP_DP, MESH_VXLAN_DEFAULT_PORT,
-			 MESH_VXLAN_VNI, enc);
+			 "move onto it once its heartbeats pass", mesh_fastdp_device(r->fastdp),
+			 MESH_VXLAN_DEFAULT_PORT, MESH_VXLAN_VNI, enc);
 	else
 		log_info("fast path: kernel VXLAN device %s on UDP %u (VNI %u)%s; connections move "
-			 "onto it once its heartbeats pass", MESH_VXLAN_DEV, MESH_VXLAN_DEFAULT_PORT,
-			 MESH_VXLAN_VNI, enc);
+			 "onto it once its heartbeats pass", mesh_fastdp_device(r->fastdp),
+			 MESH_VXLAN_DEFAULT_PORT, MESH_VXLAN_VNI, enc);
 	return 0;
 }
 

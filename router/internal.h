@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "fastdp/odp_path.h"
+#include "fastdp/fastdp.h"
 #include "gossip/backoff.h"
 #include "gossip/control.h"
 #include "gossip/macs.h"
