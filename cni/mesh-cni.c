@@ -18,6 +18,7 @@
 #include "cni/meshd_client.h"
 #include "cni/netlink.h"
 #include "cni/result.h"
+#include "mesh/clock.h"
 
 #define STDIN_MAX (1 << 20)
 
@@ -88,13 +89,6 @@ static int pick_mtu(const struct cni_config *cfg, int *mtu, struct cni_error *er
 #define MESH_IPAM_WAIT_MS 30000   /* how long ADD waits for meshd to give an address */
 #define MESH_IPAM_RETRY_MS 200
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* {"container_id": id, "network": the config's name} (and "ifname" when given), or NULL when
  * out of memory. meshd keeps each network's allocations apart (a GC of one leaves the others). */
 static char *id_body(const struct cni_config *cfg, const char *ifname)
@@ -137,7 +131,7 @@ static int mesh_ipam_add(const struct cni_config *cfg, struct cni_result *res, s
 {
 	char *body = id_body(cfg, cfg->ifname);
 	char last[400] = "";
-	uint64_t deadline = mono_ms() + MESH_IPAM_WAIT_MS;
+	uint64_t deadline = mesh_mono_ms() + MESH_IPAM_WAIT_MS;
 	int ret = -1;
 	if (!body)
 		return cni_fail(err, CNI_ERR_INTERNAL, "out of memory", NULL);
@@ -184,7 +178,7 @@ static int mesh_ipam_add(const struct cni_config *cfg, struct cni_result *res, s
 				 "mesh IPAM refused to give an address", "%s (HTTP %d)", last, code);
 			break;
 		}
-		if (mono_ms() + MESH_IPAM_RETRY_MS > deadline) {
+		if (mesh_mono_ms() + MESH_IPAM_RETRY_MS > deadline) {
 			cni_fail(err, CNI_ERR_TRY_AGAIN, "mesh IPAM gave no address; try again later",
 				 "%s (asked for %d s)", last, MESH_IPAM_WAIT_MS / 1000);
 			break;

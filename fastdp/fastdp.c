@@ -19,8 +19,10 @@
 #include "fastdp/heartbeat.h"
 #include "fastdp/fastdp.h"
 #include "fastdp/ipsec_filter.h"
+#include "fastdp/odp_path.h"
 #include "fastdp/vxlan_dev.h"
 #include "fastdp/xfrm.h"
+#include "mesh/clock.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -68,13 +70,6 @@ struct mesh_fastdp {
 	struct mesh_fastdp_counters ctr;
 	uint8_t buf[MESH_HB_MAX_LEN];
 };
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static unsigned hb_len(const struct mesh_fastdp *v)
 {
@@ -149,7 +144,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct fastdp_fwd *f = arg;
 	send_heartbeat(f);
-	evaluate(f, mono_ms());
+	evaluate(f, mesh_mono_ms());
 	uint64_t ms = f->health == OVERLAY_HEALTH_HEALTHY ? MESH_FASTDP_HEARTBEAT_MS
 							 : MESH_FASTDP_HEARTBEAT_FAST_MS;
 	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
@@ -172,7 +167,7 @@ static void heartbeat_received(struct mesh_fastdp *v, const uint8_t *frame, size
 		return;
 	}
 	v->ctr.hb_rx++;
-	f->last_heard_ms = mono_ms();
+	f->last_heard_ms = mesh_mono_ms();
 	struct mesh_heartbeat_ack ack = { .seq = hb.seq, .frame_len = hb.frame_len };
 	uint8_t msg[MESH_HB_ACK_LEN];
 	mesh_hb_ack_encode(&ack, msg);
@@ -298,7 +293,7 @@ static struct overlay_forwarder *kf_start(struct overlay *ov, const struct overl
 	f->remote = p->remote;
 	f->remote_uid = p->remote_uid;
 	f->remote_ip = sin->sin_addr.s_addr;
-	f->started_ms = mono_ms();
+	f->started_ms = mesh_mono_ms();
 	f->health = OVERLAY_HEALTH_CONNECTING;
 	snprintf(f->why, sizeof(f->why), "waiting for the first VXLAN heartbeats");
 	f->timer = event_new(v->eb, -1, 0, timer_cb, f);
@@ -378,7 +373,7 @@ static int kf_control_received(struct overlay_forwarder *ofwd, const uint8_t *ms
 		return -EBADMSG;
 	}
 	if (ack.frame_len >= hb_len(f->v)) { /* smaller ones predate an MTU increase */
-		f->last_ack_ms = mono_ms();
+		f->last_ack_ms = mesh_mono_ms();
 		evaluate(f, f->last_ack_ms);
 	}
 	return 0;
@@ -585,9 +580,35 @@ int mesh_fastdp_unencrypted_drops(const struct mesh_fastdp *v, uint64_t *packets
 	return v->filter ? mesh_ipsec_filter_drops(packets) : -ENOENT;
 }
 
-struct mesh_odp_path *mesh_fastdp_odp(struct mesh_fastdp *v)
+bool mesh_fastdp_is_odp(const struct mesh_fastdp *v)
 {
-	return v->odp;
+	return v->odp != NULL;
+}
+
+const char *mesh_fastdp_device(const struct mesh_fastdp *v)
+{
+	return v->odp ? MESH_ODP_DP : MESH_VXLAN_DEV;
+}
+
+const char *mesh_fastdp_bridge_port(const struct mesh_fastdp *v)
+{
+	return v->odp ? MESH_ODP_BRIDGE_PORT : MESH_VXLAN_DEV;
+}
+
+int mesh_fastdp_odp_stats(struct mesh_fastdp *v, struct mesh_fastdp_odp_stats *out)
+{
+	if (!v->odp)
+		return -ENOENT;
+	const struct mesh_odp_counters *c = mesh_odp_path_counters(v->odp);
+	out->flows = mesh_odp_path_flow_count(v->odp);
+	out->misses = c->misses;
+	out->flow_errors = c->flow_errors;
+	out->flushes = c->flushes;
+	out->revalidations = c->revalidations;
+	out->flows_stale = c->flows_stale;
+	out->repairs = c->repairs;
+	out->last_error = mesh_odp_path_last_error(v->odp);
+	return 0;
 }
 
 struct overlay *mesh_fastdp_overlay(struct mesh_fastdp *v)

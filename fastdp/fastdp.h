@@ -5,15 +5,17 @@
  * underlay address gets a remote MAC's frames (programmed by the router through
  * mesh_fastdp_program). What this file does itself is tell, per connection, whether that
  * path works: MTU-sized heartbeat frames sent through it to the peer and acknowledged over
- * TCP (fastdp/heartbeat.h). Implements struct overlay_ops; send and deliver are NULL. */
+ * TCP (fastdp/heartbeat.h). Implements struct overlay_ops; send and deliver are NULL.
+ * This header is all the router sees of the fast path: the backends' own headers stay
+ * inside fastdp/. */
 #ifndef MESH_FASTDP_FASTDP_H
 #define MESH_FASTDP_FASTDP_H
 
 #include <event2/event.h>
 #include <stdint.h>
 
+#include "fastdp/decide.h"
 #include "fastdp/fdb_plan.h"
-#include "fastdp/odp_path.h"
 #include "mesh/overlay.h"
 
 #define MESH_VXLAN_DEFAULT_PORT 6784
@@ -63,8 +65,25 @@ struct mesh_fastdp *mesh_fastdp_new(struct event_base *base, const struct mesh_f
 /* In an encrypted mesh: how many VXLAN packets arrived outside ESP and were dropped (read
  * from the kernel). -ENOENT without a password. */
 int mesh_fastdp_unencrypted_drops(const struct mesh_fastdp *v, uint64_t *packets);
-/* The datapath, in odp mode (NULL otherwise). */
-struct mesh_odp_path *mesh_fastdp_odp(struct mesh_fastdp *v);
+/* Whether the backend is the Open vSwitch datapath (else the kernel VXLAN device). */
+bool mesh_fastdp_is_odp(const struct mesh_fastdp *v);
+/* The backend's kernel object (the datapath, or the VXLAN device), for logs. */
+const char *mesh_fastdp_device(const struct mesh_fastdp *v);
+/* The backend's port on the bridge (the datapath's veth end, or the VXLAN device). */
+const char *mesh_fastdp_bridge_port(const struct mesh_fastdp *v);
+
+/* The datapath's figures (odp mode). */
+struct mesh_fastdp_odp_stats {
+	int flows;                /* installed now, or a negative errno */
+	uint64_t misses, flow_errors;
+	uint64_t flushes;         /* all flows deleted (more than were recorded) */
+	uint64_t revalidations;   /* times the flows were decided again */
+	uint64_t flows_stale;     /* flows deleted because they were decided otherwise */
+	uint64_t repairs;         /* datapath settings or vports another program changed, put back */
+	const char *last_error;   /* the last flow or execute failure, "" when none */
+};
+/* 0, or -ENOENT when the backend is not the datapath. */
+int mesh_fastdp_odp_stats(struct mesh_fastdp *v, struct mesh_fastdp_odp_stats *out);
 /* Removes the device (and with it every FDB entry). */
 void mesh_fastdp_free(struct mesh_fastdp *v);
 struct overlay *mesh_fastdp_overlay(struct mesh_fastdp *v);

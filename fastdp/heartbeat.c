@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "fastdp/heartbeat.h"
-#include "gossip/wire.h"
 #include "mesh/bytes.h"
+#include "mesh/overlay.h"
 
 void mesh_hb_mac(const struct mesh_peer_name *peer, uint8_t mac[6])
 {

@@ -17,6 +17,7 @@
 #include "fastdp/odp.h"
 #include "fastdp/odp_path.h"
 #include "fastdp/vxlan_dev.h"
+#include "mesh/clock.h"
 #include "mesh/ipv6off.h"
 
 #define UPCALL_BATCH 64
@@ -154,11 +155,9 @@ static int collect_idle(void *arg, const struct odp_flow *f)
 static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
 	static struct sweep_ctx s;
-	struct timespec ts;
 	char err[256];
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	s.p = arg;
-	s.now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	s.now_ms = mesh_mono_ms();
 	s.n = 0;
 	if (odp_flow_dump(&s.p->c, collect_idle, &s, err, sizeof(err)) < 0)
 		return;

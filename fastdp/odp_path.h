@@ -15,25 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fastdp/decide.h"
+
 #define MESH_ODP_DP "mesh-dp"
 #define MESH_ODP_BRIDGE_PORT "mesh-dpb"
 #define MESH_ODP_DP_PORT "mesh-dpd"
-#define MESH_ODP_MAX_TARGETS 64
 #define MESH_ODP_SWEEP_S 300
-
-/* A frame the datapath had no flow for. */
-struct mesh_odp_miss {
-	bool from_tunnel;        /* came in over VXLAN (else from the bridge) */
-	uint32_t tun_src;        /* the sending host's address (network order), from_tunnel */
-	uint8_t eth_src[6], eth_dst[6];
-};
-
-/* What the router wants done with such frames. */
-struct mesh_odp_decision {
-	bool to_bridge;          /* hand it to the bridge (containers on this host) */
-	size_t n;                /* and send it over VXLAN to these hosts */
-	uint32_t peer_ips[MESH_ODP_MAX_TARGETS];
-};
 
 struct mesh_odp_path_config {
 	const char *bridge;

@@ -15,6 +15,8 @@
 #ifndef MESH_GOSSIP_WIRE_H
 #define MESH_GOSSIP_WIRE_H
 
+#include "mesh/overlay.h" /* the overlay ids of HELLO and of MESH_MSG_OVERLAY */
+
 #define MESH_MAGIC "MESH"
 #define MESH_MAGIC_LEN 4
 #define MESH_PROTO_MIN 1
@@ -38,6 +40,15 @@ enum mesh_msg_type {
 	MESH_MSG_OVERLAY = 6,
 };
 
+/* Channels of MESH_MSG_GOSSIP: the message's first byte (DESIGN §5); each channel's encoding
+ * is in gossip/topology.h, gossip/macs.h, gossip/ipam.h. Unknown channels are ignored. */
+enum mesh_gossip_channel {
+	MESH_CHANNEL_TOPOLOGY = 1,
+	MESH_CHANNEL_MACS = 2,
+	MESH_CHANNEL_IPAM = 3,
+};
+#define MESH_CHANNEL_MAX 3
+
 /* HELLO tags */
 enum mesh_hello_tag {
 	MESH_HELLO_NAME = 1,       /* 6 bytes */
@@ -45,15 +56,10 @@ enum mesh_hello_tag {
 	MESH_HELLO_UID = 3,        /* u64 */
 	MESH_HELLO_SHORT_ID = 4,   /* u16, 12 bits used */
 	MESH_HELLO_CONN_ID = 5,    /* u64, chosen by the client */
-	MESH_HELLO_OVERLAYS = 6,   /* u8 bitmask, enum mesh_overlay_bit */
+	MESH_HELLO_OVERLAYS = 6,   /* u8 bitmask, enum mesh_overlay_bit (mesh/overlay.h) */
 	MESH_HELLO_SLEEVE_PORT = 7,/* u16 */
 	MESH_HELLO_SLEEVE_INDEX = 8,/* u32: index to put in sleeve datagrams sent to this side */
 	MESH_HELLO_CONFIRM = 9,    /* 32 bytes: key confirmation tag */
-};
-
-enum mesh_overlay_bit {
-	MESH_OVERLAY_SLEEVE = 0x01,
-	MESH_OVERLAY_FASTDP = 0x02,
 };
 
 #endif

@@ -21,22 +21,28 @@
 
 #define WATCH_BUF (64 * 1024)
 
+struct router_bridgewatch {
+	int fd;                        /* rtnetlink, group RTNLGRP_NEIGH */
+	struct event *ev;
+	uint8_t buf[WATCH_BUF];
+	int skip[3];                   /* data path ports, whose entries are not containers */
+};
+
 static void handle(struct mesh_router *r, const struct mesh_fdb_event *ev)
 {
+	const int *skip = r->own.bridgewatch->skip;
 	if (ev->master != r->netdev.bridge_ifindex || (ev->state & NUD_PERMANENT) ||
-	    mesh_mac_is_multicast(ev->mac) || ev->ifindex == r->bw_skip[0] ||
-	    ev->ifindex == r->bw_skip[1] || ev->ifindex == r->bw_skip[2])
+	    mesh_mac_is_multicast(ev->mac) || ev->ifindex == skip[0] || ev->ifindex == skip[1] ||
+	    ev->ifindex == skip[2])
 		return; /* another bridge, a port's own address, or a data path port */
 	if (!ev->added) {
 		router_macs_gone_local(r, ev->mac);
 		return;
 	}
-	int res = mesh_mactable_learn(&r->macs, ev->mac, &r->name, router_mono_ms(),
-				      router_wall_ms());
+	int res = router_macs_learn(r, ev->mac, &r->name);
 	if (res == MESH_MAC_NEW || res == MESH_MAC_MOVED) {
 		log_debug("%02x:%02x:%02x:%02x:%02x:%02x appeared on bridge port %d", ev->mac[0],
 			  ev->mac[1], ev->mac[2], ev->mac[3], ev->mac[4], ev->mac[5], ev->ifindex);
-		router_macs_learned_local(r, ev->mac);
 		router_fastpath_sync(r); /* it may have been a remote MAC */
 	}
 }
@@ -44,8 +50,9 @@ static void handle(struct mesh_router *r, const struct mesh_fdb_event *ev)
 static void read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct mesh_router *r = arg;
+	uint8_t *buf = r->own.bridgewatch->buf;
 	for (int rounds = 0; rounds < 16; rounds++) {
-		ssize_t n = recv(fd, r->bw_buf, WATCH_BUF, MSG_DONTWAIT);
+		ssize_t n = recv(fd, buf, WATCH_BUF, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == ENOBUFS)
 				log_warn("missed bridge FDB changes (netlink overrun); MACs that left "
@@ -57,7 +64,7 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
 			struct mesh_fdb_event ev;
 			size_t used;
 			const char *why = "";
-			int ret = mesh_fdb_event_parse(r->bw_buf + off, (size_t)n - off, &ev, &used, &why);
+			int ret = mesh_fdb_event_parse(buf + off, (size_t)n - off, &ev, &used, &why);
 			if (ret < 0)
 				log_debug("ignoring a bridge FDB notification: %s", why);
 			else if (ret == 1)
@@ -72,21 +79,26 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
 int router_bridgewatch_start(struct mesh_router *r, char *err, size_t errlen)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1u << (RTNLGRP_NEIGH - 1) };
-	r->bw_buf = malloc(WATCH_BUF);
-	r->bw_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (!r->bw_buf || r->bw_fd < 0 || bind(r->bw_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	struct router_bridgewatch *bw = calloc(1, sizeof(*bw));
+	if (!bw) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	r->own.bridgewatch = bw;
+	bw->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (bw->fd < 0 || bind(bw->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		snprintf(err, errlen, "cannot watch bridge %s's forwarding table: %s", r->cfg->bridge,
 			 strerror(errno));
 		return -errno;
 	}
-	r->bw_skip[0] = (int)if_nametoindex(sleeve_tap_name(r->sleeve));
-	r->bw_skip[1] = r->fastdp ? (int)if_nametoindex(MESH_VXLAN_DEV) : -1;
-	r->bw_skip[2] = r->fastdp ? (int)if_nametoindex(MESH_ODP_BRIDGE_PORT) : -1;
+	bw->skip[0] = (int)if_nametoindex(sleeve_tap_name(r->sleeve));
+	bw->skip[1] = r->fastdp ? (int)if_nametoindex(MESH_VXLAN_DEV) : -1;
+	bw->skip[2] = r->fastdp ? (int)if_nametoindex(mesh_fastdp_bridge_port(r->fastdp)) : -1;
 	for (int i = 1; i < 3; i++)
-		if (r->bw_skip[i] == 0)
-			r->bw_skip[i] = -1;
-	r->bw_ev = event_new(r->base, r->bw_fd, EV_READ | EV_PERSIST, read_cb, r);
-	if (!r->bw_ev || event_add(r->bw_ev, NULL) < 0) {
+		if (bw->skip[i] == 0)
+			bw->skip[i] = -1;
+	bw->ev = event_new(r->base, bw->fd, EV_READ | EV_PERSIST, read_cb, r);
+	if (!bw->ev || event_add(bw->ev, NULL) < 0) {
 		snprintf(err, errlen, "cannot register an event");
 		return -ENOMEM;
 	}
@@ -95,12 +107,13 @@ int router_bridgewatch_start(struct mesh_router *r, char *err, size_t errlen)
 
 void router_bridgewatch_stop(struct mesh_router *r)
 {
-	if (r->bw_ev)
-		event_free(r->bw_ev);
-	r->bw_ev = NULL;
-	if (r->bw_fd >= 0)
-		close(r->bw_fd);
-	r->bw_fd = -1;
-	free(r->bw_buf);
-	r->bw_buf = NULL;
+	struct router_bridgewatch *bw = r->own.bridgewatch;
+	if (!bw)
+		return;
+	if (bw->ev)
+		event_free(bw->ev);
+	if (bw->fd >= 0)
+		close(bw->fd);
+	free(bw);
+	r->own.bridgewatch = NULL;
 }

@@ -1,6 +1,9 @@
-/* router/config.c: meshd flag and environment parsing (see config.h). */
+/* router/config.c: meshd flag and environment parsing (see config.h). One table of the
+ * options (`options` below) drives parsing, the checks of each value and --help. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,45 +11,6 @@
 #include "crypto/session.h" /* mesh_wipe */
 #include "router/config.h"
 #include "sleeve/sleeve.h"
-
-const char *mesh_config_usage(void)
-{
-	return "usage: meshd [OPTIONS] [PEER...]\n"
-	       "  PEER                  address of a peer to connect to: IPv4[:port]\n"
-	       "  --name MAC            peer name (default: generated once, kept in the state dir)\n"
-	       "  --nickname NAME       nickname shown to others (default: hostname)\n"
-	       "  --port N              TCP control and UDP sleeve port (default 6783)\n"
-	       "  --bridge NAME         bridge containers attach to (default mesh)\n"
-	       "  --state-dir DIR       persistent state (default /var/lib/mesh)\n"
-	       "  --api-socket PATH     API unix socket (default /run/mesh/meshd.sock)\n"
-	       "  --password PW         encrypt with this password (prefer the file or the env)\n"
-	       "  --password-file FILE  read the password from FILE\n"
-	       "  --mtu N               overlay MTU (default: underlay 1500 minus overhead)\n"
-	       "  --log-level LEVEL     error, warn, info (default) or debug\n"
-	       "  --keep-bridge         leave the bridge in place on exit\n"
-	       "  --expose              give this host an address on the bridge from the mesh IPAM:\n"
-	       "                        the host reaches containers, and they use it as their gateway\n"
-	       "  --masquerade          masquerade what containers send outside the subnet\n"
-	       "                        (--ipalloc-default-subnet) behind the host's own address\n"
-	       "  --no-discovery        connect only to the PEERs given, not to peers learned by gossip\n"
-	       "  --fastdp MODE         fast path: auto (default: odp where the module is, else\n"
-	       "                        vxlan), odp (Open vSwitch datapath), vxlan (kernel VXLAN\n"
-	       "                        device) or off (sleeve only)\n"
-	       "  --no-fastdp           same as --fastdp off\n"
-	       "  --conn-limit N        at most N control connections (default 100)\n"
-	       "  --metrics-addr A|off  serve Prometheus metrics on IPv4:port A (default 127.0.0.1:6782)\n"
-	       "  --ipalloc-range CIDR  addresses the mesh IPAM hands out (default 10.32.0.0/12)\n"
-	       "  --ipalloc-default-subnet CIDR\n"
-	       "                        subnet (prefix) containers get; contains the range (default:\n"
-	       "                        the range)\n"
-	       "  --ipalloc-init consensus=N|seed=NAME,...\n"
-	       "                        first division of the range: among the first N peers known\n"
-	       "                        (default N = number of PEERs + 1), or among the named peers\n"
-	       "  --ipam-reclaim-after D  reclaim the space of a peer gone this long, by agreement\n"
-	       "                        of the reachable majority: 90s, 30m (default), 1h, 0 = never\n"
-	       "  --help, --version\n"
-	       "environment: MESH_PASSWORD  the password, when no flag gives one\n";
-}
 
 static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
 {
@@ -101,18 +65,321 @@ static bool printable(const char *s)
 	return true;
 }
 
-/* The index of val in the NULL-terminated list names, or -1. */
-static int pick(const char *val, const char *const *names)
+/* --- the options ---------------------------------------------------------------------------- */
+
+/* What parsing one command line keeps besides the config. */
+struct parse {
+	struct mesh_config *cfg;
+	char *err;
+	size_t errlen;
+	bool flag_password, have_subnet, have_init;
+	char *in_argv;                 /* where the value is in argv (--password scrubs it) */
+};
+
+struct option;
+/* Checks val and sets it in p->cfg. 0, or -1 with p->err set. */
+typedef int (*option_set)(struct parse *p, const struct option *o, const char *val);
+
+/* One flag: the table below drives parsing, validation and --help. */
+struct option {
+	const char *flag;
+	const char *arg;               /* the value's name in --help; NULL: a flag without value */
+	const char *help;              /* lines after the first are indented under the first */
+	option_set set;
+	size_t off;                    /* the field of struct mesh_config that set_* fill */
+	unsigned long min, max;        /* set_uint */
+	const char *const *choices;    /* set_choice: the values, NULL-terminated */
+	const char *bad;               /* set_uint, set_choice: why a value is refused */
+};
+
+static int usage(struct parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int usage(struct parse *p, const char *fmt, ...)
 {
-	for (int k = 0; names[k]; k++)
-		if (!strcmp(val, names[k]))
-			return k;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p->err, p->errlen, fmt, ap);
+	va_end(ap);
 	return -1;
+}
+
+#define FIELD(p, o, type) ((type *)((char *)(p)->cfg + (o)->off))
+
+static int set_true(struct parse *p, const struct option *o, const char *val)
+{
+	*FIELD(p, o, bool) = true;
+	return 0;
+}
+
+static int set_no_fastdp(struct parse *p, const struct option *o, const char *val)
+{
+	p->cfg->fastdp = MESH_FASTDP_OFF;
+	return 0;
+}
+
+/* An unsigned field: a uint16_t when o->max fits one (cfg->port), else an unsigned. */
+static int set_uint(struct parse *p, const struct option *o, const char *val)
+{
+	unsigned long n;
+	if (parse_uint(val, o->min, o->max, &n) < 0)
+		return usage(p, "%s '%.40s': %s", o->flag, val, o->bad);
+	if (o->max <= UINT16_MAX)
+		*FIELD(p, o, uint16_t) = (uint16_t)n;
+	else
+		*FIELD(p, o, unsigned) = (unsigned)n;
+	return 0;
+}
+
+/* An enum field: the index of val in o->choices. */
+static int set_choice(struct parse *p, const struct option *o, const char *val)
+{
+	for (int k = 0; o->choices[k]; k++)
+		if (!strcmp(val, o->choices[k])) {
+			*FIELD(p, o, int) = k;
+			return 0;
+		}
+	return usage(p, "%s '%.40s': %s", o->flag, val, o->bad);
+}
+
+static int set_name(struct parse *p, const struct option *o, const char *val)
+{
+	if (mesh_peer_name_parse(val, &p->cfg->name) < 0)
+		return usage(p, "--name '%.40s': not a peer name like 0a:1b:2c:3d:4e:5f", val);
+	p->cfg->have_name = true;
+	return 0;
+}
+
+static int set_nickname(struct parse *p, const struct option *o, const char *val)
+{
+	if (strlen(val) > 63 || !*val || !printable(val))
+		return usage(p, "--nickname: 1 to 63 printable characters without spaces");
+	snprintf(p->cfg->nickname, sizeof(p->cfg->nickname), "%s", val);
+	return 0;
+}
+
+static int set_bridge(struct parse *p, const struct option *o, const char *val)
+{
+	if (copy_str(p->cfg->bridge, sizeof(p->cfg->bridge), val) < 0 || !printable(val) ||
+	    strchr(val, '/'))
+		return usage(p, "--bridge '%.40s': not an interface name (1-15 characters)", val);
+	return 0;
+}
+
+static int set_state_dir(struct parse *p, const struct option *o, const char *val)
+{
+	if (copy_str(p->cfg->state_dir, sizeof(p->cfg->state_dir), val) < 0)
+		return usage(p, "--state-dir: empty or longer than %zu characters",
+			     sizeof(p->cfg->state_dir) - 1);
+	return 0;
+}
+
+static int set_api_socket(struct parse *p, const struct option *o, const char *val)
+{
+	if (copy_str(p->cfg->api_socket, sizeof(p->cfg->api_socket), val) < 0)
+		return usage(p, "--api-socket: empty or longer than %zu characters (a unix socket "
+			     "path limit)", sizeof(p->cfg->api_socket) - 1);
+	return 0;
+}
+
+static int set_password(struct parse *p, const struct option *o, const char *val)
+{
+	if (!*val)
+		return usage(p, "--password is empty (omit it to run without encryption)");
+	free(p->cfg->password);
+	p->cfg->password = strdup(val);
+	p->flag_password = true;
+	/* scrub it from argv so it does not show in ps */
+	memset(p->in_argv, 'x', strlen(p->in_argv));
+	return 0;
+}
+
+static int set_password_file(struct parse *p, const struct option *o, const char *val)
+{
+	if (copy_str(p->cfg->password_file, sizeof(p->cfg->password_file), val) < 0)
+		return usage(p, "--password-file: empty or too long path");
+	return 0;
+}
+
+static int set_metrics(struct parse *p, const struct option *o, const char *val)
+{
+	struct mesh_config *cfg = p->cfg;
+	if (!strcmp(val, "off")) {
+		cfg->metrics_off = true;
+		return 0;
+	}
+	if (mesh_parse_peer_addr(val, 0, &cfg->metrics) < 0 || !cfg->metrics.port)
+		return usage(p, "--metrics-addr '%.40s': use IPv4:port (e.g. 127.0.0.1:6782) or off",
+			     val);
+	cfg->metrics_off = false;
+	return 0;
+}
+
+static int set_range(struct parse *p, const struct option *o, const char *val)
+{
+	if (mesh_ipam_cidr_parse(val, &p->cfg->ipalloc_start, &p->cfg->ipalloc_prefix) < 0)
+		return usage(p, "--ipalloc-range '%.40s': not an IPv4 CIDR with the host bits zero "
+			     "(e.g. 10.32.0.0/12)", val);
+	return 0;
+}
+
+static int set_subnet(struct parse *p, const struct option *o, const char *val)
+{
+	if (mesh_ipam_cidr_parse(val, &p->cfg->ipalloc_subnet, &p->cfg->ipalloc_subnet_prefix) < 0)
+		return usage(p, "--ipalloc-default-subnet '%.40s': not an IPv4 CIDR with the host "
+			     "bits zero (e.g. 10.32.0.0/12)", val);
+	p->have_subnet = true;
+	return 0;
+}
+
+static int set_init(struct parse *p, const struct option *o, const char *val)
+{
+	struct mesh_config *cfg = p->cfg;
+	char why[MESH_IPAM_WHY_LEN];
+	if (mesh_ipam_init_parse(val, &cfg->ipalloc_init, why) < 0)
+		return usage(p, "%s%s", strstr(why, "--ipalloc-init") ? "" : "--ipalloc-init: ", why);
+	if (strlen(val) < sizeof(cfg->ipalloc_init_str))
+		snprintf(cfg->ipalloc_init_str, sizeof(cfg->ipalloc_init_str), "%s", val);
+	else
+		snprintf(cfg->ipalloc_init_str, sizeof(cfg->ipalloc_init_str), "seed=(%zu peers)",
+			 cfg->ipalloc_init.nseeds);
+	p->have_init = true;
+	return 0;
+}
+
+static int set_reclaim(struct parse *p, const struct option *o, const char *val)
+{
+	if (mesh_parse_duration_ms(val, &p->cfg->ipam_reclaim_after_ms) < 0)
+		return usage(p, "--ipam-reclaim-after '%.40s': not a duration like 90s, 30m, 1h or "
+			     "plain seconds (0 = never)", val);
+	return 0;
+}
+
+static const char *const fastdp_modes[] = { "auto", "odp", "vxlan", "off", NULL };
+static const char *const log_levels[] = { "error", "warn", "info", "debug", NULL };
+
+#define OFF(field) offsetof(struct mesh_config, field)
+
+/* In the order of --help. */
+static const struct option options[] = {
+	{ .flag = "--name", .arg = "MAC", .set = set_name,
+	  .help = "peer name (default: generated once, kept in the state dir)" },
+	{ .flag = "--nickname", .arg = "NAME", .set = set_nickname,
+	  .help = "nickname shown to others (default: hostname)" },
+	{ .flag = "--port", .arg = "N", .set = set_uint, .off = OFF(port), .min = 1, .max = 65535,
+	  .bad = "not a port number (1-65535)",
+	  .help = "TCP control and UDP sleeve port (default 6783)" },
+	{ .flag = "--bridge", .arg = "NAME", .set = set_bridge,
+	  .help = "bridge containers attach to (default mesh)" },
+	{ .flag = "--state-dir", .arg = "DIR", .set = set_state_dir,
+	  .help = "persistent state (default /var/lib/mesh)" },
+	{ .flag = "--api-socket", .arg = "PATH", .set = set_api_socket,
+	  .help = "API unix socket (default /run/mesh/meshd.sock)" },
+	{ .flag = "--password", .arg = "PW", .set = set_password,
+	  .help = "encrypt with this password (prefer the file or the env)" },
+	{ .flag = "--password-file", .arg = "FILE", .set = set_password_file,
+	  .help = "read the password from FILE" },
+	{ .flag = "--mtu", .arg = "N", .set = set_uint, .off = OFF(mtu), .min = 576, .max = 65000,
+	  .bad = "not a number from 576 to 65000",
+	  .help = "overlay MTU (default: underlay 1500 minus overhead)" },
+	{ .flag = "--log-level", .arg = "LEVEL", .set = set_choice, .off = OFF(log_level),
+	  .choices = log_levels, .bad = "use error, warn, info or debug",
+	  .help = "error, warn, info (default) or debug" },
+	{ .flag = "--keep-bridge", .set = set_true, .off = OFF(keep_bridge),
+	  .help = "leave the bridge in place on exit" },
+	{ .flag = "--expose", .set = set_true, .off = OFF(expose),
+	  .help = "give this host an address on the bridge from the mesh IPAM:\n"
+		  "the host reaches containers, and they use it as their gateway" },
+	{ .flag = "--masquerade", .set = set_true, .off = OFF(masquerade),
+	  .help = "masquerade what containers send outside the subnet\n"
+		  "(--ipalloc-default-subnet) behind the host's own address" },
+	{ .flag = "--no-discovery", .set = set_true, .off = OFF(no_discovery),
+	  .help = "connect only to the PEERs given, not to peers learned by gossip" },
+	{ .flag = "--fastdp", .arg = "MODE", .set = set_choice, .off = OFF(fastdp),
+	  .choices = fastdp_modes, .bad = "use auto, vxlan, odp or off",
+	  .help = "fast path: auto (default: odp where the module is, else\n"
+		  "vxlan), odp (Open vSwitch datapath), vxlan (kernel VXLAN\n"
+		  "device) or off (sleeve only)" },
+	{ .flag = "--no-fastdp", .set = set_no_fastdp, .help = "same as --fastdp off" },
+	{ .flag = "--conn-limit", .arg = "N", .set = set_uint, .off = OFF(conn_limit), .min = 1,
+	  .max = 10000, .bad = "not a number from 1 to 10000",
+	  .help = "at most N control connections (default 100)" },
+	{ .flag = "--metrics-addr", .arg = "A|off", .set = set_metrics,
+	  .help = "serve Prometheus metrics on IPv4:port A (default 127.0.0.1:6782)" },
+	{ .flag = "--ipalloc-range", .arg = "CIDR", .set = set_range,
+	  .help = "addresses the mesh IPAM hands out (default 10.32.0.0/12)" },
+	{ .flag = "--ipalloc-default-subnet", .arg = "CIDR", .set = set_subnet,
+	  .help = "subnet (prefix) containers get; contains the range (default:\n"
+		  "the range)" },
+	{ .flag = "--ipalloc-init", .arg = "consensus=N|seed=NAME,...", .set = set_init,
+	  .help = "first division of the range: among the first N peers known\n"
+		  "(default N = number of PEERs + 1), or among the named peers" },
+	{ .flag = "--ipam-reclaim-after", .arg = "D", .set = set_reclaim,
+	  .help = "reclaim the space of a peer gone this long, by agreement\n"
+		  "of the reachable majority: 90s, 30m (default), 1h, 0 = never" },
+	/* listed together at the end of --help */
+	{ .flag = "--help", .set = set_true, .off = OFF(help) },
+	{ .flag = "--version", .set = set_true, .off = OFF(version) },
+};
+
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+#define HELP_COL 24
+
+/* Appends one entry of --help to out: "  " and left, then the help text from column
+ * HELP_COL (on the next line when left reaches that far), each further line indented so. */
+static void help_entry(char *out, size_t cap, const char *left, const char *help)
+{
+	size_t n = strlen(out), w = strlen(left);
+	if (!help) {
+		snprintf(out + n, cap - n, "  %s\n", left);
+		return;
+	}
+	if (2 + w + 1 > HELP_COL)
+		snprintf(out + n, cap - n, "  %s\n%*s", left, HELP_COL, "");
+	else
+		snprintf(out + n, cap - n, "  %s%*s", left, (int)(HELP_COL - 2 - w), "");
+	for (const char *l = help; *l;) {
+		const char *nl = strchr(l, '\n');
+		int len = nl ? (int)(nl - l) : (int)strlen(l);
+		n = strlen(out);
+		snprintf(out + n, cap - n, "%.*s\n%*s", len, l, nl ? HELP_COL : 0, "");
+		l += len + (nl ? 1 : 0);
+	}
+}
+
+const char *mesh_config_usage(void)
+{
+	static char text[4096];
+	if (text[0])
+		return text;
+	snprintf(text, sizeof(text), "usage: meshd [OPTIONS] [PEER...]\n");
+	help_entry(text, sizeof(text), "PEER", "address of a peer to connect to: IPv4[:port]");
+	for (size_t k = 0; k < NOPTIONS; k++) {
+		char left[64];
+		if (!options[k].help)
+			continue;
+		snprintf(left, sizeof(left), "%s%s%s", options[k].flag, options[k].arg ? " " : "",
+			 options[k].arg ? options[k].arg : "");
+		help_entry(text, sizeof(text), left, options[k].help);
+	}
+	help_entry(text, sizeof(text), "--help, --version", NULL);
+	size_t n = strlen(text);
+	snprintf(text + n, sizeof(text) - n,
+		 "environment: MESH_PASSWORD  the password, when no flag gives one\n");
+	return text;
+}
+
+static const struct option *find_option(const char *flag)
+{
+	for (size_t k = 0; k < NOPTIONS; k++)
+		if (!strcmp(flag, options[k].flag))
+			return &options[k];
+	return NULL;
 }
 
 int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char *env_password,
 		      char *err, size_t errlen)
 {
+	struct parse p = { .cfg = cfg, .err = err, .errlen = errlen };
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->port = SLEEVE_DEFAULT_PORT;
 	cfg->log_level = MESH_LOG_INFO;
@@ -121,7 +388,6 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 	snprintf(cfg->api_socket, sizeof(cfg->api_socket), "%s", MESH_DEFAULT_API_SOCKET);
 	snprintf(cfg->metrics.host, sizeof(cfg->metrics.host), "127.0.0.1");
 	cfg->metrics.port = 6782;
-	bool flag_password = false, have_subnet = false, have_init = false;
 	cfg->ipam_reclaim_after_ms = MESH_DEFAULT_IPAM_RECLAIM_AFTER_MS;
 	mesh_ipam_cidr_parse(MESH_DEFAULT_IPALLOC_RANGE, &cfg->ipalloc_start, &cfg->ipalloc_prefix);
 
@@ -138,155 +404,32 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 		if (a[1] != '-')
 			USAGE("unknown flag '%s' (flags are long: see --help)", a);
 		char flag[32];
-		const char *val = NULL;
 		char *eq = strchr(a, '=');
 		size_t fl = eq ? (size_t)(eq - a) : strlen(a);
 		if (fl >= sizeof(flag))
 			USAGE("unknown flag '%.40s'", a);
 		memcpy(flag, a, fl);
 		flag[fl] = '\0';
-
-		static const char *const boolean[] = { "--help", "--version", "--keep-bridge",
-						       "--no-discovery", "--no-fastdp", "--expose",
-						       "--masquerade" };
-		bool is_bool = false;
-		for (size_t k = 0; k < sizeof(boolean) / sizeof(boolean[0]); k++)
-			if (!strcmp(flag, boolean[k]))
-				is_bool = true;
-		if (is_bool) {
-			if (eq)
-				USAGE("%s takes no value", flag);
-			if (!strcmp(flag, "--help"))
-				cfg->help = true;
-			else if (!strcmp(flag, "--version"))
-				cfg->version = true;
-			else if (!strcmp(flag, "--no-discovery"))
-				cfg->no_discovery = true;
-			else if (!strcmp(flag, "--no-fastdp"))
-				cfg->fastdp = MESH_FASTDP_OFF;
-			else if (!strcmp(flag, "--expose"))
-				cfg->expose = true;
-			else if (!strcmp(flag, "--masquerade"))
-				cfg->masquerade = true;
-			else
-				cfg->keep_bridge = true;
-			continue;
-		}
-		static const char *const with_value[] = {
-			"--name", "--nickname", "--port", "--bridge", "--state-dir", "--api-socket",
-			"--password", "--password-file", "--mtu", "--log-level", "--conn-limit",
-			"--metrics-addr", "--fastdp", "--ipalloc-range", "--ipalloc-default-subnet",
-			"--ipalloc-init", "--ipam-reclaim-after",
-		};
-		bool known = false;
-		for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++)
-			if (!strcmp(flag, with_value[k]))
-				known = true;
-		if (!known)
+		const struct option *o = find_option(flag);
+		if (!o)
 			USAGE("unknown flag '%s' (see --help)", flag);
-		char **valp = NULL;
-		if (eq) {
-			val = eq + 1;
-		} else if (i + 1 < argc) {
-			valp = &argv[++i];
-			val = *valp;
-		} else {
+		if (!o->arg && eq)
+			USAGE("%s takes no value", flag);
+		if (!o->arg)
+			p.in_argv = NULL;
+		else if (eq)
+			p.in_argv = eq + 1;
+		else if (i + 1 < argc)
+			p.in_argv = argv[++i];
+		else
 			USAGE("%s needs a value", flag);
-		}
-
-		unsigned long n;
-		if (!strcmp(flag, "--name")) {
-			if (mesh_peer_name_parse(val, &cfg->name) < 0)
-				USAGE("--name '%.40s': not a peer name like 0a:1b:2c:3d:4e:5f", val);
-			cfg->have_name = true;
-		} else if (!strcmp(flag, "--nickname")) {
-			if (strlen(val) > 63 || !*val || !printable(val))
-				USAGE("--nickname: 1 to 63 printable characters without spaces");
-			snprintf(cfg->nickname, sizeof(cfg->nickname), "%s", val);
-		} else if (!strcmp(flag, "--port")) {
-			if (parse_uint(val, 1, 65535, &n) < 0)
-				USAGE("--port '%.40s': not a port number (1-65535)", val);
-			cfg->port = (uint16_t)n;
-		} else if (!strcmp(flag, "--bridge")) {
-			if (copy_str(cfg->bridge, sizeof(cfg->bridge), val) < 0 || !printable(val) ||
-			    strchr(val, '/'))
-				USAGE("--bridge '%.40s': not an interface name (1-15 characters)", val);
-		} else if (!strcmp(flag, "--state-dir")) {
-			if (copy_str(cfg->state_dir, sizeof(cfg->state_dir), val) < 0)
-				USAGE("--state-dir: empty or longer than %zu characters", sizeof(cfg->state_dir) - 1);
-		} else if (!strcmp(flag, "--api-socket")) {
-			if (copy_str(cfg->api_socket, sizeof(cfg->api_socket), val) < 0)
-				USAGE("--api-socket: empty or longer than %zu characters (a unix socket path limit)",
-				      sizeof(cfg->api_socket) - 1);
-		} else if (!strcmp(flag, "--password")) {
-			if (!*val)
-				USAGE("--password is empty (omit it to run without encryption)");
-			free(cfg->password);
-			cfg->password = strdup(val);
-			flag_password = true;
-			/* scrub it from argv so it does not show in ps */
-			char *v = valp ? *valp : eq + 1;
-			memset(v, 'x', strlen(v));
-		} else if (!strcmp(flag, "--password-file")) {
-			if (copy_str(cfg->password_file, sizeof(cfg->password_file), val) < 0)
-				USAGE("--password-file: empty or too long path");
-		} else if (!strcmp(flag, "--mtu")) {
-			if (parse_uint(val, 576, 65000, &n) < 0)
-				USAGE("--mtu '%.40s': not a number from 576 to 65000", val);
-			cfg->mtu = (unsigned)n;
-		} else if (!strcmp(flag, "--metrics-addr")) {
-			if (!strcmp(val, "off")) {
-				cfg->metrics_off = true;
-			} else if (mesh_parse_peer_addr(val, 0, &cfg->metrics) < 0 || !cfg->metrics.port) {
-				USAGE("--metrics-addr '%.40s': use IPv4:port (e.g. 127.0.0.1:6782) or off", val);
-			} else {
-				cfg->metrics_off = false;
-			}
-		} else if (!strcmp(flag, "--fastdp")) {
-			static const char *const modes[] = { "auto", "odp", "vxlan", "off", NULL };
-			int found = pick(val, modes);
-			if (found < 0)
-				USAGE("--fastdp '%.40s': use auto, vxlan, odp or off", val);
-			cfg->fastdp = (enum mesh_fastdp_mode)found;
-		} else if (!strcmp(flag, "--conn-limit")) {
-			if (parse_uint(val, 1, 10000, &n) < 0)
-				USAGE("--conn-limit '%.40s': not a number from 1 to 10000", val);
-			cfg->conn_limit = (unsigned)n;
-		} else if (!strcmp(flag, "--ipalloc-range")) {
-			if (mesh_ipam_cidr_parse(val, &cfg->ipalloc_start, &cfg->ipalloc_prefix) < 0)
-				USAGE("--ipalloc-range '%.40s': not an IPv4 CIDR with the host bits zero "
-				      "(e.g. 10.32.0.0/12)", val);
-		} else if (!strcmp(flag, "--ipalloc-default-subnet")) {
-			if (mesh_ipam_cidr_parse(val, &cfg->ipalloc_subnet, &cfg->ipalloc_subnet_prefix) < 0)
-				USAGE("--ipalloc-default-subnet '%.40s': not an IPv4 CIDR with the host bits "
-				      "zero (e.g. 10.32.0.0/12)", val);
-			have_subnet = true;
-		} else if (!strcmp(flag, "--ipalloc-init")) {
-			char why[MESH_IPAM_WHY_LEN];
-			if (mesh_ipam_init_parse(val, &cfg->ipalloc_init, why) < 0)
-				USAGE("%s%s", strstr(why, "--ipalloc-init") ? "" : "--ipalloc-init: ", why);
-			if (strlen(val) < sizeof(cfg->ipalloc_init_str))
-				snprintf(cfg->ipalloc_init_str, sizeof(cfg->ipalloc_init_str), "%s", val);
-			else
-				snprintf(cfg->ipalloc_init_str, sizeof(cfg->ipalloc_init_str),
-					 "seed=(%zu peers)", cfg->ipalloc_init.nseeds);
-			have_init = true;
-		} else if (!strcmp(flag, "--ipam-reclaim-after")) {
-			if (mesh_parse_duration_ms(val, &cfg->ipam_reclaim_after_ms) < 0)
-				USAGE("--ipam-reclaim-after '%.40s': not a duration like 90s, 30m, 1h or "
-				      "plain seconds (0 = never)", val);
-		} else if (!strcmp(flag, "--log-level")) {
-			static const char *const lv[] = { "error", "warn", "info", "debug", NULL };
-			int found = pick(val, lv);
-			if (found < 0)
-				USAGE("--log-level '%.40s': use error, warn, info or debug", val);
-			cfg->log_level = (enum mesh_log_level)found;
-		}
+		if (o->set(&p, o, p.in_argv) < 0)
+			return MESH_CONFIG_USAGE;
 	}
 	for (unsigned k = 0; k < cfg->npeers; k++)
 		if (cfg->peers[k].port == 0)
 			cfg->peers[k].port = cfg->port;
-	if (!have_subnet) {
+	if (!p.have_subnet) {
 		cfg->ipalloc_subnet = cfg->ipalloc_start;
 		cfg->ipalloc_subnet_prefix = cfg->ipalloc_prefix;
 	} else if (cfg->ipalloc_subnet_prefix > cfg->ipalloc_prefix ||
@@ -298,7 +441,7 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 		USAGE("--ipalloc-default-subnet %s/%u does not contain --ipalloc-range %s/%u", a,
 		      cfg->ipalloc_subnet_prefix, b, cfg->ipalloc_prefix);
 	}
-	if (!have_init) {
+	if (!p.have_init) {
 		/* as Weave Net does: the first host names no peer and seeds alone, the second
 		 * names one and waits for two peers, ... */
 		memset(&cfg->ipalloc_init, 0, sizeof(cfg->ipalloc_init));
@@ -306,9 +449,9 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 		snprintf(cfg->ipalloc_init_str, sizeof(cfg->ipalloc_init_str), "consensus=%u",
 			 cfg->npeers + 1);
 	}
-	if (flag_password && cfg->password_file[0])
+	if (p.flag_password && cfg->password_file[0])
 		USAGE("--password and --password-file both given: use one");
-	if (!flag_password && !cfg->password_file[0] && env_password) {
+	if (!p.flag_password && !cfg->password_file[0] && env_password) {
 		if (!*env_password)
 			USAGE("MESH_PASSWORD is set but empty (unset it to run without encryption)");
 		cfg->password = strdup(env_password);

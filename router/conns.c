@@ -8,10 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "router/gossip.h"
 #include "router/internal.h"
 #include "router/log.h"
 
 #define ACCEPT_BACKLOG 64
+
+struct router_conns {
+	struct evconnlistener *listener;
+	struct mesh_ratelimit accept_rl;
+	uint64_t refused_logged_ms;    /* when the rate limit was last logged */
+};
 
 static void format_addr(const struct sockaddr_storage *ss, char *out, size_t cap)
 {
@@ -23,14 +30,6 @@ static void format_addr(const struct sockaddr_storage *ss, char *out, size_t cap
 		port = ntohs(s->sin_port);
 	}
 	snprintf(out, cap, "%s:%u", ip, port);
-}
-
-struct mesh_conn *router_conn_to(struct mesh_router *r, const struct mesh_peer_name *peer)
-{
-	for (struct mesh_conn *c = r->conns; c; c = c->next)
-		if (c->state == CONN_ESTABLISHED && c->fwd && mesh_peer_name_eq(&c->peer, peer))
-			return c;
-	return NULL;
 }
 
 static void conn_free(struct mesh_conn *c)
@@ -57,7 +56,7 @@ static void conn_free(struct mesh_conn *c)
 
 static void target_schedule(struct mesh_target *t)
 {
-	uint32_t delay = mesh_backoff_failed(&t->backoff, router_mono_ms(), randombytes_random());
+	uint32_t delay = mesh_backoff_failed(&t->backoff, mesh_mono_ms(), randombytes_random());
 	struct timeval tv = { (time_t)(delay / 1000), (suseconds_t)(delay % 1000) * 1000 };
 	t->next_retry = time(NULL) + (time_t)((delay + 999) / 1000);
 	event_add(t->timer, &tv);
@@ -206,15 +205,13 @@ static void on_established(struct mesh_control *ctl, void *arg)
 	c->state = CONN_ESTABLISHED;
 	c->since = time(NULL);
 	if (c->target) {
-		mesh_backoff_up(&c->target->backoff, router_mono_ms());
+		mesh_backoff_up(&c->target->backoff, mesh_mono_ms());
 		c->target->last_error[0] = '\0';
 		c->target->next_retry = 0;
 	}
 	log_info("%s: connection established (protocol %u, %s)", who, hs->version,
 		 c->encrypted ? "encrypted" : "not encrypted");
-	router_topo_send_full(r, c);
-	router_macs_send_all(r, c);
-	router_ipam_conn_up(r, c);
+	router_gossip_conn_up(r, c);
 	router_topo_self_changed(r);
 }
 
@@ -224,7 +221,7 @@ static void on_message(struct mesh_control *ctl, uint8_t type, const uint8_t *pa
 	struct mesh_conn *c = arg;
 	char who[160];
 	if (type == MESH_MSG_GOSSIP) {
-		router_topo_gossip_received(c->r, c, payload, len);
+		router_gossip_received(c->r, c, payload, len);
 		return;
 	}
 	if (type == MESH_MSG_OVERLAY) {
@@ -332,12 +329,13 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	char addr[64];
 
 	format_addr((struct sockaddr_storage *)sa, addr, sizeof(addr));
-	if (!mesh_ratelimit_take(&r->accept_rl, router_mono_ms())) {
+	struct router_conns *cn = r->own.conns;
+	if (!mesh_ratelimit_take(&cn->accept_rl, mesh_mono_ms())) {
 		r->ctr.control_refused++;
-		if (router_mono_ms() - r->accept_refused_logged_ms > 1000) {
+		if (mesh_mono_ms() - cn->refused_logged_ms > 1000) {
 			log_warn("refusing a connection from %s: more than %d connection attempts a "
 				 "second (accept rate limit)", addr, ACCEPT_RATE_PER_S);
-			r->accept_refused_logged_ms = router_mono_ms();
+			cn->refused_logged_ms = mesh_mono_ms();
 		}
 		evutil_closesocket(fd);
 		return;
@@ -440,7 +438,7 @@ void router_discover(struct mesh_router *r)
 }
 
 /* Drops discovered targets whose peer the topology no longer knows. */
-void router_forget_targets(struct mesh_router *r)
+static void forget_targets(struct mesh_router *r)
 {
 	for (struct mesh_target **pp = &r->targets; *pp;) {
 		struct mesh_target *t = *pp;
@@ -457,16 +455,27 @@ void router_forget_targets(struct mesh_router *r)
 int router_conns_start(struct mesh_router *r, char *err, size_t errlen)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(r->cfg->port) };
-	r->listener = evconnlistener_new_bind(r->base, on_accept, r,
+	struct router_conns *cn = calloc(1, sizeof(*cn));
+	if (!cn) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	r->own.conns = cn;
+	cn->listener = evconnlistener_new_bind(r->base, on_accept, r,
 					      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
 					      LEV_OPT_CLOSE_ON_EXEC, ACCEPT_BACKLOG,
 					      (struct sockaddr *)&sin, sizeof(sin));
-	if (!r->listener) {
+	if (!cn->listener) {
 		snprintf(err, errlen, "cannot listen on TCP port %u: %s", r->cfg->port, strerror(errno));
 		return -errno;
 	}
-	evconnlistener_set_error_cb(r->listener, on_accept_error);
-	mesh_ratelimit_init(&r->accept_rl, ACCEPT_RATE_PER_S, ACCEPT_BURST, router_mono_ms());
+	evconnlistener_set_error_cb(cn->listener, on_accept_error);
+	if (router_gossip_subscribe(r, ROUTER_EV_PEERS_CHANGED, router_discover) < 0 ||
+	    router_gossip_subscribe(r, ROUTER_EV_PEERS_GONE, forget_targets) < 0) {
+		snprintf(err, errlen, "cannot subscribe to topology changes");
+		return -ENOSPC;
+	}
+	mesh_ratelimit_init(&cn->accept_rl, ACCEPT_RATE_PER_S, ACCEPT_BURST, mesh_mono_ms());
 	for (unsigned i = 0; i < r->cfg->npeers; i++) {
 		struct in_addr a;
 		inet_pton(AF_INET, r->cfg->peers[i].host, &a);
@@ -500,9 +509,10 @@ void router_conns_stop(struct mesh_router *r)
 		t->conn = NULL;
 		target_free(t);
 	}
-	if (r->listener)
-		evconnlistener_free(r->listener);
-	r->listener = NULL;
+	if (r->own.conns && r->own.conns->listener)
+		evconnlistener_free(r->own.conns->listener);
+	free(r->own.conns);
+	r->own.conns = NULL;
 }
 
 void router_on_health_changed(void *arg, struct overlay_forwarder *fwd, enum overlay_health h,

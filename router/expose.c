@@ -203,7 +203,7 @@ int router_expose_start(struct mesh_router *r, char *err, size_t errlen)
 			 "(table ip " MESH_MASQ_TABLE ")");
 	}
 	snprintf(e->waiting, sizeof(e->waiting), "not asked yet");
-	r->expose = e;
+	r->own.expose = e;
 	struct timeval now = { 0, 0 };
 	event_add(e->timer, &now);
 	return 0;
@@ -211,7 +211,7 @@ int router_expose_start(struct mesh_router *r, char *err, size_t errlen)
 
 void router_expose_stop(struct mesh_router *r)
 {
-	struct router_expose *e = r->expose;
+	struct router_expose *e = r->own.expose;
 	if (!e)
 		return;
 	event_free(e->timer);
@@ -220,18 +220,18 @@ void router_expose_stop(struct mesh_router *r)
 	if (e->masq_installed)
 		masq_remove();
 	free(e);
-	r->expose = NULL;
+	r->own.expose = NULL;
 }
 
 const char *router_expose_gateway(const struct mesh_router *r)
 {
-	const struct router_expose *e = r->expose;
+	const struct router_expose *e = r->own.expose;
 	return e && e->have ? e->ip_str : NULL;
 }
 
 cJSON *router_expose_status_json(const struct mesh_router *r)
 {
-	const struct router_expose *e = r->expose;
+	const struct router_expose *e = r->own.expose;
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "expose", r->cfg->expose);
 	if (e && e->have) {

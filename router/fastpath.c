@@ -20,6 +20,11 @@
 #include "router/internal.h"
 #include "router/log.h"
 
+struct router_fastpath {
+	struct event *fdb_sync;        /* reconciles the kernel FDB at the end of the turn */
+	char why[512];                 /* why there is no fast path */
+};
+
 bool router_conn_on_fastpath(const struct mesh_conn *c)
 {
 	return c->fast && c->fast_ok && c->usable;
@@ -144,8 +149,8 @@ static void fdb_sync_cb(evutil_socket_t fd, short what, void *arg)
 
 void router_fastpath_sync(struct mesh_router *r)
 {
-	if (r->fastdp && r->fdb_sync)
-		event_active(r->fdb_sync, 0, 0);
+	if (r->fastdp && r->own.fastpath && r->own.fastpath->fdb_sync)
+		event_active(r->own.fastpath->fdb_sync, 0, 0);
 }
 
 /* --- connections ----------------------------------------------------------------------- */
@@ -198,10 +203,15 @@ const char *router_conn_overlay(const struct mesh_router *r, const struct mesh_c
 	} else if (r->fastdp) {
 		snprintf(fast_why, sizeof(fast_why), "the peer runs no fast path");
 	} else {
-		snprintf(fast_why, sizeof(fast_why), "%s", r->fastdp_why);
+		snprintf(fast_why, sizeof(fast_why), "%s", router_fastpath_why(r));
 	}
 	snprintf(why, cap, "%s; %s", fast_why, w ? w : "");
 	return r->ov->ops->name;
+}
+
+const char *router_fastpath_why(const struct mesh_router *r)
+{
+	return r->fov || !r->own.fastpath ? "" : r->own.fastpath->why;
 }
 
 /* --- the backend ----------------------------------------------------------------------- */
@@ -210,8 +220,8 @@ const char *router_conn_overlay(const struct mesh_router *r, const struct mesh_c
  * would carry frames in the clear, so every connection stays on the encrypted sleeve. */
 static int no_ipsec(struct mesh_router *r, const char *why)
 {
-	snprintf(r->fastdp_why, sizeof(r->fastdp_why), "no fast path: an encrypted mesh needs "
-		 "kernel IPsec for it, but %s", why);
+	snprintf(r->own.fastpath->why, sizeof(r->own.fastpath->why), "no fast path: an encrypted "
+		 "mesh needs kernel IPsec for it, but %s", why);
 	log_warn("fast path off: an encrypted mesh needs kernel IPsec for it, but %s; every "
 		 "connection stays on the encrypted sleeve", why);
 	return 0;
@@ -220,8 +230,14 @@ static int no_ipsec(struct mesh_router *r, const char *why)
 int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen)
 {
 	enum mesh_fastdp_mode mode = r->cfg->fastdp;
+	struct router_fastpath *fp = calloc(1, sizeof(*fp));
+	if (!fp) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	r->own.fastpath = fp;
 	if (mode == MESH_FASTDP_OFF) {
-		snprintf(r->fastdp_why, sizeof(r->fastdp_why), "no fast path: --fastdp off");
+		snprintf(fp->why, sizeof(fp->why), "no fast path: --fastdp off");
 		log_info("fast path off (--fastdp off): every connection uses the sleeve");
 		return 0;
 	}
@@ -264,7 +280,7 @@ int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen)
 			snprintf(err, errlen, "--fastdp vxlan: %s", why);
 			return -EIO;
 		}
-		snprintf(r->fastdp_why, sizeof(r->fastdp_why), "no fast path: %s", why);
+		snprintf(fp->why, sizeof(fp->why), "no fast path: %s", why);
 		log_warn("fast path off, every connection uses the sleeve: %s", why);
 		return 0;
 	}
@@ -273,22 +289,22 @@ int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen)
 	if (purged)
 		log_info("fast path: deleted %llu IPsec SAs and policies an earlier meshd left",
 			 (unsigned long long)purged);
-	r->fdb_sync = event_new(r->base, -1, 0, fdb_sync_cb, r);
-	if (!r->fdb_sync) {
+	fp->fdb_sync = event_new(r->base, -1, 0, fdb_sync_cb, r);
+	if (!fp->fdb_sync) {
 		snprintf(err, errlen, "cannot register an event");
 		return -ENOMEM;
 	}
 	const char *enc = r->encrypted ? ", encrypted with kernel IPsec ESP (AES-GCM); unencrypted "
 					 "VXLAN is dropped (nftables table inet mesh_ipsec)"
 				       : "";
-	if (mesh_fastdp_odp(r->fastdp))
+	if (mesh_fastdp_is_odp(r->fastdp))
 		log_info("fast path: Open vSwitch datapath %s, VXLAN on UDP %u (VNI %u)%s; connections "
-			 "move onto it once its heartbeats pass", MESH_ODP_DP, MESH_VXLAN_DEFAULT_PORT,
-			 MESH_VXLAN_VNI, enc);
+			 "move onto it once its heartbeats pass", mesh_fastdp_device(r->fastdp),
+			 MESH_VXLAN_DEFAULT_PORT, MESH_VXLAN_VNI, enc);
 	else
 		log_info("fast path: kernel VXLAN device %s on UDP %u (VNI %u)%s; connections move "
-			 "onto it once its heartbeats pass", MESH_VXLAN_DEV, MESH_VXLAN_DEFAULT_PORT,
-			 MESH_VXLAN_VNI, enc);
+			 "onto it once its heartbeats pass", mesh_fastdp_device(r->fastdp),
+			 MESH_VXLAN_DEFAULT_PORT, MESH_VXLAN_VNI, enc);
 	return 0;
 }
 
@@ -300,9 +316,10 @@ void router_fastpath_set_mtu(struct mesh_router *r)
 
 void router_fastpath_stop(struct mesh_router *r)
 {
-	if (r->fdb_sync)
-		event_free(r->fdb_sync);
-	r->fdb_sync = NULL;
+	if (r->own.fastpath && r->own.fastpath->fdb_sync)
+		event_free(r->own.fastpath->fdb_sync);
+	free(r->own.fastpath);
+	r->own.fastpath = NULL;
 	mesh_fastdp_free(r->fastdp);
 	r->fastdp = NULL;
 	r->fov = NULL;

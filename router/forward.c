@@ -57,14 +57,12 @@ void router_on_local_frame(void *arg, const struct mesh_offload *off, const uint
 	const uint8_t *dst = frame, *src = frame + 6;
 
 	if (!mesh_mac_is_multicast(src)) {
-		int res = mesh_mactable_learn(&r->macs, src, &r->name, router_mono_ms(), router_wall_ms());
-		if (res == MESH_MAC_NEW || res == MESH_MAC_MOVED) {
+		int res = router_macs_learn(r, src, &r->name);
+		if (res == MESH_MAC_NEW || res == MESH_MAC_MOVED)
 			log_debug("%02x:%02x:%02x:%02x:%02x:%02x seen in a frame from our bridge "
 				  "(to %02x:%02x:%02x:%02x:%02x:%02x, ethertype %04x)", src[0], src[1],
 				  src[2], src[3], src[4], src[5], dst[0], dst[1], dst[2], dst[3], dst[4],
 				  dst[5], len >= 14 ? (frame[12] << 8) | frame[13] : 0);
-			router_macs_learned_local(r, src);
-		}
 	}
 	const struct mesh_mac_entry *e = mesh_mac_is_multicast(dst) ? NULL
 								   : mesh_mactable_lookup(&r->macs, dst);
@@ -93,7 +91,7 @@ void router_on_frame_received(void *arg, struct overlay_forwarder *fwd,
 		return;
 	}
 	if (!mesh_mac_is_multicast(smac)) {
-		int res = mesh_mactable_learn(&r->macs, smac, src, router_mono_ms(), router_wall_ms());
+		int res = router_macs_learn(r, smac, src);
 		if (res == MESH_MAC_NEW || res == MESH_MAC_MOVED)
 			router_fastpath_sync(r);
 	}

@@ -1,6 +1,10 @@
-/* router/internal.h: the router's state, shared by the files that make up the router
- * (router.c setup, conns.c connections, topo.c topology and gossip, forward.c forwarding,
- * status.c status). Not for other modules: they use router.h. */
+/* router/internal.h: what the files that make up the router share: the state in struct
+ * mesh_router (identity, overlays, published state with one writer each), the connection, and
+ * each file's entry points. Who calls whom: router.c sets up and calls every part; conns.c
+ * calls topo.c and fastpath.c; forward.c, bridgewatch.c and status.c call macs.c, fastpath.c
+ * and ipam.c; the channels (topo.c, macs.c, ipam.c) call the gossip hub (gossip.c); all may
+ * call util.c; nothing calls back up but through the hub. Not for other modules: they use
+ * router.h. */
 #ifndef MESH_ROUTER_INTERNAL_H
 #define MESH_ROUTER_INTERNAL_H
 
@@ -11,11 +15,12 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "fastdp/odp_path.h"
+#include "fastdp/fastdp.h"
 #include "gossip/backoff.h"
 #include "gossip/control.h"
 #include "gossip/macs.h"
 #include "gossip/topology.h"
+#include "mesh/clock.h"
 #include "router/mactable.h"
 #include "router/netdev.h"
 #include "router/ratelimit.h"
@@ -23,10 +28,6 @@
 #include "router/routes.h"
 #include "sleeve/sleeve.h"
 
-#define MESH_GOSSIP_TOPOLOGY 1     /* gossip channel bytes */
-#define MESH_GOSSIP_MACS 2
-#define MESH_GOSSIP_IPAM 3
-#define GOSSIP_FULL_INTERVAL_S 30
 #define FORGET_GRACE_MS (60u * 1000u)
 #define HOUSEKEEPING_S 5
 #define DEFAULT_CONN_LIMIT 100
@@ -36,8 +37,15 @@
 enum conn_state { CONN_CONNECTING, CONN_ESTABLISHED };
 
 struct mesh_target;
+struct router_core;
+struct router_gossip;
+struct router_conns;
+struct router_topo;
+struct router_macs;
 struct router_ipam;
 struct router_expose;
+struct router_fastpath;
+struct router_bridgewatch;
 
 struct mesh_conn {
 	struct mesh_router *r;
@@ -78,6 +86,9 @@ struct mesh_target {
 	struct mesh_target *next;
 };
 
+/* What the parts of the router share. Identity and overlays are set up by router.c; each piece
+ * of published state has one writer, named beside it, and is only read elsewhere. Everything
+ * else a file keeps is in its own struct under `own`, defined in that file alone. */
 struct mesh_router {
 	struct event_base *base;
 	const struct mesh_config *cfg;
@@ -88,55 +99,49 @@ struct mesh_router {
 	uint16_t short_id;
 	bool encrypted;
 	uint8_t psk[MESH_KEY_LEN];
-	unsigned mtu;
-	bool tso_capable, tso_on;    /* TCP super-frames on the sleeve: possible, and in use */
+	time_t started;
+	unsigned mtu;                  /* the bridge's (conns.c) */
+	bool tso_capable, tso_on;      /* TCP super-frames on the sleeve: possible, and in use */
 
+	/* the overlays and the links (router.c, fastpath.c) */
 	struct mesh_netdev netdev;
 	struct sleeve *sleeve;
 	struct overlay *ov;            /* the sleeve */
-	struct mesh_fastdp *fastdp;     /* the fast path, if any */
+	struct mesh_fastdp *fastdp;    /* the fast path, if any */
 	struct overlay *fov;
-	char fastdp_why[512];          /* why there is none */
-	struct event *fdb_sync;
-	int bw_fd;                     /* bridgewatch.c: bridge FDB notifications */
-	struct event *bw_ev;
-	uint8_t *bw_buf;
-	int bw_skip[3];                /* data path ports, whose entries are not containers */
-	struct mesh_mactable macs;
-	struct evconnlistener *listener;
-	struct mesh_ratelimit accept_rl;
-	uint64_t accept_refused_logged_ms;
-	struct event *sweep, *drop_report, *housekeeping, *gossip_full, *gossip_flush;
-	struct sleeve_counters reported; /* drop counters as last logged */
 
-	struct mesh_topology topo;
-	struct mesh_routes routes;
-	struct mesh_peer_name *pending;  /* topology entries to gossip at the end of this turn */
-	size_t npending;
-	struct mesh_mac_update *mac_pending; /* MAC announcements to send at the end of this turn */
-	size_t nmac_pending, mac_pending_cap;
-	struct event *mac_flush, *mac_reannounce;
-
-	struct router_ipam *ipam;      /* ipam.c */
-	struct router_expose *expose;  /* expose.c */
-
-	struct mesh_conn *conns;
+	/* published state */
+	struct mesh_topology topo;     /* topo.c */
+	struct mesh_routes routes;     /* topo.c */
+	struct mesh_mactable macs;     /* macs.c */
+	struct mesh_conn *conns;       /* conns.c */
 	unsigned nconns;
-	struct mesh_target *targets;
-	struct mesh_router_counters ctr;
-	time_t started;
+	struct mesh_target *targets;   /* conns.c */
+	struct mesh_router_counters ctr; /* each counter by the file that counts it */
+
+	struct {
+		struct router_core *router;    /* router.c */
+		struct router_gossip *gossip;  /* gossip.c */
+		struct router_conns *conns;    /* conns.c */
+		struct router_topo *topo;      /* topo.c */
+		struct router_macs *macs;      /* macs.c */
+		struct router_ipam *ipam;      /* ipam.c */
+		struct router_expose *expose;  /* expose.c */
+		struct router_fastpath *fastpath; /* fastpath.c */
+		struct router_bridgewatch *bridgewatch; /* bridgewatch.c */
+	} own;
 };
 
-uint64_t router_mono_ms(void);
-uint64_t router_wall_ms(void);
+/* util.c */
 void router_describe_conn(const struct mesh_conn *c, char *out, size_t cap);
+/* The established connection to peer, or NULL. */
+struct mesh_conn *router_conn_to(struct mesh_router *r, const struct mesh_peer_name *peer);
 
 /* conns.c */
 int router_conns_start(struct mesh_router *r, char *err, size_t errlen);
 void router_conns_stop(struct mesh_router *r);
-struct mesh_conn *router_conn_to(struct mesh_router *r, const struct mesh_peer_name *peer);
+/* Connects to peers the topology knows and we have no connection to (unless --no-discovery). */
 void router_discover(struct mesh_router *r);
-void router_forget_targets(struct mesh_router *r);
 void router_on_health_changed(void *arg, struct overlay_forwarder *fwd, enum overlay_health h,
 			      const char *why);
 void router_on_mtu_changed(void *arg, struct overlay_forwarder *fwd);
@@ -158,6 +163,8 @@ bool router_conn_on_fastpath(const struct mesh_conn *c);
 bool router_fastpath_floods_to(struct mesh_router *r, const struct mesh_peer_name *child);
 /* The Open vSwitch datapath's question: what to do with frames like m (arg is the router). */
 void router_fastpath_decide(void *arg, const struct mesh_odp_miss *m, struct mesh_odp_decision *d);
+/* Why no fast path runs ("" when one does). */
+const char *router_fastpath_why(const struct mesh_router *r);
 /* The overlay carrying c now, its state, and why (fills why). */
 const char *router_conn_overlay(const struct mesh_router *r, const struct mesh_conn *c,
 				enum overlay_health *state, char *why, size_t cap);
@@ -166,36 +173,25 @@ const char *router_conn_overlay(const struct mesh_router *r, const struct mesh_c
 int router_bridgewatch_start(struct mesh_router *r, char *err, size_t errlen);
 void router_bridgewatch_stop(struct mesh_router *r);
 
-/* topo.c */
-/* One gossip message (channel byte first) to c, counted in gossip_tx_bytes. 0 or -1. */
-int router_gossip_send(struct mesh_router *r, struct mesh_conn *c, const uint8_t *msg, size_t len);
-/* The same to every established connection, or only to `only` when it is not NULL. */
-void router_gossip_send_all(struct mesh_router *r, struct mesh_conn *only, const uint8_t *msg,
-			    size_t len);
+/* topo.c: the topology channel and the routes */
 int router_topo_init(struct mesh_router *r);
 void router_topo_free(struct mesh_router *r);
 void router_topo_self_changed(struct mesh_router *r);
-void router_topo_send_full(struct mesh_router *r, struct mesh_conn *c);
-void router_topo_gossip_received(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len);
 void router_topo_housekeeping(struct mesh_router *r);
 
 /* macs.c */
 int router_macs_init(struct mesh_router *r);
 void router_macs_free(struct mesh_router *r);
-void router_macs_learned_local(struct mesh_router *r, const uint8_t mac[6]);
+/* Learns that mac is at peer `at` (a frame from there, or our bridge when at is us: then it is
+ * announced if new or moved). The MESH_MAC_* result of mesh_mactable_learn. */
+int router_macs_learn(struct mesh_router *r, const uint8_t mac[6], const struct mesh_peer_name *at);
 /* One of our MACs left the bridge (its container is gone): gossip a tombstone. */
 void router_macs_gone_local(struct mesh_router *r, const uint8_t mac[6]);
-void router_macs_send_all(struct mesh_router *r, struct mesh_conn *c);
-void router_macs_received(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len);
-void router_macs_forget_gone_peers(struct mesh_router *r);
 
 /* ipam.c: the mesh IPAM (gossip/ipam.h ring, router/ipam_alloc.h allocations, persisted with
  * router/ipam_store.h), its gossip channel and its API */
 int router_ipam_init(struct mesh_router *r, char *err, size_t errlen);
 void router_ipam_free(struct mesh_router *r);
-/* A connection was established: send it our whole ring. */
-void router_ipam_conn_up(struct mesh_router *r, struct mesh_conn *c);
-void router_ipam_received(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len);
 /* Every HOUSEKEEPING_S: seeding, minority fencing, reclaim, a failed save retried. */
 void router_ipam_housekeeping(struct mesh_router *r);
 /* The IPAM part of the status (allocations listed when asked); "null" without IPAM. */

@@ -1,7 +1,7 @@
 /* router/ipam.c: the router's side of the mesh IPAM (DESIGN §5 channel `ipam`, §8): the
  * ownership ring (gossip/ipam.h) and our allocations (router/ipam_alloc.h), kept in
- * <state-dir>/ipam (router/ipam_store.h); the ring's gossip (whole ring to a new connection,
- * to every connection when it changed, coalesced per event loop turn, and every 30 s), space
+ * <state-dir>/ipam (router/ipam_store.h); the IPAM channel of the gossip hub (whole ring to a
+ * new connection, to every connection when it changed and every 30 s), space
  * requests to a donor when ours runs out, seeding by consensus or seed list, minority fencing and
  * reclaim of the space of peers gone for --ipam-reclaim-after; and the API endpoints under
  * /v1/ipam that mesh-cni uses.
@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "gossip/ipam.h"
+#include "router/gossip.h"
 #include "router/internal.h"
 #include "router/ipam_alloc.h"
 #include "router/ipam_store.h"
@@ -38,7 +39,6 @@ struct router_ipam {
 	bool unsaved;                  /* in memory but not on disk: nothing leaves until saved */
 	bool save_error_logged;
 	bool send_pending;             /* the ring goes to every connection at the end of the turn */
-	struct event *flush, *full;
 	uint64_t started_ms;
 	uint64_t minority_since_ms;    /* 0: in a majority */
 	uint64_t asked_ms;             /* when we last asked a donor for space */
@@ -77,7 +77,7 @@ static void format_cidr(uint32_t addr, uint8_t prefix, char out[20])
 
 static int save(struct mesh_router *r)
 {
-	struct router_ipam *im = r->ipam;
+	struct router_ipam *im = r->own.ipam;
 	int ret = mesh_ipam_store_save(im->path, &im->ring, &im->alloc);
 	if (ret < 0) {
 		im->unsaved = true;
@@ -94,46 +94,42 @@ static int save(struct mesh_router *r)
 	return 0;
 }
 
-static void send_ring(struct mesh_router *r, struct mesh_conn *only)
+/* The whole ring, to a new connection, every 30 s to every connection, and to a peer we
+ * refused space (it tells whom else to ask). */
+static void encode_full(struct mesh_router *r, enum router_full why, struct router_gossip_out *out)
 {
-	struct router_ipam *im = r->ipam;
+	struct router_ipam *im = r->own.ipam;
 	if (im->unsaved)
 		return; /* persist before the ring leaves us */
-	size_t size = 1 + mesh_ipam_ring_encoded_size(&im->ring);
+	size_t size = mesh_ipam_ring_encoded_size(&im->ring);
 	uint8_t *buf = malloc(size);
 	if (!buf)
 		return;
-	buf[0] = MESH_GOSSIP_IPAM;
-	ssize_t len = mesh_ipam_ring_encode(&im->ring, buf + 1, size - 1);
+	ssize_t len = mesh_ipam_ring_encode(&im->ring, buf, size);
 	if (len >= 0)
-		router_gossip_send_all(r, only, buf, 1 + (size_t)len);
+		router_gossip_emit(out, buf, (size_t)len);
 	free(buf);
 }
 
-static void flush_cb(evutil_socket_t fd, short what, void *arg)
+/* The ring changed: all of it to every connection, once saved. */
+static void encode_delta(struct mesh_router *r, struct router_gossip_out *out)
 {
-	struct mesh_router *r = arg;
-	if (!r->ipam->send_pending || r->ipam->unsaved)
+	if (!r->own.ipam->send_pending || r->own.ipam->unsaved)
 		return;
-	r->ipam->send_pending = false;
-	send_ring(r, NULL);
-}
-
-static void full_cb(evutil_socket_t fd, short what, void *arg)
-{
-	send_ring(arg, NULL);
+	r->own.ipam->send_pending = false;
+	encode_full(r, ROUTER_FULL_ONE, out);
 }
 
 static void queue_gossip(struct mesh_router *r)
 {
-	r->ipam->send_pending = true;
-	event_active(r->ipam->flush, 0, 0);
+	r->own.ipam->send_pending = true;
+	router_gossip_changed(r, MESH_CHANNEL_IPAM);
 }
 
 /* After any change of ring or allocations: our free counts, save, then gossip. */
 static int changed(struct mesh_router *r)
 {
-	struct router_ipam *im = r->ipam;
+	struct router_ipam *im = r->own.ipam;
 	if (mesh_ipam_alloc_report_free(&im->alloc, &im->ring) < 0)
 		log_warn("IPAM: a free count of ours is at its version limit");
 	int ret = save(r);
@@ -143,7 +139,7 @@ static int changed(struct mesh_router *r)
 
 static void note_seen(struct mesh_router *r, uint64_t now)
 {
-	struct router_ipam *im = r->ipam;
+	struct router_ipam *im = r->own.ipam;
 	for (size_t i = 0; i < r->topo.n; i++) {
 		const struct mesh_topo_peer *p = &r->topo.peers[i];
 		if (mesh_peer_name_eq(&p->name, &r->name) || !is_reachable(r, &p->name))
@@ -173,7 +169,7 @@ static uint64_t last_seen(const struct router_ipam *im, const struct mesh_peer_n
  * owner in the ring, with reachability and when last seen. Caller frees. */
 static struct mesh_ipam_peer_seen *peers_seen(const struct mesh_router *r, size_t *n)
 {
-	const struct router_ipam *im = r->ipam;
+	const struct router_ipam *im = r->own.ipam;
 	struct mesh_ipam_peer_seen *s = calloc(r->topo.n + im->ring.n + 1, sizeof(*s));
 	size_t k = 0;
 	if (!s)
@@ -206,7 +202,7 @@ static struct mesh_ipam_peer_seen *peers_seen(const struct mesh_router *r, size_
 /* Seeds the ring when the rules allow (see the top of gossip/ipam.h). */
 static void try_seed(struct mesh_router *r)
 {
-	struct router_ipam *im = r->ipam;
+	struct router_ipam *im = r->own.ipam;
 	const struct mesh_ipam_init *init = &r->cfg->ipalloc_init;
 	if (im->ring.n)
 		return;
@@ -257,17 +253,15 @@ static void try_seed(struct mesh_router *r)
 
 /* --- gossip ------------------------------------------------------------------------------- */
 
-void router_ipam_conn_up(struct mesh_router *r, struct mesh_conn *c)
+/* Consensus seeding waits until c's ring arrived. */
+static void conn_up(struct mesh_router *r, struct mesh_conn *c)
 {
-	if (!r->ipam)
-		return;
 	c->ipam_rx = false;
-	send_ring(r, c);
 }
 
 static void ring_received(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len)
 {
-	struct router_ipam *im = r->ipam;
+	struct router_ipam *im = r->own.ipam;
 	char why[MESH_IPAM_WHY_LEN] = "", who[160];
 	bool was_seeded = im->ring.n > 0, ch = false;
 	c->ipam_rx = true;
@@ -308,7 +302,7 @@ static void ring_received(struct mesh_router *r, struct mesh_conn *c, const uint
 
 static void request_received(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len)
 {
-	struct router_ipam *im = r->ipam;
+	struct router_ipam *im = r->own.ipam;
 	struct mesh_ipam_request q;
 	char why[MESH_IPAM_WHY_LEN] = "", who[160];
 	if (mesh_ipam_request_decode(p, len, &q, why) < 0) {
@@ -322,18 +316,16 @@ static void request_received(struct mesh_router *r, struct mesh_conn *c, const u
 	if (n < 0) {
 		log_info("IPAM: not giving %s address space: %s", who, why);
 		/* our ring tells it who else might have some */
-		send_ring(r, c);
+		router_gossip_full_to(r, MESH_CHANNEL_IPAM, c);
 		return;
 	}
 	log_info("IPAM: gave %lld addresses to %s, which ran out of space", (long long)n, who);
 	changed(r);
 }
 
-void router_ipam_received(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len)
+static void merge(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len)
 {
 	char who[160];
-	if (!r->ipam)
-		return;
 	int type = mesh_ipam_msg_type(p, len);
 	if (type == MESH_IPAM_MSG_RING)
 		return ring_received(r, c, p, len);
@@ -347,8 +339,8 @@ void router_ipam_received(struct mesh_router *r, struct mesh_conn *c, const uint
  * still in flight: why says to whom), -ENOSPC when no connected peer has any. */
 static int request_space(struct mesh_router *r, char *why, size_t cap)
 {
-	struct router_ipam *im = r->ipam;
-	uint64_t now = router_mono_ms();
+	struct router_ipam *im = r->own.ipam;
+	uint64_t now = mesh_mono_ms();
 	char who[96];
 	if (im->asked_ms && now - im->asked_ms < SPACE_REQUEST_INTERVAL_MS) {
 		describe_peer(r, &im->asked, who, sizeof(who));
@@ -374,10 +366,9 @@ static int request_space(struct mesh_router *r, char *why, size_t cap)
 		.start = im->ring.start, .prefix = im->ring.prefix, .seed = im->ring.seed,
 		.requester = r->name, .wanted = 1,
 	};
-	uint8_t buf[1 + MESH_IPAM_REQUEST_LEN];
-	buf[0] = MESH_GOSSIP_IPAM;
-	ssize_t len = mesh_ipam_request_encode(&q, buf + 1, sizeof(buf) - 1);
-	if (len < 0 || router_gossip_send(r, c, buf, 1 + (size_t)len) < 0)
+	uint8_t buf[MESH_IPAM_REQUEST_LEN];
+	ssize_t len = mesh_ipam_request_encode(&q, buf, sizeof(buf));
+	if (len < 0 || router_gossip_send_to(r, MESH_CHANNEL_IPAM, c, buf, (size_t)len) < 0)
 		return -EIO;
 	im->asked = donor;
 	im->asked_ms = now;
@@ -391,7 +382,7 @@ static int request_space(struct mesh_router *r, char *why, size_t cap)
 
 static void fence_and_reclaim(struct mesh_router *r, uint64_t now)
 {
-	struct router_ipam *im = r->ipam;
+	struct router_ipam *im = r->own.ipam;
 	size_t n = 0;
 	struct mesh_ipam_peer_seen *s = peers_seen(r, &n);
 	if (!s || !im->ring.n) {
@@ -428,10 +419,10 @@ static void fence_and_reclaim(struct mesh_router *r, uint64_t now)
 
 void router_ipam_housekeeping(struct mesh_router *r)
 {
-	struct router_ipam *im = r->ipam;
+	struct router_ipam *im = r->own.ipam;
 	if (!im)
 		return;
-	uint64_t now = router_mono_ms();
+	uint64_t now = mesh_mono_ms();
 	if (im->unsaved && save(r) == 0)
 		queue_gossip(r);
 	note_seen(r, now);
@@ -440,6 +431,14 @@ void router_ipam_housekeeping(struct mesh_router *r)
 }
 
 /* --- setup -------------------------------------------------------------------------------- */
+
+static const struct router_channel channel = {
+	.id = MESH_CHANNEL_IPAM,
+	.encode_full = encode_full,
+	.encode_delta = encode_delta,
+	.merge = merge,
+	.conn_up = conn_up,
+};
 
 int router_ipam_init(struct mesh_router *r, char *err, size_t errlen)
 {
@@ -451,8 +450,8 @@ int router_ipam_init(struct mesh_router *r, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	r->ipam = im;
-	im->started_ms = router_mono_ms();
+	r->own.ipam = im;
+	im->started_ms = mesh_mono_ms();
 	snprintf(im->path, sizeof(im->path), "%s/%s", cfg->state_dir, MESH_IPAM_STORE_FILE);
 	if (mesh_ipam_ring_init(&im->ring, &r->name, cfg->ipalloc_start, cfg->ipalloc_prefix) < 0 ||
 	    mesh_ipam_alloc_init(&im->alloc, cfg->ipalloc_subnet, cfg->ipalloc_subnet_prefix) < 0) {
@@ -481,10 +480,7 @@ int router_ipam_init(struct mesh_router *r, char *err, size_t errlen)
 		log_info("IPAM: loaded %s: ring of %s %s, %zu allocation(s) of ours", im->path, range,
 			 im->ring.n ? "seeded" : "not seeded yet", im->alloc.n);
 	}
-	im->flush = event_new(r->base, -1, 0, flush_cb, r);
-	im->full = event_new(r->base, -1, EV_PERSIST, full_cb, r);
-	struct timeval every = { GOSSIP_FULL_INTERVAL_S, 0 };
-	if (!im->flush || !im->full || event_add(im->full, &every) < 0) {
+	if (router_gossip_add_channel(r, &channel) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -495,18 +491,14 @@ int router_ipam_init(struct mesh_router *r, char *err, size_t errlen)
 
 void router_ipam_free(struct mesh_router *r)
 {
-	struct router_ipam *im = r->ipam;
+	struct router_ipam *im = r->own.ipam;
 	if (!im)
 		return;
-	if (im->flush)
-		event_free(im->flush);
-	if (im->full)
-		event_free(im->full);
 	mesh_ipam_ring_free(&im->ring);
 	mesh_ipam_alloc_free(&im->alloc);
 	free(im->seen);
 	free(im);
-	r->ipam = NULL;
+	r->own.ipam = NULL;
 }
 
 /* --- status and API ----------------------------------------------------------------------- */
@@ -515,7 +507,7 @@ void router_ipam_free(struct mesh_router *r)
  * else why. */
 static bool ready(const struct mesh_router *r, char *why, size_t cap)
 {
-	const struct router_ipam *im = r->ipam;
+	const struct router_ipam *im = r->own.ipam;
 	if (!im->ring.n) {
 		snprintf(why, cap, "%s", im->waiting[0] ? im->waiting : "the IPAM ring is not seeded yet");
 		return false;
@@ -524,11 +516,11 @@ static bool ready(const struct mesh_router *r, char *why, size_t cap)
 		snprintf(why, cap, "the IPAM state cannot be saved to %s (see meshd's log)", im->path);
 		return false;
 	}
-	if (!mesh_ipam_may_allocate(im->minority_since_ms, router_mono_ms(),
+	if (!mesh_ipam_may_allocate(im->minority_since_ms, mesh_mono_ms(),
 				    r->cfg->ipam_reclaim_after_ms)) {
 		snprintf(why, cap, "this peer has not reached a majority of the mesh for %llu s: no new "
 			 "addresses until it does (existing ones stay)",
-			 (unsigned long long)((router_mono_ms() - im->minority_since_ms) / 1000));
+			 (unsigned long long)((mesh_mono_ms() - im->minority_since_ms) / 1000));
 		return false;
 	}
 	return true;
@@ -550,7 +542,7 @@ static void add_id(cJSON *o, const char *id)
 
 cJSON *router_ipam_status_json(const struct mesh_router *r, bool allocations)
 {
-	const struct router_ipam *im = r->ipam;
+	const struct router_ipam *im = r->own.ipam;
 	if (!im)
 		return cJSON_CreateNull();
 	cJSON *o = cJSON_CreateObject();
@@ -703,7 +695,7 @@ static int address_answer(const struct router_ipam *im, const char *id, uint32_t
 
 static int api_allocate(struct mesh_router *r, const cJSON *j, cJSON **out)
 {
-	struct router_ipam *im = r->ipam;
+	struct router_ipam *im = r->own.ipam;
 	char why[MESH_IPAM_WHY_LEN], msg[400];
 	int code;
 	uint32_t ip;
@@ -784,9 +776,9 @@ static int api_release(struct mesh_router *r, const cJSON *j, cJSON **out)
 	const char *legacy, *id = body_id(j, out, &code, key, &legacy);
 	if (!id)
 		return code;
-	size_t n = mesh_ipam_alloc_release(&r->ipam->alloc, id);
+	size_t n = mesh_ipam_alloc_release(&r->own.ipam->alloc, id);
 	if (legacy) /* what an older mesh-cni allocated for this container goes too */
-		n += mesh_ipam_alloc_release(&r->ipam->alloc, legacy);
+		n += mesh_ipam_alloc_release(&r->own.ipam->alloc, legacy);
 	if (n)
 		log_debug("IPAM: released %zu address(es) of container %s", n, id);
 	return released(r, n, out);
@@ -813,7 +805,7 @@ static int api_gc(struct mesh_router *r, const cJSON *j, cJSON **out)
 		}
 		ids[i++] = k->valuestring;
 	}
-	size_t rel = mesh_ipam_alloc_release_except(&r->ipam->alloc, net, ids, i);
+	size_t rel = mesh_ipam_alloc_release_except(&r->own.ipam->alloc, net, ids, i);
 	free(ids);
 	if (rel)
 		log_info("IPAM: garbage collection%s%s released %zu address(es)", net ? " of network " : "",
@@ -829,12 +821,12 @@ static int api_lookup(struct mesh_router *r, const cJSON *j, cJSON **out)
 	const char *legacy, *id = body_id(j, out, &code, key, &legacy);
 	if (!id)
 		return code;
-	if (mesh_ipam_alloc_lookup(&r->ipam->alloc, id, 0, 0, &ip) < 0) {
-		if (!legacy || mesh_ipam_alloc_lookup(&r->ipam->alloc, legacy, 0, 0, &ip) < 0)
+	if (mesh_ipam_alloc_lookup(&r->own.ipam->alloc, id, 0, 0, &ip) < 0) {
+		if (!legacy || mesh_ipam_alloc_lookup(&r->own.ipam->alloc, legacy, 0, 0, &ip) < 0)
 			return api_error(out, 404, "no address is allocated to this container id", false);
 		id = legacy;
 	}
-	return address_answer(r->ipam, id, ip, out);
+	return address_answer(r->own.ipam, id, ip, out);
 }
 
 int mesh_router_ipam_api(struct mesh_router *r, const char *method, const char *path,
@@ -842,7 +834,7 @@ int mesh_router_ipam_api(struct mesh_router *r, const char *method, const char *
 {
 	static const char endpoints[] = "GET /v1/ipam, POST /v1/ipam/allocate, /v1/ipam/release, "
 					"/v1/ipam/gc, /v1/ipam/lookup";
-	if (!r->ipam)
+	if (!r->own.ipam)
 		return api_error(out, 503, "IPAM is not running", true);
 	if (!strcmp(path, "/v1/ipam")) {
 		if (strcmp(method, "GET"))

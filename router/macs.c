@@ -1,72 +1,89 @@
-/* router/macs.c: the router's side of MAC-location gossip (DESIGN §5): MACs learned on our
- * bridge are announced (coalesced per event loop turn), announcements from peers are merged
+/* router/macs.c: the MAC-location channel (DESIGN §5): MACs learned on our bridge are
+ * announced (the hub coalesces them per event loop turn), announcements from peers are merged
  * into the MAC table and passed on when they taught us something, every connection gets the
  * whole table when it comes up, and our own MACs are announced again every 30 s so that
- * others do not age them out. */
+ * others do not age them out. Owns: the announcements still to be sent. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "gossip/macs.h"
+#include "router/gossip.h"
 #include "router/internal.h"
 #include "router/log.h"
 
-uint64_t router_wall_ms(void)
+#define SWEEP_S 60
+
+struct router_macs {
+	struct mesh_mac_update *pending; /* announcements to send at the end of this turn */
+	size_t npending, cap;
+	struct event *sweep;
+};
+
+/* Every minute: entries not seen for 10 min go. */
+static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	struct mesh_router *r = arg;
+	size_t n = mesh_mactable_expire(&r->macs, mesh_mono_ms(), MESH_MAC_MAX_AGE_MS, &r->name);
+	if (n)
+		router_fastpath_sync(r);
+	if (n)
+		log_debug("forgot %zu MAC addresses not seen for 10 min", n);
 }
 
-static void send_updates(struct mesh_router *r, struct mesh_conn *only,
-			 const struct mesh_mac_update *u, size_t n)
+static void send_updates(struct router_gossip_out *out, const struct mesh_mac_update *u, size_t n)
 {
-	uint8_t *buf = malloc(1 + 2 + (size_t)MESH_MACS_MAX_PER_MSG * MESH_MACS_ENTRY_LEN);
+	uint8_t *buf = malloc(2 + (size_t)MESH_MACS_MAX_PER_MSG * MESH_MACS_ENTRY_LEN);
 	if (!buf)
 		return;
 	for (size_t off = 0; off < n; off += MESH_MACS_MAX_PER_MSG) {
 		size_t k = n - off < MESH_MACS_MAX_PER_MSG ? n - off : MESH_MACS_MAX_PER_MSG;
-		buf[0] = MESH_GOSSIP_MACS;
-		ssize_t len = mesh_macs_encode(u + off, k, buf + 1,
+		ssize_t len = mesh_macs_encode(u + off, k, buf,
 					       2 + (size_t)MESH_MACS_MAX_PER_MSG * MESH_MACS_ENTRY_LEN);
 		if (len < 0)
 			break;
-		router_gossip_send_all(r, only, buf, 1 + (size_t)len);
+		router_gossip_emit(out, buf, (size_t)len);
 	}
 	free(buf);
 }
 
-static void flush_cb(evutil_socket_t fd, short what, void *arg)
+static void encode_delta(struct mesh_router *r, struct router_gossip_out *out)
 {
-	struct mesh_router *r = arg;
-	if (r->nmac_pending)
-		send_updates(r, NULL, r->mac_pending, r->nmac_pending);
-	r->nmac_pending = 0;
+	struct router_macs *m = r->own.macs;
+	if (m->npending)
+		send_updates(out, m->pending, m->npending);
+	m->npending = 0;
 }
 
 static void queue(struct mesh_router *r, const uint8_t mac[6], const struct mesh_peer_name *peer,
 		  uint64_t version)
 {
-	if (r->nmac_pending == r->mac_pending_cap) {
-		size_t cap = r->mac_pending_cap ? r->mac_pending_cap * 2 : 64;
-		struct mesh_mac_update *n = realloc(r->mac_pending, cap * sizeof(*n));
+	struct router_macs *m = r->own.macs;
+	if (m->npending == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 64;
+		struct mesh_mac_update *n = realloc(m->pending, cap * sizeof(*n));
 		if (!n)
 			return; /* the 30 s re-announcement makes up for it */
-		r->mac_pending = n;
-		r->mac_pending_cap = cap;
+		m->pending = n;
+		m->cap = cap;
 	}
-	struct mesh_mac_update *u = &r->mac_pending[r->nmac_pending++];
+	struct mesh_mac_update *u = &m->pending[m->npending++];
 	memcpy(u->mac, mac, 6);
 	u->peer = *peer;
 	u->version = version;
-	event_active(r->mac_flush, 0, 0);
+	router_gossip_changed(r, MESH_CHANNEL_MACS);
 }
 
-void router_macs_learned_local(struct mesh_router *r, const uint8_t mac[6])
+int router_macs_learn(struct mesh_router *r, const uint8_t mac[6], const struct mesh_peer_name *at)
 {
-	const struct mesh_mac_entry *e = mesh_mactable_lookup(&r->macs, mac);
-	if (e)
-		queue(r, mac, &r->name, e->version);
+	int res = mesh_mactable_learn(&r->macs, mac, at, mesh_mono_ms(), mesh_wall_ms());
+	if ((res == MESH_MAC_NEW || res == MESH_MAC_MOVED) && mesh_peer_name_eq(at, &r->name)) {
+		const struct mesh_mac_entry *e = mesh_mactable_lookup(&r->macs, mac);
+		if (e)
+			queue(r, mac, &r->name, e->version);
+	}
+	return res;
 }
 
 void router_macs_gone_local(struct mesh_router *r, const uint8_t mac[6])
@@ -75,14 +92,14 @@ void router_macs_gone_local(struct mesh_router *r, const uint8_t mac[6])
 	if (!e || !mesh_peer_name_eq(&e->peer, &r->name))
 		return;
 	static const struct mesh_peer_name nobody;
-	uint64_t version = mesh_mactable_gone(&r->macs, mac, router_mono_ms(), router_wall_ms());
+	uint64_t version = mesh_mactable_gone(&r->macs, mac, mesh_mono_ms(), mesh_wall_ms());
 	log_debug("%02x:%02x:%02x:%02x:%02x:%02x left our bridge; telling the peers", mac[0],
 		  mac[1], mac[2], mac[3], mac[4], mac[5]);
 	queue(r, mac, &nobody, version);
 }
 
-/* Sends every entry of the table (peer NULL) or only ours (peer = us) to one or all. */
-static void announce_table(struct mesh_router *r, struct mesh_conn *only, bool ours_only)
+/* Emits every entry of the table, or only ours. */
+static void announce_table(struct mesh_router *r, struct router_gossip_out *out, bool ours_only)
 {
 	size_t n = 0;
 	struct mesh_mac_update *u = malloc((r->macs.count + 1) * sizeof(*u));
@@ -98,21 +115,17 @@ static void announce_table(struct mesh_router *r, struct mesh_conn *only, bool o
 		n++;
 	}
 	if (n)
-		send_updates(r, only, u, n);
+		send_updates(out, u, n);
 	free(u);
 }
 
-void router_macs_send_all(struct mesh_router *r, struct mesh_conn *c)
+/* A new connection gets the whole table; every 30 s we announce our own MACs again. */
+static void encode_full(struct mesh_router *r, enum router_full why, struct router_gossip_out *out)
 {
-	announce_table(r, c, false);
+	announce_table(r, out, why == ROUTER_FULL_PERIODIC);
 }
 
-static void reannounce_cb(evutil_socket_t fd, short what, void *arg)
-{
-	announce_table(arg, NULL, true);
-}
-
-void router_macs_received(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len)
+static void merge(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len)
 {
 	struct mesh_mac_update *u = malloc(MESH_MACS_MAX_PER_MSG * sizeof(*u));
 	const char *why = "";
@@ -127,7 +140,7 @@ void router_macs_received(struct mesh_router *r, struct mesh_conn *c, const uint
 		free(u);
 		return;
 	}
-	uint64_t now = router_mono_ms();
+	uint64_t now = mesh_mono_ms();
 	for (ssize_t i = 0; i < n; i++) {
 		/* our own MACs are ours to announce; only a newer location elsewhere moves them */
 		int res = mesh_mactable_merge(&r->macs, u[i].mac, &u[i].peer, u[i].version, now);
@@ -139,9 +152,9 @@ void router_macs_received(struct mesh_router *r, struct mesh_conn *c, const uint
 	free(u);
 }
 
-void router_macs_forget_gone_peers(struct mesh_router *r)
+/* MACs of peers the topology no longer knows go with them. */
+static void forget_gone_peers(struct mesh_router *r)
 {
-	/* MACs of peers the topology no longer knows go with them */
 	for (size_t i = 0; i < r->macs.cap;) {
 		const struct mesh_mac_entry *e = &r->macs.slots[i];
 		if (e->used && !mesh_mac_entry_gone(e) && !mesh_topo_find(&r->topo, &e->peer)) {
@@ -155,21 +168,39 @@ void router_macs_forget_gone_peers(struct mesh_router *r)
 	}
 }
 
+static const struct router_channel channel = {
+	.id = MESH_CHANNEL_MACS,
+	.encode_full = encode_full,
+	.encode_delta = encode_delta,
+	.merge = merge,
+};
+
 int router_macs_init(struct mesh_router *r)
 {
-	r->mac_flush = event_new(r->base, -1, 0, flush_cb, r);
-	r->mac_reannounce = event_new(r->base, -1, EV_PERSIST, reannounce_cb, r);
-	struct timeval every = { GOSSIP_FULL_INTERVAL_S, 0 };
-	if (!r->mac_flush || !r->mac_reannounce || event_add(r->mac_reannounce, &every) < 0)
-		return -1;
+	struct router_macs *m = calloc(1, sizeof(*m));
+	if (!m || mesh_mactable_init(&r->macs) < 0) {
+		free(m);
+		return -ENOMEM;
+	}
+	r->own.macs = m;
+	m->sweep = event_new(r->base, -1, EV_PERSIST, sweep_cb, r);
+	struct timeval every = { SWEEP_S, 0 };
+	if (!m->sweep || event_add(m->sweep, &every) < 0 ||
+	    router_gossip_add_channel(r, &channel) < 0 ||
+	    router_gossip_subscribe(r, ROUTER_EV_PEERS_GONE, forget_gone_peers) < 0)
+		return -ENOMEM;
 	return 0;
 }
 
 void router_macs_free(struct mesh_router *r)
 {
-	if (r->mac_flush)
-		event_free(r->mac_flush);
-	if (r->mac_reannounce)
-		event_free(r->mac_reannounce);
-	free(r->mac_pending);
+	struct router_macs *m = r->own.macs;
+	if (!m)
+		return;
+	if (m->sweep)
+		event_free(m->sweep);
+	free(m->pending);
+	free(m);
+	r->own.macs = NULL;
+	mesh_mactable_free(&r->macs);
 }

@@ -1,6 +1,8 @@
-/* router/router.c: one host's router: identity, setup of the bridge, the sleeve and the
- * sockets, timers, and teardown. Connections live in conns.c, topology and gossip in topo.c,
- * forwarding in forward.c, status in status.c. */
+/* router/router.c: one host's router: identity, setup of the bridge and the sleeve, the
+ * start of every part in order (the gossip hub, the channels, the fast path, the bridge
+ * watch, the connections) and teardown in reverse; the housekeeping timer and the sleeve's
+ * drop report. Owns: those two timers. Connections live in conns.c, gossip in gossip.c and
+ * its channels topo.c, macs.c, ipam.c, forwarding in forward.c, status in status.c. */
 #include <errno.h>
 #include <sodium.h>
 #include <stddef.h>
@@ -13,46 +15,21 @@
 #include "autoconfig.h"
 #include "gossip/hello.h"
 #include "router/expose.h"
+#include "router/gossip.h"
 #include "router/internal.h"
 #include "router/log.h"
 
-#define MAC_SWEEP_S 60
 #define DROP_REPORT_S 1
 
-uint64_t router_mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* "outbound peer h2(0a:..:ff) at 198.18.0.2:6783", or just the address before the peer said
- * who it is. */
-void router_describe_conn(const struct mesh_conn *c, char *out, size_t cap)
-{
-	const char *dir = c->outbound ? "outbound" : "inbound";
-	if (mesh_peer_name_is_zero(&c->peer)) {
-		snprintf(out, cap, "%s peer at %s", dir, c->addr);
-		return;
-	}
-	char n[MESH_PEER_NAME_STRLEN];
-	mesh_peer_name_format(&c->peer, n);
-	snprintf(out, cap, "%s peer %s(%s) at %s", dir, c->nickname, n, c->addr);
-}
-
-static void sweep_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct mesh_router *r = arg;
-	size_t n = mesh_mactable_expire(&r->macs, router_mono_ms(), MESH_MAC_MAX_AGE_MS, &r->name);
-	if (n)
-		router_fastpath_sync(r);
-	if (n)
-		log_debug("forgot %zu MAC addresses not seen for 10 min", n);
-}
+struct router_core {
+	struct event *drop_report, *housekeeping;
+	struct sleeve_counters reported; /* drop counters as last logged */
+};
 
 static void housekeeping_cb(evutil_socket_t fd, short what, void *arg)
 {
 	router_topo_housekeeping(arg);
+	router_discover(arg);
 	router_ipam_housekeeping(arg);
 	router_fastpath_sync(arg); /* a safety net: it only changes what differs */
 }
@@ -62,7 +39,7 @@ static void drop_report_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct mesh_router *r = arg;
 	const struct sleeve_counters *now = sleeve_counters(r->sleeve);
-	struct sleeve_counters *was = &r->reported;
+	struct sleeve_counters *was = &r->own.router->reported;
 	static const struct {
 		size_t off;
 		const char *what;
@@ -123,9 +100,10 @@ struct mesh_router *mesh_router_new(struct event_base *base, const struct mesh_c
 	if (psk)
 		memcpy(r->psk, psk, MESH_KEY_LEN);
 	r->mtu = cfg->mtu ? cfg->mtu : SLEEVE_DEFAULT_MTU;
-	r->bw_fd = -1;
 	r->started = time(NULL);
-	if (mesh_mactable_init(&r->macs) < 0 || router_topo_init(r) < 0 || router_macs_init(r) < 0) {
+	r->own.router = calloc(1, sizeof(*r->own.router));
+	if (!r->own.router || router_gossip_init(r) < 0 || router_topo_init(r) < 0 ||
+	    router_macs_init(r) < 0) {
 		snprintf(err, errlen, "out of memory");
 		goto errout;
 	}
@@ -167,10 +145,10 @@ struct mesh_router *mesh_router_new(struct event_base *base, const struct mesh_c
 	if (router_fastpath_start(r, err, errlen) < 0 || router_bridgewatch_start(r, err, errlen) < 0)
 		goto errout;
 
-	r->sweep = add_timer(r, sweep_cb, MAC_SWEEP_S);
-	r->drop_report = add_timer(r, drop_report_cb, DROP_REPORT_S);
-	r->housekeeping = add_timer(r, housekeeping_cb, HOUSEKEEPING_S);
-	if (!r->sweep || !r->drop_report || !r->housekeeping) {
+	struct router_core *core = r->own.router;
+	core->drop_report = add_timer(r, drop_report_cb, DROP_REPORT_S);
+	core->housekeeping = add_timer(r, housekeeping_cb, HOUSEKEEPING_S);
+	if (!core->drop_report || !core->housekeeping) {
 		snprintf(err, errlen, "cannot register timers");
 		goto errout;
 	}
@@ -192,12 +170,12 @@ void mesh_router_free(struct mesh_router *r)
 	router_conns_stop(r);
 	mesh_control_free_lingering();
 	router_expose_stop(r);
-	if (r->sweep)
-		event_free(r->sweep);
-	if (r->drop_report)
-		event_free(r->drop_report);
-	if (r->housekeeping)
-		event_free(r->housekeeping);
+	struct router_core *core = r->own.router;
+	if (core && core->drop_report)
+		event_free(core->drop_report);
+	if (core && core->housekeeping)
+		event_free(core->housekeeping);
+	free(core);
 	router_bridgewatch_stop(r);
 	router_fastpath_stop(r);
 	if (r->sleeve)
@@ -206,7 +184,7 @@ void mesh_router_free(struct mesh_router *r)
 	router_ipam_free(r);
 	router_macs_free(r);
 	router_topo_free(r);
-	mesh_mactable_free(&r->macs);
+	router_gossip_free(r);
 	mesh_wipe(r->psk, sizeof(r->psk));
 	free(r);
 }

@@ -145,12 +145,12 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 		cJSON_AddStringToObject(o, "fastdp", r->fov->ops->name);
 	else
 		cJSON_AddNullToObject(o, "fastdp");
-	cJSON_AddStringToObject(o, "fastdp_reason", r->fov ? "" : r->fastdp_why);
+	cJSON_AddStringToObject(o, "fastdp_reason", router_fastpath_why(r));
 	if (r->sleeve)
 		cJSON_AddBoolToObject(o, "sleeve_coalescing", sleeve_coalesces(r->sleeve));
-	if (r->fastdp && mesh_fastdp_odp(r->fastdp))
-		cJSON_AddStringToObject(o, "fastdp_last_error",
-					mesh_odp_path_last_error(mesh_fastdp_odp(r->fastdp)));
+	struct mesh_fastdp_odp_stats odp;
+	if (r->fastdp && mesh_fastdp_odp_stats(r->fastdp, &odp) == 0)
+		cJSON_AddStringToObject(o, "fastdp_last_error", odp.last_error);
 
 	cJSON_AddItemToObject(o, "ipam", router_ipam_status_json(r, false));
 	cJSON_AddItemToObject(o, "host", router_expose_status_json(r));
@@ -247,16 +247,14 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 	C("fastdp_heartbeats_tx", v->hb_tx);
 	C("fastdp_heartbeats_rx", v->hb_rx);
 	C("fastdp_heartbeats_bad", v->hb_bad + v->hb_unknown);
-	struct mesh_odp_path *odp = r->fastdp ? mesh_fastdp_odp(r->fastdp) : NULL;
-	if (odp) {
-		int flows = mesh_odp_path_flow_count(odp);
-		C("fastdp_flows", flows > 0 ? flows : 0);
-		C("fastdp_misses", mesh_odp_path_counters(odp)->misses);
-		C("fastdp_flow_errors", mesh_odp_path_counters(odp)->flow_errors);
-		C("fastdp_flushes", mesh_odp_path_counters(odp)->flushes);
-		C("fastdp_revalidations", mesh_odp_path_counters(odp)->revalidations);
-		C("fastdp_flows_stale", mesh_odp_path_counters(odp)->flows_stale);
-		C("fastdp_repairs", mesh_odp_path_counters(odp)->repairs);
+	if (r->fastdp && mesh_fastdp_odp_stats(r->fastdp, &odp) == 0) {
+		C("fastdp_flows", odp.flows > 0 ? odp.flows : 0);
+		C("fastdp_misses", odp.misses);
+		C("fastdp_flow_errors", odp.flow_errors);
+		C("fastdp_flushes", odp.flushes);
+		C("fastdp_revalidations", odp.revalidations);
+		C("fastdp_flows_stale", odp.flows_stale);
+		C("fastdp_repairs", odp.repairs);
 	}
 #undef C
 	return o;

@@ -1,16 +1,23 @@
-/* router/topo.c: the router's side of topology gossip (DESIGN §5): our own entry follows our
- * usable connections; changes are gossiped to every connection once per event loop turn
- * (coalesced), everything to a new connection at once and to a few random neighbours every
- * 30 s; updates from peers are merged, re-gossiped and turned into routes and discoveries;
- * peers gone for a minute are forgotten. */
+/* router/topo.c: the topology channel (DESIGN §5) and the routes computed from it: our own
+ * entry follows our usable connections; the entries that changed go to every connection
+ * (the hub coalesces them per event loop turn), everything to a new connection and, every
+ * 30 s, to a few random neighbours (ROUTER_CHANNEL_FANOUT); updates from peers are merged,
+ * passed on and turned into routes (and, through the hub, into discoveries); peers gone for
+ * a minute are forgotten. Owns: which entries are still to be gossiped. */
 #include <errno.h>
 #include <stdbool.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "router/gossip.h"
 #include "router/internal.h"
 #include "router/log.h"
+
+struct router_topo {
+	struct mesh_peer_name *pending;  /* entries to gossip at the end of this turn */
+	size_t npending;
+};
 
 static void recompute_routes(struct mesh_router *r)
 {
@@ -21,12 +28,13 @@ static void recompute_routes(struct mesh_router *r)
 
 static void add_pending(struct mesh_router *r, const struct mesh_peer_name *name)
 {
-	for (size_t i = 0; i < r->npending; i++)
-		if (mesh_peer_name_eq(&r->pending[i], name))
+	struct router_topo *tp = r->own.topo;
+	for (size_t i = 0; i < tp->npending; i++)
+		if (mesh_peer_name_eq(&tp->pending[i], name))
 			return;
-	if (r->npending < MESH_TOPO_MAX_PEERS)
-		r->pending[r->npending++] = *name;
-	event_active(r->gossip_flush, 0, 0);
+	if (tp->npending < MESH_TOPO_MAX_PEERS)
+		tp->pending[tp->npending++] = *name;
+	router_gossip_changed(r, MESH_CHANNEL_TOPOLOGY);
 }
 
 #define GOSSIP_CHUNK_MAX (512u * 1024u) /* well under the 1 MiB frame limit */
@@ -37,33 +45,16 @@ static size_t entry_size(const struct mesh_topo_peer *p)
 	return 6 + 1 + strlen(p->nickname) + 8 + 8 + 2 + 2 + (size_t)p->nconns * 13;
 }
 
-int router_gossip_send(struct mesh_router *r, struct mesh_conn *c, const uint8_t *msg, size_t len)
-{
-	if (mesh_control_send(c->ctl, MESH_MSG_GOSSIP, msg, len) < 0)
-		return -1;
-	r->ctr.gossip_tx_bytes += len;
-	return 0;
-}
-
-void router_gossip_send_all(struct mesh_router *r, struct mesh_conn *only, const uint8_t *msg,
-			    size_t len)
-{
-	for (struct mesh_conn *c = r->conns; c; c = c->next)
-		if (c->state == CONN_ESTABLISHED && (!only || c == only))
-			router_gossip_send(r, c, msg, len);
-}
-
-/* Sends the entries named in names (NULL: every entry) on c, as as many gossip messages as
- * it takes to keep each under GOSSIP_CHUNK_MAX. */
-static void send_entries(struct mesh_router *r, struct mesh_conn *c, const struct mesh_peer_name *names,
-			 size_t n)
+/* Emits the entries named in names (NULL: every entry), as as many gossip messages as it
+ * takes to keep each under GOSSIP_CHUNK_MAX. */
+static void send_entries(struct mesh_router *r, struct router_gossip_out *out,
+			 const struct mesh_peer_name *names, size_t n)
 {
 	size_t count = names ? n : r->topo.n;
 	struct mesh_peer_name *chunk = malloc(count * sizeof(*chunk));
-	uint8_t *buf = malloc(1 + mesh_topo_encoded_size(&r->topo));
+	uint8_t *buf = malloc(mesh_topo_encoded_size(&r->topo));
 	if (!chunk || !buf)
 		goto out;
-	buf[0] = MESH_GOSSIP_TOPOLOGY;
 	for (size_t i = 0; i < count;) {
 		size_t k = 0, size = 2;
 		for (; i < count; i++) {
@@ -78,50 +69,26 @@ static void send_entries(struct mesh_router *r, struct mesh_conn *c, const struc
 		}
 		if (!k)
 			break;
-		ssize_t len = mesh_topo_encode(&r->topo, chunk, k, buf + 1, mesh_topo_encoded_size(&r->topo));
+		ssize_t len = mesh_topo_encode(&r->topo, chunk, k, buf, mesh_topo_encoded_size(&r->topo));
 		if (len >= 0)
-			router_gossip_send(r, c, buf, 1 + (size_t)len);
+			router_gossip_emit(out, buf, (size_t)len);
 	}
 out:
 	free(chunk);
 	free(buf);
 }
 
-static void gossip_flush_cb(evutil_socket_t fd, short what, void *arg)
+static void encode_delta(struct mesh_router *r, struct router_gossip_out *out)
 {
-	struct mesh_router *r = arg;
-	if (!r->npending)
-		return;
-	for (struct mesh_conn *c = r->conns; c; c = c->next)
-		if (c->state == CONN_ESTABLISHED)
-			send_entries(r, c, r->pending, r->npending);
-	r->npending = 0;
+	struct router_topo *tp = r->own.topo;
+	if (tp->npending)
+		send_entries(r, out, tp->pending, tp->npending);
+	tp->npending = 0;
 }
 
-void router_topo_send_full(struct mesh_router *r, struct mesh_conn *c)
+static void encode_full(struct mesh_router *r, enum router_full why, struct router_gossip_out *out)
 {
-	send_entries(r, c, NULL, 0);
-}
-
-/* Every 30 s: everything to ~2·log2(n) random neighbours, so lost updates heal. */
-static void gossip_full_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct mesh_router *r = arg;
-	unsigned established = 0;
-	for (struct mesh_conn *c = r->conns; c; c = c->next)
-		established += c->state == CONN_ESTABLISHED;
-	if (!established)
-		return;
-	unsigned fanout = 0; /* 2·ceil(log2(n + 1)) */
-	for (size_t n = r->topo.n; n; n >>= 1)
-		fanout += 2;
-	for (struct mesh_conn *c = r->conns; c; c = c->next) {
-		if (c->state != CONN_ESTABLISHED)
-			continue;
-		/* pick each with probability fanout / established */
-		if (fanout >= established || randombytes_uniform(established) < fanout)
-			router_topo_send_full(r, c);
-	}
+	send_entries(r, out, NULL, 0);
 }
 
 void router_topo_self_changed(struct mesh_router *r)
@@ -167,33 +134,13 @@ static void check_short_id(struct mesh_router *r)
 	}
 }
 
-void router_topo_gossip_received(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p,
-				 size_t len)
+static void merge(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len)
 {
 	char who[160];
-	r->ctr.gossip_rx_bytes += len;
-	if (len < 1) {
-		router_describe_conn(c, who, sizeof(who));
-		log_warn("%s: empty gossip message ignored", who);
-		return;
-	}
-	if (p[0] == MESH_GOSSIP_MACS) {
-		router_macs_received(r, c, p + 1, len - 1);
-		return;
-	}
-	if (p[0] == MESH_GOSSIP_IPAM) {
-		router_ipam_received(r, c, p + 1, len - 1);
-		return;
-	}
-	if (p[0] != MESH_GOSSIP_TOPOLOGY) {
-		router_describe_conn(c, who, sizeof(who));
-		log_debug("%s: gossip on unknown channel %u ignored", who, p[0]);
-		return;
-	}
 	struct mesh_peer_name changed[64];
 	size_t nchanged = 0;
 	const char *why = "";
-	int ret = mesh_topo_merge(&r->topo, p + 1, len - 1, changed, 64, &nchanged, &why);
+	int ret = mesh_topo_merge(&r->topo, p, len, changed, 64, &nchanged, &why);
 	if (ret < 0) {
 		router_describe_conn(c, who, sizeof(who));
 		log_warn("%s: topology gossip refused: %s", who,
@@ -213,34 +160,39 @@ void router_topo_gossip_received(struct mesh_router *r, struct mesh_conn *c, con
 	}
 	check_short_id(r);
 	recompute_routes(r);
-	router_discover(r);
+	router_gossip_post(r, ROUTER_EV_PEERS_CHANGED);
 }
 
 void router_topo_housekeeping(struct mesh_router *r)
 {
-	size_t n = mesh_topo_forget_unreachable(&r->topo, router_mono_ms(), FORGET_GRACE_MS);
+	size_t n = mesh_topo_forget_unreachable(&r->topo, mesh_mono_ms(), FORGET_GRACE_MS);
 	if (n) {
 		log_info("forgot %zu peer(s) unreachable for %u s", n, FORGET_GRACE_MS / 1000);
 		recompute_routes(r);
-		router_forget_targets(r);
-		router_macs_forget_gone_peers(r);
+		router_gossip_post(r, ROUTER_EV_PEERS_GONE);
 	}
-	router_discover(r);
 }
+
+static const struct router_channel channel = {
+	.id = MESH_CHANNEL_TOPOLOGY,
+	.flags = ROUTER_CHANNEL_FANOUT,
+	.encode_full = encode_full,
+	.encode_delta = encode_delta,
+	.merge = merge,
+};
 
 int router_topo_init(struct mesh_router *r)
 {
 	/* The first version is our start time in ms: a restart outranks our former self. */
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	uint64_t version = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	uint64_t version = mesh_wall_ms();
 	if (mesh_topo_init(&r->topo, &r->name, r->nickname, r->uid, version, r->short_id) < 0)
 		return -ENOMEM;
-	r->pending = calloc(MESH_TOPO_MAX_PEERS, sizeof(*r->pending));
-	r->gossip_flush = event_new(r->base, -1, 0, gossip_flush_cb, r);
-	r->gossip_full = event_new(r->base, -1, EV_PERSIST, gossip_full_cb, r);
-	struct timeval every = { GOSSIP_FULL_INTERVAL_S, 0 };
-	if (!r->pending || !r->gossip_flush || !r->gossip_full || event_add(r->gossip_full, &every) < 0)
+	struct router_topo *tp = calloc(1, sizeof(*tp));
+	if (!tp)
+		return -ENOMEM;
+	r->own.topo = tp;
+	tp->pending = calloc(MESH_TOPO_MAX_PEERS, sizeof(*tp->pending));
+	if (!tp->pending || router_gossip_add_channel(r, &channel) < 0)
 		return -ENOMEM;
 	recompute_routes(r);
 	return 0;
@@ -248,11 +200,10 @@ int router_topo_init(struct mesh_router *r)
 
 void router_topo_free(struct mesh_router *r)
 {
-	if (r->gossip_flush)
-		event_free(r->gossip_flush);
-	if (r->gossip_full)
-		event_free(r->gossip_full);
-	free(r->pending);
+	if (r->own.topo)
+		free(r->own.topo->pending);
+	free(r->own.topo);
+	r->own.topo = NULL;
 	mesh_routes_free(&r->routes);
 	mesh_topo_free(&r->topo);
 }

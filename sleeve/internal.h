@@ -20,6 +20,7 @@
 #include "sleeve/pmtu.h"
 #include "sleeve/sleeve.h"
 #include "sleeve/tap.h"
+#include "mesh/clock.h"
 
 #define BATCH 64
 #define DGRAM_MAX 65536           /* datagram buffer: a TCP super-frame travels whole */
@@ -120,13 +121,6 @@ struct sleeve {
 	uint8_t pool[BATCH + 1][SLOT_BUF];
 	uint8_t gro_buf[SLEEVE_GRO_BUF];
 };
-
-static inline uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static inline size_t payload_off(const struct sleeve_fwd *f)
 {

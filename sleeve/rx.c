@@ -141,7 +141,7 @@ static void handle_whole(struct sleeve *s, struct sleeve_fwd *f, const struct sl
 		return;
 	}
 	/* Authenticated: the peer is alive, and may have moved (NAT rebinding). */
-	f->last_rx_ms = now_ms();
+	f->last_rx_ms = mesh_mono_ms();
 	if (!same_addr(&f->p.remote_addr, from))
 		f->p.remote_addr = *from;
 

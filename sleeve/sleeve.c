@@ -61,7 +61,7 @@ static void send_probe(struct sleeve_fwd *f, uint16_t size)
 		f->probe_sent_ms = 0;
 		return;
 	}
-	f->probe_sent_ms = now_ms();
+	f->probe_sent_ms = mesh_mono_ms();
 }
 
 static void pmtu_step(struct sleeve_fwd *f, uint64_t now)
@@ -97,7 +97,7 @@ static void set_health(struct sleeve_fwd *f, enum overlay_health h, const char *
 static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct sleeve_fwd *f = arg;
-	uint64_t now = now_ms();
+	uint64_t now = mesh_mono_ms();
 
 	if (f->health == OVERLAY_HEALTH_HEALTHY && now - f->last_rx_ms > SLEEVE_HEALTH_TIMEOUT_MS)
 		set_health(f, OVERLAY_HEALTH_UNHEALTHY, "no sleeve heartbeat answered for 4 s");
@@ -118,7 +118,7 @@ void sleeve_heartbeat_answered(struct sleeve_fwd *f, uint16_t got)
 	if (f->probe_sent_ms && got == f->pmtu.probe) {
 		sleeve_pmtu_acked(&f->pmtu, got);
 		f->probe_sent_ms = 0;
-		pmtu_step(f, now_ms());
+		pmtu_step(f, mesh_mono_ms());
 	}
 }
 
@@ -153,7 +153,7 @@ static struct overlay_forwarder *sleeve_start(struct overlay *ov, const struct o
 		free(f);
 		return NULL;
 	}
-	f->last_rx_ms = now_ms();
+	f->last_rx_ms = mesh_mono_ms();
 	/* datagram sizes: from the 576-byte IPv4 minimum to what the configured MTU needs */
 	uint16_t max = (uint16_t)(s->mtu + frame_overhead(f));
 	sleeve_pmtu_init(&f->pmtu, 576 - 28, max);

@@ -14,6 +14,13 @@
 
 struct overlay_ops;
 
+/* Overlay ids: bits of HELLO's overlays offered (gossip/wire.h), and the first byte of an
+ * overlay control message (MESH_MSG_OVERLAY). */
+enum mesh_overlay_bit {
+	MESH_OVERLAY_SLEEVE = 0x01,
+	MESH_OVERLAY_FASTDP = 0x02,
+};
+
 /* Offload state of a frame, as the kernel hands it over with the TAP's virtio-net header
  * (host byte order): a checksum the receiver's kernel still has to complete, and/or a TCP
  * super-frame (GSO) of many MSS-sized segments that the kernel splits only where it must.

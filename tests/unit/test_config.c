@@ -261,3 +261,41 @@ Test(config, peer_addr_parser)
 	cr_assert_eq(mesh_parse_peer_addr("10.0.0.1:+5", 6783, &a), -1);
 	cr_assert_eq(mesh_parse_peer_addr("10.0.0", 6783, &a), -1);
 }
+
+/* --help comes from the same table as parsing: every flag is listed, each entry's text starts
+ * at column 24 (or on the next line when the flag reaches that far), and a flag listed there
+ * is one the parser knows. */
+Test(config, help_lists_every_flag_aligned)
+{
+	const char *u = mesh_config_usage();
+	static const char *const flags[] = {
+		"--name MAC ", "--nickname NAME ", "--port N ", "--bridge NAME ", "--state-dir DIR ",
+		"--api-socket PATH ", "--password PW ", "--password-file FILE ", "--mtu N ",
+		"--log-level LEVEL ", "--keep-bridge ", "--no-discovery ", "--fastdp MODE ",
+		"--no-fastdp ", "--conn-limit N ", "--metrics-addr A|off ",
+		"--ipalloc-range CIDR ", "--ipalloc-default-subnet CIDR\n",
+		"--ipalloc-init consensus=N|seed=NAME,...\n", "--ipam-reclaim-after D\n",
+		"--help, --version\n",
+	};
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		cr_assert(strstr(u, flags[i]), "--help lacks '%s'", flags[i]);
+	for (const char *l = u; *l; l = strchr(l, '\n') + 1) {
+		size_t len = (size_t)(strchr(l, '\n') - l);
+		if (strncmp(l, "  --", 4))
+			continue;
+		const char *gap = strstr(l + 2, "  ");
+		if (gap && gap < l + len) {
+			size_t col = (size_t)(gap - l);
+			while (l[col] == ' ')
+				col++;
+			cr_assert_eq(col, 24, "misaligned: %.*s", (int)len, l);
+		}
+		struct mesh_config cfg;
+		char flag[40], val[8] = "x", err[256] = "";
+		sscanf(l + 2, "%39[^ ,\n]", flag);
+		char *argv[] = { flag, flag, val, NULL };
+		mesh_config_parse(&cfg, 3, argv, NULL, err, sizeof(err));
+		cr_assert(!strstr(err, "unknown flag"), "%s: %s", flag, err);
+		mesh_config_free(&cfg);
+	}
+}

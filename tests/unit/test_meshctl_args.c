@@ -1,4 +1,4 @@
-/* tests/unit/test_meshctl_args.c: meshctl's command line (router/meshctl_args.c): commands and
+/* tests/unit/test_meshctl_args.c: meshctl's command line (ctl/args.c): commands and
  * views, options before and after the command, the socket's precedence (flag, MESH_SOCKET,
  * default), HOST[:PORT], and every usage error. */
 #include <criterion/criterion.h>
@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "router/meshctl_args.h"
+#include "ctl/args.h"
 
 #define MAXA 16
 

@@ -1,10 +1,10 @@
-/* router/meshctl_args.c: meshctl's argument parser (see meshctl_args.h). Pure: no I/O. */
+/* ctl/args.c: meshctl's argument parser (see args.h). Pure: no I/O. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "router/meshctl_args.h"
+#include "ctl/args.h"
 
 const char *meshctl_usage(void)
 {

@@ -1,4 +1,4 @@
-/* router/meshctl_args.h: meshctl's command line, parsed without I/O into what to ask meshd,
+/* ctl/args.h: meshctl's command line, parsed without I/O into what to ask meshd,
  * so that the grammar can be unit-tested (tests/unit/test_meshctl_args.c).
  *
  *   meshctl [OPTIONS] status [peers|connections|ipam]
@@ -8,8 +8,8 @@
  * OPTIONS may come before or after the command: --socket PATH (also --socket=PATH),
  * -o json (also -ojson, -o=json, --output json, --output=json), -h/--help, --version;
  * "--" ends the options. */
-#ifndef MESH_ROUTER_MESHCTL_ARGS_H
-#define MESH_ROUTER_MESHCTL_ARGS_H
+#ifndef MESH_CTL_ARGS_H
+#define MESH_CTL_ARGS_H
 
 #include <stdbool.h>
 #include <stddef.h>
