@@ -30,7 +30,6 @@ static const struct {
 	{ "sleeve_drop_replay", "replayed" },
 	{ "sleeve_drop_auth", "failed authentication" },
 	{ "sleeve_drop_malformed", "malformed" },
-	{ "sleeve_drop_unknown_conn", "from an unknown connection" },
 	{ "sleeve_drop_tx_full", "send buffer full" },
 	{ "sleeve_drop_mtu", "over the MTU" },
 	{ "sleeve_drop_tap", "TAP write failed" },
@@ -86,6 +85,19 @@ static void print_summary(const cJSON *st)
 		printf("      Fast path: none (%s)\n", str(st, "fastdp_reason"));
 	printf("       Overlays: fastdp %d, sleeve %d\n", fastdp, sleeve);
 	printf("      MAC table: %.0f entries\n", num(ctr, "mac_table_size"));
+	const cJSON *host = get(st, "host");
+	if (cJSON_IsTrue(get(host, "expose")) || cJSON_IsTrue(get(host, "masquerade"))) {
+		char addr[160];
+		if (has_str(host, "address"))
+			snprintf(addr, sizeof(addr), "%s on bridge %s (the containers' gateway)",
+				 str(host, "address"), str(st, "bridge"));
+		else if (cJSON_IsTrue(get(host, "expose")))
+			snprintf(addr, sizeof(addr), "no address yet (%s)", str(host, "waiting"));
+		else
+			snprintf(addr, sizeof(addr), "no address on the bridge");
+		printf("           Host: %s; masquerade %s\n", addr,
+		       cJSON_IsTrue(get(host, "masquerade")) ? "on" : "off");
+	}
 	const cJSON *im = get(st, "ipam");
 	if (cJSON_IsObject(im)) {
 		if (cJSON_IsTrue(get(im, "ready")))
@@ -114,6 +126,12 @@ static void print_summary(const cJSON *st)
 		}
 	}
 	printf("%s\n", any ? "" : "none");
+	/* a peer's first sleeve datagrams often arrive before its handshake ends here: normal
+	 * while connections come up, so not among the drops above */
+	double early = num(ctr, "sleeve_drop_unknown_conn");
+	if (early > 0)
+		printf("Early datagrams: %.0f for connections not set up yet (normal while peers "
+		       "connect; dropped)\n", early);
 	double authfail = num(ctr, "control_auth_failures");
 	if (authfail > 0)
 		printf("  Control auth.: %.0f failed handshakes (wrong password?)\n", authfail);
@@ -161,8 +179,31 @@ static void print_peers(const cJSON *st)
 	table_free(&ct);
 }
 
+#define INFO_MAX 80
+
+/* The INFO column of a connection: text, with the host-wide reason for no fast path (said once
+ * in `meshctl status`) replaced by a pointer to it, cut to INFO_MAX characters (*cut set). */
+static void short_info(char out[INFO_MAX + 1], const char *text, const char *host_reason,
+		       bool *cut)
+{
+	char buf[1024];
+	size_t hl = host_reason ? strlen(host_reason) : 0;
+	if (hl && !strncmp(text, host_reason, hl))
+		snprintf(buf, sizeof(buf), "no fast path on this host (meshctl status says why)%s",
+			 text + hl);
+	else
+		snprintf(buf, sizeof(buf), "%s", text);
+	if (strlen(buf) > INFO_MAX) {
+		snprintf(out, INFO_MAX + 1, "%.*s...", INFO_MAX - 3, buf);
+		*cut = true;
+	} else {
+		snprintf(out, INFO_MAX + 1, "%s", buf);
+	}
+}
+
 static void print_connections(const cJSON *st)
 {
+	bool cut = false;
 	const cJSON *c;
 	struct table t;
 	time_t now = time(NULL);
@@ -185,14 +226,18 @@ static void print_connections(const cJSON *st)
 		}
 		if (cJSON_IsNumber(get(c, "mtu")))
 			snprintf(mtu, sizeof(mtu), "%d", get(c, "mtu")->valueint);
-		/* why this overlay (or none), or what went wrong */
-		const char *info = has_str(c, "last_error") ? str(c, "last_error")
-							    : str(c, "overlay_reason");
+		/* why this overlay (or none), or what went wrong; short: the host-wide reason for
+		 * no fast path is in `meshctl status`, the whole text in -o json */
+		char info[INFO_MAX + 1];
+		if (!has_str(c, "overlay") && !has_str(c, "last_error"))
+			snprintf(info, sizeof(info), "no overlay yet (handshake)");
+		else
+			short_info(info, has_str(c, "last_error") ? str(c, "last_error")
+								  : str(c, "overlay_reason"),
+				   str(st, "fastdp_reason"), &cut);
 		table_row(&t, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s",
 			  is(c, "direction", "outbound") ? "->" : "<-", str(c, "address"),
-			  str(c, "nickname"), str(c, "peer"), str(c, "state"), overlay, enc, mtu,
-			  has_str(c, "overlay") || has_str(c, "last_error") ? info
-									 : "no overlay yet (handshake)");
+			  str(c, "nickname"), str(c, "peer"), str(c, "state"), overlay, enc, mtu, info);
 	}
 	/* Outbound targets without a connection: waiting to retry after a failure, or idle
 	 * because their peer is reached through another connection. */
@@ -206,11 +251,16 @@ static void print_connections(const cJSON *st)
 				 (int)num(c, "attempts"), in < 0 ? 0 : in);
 			table_row(&t, "->\t%s\t-\t-\tfailed\t-\t-\t-\t%s", str(c, "address"), info);
 		} else if (is(c, "state", "idle")) {
-			table_row(&t, "->\t%s\t-\t-\tidle\t-\t-\t-\tits peer is connected another way",
-				  str(c, "address"));
+			table_row(&t, "->\t%s\t-\t-\tidle\t-\t-\t-\t%s", str(c, "address"),
+				  is(c, "last_error", "connected to ourselves")
+					  ? "this host's own address"
+					  : "its peer is connected another way");
 		}
 	}
 	table_print(&t);
+	if (cut)
+		printf("(INFO cut to %d characters: meshctl status connections -o json has it whole)\n",
+		       INFO_MAX);
 }
 
 /* GET /v1/ipam: the range and its seeding, then one row per owner of a share of the range. */
