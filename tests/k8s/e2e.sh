@@ -8,9 +8,8 @@ run_e2e() {
 	local rc=0
 	info "e2e.test --ginkgo.focus='$FOCUS' --ginkgo.skip='$SKIP'"
 	k8s e2e "$FOCUS" "$SKIP" >"$TEST_TMP/e2e.log" 2>&1 || rc=$?
-	# what ran, and how each spec ended
-	grep -E '^(•|S|\[Fail\]|------)|^\[[a-z-]+\] .*\[(Conformance|sig-network)\]' "$TEST_TMP/e2e.log" |
-		grep -vE '^(S|------)+$' | tail -n 80 || true
+	# how each spec that ran ended (e2e.test's progress lines: {"msg":"PASSED [sig-...] ..."})
+	grep -o '{"msg":"[A-Z]* [^"]*"' "$TEST_TMP/e2e.log" | sed 's/^{"msg":"\(.*\)"$/  \1/' || true
 	grep -E '^Ran [0-9]+ of [0-9]+ Specs|^(SUCCESS|FAIL)!|Passed \| [0-9]+ Failed' "$TEST_TMP/e2e.log" |
 		sed "s/^/[$TEST_NAME] /"
 	if ((rc)); then
