@@ -122,6 +122,12 @@ void cni_host_veth_name(const char *containerid, const char *ifname, char out[CN
 	snprintf(out, CNI_IFNAME_MAX, "vethmesh%07x", (unsigned)(h & 0x0fffffffu));
 }
 
+void cni_veth_owner(const char *containerid, const char *ifname, char out[CNI_OWNER_MAX])
+{
+	snprintf(out, CNI_OWNER_MAX, "mesh-cni %s %s", ifname ? ifname : "",
+		 containerid ? containerid : "");
+}
+
 /* Copies a string member into dst; absent → dflt (may be NULL = leave). -1 on wrong type or
  * too long, with *err set (code 7). */
 static int get_str(const cJSON *root, const char *key, char *dst, size_t cap, const char *dflt,

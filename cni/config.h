@@ -88,6 +88,10 @@ int cni_args_check(const char *args, struct cni_error *err);
 
 /* The host end of the veth for (container id, ifname): "vethmesh" + 7 hex digits. */
 void cni_host_veth_name(const char *containerid, const char *ifname, char out[CNI_IFNAME_MAX]);
+/* The host veth's alias (IFLA_IFALIAS): "mesh-cni IFNAME CONTAINERID", cut to what the kernel
+ * keeps (IFALIASZ - 1 bytes), so that DEL deletes only its own container's veth. */
+#define CNI_OWNER_MAX 256
+void cni_veth_owner(const char *containerid, const char *ifname, char out[CNI_OWNER_MAX]);
 
 bool cni_valid_ifname(const char *s);
 

@@ -306,7 +306,7 @@ static int cmd_add(const struct cni_config *cfg, const char *in, size_t inlen, s
 {
 	struct cni_result ipam, res;
 	cJSON *ij = NULL;
-	char host[CNI_IFNAME_MAX], msg[512];
+	char host[CNI_IFNAME_MAX], msg[512], owner[CNI_OWNER_MAX];
 	char *json = NULL;
 	int mtu = 0, nsfd = -1, ret = -1;
 	bool allocated = false, veth = false;
@@ -384,7 +384,8 @@ static int cmd_add(const struct cni_config *cfg, const char *in, size_t inlen, s
 	ipam.dns = NULL;
 
 	msg[0] = '\0';
-	if (cni_nl_veth_add(host, cfg->ifname, nsfd, cfg->bridge, mtu, res.ifaces[0].mac, msg,
+	cni_veth_owner(cfg->containerid, cfg->ifname, owner);
+	if (cni_nl_veth_add(host, cfg->ifname, nsfd, cfg->bridge, mtu, owner, res.ifaces[0].mac, msg,
 			    sizeof(msg)) < 0) {
 		cni_fail(err, CNI_ERR_INTERNAL, "cannot create the veth pair", "%s", msg);
 		goto out;
@@ -419,11 +420,16 @@ out:
 
 static int cmd_del(const struct cni_config *cfg, const char *in, size_t inlen, struct cni_error *err)
 {
-	char host[CNI_IFNAME_MAX];
+	char host[CNI_IFNAME_MAX], owner[CNI_OWNER_MAX], other[256];
 	cni_host_veth_name(cfg->containerid, cfg->ifname, host);
-	/* Deleting the host end removes the pair, wherever the netns is (or whether it still is). */
-	int r = cni_nl_link_del(host);
-	if (r < 0)
+	cni_veth_owner(cfg->containerid, cfg->ifname, owner);
+	/* Deleting the host end removes the pair, wherever the netns is (or whether it still is),
+	 * but only ours: the name is a 28-bit hash, so another container's veth may have it */
+	int r = cni_nl_link_del_owned(host, owner, other);
+	if (r == -EEXIST)
+		fprintf(stderr, "mesh-cni: DEL of %s: veth %s belongs to another container (\"%s\"); "
+			"left in place\n", cfg->containerid, host, other);
+	else if (r < 0)
 		return cni_fail(err, CNI_ERR_INTERNAL, "cannot delete the veth pair", "%s: %s", host,
 				strerror(-r));
 	if (cfg->has_ipam && cni_ipam_exec(cfg, "DEL", in, inlen, NULL, err) < 0)

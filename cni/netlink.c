@@ -108,6 +108,34 @@ out:
 	return ret;
 }
 
+int cni_nl_link_del_owned(const char *name, const char *owner, char other[256])
+{
+	struct nl_sock *sk = open_rt();
+	struct rtnl_link *l = NULL;
+	int ret;
+	if (!sk)
+		return -EIO;
+	ret = get_link(sk, name, &l);
+	if (ret == -ENODEV) {
+		ret = 0;
+		goto out;
+	}
+	if (ret < 0)
+		goto out;
+	const char *alias = rtnl_link_get_ifalias(l);
+	if (alias && *alias && strcmp(alias, owner)) {
+		snprintf(other, 256, "%s", alias);
+		ret = -EEXIST;
+		goto out;
+	}
+	ret = rtnl_link_delete(sk, l);
+	ret = ret < 0 && nl_errno(ret) != -ENODEV ? nl_errno(ret) : 0;
+out:
+	rtnl_link_put(l);
+	nl_socket_free(sk);
+	return ret;
+}
+
 static void mac_str(struct rtnl_link *l, char out[18])
 {
 	struct nl_addr *a = rtnl_link_get_addr(l);
@@ -161,7 +189,7 @@ static void cap_gso(struct nl_sock *sk, int ifindex)
 }
 
 int cni_nl_veth_add(const char *host, const char *peer, int nsfd, const char *bridge, int mtu,
-		    char host_mac[18], char *msg, size_t msgcap)
+		    const char *owner, char host_mac[18], char *msg, size_t msgcap)
 {
 	struct nl_sock *sk = open_rt();
 	struct rtnl_link *br = NULL, *veth = NULL, *hl = NULL, *chg = NULL;
@@ -215,6 +243,7 @@ int cni_nl_veth_add(const char *host, const char *peer, int nsfd, const char *br
 	 * only its MLD reports make its MAC known across the mesh. */
 	mesh_link_ipv6_off(host);
 	rtnl_link_set_flags(chg, IFF_UP);
+	rtnl_link_set_ifalias(chg, owner); /* whose veth this is: DEL checks it */
 	ret = rtnl_link_change(sk, hl, chg, 0);
 	if (ret < 0) {
 		ret = nl_errno(ret);

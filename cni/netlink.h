@@ -16,12 +16,16 @@ int cni_nl_link_mtu(const char *name);
 int cni_nl_link_exists(const char *name);
 /* Deletes a link; 0 also when it was already gone. */
 int cni_nl_link_del(const char *name);
+/* Deletes link `name` if it is owner's: its alias (IFLA_IFALIAS) is owner, or it has none (a
+ * veth of an older mesh-cni). 0 when deleted or gone, -EEXIST (alias into other, IFALIASZ)
+ * when another container's veth has the name, else -errno. */
+int cni_nl_link_del_owned(const char *name, const char *owner, char other[256]);
 
 /* Creates the veth pair host <-> peer, the peer moved into the netns nsfd at once, the host end
- * enslaved to bridge, both with mtu, host end up with hairpin on; its MAC into host_mac.
- * -errno with a message in msg. */
+ * enslaved to bridge, both with mtu, host end up with hairpin on and `owner` as its alias (what
+ * cni_nl_link_del_owned checks); its MAC into host_mac. -errno with a message in msg. */
 int cni_nl_veth_add(const char *host, const char *peer, int nsfd, const char *bridge, int mtu,
-		    char host_mac[18], char *msg, size_t msgcap);
+		    const char *owner, char host_mac[18], char *msg, size_t msgcap);
 
 /* In the container netns (run through cni_ns_run): bring ifname up, add r's addresses that
  * belong to iface index idx (or have no interface), r's routes (gateway from the route, else the

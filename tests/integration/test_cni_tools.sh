@@ -21,6 +21,9 @@
 #     binary: non-zero exit (no crash), one CNI error object on stdout with the documented code,
 #     a msg, and the config's cniVersion. (tests/unit/test_cni_config.c has the parser's own
 #     table of 60 cases.)
+#  6. DEL deletes only its own container's veth (ADD writes "mesh-cni IFNAME CONTAINERID" into
+#     the host veth's alias, checked in 1): a link with the same (hashed) name and another
+#     container's alias is left in place, one with its own alias is deleted.
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 require_build
@@ -125,6 +128,9 @@ for h in h1 h2; do
 		die "$h: $ifn's MAC is not the Result's $mac"
 	[[ $(ip netns exec "$ns" cat "/sys/class/net/$ifn/mtu") == "$mtu_d" ]] ||
 		die "$h: $ifn's MTU is not meshd's $mtu_d"
+	# whose veth it is (DEL checks it: section 6)
+	lab exec "$h" ip -d link show "$host_if" | grep -qF "alias mesh-cni $ifn $(ctool_id "$h")" ||
+		die "$h: $host_if has no alias 'mesh-cni $ifn $(ctool_id "$h")': $(lab exec "$h" ip -d link show "$host_if")"
 	ip -n "$ns" -4 route show 10.32.0.0/12 | grep -q "dev $ifn" ||
 		die "$h: no subnet route 10.32.0.0/12 on $ifn: $(ip -n "$ns" -4 route)"
 	if [[ $h == h2 ]]; then
@@ -260,3 +266,31 @@ n=$(vethmesh_count h1)
 ((n == 0)) || die "h1: a failed ADD left $n vethmesh link(s)"
 [[ -z $(ipam_ids h1) ]] || die "h1: a failed ADD left allocations: $(ipam_ids h1 | tr '\n' ' ')"
 info "  no vethmesh link, no allocation"
+
+# --- 6. DEL deletes only its own container's veth ----------------------------------------
+# The host veth's name is a 28-bit hash of container id and ifname, so two containers can get
+# the same name: mesh-cni writes whose veth it is into its alias, and DEL leaves a veth with
+# another container's alias alone (it still succeeds, and says so on stderr).
+info "DEL of a container whose veth name another container's veth holds"
+veth=$(python3 -c '
+import sys
+h = 2166136261
+for b in b"collide1" + b"\0" + b"eth0":
+    h = ((h ^ b) * 16777619) & 0xffffffff
+print("vethmesh%07x" % (h & 0x0fffffff))')
+ip -n "$LAB_NAME-h1" link add "$veth" type veth peer name collide-peer
+ip -n "$LAB_NAME-h1" link set "$veth" alias "mesh-cni eth0 someone-else"
+del_collide1() {
+	printf '%s' "$OKC" | timeout 20 ip netns exec "$LAB_NAME-h1" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		CNI_COMMAND=DEL CNI_CONTAINERID=collide1 CNI_NETNS=/var/run/netns/$LAB_NAME-no-such-ns \
+		CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni "$CNI_BIN" 2>"$TEST_TMP/collide.err"
+}
+del_collide1 || die "DEL failed with another container's veth in the way: $(cat "$TEST_TMP/collide.err")"
+ip -n "$LAB_NAME-h1" link show "$veth" >/dev/null 2>&1 || die "DEL of collide1 deleted someone-else's $veth"
+grep -q 'belongs to another container' "$TEST_TMP/collide.err" ||
+	die "DEL did not say why it left $veth: $(cat "$TEST_TMP/collide.err")"
+info "  $veth (someone-else's) left in place: $(cat "$TEST_TMP/collide.err")"
+ip -n "$LAB_NAME-h1" link set "$veth" alias "mesh-cni eth0 collide1"
+del_collide1 || die "DEL of collide1's own veth failed: $(cat "$TEST_TMP/collide.err")"
+! ip -n "$LAB_NAME-h1" link show "$veth" >/dev/null 2>&1 || die "DEL of collide1 left its own $veth"
+info "  with collide1's own alias, DEL deleted it"

@@ -221,3 +221,15 @@ Test(cni_config, veth_name)
 	cr_expect_eq(strncmp(a, "vethmesh", 8), 0);
 	cr_expect(cni_valid_ifname(a));
 }
+
+Test(cni_config, veth_owner)
+{
+	char o[CNI_OWNER_MAX], big[400];
+	cni_veth_owner("abc123", "eth0", o);
+	cr_expect_str_eq(o, "mesh-cni eth0 abc123");
+	/* a very long container id is cut where the kernel would cut the alias */
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	cni_veth_owner(big, "eth0", o);
+	cr_expect_eq(strlen(o), CNI_OWNER_MAX - 1);
+}
