@@ -186,8 +186,12 @@ static int have_range(struct sleeve_reasm *r, size_t first, size_t end, bool set
 }
 
 int sleeve_reasm_add(struct sleeve_reasm *r, const struct sleeve_frag *f, const uint8_t *slice,
-		     size_t len)
+		     size_t len, const struct mesh_replay *win, uint64_t now_ms)
 {
+	if (mesh_replay_far_ahead(win, f->h.counter))
+		return -ERANGE;
+	if (r->active && now_ms - r->started_ms >= SLEEVE_REASM_AGE_MS)
+		r->active = false; /* never completed (or forged): gives way */
 	if (r->active && f->h.counter != r->h.counter) {
 		if (f->h.counter < r->h.counter)
 			return -ESTALE;
@@ -195,6 +199,7 @@ int sleeve_reasm_add(struct sleeve_reasm *r, const struct sleeve_frag *f, const 
 	}
 	if (!r->active) {
 		r->active = true;
+		r->started_ms = now_ms;
 		r->h = f->h;
 		r->h.type = SLEEVE_FRAMES;
 		r->total = f->total;

@@ -48,8 +48,8 @@ static void handle_fragment(struct sleeve *s, struct sleeve_fwd *f, const struct
 		}
 		sleeve_reasm_init(&f->reasm, f->reasm_buf);
 	}
-	int r = sleeve_reasm_add(&f->reasm, fr, slice, len);
-	if (r == -ESTALE)
+	int r = sleeve_reasm_add(&f->reasm, fr, slice, len, &f->replay, mesh_mono_ms());
+	if (r == -ESTALE || r == -ERANGE)
 		s->ctr.drop_replay++;
 	else if (r < 0)
 		s->ctr.drop_malformed++;

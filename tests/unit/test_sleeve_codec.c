@@ -167,11 +167,21 @@ static size_t cut(const struct sleeve_hdr *h, size_t body, size_t slice, uint8_t
 	return n;
 }
 
-static int add(struct sleeve_reasm *r, const uint8_t *frag, size_t len)
+/* A fragment into r on a connection with replay window win, at now_ms. */
+static int add_at(struct sleeve_reasm *r, const uint8_t *frag, size_t len,
+		  const struct mesh_replay *win, uint64_t now_ms)
 {
 	struct sleeve_frag f;
 	cr_assert_eq(sleeve_frag_decode(frag, len, &f), 0);
-	return sleeve_reasm_add(r, &f, frag + SLEEVE_FRAG_HDR_LEN, len - SLEEVE_FRAG_HDR_LEN);
+	return sleeve_reasm_add(r, &f, frag + SLEEVE_FRAG_HDR_LEN, len - SLEEVE_FRAG_HDR_LEN, win,
+				now_ms);
+}
+
+/* ... on a connection that accepted nothing yet, at time 0 */
+static const struct mesh_replay fresh;
+static int add(struct sleeve_reasm *r, const uint8_t *frag, size_t len)
+{
+	return add_at(r, frag, len, &fresh, 0);
 }
 
 static uint8_t frags[8][1600];
@@ -230,6 +240,84 @@ Test(sleeve_codec, newer_datagram_replaces_older_and_older_is_stale)
 	cr_assert_eq(g.type, SLEEVE_FRAMES);
 }
 
+/* A window that accepted the counters 0..top. */
+static void window_upto(struct mesh_replay *w, uint64_t top)
+{
+	mesh_replay_init(w);
+	for (uint64_t c = 0; c <= top; c++)
+		cr_assert_eq(mesh_replay_accept(w, c), MESH_REPLAY_OK);
+}
+
+/* Adds the n fragments of one datagram at now_ms; the last must complete it. */
+static void add_all(struct sleeve_reasm *r, uint8_t (*fr)[1600], const size_t *lens, size_t n,
+		    size_t body, const struct mesh_replay *win, uint64_t now_ms)
+{
+	for (size_t k = 0; k < n; k++)
+		cr_assert_eq(add_at(r, fr[k], lens[k], win, now_ms),
+			     k + 1 < n ? 0 : (int)(SLEEVE_HDR_LEN + body), "fragment %zu", k);
+}
+
+Test(sleeve_codec, forged_fragment_far_ahead_never_holds_the_reassembly)
+{
+	/* the peer's datagrams up to 50 authenticated; a forged fragment comes with a counter no
+	 * sender reaches (it passes the replay check: only what authenticates moves the window) */
+	struct mesh_replay win;
+	window_upto(&win, 50);
+	struct sleeve_hdr legit = { SLEEVE_FRAMES, SLEEVE_F_SEALED, 7, 1, 51 }, forged = legit;
+	forged.counter = UINT64_MAX - 1;
+	cr_assert_eq(mesh_replay_check(&win, forged.counter), MESH_REPLAY_OK);
+	size_t body = 3000, l1[8], l2[8];
+	uint8_t f2[8][1600];
+	sleeve_hdr_encode(&legit, whole);
+	fill(whole + SLEEVE_HDR_LEN, body, 5);
+	size_t n = cut(&legit, body, 1000, frags, l1);
+	cut(&forged, body, 1000, f2, l2);
+	struct sleeve_reasm r;
+	sleeve_reasm_init(&r, rbuf);
+	cr_assert_eq(add_at(&r, f2[0], l2[0], &win, 1000), -ERANGE);
+	cr_assert(!r.active);
+	/* the connection's own datagrams still come through, at once */
+	add_all(&r, frags, l1, n, body, &win, 1000);
+	cr_assert_eq(memcmp(rbuf, whole, SLEEVE_HDR_LEN + body), 0);
+	/* just beyond the window: refused too; at its edge: taken */
+	cr_assert(!mesh_replay_far_ahead(&win, 50 + MESH_REPLAY_BITS));
+	cr_assert(mesh_replay_far_ahead(&win, 51 + MESH_REPLAY_BITS));
+	/* a connection that accepted nothing yet: its sender starts at 0 */
+	cr_assert(mesh_replay_far_ahead(&fresh, MESH_REPLAY_BITS + 1));
+	cr_assert(!mesh_replay_far_ahead(&fresh, MESH_REPLAY_BITS));
+}
+
+Test(sleeve_codec, forged_fragment_within_the_window_ages_out)
+{
+	/* forged with a counter the window allows: it holds the reassembly only for
+	 * SLEEVE_REASM_AGE_MS, then the connection's datagrams are put together again */
+	struct mesh_replay win;
+	window_upto(&win, 50);
+	struct sleeve_hdr legit = { SLEEVE_FRAMES, SLEEVE_F_SEALED, 7, 1, 51 }, forged = legit;
+	forged.counter = 50 + MESH_REPLAY_BITS;
+	size_t body = 3000, l1[8], l2[8];
+	uint8_t f2[8][1600];
+	sleeve_hdr_encode(&legit, whole);
+	fill(whole + SLEEVE_HDR_LEN, body, 6);
+	size_t n = cut(&legit, body, 1000, frags, l1);
+	cut(&forged, body, 1000, f2, l2);
+	struct sleeve_reasm r;
+	sleeve_reasm_init(&r, rbuf);
+	uint64_t t0 = 5000;
+	cr_assert_eq(add_at(&r, f2[0], l2[0], &win, t0), 0);
+	cr_assert_eq(add_at(&r, frags[0], l1[0], &win, t0 + 1), -ESTALE);
+	cr_assert_eq(add_at(&r, frags[0], l1[0], &win, t0 + SLEEVE_REASM_AGE_MS - 1), -ESTALE);
+	/* aged: the next datagram starts afresh and completes */
+	add_all(&r, frags, l1, n, body, &win, t0 + SLEEVE_REASM_AGE_MS);
+	cr_assert_eq(memcmp(rbuf, whole, SLEEVE_HDR_LEN + body), 0);
+	/* and the forged one's late fragments start nothing that lasts */
+	cr_assert_eq(add_at(&r, f2[1], l2[1], &win, t0 + 200), 0);
+	legit.counter = 52;
+	sleeve_hdr_encode(&legit, whole);
+	n = cut(&legit, body, 1000, frags, l1);
+	add_all(&r, frags, l1, n, body, &win, t0 + 200 + SLEEVE_REASM_AGE_MS);
+}
+
 Test(sleeve_codec, contradicting_fragments_are_refused)
 {
 	struct sleeve_hdr h = { SLEEVE_FRAMES, 0, 7, 1, 10 };
@@ -252,10 +340,10 @@ Test(sleeve_codec, contradicting_fragments_are_refused)
 	struct sleeve_frag f;
 	cr_assert_eq(sleeve_frag_decode(frags[1], lens[1], &f), 0);
 	f.offset = 504;
-	cr_assert_eq(sleeve_reasm_add(&r, &f, frags[1] + SLEEVE_FRAG_HDR_LEN, 1000), -EBADMSG);
+	cr_assert_eq(sleeve_reasm_add(&r, &f, frags[1] + SLEEVE_FRAG_HDR_LEN, 1000, &fresh, 0), -EBADMSG);
 	/* a slice ending off the alignment, not at the end of the body */
 	f.offset = 1000;
-	cr_assert_eq(sleeve_reasm_add(&r, &f, frags[1] + SLEEVE_FRAG_HDR_LEN, 999), -EBADMSG);
+	cr_assert_eq(sleeve_reasm_add(&r, &f, frags[1] + SLEEVE_FRAG_HDR_LEN, 999, &fresh, 0), -EBADMSG);
 	/* the real ones still complete it */
 	cr_assert_eq(add(&r, frags[1], lens[1]), 0);
 	cr_assert_eq(add(&r, frags[2], lens[2]), (int)(SLEEVE_HDR_LEN + body));
