@@ -1,5 +1,6 @@
 /* sleeve/codec.c: sleeve datagram header and frame records (see codec.h). */
 #include <errno.h>
+#include <linux/virtio_net.h>
 #include <string.h>
 
 #include "mesh/bytes.h"
@@ -104,6 +105,33 @@ int sleeve_frames_next(struct sleeve_frame_iter *it, struct sleeve_frame *f)
 	it->p += SLEEVE_REC_HDR_LEN + len;
 	it->left -= SLEEVE_REC_HDR_LEN + len;
 	return 1;
+}
+
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5
+#endif
+
+int sleeve_offload_check(const struct mesh_offload *o, size_t len)
+{
+	bool csum = o->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	uint8_t gso = o->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+	bool tcp = gso == VIRTIO_NET_HDR_GSO_TCPV4 || gso == VIRTIO_NET_HDR_GSO_TCPV6;
+
+	if (o->flags & ~(VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID))
+		return -EBADMSG;
+	if (!tcp && gso != VIRTIO_NET_HDR_GSO_NONE && gso != VIRTIO_NET_HDR_GSO_UDP_L4)
+		return -EBADMSG;
+	if ((o->gso_type & VIRTIO_NET_HDR_GSO_ECN) && !tcp)
+		return -EBADMSG;
+	if (o->hdr_len > len)
+		return -EBADMSG;
+	if (csum && (o->csum_start < SLEEVE_ETH_MIN ||
+		     (size_t)o->csum_start + o->csum_offset + 2 > len))
+		return -EBADMSG;
+	if (gso != VIRTIO_NET_HDR_GSO_NONE &&
+	    (!csum || o->gso_size < SLEEVE_GSO_SIZE_MIN || o->gso_size > len))
+		return -EBADMSG;
+	return 0;
 }
 
 void sleeve_frag_encode(const struct sleeve_hdr *whole, uint16_t offset, uint16_t total,

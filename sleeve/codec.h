@@ -100,6 +100,18 @@ void sleeve_frames_begin(struct sleeve_frame_iter *it, const uint8_t *payload, s
  * is then malformed; frames already returned were well-formed). */
 int sleeve_frames_next(struct sleeve_frame_iter *it, struct sleeve_frame *f);
 
+/* The smallest gso_size taken from a peer: the smallest TCP MSS Linux sends (TCP_MIN_SND_MSS),
+ * which bounds a 64 KB super-frame to some 1400 segments. */
+#define SLEEVE_GSO_SIZE_MIN 48
+
+/* Whether a record's offload state (a peer's virtio-net header) is one our TAP may be given
+ * with a frame of len bytes: known flags (NEEDS_CSUM, DATA_VALID) and gso_type (none, TCPv4,
+ * TCPv6, ECN only with TCP, UDP_L4), hdr_len within the frame; with NEEDS_CSUM the checksum
+ * field (csum_start + csum_offset + 2) within the frame and csum_start past the Ethernet
+ * header; a GSO frame with NEEDS_CSUM and gso_size from SLEEVE_GSO_SIZE_MIN to len. Pure; 0
+ * or -EBADMSG. */
+int sleeve_offload_check(const struct mesh_offload *o, size_t len);
+
 /* One fragment: the header of the whole (type FRAGMENT), where its slice goes, the body's
  * length. */
 struct sleeve_frag {

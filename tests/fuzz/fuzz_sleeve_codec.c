@@ -2,7 +2,8 @@
  *
  * Input: one UDP datagram as it arrives on the sleeve port. The 16-byte header is decoded (and,
  * when valid, re-encoded: it must give the same bytes back); the rest is walked as a FRAMES
- * payload with sleeve_frames_next. Every frame found is re-encoded into a sleeve_batch; the
+ * payload with sleeve_frames_next; each frame's offload state, when sleeve_offload_check takes
+ * it, must point inside the frame. Every frame found is re-encoded into a sleeve_batch; the
  * batch must equal the bytes the iterator walked over, and decoding the batch again must give
  * the same frames. A second batch with too little room checks -ENOSPC. A FRAGMENT datagram is
  * also decoded as one and fed, with its slice and again cut in two, to a reassembly: it must
@@ -33,6 +34,16 @@ static unsigned walk(const uint8_t *payload, size_t len, struct sleeve_batch *b,
 		FUZZ_CHECK(f.data + f.len <= payload + len);
 		FUZZ_CHECK(it.p == f.data + f.len);
 		FUZZ_CHECK(it.left == (size_t)(payload + len - it.p));
+		/* an offload state taken for the TAP points inside the frame */
+		int oc = sleeve_offload_check(&f.off, f.len);
+		FUZZ_CHECK(oc == 0 || oc == -EBADMSG);
+		if (oc == 0) {
+			FUZZ_CHECK(f.off.hdr_len <= f.len);
+			FUZZ_CHECK(!(f.off.flags & 1) ||
+				   (size_t)f.off.csum_start + f.off.csum_offset + 2 <= f.len);
+			FUZZ_CHECK(!f.off.gso_type ||
+				   (f.off.gso_size >= SLEEVE_GSO_SIZE_MIN && f.off.gso_size <= f.len));
+		}
 		/* The batch has as much room as the payload, so every record fits. */
 		FUZZ_CHECK(sleeve_batch_add(b, &f.src, &f.dst, &f.off, f.data, f.len) == 0);
 		n++;

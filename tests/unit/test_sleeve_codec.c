@@ -424,3 +424,60 @@ Test(sleeve_codec, fragments_read_together_are_recognized_as_the_whole)
 	cr_assert(sleeve_frags_whole(HDRS(hdrs), n, 1432, 500, &got, &t));
 	cr_assert_eq(t, 500);
 }
+
+/* --- offload state from peers (virtio-net headers for our TAP) ----------------------------- */
+
+#define CSUM 1 /* VIRTIO_NET_HDR_F_NEEDS_CSUM */
+#define VALID 2 /* VIRTIO_NET_HDR_F_DATA_VALID */
+#define TCP4 1
+#define TCP6 4
+#define UDP_L4 5
+#define ECN 0x80
+
+Test(sleeve_codec, offload_states_a_kernel_makes_are_taken)
+{
+	/* a plain frame, a checksum to complete (UDP, TCP), TCP super-frames (v4, v6, with ECN),
+	 * a UDP GSO frame, a checksum the sender's kernel checked already */
+	static const struct mesh_offload ok[] = {
+		{ 0, 0, 0, 0, 0, 0 },
+		{ CSUM, 0, 0, 0, 34, 6 },
+		{ CSUM, 0, 0, 0, 34, 16 },
+		{ CSUM, TCP4, 66, 1448, 34, 16 },
+		{ CSUM, TCP6, 86, 1428, 54, 16 },
+		{ CSUM, TCP4 | ECN, 66, 1448, 34, 16 },
+		{ CSUM, UDP_L4, 42, 1472, 34, 6 },
+		{ VALID, 0, 0, 0, 0, 0 },
+		{ CSUM, TCP4, 66, SLEEVE_GSO_SIZE_MIN, 34, 16 },
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		cr_assert_eq(sleeve_offload_check(&ok[i], 64000), 0, "state %zu", i);
+	/* the checksum field may end the frame exactly */
+	struct mesh_offload edge = { CSUM, 0, 0, 0, 34, 6 };
+	cr_assert_eq(sleeve_offload_check(&edge, 42), 0);
+	cr_assert_eq(sleeve_offload_check(&edge, 41), -EBADMSG);
+}
+
+Test(sleeve_codec, offload_states_no_kernel_makes_are_refused)
+{
+	static const struct mesh_offload bad[] = {
+		{ 4, 0, 0, 0, 0, 0 },                      /* unknown flag (RSC_INFO) */
+		{ 0x80, 0, 0, 0, 0, 0 },                   /* unknown flag */
+		{ CSUM, 2, 66, 1448, 34, 16 },             /* unknown gso_type */
+		{ CSUM, 3, 42, 1472, 34, 6 },              /* UFO: never sent by a peer */
+		{ CSUM, 6, 66, 1448, 34, 16 },             /* unknown gso_type */
+		{ CSUM, UDP_L4 | ECN, 42, 1472, 34, 6 },   /* ECN is TCP's */
+		{ 0, ECN, 0, 0, 0, 0 },                    /* ECN without TCP */
+		{ 0, 0, 1001, 0, 0, 0 },                   /* hdr_len beyond the frame */
+		{ CSUM, 0, 0, 0, 990, 16 },                /* checksum field beyond the frame */
+		{ CSUM, 0, 0, 0, 0xffff, 0xffff },         /* ... and the sum does not wrap */
+		{ CSUM, 0, 0, 0, 10, 6 },                  /* checksum inside the Ethernet header */
+		{ 0, TCP4, 66, 1448, 34, 16 },             /* GSO without a partial checksum */
+		{ CSUM, TCP4, 66, 0, 34, 16 },             /* GSO of zero-byte segments */
+		{ CSUM, TCP4, 66, 1, 34, 16 },             /* ... of one-byte segments */
+		{ CSUM, TCP6, 86, SLEEVE_GSO_SIZE_MIN - 1, 54, 16 },
+		{ CSUM, TCP4, 66, 1448, 34, 16 },          /* segments larger than the frame */
+	};
+	size_t len = 1000;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(sleeve_offload_check(&bad[i], len), -EBADMSG, "state %zu", i);
+}
