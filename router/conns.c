@@ -79,8 +79,10 @@ static void on_closed(struct mesh_control *ctl, int err, const char *reason, voi
 	struct mesh_router *r = c->r;
 	char who[160];
 
+	/* c->peer is the HELLO's, authenticated; a handshake that failed before may still have
+	 * been told a name in clear (KEY): for the log only, never for the target */
+	struct mesh_peer_name authenticated = c->peer;
 	if (mesh_peer_name_is_zero(&c->peer)) {
-		/* the handshake may have learned who it is (in clear, in KEY) before failing */
 		const struct mesh_hs *hs = mesh_control_hs(ctl);
 		if (!mesh_peer_name_is_zero(&hs->peer_name)) {
 			c->peer = hs->peer_name;
@@ -104,11 +106,11 @@ static void on_closed(struct mesh_control *ctl, int err, const char *reason, voi
 	bool was_established = c->state == CONN_ESTABLISHED;
 	if (t) {
 		snprintf(t->last_error, sizeof(t->last_error), "%s", reason);
-		if (!mesh_peer_name_is_zero(&c->peer))
-			t->peer = c->peer;
+		if (!mesh_peer_name_is_zero(&authenticated))
+			t->peer = authenticated;
 		t->conn = NULL;
 		c->target = NULL;
-		if (err == -ELOOP)
+		if (err == -ELOOP) /* decided on an authenticated HELLO only */
 			log_info("not connecting to %s again: it is this router", t->addr_str);
 		else
 			target_schedule(t);
