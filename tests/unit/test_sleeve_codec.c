@@ -257,21 +257,32 @@ static void add_all(struct sleeve_reasm *r, uint8_t (*fr)[1600], const size_t *l
 			     k + 1 < n ? 0 : (int)(SLEEVE_HDR_LEN + body), "fragment %zu", k);
 }
 
+#define FORGE_BODY 3000
+
+/* A connection whose datagrams up to 50 authenticated: *win; the fragments of its next
+ * datagram (counter 51, body of FORGE_BODY bytes, also at `whole`) in frags (lengths l1,
+ * count returned), and those of a forged one with counter `forged` in f2 (lengths l2). */
+static size_t legit_and_forged(struct mesh_replay *win, uint64_t forged, uint8_t seed, size_t *l1,
+			       uint8_t (*f2)[1600], size_t *l2)
+{
+	struct sleeve_hdr legit = { SLEEVE_FRAMES, SLEEVE_F_SEALED, 7, 1, 51 }, bad = legit;
+	bad.counter = forged;
+	window_upto(win, 50);
+	sleeve_hdr_encode(&legit, whole);
+	fill(whole + SLEEVE_HDR_LEN, FORGE_BODY, seed);
+	cut(&bad, FORGE_BODY, 1000, f2, l2);
+	return cut(&legit, FORGE_BODY, 1000, frags, l1);
+}
+
 Test(sleeve_codec, forged_fragment_far_ahead_never_holds_the_reassembly)
 {
 	/* the peer's datagrams up to 50 authenticated; a forged fragment comes with a counter no
 	 * sender reaches (it passes the replay check: only what authenticates moves the window) */
 	struct mesh_replay win;
-	window_upto(&win, 50);
-	struct sleeve_hdr legit = { SLEEVE_FRAMES, SLEEVE_F_SEALED, 7, 1, 51 }, forged = legit;
-	forged.counter = UINT64_MAX - 1;
-	cr_assert_eq(mesh_replay_check(&win, forged.counter), MESH_REPLAY_OK);
-	size_t body = 3000, l1[8], l2[8];
+	size_t body = FORGE_BODY, l1[8], l2[8];
 	uint8_t f2[8][1600];
-	sleeve_hdr_encode(&legit, whole);
-	fill(whole + SLEEVE_HDR_LEN, body, 5);
-	size_t n = cut(&legit, body, 1000, frags, l1);
-	cut(&forged, body, 1000, f2, l2);
+	size_t n = legit_and_forged(&win, UINT64_MAX - 1, 5, l1, f2, l2);
+	cr_assert_eq(mesh_replay_check(&win, UINT64_MAX - 1), MESH_REPLAY_OK);
 	struct sleeve_reasm r;
 	sleeve_reasm_init(&r, rbuf);
 	cr_assert_eq(add_at(&r, f2[0], l2[0], &win, 1000), -ERANGE);
@@ -292,15 +303,9 @@ Test(sleeve_codec, forged_fragment_within_the_window_ages_out)
 	/* forged with a counter the window allows: it holds the reassembly only for
 	 * SLEEVE_REASM_AGE_MS, then the connection's datagrams are put together again */
 	struct mesh_replay win;
-	window_upto(&win, 50);
-	struct sleeve_hdr legit = { SLEEVE_FRAMES, SLEEVE_F_SEALED, 7, 1, 51 }, forged = legit;
-	forged.counter = 50 + MESH_REPLAY_BITS;
-	size_t body = 3000, l1[8], l2[8];
+	size_t body = FORGE_BODY, l1[8], l2[8];
 	uint8_t f2[8][1600];
-	sleeve_hdr_encode(&legit, whole);
-	fill(whole + SLEEVE_HDR_LEN, body, 6);
-	size_t n = cut(&legit, body, 1000, frags, l1);
-	cut(&forged, body, 1000, f2, l2);
+	size_t n = legit_and_forged(&win, 50 + MESH_REPLAY_BITS, 6, l1, f2, l2);
 	struct sleeve_reasm r;
 	sleeve_reasm_init(&r, rbuf);
 	uint64_t t0 = 5000;
@@ -312,9 +317,9 @@ Test(sleeve_codec, forged_fragment_within_the_window_ages_out)
 	cr_assert_eq(memcmp(rbuf, whole, SLEEVE_HDR_LEN + body), 0);
 	/* and the forged one's late fragments start nothing that lasts */
 	cr_assert_eq(add_at(&r, f2[1], l2[1], &win, t0 + 200), 0);
-	legit.counter = 52;
-	sleeve_hdr_encode(&legit, whole);
-	n = cut(&legit, body, 1000, frags, l1);
+	struct sleeve_hdr next = { SLEEVE_FRAMES, SLEEVE_F_SEALED, 7, 1, 52 };
+	sleeve_hdr_encode(&next, whole);
+	n = cut(&next, body, 1000, frags, l1);
 	add_all(&r, frags, l1, n, body, &win, t0 + 200 + SLEEVE_REASM_AGE_MS);
 }
 
