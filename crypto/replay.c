@@ -84,6 +84,12 @@ enum mesh_replay_verdict mesh_replay_accept(struct mesh_replay *r, uint64_t coun
 	return MESH_REPLAY_OK;
 }
 
+bool mesh_replay_far_ahead(const struct mesh_replay *r, uint64_t counter)
+{
+	uint64_t top = r->any ? r->top : 0;
+	return counter > top && counter - top > MESH_REPLAY_BITS;
+}
+
 const char *mesh_replay_verdict_str(enum mesh_replay_verdict v)
 {
 	switch (v) {

@@ -28,5 +28,11 @@ enum mesh_replay_verdict mesh_replay_check(const struct mesh_replay *r, uint64_t
 /* Checks again and records the counter; returns the verdict (nothing recorded unless OK). */
 enum mesh_replay_verdict mesh_replay_accept(struct mesh_replay *r, uint64_t counter);
 const char *mesh_replay_verdict_str(enum mesh_replay_verdict v);
+/* Whether counter lies more than a whole window beyond the highest accepted (beyond
+ * MESH_REPLAY_BITS while none was): a conforming sender gets there only after a window's
+ * worth of its datagrams in a row was lost. Such a counter is fine for a datagram that is
+ * opened at once (only one that authenticates moves the window), but must not take any
+ * state that outlives a forged datagram, such as a reassembly in progress. */
+bool mesh_replay_far_ahead(const struct mesh_replay *r, uint64_t counter);
 
 #endif

@@ -33,6 +33,7 @@ static const struct {
 	{ "sleeve_drop_tx_full", "send buffer full" },
 	{ "sleeve_drop_mtu", "over the MTU" },
 	{ "sleeve_drop_tap", "TAP write failed" },
+	{ "sleeve_drop_offload", "bad offload header" },
 	{ "drop_no_route", "no route" },
 };
 

@@ -149,8 +149,8 @@ static int take_key(struct mesh_hs *hs, const uint8_t *d, size_t len)
 		return fail(hs, -EPROTO, "peer sent unknown key flags 0x%02x", flags);
 	hs->peer_has_password = flags & MESH_KEY_FLAG_PASSWORD;
 
-	if (mesh_peer_name_eq(&hs->peer_name, &hs->cfg.hello.name))
-		return fail(hs, -ELOOP, "connected to ourselves");
+	/* Our own name here proves nothing (a reflector echoes our KEY back): whether we reached
+	 * ourselves is decided once the HELLO authenticated (take_hello). */
 	if (hs->peer_has_password && !has_psk(hs))
 		return fail(hs, -EACCES, "password required by peer (this side has none)");
 	if (!hs->peer_has_password && has_psk(hs))
@@ -181,6 +181,8 @@ static int take_hello(struct mesh_hs *hs, uint8_t *frame, size_t flen)
 	confirm_tag(hs, !hs->cfg.is_client, want);
 	if (!mesh_tag_equal(want, hs->peer_hello.confirm))
 		return fail(hs, -EACCES, "key confirmation failed (wrong password?)");
+	if (mesh_peer_name_eq(&hs->peer_hello.name, &hs->cfg.hello.name))
+		return fail(hs, -ELOOP, "connected to ourselves");
 	hs->state = MESH_HS_ESTABLISHED;
 	return 0;
 }

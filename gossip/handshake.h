@@ -8,8 +8,11 @@
  * On failure it returns a negative errno and hs->error says why in plain words:
  *   -EPROTONOSUPPORT  no common protocol version
  *   -EACCES           password mismatch: one side only has one, or they differ
- *   -ELOOP            connected to ourselves
- *   -EPROTO           anything else malformed */
+ *   -ELOOP            connected to ourselves (only once the HELLO authenticated: a name in
+ *                     KEY is in clear, so a reflector echoing our KEY gets -EACCES)
+ *   -EPROTO           anything else malformed
+ * What KEY says (peer_name, peer_nickname) is for logs only until MESH_HS_DONE: no decision
+ * about the peer may rest on it. */
 #ifndef MESH_GOSSIP_HANDSHAKE_H
 #define MESH_GOSSIP_HANDSHAKE_H
 
@@ -56,7 +59,7 @@ struct mesh_hs {
 	uint8_t peer_key[MESH_KEY_MSG_MAX];
 	size_t peer_key_len;
 
-	/* What the peer said in the clear (KEY): known before authentication, for logs. */
+	/* What the peer said in the clear (KEY): known before authentication, for logs only. */
 	struct mesh_peer_name peer_name;
 	char peer_nickname[MESH_NICKNAME_MAX + 1];
 	bool peer_has_password;

@@ -8,6 +8,7 @@
 #include "gossip/hello.h"
 #include "gossip/topology.h"
 #include "mesh/bytes.h"
+#include "mesh/clock.h"
 
 int mesh_topo_init(struct mesh_topology *t, const struct mesh_peer_name *self, const char *nickname,
 		   uint64_t uid, uint64_t version, uint16_t short_id)
@@ -264,7 +265,7 @@ static void decode_conns(struct mesh_topo_conn *out, const uint8_t *w, unsigned 
 	}
 }
 
-int mesh_topo_merge(struct mesh_topology *t, const uint8_t *buf, size_t len,
+int mesh_topo_merge(struct mesh_topology *t, const uint8_t *buf, size_t len, uint64_t now_wall_ms,
 		    struct mesh_peer_name *changed, size_t changed_cap, size_t *nchanged,
 		    const char **why)
 {
@@ -309,10 +310,12 @@ int mesh_topo_merge(struct mesh_topology *t, const uint8_t *buf, size_t len,
 
 	/* Decide what each entry does, without changing anything yet. */
 	const struct mesh_topo_peer *self = mesh_topo_self(t);
-	size_t nnew = 0;
+	size_t nnew = 0, nfar = 0;
 	for (size_t i = 0; i < count; i++) {
 		struct mesh_topo_peer *p = mesh_topo_find(t, &e[i].name);
-		if (!p) {
+		if (mesh_version_too_far_ahead(e[i].version, now_wall_ms)) {
+			nfar++; /* UPD_SKIP, for us too: we would never get past it */
+		} else if (!p) {
 			e[i].action = UPD_ADD;
 			nnew++;
 		} else if (p == self) {
@@ -393,7 +396,10 @@ int mesh_topo_merge(struct mesh_topology *t, const uint8_t *buf, size_t len,
 		nc++;
 	}
 	*nchanged = nc;
-	r = 0;
+	r = (int)nfar;
+	if (nfar)
+		*why = "topology entries with versions more than a day ahead of our clock ignored "
+		       "(a peer's clock or ours is wrong, or the entry is forged)";
 out:
 	for (size_t i = 0; i < count; i++)
 			free(e[i].copy);

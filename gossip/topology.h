@@ -3,7 +3,8 @@
  *
  * Each peer owns its own entry and is the only one who changes it; everyone else merges what
  * they hear: higher version wins, equal version → higher uid. A router's first version is its
- * start time in ms, so a restarted router (new uid) always outranks its former incarnation.
+ * start time in ms, so a restarted router (new uid) always outranks its former incarnation;
+ * a version more than a day ahead of the receiver's clock is never taken.
  *
  * Wire format of a topology update (all integers big endian):
  *   count u16, then `count` entries:
@@ -71,13 +72,16 @@ ssize_t mesh_topo_encode(const struct mesh_topology *t, const struct mesh_peer_n
 /* Bytes mesh_topo_encode needs for all entries. */
 size_t mesh_topo_encoded_size(const struct mesh_topology *t);
 
-/* Merges an update. The names of entries that changed (new, newer, replaced incarnation) are
- * written to changed (up to changed_cap; *nchanged gets the full count). An entry for our own
- * name never overwrites ours: if it is newer than ours (an old incarnation of us is still
- * remembered out there) our version jumps above it and we count as changed, so the next
- * gossip corrects the others. Returns 0, -EBADMSG (malformed, *why says what; nothing merged),
- * or -ENOMEM. */
-int mesh_topo_merge(struct mesh_topology *t, const uint8_t *buf, size_t len,
+/* Merges an update, received at now_wall_ms (wall clock). The names of entries that changed
+ * (new, newer, replaced incarnation) are written to changed (up to changed_cap; *nchanged
+ * gets the full count). An entry for our own name never overwrites ours (each peer owns its
+ * entry): if it is newer than ours (an old incarnation of us is still remembered out there)
+ * our version jumps above it and we count as changed, so the next gossip corrects the others.
+ * An entry whose version is more than MESH_VERSION_AHEAD_MAX_MS ahead of now_wall_ms is
+ * ignored, ours included (we never jump to it): such a version would pin the entry for good.
+ * Returns 0; or the number of entries so ignored (> 0, *why says why; the rest merged);
+ * -EBADMSG (malformed, *why says what; nothing merged); or -ENOMEM. */
+int mesh_topo_merge(struct mesh_topology *t, const uint8_t *buf, size_t len, uint64_t now_wall_ms,
 		    struct mesh_peer_name *changed, size_t changed_cap, size_t *nchanged,
 		    const char **why);
 

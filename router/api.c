@@ -1,4 +1,5 @@
-/* router/api.c: the API socket server (see api.h). */
+/* router/api.c: the API socket server and the metrics listener (see api.h): at most
+ * API_CONN_MAX connections each, accepting paused when accept() fails (listener.h). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -17,18 +18,30 @@
 #include "router/api.h"
 #include "router/expose.h"
 #include "router/http.h"
+#include "router/listener.h"
+#include "mesh/clock.h"
 #include "router/log.h"
 #include "router/metrics.h"
 #include "router/statefile.h"
 
 #define API_TIMEOUT_S 10
+#define API_CONN_MAX 64          /* open connections per listener; more are closed at once */
 
 struct mesh_api {
 	struct evconnlistener *listener;
+	struct router_accept_guard guard;
 	struct mesh_router *r;
 	bool metrics;            /* the metrics listener: GET /metrics only */
+	unsigned nconns;
+	uint64_t refused, refused_logged_ms;
 	char path[108];          /* the unix socket's, to remove on exit */
 };
+
+static void conn_close(struct mesh_api *api, struct bufferevent *bev)
+{
+	bufferevent_free(bev);
+	api->nconns--;
+}
 
 static void respond_text(struct bufferevent *bev, int code, const char *reason, const char *type,
 			 const char *text)
@@ -157,7 +170,7 @@ static void write_cb(struct bufferevent *bev, void *arg)
 {
 	/* The response is out once the output drains (reading is disabled after responding). */
 	if (!(bufferevent_get_enabled(bev) & EV_READ))
-		bufferevent_free(bev);
+		conn_close(arg, bev);
 }
 
 static void read_cb(struct bufferevent *bev, void *arg)
@@ -182,22 +195,51 @@ static void read_cb(struct bufferevent *bev, void *arg)
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
 {
-	bufferevent_free(bev);
+	conn_close(arg, bev);
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
 		      void *arg)
 {
+	struct mesh_api *api = arg;
 	struct event_base *base = evconnlistener_get_base(l);
+	if (api->nconns >= API_CONN_MAX) {
+		evutil_closesocket(fd);
+		api->refused++;
+		uint64_t now = mesh_mono_ms();
+		if (now - api->refused_logged_ms >= 1000) {
+			log_warn("%s: %u connections open, closing new ones (%llu so far)",
+				 api->metrics ? "metrics" : "API socket", API_CONN_MAX,
+				 (unsigned long long)api->refused);
+			api->refused_logged_ms = now;
+		}
+		return;
+	}
 	struct bufferevent *bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!bev) {
 		evutil_closesocket(fd);
 		return;
 	}
+	api->nconns++;
 	struct timeval tv = { API_TIMEOUT_S, 0 };
 	bufferevent_set_timeouts(bev, &tv, &tv);
 	bufferevent_setcb(bev, read_cb, write_cb, event_cb, arg);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+	struct mesh_api *api = arg;
+	router_accept_failed(&api->guard);
+}
+
+/* The listener made: pause it when accept() fails. 0 or -ENOMEM. */
+static int api_guard(struct mesh_api *api)
+{
+	if (router_accept_guard_init(&api->guard, api->listener, api->metrics ? "metrics" : "API") < 0)
+		return -ENOMEM;
+	evconnlistener_set_error_cb(api->listener, on_accept_error);
+	return 0;
 }
 
 static struct mesh_api *api_alloc(struct mesh_router *r, char *err, size_t errlen)
@@ -257,6 +299,11 @@ struct mesh_api *mesh_api_new(struct event_base *base, const char *path, struct 
 		snprintf(err, errlen, "cannot listen on API socket %s", path);
 		goto errout;
 	}
+	if (api_guard(api) < 0) {
+		snprintf(err, errlen, "out of memory");
+		mesh_api_free(api);
+		return NULL;
+	}
 	return api;
 errout:
 	if (fd >= 0)
@@ -287,6 +334,11 @@ struct mesh_api *mesh_metrics_new(struct event_base *base, const char *host, uin
 		free(api);
 		return NULL;
 	}
+	if (api_guard(api) < 0) {
+		snprintf(err, errlen, "out of memory");
+		mesh_api_free(api);
+		return NULL;
+	}
 	return api;
 }
 
@@ -294,6 +346,7 @@ void mesh_api_free(struct mesh_api *api)
 {
 	if (!api)
 		return;
+	router_accept_guard_free(&api->guard);
 	evconnlistener_free(api->listener);
 	if (api->path[0])
 		unlink(api->path);

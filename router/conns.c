@@ -10,12 +10,14 @@
 
 #include "router/gossip.h"
 #include "router/internal.h"
+#include "router/listener.h"
 #include "router/log.h"
 
 #define ACCEPT_BACKLOG 64
 
 struct router_conns {
 	struct evconnlistener *listener;
+	struct router_accept_guard guard; /* accept() failing (EMFILE): a pause, not a spin */
 	struct mesh_ratelimit accept_rl;
 	uint64_t refused_logged_ms;    /* when the rate limit was last logged */
 };
@@ -79,8 +81,10 @@ static void on_closed(struct mesh_control *ctl, int err, const char *reason, voi
 	struct mesh_router *r = c->r;
 	char who[160];
 
+	/* c->peer is the HELLO's, authenticated; a handshake that failed before may still have
+	 * been told a name in clear (KEY): for the log only, never for the target */
+	struct mesh_peer_name authenticated = c->peer;
 	if (mesh_peer_name_is_zero(&c->peer)) {
-		/* the handshake may have learned who it is (in clear, in KEY) before failing */
 		const struct mesh_hs *hs = mesh_control_hs(ctl);
 		if (!mesh_peer_name_is_zero(&hs->peer_name)) {
 			c->peer = hs->peer_name;
@@ -104,11 +108,11 @@ static void on_closed(struct mesh_control *ctl, int err, const char *reason, voi
 	bool was_established = c->state == CONN_ESTABLISHED;
 	if (t) {
 		snprintf(t->last_error, sizeof(t->last_error), "%s", reason);
-		if (!mesh_peer_name_is_zero(&c->peer))
-			t->peer = c->peer;
+		if (!mesh_peer_name_is_zero(&authenticated))
+			t->peer = authenticated;
 		t->conn = NULL;
 		c->target = NULL;
-		if (err == -ELOOP)
+		if (err == -ELOOP) /* decided on an authenticated HELLO only */
 			log_info("not connecting to %s again: it is this router", t->addr_str);
 		else
 			target_schedule(t);
@@ -366,8 +370,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 
 static void on_accept_error(struct evconnlistener *l, void *arg)
 {
-	int err = EVUTIL_SOCKET_ERROR();
-	log_warn("accepting control connections: %s", evutil_socket_error_to_string(err));
+	struct mesh_router *r = arg;
+	router_accept_failed(&r->own.conns->guard);
 }
 
 static struct mesh_target *find_target(struct mesh_router *r, uint32_t ip, uint16_t port)
@@ -469,6 +473,10 @@ int router_conns_start(struct mesh_router *r, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot listen on TCP port %u: %s", r->cfg->port, strerror(errno));
 		return -errno;
 	}
+	if (router_accept_guard_init(&cn->guard, cn->listener, "control") < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	evconnlistener_set_error_cb(cn->listener, on_accept_error);
 	if (router_gossip_subscribe(r, ROUTER_EV_PEERS_CHANGED, router_discover) < 0 ||
 	    router_gossip_subscribe(r, ROUTER_EV_PEERS_GONE, forget_targets) < 0) {
@@ -509,6 +517,8 @@ void router_conns_stop(struct mesh_router *r)
 		t->conn = NULL;
 		target_free(t);
 	}
+	if (r->own.conns)
+		router_accept_guard_free(&r->own.conns->guard);
 	if (r->own.conns && r->own.conns->listener)
 		evconnlistener_free(r->own.conns->listener);
 	free(r->own.conns);

@@ -140,14 +140,24 @@ static void merge(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, 
 		free(u);
 		return;
 	}
-	uint64_t now = mesh_mono_ms();
+	uint64_t now = mesh_mono_ms(), wall = mesh_wall_ms();
+	size_t far = 0;
 	for (ssize_t i = 0; i < n; i++) {
 		/* our own MACs are ours to announce; only a newer location elsewhere moves them */
-		int res = mesh_mactable_merge(&r->macs, u[i].mac, &u[i].peer, u[i].version, now);
+		int res = mesh_mactable_merge(&r->macs, u[i].mac, &u[i].peer, u[i].version, now,
+					      wall, &r->name);
 		if (res == MESH_MAC_NEW || res == MESH_MAC_MOVED) {
 			queue(r, u[i].mac, &u[i].peer, u[i].version);
 			router_fastpath_sync(r);
+		} else if (res == MESH_MAC_REFUSED) {
+			far++;
 		}
+	}
+	if (far) {
+		router_describe_conn(c, who, sizeof(who));
+		log_warn("%s: %zu MAC locations with versions more than a day ahead of our clock "
+			 "ignored (a peer's clock or ours is wrong, or they are forged)", who, far);
+		r->ctr.gossip_refused++;
 	}
 	free(u);
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mesh/clock.h"
 #include "router/mactable.h"
 
 #define INITIAL_CAP 256
@@ -97,15 +98,24 @@ int mesh_mactable_learn(struct mesh_mactable *t, const uint8_t mac[6],
 	if (mesh_peer_name_eq(&e->peer, peer))
 		return MESH_MAC_REFRESHED;
 	e->peer = *peer;
-	e->version = version;
+	e->version = version > e->version ? version : e->version + 1;
 	return MESH_MAC_MOVED;
 }
 
 int mesh_mactable_merge(struct mesh_mactable *t, const uint8_t mac[6],
-			const struct mesh_peer_name *peer, uint64_t version, uint64_t now_ms)
+			const struct mesh_peer_name *peer, uint64_t version, uint64_t now_ms,
+			uint64_t wall_ms, const struct mesh_peer_name *self)
 {
 	bool found;
+	if (mesh_version_too_far_ahead(version, wall_ms))
+		return MESH_MAC_REFUSED;
 	struct mesh_mac_entry *e = find(t, mac, &found);
+	if (self && mesh_peer_name_eq(peer, self)) {
+		/* at us: only we say so (our own announcement echoed back refreshes nothing new) */
+		if (found && version == e->version && mesh_peer_name_eq(&e->peer, self))
+			return MESH_MAC_REFRESHED;
+		return MESH_MAC_STALE;
+	}
 	if (!found)
 		return insert(t, mac, peer, version, now_ms);
 	if (version < e->version)

@@ -3,7 +3,8 @@
  * addressing table, time passed in, no I/O; it allocates only when it grows.
  * Each entry carries a version: the wall-clock ms at which its current location was learned
  * (by the router that learned it). Gossip merges by version, so a moved MAC follows the
- * newer announcement.
+ * newer announcement; a version more than a day ahead of our clock is never taken, nor is a
+ * location at us from anyone else (we learn our own MACs from our bridge).
  * An entry whose peer is all-zero is a tombstone: the MAC left (its container is gone). It is
  * gossiped and kept until it ages out, so that an older announcement cannot bring the MAC
  * back; lookups do not return it. */
@@ -35,19 +36,26 @@ enum mesh_mac_learn {
 	MESH_MAC_REFRESHED = 0,
 	MESH_MAC_NEW = 1,
 	MESH_MAC_MOVED = 2,
-	MESH_MAC_STALE = 3,     /* merge only: older than what we have, ignored */
+	MESH_MAC_STALE = 3,     /* merge only: older than what we have, or at us: ignored */
+	MESH_MAC_REFUSED = 4,   /* merge only: a version far ahead of the clock, ignored */
 };
 
 int mesh_mactable_init(struct mesh_mactable *t);
 void mesh_mactable_free(struct mesh_mactable *t);
-/* Records that mac was seen at peer (in a frame). A new or moved entry gets `version`.
- * Returns an enum mesh_mac_learn or -ENOMEM. */
+/* Records that mac was seen at peer (in a frame). A new entry gets `version`, a moved one
+ * `version` or, when the location it leaves (or its tombstone) is not older, one past that:
+ * a move must outrank what the others have. Returns an enum mesh_mac_learn or -ENOMEM. */
 int mesh_mactable_learn(struct mesh_mactable *t, const uint8_t mac[6],
 			const struct mesh_peer_name *peer, uint64_t now_ms, uint64_t version);
-/* Merges an announcement: taken when new, or when its version is newer than ours (MOVED or
- * REFRESHED); the same version refreshes; an older one is STALE and ignored. -ENOMEM. */
+/* Merges an announcement heard at now_ms (monotonic) and wall_ms (wall clock): taken when
+ * new, or when its version is newer than ours (MOVED or REFRESHED); the same version
+ * refreshes; an older one is STALE and ignored. A location at `self` (our name, may be NULL)
+ * is ours to announce, never taken from others (STALE; the same entry echoed back
+ * REFRESHED); a version more than MESH_VERSION_AHEAD_MAX_MS ahead of wall_ms is REFUSED
+ * (it would pin the MAC there for good). -ENOMEM. */
 int mesh_mactable_merge(struct mesh_mactable *t, const uint8_t mac[6],
-			const struct mesh_peer_name *peer, uint64_t version, uint64_t now_ms);
+			const struct mesh_peer_name *peer, uint64_t version, uint64_t now_ms,
+			uint64_t wall_ms, const struct mesh_peer_name *self);
 /* The MAC's location, or NULL when unknown or gone (a tombstone). */
 const struct mesh_mac_entry *mesh_mactable_lookup(const struct mesh_mactable *t, const uint8_t mac[6]);
 /* Marks a known MAC as gone (a tombstone) with a version newer than the one it has; returns

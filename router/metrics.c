@@ -299,6 +299,7 @@ char *mesh_metrics_render(const cJSON *st)
 		{ "sleeve_drop_tx_full", "tx_full" },
 		{ "sleeve_drop_mtu", "mtu" },
 		{ "sleeve_drop_tap", "tap" },
+		{ "sleeve_drop_offload", "offload" },
 		{ "drop_no_route", "no_route" },
 	};
 	counter_family(&b, ctr, "mesh_drops_total", "Frames or datagrams dropped, by reason.", NULL,

@@ -53,6 +53,7 @@ static void drop_report_cb(evutil_socket_t fd, short what, void *arg)
 		{ offsetof(struct sleeve_counters, drop_tx_full), "outgoing sleeve datagrams (send buffer full)", MESH_LOG_WARN },
 		{ offsetof(struct sleeve_counters, drop_mtu), "frames larger than the overlay MTU", MESH_LOG_WARN },
 		{ offsetof(struct sleeve_counters, drop_tap), "frames the TAP device would not take", MESH_LOG_WARN },
+		{ offsetof(struct sleeve_counters, drop_offload), "frames from peers with an invalid offload (virtio-net) header", MESH_LOG_WARN },
 	};
 	for (size_t i = 0; i < sizeof(drops) / sizeof(drops[0]); i++) {
 		uint64_t a = *(const uint64_t *)((const char *)now + drops[i].off);

@@ -222,6 +222,7 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 	C("sleeve_drop_tx_full", s->drop_tx_full);
 	C("sleeve_drop_mtu", s->drop_mtu);
 	C("sleeve_drop_tap", s->drop_tap);
+	C("sleeve_drop_offload", s->drop_offload);
 	C("sleeve_tap_writes", s->tap_writes);
 	C("sleeve_rx_coalesced", s->rx_coalesced);
 	C("sleeve_rx_in_place", s->rx_in_place);

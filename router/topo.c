@@ -140,13 +140,18 @@ static void merge(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, 
 	struct mesh_peer_name changed[64];
 	size_t nchanged = 0;
 	const char *why = "";
-	int ret = mesh_topo_merge(&r->topo, p, len, changed, 64, &nchanged, &why);
+	int ret = mesh_topo_merge(&r->topo, p, len, mesh_wall_ms(), changed, 64, &nchanged, &why);
 	if (ret < 0) {
 		router_describe_conn(c, who, sizeof(who));
 		log_warn("%s: topology gossip refused: %s", who,
 			 ret == -ENOMEM ? "out of memory" : why);
 		r->ctr.gossip_refused++;
 		return;
+	}
+	if (ret > 0) {
+		router_describe_conn(c, who, sizeof(who));
+		log_warn("%s: %d %s", who, ret, why);
+		r->ctr.gossip_refused++;
 	}
 	if (!nchanged)
 		return;

@@ -1,5 +1,6 @@
 /* sleeve/codec.c: sleeve datagram header and frame records (see codec.h). */
 #include <errno.h>
+#include <linux/virtio_net.h>
 #include <string.h>
 
 #include "mesh/bytes.h"
@@ -106,6 +107,33 @@ int sleeve_frames_next(struct sleeve_frame_iter *it, struct sleeve_frame *f)
 	return 1;
 }
 
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5
+#endif
+
+int sleeve_offload_check(const struct mesh_offload *o, size_t len)
+{
+	bool csum = o->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	uint8_t gso = o->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+	bool tcp = gso == VIRTIO_NET_HDR_GSO_TCPV4 || gso == VIRTIO_NET_HDR_GSO_TCPV6;
+
+	if (o->flags & ~(VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID))
+		return -EBADMSG;
+	if (!tcp && gso != VIRTIO_NET_HDR_GSO_NONE && gso != VIRTIO_NET_HDR_GSO_UDP_L4)
+		return -EBADMSG;
+	if ((o->gso_type & VIRTIO_NET_HDR_GSO_ECN) && !tcp)
+		return -EBADMSG;
+	if (o->hdr_len > len)
+		return -EBADMSG;
+	if (csum && (o->csum_start < SLEEVE_ETH_MIN ||
+		     (size_t)o->csum_start + o->csum_offset + 2 > len))
+		return -EBADMSG;
+	if (gso != VIRTIO_NET_HDR_GSO_NONE &&
+	    (!csum || o->gso_size < SLEEVE_GSO_SIZE_MIN || o->gso_size > len))
+		return -EBADMSG;
+	return 0;
+}
+
 void sleeve_frag_encode(const struct sleeve_hdr *whole, uint16_t offset, uint16_t total,
 			uint8_t out[SLEEVE_FRAG_HDR_LEN])
 {
@@ -186,8 +214,12 @@ static int have_range(struct sleeve_reasm *r, size_t first, size_t end, bool set
 }
 
 int sleeve_reasm_add(struct sleeve_reasm *r, const struct sleeve_frag *f, const uint8_t *slice,
-		     size_t len)
+		     size_t len, const struct mesh_replay *win, uint64_t now_ms)
 {
+	if (mesh_replay_far_ahead(win, f->h.counter))
+		return -ERANGE;
+	if (r->active && now_ms - r->started_ms >= SLEEVE_REASM_AGE_MS)
+		r->active = false; /* never completed (or forged): gives way */
 	if (r->active && f->h.counter != r->h.counter) {
 		if (f->h.counter < r->h.counter)
 			return -ESTALE;
@@ -195,6 +227,7 @@ int sleeve_reasm_add(struct sleeve_reasm *r, const struct sleeve_frag *f, const 
 	}
 	if (!r->active) {
 		r->active = true;
+		r->started_ms = now_ms;
 		r->h = f->h;
 		r->h.type = SLEEVE_FRAMES;
 		r->total = f->total;

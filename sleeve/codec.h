@@ -19,7 +19,9 @@
  *   payload) is cut into slices of one size, a multiple of 8 bytes, but the last; `offset`
  *   is the slice's place in the body, `total` the body's length. The receiver puts the
  *   slices back together (one datagram in progress per connection; a newer counter drops
- *   it), restores type FRAMES in the header and handles the whole as if it had come in one
+ *   it, and it is dropped SLEEVE_REASM_AGE_MS after its first fragment; a fragment whose
+ *   counter is more than the replay window beyond the newest authenticated one never starts
+ *   one, so a forged fragment cannot hold the reassembly for long), restores type FRAMES in the header and handles the whole as if it had come in one
  *   datagram: the counter, the replay window and the seal (nonce from the FRAMES header)
  *   are the whole's, so the fragment headers need no seal of their own: a forged one only
  *   makes the whole fail to open. One seal per super-frame, not per fragment: a lost
@@ -31,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/replay.h"
 #include "mesh/overlay.h"
 #include "mesh/peer.h"
 
@@ -43,6 +46,9 @@
 #define SLEEVE_FRAG_ALIGN 8
 /* Largest body of a datagram put back together (a whole datagram is at most 64 KiB). */
 #define SLEEVE_REASM_MAX (65536 - SLEEVE_HDR_LEN)
+/* A datagram's fragments leave in one send: one not complete this long after its first
+ * fragment never will be (or was forged), and gives way to any other. */
+#define SLEEVE_REASM_AGE_MS 100
 
 enum sleeve_type {
 	SLEEVE_FRAMES = 1,
@@ -94,6 +100,18 @@ void sleeve_frames_begin(struct sleeve_frame_iter *it, const uint8_t *payload, s
  * is then malformed; frames already returned were well-formed). */
 int sleeve_frames_next(struct sleeve_frame_iter *it, struct sleeve_frame *f);
 
+/* The smallest gso_size taken from a peer: the smallest TCP MSS Linux sends (TCP_MIN_SND_MSS),
+ * which bounds a 64 KB super-frame to some 1400 segments. */
+#define SLEEVE_GSO_SIZE_MIN 48
+
+/* Whether a record's offload state (a peer's virtio-net header) is one our TAP may be given
+ * with a frame of len bytes: known flags (NEEDS_CSUM, DATA_VALID) and gso_type (none, TCPv4,
+ * TCPv6, ECN only with TCP, UDP_L4), hdr_len within the frame; with NEEDS_CSUM the checksum
+ * field (csum_start + csum_offset + 2) within the frame and csum_start past the Ethernet
+ * header; a GSO frame with NEEDS_CSUM and gso_size from SLEEVE_GSO_SIZE_MIN to len. Pure; 0
+ * or -EBADMSG. */
+int sleeve_offload_check(const struct mesh_offload *o, size_t len);
+
 /* One fragment: the header of the whole (type FRAGMENT), where its slice goes, the body's
  * length. */
 struct sleeve_frag {
@@ -129,16 +147,21 @@ struct sleeve_reasm {
 	struct sleeve_hdr h;      /* of the datagram in progress (type FRAMES) */
 	uint16_t total;
 	uint32_t got;             /* body bytes in place */
+	uint64_t started_ms;      /* monotonic ms of its first fragment */
 	uint64_t have[SLEEVE_REASM_MAX / SLEEVE_FRAG_ALIGN / 64 + 1];
 };
 
 void sleeve_reasm_init(struct sleeve_reasm *r, uint8_t *buf);
-/* Adds a fragment (already decoded, with its slice). Returns SLEEVE_HDR_LEN + total once the
- * whole is complete (it is then at r->buf, header with type FRAMES, and r is idle again);
- * 0 while incomplete or for a repeated slice; -ESTALE for a fragment of an older datagram
- * than the one in progress; -EBADMSG for a fragment that contradicts the one in progress
- * (same counter, other header or total, or a slice overlapping part of one already in). */
+/* Adds a fragment (already decoded, with its slice) that came at now_ms (monotonic), on the
+ * connection whose replay window is win (the caller has checked the counter against it).
+ * Returns SLEEVE_HDR_LEN + total once the whole is complete (it is then at r->buf, header
+ * with type FRAMES, and r is idle again); 0 while incomplete or for a repeated slice;
+ * -ERANGE for a counter far ahead of the window (mesh_replay_far_ahead; nothing changed);
+ * -ESTALE for a fragment of an older datagram than the one in progress, unless that one is
+ * older than SLEEVE_REASM_AGE_MS (it is then dropped and this one starts); -EBADMSG for a
+ * fragment that contradicts the one in progress (same counter, other header or total, or a
+ * slice overlapping part of one already in). */
 int sleeve_reasm_add(struct sleeve_reasm *r, const struct sleeve_frag *f, const uint8_t *slice,
-		     size_t len);
+		     size_t len, const struct mesh_replay *win, uint64_t now_ms);
 
 #endif

@@ -48,8 +48,8 @@ static void handle_fragment(struct sleeve *s, struct sleeve_fwd *f, const struct
 		}
 		sleeve_reasm_init(&f->reasm, f->reasm_buf);
 	}
-	int r = sleeve_reasm_add(&f->reasm, fr, slice, len);
-	if (r == -ESTALE)
+	int r = sleeve_reasm_add(&f->reasm, fr, slice, len, &f->replay, mesh_mono_ms());
+	if (r == -ESTALE || r == -ERANGE)
 		s->ctr.drop_replay++;
 	else if (r < 0)
 		s->ctr.drop_malformed++;
@@ -168,6 +168,10 @@ static void handle_whole(struct sleeve *s, struct sleeve_fwd *f, const struct sl
 		sleeve_frames_begin(&it, payload, plen);
 		while ((r = sleeve_frames_next(&it, &fr)) > 0) {
 			s->ctr.rx_frames++;
+			if (sleeve_offload_check(&fr.off, fr.len) < 0) {
+				s->ctr.drop_offload++; /* never written to a TAP, ours or a hop's */
+				continue;
+			}
 			s->cb.frame_received(s->cb.arg, &f->base, &fr.src, &fr.dst, &fr.off, fr.data,
 					     fr.len);
 		}

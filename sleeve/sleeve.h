@@ -40,6 +40,7 @@ struct sleeve_counters {
 	uint64_t rx_datagrams, tx_datagrams, rx_frames, tx_frames, rx_bytes, tx_bytes;
 	uint64_t drop_replay, drop_auth, drop_malformed, drop_unknown_conn, drop_tx_full,
 		drop_mtu, drop_tap;
+	uint64_t drop_offload; /* frames from peers with an offload state the TAP must not get */
 	uint64_t tap_writes;   /* writes to the TAP (a coalesced run of frames is one) */
 	uint64_t rx_coalesced; /* received frames written to the TAP as part of a run */
 	uint64_t rx_in_place;  /* fragmented datagrams read in one piece and opened where they lay */

@@ -4,6 +4,7 @@
 #ifndef MESH_CLOCK_H
 #define MESH_CLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -24,6 +25,17 @@ static inline uint64_t mesh_mono_ms(void)
 static inline uint64_t mesh_wall_ms(void)
 {
 	return mesh_clock_ms(CLOCK_REALTIME);
+}
+
+/* Gossip versions that are wall-clock ms (a router's topology version, a MAC location's) are
+ * refused when further ahead of the receiver's clock than this: a conforming peer gets there
+ * only with a clock that wrong, and a version taken from the far future (UINT64_MAX) would
+ * pin its entry for good. So the hosts of a mesh must agree on the time within a day. */
+#define MESH_VERSION_AHEAD_MAX_MS (24ull * 3600 * 1000)
+
+static inline bool mesh_version_too_far_ahead(uint64_t version, uint64_t now_wall_ms)
+{
+	return version > now_wall_ms + MESH_VERSION_AHEAD_MAX_MS;
 }
 
 #endif

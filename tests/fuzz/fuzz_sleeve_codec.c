@@ -2,11 +2,13 @@
  *
  * Input: one UDP datagram as it arrives on the sleeve port. The 16-byte header is decoded (and,
  * when valid, re-encoded: it must give the same bytes back); the rest is walked as a FRAMES
- * payload with sleeve_frames_next. Every frame found is re-encoded into a sleeve_batch; the
+ * payload with sleeve_frames_next; each frame's offload state, when sleeve_offload_check takes
+ * it, must point inside the frame. Every frame found is re-encoded into a sleeve_batch; the
  * batch must equal the bytes the iterator walked over, and decoding the batch again must give
  * the same frames. A second batch with too little room checks -ENOSPC. A FRAGMENT datagram is
  * also decoded as one and fed, with its slice and again cut in two, to a reassembly: it must
- * stay within the body and give back exactly the slice's bytes. */
+ * stay within the body and give back exactly the slice's bytes; one far ahead of the replay
+ * window must be refused without touching the reassembly. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -32,6 +34,16 @@ static unsigned walk(const uint8_t *payload, size_t len, struct sleeve_batch *b,
 		FUZZ_CHECK(f.data + f.len <= payload + len);
 		FUZZ_CHECK(it.p == f.data + f.len);
 		FUZZ_CHECK(it.left == (size_t)(payload + len - it.p));
+		/* an offload state taken for the TAP points inside the frame */
+		int oc = sleeve_offload_check(&f.off, f.len);
+		FUZZ_CHECK(oc == 0 || oc == -EBADMSG);
+		if (oc == 0) {
+			FUZZ_CHECK(f.off.hdr_len <= f.len);
+			FUZZ_CHECK(!(f.off.flags & 1) ||
+				   (size_t)f.off.csum_start + f.off.csum_offset + 2 <= f.len);
+			FUZZ_CHECK(!f.off.gso_type ||
+				   (f.off.gso_size >= SLEEVE_GSO_SIZE_MIN && f.off.gso_size <= f.len));
+		}
 		/* The batch has as much room as the payload, so every record fits. */
 		FUZZ_CHECK(sleeve_batch_add(b, &f.src, &f.dst, &f.off, f.data, f.len) == 0);
 		n++;
@@ -149,8 +161,20 @@ FUZZ_ENTRY(sleeve_codec)(const uint8_t *data, size_t size)
 		uint8_t *rb = malloc(SLEEVE_HDR_LEN + SLEEVE_REASM_MAX);
 		if (rb) {
 			static struct sleeve_reasm r;
+			struct mesh_replay win, fresh;
 			sleeve_reasm_init(&r, rb);
-			int got = sleeve_reasm_add(&r, &fr, data + SLEEVE_FRAG_HDR_LEN, slen);
+			mesh_replay_init(&fresh);
+			/* far ahead of a window that accepted nothing: refused, nothing taken */
+			if (fr.h.counter > MESH_REPLAY_BITS) {
+				FUZZ_CHECK(sleeve_reasm_add(&r, &fr, data + SLEEVE_FRAG_HDR_LEN, slen,
+							    &fresh, 0) == -ERANGE);
+				FUZZ_CHECK(!r.active);
+			}
+			/* a window just behind it */
+			mesh_replay_init(&win);
+			if (fr.h.counter > 0)
+				mesh_replay_accept(&win, fr.h.counter - 1);
+			int got = sleeve_reasm_add(&r, &fr, data + SLEEVE_FRAG_HDR_LEN, slen, &win, 0);
 			bool whole = fr.offset == 0 && slen == fr.total;
 			if (whole) {
 				FUZZ_CHECK(got == (int)(SLEEVE_HDR_LEN + fr.total));
@@ -159,7 +183,8 @@ FUZZ_ENTRY(sleeve_codec)(const uint8_t *data, size_t size)
 			} else {
 				FUZZ_CHECK(got == 0 || got == -EBADMSG);
 				if (got == 0) /* the same again: repeated */
-					FUZZ_CHECK(sleeve_reasm_add(&r, &fr, data + SLEEVE_FRAG_HDR_LEN, slen) == 0);
+					FUZZ_CHECK(sleeve_reasm_add(&r, &fr, data + SLEEVE_FRAG_HDR_LEN, slen,
+								    &win, 0) == 0);
 			}
 			free(rb);
 		}
@@ -180,12 +205,16 @@ FUZZ_ENTRY(sleeve_codec)(const uint8_t *data, size_t size)
 		if (rb && sleeve_frags_whole(hd, nh, slice, last_len, &wh, &total)) {
 			static const uint8_t zero[SLEEVE_REASM_MAX];
 			static struct sleeve_reasm r;
+			struct mesh_replay win;
 			FUZZ_CHECK(wh.type == SLEEVE_FRAMES && total <= SLEEVE_REASM_MAX);
 			sleeve_reasm_init(&r, rb);
+			mesh_replay_init(&win);
+			if (wh.counter > 0)
+				mesh_replay_accept(&win, wh.counter - 1);
 			for (size_t k = 0; k < nh; k++) {
 				size_t len = k + 1 < nh ? slice : last_len;
 				FUZZ_CHECK(sleeve_frag_decode(hd[k], SLEEVE_FRAG_HDR_LEN + len, &fr) == 0);
-				int got = sleeve_reasm_add(&r, &fr, zero, len);
+				int got = sleeve_reasm_add(&r, &fr, zero, len, &win, 0);
 				FUZZ_CHECK(k + 1 < nh ? got == 0 : got == (int)(SLEEVE_HDR_LEN + total));
 			}
 		}

@@ -6,7 +6,8 @@
  *   - always: entry 0 is us, n <= cap, n <= MESH_TOPO_MAX_PEERS, no name twice, every
  *     changed name is in the topology;
  *   - refused: a reason is given, nothing changed (the encoding before and after is the same);
- *   - accepted: every entry is valid (nickname, short id, flags, counts); the update merged
+ *   - accepted: every entry is valid (nickname, short id, flags, counts), no version more
+ *     than MESH_VERSION_AHEAD_MAX_MS ahead of the clock (ours at most one past); the update merged
  *     a second time changes nothing; the full state re-encoded and merged into a fresh
  *     topology with the same own entry gives the same topology, and re-encoding that gives
  *     the same bytes back; every strict prefix of the encoding is refused; an encoding into a
@@ -18,7 +19,10 @@
 
 #include "gossip/hello.h"
 #include "gossip/topology.h"
+#include "mesh/clock.h"
 #include "tests/fuzz/fuzz.h"
+
+#define NOW 1700000000000ull /* the wall clock at every merge */
 
 static const struct mesh_peer_name SELF = { { 0x02, 0x5e, 0x1f, 0x00, 0x00, 0x01 } };
 
@@ -101,7 +105,7 @@ static int setup(struct mesh_topology *t)
 	};
 	size_t nc;
 	const char *why = NULL;
-	int r = mesh_topo_merge(t, update, sizeof(update), NULL, 0, &nc, &why);
+	int r = mesh_topo_merge(t, update, sizeof(update), NOW, NULL, 0, &nc, &why);
 	if (r == -ENOMEM)
 		goto fail;
 	FUZZ_CHECK(r == 0 && nc == 3);
@@ -135,17 +139,17 @@ static void check_changed(const struct mesh_topology *t, const struct mesh_peer_
 
 #define CHANGED_CAP 16
 
-static void after_accept(struct mesh_topology *t, const uint8_t *data, size_t size)
+static void after_accept(struct mesh_topology *t, const uint8_t *data, size_t size, int r0)
 {
 	struct mesh_peer_name ch[CHANGED_CAP];
 	size_t nc = 0;
 	const char *why = NULL;
 
 	/* idempotent (unless our own version is stuck at its ceiling) */
-	int r = mesh_topo_merge(t, data, size, ch, CHANGED_CAP, &nc, &why);
+	int r = mesh_topo_merge(t, data, size, NOW, ch, CHANGED_CAP, &nc, &why);
 	if (r == -ENOMEM)
 		return;
-	FUZZ_CHECK(r == 0);
+	FUZZ_CHECK(r == r0); /* the same far-ahead entries ignored again */
 	FUZZ_CHECK(nc == 0 || (nc == 1 && mesh_topo_self(t)->version == UINT64_MAX));
 	check_invariants(t);
 
@@ -168,7 +172,7 @@ static void after_accept(struct mesh_topology *t, const uint8_t *data, size_t si
 			FUZZ_CHECK(mesh_topo_self(&f)->version == s->version);
 			uint8_t *copy = fuzz_dup(all, len);
 			if (copy) {
-				r = mesh_topo_merge(&f, copy, len, ch, CHANGED_CAP, &nc, &why);
+				r = mesh_topo_merge(&f, copy, len, NOW, ch, CHANGED_CAP, &nc, &why);
 				free(copy);
 				if (r == 0) {
 					FUZZ_CHECK(nc == t->n - 1);
@@ -192,7 +196,7 @@ static void after_accept(struct mesh_topology *t, const uint8_t *data, size_t si
 			break;
 		size_t n_before = t->n;
 		why = NULL;
-		r = mesh_topo_merge(t, p, cut, ch, CHANGED_CAP, &nc, &why);
+		r = mesh_topo_merge(t, p, cut, NOW, ch, CHANGED_CAP, &nc, &why);
 		FUZZ_CHECK(r == -EBADMSG && why != NULL && nc == 0);
 		FUZZ_CHECK(t->n == n_before);
 		free(p);
@@ -227,7 +231,7 @@ FUZZ_ENTRY(topology)(const uint8_t *data, size_t size)
 	struct mesh_peer_name ch[CHANGED_CAP];
 	size_t nc = 12345;
 	const char *why = NULL;
-	int r = mesh_topo_merge(&t, data, size, ch, CHANGED_CAP, &nc, &why);
+	int r = mesh_topo_merge(&t, data, size, NOW, ch, CHANGED_CAP, &nc, &why);
 	check_invariants(&t);
 	if (r < 0) {
 		FUZZ_CHECK(r == -EBADMSG || r == -ENOMEM);
@@ -242,8 +246,11 @@ FUZZ_ENTRY(topology)(const uint8_t *data, size_t size)
 			free(after);
 		}
 	} else {
-		FUZZ_CHECK(r == 0 && why == NULL);
+		FUZZ_CHECK((r == 0) == (why == NULL));
 		FUZZ_CHECK(size >= 2);
+		FUZZ_CHECK(mesh_topo_self(&t)->version <= NOW + MESH_VERSION_AHEAD_MAX_MS + 1);
+		for (size_t i = 1; i < t.n; i++)
+			FUZZ_CHECK(!mesh_version_too_far_ahead(t.peers[i].version, NOW));
 		size_t count = (size_t)data[0] << 8 | data[1];
 		FUZZ_CHECK(count <= MESH_TOPO_MAX_PEERS);
 		FUZZ_CHECK(nc <= count);
@@ -251,7 +258,7 @@ FUZZ_ENTRY(topology)(const uint8_t *data, size_t size)
 		FUZZ_CHECK(mesh_topo_self(&t)->version >= self_version);
 		FUZZ_CHECK(mesh_topo_self(&t)->uid == 0x1111 && mesh_topo_self(&t)->nconns == 2);
 		check_changed(&t, ch, nc, CHANGED_CAP);
-		after_accept(&t, data, size);
+		after_accept(&t, data, size, r);
 	}
 	free(before);
 	mesh_topo_free(&t);

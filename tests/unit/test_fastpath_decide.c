@@ -78,8 +78,8 @@ static void setup(void)
 	}
 	cb.next = &cc;
 	r.conns = &cb;
-	mesh_mactable_merge(&r.macs, MAC_AT_B, &B, 1, 0);
-	mesh_mactable_merge(&r.macs, MAC_AT_D, &D, 1, 0);
+	mesh_mactable_merge(&r.macs, MAC_AT_B, &B, 1, 0, 1, &A);
+	mesh_mactable_merge(&r.macs, MAC_AT_D, &D, 1, 0, 1, &A);
 	mesh_mactable_learn(&r.macs, MAC_HERE, &A, 0, 1);
 }
 

@@ -2,10 +2,12 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "mesh/clock.h"
 #include "router/mactable.h"
 
 static const struct mesh_peer_name P1 = { { 2, 0, 0, 0, 0, 1 } };
 static const struct mesh_peer_name P2 = { { 2, 0, 0, 0, 0, 2 } };
+#define NOW 1700000000000ull /* the wall clock at every merge, ms */
 
 static void mac_of(unsigned i, uint8_t m[6])
 {
@@ -96,13 +98,13 @@ Test(mactable, merge_follows_the_newer_version)
 	uint8_t m[6];
 	mesh_mactable_init(&t);
 	mac_of(7, m);
-	cr_assert_eq(mesh_mactable_merge(&t, m, &P1, 100, 1), MESH_MAC_NEW);
-	cr_assert_eq(mesh_mactable_merge(&t, m, &P2, 99, 2), MESH_MAC_STALE);
+	cr_assert_eq(mesh_mactable_merge(&t, m, &P1, 100, 1, NOW, NULL), MESH_MAC_NEW);
+	cr_assert_eq(mesh_mactable_merge(&t, m, &P2, 99, 2, NOW, NULL), MESH_MAC_STALE);
 	cr_assert(mesh_peer_name_eq(&mesh_mactable_lookup(&t, m)->peer, &P1));
 	cr_assert_eq(mesh_mactable_lookup(&t, m)->seen_ms, 1, "a stale announcement refreshes nothing");
-	cr_assert_eq(mesh_mactable_merge(&t, m, &P1, 100, 3), MESH_MAC_REFRESHED);
+	cr_assert_eq(mesh_mactable_merge(&t, m, &P1, 100, 3, NOW, NULL), MESH_MAC_REFRESHED);
 	cr_assert_eq(mesh_mactable_lookup(&t, m)->seen_ms, 3);
-	cr_assert_eq(mesh_mactable_merge(&t, m, &P2, 101, 4), MESH_MAC_MOVED);
+	cr_assert_eq(mesh_mactable_merge(&t, m, &P2, 101, 4, NOW, NULL), MESH_MAC_MOVED);
 	cr_assert(mesh_peer_name_eq(&mesh_mactable_lookup(&t, m)->peer, &P2));
 	cr_assert_eq(mesh_mactable_lookup(&t, m)->version, 101);
 	/* learning from a frame moves it and stamps the version it is given */
@@ -110,6 +112,57 @@ Test(mactable, merge_follows_the_newer_version)
 	cr_assert_eq(mesh_mactable_lookup(&t, m)->version, 200);
 	cr_assert_eq(mesh_mactable_learn(&t, m, &P1, 6, 300), MESH_MAC_REFRESHED);
 	cr_assert_eq(mesh_mactable_lookup(&t, m)->version, 200, "a refresh keeps the version");
+	mesh_mactable_free(&t);
+}
+
+Test(mactable, versions_far_ahead_of_the_clock_are_never_taken)
+{
+	struct mesh_mactable t;
+	uint8_t m[6];
+	static const struct mesh_peer_name nobody;
+	uint64_t far = NOW + MESH_VERSION_AHEAD_MAX_MS;
+	mesh_mactable_init(&t);
+	mac_of(7, m);
+	cr_assert_eq(mesh_mactable_merge(&t, m, &P2, UINT64_MAX, 1, NOW, NULL), MESH_MAC_REFUSED);
+	cr_assert_eq(t.count, 0);
+	cr_assert_eq(mesh_mactable_merge(&t, m, &P1, NOW - 10, 2, NOW, NULL), MESH_MAC_NEW);
+	/* a location or a tombstone pinned at the end of time: never taken */
+	cr_assert_eq(mesh_mactable_merge(&t, m, &P2, UINT64_MAX, 3, NOW, NULL), MESH_MAC_REFUSED);
+	cr_assert_eq(mesh_mactable_merge(&t, m, &nobody, UINT64_MAX, 3, NOW, NULL), MESH_MAC_REFUSED);
+	cr_assert_eq(mesh_mactable_merge(&t, m, &P2, far + 1, 3, NOW, NULL), MESH_MAC_REFUSED);
+	const struct mesh_mac_entry *e = mesh_mactable_lookup(&t, m);
+	cr_assert(e && mesh_peer_name_eq(&e->peer, &P1));
+	cr_assert_eq(e->version, NOW - 10);
+	/* so the MAC still follows real news: a move, then a move back */
+	cr_assert_eq(mesh_mactable_merge(&t, m, &P2, NOW, 4, NOW, NULL), MESH_MAC_MOVED);
+	cr_assert_eq(mesh_mactable_merge(&t, m, &P1, NOW + 5, 5, NOW + 5, NULL), MESH_MAC_MOVED);
+	/* up to a day ahead (another host's clock): taken */
+	cr_assert_eq(mesh_mactable_merge(&t, m, &P2, far, 6, NOW, NULL), MESH_MAC_MOVED);
+	mesh_mactable_free(&t);
+}
+
+Test(mactable, a_location_at_us_is_ours_to_announce)
+{
+	struct mesh_mactable t;
+	uint8_t m[6], other[6];
+	const struct mesh_peer_name *self = &P1;
+	mesh_mactable_init(&t);
+	mac_of(7, m);
+	mac_of(8, other);
+	/* nobody else puts a MAC on our bridge (it would live and be announced for ever) */
+	cr_assert_eq(mesh_mactable_merge(&t, other, self, NOW, 1, NOW, self), MESH_MAC_STALE);
+	cr_assert_eq(t.count, 0);
+	cr_assert_eq(mesh_mactable_learn(&t, m, self, 1, NOW - 100), MESH_MAC_NEW);
+	/* nor raises the version of one of ours; our own announcement echoed back is fine */
+	cr_assert_eq(mesh_mactable_merge(&t, m, self, NOW + 3600000, 2, NOW, self), MESH_MAC_STALE);
+	cr_assert_eq(mesh_mactable_lookup(&t, m)->version, NOW - 100);
+	cr_assert_eq(mesh_mactable_merge(&t, m, self, NOW - 100, 2, NOW, self), MESH_MAC_REFRESHED);
+	/* a newer location elsewhere moves it (the container moved) ... */
+	cr_assert_eq(mesh_mactable_merge(&t, m, &P2, NOW + 3600000, 3, NOW, self), MESH_MAC_MOVED);
+	/* ... and when our bridge shows it again, our version jumps past that one (its host's
+	 * clock is an hour ahead of ours), so the others take our news */
+	cr_assert_eq(mesh_mactable_learn(&t, m, self, 4, NOW), MESH_MAC_MOVED);
+	cr_assert_eq(mesh_mactable_lookup(&t, m)->version, NOW + 3600001);
 	mesh_mactable_free(&t);
 }
 
@@ -125,15 +178,15 @@ Test(mactable, a_gone_mac_stays_gone_until_newer_news)
 	cr_assert_null(mesh_mactable_lookup(&t, m), "gone MACs are not found");
 	cr_assert_eq(t.count, 1, "but kept as a tombstone");
 	cr_assert_eq(mesh_mactable_gone(&t, m, 21, 200), 0, "already gone");
-	cr_assert_eq(mesh_mactable_merge(&t, m, &P1, 100, 30), MESH_MAC_STALE,
+	cr_assert_eq(mesh_mactable_merge(&t, m, &P1, 100, 30, NOW, NULL), MESH_MAC_STALE,
 		     "an older announcement does not bring it back");
 	cr_assert_null(mesh_mactable_lookup(&t, m));
 	static const struct mesh_peer_name nobody;
-	cr_assert_eq(mesh_mactable_merge(&t, m, &nobody, 101, 31), MESH_MAC_REFRESHED,
+	cr_assert_eq(mesh_mactable_merge(&t, m, &nobody, 101, 31, NOW, NULL), MESH_MAC_REFRESHED,
 		     "the same tombstone again");
-	cr_assert_eq(mesh_mactable_merge(&t, m, &P2, 150, 40), MESH_MAC_MOVED, "back, elsewhere");
+	cr_assert_eq(mesh_mactable_merge(&t, m, &P2, 150, 40, NOW, NULL), MESH_MAC_MOVED, "back, elsewhere");
 	cr_assert(mesh_peer_name_eq(&mesh_mactable_lookup(&t, m)->peer, &P2));
-	cr_assert_eq(mesh_mactable_merge(&t, m, &nobody, 160, 41), MESH_MAC_MOVED,
+	cr_assert_eq(mesh_mactable_merge(&t, m, &nobody, 160, 41, NOW, NULL), MESH_MAC_MOVED,
 		     "a newer tombstone from gossip");
 	cr_assert_null(mesh_mactable_lookup(&t, m));
 	cr_assert_eq(mesh_mactable_learn(&t, m, &P1, 50, 170), MESH_MAC_MOVED,

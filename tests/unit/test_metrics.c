@@ -41,7 +41,7 @@ static const char *const status_json =
 	" \"sleeve_rx_bytes\":5208,\"sleeve_tx_bytes\":4132,"
 	" \"sleeve_drop_replay\":1,\"sleeve_drop_auth\":2,\"sleeve_drop_malformed\":3,"
 	" \"sleeve_drop_unknown_conn\":4,\"sleeve_drop_tx_full\":5,\"sleeve_drop_mtu\":6,"
-	" \"sleeve_drop_tap\":7,\"drop_no_route\":8,"
+	" \"sleeve_drop_tap\":7,\"sleeve_drop_offload\":12,\"drop_no_route\":8,"
 	" \"frames_delivered\":40,\"frames_relayed\":5,"
 	" \"control_auth_failures\":9,\"control_refused\":10,"
 	" \"gossip_tx_bytes\":893,\"gossip_rx_bytes\":1291,\"gossip_refused\":11,"
@@ -122,6 +122,7 @@ Test(metrics, data_path_counters)
 	assert_line(t, "mesh_drops_total{reason=\"tx_full\"} 5");
 	assert_line(t, "mesh_drops_total{reason=\"mtu\"} 6");
 	assert_line(t, "mesh_drops_total{reason=\"tap\"} 7");
+	assert_line(t, "mesh_drops_total{reason=\"offload\"} 12");
 	assert_line(t, "mesh_drops_total{reason=\"no_route\"} 8");
 	assert_line(t, "# TYPE mesh_mac_table_entries gauge");
 	assert_line(t, "mesh_mac_table_entries 7");

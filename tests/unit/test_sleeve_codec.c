@@ -167,11 +167,21 @@ static size_t cut(const struct sleeve_hdr *h, size_t body, size_t slice, uint8_t
 	return n;
 }
 
-static int add(struct sleeve_reasm *r, const uint8_t *frag, size_t len)
+/* A fragment into r on a connection with replay window win, at now_ms. */
+static int add_at(struct sleeve_reasm *r, const uint8_t *frag, size_t len,
+		  const struct mesh_replay *win, uint64_t now_ms)
 {
 	struct sleeve_frag f;
 	cr_assert_eq(sleeve_frag_decode(frag, len, &f), 0);
-	return sleeve_reasm_add(r, &f, frag + SLEEVE_FRAG_HDR_LEN, len - SLEEVE_FRAG_HDR_LEN);
+	return sleeve_reasm_add(r, &f, frag + SLEEVE_FRAG_HDR_LEN, len - SLEEVE_FRAG_HDR_LEN, win,
+				now_ms);
+}
+
+/* ... on a connection that accepted nothing yet, at time 0 */
+static const struct mesh_replay fresh;
+static int add(struct sleeve_reasm *r, const uint8_t *frag, size_t len)
+{
+	return add_at(r, frag, len, &fresh, 0);
 }
 
 static uint8_t frags[8][1600];
@@ -230,6 +240,89 @@ Test(sleeve_codec, newer_datagram_replaces_older_and_older_is_stale)
 	cr_assert_eq(g.type, SLEEVE_FRAMES);
 }
 
+/* A window that accepted the counters 0..top. */
+static void window_upto(struct mesh_replay *w, uint64_t top)
+{
+	mesh_replay_init(w);
+	for (uint64_t c = 0; c <= top; c++)
+		cr_assert_eq(mesh_replay_accept(w, c), MESH_REPLAY_OK);
+}
+
+/* Adds the n fragments of one datagram at now_ms; the last must complete it. */
+static void add_all(struct sleeve_reasm *r, uint8_t (*fr)[1600], const size_t *lens, size_t n,
+		    size_t body, const struct mesh_replay *win, uint64_t now_ms)
+{
+	for (size_t k = 0; k < n; k++)
+		cr_assert_eq(add_at(r, fr[k], lens[k], win, now_ms),
+			     k + 1 < n ? 0 : (int)(SLEEVE_HDR_LEN + body), "fragment %zu", k);
+}
+
+#define FORGE_BODY 3000
+
+/* A connection whose datagrams up to 50 authenticated: *win; the fragments of its next
+ * datagram (counter 51, body of FORGE_BODY bytes, also at `whole`) in frags (lengths l1,
+ * count returned), and those of a forged one with counter `forged` in f2 (lengths l2). */
+static size_t legit_and_forged(struct mesh_replay *win, uint64_t forged, uint8_t seed, size_t *l1,
+			       uint8_t (*f2)[1600], size_t *l2)
+{
+	struct sleeve_hdr legit = { SLEEVE_FRAMES, SLEEVE_F_SEALED, 7, 1, 51 }, bad = legit;
+	bad.counter = forged;
+	window_upto(win, 50);
+	sleeve_hdr_encode(&legit, whole);
+	fill(whole + SLEEVE_HDR_LEN, FORGE_BODY, seed);
+	cut(&bad, FORGE_BODY, 1000, f2, l2);
+	return cut(&legit, FORGE_BODY, 1000, frags, l1);
+}
+
+Test(sleeve_codec, forged_fragment_far_ahead_never_holds_the_reassembly)
+{
+	/* the peer's datagrams up to 50 authenticated; a forged fragment comes with a counter no
+	 * sender reaches (it passes the replay check: only what authenticates moves the window) */
+	struct mesh_replay win;
+	size_t body = FORGE_BODY, l1[8], l2[8];
+	uint8_t f2[8][1600];
+	size_t n = legit_and_forged(&win, UINT64_MAX - 1, 5, l1, f2, l2);
+	cr_assert_eq(mesh_replay_check(&win, UINT64_MAX - 1), MESH_REPLAY_OK);
+	struct sleeve_reasm r;
+	sleeve_reasm_init(&r, rbuf);
+	cr_assert_eq(add_at(&r, f2[0], l2[0], &win, 1000), -ERANGE);
+	cr_assert(!r.active);
+	/* the connection's own datagrams still come through, at once */
+	add_all(&r, frags, l1, n, body, &win, 1000);
+	cr_assert_eq(memcmp(rbuf, whole, SLEEVE_HDR_LEN + body), 0);
+	/* just beyond the window: refused too; at its edge: taken */
+	cr_assert(!mesh_replay_far_ahead(&win, 50 + MESH_REPLAY_BITS));
+	cr_assert(mesh_replay_far_ahead(&win, 51 + MESH_REPLAY_BITS));
+	/* a connection that accepted nothing yet: its sender starts at 0 */
+	cr_assert(mesh_replay_far_ahead(&fresh, MESH_REPLAY_BITS + 1));
+	cr_assert(!mesh_replay_far_ahead(&fresh, MESH_REPLAY_BITS));
+}
+
+Test(sleeve_codec, forged_fragment_within_the_window_ages_out)
+{
+	/* forged with a counter the window allows: it holds the reassembly only for
+	 * SLEEVE_REASM_AGE_MS, then the connection's datagrams are put together again */
+	struct mesh_replay win;
+	size_t body = FORGE_BODY, l1[8], l2[8];
+	uint8_t f2[8][1600];
+	size_t n = legit_and_forged(&win, 50 + MESH_REPLAY_BITS, 6, l1, f2, l2);
+	struct sleeve_reasm r;
+	sleeve_reasm_init(&r, rbuf);
+	uint64_t t0 = 5000;
+	cr_assert_eq(add_at(&r, f2[0], l2[0], &win, t0), 0);
+	cr_assert_eq(add_at(&r, frags[0], l1[0], &win, t0 + 1), -ESTALE);
+	cr_assert_eq(add_at(&r, frags[0], l1[0], &win, t0 + SLEEVE_REASM_AGE_MS - 1), -ESTALE);
+	/* aged: the next datagram starts afresh and completes */
+	add_all(&r, frags, l1, n, body, &win, t0 + SLEEVE_REASM_AGE_MS);
+	cr_assert_eq(memcmp(rbuf, whole, SLEEVE_HDR_LEN + body), 0);
+	/* and the forged one's late fragments start nothing that lasts */
+	cr_assert_eq(add_at(&r, f2[1], l2[1], &win, t0 + 200), 0);
+	struct sleeve_hdr next = { SLEEVE_FRAMES, SLEEVE_F_SEALED, 7, 1, 52 };
+	sleeve_hdr_encode(&next, whole);
+	n = cut(&next, body, 1000, frags, l1);
+	add_all(&r, frags, l1, n, body, &win, t0 + 200 + SLEEVE_REASM_AGE_MS);
+}
+
 Test(sleeve_codec, contradicting_fragments_are_refused)
 {
 	struct sleeve_hdr h = { SLEEVE_FRAMES, 0, 7, 1, 10 };
@@ -252,10 +345,10 @@ Test(sleeve_codec, contradicting_fragments_are_refused)
 	struct sleeve_frag f;
 	cr_assert_eq(sleeve_frag_decode(frags[1], lens[1], &f), 0);
 	f.offset = 504;
-	cr_assert_eq(sleeve_reasm_add(&r, &f, frags[1] + SLEEVE_FRAG_HDR_LEN, 1000), -EBADMSG);
+	cr_assert_eq(sleeve_reasm_add(&r, &f, frags[1] + SLEEVE_FRAG_HDR_LEN, 1000, &fresh, 0), -EBADMSG);
 	/* a slice ending off the alignment, not at the end of the body */
 	f.offset = 1000;
-	cr_assert_eq(sleeve_reasm_add(&r, &f, frags[1] + SLEEVE_FRAG_HDR_LEN, 999), -EBADMSG);
+	cr_assert_eq(sleeve_reasm_add(&r, &f, frags[1] + SLEEVE_FRAG_HDR_LEN, 999, &fresh, 0), -EBADMSG);
 	/* the real ones still complete it */
 	cr_assert_eq(add(&r, frags[1], lens[1]), 0);
 	cr_assert_eq(add(&r, frags[2], lens[2]), (int)(SLEEVE_HDR_LEN + body));
@@ -335,4 +428,61 @@ Test(sleeve_codec, fragments_read_together_are_recognized_as_the_whole)
 	n = cut_headers(&w, 500, 1432, hdrs);
 	cr_assert(sleeve_frags_whole(HDRS(hdrs), n, 1432, 500, &got, &t));
 	cr_assert_eq(t, 500);
+}
+
+/* --- offload state from peers (virtio-net headers for our TAP) ----------------------------- */
+
+#define CSUM 1 /* VIRTIO_NET_HDR_F_NEEDS_CSUM */
+#define VALID 2 /* VIRTIO_NET_HDR_F_DATA_VALID */
+#define TCP4 1
+#define TCP6 4
+#define UDP_L4 5
+#define ECN 0x80
+
+Test(sleeve_codec, offload_states_a_kernel_makes_are_taken)
+{
+	/* a plain frame, a checksum to complete (UDP, TCP), TCP super-frames (v4, v6, with ECN),
+	 * a UDP GSO frame, a checksum the sender's kernel checked already */
+	static const struct mesh_offload ok[] = {
+		{ 0, 0, 0, 0, 0, 0 },
+		{ CSUM, 0, 0, 0, 34, 6 },
+		{ CSUM, 0, 0, 0, 34, 16 },
+		{ CSUM, TCP4, 66, 1448, 34, 16 },
+		{ CSUM, TCP6, 86, 1428, 54, 16 },
+		{ CSUM, TCP4 | ECN, 66, 1448, 34, 16 },
+		{ CSUM, UDP_L4, 42, 1472, 34, 6 },
+		{ VALID, 0, 0, 0, 0, 0 },
+		{ CSUM, TCP4, 66, SLEEVE_GSO_SIZE_MIN, 34, 16 },
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		cr_assert_eq(sleeve_offload_check(&ok[i], 64000), 0, "state %zu", i);
+	/* the checksum field may end the frame exactly */
+	struct mesh_offload edge = { CSUM, 0, 0, 0, 34, 6 };
+	cr_assert_eq(sleeve_offload_check(&edge, 42), 0);
+	cr_assert_eq(sleeve_offload_check(&edge, 41), -EBADMSG);
+}
+
+Test(sleeve_codec, offload_states_no_kernel_makes_are_refused)
+{
+	static const struct mesh_offload bad[] = {
+		{ 4, 0, 0, 0, 0, 0 },                      /* unknown flag (RSC_INFO) */
+		{ 0x80, 0, 0, 0, 0, 0 },                   /* unknown flag */
+		{ CSUM, 2, 66, 1448, 34, 16 },             /* unknown gso_type */
+		{ CSUM, 3, 42, 1472, 34, 6 },              /* UFO: never sent by a peer */
+		{ CSUM, 6, 66, 1448, 34, 16 },             /* unknown gso_type */
+		{ CSUM, UDP_L4 | ECN, 42, 1472, 34, 6 },   /* ECN is TCP's */
+		{ 0, ECN, 0, 0, 0, 0 },                    /* ECN without TCP */
+		{ 0, 0, 1001, 0, 0, 0 },                   /* hdr_len beyond the frame */
+		{ CSUM, 0, 0, 0, 990, 16 },                /* checksum field beyond the frame */
+		{ CSUM, 0, 0, 0, 0xffff, 0xffff },         /* ... and the sum does not wrap */
+		{ CSUM, 0, 0, 0, 10, 6 },                  /* checksum inside the Ethernet header */
+		{ 0, TCP4, 66, 1448, 34, 16 },             /* GSO without a partial checksum */
+		{ CSUM, TCP4, 66, 0, 34, 16 },             /* GSO of zero-byte segments */
+		{ CSUM, TCP4, 66, 1, 34, 16 },             /* ... of one-byte segments */
+		{ CSUM, TCP6, 86, SLEEVE_GSO_SIZE_MIN - 1, 54, 16 },
+		{ CSUM, TCP4, 66, 1448, 34, 16 },          /* segments larger than the frame */
+	};
+	size_t len = 1000;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(sleeve_offload_check(&bad[i], len), -EBADMSG, "state %zu", i);
 }

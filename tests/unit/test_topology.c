@@ -8,9 +8,12 @@
 
 #include "gossip/topology.h"
 #include "mesh/bytes.h"
+#include "mesh/clock.h"
 
 #define SELF_UID 0x5e1f5e1f5e1f5e1full
 #define SELF_VERSION 1000
+#define NOW 1700000000000ull /* the wall clock at every merge, ms */
+#define FAR (NOW + MESH_VERSION_AHEAD_MAX_MS) /* the highest version taken at NOW */
 
 static struct mesh_peer_name nm(unsigned i)
 {
@@ -71,7 +74,7 @@ static int merge(struct mesh_topology *t, const uint8_t *b, size_t n, size_t *nc
 {
 	const char *why = NULL;
 	struct mesh_peer_name ch[64];
-	int r = mesh_topo_merge(t, b, n, ch, 64, nchanged, &why);
+	int r = mesh_topo_merge(t, b, n, NOW, ch, 64, nchanged, &why);
 	if (r == -EBADMSG)
 		cr_assert(why && why[0], "no reason for a refused update");
 	return r;
@@ -151,7 +154,7 @@ Test(topology, wire_format_is_the_documented_one)
 	m[n++] = 3;
 	memcpy(m + n, "abc", 3); n += 3;
 	put_be64(m + n, 0x1122334455667788ull); n += 8;
-	put_be64(m + n, 0x0102030405060708ull); n += 8;
+	put_be64(m + n, 0x0000018bcfe56801ull); n += 8; /* NOW + 1 */
 	put_be16(m + n, 0x0abc); n += 2;
 	put_be16(m + n, 2); n += 2;
 	memcpy(m + n, "\x02\x00\x00\x00\x00\x01", 6); n += 6;
@@ -173,7 +176,7 @@ Test(topology, wire_format_is_the_documented_one)
 	cr_assert_not_null(p);
 	cr_assert_str_eq(p->nickname, "abc");
 	cr_assert_eq(p->uid, 0x1122334455667788ull);
-	cr_assert_eq(p->version, 0x0102030405060708ull);
+	cr_assert_eq(p->version, 0x0000018bcfe56801ull);
 	cr_assert_eq(p->short_id, 0xabc);
 	cr_assert_eq(p->nconns, 2);
 	cr_assert(mesh_peer_name_eq(&p->conns[0].peer, &(struct mesh_peer_name){ { 2, 0, 0, 0, 0, 1 } }));
@@ -335,7 +338,7 @@ static void expect_refused(struct fixture *f, const uint8_t *m, size_t n, const 
 	uint8_t *copy = malloc(n ? n : 1); /* exact size, so ASan sees an overread */
 	cr_assert_not_null(copy);
 	memcpy(copy, m, n);
-	int r = mesh_topo_merge(&f->t, copy, n, ch, 8, &nc, &why);
+	int r = mesh_topo_merge(&f->t, copy, n, NOW, ch, 8, &nc, &why);
 	free(copy);
 	cr_assert_eq(r, -EBADMSG, "%s: accepted (%d)", what, r);
 	cr_assert(why && why[0], "%s: no reason", what);
@@ -519,7 +522,7 @@ Test(topology, peer_limit_is_kept_and_the_array_grows)
 	struct mesh_topo_peer two[2] = { e[0], e[max_others] };
 	len = encode_entries(two, 2, m, cap);
 	const char *why = NULL;
-	cr_assert_eq(mesh_topo_merge(&t, m, len, NULL, 0, &nc, &why), -EBADMSG);
+	cr_assert_eq(mesh_topo_merge(&t, m, len, NOW, NULL, 0, &nc, &why), -EBADMSG);
 	cr_assert_not_null(why);
 	cr_assert_eq(t.n, MESH_TOPO_MAX_PEERS);
 	cr_assert_eq(mesh_topo_find(&t, &e[0].name)->version, 1);
@@ -596,10 +599,73 @@ Test(topology, newer_version_wins_older_is_ignored_equal_version_higher_uid_wins
 	cr_assert_str_eq(p->nickname, "reborn");
 	cr_assert_eq(p->short_id, 0xfff);
 
-	p = merge_one(&t, entry(2, UINT64_MAX, 0, c1, 2), &nc);
+	p = merge_one(&t, entry(2, FAR, 0, c1, 2), &nc);
 	cr_assert_eq(nc, 1);
-	cr_assert_eq(p->version, UINT64_MAX);
+	cr_assert_eq(p->version, FAR);
 	cr_assert_eq(t.n, 2);
+	check_invariants(&t);
+	mesh_topo_free(&t);
+}
+
+Test(topology, versions_far_ahead_of_the_clock_are_never_taken)
+{
+	struct mesh_topology t;
+	init_self(&t, 1);
+	uint8_t m[1024];
+	size_t n, nc;
+	const char *why;
+	struct mesh_peer_name ch[4];
+
+	/* a new peer at UINT64_MAX, or just past a day ahead: not added */
+	static const uint64_t absurd[] = { UINT64_MAX, UINT64_MAX - 1, FAR + 1 };
+	for (size_t i = 0; i < sizeof(absurd) / sizeof(absurd[0]); i++) {
+		struct mesh_topo_peer e = entry(2, absurd[i], 7, NULL, 0);
+		n = encode_entries(&e, 1, m, sizeof(m));
+		why = NULL;
+		cr_assert_eq(mesh_topo_merge(&t, m, n, NOW, ch, 4, &nc, &why), 1, "version %zu", i);
+		cr_assert_eq(nc, 0);
+		cr_assert(why && why[0]);
+		cr_assert_eq(t.n, 1);
+	}
+
+	/* a known peer is not pinned: UINT64_MAX (forged by anyone) is ignored, and its next
+	 * incarnation (restarted: new uid, version = its start time) takes its place */
+	struct mesh_topo_peer e[2] = { entry(2, NOW - 5000, 1, NULL, 0), entry(3, NOW, 1, NULL, 0) };
+	n = encode_entries(e, 1, m, sizeof(m));
+	cr_assert_eq(mesh_topo_merge(&t, m, n, NOW, ch, 4, &nc, NULL), 0);
+	e[0].version = UINT64_MAX;
+	e[0].uid = 666;
+	n = encode_entries(e, 2, m, sizeof(m)); /* with a good entry beside it */
+	cr_assert_eq(mesh_topo_merge(&t, m, n, NOW, ch, 4, &nc, NULL), 1);
+	cr_assert_eq(nc, 1, "the good entry beside it merges");
+	cr_assert_eq(mesh_topo_find(&t, &e[0].name)->version, NOW - 5000);
+	cr_assert_eq(mesh_topo_find(&t, &e[0].name)->uid, 1);
+	e[0].version = NOW + 60000; /* restarted, its clock a minute ahead of ours */
+	e[0].uid = 2;
+	n = encode_entries(e, 1, m, sizeof(m));
+	cr_assert_eq(mesh_topo_merge(&t, m, n, NOW, ch, 4, &nc, NULL), 0);
+	cr_assert_eq(nc, 1);
+	cr_assert_eq(mesh_topo_find(&t, &e[0].name)->uid, 2);
+
+	/* about us: an absurd version is no hint to jump to; we keep ours and can still bump it */
+	uint64_t v = mesh_topo_self(&t)->version;
+	struct mesh_topo_peer us = entry(1, UINT64_MAX, 12345, NULL, 0);
+	n = encode_entries(&us, 1, m, sizeof(m));
+	cr_assert_eq(mesh_topo_merge(&t, m, n, NOW, ch, 4, &nc, NULL), 1);
+	cr_assert_eq(nc, 0);
+	cr_assert_eq(mesh_topo_self(&t)->version, v);
+	cr_assert_eq(mesh_topo_self(&t)->uid, SELF_UID);
+	struct mesh_topo_conn cs[1] = { conn(2, 3) };
+	cr_assert_eq(mesh_topo_set_self_conns(&t, cs, 1), 0);
+	cr_assert_eq(mesh_topo_self(&t)->version, v + 1);
+	/* a sane one ahead of ours is a hint: we jump past it (nobody else sets our version) */
+	us = entry(1, FAR, 12345, NULL, 0);
+	n = encode_entries(&us, 1, m, sizeof(m));
+	cr_assert_eq(mesh_topo_merge(&t, m, n, NOW, ch, 4, &nc, NULL), 0);
+	cr_assert_eq(nc, 1);
+	cr_assert_eq(mesh_topo_self(&t)->version, FAR + 1);
+	cr_assert_eq(mesh_topo_self(&t)->uid, SELF_UID);
+	cr_assert_eq(mesh_topo_self(&t)->nconns, 1);
 	check_invariants(&t);
 	mesh_topo_free(&t);
 }
@@ -619,7 +685,7 @@ Test(topology, changed_list_names_what_changed_and_counts_past_its_cap)
 	n = encode_entries(e, 4, m, sizeof(m));
 	struct mesh_peer_name ch[2];
 	const char *why = "untouched?";
-	cr_assert_eq(mesh_topo_merge(&t, m, n, ch, 2, &nc, &why), 0);
+	cr_assert_eq(mesh_topo_merge(&t, m, n, NOW, ch, 2, &nc, &why), 0);
 	cr_assert_eq(nc, 3);
 	cr_assert_null(why);
 	/* the first two of the three (3, 4, 5 in some order) were written */
@@ -633,7 +699,7 @@ Test(topology, changed_list_names_what_changed_and_counts_past_its_cap)
 	/* NULL changed list, NULL why, NULL nchanged: fine */
 	e[0].version = 9;
 	n = encode_entries(e, 1, m, sizeof(m));
-	cr_assert_eq(mesh_topo_merge(&t, m, n, NULL, 0, NULL, NULL), 0);
+	cr_assert_eq(mesh_topo_merge(&t, m, n, NOW, NULL, 0, NULL, NULL), 0);
 	cr_assert_eq(mesh_topo_find(&t, &e[0].name)->version, 9);
 	mesh_topo_free(&t);
 }
@@ -652,7 +718,7 @@ Test(topology, own_name_is_never_overwritten_but_bumps_our_version)
 	/* an older incarnation of us, remembered with a higher version */
 	struct mesh_topo_peer old = entry(1, v + 40, 12345, NULL, 0);
 	size_t n = encode_entries(&old, 1, m, sizeof(m));
-	cr_assert_eq(mesh_topo_merge(&t, m, n, ch, 4, &nc, NULL), 0);
+	cr_assert_eq(mesh_topo_merge(&t, m, n, NOW, ch, 4, &nc, NULL), 0);
 	cr_assert_eq(nc, 1);
 	cr_assert(mesh_peer_name_eq(&ch[0], &t.self));
 	const struct mesh_topo_peer *s = mesh_topo_self(&t);
@@ -663,34 +729,34 @@ Test(topology, own_name_is_never_overwritten_but_bumps_our_version)
 	cr_assert_eq(s->nconns, 1);
 	cr_assert_eq(t.n, 1);
 	/* now ours outranks it: hearing it again changes nothing */
-	cr_assert_eq(mesh_topo_merge(&t, m, n, ch, 4, &nc, NULL), 0);
+	cr_assert_eq(mesh_topo_merge(&t, m, n, NOW, ch, 4, &nc, NULL), 0);
 	cr_assert_eq(nc, 0);
 	cr_assert_eq(s->version, v + 41);
 
 	/* equal version, another uid (lower or higher): bump, so everybody converges on us */
 	old = entry(1, v + 41, 1, NULL, 0);
 	n = encode_entries(&old, 1, m, sizeof(m));
-	cr_assert_eq(mesh_topo_merge(&t, m, n, ch, 4, &nc, NULL), 0);
+	cr_assert_eq(mesh_topo_merge(&t, m, n, NOW, ch, 4, &nc, NULL), 0);
 	cr_assert_eq(nc, 1);
 	cr_assert_eq(s->version, v + 42);
 
 	/* older: nothing */
 	old = entry(1, 3, UINT64_MAX, NULL, 0);
 	n = encode_entries(&old, 1, m, sizeof(m));
-	cr_assert_eq(mesh_topo_merge(&t, m, n, ch, 4, &nc, NULL), 0);
+	cr_assert_eq(mesh_topo_merge(&t, m, n, NOW, ch, 4, &nc, NULL), 0);
 	cr_assert_eq(nc, 0);
 	cr_assert_eq(s->version, v + 42);
 
 	/* our own entry echoed back by a neighbour: nothing (no gossip storm) */
 	ssize_t len = mesh_topo_encode(&t, &t.self, 1, m, sizeof(m));
-	cr_assert_eq(mesh_topo_merge(&t, m, (size_t)len, ch, 4, &nc, NULL), 0);
+	cr_assert_eq(mesh_topo_merge(&t, m, (size_t)len, NOW, ch, 4, &nc, NULL), 0);
 	cr_assert_eq(nc, 0);
 	cr_assert_eq(s->version, v + 42);
 
 	/* mixed with others: ours bumps, the others merge */
 	struct mesh_topo_peer mix[2] = { entry(2, 1, 1, NULL, 0), entry(1, v + 100, 5, NULL, 0) };
 	n = encode_entries(mix, 2, m, sizeof(m));
-	cr_assert_eq(mesh_topo_merge(&t, m, n, ch, 4, &nc, NULL), 0);
+	cr_assert_eq(mesh_topo_merge(&t, m, n, NOW, ch, 4, &nc, NULL), 0);
 	cr_assert_eq(nc, 2);
 	cr_assert_eq(s->version, v + 101);
 	cr_assert_eq(t.n, 2);
@@ -793,7 +859,7 @@ static void apply_checked(struct mesh_topology *t, const struct update *u)
 	size_t nc;
 	const char *why = NULL;
 	topo_clone(&before, t);
-	cr_assert_eq(mesh_topo_merge(t, u->m, u->n, ch, P_NAMES + 2, &nc, &why), 0, "%s", why ? why : "");
+	cr_assert_eq(mesh_topo_merge(t, u->m, u->n, NOW, ch, P_NAMES + 2, &nc, &why), 0, "%s", why ? why : "");
 	cr_assert_leq(nc, P_NAMES + 1);
 	snapshot_diff_check(&before, t, ch, nc);
 	check_invariants(t);
