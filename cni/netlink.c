@@ -88,24 +88,7 @@ int cni_nl_link_exists(const char *name)
 
 int cni_nl_link_del(const char *name)
 {
-	struct nl_sock *sk = open_rt();
-	struct rtnl_link *l = NULL;
-	int ret;
-	if (!sk)
-		return -EIO;
-	ret = get_link(sk, name, &l);
-	if (ret == -ENODEV) {
-		ret = 0;
-		goto out;
-	}
-	if (ret < 0)
-		goto out;
-	ret = rtnl_link_delete(sk, l);
-	ret = ret < 0 && nl_errno(ret) != -ENODEV ? nl_errno(ret) : 0;
-out:
-	rtnl_link_put(l);
-	nl_socket_free(sk);
-	return ret;
+	return cni_nl_link_del_owned(name, NULL, NULL);
 }
 
 int cni_nl_link_del_owned(const char *name, const char *owner, char other[256])
@@ -123,7 +106,7 @@ int cni_nl_link_del_owned(const char *name, const char *owner, char other[256])
 	if (ret < 0)
 		goto out;
 	const char *alias = rtnl_link_get_ifalias(l);
-	if (alias && *alias && strcmp(alias, owner)) {
+	if (owner && alias && *alias && strcmp(alias, owner)) {
 		snprintf(other, 256, "%s", alias);
 		ret = -EEXIST;
 		goto out;

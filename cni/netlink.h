@@ -17,8 +17,8 @@ int cni_nl_link_exists(const char *name);
 /* Deletes a link; 0 also when it was already gone. */
 int cni_nl_link_del(const char *name);
 /* Deletes link `name` if it is owner's: its alias (IFLA_IFALIAS) is owner, or it has none (a
- * veth of an older mesh-cni). 0 when deleted or gone, -EEXIST (alias into other, IFALIASZ)
- * when another container's veth has the name, else -errno. */
+ * veth of an older mesh-cni), or owner is NULL (any link). 0 when deleted or gone, -EEXIST
+ * (alias into other, IFALIASZ) when another container's veth has the name, else -errno. */
 int cni_nl_link_del_owned(const char *name, const char *owner, char other[256]);
 
 /* Creates the veth pair host <-> peer, the peer moved into the netns nsfd at once, the host end
