@@ -124,8 +124,12 @@ info "  https://$api/healthz: $out"
 
 info "7. deleting a pod releases its address"
 read -r victim vip_ node <<<"$(awk '$3 == "h2" { print; exit }' "$TEST_TMP/web")"
-node_allocations "$node" | grep -q "^$vip_ " || die "$vip_ not allocated on $node before the delete"
+# the allocation's container id (the pod's sandbox): the ReplicaSet's replacement pod may get
+# the same address right after the release, so what must go is this id
+vid=$(node_allocations "$node" | awk -v ip="$vip_" '$1 == ip { print $2 }')
+[[ -n $vid ]] || die "$vip_ not allocated on $node before the delete"
 kn delete pod "$victim" --wait=false >/dev/null
-wait_until 120 bash -c "! '$K8S_LAB' exec $node meshctl status ipam -o json | jq -r '.allocations[].ip' | grep -qx '$vip_'" ||
-	die "$vip_ of deleted pod $victim is still allocated on $node after 120 s"
-info "  $vip_ released on $node"
+wait_until 120 bash -c "! '$K8S_LAB' exec $node meshctl status ipam -o json | jq -r '.allocations[].container_id' | grep -qxF '$vid'" ||
+	die "the address of deleted pod $victim ($vip_, container $vid) is still allocated on $node after 120 s"
+now=$(node_allocations "$node" | awk -v ip="$vip_" '$1 == ip { print $2 }')
+info "  $vip_ of $victim released on $node${now:+ (and since given to container $now)}"
