@@ -35,7 +35,6 @@ struct router_expose {
 	uint8_t prefix;
 	char ip_str[INET_ADDRSTRLEN];
 	char waiting[256];         /* why there is no address yet, or the last error */
-	bool masq_installed;
 	uint64_t addr_repairs, masq_repairs;
 	bool logged_wait;
 };
@@ -149,18 +148,16 @@ static void check(struct router_expose *e)
 			e->waiting[0] = '\0';
 		}
 	}
-	if (r->cfg->masquerade && (!e->masq_installed || !masq_present())) {
+	/* the table was made at start (router_expose_start fails without it): put it back if
+	 * another program removed it */
+	if (r->cfg->masquerade && !masq_present()) {
 		ret = masq_install(e, err, sizeof(err));
 		if (ret < 0) {
-			log_warn("masquerade: cannot install table ip " MESH_MASQ_TABLE ": %s", err);
-		} else if (e->masq_installed) {
+			log_warn("masquerade: cannot put table ip " MESH_MASQ_TABLE " back: %s", err);
+		} else {
 			e->masq_repairs++;
 			log_warn("masquerade: table ip " MESH_MASQ_TABLE " was gone (an nftables reload?): "
 				 "put back");
-		} else {
-			e->masq_installed = true;
-			log_info("masquerade: what containers send outside the subnet leaves as this "
-				 "host (table ip " MESH_MASQ_TABLE ")");
 		}
 	}
 }
@@ -198,7 +195,6 @@ int router_expose_start(struct mesh_router *r, char *err, size_t errlen)
 			free(e);
 			return ret;
 		}
-		e->masq_installed = true;
 		log_info("masquerade: what containers send outside the subnet leaves as this host "
 			 "(table ip " MESH_MASQ_TABLE ")");
 	}
@@ -217,7 +213,7 @@ void router_expose_stop(struct mesh_router *r)
 	event_free(e->timer);
 	/* the bridge's address stays with the bridge (--keep-bridge: containers keep their
 	 * gateway while meshd restarts); the NAT rule goes with meshd, as the ipsec table does */
-	if (e->masq_installed)
+	if (r->cfg->masquerade) /* made at start, or the start failed */
 		masq_remove();
 	free(e);
 	r->own.expose = NULL;
