@@ -7,7 +7,7 @@ PKGS=(
   # build
   build-essential autoconf automake libtool pkg-config clang
   libevent-dev libsodium-dev libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libnftables-dev
-  libcjson-dev libcriterion-dev
+  libcjson-dev libcriterion-dev libcurl4-openssl-dev libyaml-dev
   # lab and tests
   iproute2 iputils-ping iperf3 tcpdump nftables valgrind socat
   libclang-rt-14-dev procps psmisc curl prometheus jq python3
