@@ -355,6 +355,11 @@ Test(fuzz_corpus, heartbeat, .timeout = 600)
 	replay("heartbeat", fuzz_heartbeat);
 }
 
+Test(fuzz_corpus, nflog, .timeout = 600)
+{
+	replay("nflog", fuzz_nflog);
+}
+
 Test(fuzz_corpus, fdbevent, .timeout = 600)
 {
 	replay("fdbevent", fuzz_fdbevent);
