@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -109,6 +110,25 @@ int cni_args_check(const char *args, struct cni_error *err)
 		p = end + 1;
 	}
 	return 0;
+}
+
+int cni_args_get(const char *args, const char *key, char *out, size_t cap)
+{
+	size_t klen = strlen(key);
+	for (const char *p = args; p && *p;) {
+		const char *end = strchr(p, ';');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		if (n > klen + 1 && !strncmp(p, key, klen) && p[klen] == '=') {
+			size_t vlen = n - klen - 1;
+			if (vlen + 1 > cap)
+				return -E2BIG;
+			memcpy(out, p + klen + 1, vlen);
+			out[vlen] = '\0';
+			return 0;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return -ENOENT;
 }
 
 void cni_host_veth_name(const char *containerid, const char *ifname, char out[CNI_IFNAME_MAX])

@@ -85,6 +85,9 @@ void cni_config_free(struct cni_config *cfg);
 
 /* CNI_ARGS "K=V;K=V": 0 when well formed, else -1 with *err (code 4). Unknown keys are fine. */
 int cni_args_check(const char *args, struct cni_error *err);
+/* The value of key in CNI_ARGS ("K=V;K=V") into out: 0, -ENOENT when absent (or args NULL),
+ * -E2BIG when longer than cap - 1. */
+int cni_args_get(const char *args, const char *key, char *out, size_t cap);
 
 /* The host end of the veth for (container id, ifname): "vethmesh" + 7 hex digits. */
 void cni_host_veth_name(const char *containerid, const char *ifname, char out[CNI_IFNAME_MAX]);

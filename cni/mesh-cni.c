@@ -90,14 +90,23 @@ static int pick_mtu(const struct cni_config *cfg, int *mtu, struct cni_error *er
 #define MESH_IPAM_RETRY_MS 200
 
 /* {"container_id": id, "network": the config's name} (and "ifname" when given), or NULL when
- * out of memory. meshd keeps each network's allocations apart (a GC of one leaves the others). */
-static char *id_body(const struct cni_config *cfg, const char *ifname)
+ * out of memory. meshd keeps each network's allocations apart (a GC of one leaves the others).
+ * With pod, the Kubernetes pod kubelet names in CNI_ARGS (K8S_POD_NAMESPACE, K8S_POD_NAME) as
+ * "pod": meshd's NetworkPolicy enforcer isolates the address before the pod's first packet. */
+static char *id_body(const struct cni_config *cfg, const char *ifname, bool pod)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "container_id", cfg->containerid);
 	cJSON_AddStringToObject(o, "network", cfg->name);
 	if (ifname)
 		cJSON_AddStringToObject(o, "ifname", ifname);
+	char ns[256], name[256];
+	if (pod && cni_args_get(cfg->args, "K8S_POD_NAMESPACE", ns, sizeof(ns)) == 0 &&
+	    cni_args_get(cfg->args, "K8S_POD_NAME", name, sizeof(name)) == 0) {
+		cJSON *p = cJSON_AddObjectToObject(o, "pod");
+		cJSON_AddStringToObject(p, "namespace", ns);
+		cJSON_AddStringToObject(p, "name", name);
+	}
 	char *s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return s;
@@ -129,7 +138,7 @@ static int answer_address(const cJSON *j, char *out)
  * (ring not seeded yet, space asked from a donor) or does not answer, for up to 30 s. */
 static int mesh_ipam_add(const struct cni_config *cfg, struct cni_result *res, struct cni_error *err)
 {
-	char *body = id_body(cfg, cfg->ifname);
+	char *body = id_body(cfg, cfg->ifname, true);
 	char last[400] = "";
 	uint64_t deadline = mesh_mono_ms() + MESH_IPAM_WAIT_MS;
 	int ret = -1;
@@ -193,7 +202,7 @@ static int mesh_ipam_add(const struct cni_config *cfg, struct cni_result *res, s
  * is not reachable (nothing more can be done now); -1 with *err when meshd failed. */
 static int mesh_ipam_release(const struct cni_config *cfg, struct cni_error *err)
 {
-	char *body = id_body(cfg, NULL);
+	char *body = id_body(cfg, NULL, false);
 	cJSON *j = NULL;
 	int code = 0;
 	if (!body)
@@ -219,7 +228,7 @@ static int mesh_ipam_release(const struct cni_config *cfg, struct cni_error *err
 static int mesh_ipam_check(const struct cni_config *cfg, const struct cni_result *prev,
 			   struct cni_error *err)
 {
-	char *body = id_body(cfg, NULL), addr[CNI_ADDR_MAX];
+	char *body = id_body(cfg, NULL, false), addr[CNI_ADDR_MAX];
 	cJSON *j = NULL;
 	int code = 0, ret = -1;
 	if (!body)

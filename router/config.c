@@ -165,6 +165,29 @@ static int set_bridge(struct parse *p, const struct option *o, const char *val)
 	return 0;
 }
 
+static int set_kubeconfig(struct parse *p, const struct option *o, const char *val)
+{
+	if (copy_str(p->cfg->kubeconfig, sizeof(p->cfg->kubeconfig), val) < 0)
+		return usage(p, "--kubeconfig: empty or longer than %zu characters",
+			     sizeof(p->cfg->kubeconfig) - 1);
+	return 0;
+}
+
+/* A Kubernetes object name (RFC 1123 subdomain): lower-case letters, digits, '-' and '.'. */
+static int set_node_name(struct parse *p, const struct option *o, const char *val)
+{
+	size_t n = strlen(val);
+	bool ok = n > 0 && n < sizeof(p->cfg->node_name);
+	for (size_t i = 0; ok && i < n; i++)
+		ok = (val[i] >= 'a' && val[i] <= 'z') || (val[i] >= '0' && val[i] <= '9') ||
+		     val[i] == '-' || val[i] == '.';
+	if (!ok)
+		return usage(p, "--node-name '%.40s': not a Kubernetes node name (1-253 of a-z, 0-9, "
+			     "'-' and '.')", val);
+	snprintf(p->cfg->node_name, sizeof(p->cfg->node_name), "%s", val);
+	return 0;
+}
+
 static int set_state_dir(struct parse *p, const struct option *o, const char *val)
 {
 	if (copy_str(p->cfg->state_dir, sizeof(p->cfg->state_dir), val) < 0)
@@ -255,6 +278,8 @@ static int set_reclaim(struct parse *p, const struct option *o, const char *val)
 }
 
 static const char *const fastdp_modes[] = { "auto", "odp", "vxlan", "off", NULL };
+static const char *const on_off[] = { "on", "off", NULL };
+static const char *const allow_deny[] = { "allow", "deny", NULL };
 static const char *const log_levels[] = { "error", "warn", "info", "debug", NULL };
 
 #define OFF(field) offsetof(struct mesh_config, field)
@@ -316,6 +341,20 @@ static const struct option options[] = {
 	{ .flag = "--ipam-reclaim-after", .arg = "D", .set = set_reclaim,
 	  .help = "reclaim the space of a peer gone this long, by agreement\n"
 		  "of the reachable majority: 90s, 30m (default), 1h, 0 = never" },
+	{ .flag = "--kubeconfig", .arg = "FILE", .set = set_kubeconfig,
+	  .help = "read the Kubernetes API server named in FILE (default: the\n"
+		  "in-cluster service account when meshd runs in a pod)" },
+	{ .flag = "--no-kube", .set = set_true, .off = OFF(no_kube),
+	  .help = "do not read the Kubernetes API, even in a pod" },
+	{ .flag = "--node-name", .arg = "NAME", .set = set_node_name,
+	  .help = "this host's Kubernetes Node (default: the nickname)" },
+	{ .flag = "--network-policy", .arg = "on|off", .set = set_choice, .off = OFF(network_policy),
+	  .choices = on_off, .bad = "use on or off",
+	  .help = "enforce Kubernetes NetworkPolicy (default on with Kubernetes)" },
+	{ .flag = "--policy-multicast", .arg = "allow|deny", .set = set_choice,
+	  .off = OFF(policy_multicast), .choices = allow_deny, .bad = "use allow or deny",
+	  .help = "multicast and broadcast to and from pods a NetworkPolicy\n"
+		  "isolates: allow (default) or deny like other traffic" },
 	/* listed together at the end of --help */
 	{ .flag = "--help", .set = set_true, .off = OFF(help) },
 	{ .flag = "--version", .set = set_true, .off = OFF(version) },

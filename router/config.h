@@ -62,6 +62,13 @@ struct mesh_config {
 	struct mesh_ipam_init ipalloc_init;
 	char ipalloc_init_str[64];       /* as shown in the status: "consensus=2", "seed=..." */
 	uint64_t ipam_reclaim_after_ms;
+	/* Kubernetes (router/kube.c): the API server from --kubeconfig, else in-cluster when
+	 * meshd runs in a pod, unless --no-kube */
+	char kubeconfig[256];
+	bool no_kube;
+	char node_name[254];     /* this host's Node object (default: the nickname) */
+	enum mesh_policy_mode { MESH_POLICY_ON = 0, MESH_POLICY_OFF } network_policy;
+	enum mesh_policy_mcast { MESH_POLICY_MCAST_ALLOW = 0, MESH_POLICY_MCAST_DENY } policy_multicast;
 	bool help, version;
 };
 

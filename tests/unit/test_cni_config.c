@@ -1,6 +1,7 @@
 /* tests/unit/test_cni_config.c: cni/config.c. A table of malformed configs and environments,
  * each with the CNI error code mesh-cni documents for it, plus the accepted shapes real callers
  * send (podman, containerd: CNI_ARGS in any order, unknown keys, runtimeConfig, prevResult). */
+#include <errno.h>
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -232,4 +233,19 @@ Test(cni_config, veth_owner)
 	big[sizeof(big) - 1] = '\0';
 	cni_veth_owner(big, "eth0", o);
 	cr_expect_eq(strlen(o), CNI_OWNER_MAX - 1);
+}
+
+Test(cni_args, get_finds_values_and_refuses_what_does_not_fit)
+{
+	const char *a = "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;"
+			"K8S_POD_INFRA_CONTAINER_ID=abc";
+	char v[16];
+	cr_assert_eq(cni_args_get(a, "K8S_POD_NAMESPACE", v, sizeof(v)), 0);
+	cr_assert_str_eq(v, "default");
+	cr_assert_eq(cni_args_get(a, "K8S_POD_NAME", v, sizeof(v)), 0);
+	cr_assert_str_eq(v, "web-0");
+	cr_assert_eq(cni_args_get(a, "K8S_POD", v, sizeof(v)), -ENOENT);
+	cr_assert_eq(cni_args_get(a, "K8S_POD_INFRA_CONTAINER_ID", v, 3), -E2BIG);
+	cr_assert_eq(cni_args_get(NULL, "K8S_POD_NAME", v, sizeof(v)), -ENOENT);
+	cr_assert_eq(cni_args_get("K8S_POD_NAME=", "K8S_POD_NAME", v, sizeof(v)), -ENOENT);
 }

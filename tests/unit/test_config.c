@@ -299,3 +299,31 @@ Test(config, help_lists_every_flag_aligned)
 		mesh_config_free(&cfg);
 	}
 }
+
+Test(config, kubernetes_flags)
+{
+	struct mesh_config c;
+	char err[256];
+	cr_assert_eq(parse(&c, NULL, err, sizeof(err), NULL), MESH_CONFIG_OK);
+	cr_assert_eq(c.network_policy, MESH_POLICY_ON);
+	cr_assert_eq(c.policy_multicast, MESH_POLICY_MCAST_ALLOW);
+	cr_assert_not(c.no_kube);
+	cr_assert_str_eq(c.kubeconfig, "");
+	mesh_config_free(&c);
+	cr_assert_eq(parse(&c, NULL, err, sizeof(err), "--kubeconfig", "/etc/k/admin.conf",
+			   "--node-name", "node-1.example", "--network-policy", "off",
+			   "--policy-multicast=deny", "--no-kube", NULL), MESH_CONFIG_OK, "%s", err);
+	cr_assert_str_eq(c.kubeconfig, "/etc/k/admin.conf");
+	cr_assert_str_eq(c.node_name, "node-1.example");
+	cr_assert_eq(c.network_policy, MESH_POLICY_OFF);
+	cr_assert_eq(c.policy_multicast, MESH_POLICY_MCAST_DENY);
+	cr_assert(c.no_kube);
+	mesh_config_free(&c);
+	cr_assert_eq(parse(&c, NULL, err, sizeof(err), "--node-name", "Node_1", NULL), MESH_CONFIG_USAGE);
+	cr_assert(strstr(err, "--node-name"), "%s", err);
+	mesh_config_free(&c);
+	cr_assert_eq(parse(&c, NULL, err, sizeof(err), "--network-policy", "maybe", NULL),
+		     MESH_CONFIG_USAGE);
+	cr_assert(strstr(err, "use on or off"), "%s", err);
+	mesh_config_free(&c);
+}
