@@ -18,6 +18,9 @@ const char *meshctl_usage(void)
 	       "                          their last error and next retry\n"
 	       "  status ipam             mesh IPAM: range, seeding, each peer's share of the\n"
 	       "                          range and its free addresses, our allocations\n"
+	       "  status policy           Kubernetes NetworkPolicy on this node: the API server,\n"
+	       "                          each policy, the pods it isolates here, its rules'\n"
+	       "                          packet counters, and the last dropped flows and why\n"
 	       "  connect HOST[:PORT]     connect to a peer (PORT: meshd's own port if omitted)\n"
 	       "  forget HOST[:PORT]      stop connecting to a peer given by flag or connect\n"
 	       "options:\n"
@@ -174,7 +177,7 @@ int meshctl_args_parse(struct meshctl_args *a, int argc, char *const *argv,
 		a->cmd = MESHCTL_STATUS;
 		a->view = MESHCTL_VIEW_SUMMARY;
 		if (npos > 2)
-			USAGE("status: one view at most (peers, connections or ipam)");
+			USAGE("status: one view at most (peers, connections, ipam or policy)");
 		if (npos == 2) {
 			if (!strcmp(pos[1], "peers"))
 				a->view = MESHCTL_VIEW_PEERS;
@@ -182,8 +185,11 @@ int meshctl_args_parse(struct meshctl_args *a, int argc, char *const *argv,
 				a->view = MESHCTL_VIEW_CONNECTIONS;
 			else if (!strcmp(pos[1], "ipam"))
 				a->view = MESHCTL_VIEW_IPAM;
+			else if (!strcmp(pos[1], "policy"))
+				a->view = MESHCTL_VIEW_POLICY;
 			else
-				USAGE("status '%.40s': the views are peers, connections and ipam", pos[1]);
+				USAGE("status '%.40s': the views are peers, connections, ipam and policy",
+				      pos[1]);
 		}
 	} else if (!strcmp(cmd, "connect") || !strcmp(cmd, "forget")) {
 		a->cmd = cmd[0] == 'c' ? MESHCTL_CONNECT : MESHCTL_FORGET;

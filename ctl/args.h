@@ -1,7 +1,7 @@
 /* ctl/args.h: meshctl's command line, parsed without I/O into what to ask meshd,
  * so that the grammar can be unit-tested (tests/unit/test_meshctl_args.c).
  *
- *   meshctl [OPTIONS] status [peers|connections|ipam]
+ *   meshctl [OPTIONS] status [peers|connections|ipam|policy]
  *   meshctl [OPTIONS] connect HOST[:PORT]
  *   meshctl [OPTIONS] forget HOST[:PORT]
  *   meshctl --help | --version | help
@@ -33,6 +33,7 @@ enum meshctl_view {
 	MESHCTL_VIEW_PEERS,        /* status peers */
 	MESHCTL_VIEW_CONNECTIONS,  /* status connections */
 	MESHCTL_VIEW_IPAM,         /* status ipam */
+	MESHCTL_VIEW_POLICY,       /* status policy */
 };
 
 struct meshctl_args {

@@ -1,7 +1,8 @@
 /* ctl/meshctl.h: what meshctl's files share: exit codes, the request to meshd (over the
  * shared client meshapi/client.h) with meshctl's own messages, and readers of the JSON meshd
- * answers. One file per command group: ctl/status.c (status and its views), ctl/peer.c
- * (connect, forget); ctl/args.c parses the command line, ctl/main.c dispatches.
+ * answers. One file per command group: ctl/status.c (status and its views), ctl/policy.c
+ * (status policy), ctl/peer.c (connect, forget); ctl/args.c parses the command line,
+ * ctl/main.c dispatches.
  * Exit codes: 0 ok, 1 meshd answered an error, 2 usage, 3 cannot reach meshd. */
 #ifndef MESH_CTL_MESHCTL_H
 #define MESH_CTL_MESHCTL_H
@@ -25,6 +26,7 @@ void ctl_print_json(const cJSON *o);
 
 /* The commands (a->cmd says which). */
 int ctl_cmd_status(const struct meshctl_args *a);
+int ctl_cmd_status_policy(const struct meshctl_args *a); /* ctl/policy.c */
 int ctl_cmd_peer(const struct meshctl_args *a);
 
 /* --- reading meshd's JSON ---------------------------------------------------------------- */

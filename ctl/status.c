@@ -338,6 +338,8 @@ int ctl_cmd_status(const struct meshctl_args *a)
 	struct meshapi_response res;
 	if (a->view == MESHCTL_VIEW_IPAM)
 		return cmd_status_ipam(a);
+	if (a->view == MESHCTL_VIEW_POLICY)
+		return ctl_cmd_status_policy(a);
 	int rc = ctl_request(a->socket, "GET", "/v1/status", NULL, &res);
 	if (rc != EXIT_OK)
 		return rc;

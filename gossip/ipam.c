@@ -766,7 +766,7 @@ int mesh_ipam_reclaim_decide(const struct mesh_ipam_ring *r, const struct mesh_i
 			     uint64_t reclaim_after_ms, struct mesh_peer_name *victim,
 			     struct mesh_peer_name *heir)
 {
-	if (reclaim_after_ms == 0 || r->n == 0 || !mesh_ipam_have_majority(r, peers, npeers))
+	if (r->n == 0 || !mesh_ipam_have_majority(r, peers, npeers))
 		return 0;
 	const struct mesh_peer_name *v = NULL;
 	for (size_t i = 0; i < r->n; i++) {
@@ -777,7 +777,9 @@ int mesh_ipam_reclaim_decide(const struct mesh_ipam_ring *r, const struct mesh_i
 		if (s && s->reachable)
 			continue;
 		uint64_t since = s && s->last_seen_ms > started_ms ? s->last_seen_ms : started_ms;
-		if (now_ms < since || now_ms - since < reclaim_after_ms)
+		bool removed = s && s->removed;
+		if (!removed && (reclaim_after_ms == 0 || now_ms < since ||
+				 now_ms - since < reclaim_after_ms))
 			continue;
 		if (!v || mesh_peer_name_cmp(o, v) < 0)
 			v = o;

@@ -192,14 +192,17 @@ struct mesh_ipam_peer_seen {
 	struct mesh_peer_name name;
 	bool reachable;
 	uint64_t last_seen_ms;          /* last time it was reachable from us; 0 = never */
+	bool removed;                   /* its host is known to be gone for good (its Kubernetes
+					 * Node object was deleted): no waiting */
 };
 /* Decides whether a peer's space is to be reclaimed now: an owner in the ring, not us, not
  * reachable and not seen for reclaim_after_ms (a peer never seen counts from our start,
  * started_ms), while the reachable peers (us included) are a strict majority of everyone that owns
  * space or is known. The heir is the lowest-named reachable peer (us included), so every member
  * of the majority names the same heir; only the heir calls mesh_ipam_ring_reclaim. Of several
- * victims the lowest-named goes first. Returns 1 with *victim and *heir, 0 when nothing is to be
- * done (reclaim_after_ms 0 = never). */
+ * victims the lowest-named goes first. A peer marked removed is reclaimed as soon as it is not
+ * reachable, whatever reclaim_after_ms. Returns 1 with *victim and *heir, 0 when nothing is to
+ * be done (reclaim_after_ms 0 = never, but for removed peers). */
 int mesh_ipam_reclaim_decide(const struct mesh_ipam_ring *r, const struct mesh_ipam_peer_seen *peers,
 			     size_t npeers, uint64_t now_ms, uint64_t started_ms,
 			     uint64_t reclaim_after_ms, struct mesh_peer_name *victim,

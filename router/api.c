@@ -105,8 +105,10 @@ static void peer_command(struct mesh_api *api, struct bufferevent *bev, const ch
 		return respond_error(bev, 400, "Bad Request",
 				     "body must be a JSON object with a string \"address\" (IPv4[:port])");
 	}
-	int ret = connect ? mesh_router_connect(api->r, a->valuestring, err, sizeof(err))
-			  : mesh_router_forget(api->r, a->valuestring, err, sizeof(err));
+	int ret = connect ? mesh_router_connect(api->r, a->valuestring, "asked through the API", err,
+						sizeof(err))
+			  : mesh_router_forget(api->r, a->valuestring, "asked through the API", err,
+					       sizeof(err));
 	if (ret < 0) {
 		cJSON_Delete(j);
 		return respond_error(bev, ret == -ENOENT ? 404 : 400,

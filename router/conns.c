@@ -617,7 +617,8 @@ static int api_addr(const struct mesh_router *r, const char *addr, uint32_t *ip,
 	return 0;
 }
 
-int mesh_router_connect(struct mesh_router *r, const char *addr, char *msg, size_t msglen)
+int mesh_router_connect(struct mesh_router *r, const char *addr, const char *origin, char *msg,
+			size_t msglen)
 {
 	uint32_t ip;
 	uint16_t port;
@@ -634,12 +635,13 @@ int mesh_router_connect(struct mesh_router *r, const char *addr, char *msg, size
 		snprintf(msg, msglen, "out of memory");
 		return -ENOMEM;
 	}
-	log_info("connecting to %s (asked through the API)", t->addr_str);
+	log_info("connecting to %s (%s)", t->addr_str, origin);
 	snprintf(msg, msglen, "connecting to %s", t->addr_str);
 	return 0;
 }
 
-int mesh_router_forget(struct mesh_router *r, const char *addr, char *msg, size_t msglen)
+int mesh_router_forget(struct mesh_router *r, const char *addr, const char *origin, char *msg,
+		       size_t msglen)
 {
 	uint32_t ip;
 	uint16_t port;
@@ -654,7 +656,7 @@ int mesh_router_forget(struct mesh_router *r, const char *addr, char *msg, size_
 		bool stays = c && c->state == CONN_ESTABLISHED;
 		if (c && !stays)
 			conn_free(c); /* an attempt in progress ends; a working connection stays */
-		log_info("no longer connecting to %s (asked through the API)", t->addr_str);
+		log_info("no longer connecting to %s (%s)", t->addr_str, origin);
 		snprintf(msg, msglen, "forgot %s%s", t->addr_str,
 			 stays ? "; its established connection stays up" : "");
 		target_free(t);

@@ -46,6 +46,9 @@ struct router_ipam;
 struct router_expose;
 struct router_fastpath;
 struct router_bridgewatch;
+struct router_kube;
+struct router_kube_nodes;
+struct router_netpol;
 
 struct mesh_conn {
 	struct mesh_router *r;
@@ -129,6 +132,9 @@ struct mesh_router {
 		struct router_expose *expose;  /* expose.c */
 		struct router_fastpath *fastpath; /* fastpath.c */
 		struct router_bridgewatch *bridgewatch; /* bridgewatch.c */
+		struct router_kube *kube;      /* kube.c */
+		struct router_kube_nodes *kube_nodes; /* kube_nodes.c */
+		struct router_netpol *netpol;  /* netpol.c */
 	} own;
 };
 
@@ -194,6 +200,10 @@ int router_ipam_init(struct mesh_router *r, char *err, size_t errlen);
 void router_ipam_free(struct mesh_router *r);
 /* Every HOUSEKEEPING_S: seeding, minority fencing, reclaim, a failed save retried. */
 void router_ipam_housekeeping(struct mesh_router *r);
+/* peer's host is gone for good (its Node object was deleted): its space is reclaimed as soon
+ * as it is unreachable (by the heir of the reachable majority), not after
+ * --ipam-reclaim-after; it is taken off that list if it becomes reachable again. */
+void router_ipam_peer_removed(struct mesh_router *r, const struct mesh_peer_name *peer);
 /* The IPAM part of the status (allocations listed when asked); "null" without IPAM. */
 cJSON *router_ipam_status_json(const struct mesh_router *r, bool allocations);
 

@@ -32,6 +32,8 @@ struct ipam_seen {
 	uint64_t last_seen_ms;         /* monotonic */
 };
 
+#define MAX_REMOVED 64
+
 struct router_ipam {
 	struct mesh_ipam_ring ring;
 	struct mesh_ipam_alloc alloc;
@@ -45,6 +47,10 @@ struct router_ipam {
 	struct mesh_peer_name asked;
 	struct ipam_seen *seen;        /* peers we have seen reachable, and when last */
 	size_t nseen;
+	/* peers whose host is gone for good (their Node object was deleted): their space is
+	 * reclaimed as soon as they are unreachable; one that comes back is taken off */
+	struct mesh_peer_name removed[MAX_REMOVED];
+	size_t nremoved;
 	char waiting[200];             /* why the ring is not seeded yet */
 };
 
@@ -144,6 +150,14 @@ static void note_seen(struct mesh_router *r, uint64_t now)
 		const struct mesh_topo_peer *p = &r->topo.peers[i];
 		if (mesh_peer_name_eq(&p->name, &r->name) || !is_reachable(r, &p->name))
 			continue;
+		for (size_t j = 0; j < im->nremoved; j++)
+			if (mesh_peer_name_eq(&im->removed[j], &p->name)) {
+				char who[96];
+				describe_peer(r, &p->name, who, sizeof(who));
+				log_info("IPAM: %s, removed earlier, is back: its space is not reclaimed", who);
+				im->removed[j] = im->removed[--im->nremoved];
+				break;
+			}
 		size_t k = 0;
 		while (k < im->nseen && !mesh_peer_name_eq(&im->seen[k].name, &p->name))
 			k++;
@@ -155,6 +169,14 @@ static void note_seen(struct mesh_router *r, uint64_t now)
 		}
 		im->seen[k].last_seen_ms = now;
 	}
+}
+
+static bool is_removed(const struct router_ipam *im, const struct mesh_peer_name *p)
+{
+	for (size_t k = 0; k < im->nremoved; k++)
+		if (mesh_peer_name_eq(&im->removed[k], p))
+			return true;
+	return false;
 }
 
 static uint64_t last_seen(const struct router_ipam *im, const struct mesh_peer_name *p)
@@ -181,6 +203,7 @@ static struct mesh_ipam_peer_seen *peers_seen(const struct mesh_router *r, size_
 		s[k].name = *p;
 		s[k].reachable = is_reachable(r, p);
 		s[k].last_seen_ms = last_seen(im, p);
+		s[k].removed = is_removed(im, p);
 		k++;
 	}
 	for (size_t i = 0; i < im->ring.n; i++) {
@@ -193,6 +216,7 @@ static struct mesh_ipam_peer_seen *peers_seen(const struct mesh_router *r, size_
 		s[k].name = *p;
 		s[k].reachable = false;
 		s[k].last_seen_ms = last_seen(im, p);
+		s[k].removed = is_removed(im, p);
 		k++;
 	}
 	*n = k;
@@ -407,14 +431,29 @@ static void fence_and_reclaim(struct mesh_router *r, uint64_t now)
 		char who[96];
 		describe_peer(r, &victim, who, sizeof(who));
 		int64_t got = mesh_ipam_ring_reclaim(&im->ring, &victim);
-		if (got > 0) {
+		if (got > 0 && is_removed(im, &victim))
+			log_info("IPAM: peer %s is removed (its Node object was deleted); as its heir we "
+				 "take over its %lld addresses", who, (long long)got);
+		else if (got > 0)
 			log_info("IPAM: peer %s has been gone for more than %llu s; the reachable majority "
 				 "agrees, and as its heir we take over its %lld addresses", who,
 				 (unsigned long long)(after / 1000), (long long)got);
+		if (got > 0)
 			changed(r);
-		}
 	}
 	free(s);
+}
+
+void router_ipam_peer_removed(struct mesh_router *r, const struct mesh_peer_name *peer)
+{
+	struct router_ipam *im = r->own.ipam;
+	if (!im || mesh_peer_name_eq(peer, &r->name) || is_removed(im, peer))
+		return;
+	if (im->nremoved == MAX_REMOVED)
+		im->removed[0] = im->removed[--im->nremoved]; /* the oldest gives way */
+	im->removed[im->nremoved++] = *peer;
+	/* the heir acts now, not at the next housekeeping */
+	fence_and_reclaim(r, mesh_mono_ms());
 }
 
 void router_ipam_housekeeping(struct mesh_router *r)

@@ -584,6 +584,31 @@ Test(ipam, owners_and_donor_choice)
 
 #define MIN 60000ull
 
+Test(ipam, a_removed_peer_is_reclaimed_at_once_but_only_while_unreachable)
+{
+	struct mesh_ipam_ring r;
+	seeded(&r, 2, 3); /* we are 2 of 1..3 */
+	struct mesh_peer_name v, h, three = nm(3);
+	uint64_t now = 100 * MIN, started = 99 * MIN;
+	struct mesh_ipam_peer_seen p[] = { { nm(1), true, now }, { nm(3), false, now - 1000 } };
+	/* gone one second: too early for any reclaim time, and reclaim set to never */
+	cr_assert_eq(mesh_ipam_reclaim_decide(&r, p, 2, now, started, 30 * MIN, &v, &h), 0);
+	cr_assert_eq(mesh_ipam_reclaim_decide(&r, p, 2, now, started, 0, &v, &h), 0);
+	/* its Node object was deleted */
+	p[1].removed = true;
+	cr_assert_eq(mesh_ipam_reclaim_decide(&r, p, 2, now, started, 30 * MIN, &v, &h), 1);
+	cr_assert(mesh_peer_name_eq(&v, &three));
+	cr_assert_eq(mesh_ipam_reclaim_decide(&r, p, 2, now, started, 0, &v, &h), 1);
+	/* but never while we still reach it */
+	p[1].reachable = true;
+	cr_assert_eq(mesh_ipam_reclaim_decide(&r, p, 2, now, started, 0, &v, &h), 0);
+	/* nor without a majority */
+	p[1].reachable = false;
+	p[0].reachable = false;
+	cr_assert_eq(mesh_ipam_reclaim_decide(&r, p, 2, now, started, 0, &v, &h), 0);
+	mesh_ipam_ring_free(&r);
+}
+
 Test(ipam, reclaim_needs_a_majority_and_the_time_and_names_one_heir)
 {
 	struct mesh_ipam_ring r;

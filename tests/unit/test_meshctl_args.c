@@ -64,6 +64,9 @@ Test(meshctl_args, status_views)
 	ok(&a, NULL, "status", "ipam", "-o", "json");
 	cr_assert_eq(a.view, MESHCTL_VIEW_IPAM);
 	cr_assert(a.json);
+	ok(&a, NULL, "status", "policy", "-o", "json");
+	cr_assert_eq(a.view, MESHCTL_VIEW_POLICY);
+	cr_assert(a.json);
 }
 
 Test(meshctl_args, json_anywhere)
@@ -198,8 +201,8 @@ Test(meshctl_args, usage_errors)
 	bad("unknown command 'stats'", NULL, "stats");
 	bad("unknown option '--bogus'", NULL, "--bogus", "status");
 	bad("unknown option '-x'", NULL, "status", "-x");
-	bad("the views are peers, connections and ipam", NULL, "status", "conns");
-	bad("the views are peers, connections and ipam", NULL, "status", "IPAM");
+	bad("the views are peers, connections, ipam and policy", NULL, "status", "conns");
+	bad("the views are peers, connections, ipam and policy", NULL, "status", "IPAM");
 	bad("one view at most", NULL, "status", "ipam", "peers");
 	bad("one view at most", NULL, "status", "peers", "connections");
 	bad("the only output format is json", NULL, "-o", "yaml", "status");
