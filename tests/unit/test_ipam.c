@@ -590,7 +590,8 @@ Test(ipam, a_removed_peer_is_reclaimed_at_once_but_only_while_unreachable)
 	seeded(&r, 2, 3); /* we are 2 of 1..3 */
 	struct mesh_peer_name v, h, three = nm(3);
 	uint64_t now = 100 * MIN, started = 99 * MIN;
-	struct mesh_ipam_peer_seen p[] = { { nm(1), true, now }, { nm(3), false, now - 1000 } };
+	struct mesh_ipam_peer_seen p[] = { { nm(1), true, now, false },
+					   { nm(3), false, now - 1000, false } };
 	/* gone one second: too early for any reclaim time, and reclaim set to never */
 	cr_assert_eq(mesh_ipam_reclaim_decide(&r, p, 2, now, started, 30 * MIN, &v, &h), 0);
 	cr_assert_eq(mesh_ipam_reclaim_decide(&r, p, 2, now, started, 0, &v, &h), 0);
@@ -616,8 +617,8 @@ Test(ipam, reclaim_needs_a_majority_and_the_time_and_names_one_heir)
 	struct mesh_peer_name v, h;
 	uint64_t now = 100 * MIN, after = 30 * MIN, started = 1 * MIN;
 	struct mesh_ipam_peer_seen p[] = {
-		{ nm(1), true, now }, { nm(3), true, now }, { nm(4), false, now - 31 * MIN },
-		{ nm(5), false, now - 10 * MIN },
+		{ nm(1), true, now, false }, { nm(3), true, now, false },
+		{ nm(4), false, now - 31 * MIN, false }, { nm(5), false, now - 10 * MIN, false },
 	};
 	cr_assert(mesh_ipam_have_majority(&r, p, 4));
 	cr_assert_eq(mesh_ipam_reclaim_decide(&r, p, 4, now, started, after, &v, &h), 1);
@@ -634,7 +635,7 @@ Test(ipam, reclaim_needs_a_majority_and_the_time_and_names_one_heir)
 	cr_assert(!mesh_ipam_have_majority(&r, p, 4));
 	cr_assert_eq(mesh_ipam_reclaim_decide(&r, p, 4, now, started, after, &v, &h), 0);
 	/* owners we have never heard of count as members, and as gone since our start */
-	struct mesh_ipam_peer_seen q[] = { { nm(1), true, now }, { nm(3), true, now } };
+	struct mesh_ipam_peer_seen q[] = { { nm(1), true, now, false }, { nm(3), true, now, false } };
 	cr_assert(mesh_ipam_have_majority(&r, q, 2)); /* 3 of 5 */
 	cr_assert_eq(mesh_ipam_reclaim_decide(&r, q, 2, started + 29 * MIN, started, after, &v, &h), 0);
 	cr_assert_eq(mesh_ipam_reclaim_decide(&r, q, 2, started + 30 * MIN, started, after, &v, &h), 1);
@@ -642,7 +643,7 @@ Test(ipam, reclaim_needs_a_majority_and_the_time_and_names_one_heir)
 	/* 1 is gone: we are the heir, and we take 4's space */
 	q[0].reachable = false;
 	q[0].last_seen_ms = 0;
-	struct mesh_ipam_peer_seen q3[] = { q[0], q[1], { nm(5), true, now } };
+	struct mesh_ipam_peer_seen q3[] = { q[0], q[1], { nm(5), true, now, false } };
 	cr_assert_eq(mesh_ipam_reclaim_decide(&r, q3, 3, now, started, after, &v, &h), 1);
 	cr_assert(mesh_peer_name_eq(&v, &one)); /* the lowest victim first */
 	cr_assert(mesh_peer_name_eq(&h, &r.self));
@@ -664,7 +665,7 @@ Test(ipam, majority_counts_each_owner_once)
 	for (uint32_t k = 1; k <= 3; k++)
 		cr_assert_eq(mesh_ipam_ring_transfer(&r, R16 + 1000 * k, R16 + 1000 * k + 10, &three), 0);
 	cr_assert_eq(r.n, 3 + 6);
-	struct mesh_ipam_peer_seen p[] = { { nm(2), false, 0 }, { nm(2), false, 0 } };
+	struct mesh_ipam_peer_seen p[] = { { nm(2), false, 0, false }, { nm(2), false, 0, false } };
 	cr_assert(!mesh_ipam_have_majority(&r, p, 2)); /* 1 of 3 */
 	p[0].reachable = true;
 	cr_assert(mesh_ipam_have_majority(&r, p, 1)); /* 2 of 3 */

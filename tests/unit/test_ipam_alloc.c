@@ -846,8 +846,10 @@ Test(ipam_alloc, three_hosts_consensus_restart_partition_and_reclaim)
 
 	/* h3 is gone for good: h1 and h2 agree that h1 takes its space */
 	uint64_t t0 = 1000000, after = 30 * 60000ull;
-	struct mesh_ipam_peer_seen seen1[] = { { all[1], true, t0 + after }, { all[2], false, t0 } };
-	struct mesh_ipam_peer_seen seen2[] = { { all[0], true, t0 + after }, { all[2], false, t0 } };
+	struct mesh_ipam_peer_seen seen1[] = { { all[1], true, t0 + after, false },
+					       { all[2], false, t0, false } };
+	struct mesh_ipam_peer_seen seen2[] = { { all[0], true, t0 + after, false },
+					       { all[2], false, t0, false } };
 	struct mesh_peer_name v1, heir1, v2, heir2;
 	cr_assert_eq(mesh_ipam_reclaim_decide(&h[0].r, seen1, 2, t0 + after - 1, 0, after, &v1, &heir1), 0);
 	cr_assert_eq(mesh_ipam_reclaim_decide(&h[0].r, seen1, 2, t0 + after, 0, after, &v1, &heir1), 1);
