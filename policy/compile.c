@@ -1,0 +1,945 @@
+/* policy/compile.c: the NetworkPolicy state into one nftables script for `inet mesh_policy`
+ * (policy/compile.h says what the table does). Pure: no I/O. */
+#include "policy/compile.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/select.h"
+
+#define ELEMS_PER_LINE 512
+
+/* --- a growing string -------------------------------------------------------------------- */
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+__attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	if (b->oom)
+		return;
+	for (;;) {
+		size_t room = b->cap - b->len;
+		va_start(ap, fmt);
+		int n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = true;
+			return;
+		}
+		if ((size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap - b->len <= (size_t)n)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+}
+
+static void sb_free(struct sbuf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+static void ip_str(uint32_t ip, char out[16])
+{
+	snprintf(out, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+}
+
+static const char *proto_nft(uint8_t p)
+{
+	return p == NP_PROTO_TCP ? "tcp" : p == NP_PROTO_UDP ? "udp" : "sctp";
+}
+
+static uint64_t fnv(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+#define FNV_INIT 14695981039346656037ull
+
+/* --- the compile's working state --------------------------------------------------------- */
+
+/* A pod address policy deals with here. */
+struct ep {
+	uint32_t ip;
+	const struct np_pod *pod;
+	const struct np_namespace *ns;
+	bool local;
+};
+
+struct setdef {
+	char name[NP_OBJ_NAME_MAX + 1];
+	const char *type;       /* what follows "type " in the declaration, flags included */
+	uint64_t hash;
+	char *elems;            /* "e1, e2, ..." split into lines of ELEMS_PER_LINE by \n */
+	size_t nelems;
+};
+
+struct cstate {
+	const struct np_store *s;
+	const struct np_compile_opts *o;
+	const char *table;
+	struct ep *eps;
+	size_t neps;
+	struct setdef *sets;
+	size_t nsets, capsets;
+	struct np_objects objs;
+	size_t capobjs, capcounters;
+	struct sbuf in, out;    /* the rules of pol_in and pol_out */
+	uint32_t *iso_in, *iso_out;
+	size_t niso_in, niso_out;
+	size_t nrules, nelements;
+	bool oom;
+};
+
+static int obj_add(struct cstate *c, enum np_obj_kind kind, const char *name)
+{
+	if (c->objs.n == c->capobjs) {
+		size_t cap = c->capobjs ? 2 * c->capobjs : 64;
+		struct np_object *v = realloc(c->objs.v, cap * sizeof(*v));
+		if (!v)
+			return c->oom = true, -ENOMEM;
+		c->objs.v = v;
+		c->capobjs = cap;
+	}
+	c->objs.v[c->objs.n].kind = kind;
+	snprintf(c->objs.v[c->objs.n].name, sizeof(c->objs.v[0].name), "%s", name);
+	c->objs.n++;
+	return 0;
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static size_t u32_uniq(uint32_t *v, size_t n)
+{
+	size_t o = 0;
+	qsort(v, n, sizeof(*v), u32_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (o == 0 || v[o - 1] != v[i])
+			v[o++] = v[i];
+	return o;
+}
+
+/* Registers a set of that type (and name prefix) holding elems (already formatted, one per
+ * entry of the array), shared with any set of the same type and elements; its name to name. */
+static int set_reg(struct cstate *c, const char *prefix, const char *type, char **elems,
+		   size_t n, char name[NP_OBJ_NAME_MAX + 1])
+{
+	struct sbuf b = { 0 };
+	uint64_t h = fnv(FNV_INIT, type, strlen(type) + 1);
+	for (size_t i = 0; i < n; i++) {
+		sb_printf(&b, "%s%s", i == 0 ? "" : (i % ELEMS_PER_LINE ? ", " : "\n"), elems[i]);
+		h = fnv(h, elems[i], strlen(elems[i]) + 1);
+	}
+	if (b.oom)
+		return c->oom = true, -ENOMEM;
+	unsigned dup = 0;
+	for (;;) {
+		snprintf(name, NP_OBJ_NAME_MAX + 1, "%s_%016" PRIx64 "%s", prefix, h,
+			 dup ? "_" : "");
+		if (dup)
+			snprintf(name + strlen(name), NP_OBJ_NAME_MAX + 1 - strlen(name), "%u", dup);
+		size_t i;
+		for (i = 0; i < c->nsets; i++)
+			if (!strcmp(c->sets[i].name, name))
+				break;
+		if (i == c->nsets)
+			break;
+		if (c->sets[i].hash == h && !strcmp(c->sets[i].type, type) &&
+		    !strcmp(c->sets[i].elems ? c->sets[i].elems : "", b.p ? b.p : "")) {
+			sb_free(&b);
+			return 0;       /* the same set */
+		}
+		dup++;                  /* another content with the same hash */
+	}
+	if (c->nsets == c->capsets) {
+		size_t cap = c->capsets ? 2 * c->capsets : 64;
+		struct setdef *v = realloc(c->sets, cap * sizeof(*v));
+		if (!v) {
+			sb_free(&b);
+			return c->oom = true, -ENOMEM;
+		}
+		c->sets = v;
+		c->capsets = cap;
+	}
+	struct setdef *d = &c->sets[c->nsets++];
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->type = type;
+	d->hash = h;
+	d->elems = b.p;
+	d->nelems = n;
+	c->nelements += n;
+	return obj_add(c, NP_OBJ_SET, name);
+}
+
+static void strs_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* ranges as set elements: "a.b.c.d" or "a.b.c.d-e.f.g.h" */
+static char **ranges_elems(const struct np_range *r, size_t n)
+{
+	char **v = calloc(n ? n : 1, sizeof(*v));
+	for (size_t i = 0; v && i < n; i++) {
+		char a[16], b[16];
+		ip_str(r[i].lo, a);
+		ip_str(r[i].hi, b);
+		v[i] = malloc(40);
+		if (!v[i]) {
+			strs_free(v, i);
+			return NULL;
+		}
+		if (r[i].lo == r[i].hi)
+			snprintf(v[i], 40, "%s", a);
+		else
+			snprintf(v[i], 40, "%s-%s", a, b);
+	}
+	return v;
+}
+
+/* a set of single addresses (sorted, unique) */
+static int ip_set(struct cstate *c, const char *prefix, uint32_t *ips, size_t n,
+		  char name[NP_OBJ_NAME_MAX + 1])
+{
+	struct np_range *r = calloc(n ? n : 1, sizeof(*r));
+	if (!r)
+		return c->oom = true, -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		r[i].lo = r[i].hi = ips[i];
+	char **e = ranges_elems(r, n);
+	free(r);
+	if (!e)
+		return c->oom = true, -ENOMEM;
+	int ret = set_reg(c, prefix, "ipv4_addr;", e, n, name);
+	strs_free(e, n);
+	return ret;
+}
+
+/* --- which pods are where -------------------------------------------------------------- */
+
+static int ep_cmp(const void *a, const void *b)
+{
+	const struct ep *x = a, *y = b;
+	if (x->ip != y->ip)
+		return x->ip < y->ip ? -1 : 1;
+	int d = strcmp(x->pod->ns, y->pod->ns);
+	return d ? d : strcmp(x->pod->name, y->pod->name);
+}
+
+static bool view_has_ip(const struct np_local_view *v, uint32_t ip)
+{
+	for (size_t i = 0; v && i < v->n; i++)
+		if (ntohl(v->addr[i].ip) == ip)
+			return true;
+	return false;
+}
+
+static bool view_has_pod(const struct np_local_view *v, const struct np_pod *p)
+{
+	for (size_t i = 0; v && i < v->n; i++)
+		if (v->addr[i].name && v->addr[i].name[0] && v->addr[i].ns &&
+		    !strcmp(v->addr[i].ns, p->ns) && !strcmp(v->addr[i].name, p->name))
+			return true;
+	return false;
+}
+
+/* The pod of the store that has ip and runs on node, or NULL. */
+static const struct np_pod *pod_by_ip_on(const struct np_store *s, uint32_t ip, const char *node)
+{
+	for (size_t i = 0; i < np_store_count(s, NP_KIND_POD); i++) {
+		const struct np_pod *p = np_store_pod(s, i);
+		if (!np_pod_active(p) || (node && strcmp(p->node, node)))
+			continue;
+		for (size_t k = 0; k < p->nips; k++)
+			if (p->ips[k] == ip)
+				return p;
+	}
+	return NULL;
+}
+
+static int build_eps(struct cstate *c, const struct np_local_view *v, uint32_t **unknown,
+		     size_t *nunknown)
+{
+	const struct np_store *s = c->s;
+	size_t max = (v ? v->n : 0);
+	for (size_t i = 0; i < np_store_count(s, NP_KIND_POD); i++)
+		max += np_store_pod(s, i)->nips;
+	c->eps = calloc(max ? max : 1, sizeof(*c->eps));
+	*unknown = calloc(v && v->n ? v->n : 1, sizeof(**unknown));
+	if (!c->eps || !*unknown)
+		return c->oom = true, -ENOMEM;
+	const char *node = v && v->node && v->node[0] ? v->node : NULL;
+	for (size_t i = 0; v && i < v->n && i < NP_LOCAL_MAX; i++) {
+		uint32_t ip = ntohl(v->addr[i].ip);
+		const struct np_pod *p;
+		if (v->addr[i].name && v->addr[i].name[0]) {
+			p = np_store_find_pod(s, v->addr[i].ns ? v->addr[i].ns : "", v->addr[i].name);
+			if (!p) {
+				(*unknown)[(*nunknown)++] = ip;
+				continue;
+			}
+		} else {
+			p = pod_by_ip_on(s, ip, node);
+		}
+		if (!p || !np_pod_active(p))
+			continue;
+		c->eps[c->neps++] = (struct ep){ ip, p, np_store_find_namespace(s, p->ns), true };
+	}
+	for (size_t i = 0; i < np_store_count(s, NP_KIND_POD); i++) {
+		const struct np_pod *p = np_store_pod(s, i);
+		if (!np_pod_active(p) || view_has_pod(v, p))
+			continue;
+		for (size_t k = 0; k < p->nips; k++) {
+			if (view_has_ip(v, p->ips[k]))
+				continue;       /* the view says whose address it is now */
+			bool local = node && !strcmp(p->node, node);
+			c->eps[c->neps++] = (struct ep){ p->ips[k], p, np_store_find_namespace(s, p->ns),
+							 local };
+		}
+	}
+	qsort(c->eps, c->neps, sizeof(*c->eps), ep_cmp);
+	*nunknown = u32_uniq(*unknown, *nunknown);
+	return 0;
+}
+
+/* --- one policy rule ------------------------------------------------------------------- */
+
+void np_counter_name(const struct np_policy *pol, unsigned direction, size_t index,
+		     char out[NP_OBJ_NAME_MAX + 1])
+{
+	const char *d = direction == NP_TYPE_INGRESS ? "in" : "eg";
+	if (pol->uid[0]) {
+		snprintf(out, NP_OBJ_NAME_MAX + 1, "np_%s_%s_%zu", pol->uid, d, index);
+		return;
+	}
+	uint64_t h = fnv(FNV_INIT, pol->ns, strlen(pol->ns) + 1);
+	h = fnv(h, pol->name, strlen(pol->name) + 1);
+	snprintf(out, NP_OBJ_NAME_MAX + 1, "np_h%016" PRIx64 "_%s_%zu", h, d, index);
+}
+
+struct port_el {
+	uint32_t ip;            /* named: the pod's address */
+	uint8_t proto;
+	uint16_t lo, hi;
+};
+
+static int port_el_cmp(const void *a, const void *b)
+{
+	const struct port_el *x = a, *y = b;
+	if (x->ip != y->ip)
+		return x->ip < y->ip ? -1 : 1;
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return x->hi < y->hi ? -1 : x->hi > y->hi;
+}
+
+/* sorts, and merges overlapping or adjacent ranges of one (ip, proto) */
+static size_t port_els_normalize(struct port_el *v, size_t n)
+{
+	size_t o = 0;
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), port_el_cmp);
+	for (size_t i = 1; i < n; i++) {
+		if (v[i].ip == v[o].ip && v[i].proto == v[o].proto &&
+		    (uint32_t)v[i].lo <= (uint32_t)v[o].hi + 1) {
+			if (v[i].hi > v[o].hi)
+				v[o].hi = v[i].hi;
+		} else {
+			v[++o] = v[i];
+		}
+	}
+	return o + 1;
+}
+
+static bool ip_in_ranges(const struct np_range *r, size_t n, uint32_t ip)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ip < r[mid].lo)
+			hi = mid;
+		else if (ip > r[mid].hi)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
+/* The addresses a rule's peers are (sorted disjoint ranges, *n of them). */
+static struct np_range *peer_ranges(struct cstate *c, const struct np_policy *pol,
+				    const struct np_rule *rule, size_t *n)
+{
+	size_t cap = c->neps, k = 0;
+	for (size_t i = 0; i < rule->npeers; i++)
+		if (rule->peers[i].is_block)
+			cap += rule->peers[i].nexcept + 1;
+	struct np_range *r = calloc(cap ? cap : 1, sizeof(*r));
+	if (!r)
+		return c->oom = true, NULL;
+	for (size_t i = 0; i < rule->npeers; i++) {
+		const struct np_peer *peer = &rule->peers[i];
+		if (peer->is_block) {
+			k += np_block_ranges(peer, r + k);
+			continue;
+		}
+		for (size_t e = 0; e < c->neps; e++)
+			if (np_peer_covers_pod(peer, pol, c->eps[e].pod, c->eps[e].ns))
+				r[k++] = (struct np_range){ c->eps[e].ip, c->eps[e].ip };
+		/* several peers may list the same pod: merged below */
+		k = np_ranges_normalize(r, k);
+	}
+	*n = np_ranges_normalize(r, k);
+	return r;
+}
+
+static int compile_rule(struct cstate *c, const struct np_policy *pol, unsigned dir, size_t idx,
+			const char *sel, const struct ep **selected, size_t nsel, cJSON *jrules)
+{
+	const struct np_rule *rule = dir == NP_TYPE_INGRESS ? &pol->ingress[idx] : &pol->egress[idx];
+	struct sbuf *b = dir == NP_TYPE_INGRESS ? &c->in : &c->out;
+	const char *verdict = dir == NP_TYPE_INGRESS ? "accept" : "return";
+	const char *self = dir == NP_TYPE_INGRESS ? "daddr" : "saddr";
+	const char *other = dir == NP_TYPE_INGRESS ? "saddr" : "daddr";
+	char counter[NP_OBJ_NAME_MAX + 1], peers[NP_OBJ_NAME_MAX + 1] = "",
+	     ports[NP_OBJ_NAME_MAX + 1] = "", named[NP_OBJ_NAME_MAX + 1] = "";
+	struct np_range *pr = NULL;
+	struct port_el *num = NULL, *nam = NULL;
+	char **e = NULL;
+	size_t npr = 0, nnum = 0, nnam = 0, ne = 0;
+	int ret = -ENOMEM;
+
+	np_counter_name(pol, dir, idx, counter);
+	if (obj_add(c, NP_OBJ_COUNTER, counter) < 0)
+		goto out;
+	if (c->objs.ncounters == c->capcounters) {
+		size_t cap = c->capcounters ? 2 * c->capcounters : 64;
+		struct np_rule_counter *v = realloc(c->objs.counters, cap * sizeof(*v));
+		if (!v)
+			goto out;
+		c->objs.counters = v;
+		c->capcounters = cap;
+	}
+	struct np_rule_counter *rc = &c->objs.counters[c->objs.ncounters++];
+	memset(rc, 0, sizeof(*rc));
+	snprintf(rc->name, sizeof(rc->name), "%s", counter);
+	snprintf(rc->ns, sizeof(rc->ns), "%s", pol->ns);
+	snprintf(rc->policy, sizeof(rc->policy), "%s", pol->name);
+	rc->direction = dir;
+	rc->index = idx;
+	cJSON *jr = cJSON_CreateObject();
+	if (!jr || !cJSON_AddItemToArray(jrules, jr) ||
+	    !cJSON_AddStringToObject(jr, "direction", dir == NP_TYPE_INGRESS ? "ingress" : "egress") ||
+	    !cJSON_AddNumberToObject(jr, "index", (double)idx) ||
+	    !cJSON_AddStringToObject(jr, "counter", counter))
+		goto out;
+
+	if (rule->npeers) {
+		if (!(pr = peer_ranges(c, pol, rule, &npr)))
+			goto out;
+		if (npr == 0) {
+			ret = 0;        /* no peer exists: the rule allows nothing (yet) */
+			goto out;
+		}
+		if (!(e = ranges_elems(pr, npr)))
+			goto out;
+		ne = npr;
+		if (set_reg(c, "peer", "ipv4_addr; flags interval;", e, npr, peers) < 0)
+			goto out;
+	}
+	/* ports: numbers (and whole protocols) in one set, named ones per pod in another */
+	size_t maxnam = 0;
+	for (size_t i = 0; i < rule->nports; i++)
+		if (rule->ports[i].name[0])
+			maxnam += dir == NP_TYPE_INGRESS ? nsel : c->neps;
+	num = calloc(rule->nports ? rule->nports : 1, sizeof(*num));
+	nam = calloc(maxnam ? maxnam : 1, sizeof(*nam));
+	if (!num || !nam)
+		goto out;
+	for (size_t i = 0; i < rule->nports; i++) {
+		const struct np_port *p = &rule->ports[i];
+		if (!p->name[0]) {
+			num[nnum++] = (struct port_el){ 0, p->proto, p->has_port ? p->port : 0,
+							p->has_port ? p->end_port : 65535 };
+			continue;
+		}
+		uint16_t port;
+		if (dir == NP_TYPE_INGRESS) {
+			for (size_t k = 0; k < nsel; k++)
+				if (np_named_port(selected[k]->pod, p->name, p->proto, &port) == 0)
+					nam[nnam++] = (struct port_el){ selected[k]->ip, p->proto, port,
+									port };
+		} else {
+			for (size_t k = 0; k < c->neps; k++)
+				if ((!rule->npeers || ip_in_ranges(pr, npr, c->eps[k].ip)) &&
+				    np_named_port(c->eps[k].pod, p->name, p->proto, &port) == 0)
+					nam[nnam++] = (struct port_el){ c->eps[k].ip, p->proto, port,
+									port };
+		}
+	}
+	nnum = port_els_normalize(num, nnum);
+	nnam = port_els_normalize(nam, nnam);
+	strs_free(e, ne);
+	e = NULL;
+	ne = 0;
+	if (nnum) {
+		if (!(e = calloc(nnum, sizeof(*e))))
+			goto out;
+		for (ne = 0; ne < nnum; ne++) {
+			if (!(e[ne] = malloc(32)))
+				goto out;
+			if (num[ne].lo == num[ne].hi)
+				snprintf(e[ne], 32, "%s . %u", proto_nft(num[ne].proto), num[ne].lo);
+			else
+				snprintf(e[ne], 32, "%s . %u-%u", proto_nft(num[ne].proto), num[ne].lo,
+					 num[ne].hi);
+		}
+		if (set_reg(c, "port", "inet_proto . inet_service; flags interval;", e, nnum, ports) < 0)
+			goto out;
+		strs_free(e, ne);
+		e = NULL;
+		ne = 0;
+	}
+	if (nnam) {
+		if (!(e = calloc(nnam, sizeof(*e))))
+			goto out;
+		for (ne = 0; ne < nnam; ne++) {
+			char a[16];
+			if (!(e[ne] = malloc(48)))
+				goto out;
+			ip_str(nam[ne].ip, a);
+			snprintf(e[ne], 48, "%s . %s . %u", a, proto_nft(nam[ne].proto), nam[ne].lo);
+		}
+		if (set_reg(c, "named", "ipv4_addr . inet_proto . inet_service;", e, nnam, named) < 0)
+			goto out;
+	}
+	if (rule->nports == 0 || nnum) {
+		sb_printf(b, "add rule inet %s pol_%s ip %s @%s", c->table,
+			  dir == NP_TYPE_INGRESS ? "in" : "out", self, sel);
+		if (peers[0])
+			sb_printf(b, " ip %s @%s", other, peers);
+		if (nnum)
+			sb_printf(b, " meta l4proto . th dport @%s", ports);
+		sb_printf(b, " counter name %s %s\n", counter, verdict);
+		c->nrules++;
+	}
+	if (nnam) {
+		sb_printf(b, "add rule inet %s pol_%s", c->table, dir == NP_TYPE_INGRESS ? "in" : "out");
+		if (dir == NP_TYPE_INGRESS && peers[0])
+			sb_printf(b, " ip saddr @%s", peers);
+		if (dir == NP_TYPE_EGRESS)
+			sb_printf(b, " ip saddr @%s", sel);
+		/* a named port is always the destination's */
+		sb_printf(b, " ip daddr . meta l4proto . th dport @%s counter name %s %s\n", named,
+			  counter, verdict);
+		c->nrules++;
+	}
+	ret = 0;
+out:
+	strs_free(e, ne);
+	free(pr);
+	free(num);
+	free(nam);
+	if (ret < 0)
+		c->oom = true;
+	return ret;
+}
+
+/* --- one policy ------------------------------------------------------------------------ */
+
+static int push_ips(uint32_t **v, size_t *n, size_t *cap, const struct ep **sel, size_t nsel)
+{
+	if (*n + nsel > *cap) {
+		size_t c = *cap ? *cap : 64;
+		while (c < *n + nsel)
+			c *= 2;
+		uint32_t *p = realloc(*v, c * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		*v = p;
+		*cap = c;
+	}
+	for (size_t i = 0; i < nsel; i++)
+		(*v)[(*n)++] = sel[i]->ip;
+	return 0;
+}
+
+static int compile_policy(struct cstate *c, const struct np_policy *pol, size_t *capin,
+			  size_t *capout, cJSON *jpolicies, bool *here)
+{
+	const struct ep **sel = calloc(c->neps ? c->neps : 1, sizeof(*sel));
+	uint32_t *ips = calloc(c->neps ? c->neps : 1, sizeof(*ips));
+	char selname[NP_OBJ_NAME_MAX + 1];
+	size_t nsel = 0;
+	int ret = -ENOMEM;
+	*here = false;
+	if (!sel || !ips)
+		goto out;
+	for (size_t i = 0; i < c->neps; i++)
+		if (c->eps[i].local && np_policy_selects(pol, c->eps[i].pod))
+			sel[nsel++] = &c->eps[i];
+	ret = 0;
+	if (nsel == 0)
+		goto out;       /* nothing of this policy is enforced here */
+	*here = true;
+	ret = -ENOMEM;
+	for (size_t i = 0; i < nsel; i++)
+		ips[i] = sel[i]->ip;
+	size_t nips = u32_uniq(ips, nsel);
+	if (ip_set(c, "sel", ips, nips, selname) < 0)
+		goto out;
+	if (((pol->types & NP_TYPE_INGRESS) && push_ips(&c->iso_in, &c->niso_in, capin, sel, nsel)) ||
+	    ((pol->types & NP_TYPE_EGRESS) && push_ips(&c->iso_out, &c->niso_out, capout, sel, nsel)))
+		goto out;
+
+	cJSON *jp = cJSON_CreateObject(), *jt, *js, *jr;
+	if (!jp || !cJSON_AddItemToArray(jpolicies, jp) ||
+	    !cJSON_AddStringToObject(jp, "namespace", pol->ns) ||
+	    !cJSON_AddStringToObject(jp, "name", pol->name) ||
+	    !(jt = cJSON_AddArrayToObject(jp, "types")) ||
+	    !(js = cJSON_AddArrayToObject(jp, "selects")) ||
+	    !(jr = cJSON_AddArrayToObject(jp, "rules")))
+		goto out;
+	if ((pol->types & NP_TYPE_INGRESS) && !cJSON_AddItemToArray(jt, cJSON_CreateString("Ingress")))
+		goto out;
+	if ((pol->types & NP_TYPE_EGRESS) && !cJSON_AddItemToArray(jt, cJSON_CreateString("Egress")))
+		goto out;
+	for (size_t i = 0; i < nsel; i++) {
+		char pod[2 * NP_NAME_MAX + 2], a[16];
+		cJSON *o = cJSON_CreateObject();
+		snprintf(pod, sizeof(pod), "%s/%s", sel[i]->pod->ns, sel[i]->pod->name);
+		ip_str(sel[i]->ip, a);
+		if (!o || !cJSON_AddItemToArray(js, o) || !cJSON_AddStringToObject(o, "pod", pod) ||
+		    !cJSON_AddStringToObject(o, "ip", a))
+			goto out;
+	}
+	if (pol->types & NP_TYPE_INGRESS)
+		for (size_t i = 0; i < pol->ningress; i++)
+			if (compile_rule(c, pol, NP_TYPE_INGRESS, i, selname, sel, nsel, jr) < 0)
+				goto out;
+	if (pol->types & NP_TYPE_EGRESS)
+		for (size_t i = 0; i < pol->negress; i++)
+			if (compile_rule(c, pol, NP_TYPE_EGRESS, i, selname, sel, nsel, jr) < 0)
+				goto out;
+	ret = 0;
+out:
+	free(sel);
+	free(ips);
+	if (ret < 0)
+		c->oom = true;
+	return ret;
+}
+
+/* --- the whole script ------------------------------------------------------------------ */
+
+void np_compile_opts_init(struct np_compile_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->table = NP_TABLE_DEFAULT;
+	o->multicast_allowed = true;
+	o->log_rate = 10;
+	o->log_burst = 20;
+}
+
+void np_generation_marker(uint64_t gen, char *out, size_t cap)
+{
+	snprintf(out, cap, "mesh-policy generation %" PRIu64 ";", gen);
+}
+
+static int obj_cmp(const void *a, const void *b)
+{
+	const struct np_object *x = a, *y = b;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+bool np_objects_has(const struct np_objects *o, enum np_obj_kind kind, const char *name)
+{
+	struct np_object key = { .kind = kind };
+	if (!o || !o->n || strlen(name) > NP_OBJ_NAME_MAX)
+		return false;
+	snprintf(key.name, sizeof(key.name), "%s", name);
+	return bsearch(&key, o->v, o->n, sizeof(*o->v), obj_cmp) != NULL;
+}
+
+void np_objects_free(struct np_objects *o)
+{
+	free(o->v);
+	free(o->counters);
+	cJSON_Delete(o->policies);
+	memset(o, 0, sizeof(*o));
+}
+
+void np_compiled_free(struct np_compiled *c)
+{
+	free(c->script);
+	np_objects_free(&c->objects);
+	memset(c, 0, sizeof(*c));
+}
+
+static bool table_name_ok(const char *t)
+{
+	size_t n = strlen(t);
+	if (n == 0 || n > 63 || !((t[0] >= 'a' && t[0] <= 'z') || (t[0] >= 'A' && t[0] <= 'Z')))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') ||
+		      (t[i] >= '0' && t[i] <= '9') || t[i] == '_'))
+			return false;
+	return true;
+}
+
+bool np_obj_name_ok(const char *n)
+{
+	size_t len = strnlen(n, NP_OBJ_NAME_MAX + 1);
+	if (len == 0 || len > NP_OBJ_NAME_MAX || !((n[0] >= 'a' && n[0] <= 'z') ||
+						  (n[0] >= 'A' && n[0] <= 'Z')))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((n[i] >= 'a' && n[i] <= 'z') || (n[i] >= 'A' && n[i] <= 'Z') ||
+		      (n[i] >= '0' && n[i] <= '9') || n[i] == '_' || n[i] == '-'))
+			return false;
+	return true;
+}
+
+static void emit_set(struct sbuf *b, const char *table, const struct setdef *d)
+{
+	sb_printf(b, "add set inet %s %s { type %s }\nflush set inet %s %s\n", table, d->name, d->type,
+		  table, d->name);
+	const char *p = d->elems;
+	while (p && *p) {
+		size_t n = strcspn(p, "\n");
+		sb_printf(b, "add element inet %s %s { %.*s }\n", table, d->name, (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+}
+
+/* the log-and-drop end of a chain */
+static void emit_drop(struct cstate *c, struct sbuf *b, const char *chain, const char *prefix,
+		      const char *counter)
+{
+	unsigned rate = c->o->log_rate ? c->o->log_rate : 10;
+	unsigned burst = c->o->log_burst ? c->o->log_burst : 20;
+	sb_printf(b, "add rule inet %s %s limit rate %u/second burst %u packets log prefix \"%s\" "
+		  "group %u\n", c->table, chain, rate, burst, prefix, c->o->nflog_group);
+	sb_printf(b, "add rule inet %s %s counter name %s drop\n", c->table, chain, counter);
+	c->nrules += 2;
+}
+
+static int set_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct setdef *)a)->name, ((const struct setdef *)b)->name);
+}
+
+int np_compile(const struct np_store *s, const struct np_local_view *view,
+	       const struct np_compile_opts *opts, const struct np_objects *prev,
+	       struct np_compiled *out, char *err, size_t errlen)
+{
+	struct np_compile_opts defaults;
+	struct cstate c = { 0 };
+	struct sbuf b = { 0 };
+	uint32_t *unknown = NULL;
+	size_t nunknown = 0, capin = 0, capout = 0, nhere = 0;
+	char marker[64];
+	int ret = -ENOMEM;
+
+	memset(out, 0, sizeof(*out));
+	if (!opts) {
+		np_compile_opts_init(&defaults);
+		opts = &defaults;
+	}
+	c.s = s;
+	c.o = opts;
+	c.table = opts->table ? opts->table : NP_TABLE_DEFAULT;
+	if (!table_name_ok(c.table)) {
+		snprintf(err, errlen, "table name \"%.64s\": letters, digits and '_', at most 63",
+			 c.table);
+		return -EINVAL;
+	}
+	if (!(c.objs.policies = cJSON_CreateArray()))
+		goto out;
+	if (build_eps(&c, view, &unknown, &nunknown) < 0)
+		goto out;
+	for (size_t i = 0; i < np_store_count(s, NP_KIND_POLICY); i++) {
+		bool here;
+		if (compile_policy(&c, np_store_policy(s, i), &capin, &capout, c.objs.policies,
+				   &here) < 0)
+			goto out;
+		nhere += here;
+	}
+	c.niso_in = u32_uniq(c.iso_in, c.niso_in);
+	c.niso_out = u32_uniq(c.iso_out, c.niso_out);
+
+	/* the fixed objects; the sets isolated_in/out and unknown are registered under fixed
+	 * names below, not by content */
+	static const char *const chains[] = { "forward", "pol_in", "pol_out", "pend_drop" };
+	static const char *const counters[] = { "drop_ingress", "drop_egress", "drop_pending" };
+	static const char *const fixed_sets[] = { "isolated_in", "isolated_out", "unknown" };
+	for (size_t i = 0; i < 4; i++)
+		obj_add(&c, NP_OBJ_CHAIN, chains[i]);
+	for (size_t i = 0; i < 3; i++)
+		obj_add(&c, NP_OBJ_COUNTER, counters[i]);
+	for (size_t i = 0; i < 3; i++)
+		obj_add(&c, NP_OBJ_SET, fixed_sets[i]);
+	if (c.oom)
+		goto out;
+	/* sorted and unique (two policies of one uid, from a hostile API, share counters) */
+	qsort(c.objs.v, c.objs.n, sizeof(*c.objs.v), obj_cmp);
+	size_t nobj = 0;
+	for (size_t i = 0; i < c.objs.n; i++)
+		if (nobj == 0 || obj_cmp(&c.objs.v[nobj - 1], &c.objs.v[i]))
+			c.objs.v[nobj++] = c.objs.v[i];
+	c.objs.n = nobj;
+
+	np_generation_marker(opts->generation, marker, sizeof(marker));
+	sb_printf(&b, "# mesh NetworkPolicy rules, generation %" PRIu64 " (policy/compile.c)\n",
+		  opts->generation);
+	sb_printf(&b, "add table inet %s\n", c.table);
+	/* the caller's set: declared, never flushed */
+	sb_printf(&b, "add set inet %s pending { type ipv4_addr; }\n", c.table);
+	sb_printf(&b, "add chain inet %s forward { type filter hook forward priority filter; "
+		  "policy accept; }\n", c.table);
+	for (size_t i = 1; i < 4; i++)
+		sb_printf(&b, "add chain inet %s %s\n", c.table, chains[i]);
+	for (size_t i = 0; i < 4; i++)
+		sb_printf(&b, "flush chain inet %s %s\n", c.table, chains[i]);
+	/* chains of the previous compile that this one does not make: flushed first, deleted
+	 * at the end, so that nothing refers to what is deleted */
+	for (size_t i = 0; prev && i < prev->n; i++)
+		if (prev->v[i].kind == NP_OBJ_CHAIN && !np_objects_has(&c.objs, NP_OBJ_CHAIN,
+								     prev->v[i].name))
+			sb_printf(&b, "flush chain inet %s %s\n", c.table, prev->v[i].name);
+	for (size_t i = 0; i < c.objs.n; i++)
+		if (c.objs.v[i].kind == NP_OBJ_COUNTER)
+			sb_printf(&b, "add counter inet %s %s\n", c.table, c.objs.v[i].name);
+
+	/* sets: the fixed ones, then the others by name */
+	struct setdef fixed[3] = { { .type = "ipv4_addr;" }, { .type = "ipv4_addr;" },
+				   { .type = "ipv4_addr;" } };
+	uint32_t *fixed_ips[3] = { c.iso_in, c.iso_out, unknown };
+	size_t fixed_n[3] = { c.niso_in, c.niso_out, nunknown };
+	for (size_t i = 0; i < 3; i++) {
+		struct sbuf e = { 0 };
+		for (size_t k = 0; k < fixed_n[i]; k++) {
+			char a[16];
+			ip_str(fixed_ips[i][k], a);
+			sb_printf(&e, "%s%s", k == 0 ? "" : (k % ELEMS_PER_LINE ? ", " : "\n"), a);
+		}
+		if (e.oom)
+			goto out;
+		snprintf(fixed[i].name, sizeof(fixed[i].name), "%s", fixed_sets[i]);
+		fixed[i].elems = e.p;
+		emit_set(&b, c.table, &fixed[i]);
+		free(e.p);
+		c.nelements += fixed_n[i];
+	}
+	qsort(c.sets, c.nsets, sizeof(*c.sets), set_cmp);
+	for (size_t i = 0; i < c.nsets; i++)
+		emit_set(&b, c.table, &c.sets[i]);
+
+	/* forward */
+	const char *T = c.table;
+	sb_printf(&b, "add rule inet %s forward ip saddr @pending goto pend_drop\n", T);
+	sb_printf(&b, "add rule inet %s forward ip daddr @pending goto pend_drop\n", T);
+	sb_printf(&b, "add rule inet %s forward ip saddr @unknown goto pend_drop\n", T);
+	sb_printf(&b, "add rule inet %s forward ip daddr @unknown goto pend_drop\n", T);
+	sb_printf(&b, "add rule inet %s forward ct state established,related accept comment \"%s\"\n",
+		  T, marker);
+	c.nrules += 5;
+	if (opts->multicast_allowed) {
+		sb_printf(&b, "add rule inet %s forward ip daddr { 224.0.0.0/4, 255.255.255.255 } "
+			  "accept\n", T);
+		c.nrules++;
+	}
+	sb_printf(&b, "add rule inet %s forward ip saddr @isolated_out jump pol_out\n", T);
+	sb_printf(&b, "add rule inet %s forward ip daddr @isolated_in jump pol_in\n", T);
+	c.nrules += 2;
+	emit_drop(&c, &b, "pend_drop", NP_LOG_PREFIX_PENDING, "drop_pending");
+	/* the policies' rules, then what none of them allowed */
+	if (c.out.p)
+		sb_printf(&b, "%s", c.out.p);
+	emit_drop(&c, &b, "pol_out", NP_LOG_PREFIX_EGRESS, "drop_egress");
+	if (c.in.p)
+		sb_printf(&b, "%s", c.in.p);
+	emit_drop(&c, &b, "pol_in", NP_LOG_PREFIX_INGRESS, "drop_ingress");
+	if (c.in.oom || c.out.oom)
+		goto out;
+
+	/* what the previous compile made and this one does not: deleted, chains first (their
+	 * rules referred to sets and counters); the caller's set stays */
+	static const enum np_obj_kind order[] = { NP_OBJ_CHAIN, NP_OBJ_SET, NP_OBJ_COUNTER };
+	for (size_t k = 0; k < 3; k++)
+		for (size_t i = 0; prev && i < prev->n; i++) {
+			const struct np_object *o = &prev->v[i];
+			if (o->kind != order[k] || np_objects_has(&c.objs, o->kind, o->name) ||
+			    (o->kind == NP_OBJ_SET && !strcmp(o->name, "pending")) ||
+			    !np_obj_name_ok(o->name))
+				continue;
+			sb_printf(&b, "delete %s inet %s %s\n", o->kind == NP_OBJ_CHAIN ? "chain"
+				  : o->kind == NP_OBJ_SET ? "set" : "counter", T, o->name);
+		}
+	if (b.oom)
+		goto out;
+	out->script = b.p;
+	out->len = b.len;
+	b.p = NULL;
+	out->objects = c.objs;
+	c.objs = (struct np_objects){ 0 };
+	out->nrules = c.nrules;
+	out->nsets = c.nsets + 3 + 1;
+	out->nelements = c.nelements;
+	out->npolicies_here = nhere;
+	out->nisolated_in = c.niso_in;
+	out->nisolated_out = c.niso_out;
+	out->nunknown = nunknown;
+	ret = 0;
+out:
+	if (ret < 0)
+		snprintf(err, errlen, "out of memory compiling the NetworkPolicy rules");
+	sb_free(&b);
+	sb_free(&c.in);
+	sb_free(&c.out);
+	for (size_t i = 0; i < c.nsets; i++)
+		free(c.sets[i].elems);
+	free(c.sets);
+	free(c.eps);
+	free(c.iso_in);
+	free(c.iso_out);
+	free(unknown);
+	np_objects_free(&c.objs);
+	return ret;
+}

@@ -1,0 +1,166 @@
+/* policy/explain.c: why the table dropped a flow, for the drop log (np_explain_drop in
+ * policy/compile.h): who the addresses are, which policies isolate them, and the model's
+ * verdict on the flow. Pure: no I/O. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "policy/compile.h"
+#include "policy/select.h"
+
+const char *np_drop_direction_name(enum np_drop_dir d)
+{
+	switch (d) {
+	case NP_DROP_INGRESS:
+		return "ingress";
+	case NP_DROP_EGRESS:
+		return "egress";
+	case NP_DROP_PENDING:
+		return "pending";
+	default:
+		return "unknown";
+	}
+}
+
+static bool pod_has_ip(const struct np_pod *p, uint32_t ip)
+{
+	for (size_t k = 0; k < p->nips; k++)
+		if (p->ips[k] == ip)
+			return true;
+	return false;
+}
+
+/* the pod ip (host order) is: the view's, else an active store pod's; *unknown: the view names
+ * a pod the store does not know */
+static const struct np_pod *pod_of(const struct np_store *s, const struct np_local_view *v,
+				   uint32_t ip, bool *unknown)
+{
+	*unknown = false;
+	for (size_t i = 0; v && i < v->n && i < NP_LOCAL_MAX; i++) {
+		if (ntohl(v->addr[i].ip) != ip || !v->addr[i].name || !v->addr[i].name[0])
+			continue;
+		const struct np_pod *p = np_store_find_pod(s, v->addr[i].ns ? v->addr[i].ns : "",
+							   v->addr[i].name);
+		*unknown = p == NULL;
+		return p;
+	}
+	for (size_t i = 0; i < np_store_count(s, NP_KIND_POD); i++) {
+		const struct np_pod *p = np_store_pod(s, i);
+		if (np_pod_active(p) && pod_has_ip(p, ip))
+			return p;
+	}
+	return NULL;
+}
+
+static void describe(const struct np_pod *p, bool unknown, uint32_t ip, char *out, size_t cap)
+{
+	char a[INET_ADDRSTRLEN];
+	uint32_t n = htonl(ip);
+	inet_ntop(AF_INET, &n, a, sizeof(a));
+	if (p)
+		snprintf(out, cap, "%s/%s (%s)", p->ns, p->name, a);
+	else
+		snprintf(out, cap, "%s (%s)", a, unknown ? "pod not known yet" : "no pod");
+}
+
+/* Whether rule (of pol, direction dir) allows the flow between the selected pod and the peer
+ * (peer_pod NULL when the peer address is no pod). */
+static bool rule_allows(const struct np_store *s, const struct np_policy *pol,
+			const struct np_rule *rule, const struct np_pod *peer_pod, uint32_t peer_ip,
+			const struct np_pod *dst_pod, uint8_t proto, uint16_t dport)
+{
+	bool peer_ok = rule->npeers == 0;
+	for (size_t i = 0; i < rule->npeers && !peer_ok; i++) {
+		const struct np_peer *pe = &rule->peers[i];
+		if (pe->is_block)
+			peer_ok = np_peer_covers_ip(pe, peer_ip);
+		else if (peer_pod)
+			peer_ok = np_peer_covers_pod(pe, pol, peer_pod,
+						     np_store_find_namespace(s, peer_pod->ns));
+	}
+	return peer_ok && (proto == 0 || np_ports_match(rule, dst_pod, proto, dport));
+}
+
+/* The policies of direction dir selecting pod (written to list), and whether one of their
+ * rules allows the flow. */
+static size_t isolating(const struct np_store *s, unsigned dir, const struct np_pod *pod,
+			const struct np_pod *peer_pod, uint32_t peer_ip, const struct np_pod *dst_pod,
+			uint8_t proto, uint16_t dport, char *list, size_t cap, bool *allowed)
+{
+	size_t n = 0, used = 0;
+	*allowed = false;
+	list[0] = '\0';
+	for (size_t i = 0; pod && i < np_store_count(s, NP_KIND_POLICY); i++) {
+		const struct np_policy *pol = np_store_policy(s, i);
+		if (!(pol->types & dir) || !np_policy_selects(pol, pod))
+			continue;
+		size_t nrules = dir == NP_TYPE_INGRESS ? pol->ningress : pol->negress;
+		const struct np_rule *rules = dir == NP_TYPE_INGRESS ? pol->ingress : pol->egress;
+		for (size_t r = 0; r < nrules; r++)
+			if (rule_allows(s, pol, &rules[r], peer_pod, peer_ip, dst_pod, proto, dport))
+				*allowed = true;
+		if (used < cap) {
+			int w = snprintf(list + used, cap - used, "%s%s", n ? ", " : "", pol->name);
+			used += w > 0 ? (size_t)w : 0;
+		}
+		n++;
+	}
+	return n;
+}
+
+void np_explain_drop(const struct np_store *s, const struct np_local_view *view, uint32_t src,
+		     uint32_t dst, uint8_t proto, uint16_t dport, const char *prefix,
+		     struct np_drop_explained *ex)
+{
+	bool sunk, dunk;
+	char egl[200], inl[200];
+	uint32_t sip = ntohl(src), dip = ntohl(dst);
+	memset(ex, 0, sizeof(*ex));
+	prefix = prefix ? prefix : "";
+	if (!strncmp(prefix, NP_LOG_PREFIX_INGRESS, strlen(NP_LOG_PREFIX_INGRESS) - 1))
+		ex->direction = NP_DROP_INGRESS;
+	else if (!strncmp(prefix, NP_LOG_PREFIX_EGRESS, strlen(NP_LOG_PREFIX_EGRESS) - 1))
+		ex->direction = NP_DROP_EGRESS;
+	else if (!strncmp(prefix, NP_LOG_PREFIX_PENDING, strlen(NP_LOG_PREFIX_PENDING) - 1))
+		ex->direction = NP_DROP_PENDING;
+	const struct np_pod *sp = pod_of(s, view, sip, &sunk);
+	const struct np_pod *dp = pod_of(s, view, dip, &dunk);
+	describe(sp, sunk, sip, ex->from, sizeof(ex->from));
+	describe(dp, dunk, dip, ex->to, sizeof(ex->to));
+	ex->negress_policies = isolating(s, NP_TYPE_EGRESS, sp, dp, dip, dp, proto, dport, egl,
+					 sizeof(egl), &ex->egress_allowed);
+	ex->ningress_policies = isolating(s, NP_TYPE_INGRESS, dp, sp, sip, dp, proto, dport, inl,
+					  sizeof(inl), &ex->ingress_allowed);
+	switch (ex->direction) {
+	case NP_DROP_PENDING:
+		snprintf(ex->why, sizeof(ex->why), "%s is a pod of this node whose labels are not known "
+			 "yet: all its traffic is dropped until they are", sunk || !sp ? ex->from : ex->to);
+		break;
+	case NP_DROP_EGRESS:
+		if (ex->negress_policies)
+			snprintf(ex->why, sizeof(ex->why), "egress of %s/%s is isolated by %zu "
+				 "polic%s of namespace %s (%s) and none of their egress rules allows "
+				 "this flow%s", sp->ns, sp->name, ex->negress_policies,
+				 ex->negress_policies == 1 ? "y" : "ies", sp->ns, egl,
+				 ex->egress_allowed ? " (now one does: the rules changed since)" : "");
+		else
+			snprintf(ex->why, sizeof(ex->why), "egress of the source was isolated when the "
+				 "packet was dropped; no policy isolates it now");
+		break;
+	case NP_DROP_INGRESS:
+		if (ex->ningress_policies)
+			snprintf(ex->why, sizeof(ex->why), "ingress to %s/%s is isolated by %zu "
+				 "polic%s of namespace %s (%s) and none of their ingress rules allows "
+				 "this flow%s", dp->ns, dp->name, ex->ningress_policies,
+				 ex->ningress_policies == 1 ? "y" : "ies", dp->ns, inl,
+				 ex->ingress_allowed ? " (now one does: the rules changed since)" : "");
+		else
+			snprintf(ex->why, sizeof(ex->why), "ingress to the destination was isolated when "
+				 "the packet was dropped; no policy isolates it now");
+		break;
+	default:
+		snprintf(ex->why, sizeof(ex->why), "dropped by a rule of the policy table (log prefix "
+			 "\"%.40s\")", prefix);
+		break;
+	}
+}
