@@ -384,3 +384,13 @@ Test(fuzz_corpus, nft_counter, .timeout = 600)
 {
 	replay("nft_counter", fuzz_nft_counter);
 }
+
+Test(fuzz_corpus, policy_decode, .timeout = 600)
+{
+	replay("policy_decode", fuzz_policy_decode);
+}
+
+Test(fuzz_corpus, policy_counters, .timeout = 600)
+{
+	replay("policy_counters", fuzz_policy_counters);
+}
