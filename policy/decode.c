@@ -316,7 +316,7 @@ static int decode_meta(struct dctx *c, const cJSON *obj, const char *kind, bool 
 	if (!cJSON_IsObject(obj))
 		return fail(c, "(object)", "must be a JSON object, not %s", type_name(obj));
 	k = field(obj, "kind");
-	if (k && (!cJSON_IsString(k) || !k->valuestring || strcmp(k->valuestring, kind)))
+	if (k && kind[0] && (!cJSON_IsString(k) || !k->valuestring || strcmp(k->valuestring, kind)))
 		return fail(c, "kind", "%s, expected \"%s\"",
 			    cJSON_IsString(k) && k->valuestring ? show(k->valuestring, b, sizeof(b))
 								: type_name(k), kind);

@@ -346,3 +346,16 @@ Test(policy_store, update_delete_and_relist)
 	cJSON_Delete(bad);
 	np_store_free(&s);
 }
+
+Test(policy_store, delete_event_of_an_object_with_kind)
+{
+	struct np_store s;
+	char err[256];
+	np_store_init(&s);
+	cJSON *j = cJSON_Parse("{\"kind\":\"Namespace\",\"metadata\":{\"name\":\"shop\"}}");
+	cr_assert_eq(np_store_update(&s, NP_KIND_NAMESPACE, false, j, err, sizeof(err)), 1, "%s", err);
+	cr_assert_eq(np_store_update(&s, NP_KIND_NAMESPACE, true, j, err, sizeof(err)), 1, "%s", err);
+	cr_assert_eq(np_store_count(&s, NP_KIND_NAMESPACE), 0);
+	cJSON_Delete(j);
+	np_store_free(&s);
+}
