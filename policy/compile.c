@@ -403,7 +403,9 @@ static bool ip_in_ranges(const struct np_range *r, size_t n, uint32_t ip)
 static struct np_range *peer_ranges(struct cstate *c, const struct np_policy *pol,
 				    const struct np_rule *rule, size_t *n)
 {
-	size_t cap = c->neps, k = 0;
+	/* normalized after each peer, k stays within (block ranges so far) + neps, so one more
+	 * peer's pods fit in 2 * neps */
+	size_t cap = 2 * c->neps + 1, k = 0;
 	for (size_t i = 0; i < rule->npeers; i++)
 		if (rule->peers[i].is_block)
 			cap += rule->peers[i].nexcept + 1;
@@ -414,12 +416,12 @@ static struct np_range *peer_ranges(struct cstate *c, const struct np_policy *po
 		const struct np_peer *peer = &rule->peers[i];
 		if (peer->is_block) {
 			k += np_block_ranges(peer, r + k);
-			continue;
+		} else {
+			for (size_t e = 0; e < c->neps; e++)
+				if (np_peer_covers_pod(peer, pol, c->eps[e].pod, c->eps[e].ns))
+					r[k++] = (struct np_range){ c->eps[e].ip, c->eps[e].ip };
 		}
-		for (size_t e = 0; e < c->neps; e++)
-			if (np_peer_covers_pod(peer, pol, c->eps[e].pod, c->eps[e].ns))
-				r[k++] = (struct np_range){ c->eps[e].ip, c->eps[e].ip };
-		/* several peers may list the same pod: merged below */
+		/* several peers may cover the same addresses */
 		k = np_ranges_normalize(r, k);
 	}
 	*n = np_ranges_normalize(r, k);

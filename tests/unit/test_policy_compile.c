@@ -138,16 +138,20 @@ static char *set_after(const char *line, const char *token)
 	return strndup(p, strcspn(p, " "));
 }
 
-/* the elements of set name as the script adds them ("" when none) */
-static char *elems(const char *script, const char *name)
+/* the elements of set name as the script adds them ("" when none), in one of a few static
+ * buffers */
+static const char *elems(const char *script, const char *name)
 {
-	char needle[256];
+	static char bufs[4][4096];
+	static unsigned next;
+	char needle[256], *out = bufs[next++ % 4];
 	snprintf(needle, sizeof(needle), "add element inet mesh_policy %s { ", name);
 	const char *p = strstr(script, needle);
 	if (!p)
-		return strdup("");
+		return "";
 	p += strlen(needle);
-	return strndup(p, strstr(p, " }\n") - p);
+	snprintf(out, sizeof(bufs[0]), "%.*s", (int)(strstr(p, " }\n") - p), p);
+	return out;
 }
 
 Test(policy_compile, no_policy_is_the_fixed_frame)
@@ -587,4 +591,22 @@ Test(policy_compile, nft_listing_refused)
 						  &vals, NULL, err, sizeof(err)), -EBADMSG, "%s", cases[i].text);
 		cr_assert(strstr(err, cases[i].want), "%s: %s", cases[i].text, err);
 	}
+}
+
+Test(policy_compile, several_peers_covering_the_same_pods)
+{
+	ns("a", "{}");
+	pod("a", "web", "{}", "10.32.0.2", "n1", "[]");
+	pod("a", "x", "{}", "10.32.0.4", "n2", "[]");
+	pod("a", "y", "{}", "10.32.0.9", "n2", "[]");
+	pol("a", "p", "u-m", "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"namespaceSelector\":{}},"
+	    "{\"podSelector\":{}},{\"namespaceSelector\":{}},{\"ipBlock\":{\"cidr\":\"10.32.0.8/30\"}},"
+	    "{\"namespaceSelector\":{}}]}]}");
+	struct np_compiled c = compile(NULL);
+	char *r = line_with(c.script, "counter name np_u-m_in_0");
+	char *peer = set_after(r, "ip saddr @");
+	cr_assert_str_eq(elems(c.script, peer), "10.32.0.2, 10.32.0.4, 10.32.0.8-10.32.0.11");
+	free(r);
+	free(peer);
+	np_compiled_free(&c);
 }
