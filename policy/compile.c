@@ -140,6 +140,8 @@ static int u32_cmp(const void *a, const void *b)
 static size_t u32_uniq(uint32_t *v, size_t n)
 {
 	size_t o = 0;
+	if (n == 0)
+		return 0;
 	qsort(v, n, sizeof(*v), u32_cmp);
 	for (size_t i = 0; i < n; i++)
 		if (o == 0 || v[o - 1] != v[i])
@@ -327,7 +329,8 @@ static int build_eps(struct cstate *c, const struct np_local_view *v, uint32_t *
 							 local };
 		}
 	}
-	qsort(c->eps, c->neps, sizeof(*c->eps), ep_cmp);
+	if (c->neps)
+		qsort(c->eps, c->neps, sizeof(*c->eps), ep_cmp);
 	*nunknown = u32_uniq(*unknown, *nunknown);
 	return 0;
 }
@@ -869,7 +872,8 @@ int np_compile(const struct np_store *s, const struct np_local_view *view,
 		free(e.p);
 		c.nelements += fixed_n[i];
 	}
-	qsort(c.sets, c.nsets, sizeof(*c.sets), set_cmp);
+	if (c.nsets)
+		qsort(c.sets, c.nsets, sizeof(*c.sets), set_cmp);
 	for (size_t i = 0; i < c.nsets; i++)
 		emit_set(&b, c.table, &c.sets[i]);
 

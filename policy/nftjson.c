@@ -143,13 +143,14 @@ int np_nft_listing_parse(const char *text, size_t len, const char *table,
 		}
 		i++;
 	}
-	qsort(vals->v, vals->n, sizeof(*vals->v), val_cmp);
+	if (vals->n)
+		qsort(vals->v, vals->n, sizeof(*vals->v), val_cmp);
 	for (size_t k = 1; k < vals->n; k++)
 		if (!strcmp(vals->v[k - 1].name, vals->v[k].name)) {
 			ret = bad(err, errlen, 0, "a counter listed twice");
 			goto out;
 		}
-	if (objs)
+	if (objs && objs->n)
 		qsort(objs->v, objs->n, sizeof(*objs->v), obj_cmp);
 	ret = 0;
 out:
