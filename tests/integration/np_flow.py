@@ -3,8 +3,14 @@
 
   np_flow.py serve SPEC...        SPEC = tcp:PORT or udp:PORT; answers every TCP connection
                                   and every UDP datagram with "pong <port>" (runs until killed)
+                                  tcpstream:PORT answers every message of a connection, which
+                                  stays open
   np_flow.py probe PROTO IP PORT  exit 0 when "pong PORT" came back within 1.5 s, 1 if not
+  np_flow.py stream IP PORT SECS  one TCP connection to a tcpstream port, a message every
+                                  0.2 s for SECS seconds; exit 0 when every one was answered
 """
+import threading
+import time
 import selectors
 import socket
 import sys
@@ -15,7 +21,7 @@ def serve(specs):
     for spec in specs:
         proto, port = spec.split(":")
         port = int(port)
-        if proto == "tcp":
+        if proto in ("tcp", "tcpstream"):
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind(("0.0.0.0", port))
@@ -30,7 +36,10 @@ def serve(specs):
             proto, port = key.data
             s = key.fileobj
             try:
-                if proto == "tcp":
+                if proto == "tcpstream":
+                    c, _ = s.accept()
+                    threading.Thread(target=echo_loop, args=(c, port), daemon=True).start()
+                elif proto == "tcp":
                     c, _ = s.accept()
                     c.settimeout(1)
                     try:
@@ -43,6 +52,37 @@ def serve(specs):
                     s.sendto(b"pong %d" % port, peer)
             except OSError:
                 pass
+
+
+def echo_loop(c, port):
+    with c:
+        while True:
+            try:
+                if not c.recv(64):
+                    return
+                c.sendall(b"pong %d" % port)
+            except OSError:
+                return
+
+
+def stream(ip, port, secs):
+    port = int(port)
+    end = time.monotonic() + float(secs)
+    try:
+        with socket.create_connection((ip, port), timeout=1.5) as c:
+            c.settimeout(1.5)
+            n = 0
+            while time.monotonic() < end:
+                c.sendall(b"ping")
+                if c.recv(64) != b"pong %d" % port:
+                    return 1
+                n += 1
+                time.sleep(0.2)
+    except OSError as e:
+        print("stream: %s" % e, file=sys.stderr)
+        return 1
+    print("stream: %d answers" % n)
+    return 0
 
 
 def probe(proto, ip, port):
@@ -67,6 +107,8 @@ def probe(proto, ip, port):
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "serve":
         serve(sys.argv[2:])
+    elif len(sys.argv) == 5 and sys.argv[1] == "stream":
+        sys.exit(stream(*sys.argv[2:]))
     elif len(sys.argv) == 5 and sys.argv[1] == "probe":
         sys.exit(probe(*sys.argv[2:]))
     else:

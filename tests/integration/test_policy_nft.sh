@@ -6,7 +6,8 @@
 # policy/) and loaded with `nft -f`; real TCP/UDP flows (np_flow.py) check that allowed flows
 # and their replies pass, denied ones do not, pods no policy selects are untouched, named
 # ports and ipBlock except work, egress and ingress are both checked between two local pods,
-# the caller's pending set survives recompiles, per-rule counters keep their values across
+# the caller's pending set survives recompiles, a connection established before a policy
+# isolated its pod keeps going (ct state established) while new ones are dropped, per-rule counters keep their values across
 # recompiles and the objects of a removed policy are deleted. Last, a compile of 500 policies
 # selecting 200 pods is loaded; its size and load time are printed (no timing assertion).
 # Needs root. Namespaces are named ${MESH_LAB_NAME:-npol}-<pid>-*, removed at exit by name.
@@ -69,7 +70,8 @@ for i in 1 2 3 4; do
 done
 # every pod serves the same ports: tcp 8080 (named http on web), 8081, 5432; udp 5353
 for i in 1 2 3 4; do
-	px "p$i" python3 "$FLOW" serve tcp:8080 tcp:8081 tcp:5432 udp:5353 >"$T/serve$i.log" 2>&1 &
+	px "p$i" python3 "$FLOW" serve tcp:8080 tcp:8081 tcp:5432 udp:5353 tcpstream:7000 \
+		>"$T/serve$i.log" 2>&1 &
 	PIDS+=($!)
 done
 for i in 1 2 3 4; do
@@ -222,6 +224,22 @@ apply --no-multicast "${LOCALS[@]}" "${BASE[@]}" "$T/pol-a.json"
 hx nft list chain inet mesh_policy forward | grep -q 224.0.0.0/4 && die "multicast accepted with --no-multicast"
 apply "${LOCALS[@]}" "${BASE[@]}" "$T/pol-a.json"
 hx nft list chain inet mesh_policy forward | grep -q 224.0.0.0/4 || die "multicast not accepted by default"
+
+CASE="a connection established before the policy"
+px p3 python3 "$FLOW" stream "${IP[2]}" 7000 4 >"$T/stream.log" 2>&1 &
+STREAM=$!
+PIDS+=("$STREAM")
+sleep 1
+cat >"$T/pol-d.json" <<'EOT'
+{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy",
+ "metadata":{"name":"client-deny-all","namespace":"shop","uid":"dddddddd-0000-4000-8000-000000000004"},
+ "spec":{"podSelector":{"matchLabels":{"app":"client"}},"policyTypes":["Ingress"]}}
+EOT
+apply "${LOCALS[@]}" "${BASE[@]}" "$T/pol-a.json" "$T/pol-d.json"
+blocked 3 tcp "${IP[2]}" 8081    # a new connection to client: dropped
+wait "$STREAM" || die "the established stream to client was cut by the new policy: $(cat "$T/stream.log")"
+info "established before the policy: kept going ($(cat "$T/stream.log")); new connections dropped: ok"
+apply "${LOCALS[@]}" "${BASE[@]}" "$T/pol-a.json"
 
 # --- scale: 500 policies selecting 200 pods ------------------------------------------------
 python3 - "$T" <<'EOT'
