@@ -42,6 +42,8 @@ int fuzz_gro(const uint8_t *data, size_t size);
 int fuzz_xfrm(const uint8_t *data, size_t size);
 int fuzz_nft_counter(const uint8_t *data, size_t size);
 int fuzz_nflog(const uint8_t *data, size_t size);
+int fuzz_kube_stream(const uint8_t *data, size_t size);
+int fuzz_kubeconfig(const uint8_t *data, size_t size);
 
 /* abort() with where and why: a harness invariant does not hold. */
 #define FUZZ_CHECK(cond)                                                                     \

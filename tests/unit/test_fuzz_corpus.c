@@ -384,3 +384,13 @@ Test(fuzz_corpus, nft_counter, .timeout = 600)
 {
 	replay("nft_counter", fuzz_nft_counter);
 }
+
+Test(fuzz_corpus, kube_stream, .timeout = 600)
+{
+	replay("kube_stream", fuzz_kube_stream);
+}
+
+Test(fuzz_corpus, kubeconfig, .timeout = 600)
+{
+	replay("kubeconfig", fuzz_kubeconfig);
+}
