@@ -44,6 +44,8 @@ int fuzz_nft_counter(const uint8_t *data, size_t size);
 int fuzz_nflog(const uint8_t *data, size_t size);
 int fuzz_policy_decode(const uint8_t *data, size_t size);
 int fuzz_policy_counters(const uint8_t *data, size_t size);
+int fuzz_kube_stream(const uint8_t *data, size_t size);
+int fuzz_kubeconfig(const uint8_t *data, size_t size);
 
 /* abort() with where and why: a harness invariant does not hold. */
 #define FUZZ_CHECK(cond)                                                                     \

@@ -394,3 +394,13 @@ Test(fuzz_corpus, policy_counters, .timeout = 600)
 {
 	replay("policy_counters", fuzz_policy_counters);
 }
+
+Test(fuzz_corpus, kube_stream, .timeout = 600)
+{
+	replay("kube_stream", fuzz_kube_stream);
+}
+
+Test(fuzz_corpus, kubeconfig, .timeout = 600)
+{
+	replay("kubeconfig", fuzz_kubeconfig);
+}
