@@ -99,6 +99,18 @@ static void print_summary(const cJSON *st)
 		printf("           Host: %s; masquerade %s\n", addr,
 		       cJSON_IsTrue(get(host, "masquerade")) ? "on" : "off");
 	}
+	const cJSON *k = get(st, "kubernetes");
+	if (cJSON_IsTrue(get(k, "configured"))) {
+		const cJSON *kn = get(k, "nodes");
+		printf("     Kubernetes: %s, node %s; peers also from %d Node object%s; NetworkPolicy "
+		       "%s\n", str(k, "source"), str(k, "node"), cJSON_GetArraySize(get(kn, "peers")),
+		       cJSON_GetArraySize(get(kn, "peers")) == 1 ? "" : "s",
+		       cJSON_IsTrue(get(k, "network_policy")) ? "enforced (meshctl status policy)"
+							      : "off");
+	} else if (has_str(k, "why_not")) {
+		printf("     Kubernetes: not used (%s); peers from the command line and gossip\n",
+		       str(k, "why_not"));
+	}
 	const cJSON *im = get(st, "ipam");
 	if (cJSON_IsObject(im)) {
 		if (cJSON_IsTrue(get(im, "ready")))

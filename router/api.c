@@ -22,6 +22,7 @@
 #include "mesh/clock.h"
 #include "router/log.h"
 #include "router/metrics.h"
+#include "router/netpol.h"
 #include "router/statefile.h"
 
 #define API_TIMEOUT_S 10
@@ -129,6 +130,7 @@ static void handle_metrics(struct mesh_api *api, struct bufferevent *bev,
 	if (strcmp(req->method, "GET"))
 		return respond_text(bev, 405, "Method Not Allowed", "text/plain", "use GET\n");
 	cJSON *st = mesh_router_status(api->r);
+	cJSON_AddItemToObject(st, "policy", router_netpol_status_json(api->r));
 	char *text = mesh_metrics_render(st);
 	cJSON_Delete(st);
 	if (!text)
@@ -146,6 +148,11 @@ static void handle(struct mesh_api *api, struct bufferevent *bev, const struct m
 		if (strcmp(req->method, "GET"))
 			return respond_error(bev, 405, "Method Not Allowed", "use GET for /v1/status");
 		return respond(bev, 200, "OK", mesh_router_status(api->r));
+	}
+	if (!strcmp(req->path, "/v1/policy")) {
+		if (strcmp(req->method, "GET"))
+			return respond_error(bev, 405, "Method Not Allowed", "use GET for /v1/policy");
+		return respond(bev, 200, "OK", router_netpol_status_json(api->r));
 	}
 	if (!strcmp(req->path, "/v1/connect") || !strcmp(req->path, "/v1/forget")) {
 		if (strcmp(req->method, "POST"))

@@ -11,6 +11,7 @@
  * save holds both back until a later save works); consensus seeding waits until every
  * established connection has sent its ring; allocation stops while mesh_ipam_may_allocate says
  * so; only the heir named by mesh_ipam_reclaim_decide reclaims. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "router/ipam_alloc.h"
 #include "router/ipam_store.h"
 #include "router/log.h"
+#include "router/netpol.h"
 #include "router/statefile.h"
 
 #define SPACE_REQUEST_INTERVAL_MS 2000
@@ -732,6 +734,28 @@ static int address_answer(const struct router_ipam *im, const char *id, uint32_t
 	return 200;
 }
 
+/* The pod mesh-cni names (CNI_ARGS of kubelet) in an allocation: "pod": {"namespace",
+ * "name"}; both NULL when absent or not strings. */
+static void body_pod(const cJSON *j, const char **ns, const char **name)
+{
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "pod");
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(p, "namespace");
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(p, "name");
+	bool ok = cJSON_IsString(n) && cJSON_IsString(m) && n->valuestring[0] && m->valuestring[0];
+	*ns = ok ? n->valuestring : NULL;
+	*name = ok ? m->valuestring : NULL;
+}
+
+/* The answer for an address given to id; NetworkPolicy's rules for it are in place first. */
+static int allocated(struct mesh_router *r, const cJSON *j, const char *id, uint32_t ip,
+		     cJSON **out)
+{
+	const char *ns, *name;
+	body_pod(j, &ns, &name);
+	router_netpol_address_assigned(r, htonl(ip), ns, name);
+	return address_answer(r->own.ipam, id, ip, out);
+}
+
 static int api_allocate(struct mesh_router *r, const cJSON *j, cJSON **out)
 {
 	struct router_ipam *im = r->own.ipam;
@@ -747,7 +771,7 @@ static int api_allocate(struct mesh_router *r, const cJSON *j, cJSON **out)
 		return api_error(out, 400, "\"ifname\" must be a string", false);
 	/* an id that has its address already gets it again, even while we cannot allocate */
 	if (mesh_ipam_alloc_lookup(&im->alloc, id, 0, 0, &ip) == 0 && !im->unsaved)
-		return address_answer(im, id, ip, out);
+		return allocated(r, j, id, ip, out);
 	if (!ready(r, msg, sizeof(msg)))
 		return api_error(out, 503, msg, true);
 	int ret = mesh_ipam_alloc_allocate(&im->alloc, &im->ring, id, 0, 0, &ip, why);
@@ -761,10 +785,10 @@ static int api_allocate(struct mesh_router *r, const cJSON *j, cJSON **out)
 		char a[16];
 		mesh_ipam_addr_format(ip, a);
 		log_debug("IPAM: %s for container %s", a, id);
-		return address_answer(im, id, ip, out);
+		return allocated(r, j, id, ip, out);
 	}
 	if (ret == 0)
-		return address_answer(im, id, ip, out);
+		return allocated(r, j, id, ip, out);
 	if (ret == -EINVAL)
 		return api_error(out, 400, why, false);
 	if (ret == -E2BIG) {
@@ -815,6 +839,9 @@ static int api_release(struct mesh_router *r, const cJSON *j, cJSON **out)
 	const char *legacy, *id = body_id(j, out, &code, key, &legacy);
 	if (!id)
 		return code;
+	uint32_t ip;
+	if (mesh_ipam_alloc_lookup(&r->own.ipam->alloc, id, 0, 0, &ip) == 0)
+		router_netpol_address_released(r, htonl(ip));
 	size_t n = mesh_ipam_alloc_release(&r->own.ipam->alloc, id);
 	if (legacy) /* what an older mesh-cni allocated for this container goes too */
 		n += mesh_ipam_alloc_release(&r->own.ipam->alloc, legacy);

@@ -161,6 +161,55 @@ static void single(struct buf *b, const cJSON *ctr, const char *key, const char 
 	sample(b, name, NULL, v);
 }
 
+/* --- NetworkPolicy (the object GET /v1/policy answers, as status.policy) ------------------- */
+
+static void policy_metrics(struct buf *b, const cJSON *p)
+{
+	double v;
+	if (!cJSON_IsObject(p) || !number(p, "generation", &v))
+		return;
+	family(b, "mesh_policy_enforcing", "gauge",
+	       "1 while this node's NetworkPolicy rules are in the kernel.");
+	sample(b, "mesh_policy_enforcing", NULL, cJSON_IsTrue(get(p, "enforcing")));
+	single(b, p, "applies", "mesh_policy_applies_total", "counter",
+	       "Times the NetworkPolicy table was compiled and loaded.");
+	single(b, p, "apply_errors", "mesh_policy_apply_errors_total", "counter",
+	       "Times the NetworkPolicy table could not be compiled or loaded.");
+	single(b, p, "restores", "mesh_policy_restores_total", "counter",
+	       "Times the NetworkPolicy table was put back after another program removed it.");
+	single(b, p, "last_apply_ms", "mesh_policy_last_apply_milliseconds", "gauge",
+	       "Time the last compile and load of the NetworkPolicy table took.");
+	static const struct counter_sample drops[] = {
+		{ "ingress", "ingress" }, { "egress", "egress" }, { "pending", "pending" } };
+	counter_family(b, get(p, "drops"), "mesh_policy_drops_total",
+		       "New flows dropped by NetworkPolicy, by the side that isolated them (pending: "
+		       "a new pod whose labels were not known yet).", NULL, NULL, "direction", drops, 3);
+	const cJSON *pol, *rule;
+	bool any = false;
+	for (int pass = 0; pass < 2; pass++) {
+		const char *name = pass ? "mesh_policy_rule_bytes_total" : "mesh_policy_rule_packets_total";
+		any = false;
+		cJSON_ArrayForEach(pol, get(p, "policies")) {
+			cJSON_ArrayForEach(rule, get(pol, "rules")) {
+				if (!number(rule, pass ? "bytes" : "packets", &v))
+					continue;
+				if (!any)
+					family(b, name, "counter", pass
+					       ? "Bytes of new flows a NetworkPolicy rule allowed on this node."
+					       : "New flows (first packets) a NetworkPolicy rule allowed on this node.");
+				any = true;
+				char idx[16];
+				snprintf(idx, sizeof(idx), "%d", (int)cJSON_GetNumberValue(get(rule, "index")));
+				const char *l[] = { "namespace", str_or(pol, "namespace", ""),
+						    "policy", str_or(pol, "name", ""),
+						    "direction", str_or(rule, "direction", ""),
+						    "rule", idx, NULL };
+				sample(b, name, l, v);
+			}
+		}
+	}
+}
+
 /* --- connections by state, overlay and encryption ------------------------------------------ */
 
 struct conn_key {
@@ -332,6 +381,8 @@ char *mesh_metrics_render(const cJSON *st)
 	       "Control connections refused because authentication failed (wrong password).");
 	single(&b, ctr, "control_refused", "mesh_control_refused_total", "counter",
 	       "Control connections refused or failed for other reasons (limits, protocol).");
+
+	policy_metrics(&b, get(st, "policy"));
 
 	if (b.oom) {
 		free(b.p);

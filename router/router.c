@@ -1,8 +1,9 @@
 /* router/router.c: one host's router: identity, setup of the bridge and the sleeve, the
  * start of every part in order (the gossip hub, the channels, the fast path, the bridge
- * watch, the connections) and teardown in reverse; the housekeeping timer and the sleeve's
- * drop report. Owns: those two timers. Connections live in conns.c, gossip in gossip.c and
- * its channels topo.c, macs.c, ipam.c, forwarding in forward.c, status in status.c. */
+ * watch, the connections, the Kubernetes client) and teardown in reverse; the housekeeping
+ * timer and the sleeve's drop report. Owns: those two timers. Connections live in conns.c,
+ * gossip in gossip.c and its channels topo.c, macs.c, ipam.c, forwarding in forward.c, status
+ * in status.c, Kubernetes in kube.c (with kube_nodes.c and netpol.c). */
 #include <errno.h>
 #include <sodium.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include "autoconfig.h"
 #include "gossip/hello.h"
 #include "router/expose.h"
+#include "router/kube.h"
 #include "router/gossip.h"
 #include "router/internal.h"
 #include "router/log.h"
@@ -153,7 +155,8 @@ struct mesh_router *mesh_router_new(struct event_base *base, const struct mesh_c
 		snprintf(err, errlen, "cannot register timers");
 		goto errout;
 	}
-	if (router_expose_start(r, err, errlen) < 0 || router_conns_start(r, err, errlen) < 0)
+	if (router_expose_start(r, err, errlen) < 0 || router_conns_start(r, err, errlen) < 0 ||
+	    router_kube_start(r, err, errlen) < 0)
 		goto errout;
 	log_info("router %s(%s) listening on TCP/UDP port %u, bridge %s, MTU %u, encryption %s%s",
 		 r->nickname, r->name_str, cfg->port, cfg->bridge, r->mtu, r->encrypted ? "on" : "off",
@@ -168,6 +171,7 @@ void mesh_router_free(struct mesh_router *r)
 {
 	if (!r)
 		return;
+	router_kube_stop(r);
 	router_conns_stop(r);
 	mesh_control_free_lingering();
 	router_expose_stop(r);

@@ -7,6 +7,7 @@
 
 #include "fastdp/fastdp.h"
 #include "router/expose.h"
+#include "router/kube.h"
 #include "router/internal.h"
 
 static void add_name(cJSON *o, const char *key, const struct mesh_peer_name *n)
@@ -154,6 +155,7 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 
 	cJSON_AddItemToObject(o, "ipam", router_ipam_status_json(r, false));
 	cJSON_AddItemToObject(o, "host", router_expose_status_json(r));
+	cJSON_AddItemToObject(o, "kubernetes", router_kube_status_json(r));
 
 	cJSON *peers = cJSON_AddArrayToObject(o, "peers");
 	for (size_t i = 0; i < r->topo.n; i++)

@@ -1,6 +1,7 @@
-/* include/mesh/clock.h: the clocks of the whole tree, in milliseconds: monotonic (timeouts,
- * ages, rates) and wall clock (versions that must survive a restart: MAC locations, a
- * router's first topology version). Header-only, so mesh-cni links nothing for it. */
+/* include/mesh/clock.h: the clocks of the whole tree, in milliseconds (microseconds to time
+ * work): monotonic (timeouts, ages, rates) and wall clock (versions that must survive a
+ * restart: MAC locations, a router's first topology version). Header-only, so mesh-cni links
+ * nothing for it. */
 #ifndef MESH_CLOCK_H
 #define MESH_CLOCK_H
 
@@ -19,6 +20,14 @@ static inline uint64_t mesh_clock_ms(clockid_t id)
 static inline uint64_t mesh_mono_ms(void)
 {
 	return mesh_clock_ms(CLOCK_MONOTONIC);
+}
+
+/* Microseconds of CLOCK_MONOTONIC, for timing work that takes milliseconds. */
+static inline uint64_t mesh_mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 /* Milliseconds since the epoch (CLOCK_REALTIME). */

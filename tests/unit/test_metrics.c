@@ -237,3 +237,31 @@ Test(metrics, big_values)
 	assert_line(t, "mesh_bytes_total{overlay=\"sleeve\",direction=\"rx\"} 1.2345678901234567e+19");
 	free(t);
 }
+
+Test(metrics, network_policy)
+{
+	char *t = render_json(
+		"{\"policy\":{\"enforcing\":true,\"generation\":7,\"applies\":7,\"apply_errors\":1,"
+		"\"restores\":2,\"last_apply_ms\":3.5,"
+		"\"drops\":{\"total\":9,\"ingress\":5,\"egress\":3,\"pending\":1},"
+		"\"policies\":[{\"namespace\":\"default\",\"name\":\"web\",\"rules\":["
+		"{\"direction\":\"ingress\",\"index\":0,\"packets\":12,\"bytes\":720},"
+		"{\"direction\":\"egress\",\"index\":1,\"packets\":4,\"bytes\":240}]}]}}");
+	assert_line(t, "mesh_policy_enforcing 1");
+	assert_line(t, "mesh_policy_applies_total 7");
+	assert_line(t, "mesh_policy_apply_errors_total 1");
+	assert_line(t, "mesh_policy_restores_total 2");
+	assert_line(t, "mesh_policy_last_apply_milliseconds 3.5");
+	assert_line(t, "mesh_policy_drops_total{direction=\"ingress\"} 5");
+	assert_line(t, "mesh_policy_drops_total{direction=\"pending\"} 1");
+	assert_line(t, "# TYPE mesh_policy_rule_packets_total counter");
+	assert_line(t, "mesh_policy_rule_packets_total{namespace=\"default\",policy=\"web\","
+		       "direction=\"ingress\",rule=\"0\"} 12");
+	assert_line(t, "mesh_policy_rule_bytes_total{namespace=\"default\",policy=\"web\","
+		       "direction=\"egress\",rule=\"1\"} 240");
+	free(t);
+	/* no policy object (meshd without Kubernetes): no policy family */
+	t = render_json("{}");
+	cr_assert_null(strstr(t, "mesh_policy"));
+	free(t);
+}
