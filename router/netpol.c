@@ -42,6 +42,7 @@ struct local_addr {
 
 struct drop {
 	time_t when;
+	uint64_t packets;        /* retransmissions of the flow's first packet come again */
 	char flow[128], from[300], to[300], direction[16], why[400];
 };
 
@@ -313,6 +314,17 @@ static void on_drop(void *arg, const struct mesh_nflog_pkt *pkt)
 {
 	struct router_netpol *np = arg;
 	struct np_drop_explained ex;
+	char flow[128];
+	time_t now = time(NULL);
+	mesh_nflog_flow_format(pkt, flow, sizeof(flow));
+	/* the same flow again within a minute (a SYN retransmitted): one drop, one log line */
+	for (size_t k = 0; k < np->nrecent; k++) {
+		struct drop *x = &np->recent[(np->next_recent + RECENT_DROPS - 1 - k) % RECENT_DROPS];
+		if (now - x->when < 60 && !strcmp(x->flow, flow)) {
+			x->packets++;
+			return;
+		}
+	}
 	np->drops_total++;
 	struct np_local_view *view = np->view;
 	fill_local(np, view);
@@ -329,8 +341,9 @@ static void on_drop(void *arg, const struct mesh_nflog_pkt *pkt)
 	np->next_recent = (np->next_recent + 1) % RECENT_DROPS;
 	if (np->nrecent < RECENT_DROPS)
 		np->nrecent++;
-	d->when = time(NULL);
-	mesh_nflog_flow_format(pkt, d->flow, sizeof(d->flow));
+	d->when = now;
+	d->packets = 1;
+	snprintf(d->flow, sizeof(d->flow), "%s", flow);
 	snprintf(d->from, sizeof(d->from), "%s", ex.from);
 	snprintf(d->to, sizeof(d->to), "%s", ex.to);
 	snprintf(d->direction, sizeof(d->direction), "%s", np_drop_direction_name(ex.direction));
@@ -470,7 +483,9 @@ cJSON *router_netpol_status_json(const struct mesh_router *r)
 	cJSON *pend = cJSON_AddArrayToObject(o, "pending");
 	for (size_t i = 0; i < np->nlocal; i++) {
 		const struct local_addr *a = &np->local[i];
-		if (np_store_pod_known(&np->store, a->ns, a->name))
+		/* an address without a pod name is no pod's (the host's on the bridge) or a pod the
+		 * API server shows with it: not pending */
+		if (!a->name[0] || np_store_pod_known(&np->store, a->ns, a->name))
 			continue;
 		char ip[INET_ADDRSTRLEN], s[600];
 		inet_ntop(AF_INET, &a->ip, ip, sizeof(ip));
@@ -502,6 +517,7 @@ cJSON *router_netpol_status_json(const struct mesh_router *r)
 		cJSON *e = cJSON_CreateObject();
 		cJSON_AddNumberToObject(e, "time", (double)x->when);
 		cJSON_AddStringToObject(e, "flow", x->flow);
+		cJSON_AddNumberToObject(e, "packets", (double)x->packets);
 		cJSON_AddStringToObject(e, "from", x->from);
 		cJSON_AddStringToObject(e, "to", x->to);
 		cJSON_AddStringToObject(e, "direction", x->direction);

@@ -41,7 +41,8 @@ void router_netpol_address_released(struct mesh_router *r, uint32_t ip);
  * "last_apply_ms", "applies", "apply_errors", "last_error", "restores", "multicast", "pending",
  * "policies": [{"namespace", "name", "types", "selects": [{"pod", "ip"}], "rules":
  * [{"direction", "index", "packets", "bytes"}]}], "drops": {"total", "ingress", "egress",
- * "pending", "logged", "recent": [{"time", "flow", "from", "to", "direction", "why"}]}} */
+ * "pending", "logged", "recent": [{"time", "flow", "packets", "from", "to", "direction", "why"}]}}
+ * (a flow is one drop however often its first packet comes; the newest first) */
 cJSON *router_netpol_status_json(const struct mesh_router *r);
 
 #endif
