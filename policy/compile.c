@@ -53,6 +53,27 @@ __attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *b, cons
 	}
 }
 
+static void sb_append(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->cap - b->len <= n) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap - b->len <= n)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
 static void sb_free(struct sbuf *b)
 {
 	free(b->p);
@@ -61,7 +82,16 @@ static void sb_free(struct sbuf *b)
 
 static void ip_str(uint32_t ip, char out[16])
 {
-	snprintf(out, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+	char *o = out;
+	for (int shift = 24; shift >= 0; shift -= 8) {
+		unsigned b = (ip >> shift) & 255;
+		if (b >= 100)
+			*o++ = (char)('0' + b / 100);
+		if (b >= 10)
+			*o++ = (char)('0' + b / 10 % 10);
+		*o++ = (char)('0' + b % 10);
+		*o++ = shift ? '.' : '\0';
+	}
 }
 
 static const char *proto_nft(uint8_t p)
@@ -157,7 +187,9 @@ static int set_reg(struct cstate *c, const char *prefix, const char *type, char 
 	struct sbuf b = { 0 };
 	uint64_t h = fnv(FNV_INIT, type, strlen(type) + 1);
 	for (size_t i = 0; i < n; i++) {
-		sb_printf(&b, "%s%s", i == 0 ? "" : (i % ELEMS_PER_LINE ? ", " : "\n"), elems[i]);
+		if (i)
+			sb_append(&b, i % ELEMS_PER_LINE ? ", " : "\n", i % ELEMS_PER_LINE ? 2 : 1);
+		sb_append(&b, elems[i], strlen(elems[i]));
 		h = fnv(h, elems[i], strlen(elems[i]) + 1);
 	}
 	if (b.oom)
@@ -402,31 +434,32 @@ static bool ip_in_ranges(const struct np_range *r, size_t n, uint32_t ip)
 	return false;
 }
 
-/* The addresses a rule's peers are (sorted disjoint ranges, *n of them). */
+/* The addresses a rule's peers are (sorted disjoint ranges, *n of them): the pods some
+ * selector peer covers (c->eps is sorted by address, so they come in order) and the ipBlocks. */
 static struct np_range *peer_ranges(struct cstate *c, const struct np_policy *pol,
 				    const struct np_rule *rule, size_t *n)
 {
-	/* normalized after each peer, k stays within (block ranges so far) + neps, so one more
-	 * peer's pods fit in 2 * neps */
-	size_t cap = 2 * c->neps + 1, k = 0;
+	size_t cap = c->neps + 1, k = 0;
 	for (size_t i = 0; i < rule->npeers; i++)
 		if (rule->peers[i].is_block)
 			cap += rule->peers[i].nexcept + 1;
-	struct np_range *r = calloc(cap ? cap : 1, sizeof(*r));
+	struct np_range *r = calloc(cap, sizeof(*r));
 	if (!r)
 		return c->oom = true, NULL;
-	for (size_t i = 0; i < rule->npeers; i++) {
-		const struct np_peer *peer = &rule->peers[i];
-		if (peer->is_block) {
-			k += np_block_ranges(peer, r + k);
-		} else {
-			for (size_t e = 0; e < c->neps; e++)
-				if (np_peer_covers_pod(peer, pol, c->eps[e].pod, c->eps[e].ns))
+	for (size_t e = 0; e < c->neps; e++) {
+		for (size_t i = 0; i < rule->npeers; i++) {
+			if (np_peer_covers_pod(&rule->peers[i], pol, c->eps[e].pod, c->eps[e].ns)) {
+				if (k && r[k - 1].hi + 1 == c->eps[e].ip)
+					r[k - 1].hi = c->eps[e].ip;
+				else if (!k || r[k - 1].hi != c->eps[e].ip)
 					r[k++] = (struct np_range){ c->eps[e].ip, c->eps[e].ip };
+				break;
+			}
 		}
-		/* several peers may cover the same addresses */
-		k = np_ranges_normalize(r, k);
 	}
+	for (size_t i = 0; i < rule->npeers; i++)
+		if (rule->peers[i].is_block)
+			k += np_block_ranges(&rule->peers[i], r + k);
 	*n = np_ranges_normalize(r, k);
 	return r;
 }

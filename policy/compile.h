@@ -29,6 +29,8 @@
  *      A flow between two local pods is thus checked for the egress of one and the ingress of
  *      the other;
  *   6. anything else (pods no policy selects, remote pods) passes untouched.
+ * Traffic between a pod and its own node does not traverse forward and is never checked;
+ * IPv6 is not matched (IPv4 only for now).
  * Pods on other nodes are enforced by their own node; their addresses only appear in peer
  * sets. Selected pods and peers are sets (interval sets for ipBlocks, their except cut out;
  * concatenated `ipv4_addr . inet_proto . inet_service` sets for named ports), deduplicated by

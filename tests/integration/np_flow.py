@@ -76,6 +76,8 @@ def stream(ip, port, secs):
                 c.sendall(b"ping")
                 if c.recv(64) != b"pong %d" % port:
                     return 1
+                if n == 0:
+                    print("established", flush=True)
                 n += 1
                 time.sleep(0.2)
     except OSError as e:

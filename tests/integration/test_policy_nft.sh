@@ -226,10 +226,11 @@ apply "${LOCALS[@]}" "${BASE[@]}" "$T/pol-a.json"
 hx nft list chain inet mesh_policy forward | grep -q 224.0.0.0/4 || die "multicast not accepted by default"
 
 CASE="a connection established before the policy"
-px p3 python3 "$FLOW" stream "${IP[2]}" 7000 4 >"$T/stream.log" 2>&1 &
+px p3 python3 "$FLOW" stream "${IP[2]}" 7000 5 >"$T/stream.log" 2>&1 &
 STREAM=$!
 PIDS+=("$STREAM")
-sleep 1
+for _ in $(seq 50); do grep -q established "$T/stream.log" && break; sleep 0.1; done
+grep -q established "$T/stream.log" || die "the stream did not start: $(cat "$T/stream.log")"
 cat >"$T/pol-d.json" <<'EOT'
 {"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy",
  "metadata":{"name":"client-deny-all","namespace":"shop","uid":"dddddddd-0000-4000-8000-000000000004"},
@@ -238,7 +239,7 @@ EOT
 apply "${LOCALS[@]}" "${BASE[@]}" "$T/pol-a.json" "$T/pol-d.json"
 blocked 3 tcp "${IP[2]}" 8081    # a new connection to client: dropped
 wait "$STREAM" || die "the established stream to client was cut by the new policy: $(cat "$T/stream.log")"
-info "established before the policy: kept going ($(cat "$T/stream.log")); new connections dropped: ok"
+info "established before the policy: kept going ($(tail -n1 "$T/stream.log")); new connections dropped: ok"
 apply "${LOCALS[@]}" "${BASE[@]}" "$T/pol-a.json"
 
 # --- scale: 500 policies selecting 200 pods ------------------------------------------------
