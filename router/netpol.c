@@ -410,6 +410,26 @@ int router_netpol_start(struct mesh_router *r, char *err, size_t errlen)
 			 strerror(-ret));
 		return ret;
 	}
+	/* a meshd restarted with --keep-bridge finds its predecessor's table: what it holds is the
+	 * previous generation, so the first apply deletes what is no longer needed */
+	char *listing = NULL, lerr[256];
+	snprintf(lerr, sizeof(lerr), "list table inet %s", MESH_POLICY_TABLE);
+	if (mesh_nft_list_json(lerr, &listing, NULL, 0) == 0) {
+		struct np_counter_values vals;
+		if (np_nft_listing_parse(listing, strlen(listing), MESH_POLICY_TABLE, &vals, &np->prev,
+					 lerr, sizeof(lerr)) == 0) {
+			np_counter_values_free(&vals);
+			log_info("NetworkPolicy: table inet %s is still here (%zu objects): isolation "
+				 "holds until the first update replaces it", MESH_POLICY_TABLE,
+				 np->prev.n);
+		} else {
+			log_warn("NetworkPolicy: the table left by the previous meshd cannot be read "
+				 "(%s); it is replaced whole", lerr);
+			snprintf(lerr, sizeof(lerr), "delete table inet %s", MESH_POLICY_TABLE);
+			mesh_nft_run(lerr, NULL, 0, NULL, 0);
+		}
+	}
+	free(listing);
 	char why[256];
 	np->nflog_fd = mesh_nflog_open(MESH_POLICY_NFLOG_GROUP, why, sizeof(why));
 	if (np->nflog_fd < 0) {
