@@ -327,7 +327,7 @@ static const struct option options[] = {
 	{ .flag = "--no-fastdp", .set = set_no_fastdp, .help = "same as --fastdp off" },
 	{ .flag = "--conn-limit", .arg = "N", .set = set_uint, .off = OFF(conn_limit), .min = 1,
 	  .max = 10000, .bad = "not a number from 1 to 10000",
-	  .help = "at most N control connections (default 100)" },
+	  .help = "at most N authenticated control connections (default 100)" },
 	{ .flag = "--metrics-addr", .arg = "A|off", .set = set_metrics,
 	  .help = "serve Prometheus metrics on IPv4:port A (default 127.0.0.1:6782)" },
 	{ .flag = "--ipalloc-range", .arg = "CIDR", .set = set_range,

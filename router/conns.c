@@ -12,6 +12,7 @@
 #include "router/internal.h"
 #include "router/listener.h"
 #include "router/log.h"
+#include "router/unauth.h"
 
 #define ACCEPT_BACKLOG 64
 
@@ -20,6 +21,8 @@ struct router_conns {
 	struct router_accept_guard guard; /* accept() failing (EMFILE): a pause, not a spin */
 	struct mesh_ratelimit accept_rl;
 	uint64_t refused_logged_ms;    /* when the rate limit was last logged */
+	uint64_t unauth_logged_ms;     /* when the unauthenticated budget was last logged */
+	struct mesh_unauth unauth;     /* inbound connections still in their handshake */
 };
 
 static void format_addr(const struct sockaddr_storage *ss, char *out, size_t cap)
@@ -50,6 +53,8 @@ static void conn_free(struct mesh_conn *c)
 		mesh_control_free(c->ctl);
 	if (c->target && c->target->conn == c)
 		c->target->conn = NULL;
+	if (c->unauth)
+		mesh_unauth_release(&r->own.conns->unauth, c->src_ip);
 	bool was_established = c->state == CONN_ESTABLISHED;
 	free(c);
 	if (was_established)
@@ -92,6 +97,10 @@ static void on_closed(struct mesh_control *ctl, int err, const char *reason, voi
 		}
 	}
 	router_describe_conn(c, who, sizeof(who));
+	if (err == -ENOBUFS)
+		r->ctr.control_slow_peers++;
+	if (err == -ETIMEDOUT && !c->outbound && c->state != CONN_ESTABLISHED)
+		r->ctr.control_hs_timeouts++;
 	if (err == -EACCES) {
 		r->ctr.control_auth_failures++;
 		log_error("%s: refused: %s", who, reason);
@@ -120,6 +129,30 @@ static void on_closed(struct mesh_control *ctl, int err, const char *reason, voi
 	conn_free(c);
 	if (was_established)
 		rearm_targets_for(r, &peer);
+}
+
+static unsigned conn_limit(const struct mesh_router *r)
+{
+	return r->cfg->conn_limit ? r->cfg->conn_limit : DEFAULT_CONN_LIMIT;
+}
+
+/* What --conn-limit bounds: established connections and our own attempts; inbound connections
+ * still in their handshake have their own budget (unauth.h) and count not. */
+static unsigned counted_conns(const struct mesh_router *r)
+{
+	return r->nconns - r->own.conns->unauth.total;
+}
+
+/* Whether an inbound connection comes from a peer we were told to connect to (command line or
+ * API): such a peer is never refused for the limit, as our dial to it would not be. */
+static bool configured_peer(const struct mesh_router *r, const struct mesh_conn *c)
+{
+	for (const struct mesh_target *t = r->targets; t; t = t->next)
+		if (!t->discovered && (mesh_peer_name_eq(&t->peer, &c->peer) ||
+				       (t->addr.sin_addr.s_addr == c->peer_ip &&
+					ntohs(t->addr.sin_port) == c->peer_port)))
+			return true;
+	return false;
 }
 
 static void start_overlay(struct mesh_router *r, struct mesh_conn *c, const struct mesh_hs *hs)
@@ -162,6 +195,10 @@ static void on_established(struct mesh_control *ctl, void *arg)
 
 	c->peer = h->name;
 	snprintf(c->nickname, sizeof(c->nickname), "%s", h->nickname);
+	if (c->unauth) {
+		mesh_unauth_release(&r->own.conns->unauth, c->src_ip);
+		c->unauth = false;
+	}
 	c->conn_id = c->outbound ? hs->cfg.hello.conn_id : h->conn_id;
 	c->encrypted = hs->chan.sealed;
 	const struct sockaddr_in *remote = (const struct sockaddr_in *)mesh_control_remote(ctl);
@@ -175,6 +212,13 @@ static void on_established(struct mesh_control *ctl, void *arg)
 	if (c->target)
 		c->target->peer = h->name;
 	router_describe_conn(c, who, sizeof(who));
+	if (!c->outbound && counted_conns(r) > conn_limit(r) && !configured_peer(r, c)) {
+		log_warn("%s: refused: connection limit (%u) reached", who, conn_limit(r));
+		r->ctr.control_refused++;
+		r->ctr.control_refused_limit++;
+		conn_free(c);
+		return;
+	}
 
 	/* Two connections between the same pair: both ends keep the lower connection id. */
 	for (struct mesh_conn *o = r->conns; o; o = o->next) {
@@ -277,10 +321,6 @@ static const struct mesh_control_callbacks control_cb = {
 	.closed = on_closed,
 };
 
-static unsigned conn_limit(const struct mesh_router *r)
-{
-	return r->cfg->conn_limit ? r->cfg->conn_limit : DEFAULT_CONN_LIMIT;
-}
 
 static void target_connect(evutil_socket_t fd, short what, void *arg)
 {
@@ -294,7 +334,8 @@ static void target_connect(evutil_socket_t fd, short what, void *arg)
 		return;
 	if (!mesh_peer_name_is_zero(&t->peer) && router_conn_to(r, &t->peer))
 		return; /* connected to that peer another way; re-armed if that connection ends */
-	if (r->nconns >= conn_limit(r)) {
+	/* our own dials to the peers we were given always go; discovered ones within the limit */
+	if (t->discovered && counted_conns(r) >= conn_limit(r)) {
 		snprintf(t->last_error, sizeof(t->last_error), "connection limit (%u) reached",
 			 conn_limit(r));
 		target_schedule(t);
@@ -334,7 +375,28 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 
 	format_addr((struct sockaddr_storage *)sa, addr, sizeof(addr));
 	struct router_conns *cn = r->own.conns;
+	uint32_t src = sa->sa_family == AF_INET ? ((struct sockaddr_in *)sa)->sin_addr.s_addr : 0;
+	/* a stranger's connections are bounded before anything else, so that they cannot use up
+	 * the accept rate either */
+	int ret = mesh_unauth_take(&cn->unauth, src);
+	if (ret < 0) {
+		r->ctr.control_refused++;
+		r->ctr.control_refused_unauth++;
+		if (mesh_mono_ms() - cn->unauth_logged_ms > 1000) {
+			if (ret == -EAGAIN)
+				log_warn("refusing a connection from %s: %d connections from that "
+					 "address are already in their handshake", addr,
+					 MESH_UNAUTH_PER_SOURCE);
+			else
+				log_warn("refusing a connection from %s: %d connections are already "
+					 "in their handshake", addr, MESH_UNAUTH_MAX);
+			cn->unauth_logged_ms = mesh_mono_ms();
+		}
+		evutil_closesocket(fd);
+		return;
+	}
 	if (!mesh_ratelimit_take(&cn->accept_rl, mesh_mono_ms())) {
+		mesh_unauth_release(&cn->unauth, src);
 		r->ctr.control_refused++;
 		if (mesh_mono_ms() - cn->refused_logged_ms > 1000) {
 			log_warn("refusing a connection from %s: more than %d connection attempts a "
@@ -344,18 +406,14 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		evutil_closesocket(fd);
 		return;
 	}
-	if (r->nconns >= conn_limit(r)) {
-		log_warn("refusing a connection from %s: connection limit (%u) reached", addr,
-			 conn_limit(r));
-		r->ctr.control_refused++;
-		evutil_closesocket(fd);
-		return;
-	}
 	struct mesh_conn *c = conn_new(r, false);
 	if (!c) {
+		mesh_unauth_release(&cn->unauth, src);
 		evutil_closesocket(fd);
 		return;
 	}
+	c->unauth = true;
+	c->src_ip = src;
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	hs_config(r, c, &hc);
 	cb.arg = c;

@@ -52,6 +52,8 @@ struct mesh_conn {
 	struct mesh_control *ctl;
 	struct mesh_target *target;    /* outbound: the address we dialled */
 	bool outbound;
+	bool unauth;                   /* inbound, in its handshake: holds an unauth.h slot */
+	uint32_t src_ip;               /* inbound: the address it came from (network order) */
 	enum conn_state state;
 	char addr[64];                 /* "ip:port" of the peer's control endpoint */
 	uint32_t peer_ip;              /* network order: where the peer's control port is */

@@ -231,6 +231,10 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 	C("frames_relayed", r->ctr.frames_relayed);
 	C("control_auth_failures", r->ctr.control_auth_failures);
 	C("control_refused", r->ctr.control_refused);
+	C("control_refused_unauth", r->ctr.control_refused_unauth);
+	C("control_refused_limit", r->ctr.control_refused_limit);
+	C("control_hs_timeouts", r->ctr.control_hs_timeouts);
+	C("control_slow_peers", r->ctr.control_slow_peers);
 	C("gossip_tx_bytes", r->ctr.gossip_tx_bytes);
 	C("gossip_rx_bytes", r->ctr.gossip_rx_bytes);
 	C("gossip_refused", r->ctr.gossip_refused);
