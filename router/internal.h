@@ -69,6 +69,8 @@ struct mesh_conn {
 	bool fast_ok;                  /* its heartbeats pass both ways */
 	bool ipam_rx;                  /* its IPAM ring arrived (ipam.c: consensus waits for it) */
 	bool ipam_refused_logged;      /* its ring was refused once (logged once per connection) */
+	struct mesh_ratelimit ipam_request_rl; /* its IPAM space requests (ipam.c) */
+	uint64_t ipam_request_logged_ms; /* when a refused request was last logged (ipam.c) */
 	time_t since;
 	struct mesh_conn *next;
 };

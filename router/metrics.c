@@ -328,6 +328,8 @@ char *mesh_metrics_render(const cJSON *st)
 		       NULL, NULL, "direction", gossip, 2);
 	single(&b, ctr, "gossip_refused", "mesh_gossip_refused_total", "counter",
 	       "Gossip messages refused as malformed or inconsistent.");
+	single(&b, ctr, "ipam_requests_refused", "mesh_ipam_requests_refused_total", "counter",
+	       "IPAM space requests refused: asking for another peer, or more than one a second.");
 	single(&b, ctr, "control_auth_failures", "mesh_control_auth_failures_total", "counter",
 	       "Control connections refused because authentication failed (wrong password).");
 	single(&b, ctr, "control_refused", "mesh_control_refused_total", "counter",

@@ -238,6 +238,7 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 	C("gossip_tx_bytes", r->ctr.gossip_tx_bytes);
 	C("gossip_rx_bytes", r->ctr.gossip_rx_bytes);
 	C("gossip_refused", r->ctr.gossip_refused);
+	C("ipam_requests_refused", r->ctr.ipam_requests_refused);
 	C("mac_table_size", r->macs.count);
 	static const struct mesh_fastdp_counters no_vxlan;
 	const struct mesh_fastdp_counters *v = r->fastdp ? mesh_fastdp_counters(r->fastdp) : &no_vxlan;
