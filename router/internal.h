@@ -186,9 +186,11 @@ void router_topo_housekeeping(struct mesh_router *r);
 /* macs.c */
 int router_macs_init(struct mesh_router *r);
 void router_macs_free(struct mesh_router *r);
-/* Learns that mac is at peer `at` (a frame from there, or our bridge when at is us: then it is
- * announced if new or moved). The MESH_MAC_* result of mesh_mactable_learn. */
-int router_macs_learn(struct mesh_router *r, const uint8_t mac[6], const struct mesh_peer_name *at);
+/* Learns that mac is at peer `at` (a frame from there, or our bridge when at is us, on bridge
+ * port `port` (ifindex, 0 when not known): then it is announced if new or moved). The
+ * MESH_MAC_* result of mesh_mactable_learn_port; a refusal by the table's bounds is logged. */
+int router_macs_learn(struct mesh_router *r, const uint8_t mac[6], const struct mesh_peer_name *at,
+		      uint32_t port);
 /* One of our MACs left the bridge (its container is gone): gossip a tombstone. */
 void router_macs_gone_local(struct mesh_router *r, const uint8_t mac[6]);
 

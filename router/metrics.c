@@ -310,6 +310,13 @@ char *mesh_metrics_render(const cJSON *st)
 	       "Received UDP frames written to the TAP as part of a coalesced run (one GSO write).");
 	single(&b, ctr, "mac_table_size", "mesh_mac_table_entries", "gauge",
 	       "Entries in the MAC table (local and learned from peers).");
+	static const struct counter_sample macref[] = {
+		{ "mac_refused_full", "table_full" }, { "mac_refused_peer", "peer_limit" },
+		{ "mac_refused_port", "port_limit" }, { "mac_refused_rate", "learning_rate" } };
+	counter_family(&b, ctr, "mesh_mac_refused_total",
+		       "MAC locations not learned: the table, a peer or a bridge port at its cap, or "
+		       "new MACs coming faster than the learning rate limit.", NULL, NULL, "reason",
+		       macref, sizeof(macref) / sizeof(macref[0]));
 	family(&b, "mesh_fastdp_flows", "gauge", "Flows installed in the kernel fast path.");
 	sample(&b, "mesh_fastdp_flows", NULL, number(ctr, "fastdp_flows", &v) ? v : 0);
 	single(&b, ctr, "fastdp_fdb_entries", "mesh_fastdp_fdb_entries", "gauge",

@@ -240,6 +240,10 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 	C("gossip_refused", r->ctr.gossip_refused);
 	C("ipam_requests_refused", r->ctr.ipam_requests_refused);
 	C("mac_table_size", r->macs.count);
+	C("mac_refused_full", r->macs.refused.full);
+	C("mac_refused_peer", r->macs.refused.peer);
+	C("mac_refused_port", r->macs.refused.port);
+	C("mac_refused_rate", r->macs.refused.rate);
 	static const struct mesh_fastdp_counters no_vxlan;
 	const struct mesh_fastdp_counters *v = r->fastdp ? mesh_fastdp_counters(r->fastdp) : &no_vxlan;
 	C("fastdp_fdb_entries", v->fdb_entries);
