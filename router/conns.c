@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "router/addrindex.h"
 #include "router/gossip.h"
 #include "router/internal.h"
 #include "router/listener.h"
@@ -15,6 +16,11 @@
 #include "router/unauth.h"
 
 #define ACCEPT_BACKLOG 64
+/* Addresses learned from gossip that we dial (issue 16, finding 4): so many in all, so many per
+ * peer; the peer must be one the topology knows. */
+#define DISCOVERED_MAX 128
+#define DISCOVERED_PER_PEER 2
+#define DISCOVERY_LOG_MS 60000
 
 struct router_conns {
 	struct evconnlistener *listener;
@@ -23,6 +29,9 @@ struct router_conns {
 	uint64_t refused_logged_ms;    /* when the rate limit was last logged */
 	uint64_t unauth_logged_ms;     /* when the unauthenticated budget was last logged */
 	struct mesh_unauth unauth;     /* inbound connections still in their handshake */
+	struct mesh_addrindex by_addr; /* every target by its address */
+	unsigned ndiscovered;          /* targets learned from gossip */
+	uint64_t discovery_logged_ms;  /* when a discovered address refused was last logged */
 };
 
 static void format_addr(const struct sockaddr_storage *ss, char *out, size_t cap)
@@ -434,10 +443,7 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
 
 static struct mesh_target *find_target(struct mesh_router *r, uint32_t ip, uint16_t port)
 {
-	for (struct mesh_target *t = r->targets; t; t = t->next)
-		if (t->addr.sin_addr.s_addr == ip && ntohs(t->addr.sin_port) == port)
-			return t;
-	return NULL;
+	return mesh_addrindex_get(&r->own.conns->by_addr, ip, port);
 }
 
 static struct mesh_target *add_target(struct mesh_router *r, uint32_t ip, uint16_t port,
@@ -456,10 +462,13 @@ static struct mesh_target *add_target(struct mesh_router *r, uint32_t ip, uint16
 	snprintf(t->addr_str, sizeof(t->addr_str), "%s:%u", ipstr, port);
 	mesh_backoff_init(&t->backoff);
 	t->timer = event_new(r->base, -1, 0, target_connect, t);
-	if (!t->timer) {
+	if (!t->timer || mesh_addrindex_put(&r->own.conns->by_addr, ip, port, t) < 0) {
+		if (t->timer)
+			event_free(t->timer);
 		free(t);
 		return NULL;
 	}
+	r->own.conns->ndiscovered += discovered;
 	t->next = r->targets;
 	r->targets = t;
 	event_active(t->timer, 0, 0);
@@ -468,26 +477,66 @@ static struct mesh_target *add_target(struct mesh_router *r, uint32_t ip, uint16
 
 static void target_free(struct mesh_target *t)
 {
+	struct router_conns *cn = t->r->own.conns;
+	mesh_addrindex_del(&cn->by_addr, t->addr.sin_addr.s_addr, ntohs(t->addr.sin_port));
+	cn->ndiscovered -= t->discovered;
 	if (t->conn)
 		t->conn->target = NULL;
 	event_free(t->timer);
 	free(t);
 }
 
-/* Connects to peers we learned of through gossip: every address at which some peer reached a
- * peer we have no connection to. */
+/* A discovered address not dialled for a bound: counted, logged once a minute. */
+static void discovery_refused(struct mesh_router *r, uint32_t ip, uint16_t port, const char *why)
+{
+	struct router_conns *cn = r->own.conns;
+	uint64_t now = mesh_mono_ms();
+	r->ctr.discovery_refused++;
+	if (cn->discovery_logged_ms && now - cn->discovery_logged_ms < DISCOVERY_LOG_MS)
+		return;
+	cn->discovery_logged_ms = now;
+	char ipstr[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &ip, ipstr, sizeof(ipstr));
+	log_warn("not dialling %s:%u, learned through gossip: %s (logged once a minute)", ipstr,
+		 port, why);
+}
+
+static unsigned discovered_for(const struct mesh_router *r, const struct mesh_peer_name *peer)
+{
+	unsigned n = 0;
+	for (const struct mesh_target *t = r->targets; t; t = t->next)
+		n += t->discovered && mesh_peer_name_eq(&t->peer, peer);
+	return n;
+}
+
+/* Connects to peers we learned of through gossip: addresses at which some peer reached a peer
+ * that the topology knows and we have no connection to; at most DISCOVERED_MAX addresses, and
+ * DISCOVERED_PER_PEER per peer. */
 void router_discover(struct mesh_router *r)
 {
 	if (r->cfg->no_discovery)
 		return;
+	struct router_conns *cn = r->own.conns;
 	for (size_t i = 1; i < r->topo.n; i++) {
 		const struct mesh_topo_peer *p = &r->topo.peers[i];
 		for (unsigned k = 0; k < p->nconns; k++) {
 			const struct mesh_topo_conn *tc = &p->conns[k];
 			if (mesh_peer_name_eq(&tc->peer, &r->name) || !tc->ip || !tc->port)
 				continue;
-			if (router_conn_to(r, &tc->peer) || find_target(r, tc->ip, tc->port))
+			if (find_target(r, tc->ip, tc->port) || router_conn_to(r, &tc->peer))
 				continue;
+			if (cn->ndiscovered >= DISCOVERED_MAX) {
+				discovery_refused(r, tc->ip, tc->port, "already dialling "
+						  MESH_STR(DISCOVERED_MAX) " addresses learned so");
+				return;
+			}
+			if (!mesh_topo_find(&r->topo, &tc->peer))
+				continue; /* a peer nobody announced: nothing to dial */
+			if (discovered_for(r, &tc->peer) >= DISCOVERED_PER_PEER) {
+				discovery_refused(r, tc->ip, tc->port, "already dialling "
+						  MESH_STR(DISCOVERED_PER_PEER) " addresses of that peer");
+				continue;
+			}
 			struct mesh_target *t = add_target(r, tc->ip, tc->port, true);
 			if (!t)
 				return;
@@ -523,6 +572,10 @@ int router_conns_start(struct mesh_router *r, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	r->own.conns = cn;
+	if (mesh_addrindex_init(&cn->by_addr) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	cn->listener = evconnlistener_new_bind(r->base, on_accept, r,
 					      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
 					      LEV_OPT_CLOSE_ON_EXEC, ACCEPT_BACKLOG,
@@ -579,6 +632,8 @@ void router_conns_stop(struct mesh_router *r)
 		router_accept_guard_free(&r->own.conns->guard);
 	if (r->own.conns && r->own.conns->listener)
 		evconnlistener_free(r->own.conns->listener);
+	if (r->own.conns)
+		mesh_addrindex_free(&r->own.conns->by_addr);
 	free(r->own.conns);
 	r->own.conns = NULL;
 }
@@ -683,6 +738,7 @@ int mesh_router_connect(struct mesh_router *r, const char *addr, char *msg, size
 		return -EINVAL;
 	struct mesh_target *t = find_target(r, ip, port);
 	if (t) {
+		r->own.conns->ndiscovered -= t->discovered;
 		t->discovered = false;
 		snprintf(msg, msglen, "already connecting to %s", t->addr_str);
 		return 0;

@@ -29,6 +29,7 @@ struct mesh_router_counters {
 	uint64_t frames_relayed;         /* frames passed on for other peers */
 	uint64_t gossip_tx_bytes, gossip_rx_bytes;
 	uint64_t gossip_refused;         /* malformed gossip messages */
+	uint64_t discovery_refused;      /* gossiped addresses not dialled: over the bounds */
 	uint64_t ipam_requests_refused;  /* space requests for another peer, or too many */
 };
 

@@ -239,6 +239,7 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 	C("gossip_rx_bytes", r->ctr.gossip_rx_bytes);
 	C("gossip_refused", r->ctr.gossip_refused);
 	C("ipam_requests_refused", r->ctr.ipam_requests_refused);
+	C("discovery_refused", r->ctr.discovery_refused);
 	C("mac_table_size", r->macs.count);
 	C("mac_refused_full", r->macs.refused.full);
 	C("mac_refused_peer", r->macs.refused.peer);

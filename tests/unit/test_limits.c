@@ -39,3 +39,34 @@ Test(unauth, total_cap_and_release)
 	cr_assert_eq(u.total, 0);
 	cr_assert_eq(mesh_unauth_take(&u, 7), 0);
 }
+
+/* --- the targets' address index (router/addrindex.c) ------------------------------------ */
+
+#include "router/addrindex.h"
+
+Test(addrindex, put_get_del_many)
+{
+	struct mesh_addrindex x;
+	static int vals[5000];
+	cr_assert_eq(mesh_addrindex_init(&x), 0);
+	for (uint32_t i = 0; i < 5000; i++)
+		cr_assert_eq(mesh_addrindex_put(&x, i * 7919u, (uint16_t)(6783 + i % 3), &vals[i]), 0);
+	cr_assert_eq(x.count, 5000);
+	cr_assert_eq(mesh_addrindex_put(&x, 0, 6783, &vals[1]), -EEXIST);
+	cr_assert_eq(mesh_addrindex_put(&x, 1, 1, NULL), -EINVAL);
+	for (uint32_t i = 0; i < 5000; i++)
+		cr_assert_eq(mesh_addrindex_get(&x, i * 7919u, (uint16_t)(6783 + i % 3)), &vals[i]);
+	cr_assert_null(mesh_addrindex_get(&x, 7919u, 6783), "same address, another port");
+	for (uint32_t i = 0; i < 5000; i += 2)
+		mesh_addrindex_del(&x, i * 7919u, (uint16_t)(6783 + i % 3));
+	mesh_addrindex_del(&x, 12345, 1); /* absent: nothing */
+	cr_assert_eq(x.count, 2500);
+	for (uint32_t i = 0; i < 5000; i++) {
+		void *v = mesh_addrindex_get(&x, i * 7919u, (uint16_t)(6783 + i % 3));
+		if (i % 2)
+			cr_assert_eq(v, &vals[i], "entry %u lost after deletions", i);
+		else
+			cr_assert_null(v);
+	}
+	mesh_addrindex_free(&x);
+}
