@@ -67,6 +67,8 @@ static void print_summary(const cJSON *st)
 
 	printf("        Version: %s (protocol %d)\n", str(st, "version"), (int)num(st, "protocol"));
 	printf("           Peer: %s (%s)\n", str(st, "name"), str(st, "nickname"));
+	if (has_str(st, "mesh_name"))
+		printf("           Mesh: %s\n", str(st, "mesh_name"));
 	printf("     Encryption: %s\n", cJSON_IsTrue(get(st, "encryption")) ? "enabled" : "disabled");
 	printf("           Port: %d (TCP control, UDP sleeve)\n", (int)num(st, "port"));
 	printf("         Bridge: %s (MTU %d)\n", str(st, "bridge"), (int)num(st, "mtu"));

@@ -136,6 +136,7 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 	cJSON_AddStringToObject(o, "uid", uid);
 	cJSON_AddNumberToObject(o, "short_id", r->short_id);
 	cJSON_AddBoolToObject(o, "encryption", r->encrypted);
+	cJSON_AddStringToObject(o, "mesh_name", r->cfg->mesh_name);
 	cJSON_AddNumberToObject(o, "port", r->cfg->port);
 	cJSON_AddStringToObject(o, "bridge", r->cfg->bridge);
 	cJSON_AddNumberToObject(o, "mtu", r->mtu);
