@@ -35,8 +35,10 @@ static void refused(struct mesh_router *r, int res, const uint8_t mac[6],
 	char where[96], name[MESH_PEER_NAME_STRLEN];
 	const char *why;
 	mesh_peer_name_format(at, name);
-	if (mesh_peer_name_eq(at, &r->name))
+	if (mesh_peer_name_eq(at, &r->name) && port)
 		snprintf(where, sizeof(where), "on bridge port %u", port);
+	else if (mesh_peer_name_eq(at, &r->name))
+		snprintf(where, sizeof(where), "on our bridge (port not known yet)");
 	else
 		snprintf(where, sizeof(where), "at peer %s", name);
 	switch (res) {

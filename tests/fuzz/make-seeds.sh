@@ -453,9 +453,12 @@ static void config_seeds(void)
 		"--nickname=host-1", "--port=6783", "--bridge", "weave", "--state-dir", "/tmp/s",
 		"--api-socket", "/run/m.sock", "--password-file", "/etc/pw", "--mtu", "1400",
 		"--log-level=debug", "--keep-bridge", "198.18.0.1", NULL });
-	config_seed("ok-password-flag", 4, (const char *const[]){ "--password", "s3cret",
-		"--password=again", "1.2.3.4", NULL });
-	config_seed("ok-env-password", 5, (const char *const[]){ "hunter2", NULL });
+	config_seed("ok-password-flag", 4, (const char *const[]){ "--password", "s3cret-s3cret-s3cret",
+		"--password=again-again-again", "1.2.3.4", NULL });
+	config_seed("ok-env-password", 5, (const char *const[]){ "hunter2-hunter2-hunter2", NULL });
+	config_seed("ok-mesh-name", 0, (const char *const[]){ "--mesh-name", "prod-eu", NULL });
+	config_seed("bad-short-password", 4, (const char *const[]){ "--password", "s3cret", NULL });
+	config_seed("bad-mesh-name", 0, (const char *const[]){ "--mesh-name", "a b", NULL });
 	config_seed("ok-help", 0, (const char *const[]){ "--help", "--version", NULL });
 	config_seed("bad-env-empty", 1, (const char *const[]){ "--log-level", "warn", NULL });
 	config_seed("bad-both-passwords", 0, (const char *const[]){ "--password", "a",
