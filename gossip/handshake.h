@@ -77,6 +77,11 @@ struct mesh_hs {
 };
 
 void mesh_hs_init(struct mesh_hs *hs, const struct mesh_hs_config *cfg);
+/* Whether our KEY carries the mesh name: always with a password (the name salts its key), and
+ * without one when the name is not the default. A KEY without a name means the default one
+ * when it has no password (so a mesh without a password and with the default name talks to
+ * meshd versions from before mesh names), and is refused when it has one. */
+bool mesh_hs_sends_mesh_name(const struct mesh_hs_config *cfg);
 int mesh_hs_input(struct mesh_hs *hs, const uint8_t *data, size_t len, size_t *consumed);
 /* Copies up to cap queued output bytes to out and removes them; returns the count. */
 size_t mesh_hs_take_output(struct mesh_hs *hs, uint8_t *out, size_t cap);
