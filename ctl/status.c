@@ -67,6 +67,8 @@ static void print_summary(const cJSON *st)
 
 	printf("        Version: %s (protocol %d)\n", str(st, "version"), (int)num(st, "protocol"));
 	printf("           Peer: %s (%s)\n", str(st, "name"), str(st, "nickname"));
+	if (has_str(st, "mesh_name"))
+		printf("           Mesh: %s\n", str(st, "mesh_name"));
 	printf("     Encryption: %s\n", cJSON_IsTrue(get(st, "encryption")) ? "enabled" : "disabled");
 	printf("           Port: %d (TCP control, UDP sleeve)\n", (int)num(st, "port"));
 	printf("         Bridge: %s (MTU %d)\n", str(st, "bridge"), (int)num(st, "mtu"));
@@ -86,6 +88,11 @@ static void print_summary(const cJSON *st)
 		printf("      Fast path: none (%s)\n", str(st, "fastdp_reason"));
 	printf("       Overlays: fastdp %d, sleeve %d\n", fastdp, sleeve);
 	printf("      MAC table: %.0f entries\n", num(ctr, "mac_table_size"));
+	double mfull = num(ctr, "mac_refused_full"), mpeer = num(ctr, "mac_refused_peer"),
+	       mport = num(ctr, "mac_refused_port"), mrate = num(ctr, "mac_refused_rate");
+	if (mfull + mpeer + mport + mrate > 0)
+		printf("   MAC refused: %.0f table full, %.0f over a peer's cap, %.0f over a bridge "
+		       "port's cap, %.0f over the learning rate\n", mfull, mpeer, mport, mrate);
 	const cJSON *host = get(st, "host");
 	if (cJSON_IsTrue(get(host, "expose")) || cJSON_IsTrue(get(host, "masquerade"))) {
 		char addr[160];
@@ -148,6 +155,15 @@ static void print_summary(const cJSON *st)
 	double authfail = num(ctr, "control_auth_failures");
 	if (authfail > 0)
 		printf("  Control auth.: %.0f failed handshakes (wrong password?)\n", authfail);
+	double unauth = num(ctr, "control_refused_unauth"), limit = num(ctr, "control_refused_limit"),
+	       hsto = num(ctr, "control_hs_timeouts"), slow = num(ctr, "control_slow_peers");
+	if (unauth + limit + hsto + slow > 0)
+		printf("Control refused: %.0f strangers over the handshake budget, %.0f over "
+		       "--conn-limit, %.0f handshakes past the deadline, %.0f peers not reading\n",
+		       unauth, limit, hsto, slow);
+	double ipamref = num(ctr, "ipam_requests_refused");
+	if (ipamref > 0)
+		printf("  IPAM refused: %.0f space requests (for another peer, or too many)\n", ipamref);
 }
 
 /* One row per peer, its connections (as it gossips them) indented under it; the connection

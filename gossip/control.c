@@ -12,10 +12,13 @@
 struct mesh_control {
 	struct bufferevent *bev;
 	struct event *heartbeat;
+	struct event *deadline;    /* the handshake's, absolute: bytes trickling in do not move it */
+	struct event *overflow;    /* closes the connection once its output went over the cap */
 	struct mesh_hs hs;
 	struct mesh_control_callbacks cb;
 	struct sockaddr_storage remote;
 	bool established;
+	bool over_cap;             /* output went over MESH_CONTROL_OUT_MAX: closing */
 	bool in_callback;
 	bool freed_in_callback;
 };
@@ -107,13 +110,22 @@ static void close_with(struct mesh_control *c, int err, const char *reason)
 
 int mesh_control_send(struct mesh_control *c, uint8_t type, const uint8_t *payload, size_t len)
 {
-	if (!c->established)
+	if (!c->established || !c->bev)
 		return -ENOTCONN;
 	size_t msg_len = 1 + len;
 	size_t fsize = mesh_frame_size(&c->hs.chan, msg_len);
 	if (fsize - MESH_FRAME_HDR_LEN > MESH_FRAME_MAX)
 		return -EMSGSIZE;
 	struct evbuffer *out = bufferevent_get_output(c->bev);
+	if (c->over_cap)
+		return -ENOBUFS;
+	if (evbuffer_get_length(out) + fsize > MESH_CONTROL_OUT_MAX) {
+		/* the peer does not read: the connection goes, but not under our caller's feet
+		 * (it may be walking the connections) */
+		c->over_cap = true;
+		event_active(c->overflow, 0, 0);
+		return -ENOBUFS;
+	}
 	struct evbuffer_iovec v;
 	if (evbuffer_reserve_space(out, (ev_ssize_t)fsize, &v, 1) < 1)
 		return -ENOMEM;
@@ -130,6 +142,18 @@ int mesh_control_send(struct mesh_control *c, uint8_t type, const uint8_t *paylo
 	if (evbuffer_commit_space(out, &v, 1) < 0)
 		return -ENOMEM;
 	return 0;
+}
+
+static void overflow_cb(evutil_socket_t fd, short what, void *arg)
+{
+	close_with(arg, -ENOBUFS, "peer does not read: over " MESH_STR(MESH_CONTROL_OUT_MAX_MIB)
+		   " MiB queued for it");
+}
+
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	close_with(arg, -ETIMEDOUT, "handshake not done within "
+		   MESH_STR(MESH_HANDSHAKE_TIMEOUT_S) " s");
 }
 
 static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
@@ -197,8 +221,10 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		if (r == MESH_HS_AGAIN)
 			return;
 		c->established = true;
+		event_del(c->deadline);
 		struct timeval idle = { MESH_HEARTBEAT_TIMEOUT_S, 0 };
-		bufferevent_set_timeouts(bev, &idle, NULL);
+		struct timeval wr = { MESH_WRITE_TIMEOUT_S, 0 };
+		bufferevent_set_timeouts(bev, &idle, &wr);
 		struct timeval hb = { MESH_HEARTBEAT_INTERVAL_S, 0 };
 		event_add(c->heartbeat, &hb);
 		c->in_callback = true;
@@ -219,8 +245,12 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED)
 		return;
 	if (what & BEV_EVENT_TIMEOUT) {
-		close_with(c, -ETIMEDOUT, c->established ? "no message from peer for 60 s"
-							  : "handshake timed out after 10 s");
+		if (what & BEV_EVENT_WRITING)
+			close_with(c, -ENOBUFS, "peer does not read: nothing could be sent for "
+				   MESH_STR(MESH_WRITE_TIMEOUT_S) " s");
+		else
+			close_with(c, -ETIMEDOUT, "no message from peer for "
+				   MESH_STR(MESH_HEARTBEAT_TIMEOUT_S) " s");
 		return;
 	}
 	if (what & BEV_EVENT_EOF) {
@@ -245,7 +275,9 @@ struct mesh_control *mesh_control_new(struct event_base *base, int fd,
 	c->cb = *cb;
 	c->bev = bufferevent_socket_new(base, connect_to ? -1 : fd, BEV_OPT_CLOSE_ON_FREE);
 	c->heartbeat = event_new(base, -1, EV_PERSIST, heartbeat_cb, c);
-	if (!c->bev || !c->heartbeat)
+	c->deadline = evtimer_new(base, deadline_cb, c);
+	c->overflow = event_new(base, -1, 0, overflow_cb, c);
+	if (!c->bev || !c->heartbeat || !c->deadline || !c->overflow)
 		goto errout;
 	if (connect_to) {
 		memcpy(&c->remote, connect_to, addrlen);
@@ -256,7 +288,8 @@ struct mesh_control *mesh_control_new(struct event_base *base, int fd,
 	mesh_hs_init(&c->hs, cfg);
 	bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
 	struct timeval hs_timeout = { MESH_HANDSHAKE_TIMEOUT_S, 0 };
-	bufferevent_set_timeouts(c->bev, &hs_timeout, &hs_timeout);
+	if (event_add(c->deadline, &hs_timeout) < 0)
+		goto errout;
 	flush_hs_output(c);
 	if (connect_to && bufferevent_socket_connect(c->bev, connect_to, (int)addrlen) < 0)
 		goto errout;
@@ -276,6 +309,12 @@ void mesh_control_free(struct mesh_control *c)
 	if (c->heartbeat)
 		event_free(c->heartbeat);
 	c->heartbeat = NULL;
+	if (c->deadline)
+		event_free(c->deadline);
+	c->deadline = NULL;
+	if (c->overflow)
+		event_free(c->overflow);
+	c->overflow = NULL;
 	if (c->bev)
 		bufferevent_free(c->bev);
 	c->bev = NULL;

@@ -24,6 +24,11 @@ static bool has_psk(const struct mesh_hs *hs)
 	return hs->cfg.psk != NULL;
 }
 
+bool mesh_hs_sends_mesh_name(const struct mesh_hs_config *cfg)
+{
+	return cfg->psk || (cfg->mesh_name[0] && strcmp(cfg->mesh_name, MESH_DEFAULT_MESH_NAME));
+}
+
 void mesh_hs_init(struct mesh_hs *hs, const struct mesh_hs_config *cfg)
 {
 	memset(hs, 0, sizeof(*hs));
@@ -32,6 +37,8 @@ void mesh_hs_init(struct mesh_hs *hs, const struct mesh_hs_config *cfg)
 		memcpy(hs->psk, cfg->psk, MESH_KEY_LEN);
 		hs->cfg.psk = hs->psk;
 	}
+	if (!hs->cfg.mesh_name[0])
+		snprintf(hs->cfg.mesh_name, sizeof(hs->cfg.mesh_name), "%s", MESH_DEFAULT_MESH_NAME);
 	hs->state = MESH_HS_WANT_VERSION;
 	mesh_kx_keypair_generate(&hs->kx);
 
@@ -42,12 +49,19 @@ void mesh_hs_init(struct mesh_hs *hs, const struct mesh_hs_config *cfg)
 	p += MESH_VERSION_MSG_LEN;
 
 	size_t nick = strnlen(cfg->hello.nickname, MESH_NICKNAME_MAX);
-	p[0] = cfg->psk ? MESH_KEY_FLAG_PASSWORD : 0;
+	size_t mesh = strnlen(hs->cfg.mesh_name, MESH_MESH_NAME_MAX);
+	bool send_mesh = mesh_hs_sends_mesh_name(&hs->cfg);
+	p[0] = (cfg->psk ? MESH_KEY_FLAG_PASSWORD : 0) | (send_mesh ? MESH_KEY_FLAG_MESH_NAME : 0);
 	memcpy(p + 1, hs->kx.pk, MESH_PUBKEY_LEN);
 	memcpy(p + 1 + MESH_PUBKEY_LEN, cfg->hello.name.b, MESH_PEER_NAME_LEN);
 	p[1 + MESH_PUBKEY_LEN + MESH_PEER_NAME_LEN] = (uint8_t)nick;
 	memcpy(p + MESH_KEY_MSG_MIN, cfg->hello.nickname, nick);
 	hs->my_key_len = MESH_KEY_MSG_MIN + nick;
+	if (send_mesh) {
+		p[MESH_KEY_MSG_MIN + nick] = (uint8_t)mesh;
+		memcpy(p + MESH_KEY_MSG_MIN + nick + 1, hs->cfg.mesh_name, mesh);
+		hs->my_key_len += 1 + mesh;
+	}
 
 	memcpy(hs->out, hs->my_msgs, MESH_VERSION_MSG_LEN + hs->my_key_len);
 	hs->out_len = MESH_VERSION_MSG_LEN + hs->my_key_len;
@@ -130,7 +144,12 @@ static size_t key_msg_len(const uint8_t *d, size_t len)
 {
 	if (len < MESH_KEY_MSG_MIN)
 		return MESH_KEY_MSG_MIN;
-	return MESH_KEY_MSG_MIN + d[MESH_KEY_MSG_MIN - 1];
+	size_t n = MESH_KEY_MSG_MIN + d[MESH_KEY_MSG_MIN - 1];
+	if (!(d[0] & MESH_KEY_FLAG_MESH_NAME))
+		return n;
+	if (len < n + 1)
+		return n + 1;
+	return n + 1 + d[n];
 }
 
 static int take_key(struct mesh_hs *hs, const uint8_t *d, size_t len)
@@ -145,9 +164,29 @@ static int take_key(struct mesh_hs *hs, const uint8_t *d, size_t len)
 		return fail(hs, -EPROTO, "peer sent an invalid nickname");
 	memcpy(hs->peer_nickname, d + MESH_KEY_MSG_MIN, nick);
 	hs->peer_nickname[nick] = '\0';
-	if (flags & ~MESH_KEY_FLAG_PASSWORD)
+	if (flags & ~(MESH_KEY_FLAG_PASSWORD | MESH_KEY_FLAG_MESH_NAME))
 		return fail(hs, -EPROTO, "peer sent unknown key flags 0x%02x", flags);
 	hs->peer_has_password = flags & MESH_KEY_FLAG_PASSWORD;
+	if (flags & MESH_KEY_FLAG_MESH_NAME) {
+		const char *mesh = (const char *)d + MESH_KEY_MSG_MIN + nick + 1;
+		size_t mesh_len = d[MESH_KEY_MSG_MIN + nick];
+		if (!mesh_nickname_valid(mesh, mesh_len))
+			return fail(hs, -EPROTO, "peer sent an invalid mesh name");
+		memcpy(hs->peer_mesh_name, mesh, mesh_len);
+		hs->peer_mesh_name[mesh_len] = '\0';
+	} else if (hs->peer_has_password) {
+		/* every meshd that knows mesh names sends its own with a password */
+		return fail(hs, -EACCES, "peer sent no mesh name: a meshd from before --mesh-name, "
+			    "whose key from the password is not salted with it (upgrade it)");
+	} else {
+		snprintf(hs->peer_mesh_name, sizeof(hs->peer_mesh_name), "%s",
+			 MESH_DEFAULT_MESH_NAME);
+	}
+	/* the name salts the password's key: compared first, so that a mismatch is not reported
+	 * as a wrong password */
+	if (strcmp(hs->peer_mesh_name, hs->cfg.mesh_name))
+		return fail(hs, -EACCES, "peer is in mesh \"%s\", this host in mesh \"%s\" "
+			    "(--mesh-name differs)", hs->peer_mesh_name, hs->cfg.mesh_name);
 
 	/* Our own name here proves nothing (a reflector echoes our KEY back): whether we reached
 	 * ourselves is decided once the HELLO authenticated (take_hello). */
@@ -207,6 +246,10 @@ int mesh_hs_input(struct mesh_hs *hs, const uint8_t *data, size_t len, size_t *c
 			if (left >= MESH_KEY_MSG_MIN && d[MESH_KEY_MSG_MIN - 1] > MESH_NICKNAME_MAX)
 				return fail(hs, -EPROTO, "peer's nickname is longer than %d bytes",
 					    MESH_NICKNAME_MAX);
+			size_t at = MESH_KEY_MSG_MIN + (left >= MESH_KEY_MSG_MIN ? d[MESH_KEY_MSG_MIN - 1] : 0);
+			if (left > at && (d[0] & MESH_KEY_FLAG_MESH_NAME) && d[at] > MESH_MESH_NAME_MAX)
+				return fail(hs, -EPROTO, "peer's mesh name is longer than %d bytes",
+					    MESH_MESH_NAME_MAX);
 			size_t need = key_msg_len(d, left);
 			if (left < need)
 				goto out;

@@ -7,7 +7,8 @@
  *   HELLO frame are not consumed: they belong to the framed stream that follows.
  * On failure it returns a negative errno and hs->error says why in plain words:
  *   -EPROTONOSUPPORT  no common protocol version
- *   -EACCES           password mismatch: one side only has one, or they differ
+ *   -EACCES           password mismatch: one side only has one, or they differ; or the
+ *                     mesh names differ (hs->error names both)
  *   -ELOOP            connected to ourselves (only once the HELLO authenticated: a name in
  *                     KEY is in clear, so a reflector echoing our KEY gets -EACCES)
  *   -EPROTO           anything else malformed
@@ -44,6 +45,7 @@ struct mesh_hs_config {
 	const uint8_t *psk;         /* NULL: no password */
 	uint8_t proto_min, proto_max;
 	struct mesh_hello hello;    /* ours; the confirm tag is filled in by the handshake */
+	char mesh_name[MESH_MESH_NAME_MAX + 1]; /* "": MESH_DEFAULT_MESH_NAME */
 };
 
 struct mesh_hs {
@@ -62,6 +64,7 @@ struct mesh_hs {
 	/* What the peer said in the clear (KEY): known before authentication, for logs only. */
 	struct mesh_peer_name peer_name;
 	char peer_nickname[MESH_NICKNAME_MAX + 1];
+	char peer_mesh_name[MESH_MESH_NAME_MAX + 1];
 	bool peer_has_password;
 
 	struct mesh_session_keys keys;
@@ -74,6 +77,11 @@ struct mesh_hs {
 };
 
 void mesh_hs_init(struct mesh_hs *hs, const struct mesh_hs_config *cfg);
+/* Whether our KEY carries the mesh name: always with a password (the name salts its key), and
+ * without one when the name is not the default. A KEY without a name means the default one
+ * when it has no password (so a mesh without a password and with the default name talks to
+ * meshd versions from before mesh names), and is refused when it has one. */
+bool mesh_hs_sends_mesh_name(const struct mesh_hs_config *cfg);
 int mesh_hs_input(struct mesh_hs *hs, const uint8_t *data, size_t len, size_t *consumed);
 /* Copies up to cap queued output bytes to out and removes them; returns the count. */
 size_t mesh_hs_take_output(struct mesh_hs *hs, uint8_t *out, size_t cap);

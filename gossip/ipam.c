@@ -946,3 +946,16 @@ int mesh_ipam_request_decode(const uint8_t *buf, size_t len, struct mesh_ipam_re
 	*out = q;
 	return 0;
 }
+
+int mesh_ipam_request_check_sender(const struct mesh_ipam_request *q,
+				   const struct mesh_peer_name *sender, char why[MESH_IPAM_WHY_LEN])
+{
+	if (mesh_peer_name_eq(&q->requester, sender))
+		return 0;
+	char want[MESH_PEER_NAME_STRLEN], got[MESH_PEER_NAME_STRLEN];
+	mesh_peer_name_format(&q->requester, want);
+	mesh_peer_name_format(sender, got);
+	snprintf(why, MESH_IPAM_WHY_LEN, "IPAM space request bytes 14..19: it asks space for %s, "
+		 "but came from %s (a peer asks for itself only)", want, got);
+	return -EPERM;
+}

@@ -239,6 +239,12 @@ ssize_t mesh_ipam_request_encode(const struct mesh_ipam_request *q, uint8_t *out
 int mesh_ipam_request_decode(const uint8_t *buf, size_t len, struct mesh_ipam_request *out,
 			     char why[MESH_IPAM_WHY_LEN]);
 
+/* A space request is served only for the peer that sent it (issue 16, finding 2: anyone could
+ * otherwise give away another's space): 0, or -EPERM with why when q's requester is not
+ * sender (the connection's authenticated peer). */
+int mesh_ipam_request_check_sender(const struct mesh_ipam_request *q,
+				   const struct mesh_peer_name *sender, char why[MESH_IPAM_WHY_LEN]);
+
 /* "10.40.0.0/16" (aligned, prefix 1..32) → start/prefix. 0 or -EINVAL. */
 int mesh_ipam_cidr_parse(const char *s, uint32_t *start, uint8_t *prefix);
 /* addr in dotted quad into out (16 bytes). */

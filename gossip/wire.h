@@ -2,8 +2,13 @@
  *
  * Byte stream, per side:
  *   VERSION  "MESH" min_version(u8) max_version(u8)                       6 bytes
- *   KEY      flags(u8: bit0 = password set) x25519_pk(32) name(6)
- *            nick_len(u8) nickname(nick_len, at most 63)                  40..103 bytes
+ *   KEY      flags(u8: bit0 = password set, bit1 = mesh name follows) x25519_pk(32) name(6)
+ *            nick_len(u8) nickname(nick_len, at most 63)
+ *            [mesh_len(u8) mesh_name(mesh_len, 1..63), when bit1]         40..168 bytes
+ * The mesh name (--mesh-name) salts the password's key and must be the same on both sides. It
+ * is sent with a password always, without one when it is not the default "mesh"; a KEY
+ * without it names the default mesh, and is refused with a password (a meshd from before mesh
+ * names, whose key is not salted).
  *   then frames: length(u32 BE, 1..1 MiB) body(length)
  * Both sides send VERSION and KEY at once (no extra round trip); VERSION is checked before KEY
  * is parsed. Name and nickname travel in clear in KEY so that a refused peer (wrong password)
@@ -24,9 +29,12 @@
 #define MESH_VERSION_MSG_LEN 6
 
 #define MESH_KEY_FLAG_PASSWORD 0x01
+#define MESH_KEY_FLAG_MESH_NAME 0x02
 #define MESH_NICKNAME_MAX 63
+#define MESH_MESH_NAME_MAX 63
+#define MESH_DEFAULT_MESH_NAME "mesh"
 #define MESH_KEY_MSG_MIN (1 + 32 + 6 + 1)
-#define MESH_KEY_MSG_MAX (MESH_KEY_MSG_MIN + MESH_NICKNAME_MAX)
+#define MESH_KEY_MSG_MAX (MESH_KEY_MSG_MIN + MESH_NICKNAME_MAX + 1 + MESH_MESH_NAME_MAX)
 
 #define MESH_FRAME_HDR_LEN 4
 #define MESH_FRAME_MAX (1u << 20)

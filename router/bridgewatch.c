@@ -39,7 +39,7 @@ static void handle(struct mesh_router *r, const struct mesh_fdb_event *ev)
 		router_macs_gone_local(r, ev->mac);
 		return;
 	}
-	int res = router_macs_learn(r, ev->mac, &r->name);
+	int res = router_macs_learn(r, ev->mac, &r->name, (uint32_t)ev->ifindex);
 	if (res == MESH_MAC_NEW || res == MESH_MAC_MOVED) {
 		log_debug("%02x:%02x:%02x:%02x:%02x:%02x appeared on bridge port %d", ev->mac[0],
 			  ev->mac[1], ev->mac[2], ev->mac[3], ev->mac[4], ev->mac[5], ev->ifindex);

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/psk.h"
 #include "crypto/session.h" /* mesh_wipe */
+#include "gossip/hello.h"
 #include "router/config.h"
 #include "sleeve/sleeve.h"
 
@@ -204,6 +206,24 @@ static int set_api_socket(struct parse *p, const struct option *o, const char *v
 	return 0;
 }
 
+static int check_password(struct parse *p, const char *what, const char *pw)
+{
+	size_t n = strlen(pw);
+	if (n >= MESH_PASSWORD_MIN)
+		return 0;
+	return usage(p, "%s is %zu bytes: a password must have at least %d (a short one can be "
+		     "guessed offline from one handshake)", what, n, MESH_PASSWORD_MIN);
+}
+
+static int set_mesh_name(struct parse *p, const struct option *o, const char *val)
+{
+	if (!mesh_nickname_valid(val, strlen(val)))
+		return usage(p, "--mesh-name: 1 to %d printable characters without spaces",
+			     MESH_MESH_NAME_MAX);
+	snprintf(p->cfg->mesh_name, sizeof(p->cfg->mesh_name), "%s", val);
+	return 0;
+}
+
 static int set_password(struct parse *p, const struct option *o, const char *val)
 {
 	if (!*val)
@@ -213,7 +233,7 @@ static int set_password(struct parse *p, const struct option *o, const char *val
 	p->flag_password = true;
 	/* scrub it from argv so it does not show in ps */
 	memset(p->in_argv, 'x', strlen(p->in_argv));
-	return 0;
+	return check_password(p, "--password", p->cfg->password);
 }
 
 static int set_password_file(struct parse *p, const struct option *o, const char *val)
@@ -303,6 +323,8 @@ static const struct option options[] = {
 	  .help = "encrypt with this password (prefer the file or the env)" },
 	{ .flag = "--password-file", .arg = "FILE", .set = set_password_file,
 	  .help = "read the password from FILE" },
+	{ .flag = "--mesh-name", .arg = "NAME", .set = set_mesh_name,
+	  .help = "this mesh's name, the same on every host (default mesh)" },
 	{ .flag = "--mtu", .arg = "N", .set = set_uint, .off = OFF(mtu), .min = 576, .max = 65000,
 	  .bad = "not a number from 576 to 65000",
 	  .help = "overlay MTU (default: underlay 1500 minus overhead)" },
@@ -327,7 +349,7 @@ static const struct option options[] = {
 	{ .flag = "--no-fastdp", .set = set_no_fastdp, .help = "same as --fastdp off" },
 	{ .flag = "--conn-limit", .arg = "N", .set = set_uint, .off = OFF(conn_limit), .min = 1,
 	  .max = 10000, .bad = "not a number from 1 to 10000",
-	  .help = "at most N control connections (default 100)" },
+	  .help = "at most N authenticated control connections (default 100)" },
 	{ .flag = "--metrics-addr", .arg = "A|off", .set = set_metrics,
 	  .help = "serve Prometheus metrics on IPv4:port A (default 127.0.0.1:6782)" },
 	{ .flag = "--ipalloc-range", .arg = "CIDR", .set = set_range,
@@ -423,6 +445,7 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 	cfg->port = SLEEVE_DEFAULT_PORT;
 	cfg->log_level = MESH_LOG_INFO;
 	snprintf(cfg->bridge, sizeof(cfg->bridge), "%s", MESH_DEFAULT_BRIDGE);
+	snprintf(cfg->mesh_name, sizeof(cfg->mesh_name), "%s", MESH_DEFAULT_MESH_NAME);
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", MESH_DEFAULT_STATE_DIR);
 	snprintf(cfg->api_socket, sizeof(cfg->api_socket), "%s", MESH_DEFAULT_API_SOCKET);
 	snprintf(cfg->metrics.host, sizeof(cfg->metrics.host), "127.0.0.1");
@@ -494,6 +517,8 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 		if (!*env_password)
 			USAGE("MESH_PASSWORD is set but empty (unset it to run without encryption)");
 		cfg->password = strdup(env_password);
+		if (check_password(&p, "MESH_PASSWORD", cfg->password) < 0)
+			return MESH_CONFIG_USAGE;
 	}
 	if (cfg->password && !*cfg->password)
 		USAGE("the password is empty");

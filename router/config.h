@@ -41,6 +41,7 @@ struct mesh_config {
 	char api_socket[108];
 	char *password;          /* from --password or MESH_PASSWORD (owned; wipe on free) */
 	char password_file[256];
+	char mesh_name[64];      /* salts the password's key; both ends must agree (default "mesh") */
 	enum mesh_log_level log_level;
 	bool keep_bridge;
 	bool no_discovery;       /* connect only to the peers given, not to those gossip names */

@@ -8,18 +8,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "router/addrindex.h"
 #include "router/gossip.h"
 #include "router/internal.h"
 #include "router/listener.h"
 #include "router/log.h"
+#include "router/unauth.h"
 
 #define ACCEPT_BACKLOG 64
+/* Addresses learned from gossip that we dial (issue 16, finding 4): so many in all, so many per
+ * peer; the peer must be one the topology knows. */
+#define DISCOVERED_MAX 128
+#define DISCOVERED_PER_PEER 2
+#define DISCOVERY_LOG_MS 60000
 
 struct router_conns {
 	struct evconnlistener *listener;
 	struct router_accept_guard guard; /* accept() failing (EMFILE): a pause, not a spin */
 	struct mesh_ratelimit accept_rl;
 	uint64_t refused_logged_ms;    /* when the rate limit was last logged */
+	uint64_t unauth_logged_ms;     /* when the unauthenticated budget was last logged */
+	struct mesh_unauth unauth;     /* inbound connections still in their handshake */
+	struct mesh_addrindex by_addr; /* every target by its address */
+	unsigned ndiscovered;          /* targets learned from gossip */
+	uint64_t discovery_logged_ms;  /* when a discovered address refused was last logged */
 };
 
 static void format_addr(const struct sockaddr_storage *ss, char *out, size_t cap)
@@ -50,6 +62,8 @@ static void conn_free(struct mesh_conn *c)
 		mesh_control_free(c->ctl);
 	if (c->target && c->target->conn == c)
 		c->target->conn = NULL;
+	if (c->unauth)
+		mesh_unauth_release(&r->own.conns->unauth, c->src_ip);
 	bool was_established = c->state == CONN_ESTABLISHED;
 	free(c);
 	if (was_established)
@@ -92,6 +106,10 @@ static void on_closed(struct mesh_control *ctl, int err, const char *reason, voi
 		}
 	}
 	router_describe_conn(c, who, sizeof(who));
+	if (err == -ENOBUFS)
+		r->ctr.control_slow_peers++;
+	if (err == -ETIMEDOUT && !c->outbound && c->state != CONN_ESTABLISHED)
+		r->ctr.control_hs_timeouts++;
 	if (err == -EACCES) {
 		r->ctr.control_auth_failures++;
 		log_error("%s: refused: %s", who, reason);
@@ -120,6 +138,30 @@ static void on_closed(struct mesh_control *ctl, int err, const char *reason, voi
 	conn_free(c);
 	if (was_established)
 		rearm_targets_for(r, &peer);
+}
+
+static unsigned conn_limit(const struct mesh_router *r)
+{
+	return r->cfg->conn_limit ? r->cfg->conn_limit : DEFAULT_CONN_LIMIT;
+}
+
+/* What --conn-limit bounds: established connections and our own attempts; inbound connections
+ * still in their handshake have their own budget (unauth.h) and count not. */
+static unsigned counted_conns(const struct mesh_router *r)
+{
+	return r->nconns - r->own.conns->unauth.total;
+}
+
+/* Whether an inbound connection comes from a peer we were told to connect to (command line or
+ * API): such a peer is never refused for the limit, as our dial to it would not be. */
+static bool configured_peer(const struct mesh_router *r, const struct mesh_conn *c)
+{
+	for (const struct mesh_target *t = r->targets; t; t = t->next)
+		if (!t->discovered && (mesh_peer_name_eq(&t->peer, &c->peer) ||
+				       (t->addr.sin_addr.s_addr == c->peer_ip &&
+					ntohs(t->addr.sin_port) == c->peer_port)))
+			return true;
+	return false;
 }
 
 static void start_overlay(struct mesh_router *r, struct mesh_conn *c, const struct mesh_hs *hs)
@@ -162,6 +204,10 @@ static void on_established(struct mesh_control *ctl, void *arg)
 
 	c->peer = h->name;
 	snprintf(c->nickname, sizeof(c->nickname), "%s", h->nickname);
+	if (c->unauth) {
+		mesh_unauth_release(&r->own.conns->unauth, c->src_ip);
+		c->unauth = false;
+	}
 	c->conn_id = c->outbound ? hs->cfg.hello.conn_id : h->conn_id;
 	c->encrypted = hs->chan.sealed;
 	const struct sockaddr_in *remote = (const struct sockaddr_in *)mesh_control_remote(ctl);
@@ -175,6 +221,13 @@ static void on_established(struct mesh_control *ctl, void *arg)
 	if (c->target)
 		c->target->peer = h->name;
 	router_describe_conn(c, who, sizeof(who));
+	if (!c->outbound && counted_conns(r) > conn_limit(r) && !configured_peer(r, c)) {
+		log_warn("%s: refused: connection limit (%u) reached", who, conn_limit(r));
+		r->ctr.control_refused++;
+		r->ctr.control_refused_limit++;
+		conn_free(c);
+		return;
+	}
 
 	/* Two connections between the same pair: both ends keep the lower connection id. */
 	for (struct mesh_conn *o = r->conns; o; o = o->next) {
@@ -259,6 +312,7 @@ static void hs_config(struct mesh_router *r, struct mesh_conn *c, struct mesh_hs
 	memset(hc, 0, sizeof(*hc));
 	hc->is_client = c->outbound;
 	hc->psk = r->encrypted ? r->psk : NULL;
+	snprintf(hc->mesh_name, sizeof(hc->mesh_name), "%s", r->cfg->mesh_name);
 	hc->proto_min = MESH_PROTO_MIN;
 	hc->proto_max = MESH_PROTO_MAX;
 	hc->hello.name = r->name;
@@ -277,10 +331,6 @@ static const struct mesh_control_callbacks control_cb = {
 	.closed = on_closed,
 };
 
-static unsigned conn_limit(const struct mesh_router *r)
-{
-	return r->cfg->conn_limit ? r->cfg->conn_limit : DEFAULT_CONN_LIMIT;
-}
 
 static void target_connect(evutil_socket_t fd, short what, void *arg)
 {
@@ -294,7 +344,8 @@ static void target_connect(evutil_socket_t fd, short what, void *arg)
 		return;
 	if (!mesh_peer_name_is_zero(&t->peer) && router_conn_to(r, &t->peer))
 		return; /* connected to that peer another way; re-armed if that connection ends */
-	if (r->nconns >= conn_limit(r)) {
+	/* our own dials to the peers we were given always go; discovered ones within the limit */
+	if (t->discovered && counted_conns(r) >= conn_limit(r)) {
 		snprintf(t->last_error, sizeof(t->last_error), "connection limit (%u) reached",
 			 conn_limit(r));
 		target_schedule(t);
@@ -334,7 +385,28 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 
 	format_addr((struct sockaddr_storage *)sa, addr, sizeof(addr));
 	struct router_conns *cn = r->own.conns;
+	uint32_t src = sa->sa_family == AF_INET ? ((struct sockaddr_in *)sa)->sin_addr.s_addr : 0;
+	/* a stranger's connections are bounded before anything else, so that they cannot use up
+	 * the accept rate either */
+	int ret = mesh_unauth_take(&cn->unauth, src);
+	if (ret < 0) {
+		r->ctr.control_refused++;
+		r->ctr.control_refused_unauth++;
+		if (mesh_mono_ms() - cn->unauth_logged_ms > 1000) {
+			if (ret == -EAGAIN)
+				log_warn("refusing a connection from %s: %d connections from that "
+					 "address are already in their handshake", addr,
+					 MESH_UNAUTH_PER_SOURCE);
+			else
+				log_warn("refusing a connection from %s: %d connections are already "
+					 "in their handshake", addr, MESH_UNAUTH_MAX);
+			cn->unauth_logged_ms = mesh_mono_ms();
+		}
+		evutil_closesocket(fd);
+		return;
+	}
 	if (!mesh_ratelimit_take(&cn->accept_rl, mesh_mono_ms())) {
+		mesh_unauth_release(&cn->unauth, src);
 		r->ctr.control_refused++;
 		if (mesh_mono_ms() - cn->refused_logged_ms > 1000) {
 			log_warn("refusing a connection from %s: more than %d connection attempts a "
@@ -344,18 +416,14 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		evutil_closesocket(fd);
 		return;
 	}
-	if (r->nconns >= conn_limit(r)) {
-		log_warn("refusing a connection from %s: connection limit (%u) reached", addr,
-			 conn_limit(r));
-		r->ctr.control_refused++;
-		evutil_closesocket(fd);
-		return;
-	}
 	struct mesh_conn *c = conn_new(r, false);
 	if (!c) {
+		mesh_unauth_release(&cn->unauth, src);
 		evutil_closesocket(fd);
 		return;
 	}
+	c->unauth = true;
+	c->src_ip = src;
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	hs_config(r, c, &hc);
 	cb.arg = c;
@@ -376,10 +444,7 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
 
 static struct mesh_target *find_target(struct mesh_router *r, uint32_t ip, uint16_t port)
 {
-	for (struct mesh_target *t = r->targets; t; t = t->next)
-		if (t->addr.sin_addr.s_addr == ip && ntohs(t->addr.sin_port) == port)
-			return t;
-	return NULL;
+	return mesh_addrindex_get(&r->own.conns->by_addr, ip, port);
 }
 
 static struct mesh_target *add_target(struct mesh_router *r, uint32_t ip, uint16_t port,
@@ -398,10 +463,13 @@ static struct mesh_target *add_target(struct mesh_router *r, uint32_t ip, uint16
 	snprintf(t->addr_str, sizeof(t->addr_str), "%s:%u", ipstr, port);
 	mesh_backoff_init(&t->backoff);
 	t->timer = event_new(r->base, -1, 0, target_connect, t);
-	if (!t->timer) {
+	if (!t->timer || mesh_addrindex_put(&r->own.conns->by_addr, ip, port, t) < 0) {
+		if (t->timer)
+			event_free(t->timer);
 		free(t);
 		return NULL;
 	}
+	r->own.conns->ndiscovered += discovered;
 	t->next = r->targets;
 	r->targets = t;
 	event_active(t->timer, 0, 0);
@@ -410,26 +478,66 @@ static struct mesh_target *add_target(struct mesh_router *r, uint32_t ip, uint16
 
 static void target_free(struct mesh_target *t)
 {
+	struct router_conns *cn = t->r->own.conns;
+	mesh_addrindex_del(&cn->by_addr, t->addr.sin_addr.s_addr, ntohs(t->addr.sin_port));
+	cn->ndiscovered -= t->discovered;
 	if (t->conn)
 		t->conn->target = NULL;
 	event_free(t->timer);
 	free(t);
 }
 
-/* Connects to peers we learned of through gossip: every address at which some peer reached a
- * peer we have no connection to. */
+/* A discovered address not dialled for a bound: counted, logged once a minute. */
+static void discovery_refused(struct mesh_router *r, uint32_t ip, uint16_t port, const char *why)
+{
+	struct router_conns *cn = r->own.conns;
+	uint64_t now = mesh_mono_ms();
+	r->ctr.discovery_refused++;
+	if (cn->discovery_logged_ms && now - cn->discovery_logged_ms < DISCOVERY_LOG_MS)
+		return;
+	cn->discovery_logged_ms = now;
+	char ipstr[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &ip, ipstr, sizeof(ipstr));
+	log_warn("not dialling %s:%u, learned through gossip: %s (logged once a minute)", ipstr,
+		 port, why);
+}
+
+static unsigned discovered_for(const struct mesh_router *r, const struct mesh_peer_name *peer)
+{
+	unsigned n = 0;
+	for (const struct mesh_target *t = r->targets; t; t = t->next)
+		n += t->discovered && mesh_peer_name_eq(&t->peer, peer);
+	return n;
+}
+
+/* Connects to peers we learned of through gossip: addresses at which some peer reached a peer
+ * that the topology knows and we have no connection to; at most DISCOVERED_MAX addresses, and
+ * DISCOVERED_PER_PEER per peer. */
 void router_discover(struct mesh_router *r)
 {
 	if (r->cfg->no_discovery)
 		return;
+	struct router_conns *cn = r->own.conns;
 	for (size_t i = 1; i < r->topo.n; i++) {
 		const struct mesh_topo_peer *p = &r->topo.peers[i];
 		for (unsigned k = 0; k < p->nconns; k++) {
 			const struct mesh_topo_conn *tc = &p->conns[k];
 			if (mesh_peer_name_eq(&tc->peer, &r->name) || !tc->ip || !tc->port)
 				continue;
-			if (router_conn_to(r, &tc->peer) || find_target(r, tc->ip, tc->port))
+			if (find_target(r, tc->ip, tc->port) || router_conn_to(r, &tc->peer))
 				continue;
+			if (cn->ndiscovered >= DISCOVERED_MAX) {
+				discovery_refused(r, tc->ip, tc->port, "already dialling "
+						  MESH_STR(DISCOVERED_MAX) " addresses learned so");
+				return;
+			}
+			if (!mesh_topo_find(&r->topo, &tc->peer))
+				continue; /* a peer nobody announced: nothing to dial */
+			if (discovered_for(r, &tc->peer) >= DISCOVERED_PER_PEER) {
+				discovery_refused(r, tc->ip, tc->port, "already dialling "
+						  MESH_STR(DISCOVERED_PER_PEER) " addresses of that peer");
+				continue;
+			}
 			struct mesh_target *t = add_target(r, tc->ip, tc->port, true);
 			if (!t)
 				return;
@@ -465,6 +573,10 @@ int router_conns_start(struct mesh_router *r, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	r->own.conns = cn;
+	if (mesh_addrindex_init(&cn->by_addr) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	cn->listener = evconnlistener_new_bind(r->base, on_accept, r,
 					      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
 					      LEV_OPT_CLOSE_ON_EXEC, ACCEPT_BACKLOG,
@@ -521,6 +633,8 @@ void router_conns_stop(struct mesh_router *r)
 		router_accept_guard_free(&r->own.conns->guard);
 	if (r->own.conns && r->own.conns->listener)
 		evconnlistener_free(r->own.conns->listener);
+	if (r->own.conns)
+		mesh_addrindex_free(&r->own.conns->by_addr);
 	free(r->own.conns);
 	r->own.conns = NULL;
 }
@@ -626,6 +740,7 @@ int mesh_router_connect(struct mesh_router *r, const char *addr, const char *ori
 		return -EINVAL;
 	struct mesh_target *t = find_target(r, ip, port);
 	if (t) {
+		r->own.conns->ndiscovered -= t->discovered;
 		t->discovered = false;
 		snprintf(msg, msglen, "already connecting to %s", t->addr_str);
 		return 0;

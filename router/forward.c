@@ -57,7 +57,7 @@ void router_on_local_frame(void *arg, const struct mesh_offload *off, const uint
 	const uint8_t *dst = frame, *src = frame + 6;
 
 	if (!mesh_mac_is_multicast(src)) {
-		int res = router_macs_learn(r, src, &r->name);
+		int res = router_macs_learn(r, src, &r->name, 0);
 		if (res == MESH_MAC_NEW || res == MESH_MAC_MOVED)
 			log_debug("%02x:%02x:%02x:%02x:%02x:%02x seen in a frame from our bridge "
 				  "(to %02x:%02x:%02x:%02x:%02x:%02x, ethertype %04x)", src[0], src[1],
@@ -91,7 +91,7 @@ void router_on_frame_received(void *arg, struct overlay_forwarder *fwd,
 		return;
 	}
 	if (!mesh_mac_is_multicast(smac)) {
-		int res = router_macs_learn(r, smac, src);
+		int res = router_macs_learn(r, smac, src, 0);
 		if (res == MESH_MAC_NEW || res == MESH_MAC_MOVED)
 			router_fastpath_sync(r);
 	}

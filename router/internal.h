@@ -55,6 +55,8 @@ struct mesh_conn {
 	struct mesh_control *ctl;
 	struct mesh_target *target;    /* outbound: the address we dialled */
 	bool outbound;
+	bool unauth;                   /* inbound, in its handshake: holds an unauth.h slot */
+	uint32_t src_ip;               /* inbound: the address it came from (network order) */
 	enum conn_state state;
 	char addr[64];                 /* "ip:port" of the peer's control endpoint */
 	uint32_t peer_ip;              /* network order: where the peer's control port is */
@@ -70,6 +72,8 @@ struct mesh_conn {
 	bool fast_ok;                  /* its heartbeats pass both ways */
 	bool ipam_rx;                  /* its IPAM ring arrived (ipam.c: consensus waits for it) */
 	bool ipam_refused_logged;      /* its ring was refused once (logged once per connection) */
+	struct mesh_ratelimit ipam_request_rl; /* its IPAM space requests (ipam.c) */
+	uint64_t ipam_request_logged_ms; /* when a refused request was last logged (ipam.c) */
 	time_t since;
 	struct mesh_conn *next;
 };
@@ -188,9 +192,11 @@ void router_topo_housekeeping(struct mesh_router *r);
 /* macs.c */
 int router_macs_init(struct mesh_router *r);
 void router_macs_free(struct mesh_router *r);
-/* Learns that mac is at peer `at` (a frame from there, or our bridge when at is us: then it is
- * announced if new or moved). The MESH_MAC_* result of mesh_mactable_learn. */
-int router_macs_learn(struct mesh_router *r, const uint8_t mac[6], const struct mesh_peer_name *at);
+/* Learns that mac is at peer `at` (a frame from there, or our bridge when at is us, on bridge
+ * port `port` (ifindex, 0 when not known): then it is announced if new or moved). The
+ * MESH_MAC_* result of mesh_mactable_learn_port; a refusal by the table's bounds is logged. */
+int router_macs_learn(struct mesh_router *r, const uint8_t mac[6], const struct mesh_peer_name *at,
+		      uint32_t port);
 /* One of our MACs left the bridge (its container is gone): gossip a tombstone. */
 void router_macs_gone_local(struct mesh_router *r, const uint8_t mac[6]);
 

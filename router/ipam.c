@@ -27,6 +27,11 @@
 #include "router/statefile.h"
 
 #define SPACE_REQUEST_INTERVAL_MS 2000
+/* Space requests a connection may make (each answered with our ring, up to ~147 KB): one a
+ * second, two at once; we ask once per SPACE_REQUEST_INTERVAL_MS ourselves. */
+#define SPACE_REQUEST_RATE_PER_S 1
+#define SPACE_REQUEST_BURST 2
+#define REFUSED_LOG_MS 60000
 #define MAX_SEEN 4096
 
 struct ipam_seen {
@@ -283,6 +288,22 @@ static void try_seed(struct mesh_router *r)
 static void conn_up(struct mesh_router *r, struct mesh_conn *c)
 {
 	c->ipam_rx = false;
+	mesh_ratelimit_init(&c->ipam_request_rl, SPACE_REQUEST_RATE_PER_S, SPACE_REQUEST_BURST,
+			    mesh_mono_ms());
+	c->ipam_request_logged_ms = 0;
+}
+
+/* A request refused for its sender or its rate: counted, logged once a minute per connection. */
+static void request_refused(struct mesh_router *r, struct mesh_conn *c, const char *why)
+{
+	char who[160];
+	r->ctr.ipam_requests_refused++;
+	uint64_t now = mesh_mono_ms();
+	if (c->ipam_request_logged_ms && now - c->ipam_request_logged_ms < REFUSED_LOG_MS)
+		return;
+	c->ipam_request_logged_ms = now;
+	router_describe_conn(c, who, sizeof(who));
+	log_warn("%s: IPAM space request refused: %s", who, why);
 }
 
 static void ring_received(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len)
@@ -335,6 +356,15 @@ static void request_received(struct mesh_router *r, struct mesh_conn *c, const u
 		router_describe_conn(c, who, sizeof(who));
 		log_warn("%s: IPAM space request refused: %s", who, why);
 		r->ctr.gossip_refused++;
+		return;
+	}
+	if (mesh_ipam_request_check_sender(&q, &c->peer, why) < 0) {
+		request_refused(r, c, why);
+		return;
+	}
+	if (!mesh_ratelimit_take(&c->ipam_request_rl, mesh_mono_ms())) {
+		request_refused(r, c, "more than " MESH_STR(SPACE_REQUEST_RATE_PER_S) " a second "
+				"(each is answered with our ring)");
 		return;
 	}
 	describe_peer(r, &q.requester, who, sizeof(who));

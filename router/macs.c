@@ -14,12 +14,46 @@
 #include "router/log.h"
 
 #define SWEEP_S 60
+#define REFUSED_LOG_MS 60000
 
 struct router_macs {
 	struct mesh_mac_update *pending; /* announcements to send at the end of this turn */
 	size_t npending, cap;
 	struct event *sweep;
+	uint64_t refused_logged_ms;      /* a refused MAC is logged once a minute */
 };
+
+/* A MAC the table's bounds refused (counted there): logged once a minute. */
+static void refused(struct mesh_router *r, int res, const uint8_t mac[6],
+		    const struct mesh_peer_name *at, uint32_t port)
+{
+	struct router_macs *m = r->own.macs;
+	uint64_t now = mesh_mono_ms();
+	if (m->refused_logged_ms && now - m->refused_logged_ms < REFUSED_LOG_MS)
+		return;
+	m->refused_logged_ms = now;
+	char where[96], name[MESH_PEER_NAME_STRLEN];
+	const char *why;
+	mesh_peer_name_format(at, name);
+	if (mesh_peer_name_eq(at, &r->name) && port)
+		snprintf(where, sizeof(where), "on bridge port %u", port);
+	else if (mesh_peer_name_eq(at, &r->name))
+		snprintf(where, sizeof(where), "on our bridge (port not known yet)");
+	else
+		snprintf(where, sizeof(where), "at peer %s", name);
+	switch (res) {
+	case MESH_MAC_REFUSED_FULL: why = "the table holds " MESH_STR(MESH_MAC_LIMIT_GLOBAL) " MACs"; break;
+	case MESH_MAC_REFUSED_PEER: why = "that peer holds " MESH_STR(MESH_MAC_LIMIT_PER_PEER) " MACs"; break;
+	case MESH_MAC_REFUSED_PORT: why = "that port holds " MESH_STR(MESH_MAC_LIMIT_PER_PORT) " MACs (gone ones count until they age out)"; break;
+	default: why = "more than " MESH_STR(MESH_MAC_LEARN_RATE_PER_S) " new MACs a second"; break;
+	}
+	const struct mesh_mac_refused *c = &r->macs.refused;
+	log_warn("MAC table: not learning %02x:%02x:%02x:%02x:%02x:%02x %s: %s (refused so far: "
+		 "%llu table full, %llu peer, %llu port, %llu rate; logged once a minute)", mac[0],
+		 mac[1], mac[2], mac[3], mac[4], mac[5], where, why,
+		 (unsigned long long)c->full, (unsigned long long)c->peer,
+		 (unsigned long long)c->port, (unsigned long long)c->rate);
+}
 
 /* Every minute: entries not seen for 10 min go. */
 static void sweep_cb(evutil_socket_t fd, short what, void *arg)
@@ -75,9 +109,12 @@ static void queue(struct mesh_router *r, const uint8_t mac[6], const struct mesh
 	router_gossip_changed(r, MESH_CHANNEL_MACS);
 }
 
-int router_macs_learn(struct mesh_router *r, const uint8_t mac[6], const struct mesh_peer_name *at)
+int router_macs_learn(struct mesh_router *r, const uint8_t mac[6], const struct mesh_peer_name *at,
+		      uint32_t port)
 {
-	int res = mesh_mactable_learn(&r->macs, mac, at, mesh_mono_ms(), mesh_wall_ms());
+	int res = mesh_mactable_learn_port(&r->macs, mac, at, port, mesh_mono_ms(), mesh_wall_ms());
+	if (mesh_mac_refused(res))
+		refused(r, res, mac, at, port);
 	if ((res == MESH_MAC_NEW || res == MESH_MAC_MOVED) && mesh_peer_name_eq(at, &r->name)) {
 		const struct mesh_mac_entry *e = mesh_mactable_lookup(&r->macs, mac);
 		if (e)
@@ -151,6 +188,8 @@ static void merge(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, 
 			router_fastpath_sync(r);
 		} else if (res == MESH_MAC_REFUSED) {
 			far++;
+		} else if (mesh_mac_refused(res)) {
+			refused(r, res, u[i].mac, &u[i].peer, 0);
 		}
 	}
 	if (far) {
@@ -193,6 +232,12 @@ int router_macs_init(struct mesh_router *r)
 		return -ENOMEM;
 	}
 	r->own.macs = m;
+	static const struct mesh_mac_limits limits = {
+		.global = MESH_MAC_LIMIT_GLOBAL, .per_peer = MESH_MAC_LIMIT_PER_PEER,
+		.per_port = MESH_MAC_LIMIT_PER_PORT, .learn_rate_per_s = MESH_MAC_LEARN_RATE_PER_S,
+		.learn_burst = MESH_MAC_LEARN_BURST,
+	};
+	mesh_mactable_set_limits(&r->macs, &limits, &r->name, mesh_mono_ms());
 	m->sweep = event_new(r->base, -1, EV_PERSIST, sweep_cb, r);
 	struct timeval every = { SWEEP_S, 0 };
 	if (!m->sweep || event_add(m->sweep, &every) < 0 ||

@@ -46,6 +46,14 @@ static int read_password_file(const char *path, char **out)
 		sodium_free(buf);
 		return 2;
 	}
+	if (n < MESH_PASSWORD_MIN) {
+		fprintf(stderr, "meshd: --password-file %s: the password is %zd bytes: a password "
+			"must have at least %d (a short one can be guessed offline from one "
+			"handshake)\n", path, n, MESH_PASSWORD_MIN);
+		sodium_memzero(buf, PASSWORD_MAX + 1);
+		sodium_free(buf);
+		return 2;
+	}
 	if (stat(path, &st) == 0 && (st.st_mode & 0077))
 		log_warn("password file %s can be read by group or others (chmod 600 it)", path);
 	*out = strdup(buf);
@@ -106,7 +114,7 @@ int main(int argc, char **argv)
 		log_warn("not running as root: creating the bridge and TAP needs CAP_NET_ADMIN");
 
 	if (cfg.password) {
-		int rc = mesh_psk_derive(cfg.password, strlen(cfg.password), psk);
+		int rc = mesh_psk_derive(cfg.password, strlen(cfg.password), cfg.mesh_name, psk);
 		mesh_wipe(cfg.password, strlen(cfg.password));
 		if (rc < 0) {
 			fprintf(stderr, "meshd: cannot derive a key from the password: %s\n", strerror(-rc));

@@ -359,6 +359,13 @@ char *mesh_metrics_render(const cJSON *st)
 	       "Received UDP frames written to the TAP as part of a coalesced run (one GSO write).");
 	single(&b, ctr, "mac_table_size", "mesh_mac_table_entries", "gauge",
 	       "Entries in the MAC table (local and learned from peers).");
+	static const struct counter_sample macref[] = {
+		{ "mac_refused_full", "table_full" }, { "mac_refused_peer", "peer_limit" },
+		{ "mac_refused_port", "port_limit" }, { "mac_refused_rate", "learning_rate" } };
+	counter_family(&b, ctr, "mesh_mac_refused_total",
+		       "MAC locations not learned: the table, a peer or a bridge port at its cap, or "
+		       "new MACs coming faster than the learning rate limit.", NULL, NULL, "reason",
+		       macref, sizeof(macref) / sizeof(macref[0]));
 	family(&b, "mesh_fastdp_flows", "gauge", "Flows installed in the kernel fast path.");
 	sample(&b, "mesh_fastdp_flows", NULL, number(ctr, "fastdp_flows", &v) ? v : 0);
 	single(&b, ctr, "fastdp_fdb_entries", "mesh_fastdp_fdb_entries", "gauge",
@@ -377,10 +384,24 @@ char *mesh_metrics_render(const cJSON *st)
 		       NULL, NULL, "direction", gossip, 2);
 	single(&b, ctr, "gossip_refused", "mesh_gossip_refused_total", "counter",
 	       "Gossip messages refused as malformed or inconsistent.");
+	single(&b, ctr, "ipam_requests_refused", "mesh_ipam_requests_refused_total", "counter",
+	       "IPAM space requests refused: asking for another peer, or more than one a second.");
+	single(&b, ctr, "discovery_refused", "mesh_discovery_refused_total", "counter",
+	       "Addresses learned through gossip not dialled: over 128 in all or 2 per peer.");
 	single(&b, ctr, "control_auth_failures", "mesh_control_auth_failures_total", "counter",
 	       "Control connections refused because authentication failed (wrong password).");
 	single(&b, ctr, "control_refused", "mesh_control_refused_total", "counter",
 	       "Control connections refused or failed for other reasons (limits, protocol).");
+	static const struct counter_sample limited[] = {
+		{ "control_refused_unauth", "unauthenticated_budget" },
+		{ "control_refused_limit", "conn_limit" },
+		{ "control_hs_timeouts", "handshake_deadline" },
+		{ "control_slow_peers", "peer_not_reading" } };
+	counter_family(&b, ctr, "mesh_control_limited_total",
+		       "Control connections refused or closed by a limit against hostile peers: "
+		       "too many strangers in their handshake, --conn-limit, the handshake "
+		       "deadline, output to a peer that does not read.", NULL, NULL, "reason",
+		       limited, sizeof(limited) / sizeof(limited[0]));
 
 	policy_metrics(&b, get(st, "policy"));
 

@@ -20,11 +20,17 @@ struct mesh_router;
 struct mesh_router_counters {
 	uint64_t control_auth_failures;  /* handshakes refused for a password mismatch */
 	uint64_t control_refused;        /* other handshake failures */
+	uint64_t control_refused_unauth; /* of those: too many strangers in their handshake */
+	uint64_t control_refused_limit;  /* of those: --conn-limit reached */
+	uint64_t control_hs_timeouts;    /* handshakes not done by their deadline */
+	uint64_t control_slow_peers;     /* connections dropped: the peer did not read */
 	uint64_t drop_no_route;          /* frames for a peer we have no connection to */
 	uint64_t frames_delivered;       /* frames written to the local bridge */
 	uint64_t frames_relayed;         /* frames passed on for other peers */
 	uint64_t gossip_tx_bytes, gossip_rx_bytes;
 	uint64_t gossip_refused;         /* malformed gossip messages */
+	uint64_t discovery_refused;      /* gossiped addresses not dialled: over the bounds */
+	uint64_t ipam_requests_refused;  /* space requests for another peer, or too many */
 };
 
 /* Sets up the bridge, the TAP, the sockets, and starts connecting to cfg->peers.

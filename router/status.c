@@ -137,6 +137,7 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 	cJSON_AddStringToObject(o, "uid", uid);
 	cJSON_AddNumberToObject(o, "short_id", r->short_id);
 	cJSON_AddBoolToObject(o, "encryption", r->encrypted);
+	cJSON_AddStringToObject(o, "mesh_name", r->cfg->mesh_name);
 	cJSON_AddNumberToObject(o, "port", r->cfg->port);
 	cJSON_AddStringToObject(o, "bridge", r->cfg->bridge);
 	cJSON_AddNumberToObject(o, "mtu", r->mtu);
@@ -233,10 +234,20 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 	C("frames_relayed", r->ctr.frames_relayed);
 	C("control_auth_failures", r->ctr.control_auth_failures);
 	C("control_refused", r->ctr.control_refused);
+	C("control_refused_unauth", r->ctr.control_refused_unauth);
+	C("control_refused_limit", r->ctr.control_refused_limit);
+	C("control_hs_timeouts", r->ctr.control_hs_timeouts);
+	C("control_slow_peers", r->ctr.control_slow_peers);
 	C("gossip_tx_bytes", r->ctr.gossip_tx_bytes);
 	C("gossip_rx_bytes", r->ctr.gossip_rx_bytes);
 	C("gossip_refused", r->ctr.gossip_refused);
+	C("ipam_requests_refused", r->ctr.ipam_requests_refused);
+	C("discovery_refused", r->ctr.discovery_refused);
 	C("mac_table_size", r->macs.count);
+	C("mac_refused_full", r->macs.refused.full);
+	C("mac_refused_peer", r->macs.refused.peer);
+	C("mac_refused_port", r->macs.refused.port);
+	C("mac_refused_rate", r->macs.refused.rate);
 	static const struct mesh_fastdp_counters no_vxlan;
 	const struct mesh_fastdp_counters *v = r->fastdp ? mesh_fastdp_counters(r->fastdp) : &no_vxlan;
 	C("fastdp_fdb_entries", v->fdb_entries);

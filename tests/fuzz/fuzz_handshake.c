@@ -138,7 +138,11 @@ static void check(const struct mesh_hs *hs, int r, size_t fed, size_t used)
 	if (hs->state == MESH_HS_WANT_HELLO || hs->state == MESH_HS_ESTABLISHED) {
 		size_t n = strnlen(hs->peer_nickname, sizeof(hs->peer_nickname));
 		FUZZ_CHECK(n < sizeof(hs->peer_nickname) && mesh_nickname_valid(hs->peer_nickname, n));
-		FUZZ_CHECK(hs->peer_key_len == MESH_KEY_MSG_MIN + n);
+		size_t m = strnlen(hs->peer_mesh_name, sizeof(hs->peer_mesh_name));
+		FUZZ_CHECK(m < sizeof(hs->peer_mesh_name) && mesh_nickname_valid(hs->peer_mesh_name, m));
+		FUZZ_CHECK(!strcmp(hs->peer_mesh_name, hs->cfg.mesh_name));
+		FUZZ_CHECK(hs->peer_key_len == MESH_KEY_MSG_MIN + n + 1 + m ||
+			   (!hs->peer_has_password && hs->peer_key_len == MESH_KEY_MSG_MIN + n));
 	}
 }
 
@@ -217,7 +221,8 @@ static void raw(uint8_t flags, struct fuzz_input *in)
 	FUZZ_CHECK(sink_len == MESH_VERSION_MSG_LEN + hs->my_key_len);
 	FUZZ_CHECK(memcmp(sink, MESH_MAGIC, MESH_MAGIC_LEN) == 0);
 	FUZZ_CHECK(sink[4] == cfg.proto_min && sink[5] == cfg.proto_max);
-	FUZZ_CHECK(sink[6] == (cfg.psk ? MESH_KEY_FLAG_PASSWORD : 0));
+	FUZZ_CHECK(sink[6] == ((cfg.psk ? MESH_KEY_FLAG_PASSWORD : 0) |
+			       (mesh_hs_sends_mesh_name(&cfg) ? MESH_KEY_FLAG_MESH_NAME : 0)));
 
 	size_t plen = 0;
 	int r = MESH_HS_AGAIN;

@@ -360,12 +360,12 @@ static void handshake_seeds(void)
 		sk[i] = (uint8_t)(i * 3 + 1);
 	crypto_scalarmult_base(pk, sk);
 
-	for (int variant = 0; variant < 7; variant++) {
+	for (int variant = 0; variant < 8; variant++) {
 		peer.n = 0;
 		app(&peer, MESH_MAGIC, MESH_MAGIC_LEN);
 		app8(&peer, 1);
 		app8(&peer, variant == 2 ? 3 : 1); /* 2: peer speaks 1..3 */
-		app8(&peer, variant == 1 ? MESH_KEY_FLAG_PASSWORD : 0);
+		app8(&peer, (variant == 1 ? MESH_KEY_FLAG_PASSWORD : 0) | MESH_KEY_FLAG_MESH_NAME);
 		if (variant == 6) /* a low-order point: the key exchange must refuse it */
 			app(&peer, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 32);
 		else
@@ -373,6 +373,8 @@ static void handshake_seeds(void)
 		app(&peer, "\x0a\x0b\x0c\x0d\x0e\x01", 6);
 		app8(&peer, 5);
 		app(&peer, variant == 3 ? "bad n" : "peer1", 5);
+		app8(&peer, 4); /* mesh name: ours ("mesh"), or another one (7) */
+		app(&peer, variant == 7 ? "blue" : "mesh", 4);
 		/* a HELLO frame the handshake will refuse (its confirm tag is made up) */
 		struct mesh_hello h;
 		struct mesh_frame_chan c;
@@ -384,10 +386,11 @@ static void handshake_seeds(void)
 		frame_add(&peer, &c, m, hn);
 
 		b.n = 0;
-		static const uint8_t flags[7] = { 0x00, 0x22, 0x41, 0x00, 0x90, 0x01, 0x00 };
-		static const char *const names[7] = {
+		static const uint8_t flags[8] = { 0x00, 0x22, 0x41, 0x00, 0x90, 0x01, 0x00, 0x00 };
+		static const char *const names[8] = {
 			"raw-server-plain", "raw-server-psk", "raw-client-v13",
 			"raw-bad-nickname", "raw-v12-plain", "raw-client-bytewise", "raw-low-order-key",
+			"raw-other-mesh",
 		};
 		app8(&b, flags[variant]);
 		chunked(&b, peer.b, peer.n, variant == 5 ? 1 : variant == 4 ? 255 : 17);
@@ -416,8 +419,9 @@ static void handshake_seeds(void)
 		{ 0x04, "splice-set-nick-len", "\x01\x00\x2d\x03", 4 },
 		{ 0x06, "splice-truncate-hello", "\x02\x00\x40\x00", 4 },
 		{ 0x04, "splice-flip-hello", "\x00\x00\x50\x20", 4 },
-		/* 159 bytes: VERSION 6, KEY 40 + "real-peer", HELLO frame 4 + 100; then one frame */
-		{ 0x04, "splice-trailing-frame", "\x03\x00\x9f\x08\x00\x00\x00\x04\x02\x01\x00\x00", 12 },
+		/* 164 bytes: VERSION 6, KEY 40 + "real-peer" + 1 + "mesh", HELLO frame 4 + 100; then
+		 * one frame */
+		{ 0x04, "splice-trailing-frame", "\x03\x00\xa4\x08\x00\x00\x00\x04\x02\x01\x00\x00", 12 },
 	};
 	for (size_t i = 0; i < sizeof(sp) / sizeof(sp[0]); i++) {
 		b.n = 0;
@@ -449,9 +453,12 @@ static void config_seeds(void)
 		"--nickname=host-1", "--port=6783", "--bridge", "weave", "--state-dir", "/tmp/s",
 		"--api-socket", "/run/m.sock", "--password-file", "/etc/pw", "--mtu", "1400",
 		"--log-level=debug", "--keep-bridge", "198.18.0.1", NULL });
-	config_seed("ok-password-flag", 4, (const char *const[]){ "--password", "s3cret",
-		"--password=again", "1.2.3.4", NULL });
-	config_seed("ok-env-password", 5, (const char *const[]){ "hunter2", NULL });
+	config_seed("ok-password-flag", 4, (const char *const[]){ "--password", "s3cret-s3cret-s3cret",
+		"--password=again-again-again", "1.2.3.4", NULL });
+	config_seed("ok-env-password", 5, (const char *const[]){ "hunter2-hunter2-hunter2", NULL });
+	config_seed("ok-mesh-name", 0, (const char *const[]){ "--mesh-name", "prod-eu", NULL });
+	config_seed("bad-short-password", 4, (const char *const[]){ "--password", "s3cret", NULL });
+	config_seed("bad-mesh-name", 0, (const char *const[]){ "--mesh-name", "a b", NULL });
 	config_seed("ok-help", 0, (const char *const[]){ "--help", "--version", NULL });
 	config_seed("bad-env-empty", 1, (const char *const[]){ "--log-level", "warn", NULL });
 	config_seed("bad-both-passwords", 0, (const char *const[]){ "--password", "a",

@@ -15,6 +15,8 @@ on_exit "ip netns del $NS"
 
 : >"$TEST_TMP/empty-password"
 chmod 0600 "$TEST_TMP/empty-password"
+printf 'fifteen-bytes!!\n' >"$TEST_TMP/short-password"
+chmod 0600 "$TEST_TMP/short-password"
 # Valid places for everything else, so a meshd that wrongly accepts the input stays contained.
 BASE=(--state-dir "$TEST_TMP/state" --api-socket "$TEST_TMP/meshd.sock" --nickname flagtest)
 
@@ -67,6 +69,13 @@ expect_usage_error "--name not-a-mac" "--name" - --name not-a-mac
 expect_usage_error "peer 300.1.1.1" "300\.1\.1\.1" - 300.1.1.1
 expect_usage_error "empty password file" "password" - --password-file "$TEST_TMP/empty-password"
 expect_usage_error "MESH_PASSWORD= (empty)" "MESH_PASSWORD" MESH_PASSWORD=
+# issue 16, finding 9: under 16 bytes, from any source
+expect_usage_error "15-byte password file" "short-password: the password is 15 bytes.*at least 16" - \
+	--password-file "$TEST_TMP/short-password"
+expect_usage_error "15-byte --password" "--password is 15 bytes.*at least 16" - --password fifteen-bytes!!
+expect_usage_error "15-byte MESH_PASSWORD" "MESH_PASSWORD is 15 bytes.*at least 16" \
+	MESH_PASSWORD=fifteen-bytes!!
+expect_usage_error "--mesh-name with a space" "--mesh-name" - --mesh-name "a b"
 expect_usage_error "--ipalloc-range 10.40.0.1/16" "--ipalloc-range" - --ipalloc-range 10.40.0.1/16
 expect_usage_error "subnet not containing the range" "--ipalloc-default-subnet.*does not contain" - \
 	--ipalloc-range 10.40.0.0/16 --ipalloc-default-subnet 10.48.0.0/12

@@ -32,6 +32,7 @@ Test(config, defaults)
 	cr_assert_eq(parse(&c, NULL, err, sizeof(err), NULL), MESH_CONFIG_OK);
 	cr_assert_eq(c.port, 6783);
 	cr_assert_str_eq(c.bridge, "mesh");
+	cr_assert_str_eq(c.mesh_name, "mesh", "the documented default mesh name");
 	cr_assert_str_eq(c.state_dir, "/var/lib/mesh");
 	cr_assert_str_eq(c.api_socket, "/run/mesh/meshd.sock");
 	cr_assert_null(c.password);
@@ -87,14 +88,24 @@ Test(config, password_sources)
 {
 	struct mesh_config c;
 	char err[256];
-	cr_assert_eq(parse(&c, "envpw", err, sizeof(err), NULL), MESH_CONFIG_OK);
-	cr_assert_str_eq(c.password, "envpw");
+	cr_assert_eq(parse(&c, "env-password-0123", err, sizeof(err), NULL), MESH_CONFIG_OK);
+	cr_assert_str_eq(c.password, "env-password-0123");
 	mesh_config_free(&c);
-	cr_assert_eq(parse(&c, "envpw", err, sizeof(err), "--password", "flagpw", NULL), MESH_CONFIG_OK);
-	cr_assert_str_eq(c.password, "flagpw", "the flag wins over the environment");
+	cr_assert_eq(parse(&c, "env-password-0123", err, sizeof(err), "--password", "flag-password-0123", NULL), MESH_CONFIG_OK);
+	cr_assert_str_eq(c.password, "flag-password-0123", "the flag wins over the environment");
 	mesh_config_free(&c);
-	cr_assert_eq(parse(&c, "envpw", err, sizeof(err), "--password-file", "/f", NULL), MESH_CONFIG_OK);
+	cr_assert_eq(parse(&c, "env-password-0123", err, sizeof(err), "--password-file", "/f", NULL), MESH_CONFIG_OK);
 	cr_assert_null(c.password, "the file (read later) wins over the environment");
+	mesh_config_free(&c);
+}
+
+Test(config, mesh_name)
+{
+	struct mesh_config c;
+	char err[256];
+	cr_assert_eq(parse(&c, NULL, err, sizeof(err), "--mesh-name", "prod-eu", NULL), MESH_CONFIG_OK,
+		     "%s", err);
+	cr_assert_str_eq(c.mesh_name, "prod-eu");
 	mesh_config_free(&c);
 }
 
@@ -102,16 +113,17 @@ Test(config, password_scrubbed_from_argv)
 {
 	struct mesh_config c;
 	char err[256];
-	char a0[] = "meshd", a1[] = "--password", a2[] = "secret", a3[] = "--password=other";
+	char a0[] = "meshd", a1[] = "--password", a2[] = "secret-secret-secret",
+	     a3[] = "--password=other-other-other";
 	char *argv[] = { a0, a1, a2 };
 	cr_assert_eq(mesh_config_parse(&c, 3, argv, NULL, err, sizeof(err)), MESH_CONFIG_OK);
-	cr_assert_str_eq(c.password, "secret");
-	cr_assert_str_eq(a2, "xxxxxx");
+	cr_assert_str_eq(c.password, "secret-secret-secret");
+	cr_assert_str_eq(a2, "xxxxxxxxxxxxxxxxxxxx");
 	mesh_config_free(&c);
 	char *argv2[] = { a0, a3 };
 	cr_assert_eq(mesh_config_parse(&c, 2, argv2, NULL, err, sizeof(err)), MESH_CONFIG_OK);
-	cr_assert_str_eq(c.password, "other");
-	cr_assert_str_eq(a3, "--password=xxxxx");
+	cr_assert_str_eq(c.password, "other-other-other");
+	cr_assert_str_eq(a3, "--password=xxxxxxxxxxxxxxxxx");
 	mesh_config_free(&c);
 }
 
@@ -140,7 +152,11 @@ Test(config, bad_input_is_a_usage_error_naming_the_flag)
 		{ { "198.18.0.1:99999" }, NULL, "peer" },
 		{ { "host.example" }, NULL, "peer 'host.example'" },
 		{ { "--password", "" }, NULL, "--password is empty" },
-		{ { "--password", "a", "--password-file", "/f" }, NULL, "both given" },
+		{ { "--password", "a-long-enough-password", "--password-file", "/f" }, NULL, "both given" },
+		{ { "--password", "fifteen-bytes!!" }, NULL, "--password is 15 bytes: a password must have at least 16" },
+		{ { NULL }, "short", "MESH_PASSWORD is 5 bytes: a password must have at least 16" },
+		{ { "--mesh-name", "" }, NULL, "--mesh-name: 1 to 63 printable" },
+		{ { "--mesh-name", "has space" }, NULL, "--mesh-name: 1 to 63 printable" },
 		{ { NULL }, "", "MESH_PASSWORD is set but empty" },
 		{ { "--nickname", "has space" }, NULL, "--nickname" },
 		{ { "--bridge", "waytoolongbridgename" }, NULL, "--bridge" },
@@ -270,7 +286,8 @@ Test(config, help_lists_every_flag_aligned)
 	const char *u = mesh_config_usage();
 	static const char *const flags[] = {
 		"--name MAC ", "--nickname NAME ", "--port N ", "--bridge NAME ", "--state-dir DIR ",
-		"--api-socket PATH ", "--password PW ", "--password-file FILE ", "--mtu N ",
+		"--api-socket PATH ", "--password PW ", "--password-file FILE ", "--mesh-name NAME ",
+		"--mtu N ",
 		"--log-level LEVEL ", "--keep-bridge ", "--no-discovery ", "--fastdp MODE ",
 		"--no-fastdp ", "--conn-limit N ", "--metrics-addr A|off ",
 		"--ipalloc-range CIDR ", "--ipalloc-default-subnet CIDR\n",

@@ -29,45 +29,70 @@ Test(psk, deterministic_and_password_dependent)
 {
 	uint8_t a[MESH_KEY_LEN], b[MESH_KEY_LEN], c[MESH_KEY_LEN], d[MESH_KEY_LEN];
 
-	cr_assert_eq(mesh_psk_derive("hunter2", 7, a), 0);
-	cr_assert_eq(mesh_psk_derive("hunter2", 7, b), 0);
+	cr_assert_eq(mesh_psk_derive("hunter2hunter2hunter2", 21, "mesh", a), 0);
+	cr_assert_eq(mesh_psk_derive("hunter2hunter2hunter2", 21, "mesh", b), 0);
 	cr_assert_eq(memcmp(a, b, MESH_KEY_LEN), 0, "same password, different psk");
-	cr_assert_eq(mesh_psk_derive("hunter3", 7, c), 0);
+	cr_assert_eq(mesh_psk_derive("hunter2hunter2hunter3", 21, "mesh", c), 0);
 	cr_assert_neq(memcmp(a, c, MESH_KEY_LEN), 0, "different passwords, same psk");
 	/* the length counts, not a NUL terminator */
-	cr_assert_eq(mesh_psk_derive("hunter2", 6, d), 0);
+	cr_assert_eq(mesh_psk_derive("hunter2hunter2hunter2", 20, "mesh", d), 0);
 	cr_assert_neq(memcmp(a, d, MESH_KEY_LEN), 0, "prefix gives the same psk");
 }
 
-/* Pins the exact construction (Argon2id13, opslimit 4, 8 MiB, zero-padded salt) so that any
- * change of parameters, which would break interoperability, is noticed. */
+/* Issue 16, finding 9: the mesh name salts the key, so one guess serves one mesh only. */
+Test(psk, mesh_name_salts_the_key)
+{
+	uint8_t a[MESH_KEY_LEN], b[MESH_KEY_LEN], c[MESH_KEY_LEN];
+	cr_assert_eq(mesh_psk_derive("correct horse battery", 21, "mesh", a), 0);
+	cr_assert_eq(mesh_psk_derive("correct horse battery", 21, "prod-eu", b), 0);
+	cr_assert_neq(memcmp(a, b, MESH_KEY_LEN), 0, "another mesh name, the same key");
+	cr_assert_eq(mesh_psk_derive("correct horse battery", 21, "prod-e", c), 0);
+	cr_assert_neq(memcmp(b, c, MESH_KEY_LEN), 0, "a prefix of the name, the same key");
+	cr_assert_eq(mesh_psk_derive("correct horse battery", 21, "", c), -EINVAL);
+	cr_assert_eq(mesh_psk_derive("correct horse battery", 21, NULL, c), -EINVAL);
+}
+
+/* Issue 16, finding 9: shorter than 16 bytes is refused (guessable offline from a handshake). */
+Test(psk, short_password_is_einval)
+{
+	uint8_t k[MESH_KEY_LEN];
+	cr_assert_eq(MESH_PASSWORD_MIN, 16);
+	cr_assert_eq(mesh_psk_derive("fifteen-bytes!!", 15, "mesh", k), -EINVAL);
+	cr_assert_eq(mesh_psk_derive("sixteen-bytes!!!", 16, "mesh", k), 0);
+}
+
+/* Pins the exact construction (Argon2id13, opslimit 4, 8 MiB, salt the 16-byte BLAKE2b of
+ * "mesh/psk/v2" NUL mesh-name) so that any change of parameters, which would break
+ * interoperability, is noticed. */
 Test(psk, matches_the_specified_argon2id_parameters)
 {
 	static const char pw[] = "correct horse battery staple";
-	uint8_t salt[crypto_pwhash_SALTBYTES] = { 0 };
+	static const char in[] = "mesh/psk/v2\0mesh";
+	uint8_t salt[crypto_pwhash_SALTBYTES];
 	uint8_t want[MESH_KEY_LEN], got[MESH_KEY_LEN];
 
-	memcpy(salt, "mesh/psk/v1", 11);
+	cr_assert_eq(crypto_generichash(salt, sizeof(salt), (const uint8_t *)in, sizeof(in) - 1,
+					NULL, 0), 0);
 	cr_assert_eq(crypto_pwhash(want, sizeof(want), pw, strlen(pw), salt, 4, 8u << 20,
 				   crypto_pwhash_ALG_ARGON2ID13),
 		     0);
-	cr_assert_eq(mesh_psk_derive(pw, strlen(pw), got), 0);
+	cr_assert_eq(mesh_psk_derive(pw, strlen(pw), "mesh", got), 0);
 	cr_assert_eq(memcmp(want, got, MESH_KEY_LEN), 0);
 }
 
 Test(psk, password_with_nul_bytes_uses_all_of_len)
 {
 	uint8_t a[MESH_KEY_LEN], b[MESH_KEY_LEN];
-	cr_assert_eq(mesh_psk_derive("ab\0cd", 5, a), 0);
-	cr_assert_eq(mesh_psk_derive("ab\0ce", 5, b), 0);
+	cr_assert_eq(mesh_psk_derive("ab\0cdefghijklmnopq", 19, "mesh", a), 0);
+	cr_assert_eq(mesh_psk_derive("ab\0cdefghijklmnopr", 19, "mesh", b), 0);
 	cr_assert_neq(memcmp(a, b, MESH_KEY_LEN), 0);
 }
 
 Test(psk, empty_password_is_einval)
 {
 	uint8_t k[MESH_KEY_LEN];
-	cr_assert_eq(mesh_psk_derive("", 0, k), -EINVAL);
-	cr_assert_eq(mesh_psk_derive("nonempty", 0, k), -EINVAL);
+	cr_assert_eq(mesh_psk_derive("", 0, "mesh", k), -EINVAL);
+	cr_assert_eq(mesh_psk_derive("nonempty-nonempty", 0, "mesh", k), -EINVAL);
 }
 
 /* ---- session -------------------------------------------------------------------------- */

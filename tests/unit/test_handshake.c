@@ -361,3 +361,101 @@ Test(handshake, key_message_with_overlong_nickname_refused)
 	cr_assert_eq(mesh_hs_input(&s, buf, sizeof(buf), &used), -EPROTO);
 	cr_assert(strstr(s.error, "nickname is longer than 63"), "%s", s.error);
 }
+
+/* --- mesh names (issue 16, finding 9) ------------------------------------------------------ */
+
+Test(handshake, mesh_name_mismatch_fails_on_both_sides_saying_so)
+{
+	struct mesh_hs_config cc, sc;
+	struct mesh_hs c, s;
+	int rc, rs;
+	config(&cc, true, psk_a, 0x02);
+	config(&sc, false, psk_a, 0x06);
+	snprintf(cc.mesh_name, sizeof(cc.mesh_name), "blue");
+	snprintf(sc.mesh_name, sizeof(sc.mesh_name), "green");
+	mesh_hs_init(&c, &cc);
+	mesh_hs_init(&s, &sc);
+	run(&c, &s, 64, &rc, &rs);
+	cr_assert_eq(rc, -EACCES);
+	cr_assert_eq(rs, -EACCES);
+	cr_assert(strstr(c.error, "peer is in mesh \"green\", this host in mesh \"blue\""), "%s", c.error);
+	cr_assert(strstr(s.error, "peer is in mesh \"blue\", this host in mesh \"green\""), "%s", s.error);
+	mesh_hs_wipe(&c);
+	mesh_hs_wipe(&s);
+}
+
+Test(handshake, same_mesh_name_completes_and_empty_means_the_default)
+{
+	struct mesh_hs_config cc, sc;
+	struct mesh_hs c, s;
+	int rc, rs;
+	config(&cc, true, NULL, 0x02);
+	config(&sc, false, NULL, 0x06);
+	snprintf(cc.mesh_name, sizeof(cc.mesh_name), "%s", MESH_DEFAULT_MESH_NAME);
+	mesh_hs_init(&c, &cc); /* sc.mesh_name is empty: the default */
+	mesh_hs_init(&s, &sc);
+	run(&c, &s, 1, &rc, &rs);
+	cr_assert_eq(rc, MESH_HS_DONE, "%s", c.error);
+	cr_assert_eq(rs, MESH_HS_DONE, "%s", s.error);
+	cr_assert_str_eq(s.peer_mesh_name, "mesh");
+	mesh_hs_wipe(&c);
+	mesh_hs_wipe(&s);
+}
+
+Test(handshake, mesh_name_mismatch_without_a_password)
+{
+	/* only the side with a name other than the default sends it: the other's KEY without a
+	 * name stands for the default, and both still see that they differ */
+	struct mesh_hs_config cc, sc;
+	struct mesh_hs c, s;
+	int rc, rs;
+	config(&cc, true, NULL, 0x02);
+	config(&sc, false, NULL, 0x06);
+	snprintf(cc.mesh_name, sizeof(cc.mesh_name), "blue");
+	mesh_hs_init(&c, &cc);
+	mesh_hs_init(&s, &sc);
+	run(&c, &s, 64, &rc, &rs);
+	cr_assert_eq(rc, -EACCES);
+	cr_assert_eq(rs, -EACCES);
+	cr_assert(strstr(c.error, "peer is in mesh \"mesh\", this host in mesh \"blue\""), "%s", c.error);
+	cr_assert(strstr(s.error, "peer is in mesh \"blue\", this host in mesh \"mesh\""), "%s", s.error);
+}
+
+Test(handshake, default_mesh_without_a_password_keeps_the_old_key)
+{
+	/* so that a mesh without a password upgrades host by host from a meshd before mesh names */
+	struct mesh_hs_config sc;
+	struct mesh_hs s;
+	config(&sc, false, NULL, 0x06);
+	mesh_hs_init(&s, &sc);
+	cr_assert_eq(s.my_key_len, MESH_KEY_MSG_MIN + strlen("server"));
+	cr_assert_eq(s.my_msgs[MESH_VERSION_MSG_LEN], 0, "flags");
+	config(&sc, false, psk_a, 0x06);
+	mesh_hs_init(&s, &sc);
+	cr_assert_eq(s.my_key_len, MESH_KEY_MSG_MIN + strlen("server") + 1 + strlen("mesh"),
+		     "with a password the name is always sent");
+	mesh_hs_wipe(&s);
+}
+
+Test(handshake, key_with_a_password_but_no_mesh_name_or_an_overlong_one_refused)
+{
+	struct mesh_hs_config sc;
+	struct mesh_hs s;
+	uint8_t buf[MESH_VERSION_MSG_LEN + MESH_KEY_MSG_MIN + 1 + 255];
+	size_t used;
+	config(&sc, false, psk_a, 0x06);
+	mesh_hs_init(&s, &sc);
+	memset(buf, 'a', sizeof(buf));
+	memcpy(buf, "MESH\x01\x01", MESH_VERSION_MSG_LEN);
+	buf[MESH_VERSION_MSG_LEN] = MESH_KEY_FLAG_PASSWORD; /* an older meshd: no mesh name */
+	buf[MESH_VERSION_MSG_LEN + MESH_KEY_MSG_MIN - 1] = 1; /* nickname "a" */
+	cr_assert_eq(mesh_hs_input(&s, buf, MESH_VERSION_MSG_LEN + MESH_KEY_MSG_MIN + 1, &used),
+		     -EACCES);
+	cr_assert(strstr(s.error, "no mesh name: a meshd from before --mesh-name"), "%s", s.error);
+	mesh_hs_init(&s, &sc);
+	buf[MESH_VERSION_MSG_LEN] = MESH_KEY_FLAG_PASSWORD | MESH_KEY_FLAG_MESH_NAME;
+	buf[MESH_VERSION_MSG_LEN + MESH_KEY_MSG_MIN + 1] = 255; /* mesh name length */
+	cr_assert_eq(mesh_hs_input(&s, buf, sizeof(buf), &used), -EPROTO);
+	cr_assert(strstr(s.error, "mesh name is longer than 63"), "%s", s.error);
+	mesh_hs_wipe(&s);
+}

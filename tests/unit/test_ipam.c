@@ -363,6 +363,17 @@ Test(ipam, space_request_round_trip_and_malformed)
 	cr_assert(strstr(why, "0 addresses"));
 }
 
+/* Issue 16, finding 2: a request gives space to its requester, so it must be the sender's. */
+Test(ipam, space_request_only_for_the_sender)
+{
+	struct mesh_ipam_request q = { R16, 16, 1, nm(7), 1 };
+	struct mesh_peer_name self = nm(7), other = nm(8);
+	char why[MESH_IPAM_WHY_LEN] = "";
+	cr_assert_eq(mesh_ipam_request_check_sender(&q, &self, why), 0);
+	cr_assert_eq(mesh_ipam_request_check_sender(&q, &other, why), -EPERM);
+	cr_assert(strstr(why, "a peer asks for itself only"), "%s", why);
+}
+
 /* --- merge ----------------------------------------------------------------------------------- */
 
 Test(ipam, merge_refuses_other_range_and_other_seed)

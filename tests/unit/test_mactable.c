@@ -210,3 +210,143 @@ Test(mactable, own_macs_do_not_age)
 	cr_assert_not_null(mesh_mactable_lookup(&t, m), "P1's (ours) stays: the bridge says when it goes");
 	mesh_mactable_free(&t);
 }
+
+/* --- bounds (issue 16, finding 3) ---------------------------------------------------------- */
+
+static const struct mesh_peer_name SELF = { { 2, 0, 0, 0, 0, 9 } };
+
+static void limited(struct mesh_mactable *t, size_t global, size_t per_peer, size_t per_port,
+		    uint32_t rate, uint32_t burst)
+{
+	struct mesh_mac_limits l = { global, per_peer, per_port, rate, burst };
+	cr_assert_eq(mesh_mactable_init(t), 0);
+	mesh_mactable_set_limits(t, &l, &SELF, 0);
+}
+
+Test(mactable, a_bridge_port_spoofing_macs_is_capped_and_others_still_learn)
+{
+	struct mesh_mactable t;
+	uint8_t m[6];
+	limited(&t, 100, 50, 4, 0, 0);
+	for (unsigned i = 0; i < 4; i++) {
+		mac_of(i, m);
+		cr_assert_eq(mesh_mactable_learn_port(&t, m, &SELF, 7, 0, 1), MESH_MAC_NEW);
+	}
+	for (unsigned i = 4; i < 1000; i++) {
+		mac_of(i, m);
+		cr_assert_eq(mesh_mactable_learn_port(&t, m, &SELF, 7, 0, 1), MESH_MAC_REFUSED_PORT);
+	}
+	cr_assert_eq(t.count, 4);
+	cr_assert_eq(t.refused.port, 996);
+	mac_of(5000, m);
+	cr_assert_eq(mesh_mactable_learn_port(&t, m, &SELF, 8, 0, 1), MESH_MAC_NEW,
+		     "another port still learns");
+	/* a MAC that left (tombstone) keeps counting at its port until it ages out */
+	mac_of(0, m);
+	cr_assert_neq(mesh_mactable_gone(&t, m, 0, 2), 0);
+	mac_of(4, m);
+	cr_assert_eq(mesh_mactable_learn_port(&t, m, &SELF, 7, 0, 1), MESH_MAC_REFUSED_PORT);
+	cr_assert_eq(mesh_mactable_expire(&t, MESH_MAC_MAX_AGE_MS + 1, MESH_MAC_MAX_AGE_MS, NULL), 5);
+	cr_assert_eq(mesh_mactable_learn_port(&t, m, &SELF, 7, MESH_MAC_MAX_AGE_MS + 2, 1),
+		     MESH_MAC_NEW, "room again once the port's entries aged out");
+	mesh_mactable_free(&t);
+}
+
+Test(mactable, a_peer_is_capped_in_frames_and_gossip_and_the_table_globally)
+{
+	struct mesh_mactable t;
+	uint8_t m[6];
+	limited(&t, 10, 6, 4, 0, 0);
+	for (unsigned i = 0; i < 6; i++) {
+		mac_of(i, m);
+		cr_assert_eq(mesh_mactable_merge(&t, m, &P1, NOW - 1, 0, NOW, &SELF), MESH_MAC_NEW);
+	}
+	mac_of(6, m);
+	cr_assert_eq(mesh_mactable_merge(&t, m, &P1, NOW - 1, 0, NOW, &SELF), MESH_MAC_REFUSED_PEER);
+	cr_assert_eq(mesh_mactable_learn(&t, m, &P1, 0, 1), MESH_MAC_REFUSED_PEER);
+	/* nor can a peer at its cap take a MAC over from another */
+	mac_of(100, m);
+	cr_assert_eq(mesh_mactable_learn(&t, m, &P2, 0, 1), MESH_MAC_NEW);
+	cr_assert_eq(mesh_mactable_merge(&t, m, &P1, NOW, 0, NOW, &SELF), MESH_MAC_REFUSED_PEER);
+	cr_assert(mesh_peer_name_eq(&mesh_mactable_lookup(&t, m)->peer, &P2));
+	cr_assert_eq(mesh_mactable_learn(&t, m, &P1, 0, 1), MESH_MAC_REFUSED_PEER);
+	/* the whole table: 7 entries now, room for 3 */
+	for (unsigned i = 200; i < 203; i++) {
+		mac_of(i, m);
+		cr_assert_eq(mesh_mactable_learn_port(&t, m, &SELF, (uint32_t)i, 0, 1), MESH_MAC_NEW);
+	}
+	mac_of(300, m);
+	cr_assert_eq(mesh_mactable_learn(&t, m, &P2, 0, 1), MESH_MAC_REFUSED_FULL);
+	cr_assert_eq(t.count, 10);
+	cr_assert_eq(t.refused.full, 1);
+	/* a peer's MACs forgotten free its count */
+	cr_assert_eq(mesh_mactable_forget_peer(&t, &P1), 6);
+	mac_of(6, m);
+	cr_assert_eq(mesh_mactable_learn(&t, m, &P1, 0, 1), MESH_MAC_NEW);
+	mesh_mactable_free(&t);
+}
+
+Test(mactable, a_known_port_moves_the_count_from_the_unknown_one)
+{
+	struct mesh_mactable t;
+	uint8_t m[6];
+	limited(&t, 0, 0, 1, 0, 0);
+	mac_of(1, m);
+	/* read from our TAP: port unknown (0), then the bridge tells the port */
+	cr_assert_eq(mesh_mactable_learn_port(&t, m, &SELF, 0, 0, 1), MESH_MAC_NEW);
+	cr_assert_eq(mesh_mactable_learn_port(&t, m, &SELF, 3, 0, 1), MESH_MAC_REFRESHED);
+	cr_assert_eq(mesh_mactable_lookup(&t, m)->port, 3);
+	cr_assert_eq(mesh_mactable_learn_port(&t, m, &SELF, 0, 0, 1), MESH_MAC_REFRESHED);
+	cr_assert_eq(mesh_mactable_lookup(&t, m)->port, 3, "an unknown port does not undo it");
+	mac_of(2, m);
+	cr_assert_eq(mesh_mactable_learn_port(&t, m, &SELF, 0, 0, 1), MESH_MAC_NEW,
+		     "the unknown port's slot was given back");
+	mesh_mactable_free(&t);
+}
+
+Test(mactable, learning_rate_limit)
+{
+	struct mesh_mactable t;
+	uint8_t m[6];
+	limited(&t, 0, 0, 0, 10, 5);
+	unsigned i = 0;
+	for (; i < 5; i++) {
+		mac_of(i, m);
+		cr_assert_eq(mesh_mactable_learn(&t, m, &P1, 0, 1), MESH_MAC_NEW);
+	}
+	mac_of(i, m);
+	cr_assert_eq(mesh_mactable_learn(&t, m, &P1, 0, 1), MESH_MAC_REFUSED_RATE);
+	cr_assert_eq(t.refused.rate, 1);
+	mac_of(0, m);
+	cr_assert_eq(mesh_mactable_learn(&t, m, &P1, 50, 1), MESH_MAC_REFRESHED,
+		     "known MACs are not rate-limited");
+	mac_of(i, m);
+	cr_assert_eq(mesh_mactable_learn(&t, m, &P1, 100, 1), MESH_MAC_NEW, "a token after 100 ms");
+	/* gossip is bounded by the caps, not the rate */
+	mac_of(99, m);
+	cr_assert_eq(mesh_mactable_merge(&t, m, &P2, NOW - 1, 100, NOW, &SELF), MESH_MAC_NEW);
+	mesh_mactable_free(&t);
+}
+
+/* The hash is keyed: two tables place the same MACs differently (with the old unkeyed hash,
+ * every host placed them alike, so chosen MACs collided everywhere). */
+Test(mactable, hash_is_keyed_per_table)
+{
+	struct mesh_mactable a, b;
+	uint8_t m[6];
+	mesh_mactable_init(&a);
+	mesh_mactable_init(&b);
+	for (unsigned i = 0; i < 64; i++) {
+		mac_of(i, m);
+		mesh_mactable_learn(&a, m, &P1, 0, 1);
+		mesh_mactable_learn(&b, m, &P1, 0, 1);
+	}
+	cr_assert_eq(a.cap, b.cap);
+	size_t differ = 0;
+	for (size_t i = 0; i < a.cap; i++)
+		differ += a.slots[i].used != b.slots[i].used ||
+			  (a.slots[i].used && memcmp(a.slots[i].mac, b.slots[i].mac, 6));
+	cr_assert_gt(differ, 0, "both tables laid out the same 64 MACs identically");
+	mesh_mactable_free(&a);
+	mesh_mactable_free(&b);
+}

@@ -45,6 +45,10 @@ static const char *const status_json =
 	" \"frames_delivered\":40,\"frames_relayed\":5,"
 	" \"control_auth_failures\":9,\"control_refused\":10,"
 	" \"gossip_tx_bytes\":893,\"gossip_rx_bytes\":1291,\"gossip_refused\":11,"
+	" \"control_refused_unauth\":13,\"control_refused_limit\":14,\"control_hs_timeouts\":15,"
+	" \"control_slow_peers\":16,\"mac_refused_full\":17,\"mac_refused_peer\":18,"
+	" \"mac_refused_port\":19,\"mac_refused_rate\":20,\"ipam_requests_refused\":21,"
+	" \"discovery_refused\":22,"
 	" \"mac_table_size\":7}}";
 
 static char *render_json(const char *json)
@@ -141,6 +145,24 @@ Test(metrics, control_plane_counters)
 	assert_line(t, "# TYPE mesh_control_auth_failures_total counter");
 	assert_line(t, "mesh_control_auth_failures_total 9");
 	assert_line(t, "mesh_control_refused_total 10");
+	free(t);
+}
+
+/* Issue 16: what the limits against hostile peers refused, by reason. */
+Test(metrics, hostile_peer_limits)
+{
+	char *t = render_json(status_json);
+	assert_line(t, "# TYPE mesh_control_limited_total counter");
+	assert_line(t, "mesh_control_limited_total{reason=\"unauthenticated_budget\"} 13");
+	assert_line(t, "mesh_control_limited_total{reason=\"conn_limit\"} 14");
+	assert_line(t, "mesh_control_limited_total{reason=\"handshake_deadline\"} 15");
+	assert_line(t, "mesh_control_limited_total{reason=\"peer_not_reading\"} 16");
+	assert_line(t, "mesh_mac_refused_total{reason=\"table_full\"} 17");
+	assert_line(t, "mesh_mac_refused_total{reason=\"peer_limit\"} 18");
+	assert_line(t, "mesh_mac_refused_total{reason=\"port_limit\"} 19");
+	assert_line(t, "mesh_mac_refused_total{reason=\"learning_rate\"} 20");
+	assert_line(t, "mesh_ipam_requests_refused_total 21");
+	assert_line(t, "mesh_discovery_refused_total 22");
 	free(t);
 }
 

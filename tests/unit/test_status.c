@@ -142,6 +142,12 @@ Test(status, peers_routes_connections_targets_macs_counters)
 	const cJSON *ctr = get(st, "counters");
 	cr_assert_eq(get(ctr, "gossip_tx_bytes")->valueint, 1000);
 	cr_assert_eq(get(ctr, "mac_table_size")->valueint, 1);
+	for (const char *const *k = (const char *const[]){ "mac_refused_full", "mac_refused_peer",
+			"mac_refused_port", "mac_refused_rate", "control_refused_unauth",
+			"control_refused_limit", "control_hs_timeouts", "control_slow_peers",
+			"ipam_requests_refused", "discovery_refused", NULL }; *k; k++)
+		cr_assert(cJSON_IsNumber(get(ctr, *k)), "counter %s missing", *k);
+	cr_assert_str_eq(get(st, "mesh_name")->valuestring, "mesh");
 	cr_assert_eq(get(ctr, "sleeve_rx_frames")->valueint, 0);
 
 	cJSON_Delete(st);

@@ -1,0 +1,116 @@
+/* tests/unit/test_discover.c: discovery's bounds (router_discover in router/conns.c, issue 16
+ * finding 4) over a topology built by hand in which one peer claims to reach 300 peers at
+ * three addresses each. The router is real as far as discovery needs: an event base, the
+ * gossip hub, the control listener on an ephemeral port; the event loop never runs, so
+ * nothing is dialled. */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "router/config.h"
+#include "router/gossip.h"
+#include "router/internal.h"
+
+#define NFAKE 300
+
+static struct mesh_peer_name name_of(unsigned i)
+{
+	struct mesh_peer_name n = { { 0x02, 0, 0, 0, (uint8_t)(i >> 8), (uint8_t)i } };
+	return n;
+}
+
+static struct mesh_topo_peer *add_peer(struct mesh_topology *t, struct mesh_peer_name n)
+{
+	if (t->n == t->cap) {
+		t->cap = t->cap * 2 + 8;
+		t->peers = realloc(t->peers, t->cap * sizeof(*t->peers));
+		cr_assert_not_null(t->peers);
+	}
+	struct mesh_topo_peer *p = &t->peers[t->n++];
+	memset(p, 0, sizeof(*p));
+	p->name = n;
+	p->version = 1;
+	return p;
+}
+
+/* Discovered targets (at peer, or all with NULL). */
+static unsigned targets_of(const struct mesh_router *r, const struct mesh_peer_name *peer)
+{
+	unsigned n = 0;
+	for (const struct mesh_target *t = r->targets; t; t = t->next)
+		n += t->discovered && (!peer || mesh_peer_name_eq(&t->peer, peer));
+	return n;
+}
+
+static unsigned all_targets(const struct mesh_router *r)
+{
+	unsigned n = 0;
+	for (const struct mesh_target *t = r->targets; t; t = t->next)
+		n++;
+	return n;
+}
+
+Test(discover, bounded_in_all_and_per_peer)
+{
+	cr_assert(sodium_init() >= 0);
+	static struct mesh_router r;
+	static struct mesh_config cfg; /* port 0: the listener takes an ephemeral one */
+	char err[256];
+	r.base = event_base_new();
+	r.cfg = &cfg;
+	r.name = name_of(1);
+	/* one peer given on the command line: it does not count against the bound */
+	snprintf(cfg.peers[0].host, sizeof(cfg.peers[0].host), "198.51.100.7");
+	cfg.peers[0].port = 6783;
+	cfg.npeers = 1;
+	cr_assert_eq(router_gossip_init(&r), 0);
+	cr_assert_eq(router_conns_start(&r, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(mesh_topo_init(&r.topo, &r.name, "us", 1, 1, 1), 0);
+
+	/* peer 2 says it reaches peers 10..309, each at three addresses; they all exist */
+	struct mesh_topo_peer *liar = add_peer(&r.topo, name_of(2));
+	struct mesh_topo_conn *c = calloc(3 * NFAKE, sizeof(*c));
+	for (unsigned i = 0; i < NFAKE; i++)
+		for (unsigned k = 0; k < 3; k++) {
+			c[3 * i + k].peer = name_of(10 + i);
+			c[3 * i + k].ip = htonl(0xc6130000u + i);
+			c[3 * i + k].port = (uint16_t)(6783 + k);
+			c[3 * i + k].flags = MESH_TOPO_CONN_ESTABLISHED;
+		}
+	liar = &r.topo.peers[1];
+	liar->conns = c;
+	liar->nconns = 3 * NFAKE;
+	for (unsigned i = 0; i < NFAKE; i++)
+		add_peer(&r.topo, name_of(10 + i));
+	/* and one more address, of a peer the topology does not know */
+	struct mesh_topo_peer *q = add_peer(&r.topo, name_of(3));
+	q->conns = calloc(1, sizeof(*q->conns));
+	q->conns[0].peer = name_of(999);
+	q->conns[0].ip = htonl(0xc6140001u);
+	q->conns[0].port = 6783;
+	q->nconns = 1;
+
+	router_discover(&r);
+	unsigned n = targets_of(&r, NULL);
+	cr_assert_gt(n, 0, "discovery dialled nothing");
+	cr_assert_eq(n, 128, "%u addresses dialled, learned from one peer's gossip", n);
+	for (unsigned i = 0; i < NFAKE; i++) {
+		struct mesh_peer_name p = name_of(10 + i);
+		cr_assert_leq(targets_of(&r, &p), 2, "peer %u has %u addresses dialled", 10 + i,
+			      targets_of(&r, &p));
+	}
+	struct mesh_peer_name ghost = name_of(999);
+	cr_assert_eq(targets_of(&r, &ghost), 0, "an address of a peer nobody announced was dialled");
+	cr_assert_gt(r.ctr.discovery_refused, 0);
+
+	cr_assert_eq(all_targets(&r), n + 1, "the configured peer is still dialled");
+
+	router_discover(&r); /* again: nothing changes, nothing is added twice */
+	cr_assert_eq(targets_of(&r, NULL), n);
+
+	router_conns_stop(&r);
+	router_gossip_free(&r);
+	mesh_topo_free(&r.topo);
+	event_base_free(r.base);
+}
