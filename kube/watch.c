@@ -25,6 +25,7 @@
 #define ERROR_BODY_KEEP (64u << 10)     /* of a response that is not 200 */
 #define AUTH_RETRY_MS 30000u            /* after 401/403 */
 #define DEFAULT_WATCH_TIMEOUT_S 300u
+#define RETRY_MAX_MS 30000u             /* gossip's backoff goes to 6 min: an API server is retried sooner */
 #define SHORT_WATCH_MS 1000u            /* a watch that ended sooner, with no event, counts as failed */
 
 enum wstate { W_WAITING, W_LISTING, W_WATCHING };
@@ -273,6 +274,8 @@ static void set_error(struct kube_watch *w, const char *fmt, ...)
 static void retry_backoff(struct kube_watch *w)
 {
 	uint32_t delay = mesh_backoff_failed(&w->backoff, mesh_mono_ms(), next_rand(w->c));
+	if (delay > RETRY_MAX_MS)
+		delay = RETRY_MAX_MS - next_rand(w->c) % (RETRY_MAX_MS / 4);
 	log_warn("kube: %s: %s; retrying in %.1f s", w->path, w->last_error, delay / 1000.0);
 	watch_schedule(w, delay);
 }
