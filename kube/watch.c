@@ -37,6 +37,7 @@ struct kube_client {
 	struct kube_config cfg;
 	char identity[300];
 	unsigned watch_timeout_s;
+	unsigned page_limit;
 	size_t max_line;
 	uint32_t rng;
 	struct kube_watch *watches;
@@ -186,6 +187,7 @@ struct kube_client *kube_client_new(struct event_base *base, const struct kube_c
 	if (!c->http)
 		goto nomem;
 	c->watch_timeout_s = DEFAULT_WATCH_TIMEOUT_S;
+	c->page_limit = LIST_PAGE_LIMIT;
 	c->max_line = KUBE_STREAM_MAX_LINE;
 	c->rng = (uint32_t)mesh_mono_ms() ^ ((uint32_t)getpid() << 16) ^ 0x9e3779b9u;
 	if (!c->rng)
@@ -239,6 +241,11 @@ const char *kube_client_identity(const struct kube_client *c)
 void kube_client_set_watch_timeout(struct kube_client *c, unsigned seconds)
 {
 	c->watch_timeout_s = seconds;
+}
+
+void kube_client_set_page_limit(struct kube_client *c, unsigned items)
+{
+	c->page_limit = items ? items : LIST_PAGE_LIMIT;
 }
 
 void kube_client_set_max_line(struct kube_client *c, size_t bytes)
@@ -380,12 +387,12 @@ static int start_request(struct kube_watch *w)
 		char *esc = curl_easy_escape(NULL, w->cont, 0);
 		if (!esc)
 			return -ENOMEM;
-		n = snprintf(w->url, sizeof(w->url), "%s%s%slimit=%d&continue=%s", c->cfg.server, w->path, sep,
-			     LIST_PAGE_LIMIT, esc);
+		n = snprintf(w->url, sizeof(w->url), "%s%s%slimit=%u&continue=%s", c->cfg.server, w->path, sep,
+			     c->page_limit, esc);
 		curl_free(esc);
 	} else {
-		n = snprintf(w->url, sizeof(w->url), "%s%s%slimit=%d", c->cfg.server, w->path, sep,
-			     LIST_PAGE_LIMIT);
+		n = snprintf(w->url, sizeof(w->url), "%s%s%slimit=%u", c->cfg.server, w->path, sep,
+			     c->page_limit);
 	}
 	if (n < 0 || (size_t)n >= sizeof(w->url))
 		return -ENAMETOOLONG;
