@@ -39,6 +39,25 @@ void kube_stream_free(struct kube_stream *s)
 	s->len = s->cap = 0;
 }
 
+/* Parses exactly the JSON document in [text, text+len): trailing bytes other than whitespace
+ * make it bad. On failure *at is where parsing stopped. */
+static cJSON *parse_exact(const char *text, size_t len, size_t *at)
+{
+	const char *end = NULL;
+	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	*at = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
+	if (!root)
+		return NULL;
+	for (size_t i = *at; i < len; i++) {
+		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r' && text[i] != '\n') {
+			*at = i;
+			cJSON_Delete(root);
+			return NULL;
+		}
+	}
+	return root;
+}
+
 static const char *metadata_rv(const cJSON *obj)
 {
 	const cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
@@ -50,12 +69,11 @@ int kube_event_decode(const char *line, size_t len, kube_stream_fn fn, void *arg
 {
 	static const char *const names[] = { "ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR" };
 	struct kube_stream_event ev = { .message = "" };
-	const char *end = NULL;
+	size_t at;
 	int ret;
 
-	cJSON *root = cJSON_ParseWithLengthOpts(line, len, &end, 0);
+	cJSON *root = parse_exact(line, len, &at);
 	if (!root) {
-		size_t at = end && end >= line && end <= line + len ? (size_t)(end - line) : 0;
 		seterr(err, errlen, "watch event is not JSON (at byte %zu of %zu)", at, len);
 		return -EBADMSG;
 	}
@@ -166,10 +184,9 @@ int kube_stream_feed(struct kube_stream *s, const char *data, size_t len, kube_s
 int kube_list_decode(const char *body, size_t len, cJSON **root, const cJSON **items, const char **rv,
 		     const char **cont, char *err, size_t errlen)
 {
-	const char *end = NULL;
-	*root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+	size_t at;
+	*root = parse_exact(body, len, &at);
 	if (!*root) {
-		size_t at = end && end >= body && end <= body + len ? (size_t)(end - body) : 0;
 		seterr(err, errlen, "list response is not JSON (at byte %zu of %zu)", at, len);
 		return -EBADMSG;
 	}

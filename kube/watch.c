@@ -25,6 +25,7 @@
 #define ERROR_BODY_KEEP (64u << 10)     /* of a response that is not 200 */
 #define AUTH_RETRY_MS 30000u            /* after 401/403 */
 #define DEFAULT_WATCH_TIMEOUT_S 300u
+#define RETRY_MAX_MS 30000u             /* gossip's backoff goes to 6 min: an API server is retried sooner */
 #define SHORT_WATCH_MS 1000u            /* a watch that ended sooner, with no event, counts as failed */
 
 enum wstate { W_WAITING, W_LISTING, W_WATCHING };
@@ -36,6 +37,7 @@ struct kube_client {
 	struct kube_config cfg;
 	char identity[300];
 	unsigned watch_timeout_s;
+	unsigned page_limit;
 	size_t max_line;
 	uint32_t rng;
 	struct kube_watch *watches;
@@ -185,6 +187,7 @@ struct kube_client *kube_client_new(struct event_base *base, const struct kube_c
 	if (!c->http)
 		goto nomem;
 	c->watch_timeout_s = DEFAULT_WATCH_TIMEOUT_S;
+	c->page_limit = LIST_PAGE_LIMIT;
 	c->max_line = KUBE_STREAM_MAX_LINE;
 	c->rng = (uint32_t)mesh_mono_ms() ^ ((uint32_t)getpid() << 16) ^ 0x9e3779b9u;
 	if (!c->rng)
@@ -240,6 +243,11 @@ void kube_client_set_watch_timeout(struct kube_client *c, unsigned seconds)
 	c->watch_timeout_s = seconds;
 }
 
+void kube_client_set_page_limit(struct kube_client *c, unsigned items)
+{
+	c->page_limit = items ? items : LIST_PAGE_LIMIT;
+}
+
 void kube_client_set_max_line(struct kube_client *c, size_t bytes)
 {
 	c->max_line = bytes ? bytes : KUBE_STREAM_MAX_LINE;
@@ -273,6 +281,8 @@ static void set_error(struct kube_watch *w, const char *fmt, ...)
 static void retry_backoff(struct kube_watch *w)
 {
 	uint32_t delay = mesh_backoff_failed(&w->backoff, mesh_mono_ms(), next_rand(w->c));
+	if (delay > RETRY_MAX_MS)
+		delay = RETRY_MAX_MS - next_rand(w->c) % (RETRY_MAX_MS / 4);
 	log_warn("kube: %s: %s; retrying in %.1f s", w->path, w->last_error, delay / 1000.0);
 	watch_schedule(w, delay);
 }
@@ -377,12 +387,12 @@ static int start_request(struct kube_watch *w)
 		char *esc = curl_easy_escape(NULL, w->cont, 0);
 		if (!esc)
 			return -ENOMEM;
-		n = snprintf(w->url, sizeof(w->url), "%s%s%slimit=%d&continue=%s", c->cfg.server, w->path, sep,
-			     LIST_PAGE_LIMIT, esc);
+		n = snprintf(w->url, sizeof(w->url), "%s%s%slimit=%u&continue=%s", c->cfg.server, w->path, sep,
+			     c->page_limit, esc);
 		curl_free(esc);
 	} else {
-		n = snprintf(w->url, sizeof(w->url), "%s%s%slimit=%d", c->cfg.server, w->path, sep,
-			     LIST_PAGE_LIMIT);
+		n = snprintf(w->url, sizeof(w->url), "%s%s%slimit=%u", c->cfg.server, w->path, sep,
+			     c->page_limit);
 	}
 	if (n < 0 || (size_t)n >= sizeof(w->url))
 		return -ENAMETOOLONG;

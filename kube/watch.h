@@ -44,7 +44,9 @@ struct kube_watch_status {
 	const char *state;             /* "listing" "watching" "waiting to retry" */
 	char last_error[256];          /* "" when none yet */
 	char resource_version[64];     /* the last one seen */
-	uint64_t lists, events, errors, gone_relists;
+	uint64_t lists;                /* LIST_BEGINs delivered */
+	uint64_t events;               /* watch events delivered (not list items) */
+	uint64_t errors, gone_relists; /* failed requests; relists forced by 410 Gone */
 	double connected_since;        /* wall clock (s) the current watch connection was answered, 0 if none */
 	double retry_in;               /* s until the next attempt while waiting to retry */
 };
@@ -55,9 +57,10 @@ void kube_watch_get_status(const struct kube_watch *w, struct kube_watch_status 
 const char *kube_client_source(const struct kube_client *c);
 const char *kube_client_identity(const struct kube_client *c);
 
-/* Tuning, for tests: the server-side watch timeout (default 300 s, the API server picks up to
- * its --min-request-timeout × 2 when 0) and the longest line a watch accepts. */
+/* Tuning, for tests: the server-side watch timeout (default 300 s), the items per LIST page
+ * (default 500) and the longest line a watch accepts (default 4 MiB). */
 void kube_client_set_watch_timeout(struct kube_client *c, unsigned seconds);
+void kube_client_set_page_limit(struct kube_client *c, unsigned items);
 void kube_client_set_max_line(struct kube_client *c, size_t bytes);
 
 #endif
