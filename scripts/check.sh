@@ -162,7 +162,7 @@ fi
 
 # The Kubernetes suite, on the plain build: one cluster for all its tests, in this order (the
 # disruptive ones last).
-K8S_TESTS=${MESH_CHECK_K8S_TESTS:-"pods e2e_pods e2e_services node_restart upgrade"}
+K8S_TESTS=${MESH_CHECK_K8S_TESTS:-"pods e2e_pods e2e_services node_restart upgrade e2e_netpol netpol node_delete"}
 if [[ $sanitizers != only && ${MESH_CHECK_K8S:-1} != 0 ]]; then
 	export MESH_LAB_NAME=k8scheck
 	heading "k8s: Kubernetes 1.20.2 (scripts/k8s-build.sh, started in the background)"
