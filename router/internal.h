@@ -2,9 +2,11 @@
  * mesh_router (identity, overlays, published state with one writer each), the connection, and
  * each file's entry points. Who calls whom: router.c sets up and calls every part; conns.c
  * calls topo.c and fastpath.c; forward.c, bridgewatch.c and status.c call macs.c, fastpath.c
- * and ipam.c; the channels (topo.c, macs.c, ipam.c) call the gossip hub (gossip.c); all may
- * call util.c; nothing calls back up but through the hub. Not for other modules: they use
- * router.h. */
+ * and ipam.c; the channels (topo.c, macs.c, ipam.c) call the gossip hub (gossip.c); kube.c
+ * (the Kubernetes API client) hands its watches' events to netpol.c (NetworkPolicy) and
+ * kube_nodes.c (peers from Nodes), which calls conns.c and ipam.c; ipam.c tells netpol.c which
+ * pod an address went to; all may call util.c; nothing calls back up but through the hub. Not
+ * for other modules: they use router.h. */
 #ifndef MESH_ROUTER_INTERNAL_H
 #define MESH_ROUTER_INTERNAL_H
 
