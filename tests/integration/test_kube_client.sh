@@ -13,6 +13,9 @@
 #    (no relist); then killed again, etcd written and compacted past the client's
 #    resourceVersion while it is down, restarted (--watch-cache=false so the watch goes to
 #    etcd): the client gets 410 Gone and relists, and sees the pod created meanwhile;
+#  - a watch event longer than the client's line cap (a pod with a big annotation, the probe
+#    capped at 4000 bytes): the connection is dropped with a logged error and relisted, the
+#    relist delivers the pod, the watch goes on;
 #  - a token without RBAC rights: a clear 403 error naming the resource and the identity;
 #  - a short watch under valgrind, with the client certificate and CA embedded in the
 #    kubeconfig (libcurl blobs): no definite leak, no error.
@@ -260,6 +263,22 @@ wait_until 20 seen "^/api/v1/pods ADDED probe-ns/p4 " || die "ADDED p4 not seen"
 wait_until 10 bash -c "grep -q '^/api/v1/pods state=watching' '$D/probe.status'" || die "not watching after the relist"
 bg_stop "$PROBE_PID"
 grep -q "ERROR.*Sanitizer\|runtime error" "$D/probe.log" && die "sanitizer report in the probe's log"
+
+info "a watch event longer than the line cap: dropped, logged, relisted"
+bg_start "$D/big.log" ip netns exec "$NS" "$PROBE" --kubeconfig "$D/kc/config" --max-line 4000 \
+	--status-file "$D/big.status" /api/v1/pods
+BIG_PID=$BG_LAST
+wait_until 20 grep -q "^/api/v1/pods SYNCED" "$D/big.log" || die "no SYNCED for the capped probe"
+kctl -n probe-ns run big --image=k8s.gcr.io/pause:3.2 --restart=Never \
+	--annotations="mesh.test/big=$(head -c 3000 /dev/urandom | base64 -w0)" >/dev/null || die "kubectl run big failed"
+wait_until 20 grep -q "WATCH stream dropped: watch event longer than 4000 bytes; relisting" "$D/big.log" ||
+	die "no error logged for the oversize event"
+wait_until 20 bash -c "[[ \$(grep -c '^/api/v1/pods LIST_BEGIN' '$D/big.log') -ge 2 ]]" || die "no relist after the oversize event"
+wait_until 10 bash -c "sed -n '/^\/api\/v1\/pods LIST_BEGIN/h; /^\/api\/v1\/pods LIST_BEGIN/!H; \${x;p}' '$D/big.log' | grep -q '^/api/v1/pods ADDED probe-ns/big '" ||
+	die "the relist did not deliver the big pod"
+pod after-big
+wait_until 20 grep -q "^/api/v1/pods ADDED probe-ns/after-big " "$D/big.log" || die "the watch did not go on after the relist"
+bg_stop "$BIG_PID"
 
 info "in-cluster configuration (MESH_KUBE_SA_DIR)"
 in_ns env KUBERNETES_SERVICE_HOST="$IP" KUBERNETES_SERVICE_PORT=6443 MESH_KUBE_SA_DIR="$D/sa" \
