@@ -503,6 +503,7 @@ static void list_page(struct kube_watch *w)
 	if (kube_list_decode(w->body, w->body_len, &root, &items, &rv, &cont, err, sizeof(err)) < 0) {
 		set_error(w, "LIST: %s", err);
 		w->need_list = true;
+		w->list_begun = false;
 		free(w->cont);
 		w->cont = NULL;
 		retry_backoff(w);
@@ -576,8 +577,11 @@ static void on_done(void *arg, CURL *easy, CURLcode result)
 		retry_backoff(w);
 		return;
 	case AB_ERROR_EVENT:
-		set_error(w, "WATCH: the server sent an ERROR event (%s)", w->abort_msg);
+		/* as client-go's reflector does: any other error ends the watch and lists again */
+		set_error(w, "WATCH: the server sent an ERROR event (%s); relisting", w->abort_msg);
 		request_cleanup(w);
+		w->need_list = true;
+		w->list_begun = false;
 		retry_backoff(w);
 		return;
 	case AB_BODY_TOO_BIG:
