@@ -231,14 +231,14 @@ int kube_config_in_cluster(struct kube_config *out, char *err, size_t errlen)
 		seterr(err, errlen, "in-cluster: cannot read the service account token %s: %s",
 		       out->token_file, strerror(-ret));
 		free(nsfile);
-		ret = ret == -ENOENT ? -ENOENT : -EINVAL;
+		ret = ret == -ENOMEM ? -ENOMEM : -EINVAL; /* in a pod, but without its token: not -ENOENT */
 		goto errout;
 	}
 	trim_right(out->token);
 	if (access(out->ca_file, R_OK) < 0) {
-		ret = -errno;
 		seterr(err, errlen, "in-cluster: cannot read the service account CA %s: %s",
-		       out->ca_file, strerror(-ret));
+		       out->ca_file, strerror(errno));
+		ret = -EINVAL;
 		free(nsfile);
 		goto errout;
 	}

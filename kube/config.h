@@ -24,8 +24,8 @@ struct kube_config {
 	char source[256];   /* "in-cluster (KUBERNETES_SERVICE_HOST 10.96.0.1:443)" or "kubeconfig /path (context X)" */
 };
 
-/* The in-cluster configuration: -ENOENT (with err saying why) when not in a pod
- * (KUBERNETES_SERVICE_HOST unset) or the service account's token is missing. */
+/* The in-cluster configuration: -ENOENT when not in a pod (KUBERNETES_SERVICE_HOST unset);
+ * -EINVAL when in a pod whose service account token or CA cannot be read (err says which). */
 int kube_config_in_cluster(struct kube_config *out, char *err, size_t errlen);
 /* Reads and parses the kubeconfig at path; context NULL = its current-context. */
 int kube_config_load(const char *path, const char *context, struct kube_config *out, char *err,

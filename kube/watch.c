@@ -60,7 +60,7 @@ struct kube_watch {
 	bool is_watch;           /* ... it is a WATCH (else a LIST page) */
 	struct curl_slist *headers;
 	char curl_err[CURL_ERROR_SIZE];
-	char url[1024];
+	char url[4096];
 	long http_code;          /* known once the body starts */
 	char *body;              /* LIST page, or the start of an error response */
 	size_t body_len, body_cap;
@@ -379,14 +379,19 @@ static int start_request(struct kube_watch *w)
 	int n;
 
 	w->is_watch = !w->need_list;
+	w->easy = curl_easy_init();
+	if (!w->easy)
+		return -ENOMEM;
 	if (w->is_watch) {
 		n = snprintf(w->url, sizeof(w->url),
 			     "%s%s%swatch=1&resourceVersion=%s&allowWatchBookmarks=true&timeoutSeconds=%u",
 			     c->cfg.server, w->path, sep, w->rv, c->watch_timeout_s);
 	} else if (w->cont) {
-		char *esc = curl_easy_escape(NULL, w->cont, 0);
-		if (!esc)
+		char *esc = curl_easy_escape(w->easy, w->cont, 0);
+		if (!esc) {
+			request_cleanup(w);
 			return -ENOMEM;
+		}
 		n = snprintf(w->url, sizeof(w->url), "%s%s%slimit=%u&continue=%s", c->cfg.server, w->path, sep,
 			     c->page_limit, esc);
 		curl_free(esc);
@@ -394,12 +399,11 @@ static int start_request(struct kube_watch *w)
 		n = snprintf(w->url, sizeof(w->url), "%s%s%slimit=%u", c->cfg.server, w->path, sep,
 			     c->page_limit);
 	}
-	if (n < 0 || (size_t)n >= sizeof(w->url))
+	if (n < 0 || (size_t)n >= sizeof(w->url)) {
+		request_cleanup(w);
 		return -ENAMETOOLONG;
+	}
 
-	w->easy = curl_easy_init();
-	if (!w->easy)
-		return -ENOMEM;
 	w->http_code = 0;
 	w->abort = AB_NONE;
 	w->abort_msg[0] = '\0';
@@ -503,6 +507,7 @@ static void list_page(struct kube_watch *w)
 	if (kube_list_decode(w->body, w->body_len, &root, &items, &rv, &cont, err, sizeof(err)) < 0) {
 		set_error(w, "LIST: %s", err);
 		w->need_list = true;
+		w->list_begun = false;
 		free(w->cont);
 		w->cont = NULL;
 		retry_backoff(w);
@@ -576,8 +581,11 @@ static void on_done(void *arg, CURL *easy, CURLcode result)
 		retry_backoff(w);
 		return;
 	case AB_ERROR_EVENT:
-		set_error(w, "WATCH: the server sent an ERROR event (%s)", w->abort_msg);
+		/* as client-go's reflector does: any other error ends the watch and lists again */
+		set_error(w, "WATCH: the server sent an ERROR event (%s); relisting", w->abort_msg);
 		request_cleanup(w);
+		w->need_list = true;
+		w->list_begun = false;
 		retry_backoff(w);
 		return;
 	case AB_BODY_TOO_BIG:

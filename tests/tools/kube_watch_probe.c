@@ -2,7 +2,7 @@
  * (kube/) and prints every event as a line, for tests/integration/test_kube_client.sh.
  *
  *   kube_watch_probe (--kubeconfig FILE [--context NAME] | --in-cluster)
- *                    [--seconds N] [--watch-timeout S] [--page-limit N] [--status-file FILE] PATH...
+ *                    [--seconds N] [--watch-timeout S] [--page-limit N] [--max-line BYTES] [--status-file FILE] PATH...
  *
  * Prints "<path> LIST_BEGIN", "<path> ADDED|MODIFIED|DELETED <namespace>/<name> <rv>",
  * "<path> SYNCED". Every second (and at exit) writes one line per watch to --status-file:
@@ -79,7 +79,7 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 static void usage(void)
 {
 	fprintf(stderr, "usage: kube_watch_probe (--kubeconfig FILE [--context NAME] | --in-cluster) "
-			"[--seconds N] [--watch-timeout S] [--page-limit N] [--status-file FILE] PATH...\n");
+			"[--seconds N] [--watch-timeout S] [--page-limit N] [--max-line BYTES] [--status-file FILE] PATH...\n");
 	exit(2);
 }
 
@@ -89,10 +89,11 @@ int main(int argc, char **argv)
 		{ "kubeconfig", required_argument, NULL, 'k' }, { "context", required_argument, NULL, 'c' },
 		{ "in-cluster", no_argument, NULL, 'i' },       { "seconds", required_argument, NULL, 's' },
 		{ "watch-timeout", required_argument, NULL, 't' }, { "status-file", required_argument, NULL, 'f' },
-		{ "debug", no_argument, NULL, 'd' },            { "page-limit", required_argument, NULL, 'p' },            { NULL, 0, NULL, 0 },
+		{ "debug", no_argument, NULL, 'd' },            { "page-limit", required_argument, NULL, 'p' },
+		{ "max-line", required_argument, NULL, 'm' },            { NULL, 0, NULL, 0 },
 	};
 	const char *kubeconfig = NULL, *context = NULL;
-	int in_cluster = 0, seconds = 0, watch_timeout = 0, page_limit = 0, o, ret = 1;
+	int in_cluster = 0, seconds = 0, watch_timeout = 0, page_limit = 0, max_line = 0, o, ret = 1;
 	struct kube_config cfg;
 	struct kube_client *client = NULL;
 	char err[512];
@@ -106,6 +107,7 @@ int main(int argc, char **argv)
 		case 't': watch_timeout = atoi(optarg); break;
 		case 'f': status_file = optarg; break;
 		case 'p': page_limit = atoi(optarg); break;
+		case 'm': max_line = atoi(optarg); break;
 		case 'd': mesh_log_set_level(MESH_LOG_DEBUG); break;
 		default: usage();
 		}
@@ -143,6 +145,8 @@ int main(int argc, char **argv)
 		kube_client_set_watch_timeout(client, (unsigned)watch_timeout);
 	if (page_limit > 0)
 		kube_client_set_page_limit(client, (unsigned)page_limit);
+	if (max_line > 0)
+		kube_client_set_max_line(client, (size_t)max_line);
 	for (int i = optind; i < argc; i++) {
 		probes[nprobes].path = argv[i];
 		probes[nprobes].w = kube_watch_start(client, argv[i], on_event, &probes[nprobes]);
