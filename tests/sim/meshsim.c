@@ -20,14 +20,14 @@
 static const char usage[] =
 	"usage: meshsim --peers N [--conn-limit C] [--loss P] [--scenario join|kill|partition]\n"
 	"               [--latency-ms L] [--bandwidth-mbps B] [--seed S] [--steady-s S]\n"
-	"               [--partition-s S] [--limit-s S] [--spread-ms MS] [--json]\n";
+	"               [--partition-s S] [--limit-s S] [--spread-ms MS] [--turn-us US] [--json]\n";
 
 struct options {
 	unsigned peers, conn_limit;
 	double loss, latency_ms, bandwidth_mbps;
 	const char *scenario;
 	uint64_t seed;
-	unsigned steady_s, partition_s, limit_s, spread_ms;
+	unsigned steady_s, partition_s, limit_s, spread_ms, turn_us;
 	bool json;
 };
 
@@ -50,7 +50,7 @@ static int parse(int argc, char **argv, struct options *o)
 {
 	*o = (struct options){ .scenario = "join", .latency_ms = SIM_DEFAULT_LATENCY_US / 1000.0,
 			       .bandwidth_mbps = 1000, .seed = 1, .steady_s = 60, .partition_s = 20,
-			       .limit_s = 300, .spread_ms = 10000 };
+			       .limit_s = 300, .turn_us = 100 };
 	for (int i = 1; i < argc; i++) {
 		const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		double x;
@@ -105,6 +105,10 @@ static int parse(int argc, char **argv, struct options *o)
 			if (number(f, v, 1, 36000, &x) < 0)
 				return -1;
 			o->limit_s = (unsigned)x;
+		} else if (!strcmp(f, "--turn-us")) {
+			if (number(f, v, 0, 1000000, &x) < 0)
+				return -1;
+			o->turn_us = (unsigned)x;
 		} else if (!strcmp(f, "--spread-ms")) {
 			if (number(f, v, 0, 3600000, &x) < 0)
 				return -1;
@@ -185,6 +189,7 @@ int main(int argc, char **argv)
 		.bandwidth_bps = (uint64_t)(o.bandwidth_mbps * 1e6),
 		.seed = o.seed,
 		.spread_ms = o.spread_ms,
+		.turn_us = o.turn_us,
 	};
 	struct sim *s;
 	char err[256];
@@ -201,6 +206,8 @@ int main(int argc, char **argv)
 	cJSON_AddNumberToObject(out, "latency_ms", o.latency_ms);
 	cJSON_AddNumberToObject(out, "bandwidth_mbps", o.bandwidth_mbps);
 	cJSON_AddNumberToObject(out, "seed", (double)o.seed);
+	cJSON_AddNumberToObject(out, "turn_us", o.turn_us);
+	cJSON_AddNumberToObject(out, "spread_ms", o.spread_ms);
 
 	/* the mesh converges, then the steady state is measured */
 	int64_t boot = sim_run_until_converged(s, limit_ms);

@@ -194,6 +194,8 @@ static uint64_t arrival(struct sim *s, struct link *l, int d, size_t len)
 	uint64_t at = start + tx + l->lat_us;
 	while (s->o.loss > 0 && draw01() < s->o.loss)
 		at += SIM_RTO_MS * 1000u;
+	if (s->o.turn_us)
+		at = (at + s->o.turn_us - 1) / s->o.turn_us * s->o.turn_us;
 	if (at < l->last_us[d])
 		at = l->last_us[d];
 	l->last_us[d] = at;
@@ -791,7 +793,8 @@ int sim_new(const struct sim_opts *opts, struct sim **out, char *err, size_t err
 		goto errout;
 	}
 	for (unsigned i = 0; i < opts->peers; i++) {
-		advance(s, (uint64_t)opts->spread_ms * 1000 * i / opts->peers);
+		if (opts->spread_ms)
+			advance(s, (uint64_t)opts->spread_ms * 1000 * i / opts->peers);
 		ret = sim_add_peer(s);
 		if (ret < 0) {
 			snprintf(err, errlen, "cannot start router %u: %s", i, strerror(-ret));

@@ -25,7 +25,11 @@ struct sim_opts {
 	unsigned latency_us;     /* mean one-way latency; each link gets 0.5 to 1.5 times it */
 	uint64_t bandwidth_bps;  /* per link and direction; 0: unlimited */
 	uint64_t seed;           /* every random choice, the routers' included */
-	unsigned spread_ms;      /* the initial routers start one after another over this long */
+	unsigned spread_ms;      /* the initial routers start one after another over this long;
+				  * 0: all at once, all their links up before any gossip moves */
+	unsigned turn_us;        /* arrivals are rounded up to a multiple of this, so that what
+				  * reaches a router within one is handled in one event loop turn
+				  * (as meshd handles what one epoll_wait returns); 0: exact */
 	const char *state_root;  /* where each router's --state-dir goes (a fresh directory is
 				  * made under it and removed by sim_free); NULL: /dev/shm or /tmp */
 };
