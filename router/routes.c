@@ -1,21 +1,23 @@
 /* router/routes.c: unicast next hops and broadcast trees from the topology (see routes.h,
  * DESIGN §6). Pure: no I/O.
  *
- * Broadcast children layout (NOT the n*n table the comment in routes.h describes, which would
- * be 4 MB at 1024 peers): `children` is one compact array holding, source after source in
- * name order, our children in that source's tree, each list in name order; `nchildren` has 2n
- * entries: nchildren[src] is the count (as routes.h says) and nchildren[n + src] is where src's
- * list starts in `children`. So src's k-th child is children[nchildren[n + src] + k] for
- * k < nchildren[src]. Every child is one of our neighbours, so the array holds at most
- * n * (our degree) entries. Prefer mesh_routes_bcast_children to reading the fields.
+ * Broadcast children layout: `children` is one compact array holding, source after source in
+ * the order they were first asked for, our children in that source's tree, each list in name
+ * order; `nchildren` has 2n entries: nchildren[src] is the count and nchildren[n + src] is
+ * where src's list starts in `children` (UINT_MAX until asked for). So src's k-th child is
+ * children[nchildren[n + src] + k] for k < nchildren[src]. Every child is one of our
+ * neighbours, so the array holds at most n * (our degree) entries. A source's list is computed
+ * the first time it is asked for (mesh_routes_bcast_children), from the graph kept in the
+ * routes: a topology change costs one graph and one BFS, not n BFS walks.
  *
  * The BFS rule: levels in name order, a node's parent is the first node (in name order) of the
  * previous level that links to it, i.e. its lowest-named neighbour one hop closer to the root.
  * Indices into `names` are name order, and adjacency lists are sorted by index, so "first
  * neighbour at depth d-1" is a scan of a sorted list.
  *
- * Cost: the symmetric adjacency is built once (O(C log C) over all listed connections C); our
- * own BFS is O(n + E); the BFS from each source S stops as soon as every node as close to S as
+ * Cost: the symmetric adjacency is built once per computation (O(C log C) over all listed
+ * connections C) and kept; our own BFS is O(n + E); a source's tree, computed when first asked
+ * for, is a BFS from S that stops as soon as every node as close to S as
  * we are is known (level L = our distance from S): our neighbours not yet seen are then exactly
  * those at level L + 1, and each is our child iff its first neighbour at level L is us. */
 #include <errno.h>
@@ -229,6 +231,9 @@ void mesh_routes_free(struct mesh_routes *r)
 	free(r->hops);
 	free(r->children);
 	free(r->nchildren);
+	free(r->adj_off);
+	free(r->adj);
+	free(r->scratch);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -244,15 +249,13 @@ int mesh_routes_compute(struct mesh_routes *r, const struct mesh_topology *t)
 
 	int rc = -ENOMEM;
 	struct graph g = { 0 };
-	struct childbuf cb = { 0 };
 	struct named *ent = alloc0(n, sizeof(*ent));
-	unsigned *q = alloc0(n, sizeof(*q));
-	unsigned *dist = alloc0(n, sizeof(*dist));
+	r->scratch = alloc0(2 * n, sizeof(*r->scratch));
 	r->names = alloc0(n, sizeof(*r->names));
 	r->next_hop = alloc0(n, sizeof(*r->next_hop));
 	r->hops = alloc0(n, sizeof(*r->hops));
 	r->nchildren = alloc0(2 * n, sizeof(*r->nchildren));
-	if (!ent || !q || !dist || !r->names || !r->next_hop || !r->hops || !r->nchildren)
+	if (!ent || !r->scratch || !r->names || !r->next_hop || !r->hops || !r->nchildren)
 		goto fail;
 
 	for (size_t i = 0; i < n; i++) {
@@ -267,47 +270,23 @@ int mesh_routes_compute(struct mesh_routes *r, const struct mesh_topology *t)
 			me = (unsigned)i;
 		r->next_hop[i] = -1;
 		r->hops[i] = UINT_MAX;
-		dist[i] = UINT_MAX;
+		r->scratch[i] = UINT_MAX;
+		r->nchildren[n + i] = UINT_MAX;
 	}
 	if ((rc = build_graph(&g, t, ent, r->names, n)) < 0)
 		goto fail;
 
-	unicast(r, &g, me, q);
-
-	for (size_t s = 0; s < n; s++) {
-		r->nchildren[n + s] = (unsigned)cb.len;
-		/* symmetric links: our distance from s is s's distance from us */
-		if (r->hops[s] != UINT_MAX &&
-		    (rc = bcast(&g, me, (unsigned)s, r->hops[s], dist, q, &cb)) < 0)
-			goto fail;
-		r->nchildren[s] = (unsigned)cb.len - r->nchildren[n + s];
-	}
-	if (cb.len == 0) {
-		free(cb.a);
-		cb.a = alloc0(1, sizeof(*cb.a));
-		if (!cb.a) {
-			rc = -ENOMEM;
-			goto fail;
-		}
-	} else if (cb.len < cb.cap) {
-		int *a = realloc(cb.a, cb.len * sizeof(*a));
-		if (a)
-			cb.a = a;
-	}
-	r->children = cb.a;
+	unicast(r, &g, me, r->scratch + n);
+	r->me = me;
+	r->adj_off = g.off;
+	r->adj = g.adj;
 	r->n = n;
-	free_graph(&g);
 	free(ent);
-	free(q);
-	free(dist);
 	return 0;
 
 fail:
 	free_graph(&g);
-	free(cb.a);
 	free(ent);
-	free(q);
-	free(dist);
 	{
 		struct mesh_peer_name self = r->self;
 		mesh_routes_free(r);
@@ -349,14 +328,32 @@ int mesh_routes_hops(const struct mesh_routes *r, const struct mesh_peer_name *d
 	return (int)r->hops[i];
 }
 
-size_t mesh_routes_bcast_children(const struct mesh_routes *r, const struct mesh_peer_name *src,
+size_t mesh_routes_bcast_children(struct mesh_routes *r, const struct mesh_peer_name *src,
 				  const struct mesh_peer_name **out, size_t cap)
 {
 	long i = lookup(r, src);
 	if (i < 0)
 		return 0;
+	size_t n = r->n;
+	if (r->nchildren[n + (size_t)i] == UINT_MAX) {
+		size_t start = r->nchild;
+		if (r->hops[i] != UINT_MAX) {
+			struct graph g = { .off = r->adj_off, .adj = r->adj };
+			struct childbuf b = { .a = r->children, .len = r->nchild, .cap = r->childcap };
+			int rc = bcast(&g, r->me, (unsigned)i, r->hops[i], r->scratch, r->scratch + n, &b);
+			r->children = b.a;
+			r->childcap = b.cap;
+			if (rc < 0)
+				return 0; /* out of memory: asked again next time */
+			r->nchild = b.len;
+		}
+		r->nchildren[n + (size_t)i] = (unsigned)start;
+		r->nchildren[i] = (unsigned)(r->nchild - start);
+	}
 	size_t cnt = r->nchildren[i];
-	const int *c = r->children + r->nchildren[r->n + (size_t)i];
+	if (!cnt)
+		return 0;
+	const int *c = r->children + r->nchildren[n + (size_t)i];
 	for (size_t k = 0; k < cnt && k < cap; k++)
 		out[k] = &r->names[c[k]];
 	return cnt;

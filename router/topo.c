@@ -2,8 +2,9 @@
  * entry follows our usable connections; the entries that changed go to every connection
  * (the hub coalesces them per event loop turn), everything to a new connection and, every
  * 30 s, to a few random neighbours (ROUTER_CHANNEL_FANOUT); updates from peers are merged,
- * passed on and turned into routes (and, through the hub, into discoveries); peers gone for
- * a minute are forgotten. Owns: which entries are still to be gossiped. */
+ * passed on and turned into routes, once per event loop turn (and, through the hub, into
+ * discoveries); peers gone for a minute are forgotten. Owns: which entries are still to be
+ * gossiped, and the end-of-turn route computation. */
 #include <errno.h>
 #include <stdbool.h>
 #include <sodium.h>
@@ -17,13 +18,26 @@
 struct router_topo {
 	struct mesh_peer_name *pending;  /* entries to gossip at the end of this turn */
 	size_t npending;
+	struct event *routes;            /* recomputes the routes at the end of this turn */
 };
 
-static void recompute_routes(struct mesh_router *r)
+static void compute_routes(struct mesh_router *r)
 {
 	if (mesh_routes_compute(&r->routes, &r->topo) < 0)
 		log_error("cannot compute routes: out of memory");
 	router_fastpath_sync(r); /* broadcast tree leaves may have changed */
+}
+
+static void routes_cb(evutil_socket_t fd, short what, void *arg)
+{
+	compute_routes(arg);
+}
+
+/* The topology changed: the routes follow once at the end of this event loop turn, however
+ * many updates the turn merged (each computation walks the whole topology). */
+static void recompute_routes(struct mesh_router *r)
+{
+	event_active(r->own.topo->routes, 0, 0);
 }
 
 static void add_pending(struct mesh_router *r, const struct mesh_peer_name *name)
@@ -197,16 +211,20 @@ int router_topo_init(struct mesh_router *r)
 		return -ENOMEM;
 	r->own.topo = tp;
 	tp->pending = calloc(MESH_TOPO_MAX_PEERS, sizeof(*tp->pending));
-	if (!tp->pending || router_gossip_add_channel(r, &channel) < 0)
+	tp->routes = event_new(r->base, -1, 0, routes_cb, r);
+	if (!tp->pending || !tp->routes || router_gossip_add_channel(r, &channel) < 0)
 		return -ENOMEM;
-	recompute_routes(r);
+	compute_routes(r);
 	return 0;
 }
 
 void router_topo_free(struct mesh_router *r)
 {
-	if (r->own.topo)
+	if (r->own.topo) {
 		free(r->own.topo->pending);
+		if (r->own.topo->routes)
+			event_free(r->own.topo->routes);
+	}
 	free(r->own.topo);
 	r->own.topo = NULL;
 	mesh_routes_free(&r->routes);
