@@ -45,6 +45,46 @@ struct mesh_topo_peer *mesh_topo_find(const struct mesh_topology *t, const struc
 	return NULL;
 }
 
+/* The topology's names sorted, for an update of many entries (a full state): each is then
+ * found by bsearch instead of a walk of the whole topology. NULL (walk) for a few entries, or
+ * without memory. */
+struct topo_index {
+	struct mesh_peer_name name;
+	size_t at;
+};
+
+static int cmp_index(const void *a, const void *b)
+{
+	return mesh_peer_name_cmp(&((const struct topo_index *)a)->name,
+				  &((const struct topo_index *)b)->name);
+}
+
+static struct topo_index *index_topology(const struct mesh_topology *t, size_t lookups)
+{
+	if (lookups <= 8)
+		return NULL;
+	struct topo_index *idx = malloc(t->n * sizeof(*idx));
+	if (!idx)
+		return NULL;
+	for (size_t i = 0; i < t->n; i++) {
+		idx[i].name = t->peers[i].name;
+		idx[i].at = i;
+	}
+	qsort(idx, t->n, sizeof(*idx), cmp_index);
+	return idx;
+}
+
+static struct mesh_topo_peer *find_indexed(const struct mesh_topology *t,
+					   const struct topo_index *idx,
+					   const struct mesh_peer_name *name)
+{
+	if (!idx)
+		return mesh_topo_find(t, name);
+	struct topo_index key = { .name = *name };
+	const struct topo_index *hit = bsearch(&key, idx, t->n, sizeof(*idx), cmp_index);
+	return hit ? &t->peers[hit->at] : NULL;
+}
+
 struct mesh_topo_peer *mesh_topo_self(const struct mesh_topology *t)
 {
 	return &t->peers[0];
@@ -125,6 +165,33 @@ static bool name_listed(const struct mesh_peer_name *names, size_t nnames, const
 	return false;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	return mesh_peer_name_cmp(a, b);
+}
+
+/* Many names are looked up in a sorted copy (NULL when there are few, or no memory: then
+ * name_listed walks them). */
+static struct mesh_peer_name *sorted_names(const struct mesh_peer_name *names, size_t nnames)
+{
+	if (!names || nnames <= 8)
+		return NULL;
+	struct mesh_peer_name *s = malloc(nnames * sizeof(*s));
+	if (s) {
+		memcpy(s, names, nnames * sizeof(*s));
+		qsort(s, nnames, sizeof(*s), cmp_name);
+	}
+	return s;
+}
+
+static bool listed(const struct mesh_peer_name *names, const struct mesh_peer_name *sorted,
+		   size_t nnames, const struct mesh_peer_name *n)
+{
+	if (sorted)
+		return bsearch(n, sorted, nnames, sizeof(*sorted), cmp_name) != NULL;
+	return name_listed(names, nnames, n);
+}
+
 static uint8_t *put_entry(uint8_t *o, const struct mesh_topo_peer *p)
 {
 	size_t nick = strnlen(p->nickname, sizeof(p->nickname) - 1);
@@ -155,22 +222,25 @@ ssize_t mesh_topo_encode(const struct mesh_topology *t, const struct mesh_peer_n
 			 size_t nnames, uint8_t *out, size_t cap)
 {
 	size_t need = 2, count = 0;
+	struct mesh_peer_name *sorted = sorted_names(names, nnames);
+	ssize_t ret = -EMSGSIZE;
 	for (size_t i = 0; i < t->n; i++) {
-		if (names && !name_listed(names, nnames, &t->peers[i].name))
+		if (names && !listed(names, sorted, nnames, &t->peers[i].name))
 			continue;
 		need += entry_size(&t->peers[i]);
 		count++;
 	}
-	if (count > UINT16_MAX)
-		return -EMSGSIZE;
-	if (need > cap || need > (size_t)SSIZE_MAX)
-		return -EMSGSIZE;
+	if (count > UINT16_MAX || need > cap || need > (size_t)SSIZE_MAX)
+		goto out;
 	put_be16(out, (uint16_t)count);
 	uint8_t *o = out + 2;
 	for (size_t i = 0; i < t->n; i++)
-		if (!names || name_listed(names, nnames, &t->peers[i].name))
+		if (!names || listed(names, sorted, nnames, &t->peers[i].name))
 			o = put_entry(o, &t->peers[i]);
-	return (ssize_t)(o - out);
+	ret = (ssize_t)(o - out);
+out:
+	free(sorted);
+	return ret;
 }
 
 size_t mesh_topo_encoded_size(const struct mesh_topology *t)
@@ -311,8 +381,9 @@ int mesh_topo_merge(struct mesh_topology *t, const uint8_t *buf, size_t len, uin
 	/* Decide what each entry does, without changing anything yet. */
 	const struct mesh_topo_peer *self = mesh_topo_self(t);
 	size_t nnew = 0, nfar = 0;
+	struct topo_index *idx = index_topology(t, count);
 	for (size_t i = 0; i < count; i++) {
-		struct mesh_topo_peer *p = mesh_topo_find(t, &e[i].name);
+		struct mesh_topo_peer *p = find_indexed(t, idx, &e[i].name);
 		if (mesh_version_too_far_ahead(e[i].version, now_wall_ms)) {
 			nfar++; /* UPD_SKIP, for us too: we would never get past it */
 		} else if (!p) {
@@ -330,6 +401,7 @@ int mesh_topo_merge(struct mesh_topology *t, const uint8_t *buf, size_t len, uin
 			e[i].at = (size_t)(p - t->peers);
 		}
 	}
+	free(idx);
 	if (nnew > MESH_TOPO_MAX_PEERS - t->n) {
 		*why = "topology update would grow the topology past its peer limit";
 		r = -EBADMSG;

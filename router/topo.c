@@ -59,35 +59,48 @@ static size_t entry_size(const struct mesh_topo_peer *p)
 	return 6 + 1 + strlen(p->nickname) + 8 + 8 + 2 + 2 + (size_t)p->nconns * 13;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	return mesh_peer_name_cmp(a, b);
+}
+
 /* Emits the entries named in names (NULL: every entry), as as many gossip messages as it
- * takes to keep each under GOSSIP_CHUNK_MAX. */
+ * takes to keep each under GOSSIP_CHUNK_MAX. The names are looked up in a sorted copy, so a
+ * long list costs O(n log n), not O(n * names). */
 static void send_entries(struct mesh_router *r, struct router_gossip_out *out,
 			 const struct mesh_peer_name *names, size_t n)
 {
-	size_t count = names ? n : r->topo.n;
-	struct mesh_peer_name *chunk = malloc(count * sizeof(*chunk));
-	uint8_t *buf = malloc(mesh_topo_encoded_size(&r->topo));
-	if (!chunk || !buf)
+	const struct mesh_topology *t = &r->topo;
+	const struct mesh_topo_peer **sel = malloc((t->n + 1) * sizeof(*sel));
+	struct mesh_peer_name *sorted = names ? malloc((n + 1) * sizeof(*sorted)) : NULL;
+	struct mesh_peer_name *chunk = malloc((t->n + 1) * sizeof(*chunk));
+	uint8_t *buf = malloc(mesh_topo_encoded_size(t));
+	size_t count = 0;
+	if (!sel || !chunk || !buf || (names && !sorted))
 		goto out;
+	if (names) {
+		memcpy(sorted, names, n * sizeof(*sorted));
+		qsort(sorted, n, sizeof(*sorted), cmp_name);
+	}
+	for (size_t i = 0; i < t->n; i++)
+		if (!names || bsearch(&t->peers[i].name, sorted, n, sizeof(*sorted), cmp_name))
+			sel[count++] = &t->peers[i];
 	for (size_t i = 0; i < count;) {
 		size_t k = 0, size = 2;
 		for (; i < count; i++) {
-			const struct mesh_peer_name *name = names ? &names[i] : &r->topo.peers[i].name;
-			const struct mesh_topo_peer *p = mesh_topo_find(&r->topo, name);
-			if (!p)
-				continue;
-			if (k && size + entry_size(p) > GOSSIP_CHUNK_MAX)
+			if (k && size + entry_size(sel[i]) > GOSSIP_CHUNK_MAX)
 				break;
-			size += entry_size(p);
-			chunk[k++] = *name;
+			size += entry_size(sel[i]);
+			chunk[k++] = sel[i]->name;
 		}
-		if (!k)
-			break;
-		ssize_t len = mesh_topo_encode(&r->topo, chunk, k, buf, mesh_topo_encoded_size(&r->topo));
+		ssize_t len = mesh_topo_encode(t, k == t->n ? NULL : chunk, k, buf,
+					       mesh_topo_encoded_size(t));
 		if (len >= 0)
 			router_gossip_emit(out, buf, (size_t)len);
 	}
 out:
+	free(sel);
+	free(sorted);
 	free(chunk);
 	free(buf);
 }
@@ -170,9 +183,12 @@ static void merge(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, 
 	if (!nchanged)
 		return;
 	if (nchanged > 64) {
-		/* too many to list: everything goes out again */
-		for (size_t i = 0; i < r->topo.n; i++)
-			add_pending(r, &r->topo.peers[i].name);
+		/* too many to list: everything goes out again (the names are unique) */
+		struct router_topo *tp = r->own.topo;
+		for (size_t i = 0; i < r->topo.n && i < MESH_TOPO_MAX_PEERS; i++)
+			tp->pending[i] = r->topo.peers[i].name;
+		tp->npending = r->topo.n < MESH_TOPO_MAX_PEERS ? r->topo.n : MESH_TOPO_MAX_PEERS;
+		router_gossip_changed(r, MESH_CHANNEL_TOPOLOGY);
 	} else {
 		for (size_t i = 0; i < nchanged; i++)
 			add_pending(r, &changed[i]);
