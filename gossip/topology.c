@@ -568,3 +568,63 @@ size_t mesh_topo_forget_unreachable(struct mesh_topology *t, uint64_t now_ms, ui
 	free(mark);
 	return forgotten;
 }
+
+/* --- digest ---------------------------------------------------------------------------------- */
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	return x ^ (x >> 33);
+}
+
+void mesh_topo_digest_make(const struct mesh_topology *t, uint8_t flags, struct mesh_topo_digest *d)
+{
+	uint64_t sum = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct mesh_topo_peer *p = &t->peers[i];
+		uint64_t name = 0;
+		for (int k = 0; k < MESH_PEER_NAME_LEN; k++)
+			name = name << 8 | p->name.b[k];
+		sum += mix64(name ^ mix64(p->uid ^ mix64(p->version)));
+	}
+	d->flags = flags;
+	d->count = (uint16_t)(t->n > UINT16_MAX ? UINT16_MAX : t->n);
+	d->digest = sum;
+}
+
+bool mesh_topo_digest_matches(const struct mesh_topology *t, const struct mesh_topo_digest *d)
+{
+	struct mesh_topo_digest ours;
+	mesh_topo_digest_make(t, 0, &ours);
+	return ours.count == d->count && ours.digest == d->digest;
+}
+
+ssize_t mesh_topo_digest_encode(const struct mesh_topo_digest *d, uint8_t *out, size_t cap)
+{
+	if (cap < MESH_TOPO_DIGEST_LEN)
+		return -EMSGSIZE;
+	out[0] = d->flags;
+	put_be16(out + 1, d->count);
+	put_be64(out + 3, d->digest);
+	return MESH_TOPO_DIGEST_LEN;
+}
+
+int mesh_topo_digest_decode(const uint8_t *p, size_t len, struct mesh_topo_digest *d,
+			    const char **why)
+{
+	if (len != MESH_TOPO_DIGEST_LEN) {
+		*why = "topology digest is not 11 bytes long";
+		return -EBADMSG;
+	}
+	if (p[0] & ~MESH_TOPO_DIGEST_REPLY) {
+		*why = "topology digest has unknown flags set";
+		return -EBADMSG;
+	}
+	d->flags = p[0];
+	d->count = get_be16(p + 1);
+	d->digest = get_be64(p + 3);
+	return 0;
+}

@@ -1,7 +1,8 @@
 /* router/topo.c: the topology channel (DESIGN §5) and the routes computed from it: our own
  * entry follows our usable connections; the entries that changed go to every connection
- * (the hub coalesces them per event loop turn), everything to a new connection and, every
- * 30 s, to a few random neighbours (ROUTER_CHANNEL_FANOUT); updates from peers are merged,
+ * (the hub coalesces them per event loop turn), everything to a new connection and to a
+ * neighbour whose topology digest differs from ours (the digest channel: every 30 s, to a few
+ * random neighbours, ROUTER_CHANNEL_FANOUT); updates from peers are merged,
  * passed on and turned into routes, once per event loop turn (and, through the hub, into
  * discoveries); peers gone for a minute are forgotten. Owns: which entries are still to be
  * gossiped, and the end-of-turn route computation. */
@@ -113,9 +114,55 @@ static void encode_delta(struct mesh_router *r, struct router_gossip_out *out)
 	tp->npending = 0;
 }
 
+/* Everything, to a new connection or one whose digest differs from ours; the periodic round
+ * is the digest channel's. */
 static void encode_full(struct mesh_router *r, enum router_full why, struct router_gossip_out *out)
 {
-	send_entries(r, out, NULL, 0);
+	if (why != ROUTER_FULL_PERIODIC)
+		send_entries(r, out, NULL, 0);
+}
+
+/* --- the digest channel: the periodic round -------------------------------------------------- */
+
+/* Every ROUTER_GOSSIP_FULL_S, to ~2·log2(n) random neighbours: our digest. */
+static void digest_full(struct mesh_router *r, enum router_full why, struct router_gossip_out *out)
+{
+	if (why != ROUTER_FULL_PERIODIC)
+		return; /* a new connection gets the full state from the topology channel */
+	struct mesh_topo_digest d;
+	uint8_t buf[MESH_TOPO_DIGEST_LEN];
+	mesh_topo_digest_make(&r->topo, 0, &d);
+	if (mesh_topo_digest_encode(&d, buf, sizeof(buf)) == MESH_TOPO_DIGEST_LEN)
+		router_gossip_emit(out, buf, sizeof(buf));
+}
+
+static void digest_delta(struct mesh_router *r, struct router_gossip_out *out)
+{
+	/* nothing: changes go out on the topology channel */
+}
+
+/* A peer's digest: when it differs from ours, our full state to it, and unless it was a
+ * reply, our digest as a reply (so that it sends us its full state). */
+static void digest_merge(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len)
+{
+	struct mesh_topo_digest d;
+	const char *why = "";
+	char who[160];
+	if (mesh_topo_digest_decode(p, len, &d, &why) < 0) {
+		router_describe_conn(c, who, sizeof(who));
+		log_warn("%s: topology digest refused: %s", who, why);
+		r->ctr.gossip_refused++;
+		return;
+	}
+	if (mesh_topo_digest_matches(&r->topo, &d))
+		return;
+	router_gossip_full_to(r, MESH_CHANNEL_TOPOLOGY, c);
+	if (d.flags & MESH_TOPO_DIGEST_REPLY)
+		return;
+	uint8_t buf[MESH_TOPO_DIGEST_LEN];
+	mesh_topo_digest_make(&r->topo, MESH_TOPO_DIGEST_REPLY, &d);
+	if (mesh_topo_digest_encode(&d, buf, sizeof(buf)) == MESH_TOPO_DIGEST_LEN)
+		router_gossip_send_to(r, MESH_CHANNEL_TOPO_DIGEST, c, buf, sizeof(buf));
 }
 
 void router_topo_self_changed(struct mesh_router *r)
@@ -210,10 +257,17 @@ void router_topo_housekeeping(struct mesh_router *r)
 
 static const struct router_channel channel = {
 	.id = MESH_CHANNEL_TOPOLOGY,
-	.flags = ROUTER_CHANNEL_FANOUT,
 	.encode_full = encode_full,
 	.encode_delta = encode_delta,
 	.merge = merge,
+};
+
+static const struct router_channel digest_channel = {
+	.id = MESH_CHANNEL_TOPO_DIGEST,
+	.flags = ROUTER_CHANNEL_FANOUT,
+	.encode_full = digest_full,
+	.encode_delta = digest_delta,
+	.merge = digest_merge,
 };
 
 int router_topo_init(struct mesh_router *r)
@@ -228,7 +282,8 @@ int router_topo_init(struct mesh_router *r)
 	r->own.topo = tp;
 	tp->pending = calloc(MESH_TOPO_MAX_PEERS, sizeof(*tp->pending));
 	tp->routes = event_new(r->base, -1, 0, routes_cb, r);
-	if (!tp->pending || !tp->routes || router_gossip_add_channel(r, &channel) < 0)
+	if (!tp->pending || !tp->routes || router_gossip_add_channel(r, &channel) < 0 ||
+	    router_gossip_add_channel(r, &digest_channel) < 0)
 		return -ENOMEM;
 	compute_routes(r);
 	return 0;

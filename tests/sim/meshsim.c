@@ -165,6 +165,15 @@ static double peak_rss_mib(void)
 	return kib / 1024;
 }
 
+static uint64_t wall0;
+
+/* Progress on stderr: what was reached, at which virtual and wall time. */
+static void note(struct sim *s, const char *what)
+{
+	fprintf(stderr, "meshsim: %s (virtual %.3f s, wall %.1f s)\n", what,
+		(double)sim_now_ms(s) / 1000, (double)(simclock_real_ns() - wall0) / 1e9);
+}
+
 static void add_ms(cJSON *o, const char *key, int64_t ms)
 {
 	if (ms < 0)
@@ -179,7 +188,7 @@ int main(int argc, char **argv)
 	if (parse(argc, argv, &o) < 0)
 		return 2;
 	mesh_log_set_level(MESH_LOG_ERROR);
-	uint64_t wall0 = simclock_real_ns();
+	wall0 = simclock_real_ns();
 	bool join = !strcmp(o.scenario, "join"), part = !strcmp(o.scenario, "partition");
 	struct sim_opts so = {
 		.peers = join ? o.peers - 1 : o.peers,
@@ -210,8 +219,10 @@ int main(int argc, char **argv)
 	cJSON_AddNumberToObject(out, "spread_ms", o.spread_ms);
 
 	/* the mesh converges, then the steady state is measured */
+	note(s, "routers started");
 	int64_t boot = sim_run_until_converged(s, limit_ms);
 	add_ms(out, "bootstrap_converged_ms", boot);
+	note(s, boot < 0 ? "bootstrap did not converge" : "bootstrap converged");
 	sim_run(s, 5000);
 	sim_counters_reset(s);
 	sim_run(s, (uint64_t)o.steady_s * 1000);
@@ -220,6 +231,7 @@ int main(int argc, char **argv)
 	cJSON_AddBoolToObject(out, "steady_converged", sim_converged(s));
 	uint64_t route_max = sim_max_route_compute_us(s);
 	sim_counters_reset(s);
+	note(s, "steady state measured");
 
 	/* the scenario */
 	uint64_t t0 = sim_now_ms(s);
@@ -262,6 +274,7 @@ int main(int argc, char **argv)
 		conv = sim_run_until_converged(s, limit_ms);
 	}
 	add_ms(out, "converged_ms", conv);
+	note(s, conv < 0 ? "did not converge after the event" : "converged after the event");
 	cJSON_AddItemToObject(out, "event_bytes_per_peer", per_peer(s, 1));
 	cJSON_AddNumberToObject(out, "event_messages", (double)sim_messages(s));
 	if (sim_max_route_compute_us(s) > route_max)
