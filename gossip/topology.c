@@ -61,7 +61,10 @@ static int cmp_index(const void *a, const void *b)
 
 static struct topo_index *index_topology(const struct mesh_topology *t, size_t lookups)
 {
-	if (lookups <= 8)
+	size_t log2n = 1;
+	for (size_t n = t->n; n > 1; n >>= 1)
+		log2n++;
+	if (lookups <= 4 * log2n) /* a walk per lookup is cheaper than sorting */
 		return NULL;
 	struct topo_index *idx = malloc(t->n * sizeof(*idx));
 	if (!idx)
