@@ -109,16 +109,16 @@ static uint32_t ip_of(unsigned i)
 	return htonl(0xc6120000u + i + 1);
 }
 
-/* --- route computation: timed -------------------------------------------------------------- */
+/* --- route computation: timed in CPU time -------------------------------------------------------------- */
 
 /* Linked with -Wl,--wrap=mesh_routes_compute: topo.c's calls come here. */
 int __real_mesh_routes_compute(struct mesh_routes *r, const struct mesh_topology *t);
 int __wrap_mesh_routes_compute(struct mesh_routes *r, const struct mesh_topology *t);
 int __wrap_mesh_routes_compute(struct mesh_routes *r, const struct mesh_topology *t)
 {
-	uint64_t t0 = simclock_real_ns();
+	uint64_t t0 = simclock_cpu_ns();
 	int ret = __real_mesh_routes_compute(r, t);
-	uint64_t us = (simclock_real_ns() - t0) / 1000;
+	uint64_t us = (simclock_cpu_ns() - t0) / 1000;
 	if (current) {
 		current->route_n++;
 		if (us > current->route_max_us)

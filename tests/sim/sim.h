@@ -77,7 +77,8 @@ unsigned sim_degree(const struct sim *s, unsigned i);        /* its up links */
 void sim_mac(unsigned i, uint8_t mac[6]);
 
 /* Counters since the last sim_counters_reset: gossip bytes router i sent (the hub's count),
- * messages delivered, and the slowest route computation (real µs, mesh_routes_compute). */
+ * messages delivered, and the slowest route computation (µs of CPU time,
+ * mesh_routes_compute). */
 void sim_counters_reset(struct sim *s);
 uint64_t sim_tx_bytes(const struct sim *s, unsigned i);
 uint64_t sim_messages(const struct sim *s);

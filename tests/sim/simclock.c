@@ -38,6 +38,13 @@ uint64_t simclock_real_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t simclock_cpu_ns(void)
+{
+	struct timespec ts;
+	real_clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 uint64_t simclock_now_us(void)
 {
 	return now_us;

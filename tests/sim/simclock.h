@@ -20,6 +20,8 @@ uint64_t simclock_now_us(void);
 void simclock_set_us(uint64_t us);
 /* Real CLOCK_MONOTONIC in ns, whether or not the virtual clock runs. */
 uint64_t simclock_real_ns(void);
+/* This thread's CPU time in ns (what a computation cost, however the machine is shared). */
+uint64_t simclock_cpu_ns(void);
 /* A 64-bit draw from the seeded generator (the simulator's own choices). */
 uint64_t simclock_random(void);
 
