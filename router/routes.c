@@ -15,8 +15,9 @@
  * Indices into `names` are name order, and adjacency lists are sorted by index, so "first
  * neighbour at depth d-1" is a scan of a sorted list.
  *
- * Cost: the symmetric adjacency is built once per computation (O(C log C) over all listed
- * connections C) and kept; our own BFS is O(n + E); a source's tree, computed when first asked
+ * Cost: the symmetric adjacency is built once per computation (names found through a hash,
+ * each node's list sorted: O(C log d) over all listed connections C, d the largest degree)
+ * and kept; our own BFS is O(n + E); a source's tree, computed when first asked
  * for, is a BFS from S that stops as soon as every node as close to S as
  * we are is known (level L = our distance from S): our neighbours not yet seen are then exactly
  * those at level L + 1, and each is our child iff its first neighbour at level L is us. */
@@ -70,6 +71,46 @@ static long find_name(const struct mesh_peer_name *names, size_t n, const struct
 	return -1;
 }
 
+/* Name -> index in the sorted names, by open addressing over a power of two at least 2n:
+ * build_graph looks up every listed connection, and a hash is O(1) where bsearch is O(log n). */
+struct name_hash {
+	unsigned *slot;   /* index + 1; 0 empty */
+	size_t mask;
+};
+
+static size_t hash_name(const struct mesh_peer_name *n)
+{
+	uint64_t x = mesh_peer_name_u64(n) * 0x9e3779b97f4a7c15ull;
+	return (size_t)(x >> 17);
+}
+
+static int name_hash_build(struct name_hash *h, const struct mesh_peer_name *names, size_t n)
+{
+	size_t cap = 4;
+	while (cap < 2 * n)
+		cap <<= 1;
+	h->slot = calloc(cap, sizeof(*h->slot));
+	if (!h->slot)
+		return -ENOMEM;
+	h->mask = cap - 1;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = hash_name(&names[i]) & h->mask;
+		while (h->slot[k])
+			k = (k + 1) & h->mask;
+		h->slot[k] = (unsigned)i + 1;
+	}
+	return 0;
+}
+
+static long name_hash_find(const struct name_hash *h, const struct mesh_peer_name *names,
+			   const struct mesh_peer_name *name)
+{
+	for (size_t k = hash_name(name) & h->mask; h->slot[k]; k = (k + 1) & h->mask)
+		if (mesh_peer_name_eq(&names[h->slot[k] - 1], name))
+			return (long)h->slot[k] - 1;
+	return -1;
+}
+
 static bool sorted_contains(const unsigned *a, size_t n, unsigned v)
 {
 	return bsearch(&v, a, n, sizeof(*a), cmp_unsigned) != NULL;
@@ -85,12 +126,13 @@ static int build_graph(struct graph *g, const struct mesh_topology *t, const str
 		total += t->peers[ent[i].topo].nconns;
 
 	int rc = -ENOMEM;
+	struct name_hash h = { 0 };
 	size_t *doff = alloc0(n + 1, sizeof(*doff));
 	size_t *dlen = alloc0(n, sizeof(*dlen));
 	unsigned *dout = alloc0(total, sizeof(*dout));
 	g->off = alloc0(n + 1, sizeof(*g->off));
 	g->adj = alloc0(total, sizeof(*g->adj));
-	if (!doff || !dlen || !dout || !g->off || !g->adj)
+	if (!doff || !dlen || !dout || !g->off || !g->adj || name_hash_build(&h, names, n) < 0)
 		goto out;
 
 	/* directed: i lists j as established; sorted and deduplicated per node */
@@ -101,7 +143,7 @@ static int build_graph(struct graph *g, const struct mesh_topology *t, const str
 		for (unsigned c = 0; c < p->nconns; c++) {
 			if (!(p->conns[c].flags & MESH_TOPO_CONN_ESTABLISHED))
 				continue;
-			long j = find_name(names, n, &p->conns[c].peer);
+			long j = name_hash_find(&h, names, &p->conns[c].peer);
 			if (j < 0 || (size_t)j == i)
 				continue;
 			dout[pos++] = (unsigned)j;
@@ -128,6 +170,7 @@ static int build_graph(struct graph *g, const struct mesh_topology *t, const str
 	g->off[n] = pos;
 	rc = 0;
 out:
+	free(h.slot);
 	free(doff);
 	free(dlen);
 	free(dout);
