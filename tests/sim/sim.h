@@ -48,7 +48,7 @@ uint64_t sim_now_ms(const struct sim *s);
 void sim_run(struct sim *s, uint64_t ms);
 /* Runs until sim_converged (checked every SIM_CHECK_MS) or limit_ms passed: the virtual ms it
  * took (a multiple of SIM_CHECK_MS, 0 when already converged), or -1. */
-#define SIM_CHECK_MS 10
+#define SIM_CHECK_MS 1
 int64_t sim_run_until_converged(struct sim *s, uint64_t limit_ms);
 /* Whether, within every group of live routers that reach each other over up links: all have
  * the same topology (same peers, same versions), each one's routes reach exactly the others of
@@ -67,6 +67,11 @@ void sim_kill(struct sim *s, unsigned i);
 void sim_partition(struct sim *s, const bool *side);
 /* Brings back up every link sim_partition cut whose ends are still alive. */
 void sim_heal(struct sim *s);
+
+/* While on, every gossip message sent is lost at once, the connection staying up (as when
+ * meshd's control channel refuses a send: the hub goes on); closes still arrive. What the
+ * periodic round is there to heal. */
+void sim_set_blackhole(struct sim *s, bool on);
 
 unsigned sim_peers(const struct sim *s);   /* started so far, dead included */
 bool sim_alive(const struct sim *s, unsigned i);

@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "router/gossip.h"
 #include "router/internal.h"
 #include "router/log.h"
 #include "tests/sim/sim.h"
@@ -171,6 +172,25 @@ Test(meshsim, the_same_seed_replays_the_same_run)
 	cr_assert_geq(ms[0], 0);
 	cr_assert_eq(ms[0], ms[1]);
 	cr_assert_eq(bytes[0], bytes[1]);
+}
+
+/* Updates lost on a connection that stays up (a refused send) are healed by the periodic
+ * round (ROUTER_GOSSIP_FULL_S), not before. */
+Test(meshsim, the_periodic_round_heals_lost_updates)
+{
+	struct sim *s = start(4, 0, 0, 6);
+	cr_assert_geq(sim_run_until_converged(s, 5000), 0);
+	sim_set_blackhole(s, true);
+	sim_kill(s, 3); /* the others' new entries (without 3) are lost on the way */
+	sim_run(s, 100);
+	sim_set_blackhole(s, false);
+	cr_assert_not(sim_converged(s), "the updates were lost");
+	sim_run(s, 1000);
+	cr_assert_not(sim_converged(s), "nothing resends them before the periodic round");
+	int64_t ms = sim_run_until_converged(s, 2 * ROUTER_GOSSIP_FULL_S * 1000);
+	cr_assert_geq(ms, 0, "the periodic round healed them");
+	cr_assert_leq(ms, ROUTER_GOSSIP_FULL_S * 1000, "within one round (%lld ms)", (long long)ms);
+	sim_free(s);
 }
 
 Test(meshsim, bad_options_are_refused_with_a_reason)
