@@ -800,6 +800,10 @@ int sim_new(const struct sim_opts *opts, struct sim **out, char *err, size_t err
 		ret = -ENOMEM;
 		goto errout;
 	}
+	/* All at once: the links come up with gossip held back, then every connection is
+	 * announced as if it had just come up, so that each router's first entry to go out is
+	 * its final one (else every intermediate version would flood the mesh on its own). */
+	s->blackhole = !opts->spread_ms;
 	for (unsigned i = 0; i < opts->peers; i++) {
 		if (opts->spread_ms)
 			advance(s, (uint64_t)opts->spread_ms * 1000 * i / opts->peers);
@@ -808,6 +812,12 @@ int sim_new(const struct sim_opts *opts, struct sim **out, char *err, size_t err
 			snprintf(err, errlen, "cannot start router %u: %s", i, strerror(-ret));
 			goto errout;
 		}
+	}
+	if (s->blackhole) {
+		s->blackhole = false;
+		for (size_t id = 0; id < s->nl; id++)
+			for (int d = 0; d < 2; d++)
+				router_gossip_conn_up(s->p[s->l[id].end[d]].r, s->l[id].conn[d]);
 	}
 	*out = s;
 	return 0;

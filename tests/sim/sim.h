@@ -26,7 +26,8 @@ struct sim_opts {
 	uint64_t bandwidth_bps;  /* per link and direction; 0: unlimited */
 	uint64_t seed;           /* every random choice, the routers' included */
 	unsigned spread_ms;      /* the initial routers start one after another over this long;
-				  * 0: all at once, all their links up before any gossip moves */
+				  * 0: all at once, all their links up before any gossip moves
+				  * (each connection's full state goes out once all are up) */
 	unsigned turn_us;        /* arrivals are rounded up to a multiple of this, so that what
 				  * reaches a router within one is handled in one event loop turn
 				  * (as meshd handles what one epoll_wait returns); 0: exact */
