@@ -17,8 +17,11 @@
 #include "router/log.h"
 
 struct router_topo {
-	struct mesh_peer_name *pending;  /* entries to gossip at the end of this turn */
+	struct mesh_peer_name *pending;  /* entries to gossip at the end of this turn (names may
+					  * repeat: send_entries sends each once) */
 	size_t npending;
+	bool all_pending;                /* more than fit: every entry goes */
+	struct mesh_peer_name *changed;  /* what a merge changed (MESH_TOPO_MAX_PEERS) */
 	struct event *routes;            /* recomputes the routes at the end of this turn */
 };
 
@@ -44,11 +47,10 @@ static void recompute_routes(struct mesh_router *r)
 static void add_pending(struct mesh_router *r, const struct mesh_peer_name *name)
 {
 	struct router_topo *tp = r->own.topo;
-	for (size_t i = 0; i < tp->npending; i++)
-		if (mesh_peer_name_eq(&tp->pending[i], name))
-			return;
 	if (tp->npending < MESH_TOPO_MAX_PEERS)
 		tp->pending[tp->npending++] = *name;
+	else
+		tp->all_pending = true;
 	router_gossip_changed(r, MESH_CHANNEL_TOPOLOGY);
 }
 
@@ -109,9 +111,12 @@ out:
 static void encode_delta(struct mesh_router *r, struct router_gossip_out *out)
 {
 	struct router_topo *tp = r->own.topo;
-	if (tp->npending)
+	if (tp->all_pending)
+		send_entries(r, out, NULL, 0);
+	else if (tp->npending)
 		send_entries(r, out, tp->pending, tp->npending);
 	tp->npending = 0;
+	tp->all_pending = false;
 }
 
 /* Everything, to a new connection or one whose digest differs from ours; the periodic round
@@ -211,10 +216,11 @@ static void check_short_id(struct mesh_router *r)
 static void merge(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len)
 {
 	char who[160];
-	struct mesh_peer_name changed[64];
+	struct router_topo *tp = r->own.topo;
 	size_t nchanged = 0;
 	const char *why = "";
-	int ret = mesh_topo_merge(&r->topo, p, len, mesh_wall_ms(), changed, 64, &nchanged, &why);
+	int ret = mesh_topo_merge(&r->topo, p, len, mesh_wall_ms(), tp->changed,
+				  MESH_TOPO_MAX_PEERS, &nchanged, &why);
 	if (ret < 0) {
 		router_describe_conn(c, who, sizeof(who));
 		log_warn("%s: topology gossip refused: %s", who,
@@ -229,17 +235,9 @@ static void merge(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, 
 	}
 	if (!nchanged)
 		return;
-	if (nchanged > 64) {
-		/* too many to list: everything goes out again (the names are unique) */
-		struct router_topo *tp = r->own.topo;
-		for (size_t i = 0; i < r->topo.n && i < MESH_TOPO_MAX_PEERS; i++)
-			tp->pending[i] = r->topo.peers[i].name;
-		tp->npending = r->topo.n < MESH_TOPO_MAX_PEERS ? r->topo.n : MESH_TOPO_MAX_PEERS;
-		router_gossip_changed(r, MESH_CHANNEL_TOPOLOGY);
-	} else {
-		for (size_t i = 0; i < nchanged; i++)
-			add_pending(r, &changed[i]);
-	}
+	/* only what changed is passed on (the topology never holds more than fit in changed) */
+	for (size_t i = 0; i < nchanged && i < MESH_TOPO_MAX_PEERS; i++)
+		add_pending(r, &tp->changed[i]);
 	check_short_id(r);
 	recompute_routes(r);
 	router_gossip_post(r, ROUTER_EV_PEERS_CHANGED);
@@ -281,8 +279,9 @@ int router_topo_init(struct mesh_router *r)
 		return -ENOMEM;
 	r->own.topo = tp;
 	tp->pending = calloc(MESH_TOPO_MAX_PEERS, sizeof(*tp->pending));
+	tp->changed = calloc(MESH_TOPO_MAX_PEERS, sizeof(*tp->changed));
 	tp->routes = event_new(r->base, -1, 0, routes_cb, r);
-	if (!tp->pending || !tp->routes || router_gossip_add_channel(r, &channel) < 0 ||
+	if (!tp->pending || !tp->changed || !tp->routes || router_gossip_add_channel(r, &channel) < 0 ||
 	    router_gossip_add_channel(r, &digest_channel) < 0)
 		return -ENOMEM;
 	compute_routes(r);
@@ -293,6 +292,7 @@ void router_topo_free(struct mesh_router *r)
 {
 	if (r->own.topo) {
 		free(r->own.topo->pending);
+		free(r->own.topo->changed);
 		if (r->own.topo->routes)
 			event_free(r->own.topo->routes);
 	}
