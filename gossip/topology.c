@@ -49,14 +49,14 @@ struct mesh_topo_peer *mesh_topo_find(const struct mesh_topology *t, const struc
  * found by bsearch instead of a walk of the whole topology. NULL (walk) for a few entries, or
  * without memory. */
 struct topo_index {
-	struct mesh_peer_name name;
+	uint64_t key;     /* the name as a number: mesh_peer_name_u64 */
 	size_t at;
 };
 
 static int cmp_index(const void *a, const void *b)
 {
-	return mesh_peer_name_cmp(&((const struct topo_index *)a)->name,
-				  &((const struct topo_index *)b)->name);
+	uint64_t x = ((const struct topo_index *)a)->key, y = ((const struct topo_index *)b)->key;
+	return (x > y) - (x < y);
 }
 
 static struct topo_index *index_topology(const struct mesh_topology *t, size_t lookups)
@@ -70,7 +70,7 @@ static struct topo_index *index_topology(const struct mesh_topology *t, size_t l
 	if (!idx)
 		return NULL;
 	for (size_t i = 0; i < t->n; i++) {
-		idx[i].name = t->peers[i].name;
+		idx[i].key = mesh_peer_name_u64(&t->peers[i].name);
 		idx[i].at = i;
 	}
 	qsort(idx, t->n, sizeof(*idx), cmp_index);
@@ -83,7 +83,7 @@ static struct mesh_topo_peer *find_indexed(const struct mesh_topology *t,
 {
 	if (!idx)
 		return mesh_topo_find(t, name);
-	struct topo_index key = { .name = *name };
+	struct topo_index key = { .key = mesh_peer_name_u64(name) };
 	const struct topo_index *hit = bsearch(&key, idx, t->n, sizeof(*idx), cmp_index);
 	return hit ? &t->peers[hit->at] : NULL;
 }
