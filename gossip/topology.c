@@ -45,6 +45,49 @@ struct mesh_topo_peer *mesh_topo_find(const struct mesh_topology *t, const struc
 	return NULL;
 }
 
+/* The topology's names sorted, for an update of many entries (a full state): each is then
+ * found by bsearch instead of a walk of the whole topology. NULL (walk) for a few entries, or
+ * without memory. */
+struct topo_index {
+	uint64_t key;     /* the name as a number: mesh_peer_name_u64 */
+	size_t at;
+};
+
+static int cmp_index(const void *a, const void *b)
+{
+	uint64_t x = ((const struct topo_index *)a)->key, y = ((const struct topo_index *)b)->key;
+	return (x > y) - (x < y);
+}
+
+static struct topo_index *index_topology(const struct mesh_topology *t, size_t lookups)
+{
+	size_t log2n = 1;
+	for (size_t n = t->n; n > 1; n >>= 1)
+		log2n++;
+	if (lookups <= 4 * log2n) /* a walk per lookup is cheaper than sorting */
+		return NULL;
+	struct topo_index *idx = malloc(t->n * sizeof(*idx));
+	if (!idx)
+		return NULL;
+	for (size_t i = 0; i < t->n; i++) {
+		idx[i].key = mesh_peer_name_u64(&t->peers[i].name);
+		idx[i].at = i;
+	}
+	qsort(idx, t->n, sizeof(*idx), cmp_index);
+	return idx;
+}
+
+static struct mesh_topo_peer *find_indexed(const struct mesh_topology *t,
+					   const struct topo_index *idx,
+					   const struct mesh_peer_name *name)
+{
+	if (!idx)
+		return mesh_topo_find(t, name);
+	struct topo_index key = { .key = mesh_peer_name_u64(name) };
+	const struct topo_index *hit = bsearch(&key, idx, t->n, sizeof(*idx), cmp_index);
+	return hit ? &t->peers[hit->at] : NULL;
+}
+
 struct mesh_topo_peer *mesh_topo_self(const struct mesh_topology *t)
 {
 	return &t->peers[0];
@@ -125,6 +168,33 @@ static bool name_listed(const struct mesh_peer_name *names, size_t nnames, const
 	return false;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	return mesh_peer_name_cmp(a, b);
+}
+
+/* Many names are looked up in a sorted copy (NULL when there are few, or no memory: then
+ * name_listed walks them). */
+static struct mesh_peer_name *sorted_names(const struct mesh_peer_name *names, size_t nnames)
+{
+	if (!names || nnames <= 8)
+		return NULL;
+	struct mesh_peer_name *s = malloc(nnames * sizeof(*s));
+	if (s) {
+		memcpy(s, names, nnames * sizeof(*s));
+		qsort(s, nnames, sizeof(*s), cmp_name);
+	}
+	return s;
+}
+
+static bool listed(const struct mesh_peer_name *names, const struct mesh_peer_name *sorted,
+		   size_t nnames, const struct mesh_peer_name *n)
+{
+	if (sorted)
+		return bsearch(n, sorted, nnames, sizeof(*sorted), cmp_name) != NULL;
+	return name_listed(names, nnames, n);
+}
+
 static uint8_t *put_entry(uint8_t *o, const struct mesh_topo_peer *p)
 {
 	size_t nick = strnlen(p->nickname, sizeof(p->nickname) - 1);
@@ -155,22 +225,25 @@ ssize_t mesh_topo_encode(const struct mesh_topology *t, const struct mesh_peer_n
 			 size_t nnames, uint8_t *out, size_t cap)
 {
 	size_t need = 2, count = 0;
+	struct mesh_peer_name *sorted = sorted_names(names, nnames);
+	ssize_t ret = -EMSGSIZE;
 	for (size_t i = 0; i < t->n; i++) {
-		if (names && !name_listed(names, nnames, &t->peers[i].name))
+		if (names && !listed(names, sorted, nnames, &t->peers[i].name))
 			continue;
 		need += entry_size(&t->peers[i]);
 		count++;
 	}
-	if (count > UINT16_MAX)
-		return -EMSGSIZE;
-	if (need > cap || need > (size_t)SSIZE_MAX)
-		return -EMSGSIZE;
+	if (count > UINT16_MAX || need > cap || need > (size_t)SSIZE_MAX)
+		goto out;
 	put_be16(out, (uint16_t)count);
 	uint8_t *o = out + 2;
 	for (size_t i = 0; i < t->n; i++)
-		if (!names || name_listed(names, nnames, &t->peers[i].name))
+		if (!names || listed(names, sorted, nnames, &t->peers[i].name))
 			o = put_entry(o, &t->peers[i]);
-	return (ssize_t)(o - out);
+	ret = (ssize_t)(o - out);
+out:
+	free(sorted);
+	return ret;
 }
 
 size_t mesh_topo_encoded_size(const struct mesh_topology *t)
@@ -311,8 +384,9 @@ int mesh_topo_merge(struct mesh_topology *t, const uint8_t *buf, size_t len, uin
 	/* Decide what each entry does, without changing anything yet. */
 	const struct mesh_topo_peer *self = mesh_topo_self(t);
 	size_t nnew = 0, nfar = 0;
+	struct topo_index *idx = index_topology(t, count);
 	for (size_t i = 0; i < count; i++) {
-		struct mesh_topo_peer *p = mesh_topo_find(t, &e[i].name);
+		struct mesh_topo_peer *p = find_indexed(t, idx, &e[i].name);
 		if (mesh_version_too_far_ahead(e[i].version, now_wall_ms)) {
 			nfar++; /* UPD_SKIP, for us too: we would never get past it */
 		} else if (!p) {
@@ -330,6 +404,7 @@ int mesh_topo_merge(struct mesh_topology *t, const uint8_t *buf, size_t len, uin
 			e[i].at = (size_t)(p - t->peers);
 		}
 	}
+	free(idx);
 	if (nnew > MESH_TOPO_MAX_PEERS - t->n) {
 		*why = "topology update would grow the topology past its peer limit";
 		r = -EBADMSG;
@@ -495,4 +570,64 @@ size_t mesh_topo_forget_unreachable(struct mesh_topology *t, uint64_t now_ms, ui
 	free(queue);
 	free(mark);
 	return forgotten;
+}
+
+/* --- digest ---------------------------------------------------------------------------------- */
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	return x ^ (x >> 33);
+}
+
+void mesh_topo_digest_make(const struct mesh_topology *t, uint8_t flags, struct mesh_topo_digest *d)
+{
+	uint64_t sum = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct mesh_topo_peer *p = &t->peers[i];
+		uint64_t name = 0;
+		for (int k = 0; k < MESH_PEER_NAME_LEN; k++)
+			name = name << 8 | p->name.b[k];
+		sum += mix64(name ^ mix64(p->uid ^ mix64(p->version)));
+	}
+	d->flags = flags;
+	d->count = (uint16_t)(t->n > UINT16_MAX ? UINT16_MAX : t->n);
+	d->digest = sum;
+}
+
+bool mesh_topo_digest_matches(const struct mesh_topology *t, const struct mesh_topo_digest *d)
+{
+	struct mesh_topo_digest ours;
+	mesh_topo_digest_make(t, 0, &ours);
+	return ours.count == d->count && ours.digest == d->digest;
+}
+
+ssize_t mesh_topo_digest_encode(const struct mesh_topo_digest *d, uint8_t *out, size_t cap)
+{
+	if (cap < MESH_TOPO_DIGEST_LEN)
+		return -EMSGSIZE;
+	out[0] = d->flags;
+	put_be16(out + 1, d->count);
+	put_be64(out + 3, d->digest);
+	return MESH_TOPO_DIGEST_LEN;
+}
+
+int mesh_topo_digest_decode(const uint8_t *p, size_t len, struct mesh_topo_digest *d,
+			    const char **why)
+{
+	if (len != MESH_TOPO_DIGEST_LEN) {
+		*why = "topology digest is not 11 bytes long";
+		return -EBADMSG;
+	}
+	if (p[0] & ~MESH_TOPO_DIGEST_REPLY) {
+		*why = "topology digest has unknown flags set";
+		return -EBADMSG;
+	}
+	d->flags = p[0];
+	d->count = get_be16(p + 1);
+	d->digest = get_be64(p + 3);
+	return 0;
 }

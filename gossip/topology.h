@@ -22,7 +22,7 @@
 
 #include "mesh/peer.h"
 
-#define MESH_TOPO_MAX_PEERS 1024
+#define MESH_TOPO_MAX_PEERS 8192
 #define MESH_TOPO_MAX_CONNS 1024
 #define MESH_TOPO_CONN_OUTBOUND 0x01
 #define MESH_TOPO_CONN_ESTABLISHED 0x02
@@ -89,6 +89,32 @@ int mesh_topo_merge(struct mesh_topology *t, const uint8_t *buf, size_t len, uin
  * named in any reachable peer's connections, once they have been so for grace_ms. Returns the
  * number forgotten. Also maintains unreachable_since_ms. */
 size_t mesh_topo_forget_unreachable(struct mesh_topology *t, uint64_t now_ms, uint64_t grace_ms);
+
+/* The topology digest (channel MESH_CHANNEL_TOPO_DIGEST): what the periodic round sends in
+ * place of the full state, so that a mesh that agrees exchanges a few bytes, not n entries.
+ * Wire format (big endian): flags(u8: MESH_TOPO_DIGEST_REPLY, other bits zero) count(u16: our
+ * entries) digest(u64: mesh_topo_digest_of). A peer whose digest differs from ours gets our
+ * full state; unless its digest was a reply, it also gets our digest as a reply, so that it
+ * sends us its full state. */
+#define MESH_TOPO_DIGEST_LEN 11
+#define MESH_TOPO_DIGEST_REPLY 0x01
+
+struct mesh_topo_digest {
+	uint8_t flags;
+	uint16_t count;
+	uint64_t digest;
+};
+
+/* Our digest: the entry count and an order-independent hash of every entry's name, uid and
+ * version (what decides a merge), with the given flags. */
+void mesh_topo_digest_make(const struct mesh_topology *t, uint8_t flags, struct mesh_topo_digest *d);
+/* Whether d describes the same entries as t (flags aside). */
+bool mesh_topo_digest_matches(const struct mesh_topology *t, const struct mesh_topo_digest *d);
+/* MESH_TOPO_DIGEST_LEN, or -EMSGSIZE. */
+ssize_t mesh_topo_digest_encode(const struct mesh_topo_digest *d, uint8_t *out, size_t cap);
+/* 0, or -EBADMSG with *why (wrong length, unknown flags). */
+int mesh_topo_digest_decode(const uint8_t *p, size_t len, struct mesh_topo_digest *d,
+			    const char **why);
 
 /* True when a lists b as established AND b lists a as established. */
 bool mesh_topo_linked(const struct mesh_topology *t, const struct mesh_topo_peer *a,

@@ -49,13 +49,15 @@ enum mesh_msg_type {
 };
 
 /* Channels of MESH_MSG_GOSSIP: the message's first byte (DESIGN §5); each channel's encoding
- * is in gossip/topology.h, gossip/macs.h, gossip/ipam.h. Unknown channels are ignored. */
+ * is in gossip/topology.h (topology and its digest), gossip/macs.h, gossip/ipam.h. Unknown
+ * channels are ignored. */
 enum mesh_gossip_channel {
 	MESH_CHANNEL_TOPOLOGY = 1,
 	MESH_CHANNEL_MACS = 2,
 	MESH_CHANNEL_IPAM = 3,
+	MESH_CHANNEL_TOPO_DIGEST = 4, /* the periodic round of the topology (gossip/topology.h) */
 };
-#define MESH_CHANNEL_MAX 3
+#define MESH_CHANNEL_MAX 4
 
 /* HELLO tags */
 enum mesh_hello_tag {

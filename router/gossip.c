@@ -22,6 +22,7 @@ struct router_gossip {
 	uint8_t *buf;                        /* channel byte + message */
 	size_t cap;
 	router_gossip_handler subs[ROUTER_EV_MAX][MAX_SUBSCRIBERS];
+	router_gossip_transport transport;   /* NULL: the connection's control channel */
 };
 
 /* Where emitted messages go: one connection, every established one, or those marked. */
@@ -34,7 +35,8 @@ struct router_gossip_out {
 
 static int send_one(struct mesh_router *r, struct mesh_conn *c, const uint8_t *msg, size_t len)
 {
-	if (mesh_control_send(c->ctl, MESH_MSG_GOSSIP, msg, len) < 0)
+	router_gossip_transport t = r->own.gossip->transport;
+	if (t ? t(c, msg, len) < 0 : mesh_control_send(c->ctl, MESH_MSG_GOSSIP, msg, len) < 0)
 		return -EIO;
 	r->ctr.gossip_tx_bytes += len;
 	return 0;
@@ -54,6 +56,11 @@ static uint8_t *framed(struct router_gossip *g, enum mesh_gossip_channel id, con
 	g->buf[0] = (uint8_t)id;
 	memcpy(g->buf + 1, msg, len);
 	return g->buf;
+}
+
+void router_gossip_set_transport(struct mesh_router *r, router_gossip_transport fn)
+{
+	r->own.gossip->transport = fn;
 }
 
 void router_gossip_emit(struct router_gossip_out *out, const uint8_t *msg, size_t len)

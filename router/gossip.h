@@ -49,6 +49,13 @@ void router_gossip_free(struct mesh_router *r);
 /* Adds a channel (ch lives as long as the router). 0 or -EEXIST/-EINVAL. */
 int router_gossip_add_channel(struct mesh_router *r, const struct router_channel *ch);
 
+/* How the hub's messages leave: by default mesh_control_send on the connection's control
+ * channel (MESH_MSG_GOSSIP); the simulator (tests/sim/) sets its own, which carries msg (channel
+ * byte first) over a simulated link. 0 or a negative errno. */
+typedef int (*router_gossip_transport)(struct mesh_conn *c, const uint8_t *msg, size_t len);
+/* fn, or NULL for the control channel again. */
+void router_gossip_set_transport(struct mesh_router *r, router_gossip_transport fn);
+
 /* Puts one message (the channel's encoding, without the channel byte) on its way to where
  * the hub is sending. */
 void router_gossip_emit(struct router_gossip_out *out, const uint8_t *msg, size_t len);

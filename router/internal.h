@@ -144,6 +144,15 @@ struct mesh_router {
 	} own;
 };
 
+/* router.c: the core of a router (identity, the gossip hub, the topology, MAC and IPAM
+ * channels, the housekeeping timer): what mesh_router_new builds before any socket, device or
+ * netlink, and what the simulator (tests/sim/) runs alone. NULL with err filled in. */
+struct mesh_router *router_core_new(struct event_base *base, const struct mesh_config *cfg,
+				   const struct mesh_peer_name *name, const uint8_t *psk,
+				   char *err, size_t errlen);
+/* Frees what router_core_new built, and r (its connections must be gone). */
+void router_core_free(struct mesh_router *r);
+
 /* util.c */
 void router_describe_conn(const struct mesh_conn *c, char *out, size_t cap);
 /* The established connection to peer, or NULL. */

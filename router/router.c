@@ -1,9 +1,12 @@
 /* router/router.c: one host's router: identity, setup of the bridge and the sleeve, the
  * start of every part in order (the gossip hub, the channels, the fast path, the bridge
  * watch, the connections, the Kubernetes client) and teardown in reverse; the housekeeping
- * timer and the sleeve's drop report. Owns: those two timers. Connections live in conns.c,
- * gossip in gossip.c and its channels topo.c, macs.c, ipam.c, forwarding in forward.c, status
- * in status.c, Kubernetes in kube.c (with kube_nodes.c and netpol.c). */
+ * timer and the sleeve's drop report. Owns: those two timers. The core (identity, hub,
+ * channels, housekeeping) is built and freed on its own by router_core_new/router_core_free,
+ * which need no socket, device or netlink: mesh_router_new adds the rest, and the simulator
+ * (tests/sim/) runs routers made of the core alone. Connections live in conns.c, gossip in
+ * gossip.c and its channels topo.c, macs.c, ipam.c, forwarding in forward.c, status in
+ * status.c, Kubernetes in kube.c (with kube_nodes.c and netpol.c). */
 #include <errno.h>
 #include <sodium.h>
 #include <stddef.h>
@@ -79,9 +82,9 @@ static struct event *add_timer(struct mesh_router *r, event_callback_fn fn, int 
 	return ev;
 }
 
-struct mesh_router *mesh_router_new(struct event_base *base, const struct mesh_config *cfg,
-				    const struct mesh_peer_name *name, const uint8_t *psk,
-				    char *err, size_t errlen)
+struct mesh_router *router_core_new(struct event_base *base, const struct mesh_config *cfg,
+				   const struct mesh_peer_name *name, const uint8_t *psk,
+				   char *err, size_t errlen)
 {
 	struct mesh_router *r = calloc(1, sizeof(*r));
 	if (!r) {
@@ -112,6 +115,41 @@ struct mesh_router *mesh_router_new(struct event_base *base, const struct mesh_c
 	}
 	if (router_ipam_init(r, err, errlen) < 0)
 		goto errout;
+	r->own.router->housekeeping = add_timer(r, housekeeping_cb, HOUSEKEEPING_S);
+	if (!r->own.router->housekeeping) {
+		snprintf(err, errlen, "cannot register timers");
+		goto errout;
+	}
+	return r;
+errout:
+	router_core_free(r);
+	return NULL;
+}
+
+void router_core_free(struct mesh_router *r)
+{
+	if (!r)
+		return;
+	struct router_core *core = r->own.router;
+	if (core && core->housekeeping)
+		event_free(core->housekeeping);
+	free(core);
+	r->own.router = NULL;
+	router_ipam_free(r);
+	router_macs_free(r);
+	router_topo_free(r);
+	router_gossip_free(r);
+	mesh_wipe(r->psk, sizeof(r->psk));
+	free(r);
+}
+
+struct mesh_router *mesh_router_new(struct event_base *base, const struct mesh_config *cfg,
+				    const struct mesh_peer_name *name, const uint8_t *psk,
+				    char *err, size_t errlen)
+{
+	struct mesh_router *r = router_core_new(base, cfg, name, psk, err, errlen);
+	if (!r)
+		return NULL;
 
 	if (mesh_netdev_open(&r->netdev, err, errlen) < 0)
 		goto errout;
@@ -150,8 +188,7 @@ struct mesh_router *mesh_router_new(struct event_base *base, const struct mesh_c
 
 	struct router_core *core = r->own.router;
 	core->drop_report = add_timer(r, drop_report_cb, DROP_REPORT_S);
-	core->housekeeping = add_timer(r, housekeeping_cb, HOUSEKEEPING_S);
-	if (!core->drop_report || !core->housekeeping) {
+	if (!core->drop_report) {
 		snprintf(err, errlen, "cannot register timers");
 		goto errout;
 	}
@@ -178,18 +215,12 @@ void mesh_router_free(struct mesh_router *r)
 	struct router_core *core = r->own.router;
 	if (core && core->drop_report)
 		event_free(core->drop_report);
-	if (core && core->housekeeping)
-		event_free(core->housekeeping);
-	free(core);
+	if (core)
+		core->drop_report = NULL;
 	router_bridgewatch_stop(r);
 	router_fastpath_stop(r);
 	if (r->sleeve)
 		sleeve_free(r->sleeve);
 	mesh_netdev_close(&r->netdev, !r->cfg->keep_bridge);
-	router_ipam_free(r);
-	router_macs_free(r);
-	router_topo_free(r);
-	router_gossip_free(r);
-	mesh_wipe(r->psk, sizeof(r->psk));
-	free(r);
+	router_core_free(r);
 }

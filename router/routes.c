@@ -1,21 +1,24 @@
 /* router/routes.c: unicast next hops and broadcast trees from the topology (see routes.h,
  * DESIGN §6). Pure: no I/O.
  *
- * Broadcast children layout (NOT the n*n table the comment in routes.h describes, which would
- * be 4 MB at 1024 peers): `children` is one compact array holding, source after source in
- * name order, our children in that source's tree, each list in name order; `nchildren` has 2n
- * entries: nchildren[src] is the count (as routes.h says) and nchildren[n + src] is where src's
- * list starts in `children`. So src's k-th child is children[nchildren[n + src] + k] for
- * k < nchildren[src]. Every child is one of our neighbours, so the array holds at most
- * n * (our degree) entries. Prefer mesh_routes_bcast_children to reading the fields.
+ * Broadcast children layout: `children` is one compact array holding, source after source in
+ * the order they were first asked for, our children in that source's tree, each list in name
+ * order; `nchildren` has 2n entries: nchildren[src] is the count and nchildren[n + src] is
+ * where src's list starts in `children` (UINT_MAX until asked for). So src's k-th child is
+ * children[nchildren[n + src] + k] for k < nchildren[src]. Every child is one of our
+ * neighbours, so the array holds at most n * (our degree) entries. A source's list is computed
+ * the first time it is asked for (mesh_routes_bcast_children), from the graph kept in the
+ * routes: a topology change costs one graph and one BFS, not n BFS walks.
  *
  * The BFS rule: levels in name order, a node's parent is the first node (in name order) of the
  * previous level that links to it, i.e. its lowest-named neighbour one hop closer to the root.
  * Indices into `names` are name order, and adjacency lists are sorted by index, so "first
  * neighbour at depth d-1" is a scan of a sorted list.
  *
- * Cost: the symmetric adjacency is built once (O(C log C) over all listed connections C); our
- * own BFS is O(n + E); the BFS from each source S stops as soon as every node as close to S as
+ * Cost: the symmetric adjacency is built once per computation (names found through a hash,
+ * each node's list sorted: O(C log d) over all listed connections C, d the largest degree)
+ * and kept; our own BFS is O(n + E); a source's tree, computed when first asked
+ * for, is a BFS from S that stops as soon as every node as close to S as
  * we are is known (level L = our distance from S): our neighbours not yet seen are then exactly
  * those at level L + 1, and each is our child iff its first neighbour at level L is us. */
 #include <errno.h>
@@ -68,6 +71,46 @@ static long find_name(const struct mesh_peer_name *names, size_t n, const struct
 	return -1;
 }
 
+/* Name -> index in the sorted names, by open addressing over a power of two at least 2n:
+ * build_graph looks up every listed connection, and a hash is O(1) where bsearch is O(log n). */
+struct name_hash {
+	unsigned *slot;   /* index + 1; 0 empty */
+	size_t mask;
+};
+
+static size_t hash_name(const struct mesh_peer_name *n)
+{
+	uint64_t x = mesh_peer_name_u64(n) * 0x9e3779b97f4a7c15ull;
+	return (size_t)(x >> 17);
+}
+
+static int name_hash_build(struct name_hash *h, const struct mesh_peer_name *names, size_t n)
+{
+	size_t cap = 4;
+	while (cap < 2 * n)
+		cap <<= 1;
+	h->slot = calloc(cap, sizeof(*h->slot));
+	if (!h->slot)
+		return -ENOMEM;
+	h->mask = cap - 1;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = hash_name(&names[i]) & h->mask;
+		while (h->slot[k])
+			k = (k + 1) & h->mask;
+		h->slot[k] = (unsigned)i + 1;
+	}
+	return 0;
+}
+
+static long name_hash_find(const struct name_hash *h, const struct mesh_peer_name *names,
+			   const struct mesh_peer_name *name)
+{
+	for (size_t k = hash_name(name) & h->mask; h->slot[k]; k = (k + 1) & h->mask)
+		if (mesh_peer_name_eq(&names[h->slot[k] - 1], name))
+			return (long)h->slot[k] - 1;
+	return -1;
+}
+
 static bool sorted_contains(const unsigned *a, size_t n, unsigned v)
 {
 	return bsearch(&v, a, n, sizeof(*a), cmp_unsigned) != NULL;
@@ -83,12 +126,13 @@ static int build_graph(struct graph *g, const struct mesh_topology *t, const str
 		total += t->peers[ent[i].topo].nconns;
 
 	int rc = -ENOMEM;
+	struct name_hash h = { 0 };
 	size_t *doff = alloc0(n + 1, sizeof(*doff));
 	size_t *dlen = alloc0(n, sizeof(*dlen));
 	unsigned *dout = alloc0(total, sizeof(*dout));
 	g->off = alloc0(n + 1, sizeof(*g->off));
 	g->adj = alloc0(total, sizeof(*g->adj));
-	if (!doff || !dlen || !dout || !g->off || !g->adj)
+	if (!doff || !dlen || !dout || !g->off || !g->adj || name_hash_build(&h, names, n) < 0)
 		goto out;
 
 	/* directed: i lists j as established; sorted and deduplicated per node */
@@ -99,7 +143,7 @@ static int build_graph(struct graph *g, const struct mesh_topology *t, const str
 		for (unsigned c = 0; c < p->nconns; c++) {
 			if (!(p->conns[c].flags & MESH_TOPO_CONN_ESTABLISHED))
 				continue;
-			long j = find_name(names, n, &p->conns[c].peer);
+			long j = name_hash_find(&h, names, &p->conns[c].peer);
 			if (j < 0 || (size_t)j == i)
 				continue;
 			dout[pos++] = (unsigned)j;
@@ -126,6 +170,7 @@ static int build_graph(struct graph *g, const struct mesh_topology *t, const str
 	g->off[n] = pos;
 	rc = 0;
 out:
+	free(h.slot);
 	free(doff);
 	free(dlen);
 	free(dout);
@@ -229,6 +274,9 @@ void mesh_routes_free(struct mesh_routes *r)
 	free(r->hops);
 	free(r->children);
 	free(r->nchildren);
+	free(r->adj_off);
+	free(r->adj);
+	free(r->scratch);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -244,15 +292,13 @@ int mesh_routes_compute(struct mesh_routes *r, const struct mesh_topology *t)
 
 	int rc = -ENOMEM;
 	struct graph g = { 0 };
-	struct childbuf cb = { 0 };
 	struct named *ent = alloc0(n, sizeof(*ent));
-	unsigned *q = alloc0(n, sizeof(*q));
-	unsigned *dist = alloc0(n, sizeof(*dist));
+	r->scratch = alloc0(2 * n, sizeof(*r->scratch));
 	r->names = alloc0(n, sizeof(*r->names));
 	r->next_hop = alloc0(n, sizeof(*r->next_hop));
 	r->hops = alloc0(n, sizeof(*r->hops));
 	r->nchildren = alloc0(2 * n, sizeof(*r->nchildren));
-	if (!ent || !q || !dist || !r->names || !r->next_hop || !r->hops || !r->nchildren)
+	if (!ent || !r->scratch || !r->names || !r->next_hop || !r->hops || !r->nchildren)
 		goto fail;
 
 	for (size_t i = 0; i < n; i++) {
@@ -267,47 +313,23 @@ int mesh_routes_compute(struct mesh_routes *r, const struct mesh_topology *t)
 			me = (unsigned)i;
 		r->next_hop[i] = -1;
 		r->hops[i] = UINT_MAX;
-		dist[i] = UINT_MAX;
+		r->scratch[i] = UINT_MAX;
+		r->nchildren[n + i] = UINT_MAX;
 	}
 	if ((rc = build_graph(&g, t, ent, r->names, n)) < 0)
 		goto fail;
 
-	unicast(r, &g, me, q);
-
-	for (size_t s = 0; s < n; s++) {
-		r->nchildren[n + s] = (unsigned)cb.len;
-		/* symmetric links: our distance from s is s's distance from us */
-		if (r->hops[s] != UINT_MAX &&
-		    (rc = bcast(&g, me, (unsigned)s, r->hops[s], dist, q, &cb)) < 0)
-			goto fail;
-		r->nchildren[s] = (unsigned)cb.len - r->nchildren[n + s];
-	}
-	if (cb.len == 0) {
-		free(cb.a);
-		cb.a = alloc0(1, sizeof(*cb.a));
-		if (!cb.a) {
-			rc = -ENOMEM;
-			goto fail;
-		}
-	} else if (cb.len < cb.cap) {
-		int *a = realloc(cb.a, cb.len * sizeof(*a));
-		if (a)
-			cb.a = a;
-	}
-	r->children = cb.a;
+	unicast(r, &g, me, r->scratch + n);
+	r->me = me;
+	r->adj_off = g.off;
+	r->adj = g.adj;
 	r->n = n;
-	free_graph(&g);
 	free(ent);
-	free(q);
-	free(dist);
 	return 0;
 
 fail:
 	free_graph(&g);
-	free(cb.a);
 	free(ent);
-	free(q);
-	free(dist);
 	{
 		struct mesh_peer_name self = r->self;
 		mesh_routes_free(r);
@@ -349,14 +371,32 @@ int mesh_routes_hops(const struct mesh_routes *r, const struct mesh_peer_name *d
 	return (int)r->hops[i];
 }
 
-size_t mesh_routes_bcast_children(const struct mesh_routes *r, const struct mesh_peer_name *src,
+size_t mesh_routes_bcast_children(struct mesh_routes *r, const struct mesh_peer_name *src,
 				  const struct mesh_peer_name **out, size_t cap)
 {
 	long i = lookup(r, src);
 	if (i < 0)
 		return 0;
+	size_t n = r->n;
+	if (r->nchildren[n + (size_t)i] == UINT_MAX) {
+		size_t start = r->nchild;
+		if (r->hops[i] != UINT_MAX) {
+			struct graph g = { .off = r->adj_off, .adj = r->adj };
+			struct childbuf b = { .a = r->children, .len = r->nchild, .cap = r->childcap };
+			int rc = bcast(&g, r->me, (unsigned)i, r->hops[i], r->scratch, r->scratch + n, &b);
+			r->children = b.a;
+			r->childcap = b.cap;
+			if (rc < 0)
+				return 0; /* out of memory: asked again next time */
+			r->nchild = b.len;
+		}
+		r->nchildren[n + (size_t)i] = (unsigned)start;
+		r->nchildren[i] = (unsigned)(r->nchild - start);
+	}
 	size_t cnt = r->nchildren[i];
-	const int *c = r->children + r->nchildren[r->n + (size_t)i];
+	if (!cnt)
+		return 0;
+	const int *c = r->children + r->nchildren[n + (size_t)i];
 	for (size_t k = 0; k < cnt && k < cap; k++)
 		out[k] = &r->names[c[k]];
 	return cnt;

@@ -22,10 +22,16 @@ struct mesh_routes {
 	struct mesh_peer_name *names;      /* sorted by name */
 	int *next_hop;                     /* index into names, -1 when unreachable or self */
 	unsigned *hops;                    /* distance in hops, 0 for self, UINT_MAX unreachable */
-	/* broadcast: our children in src's tree (src an index into names) are
-	 * children[nchildren[n + src] + k] for k < nchildren[src]; nchildren has 2n entries */
-	int *children;
-	unsigned *nchildren;
+	/* broadcast: our children in each source's tree, computed for a source the first time
+	 * mesh_routes_bcast_children asks (most sources never flood, and all n trees cost n BFS
+	 * walks), from the graph kept here. Read them with mesh_routes_bcast_children only. */
+	unsigned me;                       /* our index into names */
+	size_t *adj_off;                   /* n + 1: the symmetric established neighbours of i */
+	unsigned *adj;                     /* are adj[adj_off[i] .. adj_off[i + 1]), ascending */
+	unsigned *scratch;                 /* 2n: BFS distances (UINT_MAX between uses), queue */
+	int *children;                     /* every list computed so far, one after another */
+	size_t nchild, childcap;
+	unsigned *nchildren;               /* 2n: [src] count, [n + src] start (UINT_MAX: not yet) */
 };
 
 /* Computes every route. 0 or -ENOMEM (routes left empty). Replaces what r held. */
@@ -42,8 +48,9 @@ bool mesh_routes_is_relay(const struct mesh_routes *r, const struct mesh_peer_na
 /* Hops to dst, or -1 when unreachable or unknown. */
 int mesh_routes_hops(const struct mesh_routes *r, const struct mesh_peer_name *dst);
 /* Our children in src's broadcast tree: fills out (up to cap) and returns their count.
- * Unknown src (or src not reachable): 0. */
-size_t mesh_routes_bcast_children(const struct mesh_routes *r, const struct mesh_peer_name *src,
+ * Unknown src (or src not reachable): 0. The first call for a src computes its tree (O(n + E),
+ * cached until the next mesh_routes_compute); out of memory: 0. */
+size_t mesh_routes_bcast_children(struct mesh_routes *r, const struct mesh_peer_name *src,
 				  const struct mesh_peer_name **out, size_t cap);
 
 #endif

@@ -1,9 +1,11 @@
 /* router/topo.c: the topology channel (DESIGN §5) and the routes computed from it: our own
  * entry follows our usable connections; the entries that changed go to every connection
- * (the hub coalesces them per event loop turn), everything to a new connection and, every
- * 30 s, to a few random neighbours (ROUTER_CHANNEL_FANOUT); updates from peers are merged,
- * passed on and turned into routes (and, through the hub, into discoveries); peers gone for
- * a minute are forgotten. Owns: which entries are still to be gossiped. */
+ * (the hub coalesces them per event loop turn), everything to a new connection and to a
+ * neighbour whose topology digest differs from ours (the digest channel: every 30 s, to a few
+ * random neighbours, ROUTER_CHANNEL_FANOUT); updates from peers are merged,
+ * passed on and turned into routes, once per event loop turn (and, through the hub, into
+ * discoveries); peers gone for a minute are forgotten. Owns: which entries are still to be
+ * gossiped, and the end-of-turn route computation. */
 #include <errno.h>
 #include <stdbool.h>
 #include <sodium.h>
@@ -15,25 +17,40 @@
 #include "router/log.h"
 
 struct router_topo {
-	struct mesh_peer_name *pending;  /* entries to gossip at the end of this turn */
+	struct mesh_peer_name *pending;  /* entries to gossip at the end of this turn (names may
+					  * repeat: send_entries sends each once) */
 	size_t npending;
+	bool all_pending;                /* more than fit: every entry goes */
+	struct mesh_peer_name *changed;  /* what a merge changed (MESH_TOPO_MAX_PEERS) */
+	struct event *routes;            /* recomputes the routes at the end of this turn */
 };
 
-static void recompute_routes(struct mesh_router *r)
+static void compute_routes(struct mesh_router *r)
 {
 	if (mesh_routes_compute(&r->routes, &r->topo) < 0)
 		log_error("cannot compute routes: out of memory");
 	router_fastpath_sync(r); /* broadcast tree leaves may have changed */
 }
 
+static void routes_cb(evutil_socket_t fd, short what, void *arg)
+{
+	compute_routes(arg);
+}
+
+/* The topology changed: the routes follow once at the end of this event loop turn, however
+ * many updates the turn merged (each computation walks the whole topology). */
+static void recompute_routes(struct mesh_router *r)
+{
+	event_active(r->own.topo->routes, 0, 0);
+}
+
 static void add_pending(struct mesh_router *r, const struct mesh_peer_name *name)
 {
 	struct router_topo *tp = r->own.topo;
-	for (size_t i = 0; i < tp->npending; i++)
-		if (mesh_peer_name_eq(&tp->pending[i], name))
-			return;
 	if (tp->npending < MESH_TOPO_MAX_PEERS)
 		tp->pending[tp->npending++] = *name;
+	else
+		tp->all_pending = true;
 	router_gossip_changed(r, MESH_CHANNEL_TOPOLOGY);
 }
 
@@ -45,35 +62,48 @@ static size_t entry_size(const struct mesh_topo_peer *p)
 	return 6 + 1 + strlen(p->nickname) + 8 + 8 + 2 + 2 + (size_t)p->nconns * 13;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	return mesh_peer_name_cmp(a, b);
+}
+
 /* Emits the entries named in names (NULL: every entry), as as many gossip messages as it
- * takes to keep each under GOSSIP_CHUNK_MAX. */
+ * takes to keep each under GOSSIP_CHUNK_MAX. The names are looked up in a sorted copy, so a
+ * long list costs O(n log n), not O(n * names). */
 static void send_entries(struct mesh_router *r, struct router_gossip_out *out,
 			 const struct mesh_peer_name *names, size_t n)
 {
-	size_t count = names ? n : r->topo.n;
-	struct mesh_peer_name *chunk = malloc(count * sizeof(*chunk));
-	uint8_t *buf = malloc(mesh_topo_encoded_size(&r->topo));
-	if (!chunk || !buf)
+	const struct mesh_topology *t = &r->topo;
+	const struct mesh_topo_peer **sel = malloc((t->n + 1) * sizeof(*sel));
+	struct mesh_peer_name *sorted = names ? malloc((n + 1) * sizeof(*sorted)) : NULL;
+	struct mesh_peer_name *chunk = malloc((t->n + 1) * sizeof(*chunk));
+	uint8_t *buf = malloc(mesh_topo_encoded_size(t));
+	size_t count = 0;
+	if (!sel || !chunk || !buf || (names && !sorted))
 		goto out;
+	if (names) {
+		memcpy(sorted, names, n * sizeof(*sorted));
+		qsort(sorted, n, sizeof(*sorted), cmp_name);
+	}
+	for (size_t i = 0; i < t->n; i++)
+		if (!names || bsearch(&t->peers[i].name, sorted, n, sizeof(*sorted), cmp_name))
+			sel[count++] = &t->peers[i];
 	for (size_t i = 0; i < count;) {
 		size_t k = 0, size = 2;
 		for (; i < count; i++) {
-			const struct mesh_peer_name *name = names ? &names[i] : &r->topo.peers[i].name;
-			const struct mesh_topo_peer *p = mesh_topo_find(&r->topo, name);
-			if (!p)
-				continue;
-			if (k && size + entry_size(p) > GOSSIP_CHUNK_MAX)
+			if (k && size + entry_size(sel[i]) > GOSSIP_CHUNK_MAX)
 				break;
-			size += entry_size(p);
-			chunk[k++] = *name;
+			size += entry_size(sel[i]);
+			chunk[k++] = sel[i]->name;
 		}
-		if (!k)
-			break;
-		ssize_t len = mesh_topo_encode(&r->topo, chunk, k, buf, mesh_topo_encoded_size(&r->topo));
+		ssize_t len = mesh_topo_encode(t, k == t->n ? NULL : chunk, k, buf,
+					       mesh_topo_encoded_size(t));
 		if (len >= 0)
 			router_gossip_emit(out, buf, (size_t)len);
 	}
 out:
+	free(sel);
+	free(sorted);
 	free(chunk);
 	free(buf);
 }
@@ -81,14 +111,63 @@ out:
 static void encode_delta(struct mesh_router *r, struct router_gossip_out *out)
 {
 	struct router_topo *tp = r->own.topo;
-	if (tp->npending)
+	if (tp->all_pending)
+		send_entries(r, out, NULL, 0);
+	else if (tp->npending)
 		send_entries(r, out, tp->pending, tp->npending);
 	tp->npending = 0;
+	tp->all_pending = false;
 }
 
+/* Everything, to a new connection or one whose digest differs from ours; the periodic round
+ * is the digest channel's. */
 static void encode_full(struct mesh_router *r, enum router_full why, struct router_gossip_out *out)
 {
-	send_entries(r, out, NULL, 0);
+	if (why != ROUTER_FULL_PERIODIC)
+		send_entries(r, out, NULL, 0);
+}
+
+/* --- the digest channel: the periodic round -------------------------------------------------- */
+
+/* Every ROUTER_GOSSIP_FULL_S, to ~2·log2(n) random neighbours: our digest. */
+static void digest_full(struct mesh_router *r, enum router_full why, struct router_gossip_out *out)
+{
+	if (why != ROUTER_FULL_PERIODIC)
+		return; /* a new connection gets the full state from the topology channel */
+	struct mesh_topo_digest d;
+	uint8_t buf[MESH_TOPO_DIGEST_LEN];
+	mesh_topo_digest_make(&r->topo, 0, &d);
+	if (mesh_topo_digest_encode(&d, buf, sizeof(buf)) == MESH_TOPO_DIGEST_LEN)
+		router_gossip_emit(out, buf, sizeof(buf));
+}
+
+static void digest_delta(struct mesh_router *r, struct router_gossip_out *out)
+{
+	/* nothing: changes go out on the topology channel */
+}
+
+/* A peer's digest: when it differs from ours, our full state to it, and unless it was a
+ * reply, our digest as a reply (so that it sends us its full state). */
+static void digest_merge(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len)
+{
+	struct mesh_topo_digest d;
+	const char *why = "";
+	char who[160];
+	if (mesh_topo_digest_decode(p, len, &d, &why) < 0) {
+		router_describe_conn(c, who, sizeof(who));
+		log_warn("%s: topology digest refused: %s", who, why);
+		r->ctr.gossip_refused++;
+		return;
+	}
+	if (mesh_topo_digest_matches(&r->topo, &d))
+		return;
+	router_gossip_full_to(r, MESH_CHANNEL_TOPOLOGY, c);
+	if (d.flags & MESH_TOPO_DIGEST_REPLY)
+		return;
+	uint8_t buf[MESH_TOPO_DIGEST_LEN];
+	mesh_topo_digest_make(&r->topo, MESH_TOPO_DIGEST_REPLY, &d);
+	if (mesh_topo_digest_encode(&d, buf, sizeof(buf)) == MESH_TOPO_DIGEST_LEN)
+		router_gossip_send_to(r, MESH_CHANNEL_TOPO_DIGEST, c, buf, sizeof(buf));
 }
 
 void router_topo_self_changed(struct mesh_router *r)
@@ -137,10 +216,11 @@ static void check_short_id(struct mesh_router *r)
 static void merge(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len)
 {
 	char who[160];
-	struct mesh_peer_name changed[64];
+	struct router_topo *tp = r->own.topo;
 	size_t nchanged = 0;
 	const char *why = "";
-	int ret = mesh_topo_merge(&r->topo, p, len, mesh_wall_ms(), changed, 64, &nchanged, &why);
+	int ret = mesh_topo_merge(&r->topo, p, len, mesh_wall_ms(), tp->changed,
+				  MESH_TOPO_MAX_PEERS, &nchanged, &why);
 	if (ret < 0) {
 		router_describe_conn(c, who, sizeof(who));
 		log_warn("%s: topology gossip refused: %s", who,
@@ -155,14 +235,9 @@ static void merge(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, 
 	}
 	if (!nchanged)
 		return;
-	if (nchanged > 64) {
-		/* too many to list: everything goes out again */
-		for (size_t i = 0; i < r->topo.n; i++)
-			add_pending(r, &r->topo.peers[i].name);
-	} else {
-		for (size_t i = 0; i < nchanged; i++)
-			add_pending(r, &changed[i]);
-	}
+	/* only what changed is passed on (the topology never holds more than fit in changed) */
+	for (size_t i = 0; i < nchanged && i < MESH_TOPO_MAX_PEERS; i++)
+		add_pending(r, &tp->changed[i]);
 	check_short_id(r);
 	recompute_routes(r);
 	router_gossip_post(r, ROUTER_EV_PEERS_CHANGED);
@@ -180,10 +255,17 @@ void router_topo_housekeeping(struct mesh_router *r)
 
 static const struct router_channel channel = {
 	.id = MESH_CHANNEL_TOPOLOGY,
-	.flags = ROUTER_CHANNEL_FANOUT,
 	.encode_full = encode_full,
 	.encode_delta = encode_delta,
 	.merge = merge,
+};
+
+static const struct router_channel digest_channel = {
+	.id = MESH_CHANNEL_TOPO_DIGEST,
+	.flags = ROUTER_CHANNEL_FANOUT,
+	.encode_full = digest_full,
+	.encode_delta = digest_delta,
+	.merge = digest_merge,
 };
 
 int router_topo_init(struct mesh_router *r)
@@ -197,16 +279,23 @@ int router_topo_init(struct mesh_router *r)
 		return -ENOMEM;
 	r->own.topo = tp;
 	tp->pending = calloc(MESH_TOPO_MAX_PEERS, sizeof(*tp->pending));
-	if (!tp->pending || router_gossip_add_channel(r, &channel) < 0)
+	tp->changed = calloc(MESH_TOPO_MAX_PEERS, sizeof(*tp->changed));
+	tp->routes = event_new(r->base, -1, 0, routes_cb, r);
+	if (!tp->pending || !tp->changed || !tp->routes || router_gossip_add_channel(r, &channel) < 0 ||
+	    router_gossip_add_channel(r, &digest_channel) < 0)
 		return -ENOMEM;
-	recompute_routes(r);
+	compute_routes(r);
 	return 0;
 }
 
 void router_topo_free(struct mesh_router *r)
 {
-	if (r->own.topo)
+	if (r->own.topo) {
 		free(r->own.topo->pending);
+		free(r->own.topo->changed);
+		if (r->own.topo->routes)
+			event_free(r->own.topo->routes);
+	}
 	free(r->own.topo);
 	r->own.topo = NULL;
 	mesh_routes_free(&r->routes);

@@ -21,9 +21,18 @@ static inline bool mesh_peer_name_eq(const struct mesh_peer_name *a, const struc
 	return memcmp(a->b, b->b, MESH_PEER_NAME_LEN) == 0;
 }
 
+/* The name as a 48-bit number (its bytes big endian). */
+static inline uint64_t mesh_peer_name_u64(const struct mesh_peer_name *a)
+{
+	return (uint64_t)a->b[0] << 40 | (uint64_t)a->b[1] << 32 | (uint64_t)a->b[2] << 24 |
+	       (uint64_t)a->b[3] << 16 | (uint64_t)a->b[4] << 8 | a->b[5];
+}
+
+/* Byte order, as memcmp (<0, 0, >0), without a call: sorting names is hot at scale. */
 static inline int mesh_peer_name_cmp(const struct mesh_peer_name *a, const struct mesh_peer_name *b)
 {
-	return memcmp(a->b, b->b, MESH_PEER_NAME_LEN);
+	uint64_t x = mesh_peer_name_u64(a), y = mesh_peer_name_u64(b);
+	return (x > y) - (x < y);
 }
 
 static inline bool mesh_peer_name_is_zero(const struct mesh_peer_name *a)

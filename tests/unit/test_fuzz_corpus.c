@@ -330,6 +330,11 @@ Test(fuzz_corpus, topology, .timeout = 600)
 	replay("topology", fuzz_topology);
 }
 
+Test(fuzz_corpus, topo_digest, .timeout = 600)
+{
+	replay("topo_digest", fuzz_topo_digest);
+}
+
 Test(fuzz_corpus, ipam, .timeout = 600)
 {
 	replay("ipam", fuzz_ipam);

@@ -1127,3 +1127,105 @@ Test(topology, forget_keeps_entry_zero_first_and_the_rest_intact)
 	check_invariants(&t);
 	mesh_topo_free(&t);
 }
+
+/* The sorted lookups (more than 8 names) select the same entries as the walk. */
+Test(topology, encode_many_selected_names_and_merge_a_large_update)
+{
+	struct mesh_topology a, b;
+	init_self(&a, 1);
+	struct mesh_topo_peer e[40];
+	for (unsigned i = 0; i < 40; i++)
+		e[i] = entry(100 + i, 5, 1, NULL, 0);
+	static uint8_t m[8192];
+	size_t nc, n = encode_entries(e, 40, m, sizeof(m));
+	cr_assert_eq(merge(&a, m, n, &nc), 0);
+	cr_assert_eq(nc, 40);
+	cr_assert_eq(a.n, 41);
+
+	struct mesh_peer_name sel[20];
+	for (unsigned i = 0; i < 20; i++)
+		sel[i] = nm(100 + (i * 7) % 40); /* 20 distinct, out of order */
+	sel[19] = nm(9999);                     /* unknown: skipped */
+	ssize_t len = mesh_topo_encode(&a, sel, 20, m, sizeof(m));
+	cr_assert_gt(len, 2);
+	cr_assert_eq(get_be16(m), 19);
+	init_self(&b, 50);
+	cr_assert_eq(merge(&b, m, (size_t)len, &nc), 0);
+	cr_assert_eq(nc, 19);
+	for (unsigned i = 0; i < 19; i++)
+		cr_assert_not_null(mesh_topo_find(&b, &sel[i]));
+
+	/* a newer full update over the known entries: every one replaced, found by bsearch */
+	for (unsigned i = 0; i < 40; i++)
+		e[i] = entry(100 + i, 6, 1, NULL, 0);
+	n = encode_entries(e, 40, m, sizeof(m));
+	cr_assert_eq(merge(&b, m, n, &nc), 0);
+	cr_assert_eq(nc, 40);
+	cr_assert_eq(b.n, 41);
+	for (unsigned i = 0; i < 40; i++) {
+		struct mesh_peer_name x = nm(100 + i);
+		cr_assert_eq(mesh_topo_find(&b, &x)->version, 6);
+	}
+	mesh_topo_free(&a);
+	mesh_topo_free(&b);
+}
+
+Test(topology, digest_round_trip_and_wire_format)
+{
+	struct mesh_topo_digest d = { .flags = MESH_TOPO_DIGEST_REPLY, .count = 0x0102,
+				      .digest = 0x1122334455667788ull }, back;
+	uint8_t m[MESH_TOPO_DIGEST_LEN];
+	const char *why = "";
+	cr_assert_eq(mesh_topo_digest_encode(&d, m, sizeof(m)), MESH_TOPO_DIGEST_LEN);
+	static const uint8_t want[] = { 0x01, 0x01, 0x02, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88 };
+	cr_assert_arr_eq(m, want, sizeof(want));
+	cr_assert_eq(mesh_topo_digest_decode(m, sizeof(m), &back, &why), 0);
+	cr_assert_eq(back.flags, d.flags);
+	cr_assert_eq(back.count, d.count);
+	cr_assert_eq(back.digest, d.digest);
+	cr_assert_eq(mesh_topo_digest_encode(&d, m, sizeof(m) - 1), -EMSGSIZE);
+
+	cr_assert_eq(mesh_topo_digest_decode(m, sizeof(m) - 1, &back, &why), -EBADMSG);
+	cr_assert(strstr(why, "11 bytes"), "%s", why);
+	m[0] = 0x02;
+	cr_assert_eq(mesh_topo_digest_decode(m, sizeof(m), &back, &why), -EBADMSG);
+	cr_assert(strstr(why, "flags"), "%s", why);
+}
+
+/* Two views with the same entries (in any order) match; a newer version, another incarnation,
+ * or one entry more do not. */
+Test(topology, digest_matches_the_same_entries_only)
+{
+	struct mesh_topology a, b;
+	struct mesh_topo_digest d;
+	size_t nc;
+	uint8_t m[1024];
+	init_self(&a, 1);
+	init_self(&b, 1);
+	struct mesh_topo_peer e[3] = { entry(2, 5, 1, NULL, 0), entry(3, 5, 1, NULL, 0), entry(4, 5, 1, NULL, 0) };
+	struct mesh_topo_peer r[3] = { e[2], e[0], e[1] };
+	cr_assert_eq(merge(&a, m, encode_entries(e, 3, m, sizeof(m)), &nc), 0);
+	cr_assert_eq(merge(&b, m, encode_entries(r, 3, m, sizeof(m)), &nc), 0);
+	mesh_topo_digest_make(&a, 0, &d);
+	cr_assert_eq(d.count, 4);
+	cr_assert(mesh_topo_digest_matches(&b, &d), "same entries in another order");
+
+	struct mesh_topo_peer newer = entry(3, 6, 1, NULL, 0);
+	cr_assert_eq(merge(&b, m, encode_entries(&newer, 1, m, sizeof(m)), &nc), 0);
+	cr_assert_not(mesh_topo_digest_matches(&b, &d), "a newer version");
+	cr_assert_eq(merge(&a, m, encode_entries(&newer, 1, m, sizeof(m)), &nc), 0);
+	mesh_topo_digest_make(&a, 0, &d);
+	cr_assert(mesh_topo_digest_matches(&b, &d));
+
+	struct mesh_topo_peer other = entry(4, 5, 2, NULL, 0); /* same version, higher uid */
+	cr_assert_eq(merge(&b, m, encode_entries(&other, 1, m, sizeof(m)), &nc), 0);
+	cr_assert_not(mesh_topo_digest_matches(&b, &d), "another incarnation");
+
+	struct mesh_topo_peer more = entry(5, 5, 1, NULL, 0);
+	cr_assert_eq(merge(&a, m, encode_entries(&more, 1, m, sizeof(m)), &nc), 0);
+	mesh_topo_digest_make(&a, 0, &d);
+	cr_assert_eq(d.count, 5);
+	cr_assert_not(mesh_topo_digest_matches(&b, &d), "one entry more");
+	mesh_topo_free(&a);
+	mesh_topo_free(&b);
+}
