@@ -564,7 +564,7 @@ int sim_add_peer(struct sim *s)
 	router_gossip_set_transport(p->r, transport);
 	uint8_t mac[6];
 	sim_mac(i, mac);
-	router_macs_learn(p->r, mac, &p->r->name);
+	router_macs_learn(p->r, mac, &p->r->name, 1); /* one container on bridge port 1 */
 
 	/* whom to connect to */
 	unsigned *cand = malloc((s->np + 1) * sizeof(*cand));
