@@ -10,75 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mesh/textbuf.h"
 #include "policy/select.h"
 
 #define ELEMS_PER_LINE 512
-
-/* --- a growing string -------------------------------------------------------------------- */
-
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-__attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	if (b->oom)
-		return;
-	for (;;) {
-		size_t room = b->cap - b->len;
-		va_start(ap, fmt);
-		int n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = true;
-			return;
-		}
-		if ((size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap - b->len <= (size_t)n)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-}
-
-static void sb_append(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->cap - b->len <= n) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap - b->len <= n)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_free(struct sbuf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof(*b));
-}
 
 static void ip_str(uint32_t ip, char out[16])
 {
@@ -138,7 +73,7 @@ struct cstate {
 	size_t nsets, capsets;
 	struct np_objects objs;
 	size_t capobjs, capcounters;
-	struct sbuf in, out;    /* the rules of pol_in and pol_out */
+	struct textbuf in, out;    /* the rules of pol_in and pol_out */
 	uint32_t *iso_in, *iso_out;
 	size_t niso_in, niso_out;
 	size_t nrules, nelements;
@@ -184,12 +119,12 @@ static size_t u32_uniq(uint32_t *v, size_t n)
 static int set_reg(struct cstate *c, const char *prefix, const char *type, char **elems,
 		   size_t n, char name[NP_OBJ_NAME_MAX + 1])
 {
-	struct sbuf b = { 0 };
+	struct textbuf b = { 0 };
 	uint64_t h = fnv(FNV_INIT, type, strlen(type) + 1);
 	for (size_t i = 0; i < n; i++) {
 		if (i)
-			sb_append(&b, i % ELEMS_PER_LINE ? ", " : "\n", i % ELEMS_PER_LINE ? 2 : 1);
-		sb_append(&b, elems[i], strlen(elems[i]));
+			tb_append(&b, i % ELEMS_PER_LINE ? ", " : "\n", i % ELEMS_PER_LINE ? 2 : 1);
+		tb_append(&b, elems[i], strlen(elems[i]));
 		h = fnv(h, elems[i], strlen(elems[i]) + 1);
 	}
 	if (b.oom)
@@ -208,7 +143,7 @@ static int set_reg(struct cstate *c, const char *prefix, const char *type, char 
 			break;
 		if (c->sets[i].hash == h && !strcmp(c->sets[i].type, type) &&
 		    !strcmp(c->sets[i].elems ? c->sets[i].elems : "", b.p ? b.p : "")) {
-			sb_free(&b);
+			tb_free(&b);
 			return 0;       /* the same set */
 		}
 		dup++;                  /* another content with the same hash */
@@ -217,7 +152,7 @@ static int set_reg(struct cstate *c, const char *prefix, const char *type, char 
 		size_t cap = c->capsets ? 2 * c->capsets : 64;
 		struct setdef *v = realloc(c->sets, cap * sizeof(*v));
 		if (!v) {
-			sb_free(&b);
+			tb_free(&b);
 			return c->oom = true, -ENOMEM;
 		}
 		c->sets = v;
@@ -468,7 +403,7 @@ static int compile_rule(struct cstate *c, const struct np_policy *pol, unsigned 
 			const char *sel, const struct ep **selected, size_t nsel, cJSON *jrules)
 {
 	const struct np_rule *rule = dir == NP_TYPE_INGRESS ? &pol->ingress[idx] : &pol->egress[idx];
-	struct sbuf *b = dir == NP_TYPE_INGRESS ? &c->in : &c->out;
+	struct textbuf *b = dir == NP_TYPE_INGRESS ? &c->in : &c->out;
 	const char *verdict = dir == NP_TYPE_INGRESS ? "accept" : "return";
 	const char *self = dir == NP_TYPE_INGRESS ? "daddr" : "saddr";
 	const char *other = dir == NP_TYPE_INGRESS ? "saddr" : "daddr";
@@ -585,23 +520,23 @@ static int compile_rule(struct cstate *c, const struct np_policy *pol, unsigned 
 			goto out;
 	}
 	if (rule->nports == 0 || nnum) {
-		sb_printf(b, "add rule inet %s pol_%s ip %s @%s", c->table,
+		tb_printf(b, "add rule inet %s pol_%s ip %s @%s", c->table,
 			  dir == NP_TYPE_INGRESS ? "in" : "out", self, sel);
 		if (peers[0])
-			sb_printf(b, " ip %s @%s", other, peers);
+			tb_printf(b, " ip %s @%s", other, peers);
 		if (nnum)
-			sb_printf(b, " meta l4proto . th dport @%s", ports);
-		sb_printf(b, " counter name %s %s\n", counter, verdict);
+			tb_printf(b, " meta l4proto . th dport @%s", ports);
+		tb_printf(b, " counter name %s %s\n", counter, verdict);
 		c->nrules++;
 	}
 	if (nnam) {
-		sb_printf(b, "add rule inet %s pol_%s", c->table, dir == NP_TYPE_INGRESS ? "in" : "out");
+		tb_printf(b, "add rule inet %s pol_%s", c->table, dir == NP_TYPE_INGRESS ? "in" : "out");
 		if (dir == NP_TYPE_INGRESS && peers[0])
-			sb_printf(b, " ip saddr @%s", peers);
+			tb_printf(b, " ip saddr @%s", peers);
 		if (dir == NP_TYPE_EGRESS)
-			sb_printf(b, " ip saddr @%s", sel);
+			tb_printf(b, " ip saddr @%s", sel);
 		/* a named port is always the destination's */
-		sb_printf(b, " ip daddr . meta l4proto . th dport @%s counter name %s %s\n", named,
+		tb_printf(b, " ip daddr . meta l4proto . th dport @%s counter name %s %s\n", named,
 			  counter, verdict);
 		c->nrules++;
 	}
@@ -774,27 +709,27 @@ bool np_obj_name_ok(const char *n)
 	return true;
 }
 
-static void emit_set(struct sbuf *b, const char *table, const struct setdef *d)
+static void emit_set(struct textbuf *b, const char *table, const struct setdef *d)
 {
-	sb_printf(b, "add set inet %s %s { type %s }\nflush set inet %s %s\n", table, d->name, d->type,
+	tb_printf(b, "add set inet %s %s { type %s }\nflush set inet %s %s\n", table, d->name, d->type,
 		  table, d->name);
 	const char *p = d->elems;
 	while (p && *p) {
 		size_t n = strcspn(p, "\n");
-		sb_printf(b, "add element inet %s %s { %.*s }\n", table, d->name, (int)n, p);
+		tb_printf(b, "add element inet %s %s { %.*s }\n", table, d->name, (int)n, p);
 		p += n + (p[n] == '\n');
 	}
 }
 
 /* the log-and-drop end of a chain */
-static void emit_drop(struct cstate *c, struct sbuf *b, const char *chain, const char *prefix,
+static void emit_drop(struct cstate *c, struct textbuf *b, const char *chain, const char *prefix,
 		      const char *counter)
 {
 	unsigned rate = c->o->log_rate ? c->o->log_rate : 10;
 	unsigned burst = c->o->log_burst ? c->o->log_burst : 20;
-	sb_printf(b, "add rule inet %s %s limit rate %u/second burst %u packets log prefix \"%s\" "
+	tb_printf(b, "add rule inet %s %s limit rate %u/second burst %u packets log prefix \"%s\" "
 		  "group %u\n", c->table, chain, rate, burst, prefix, c->o->nflog_group);
-	sb_printf(b, "add rule inet %s %s counter name %s drop\n", c->table, chain, counter);
+	tb_printf(b, "add rule inet %s %s counter name %s drop\n", c->table, chain, counter);
 	c->nrules += 2;
 }
 
@@ -809,7 +744,7 @@ int np_compile(const struct np_store *s, const struct np_local_view *view,
 {
 	struct np_compile_opts defaults;
 	struct cstate c = { 0 };
-	struct sbuf b = { 0 };
+	struct textbuf b = { 0 };
 	uint32_t *unknown = NULL;
 	size_t nunknown = 0, capin = 0, capout = 0, nhere = 0;
 	char marker[64];
@@ -864,26 +799,26 @@ int np_compile(const struct np_store *s, const struct np_local_view *view,
 	c.objs.n = nobj;
 
 	np_generation_marker(opts->generation, marker, sizeof(marker));
-	sb_printf(&b, "# mesh NetworkPolicy rules, generation %" PRIu64 " (policy/compile.c)\n",
+	tb_printf(&b, "# mesh NetworkPolicy rules, generation %" PRIu64 " (policy/compile.c)\n",
 		  opts->generation);
-	sb_printf(&b, "add table inet %s\n", c.table);
+	tb_printf(&b, "add table inet %s\n", c.table);
 	/* the caller's set: declared, never flushed */
-	sb_printf(&b, "add set inet %s pending { type ipv4_addr; }\n", c.table);
-	sb_printf(&b, "add chain inet %s forward { type filter hook forward priority filter; "
+	tb_printf(&b, "add set inet %s pending { type ipv4_addr; }\n", c.table);
+	tb_printf(&b, "add chain inet %s forward { type filter hook forward priority filter; "
 		  "policy accept; }\n", c.table);
 	for (size_t i = 1; i < 4; i++)
-		sb_printf(&b, "add chain inet %s %s\n", c.table, chains[i]);
+		tb_printf(&b, "add chain inet %s %s\n", c.table, chains[i]);
 	for (size_t i = 0; i < 4; i++)
-		sb_printf(&b, "flush chain inet %s %s\n", c.table, chains[i]);
+		tb_printf(&b, "flush chain inet %s %s\n", c.table, chains[i]);
 	/* chains of the previous compile that this one does not make: flushed first, deleted
 	 * at the end, so that nothing refers to what is deleted */
 	for (size_t i = 0; prev && i < prev->n; i++)
 		if (prev->v[i].kind == NP_OBJ_CHAIN && !np_objects_has(&c.objs, NP_OBJ_CHAIN,
 								     prev->v[i].name))
-			sb_printf(&b, "flush chain inet %s %s\n", c.table, prev->v[i].name);
+			tb_printf(&b, "flush chain inet %s %s\n", c.table, prev->v[i].name);
 	for (size_t i = 0; i < c.objs.n; i++)
 		if (c.objs.v[i].kind == NP_OBJ_COUNTER)
-			sb_printf(&b, "add counter inet %s %s\n", c.table, c.objs.v[i].name);
+			tb_printf(&b, "add counter inet %s %s\n", c.table, c.objs.v[i].name);
 
 	/* sets: the fixed ones, then the others by name */
 	struct setdef fixed[3] = { { .type = "ipv4_addr;" }, { .type = "ipv4_addr;" },
@@ -891,11 +826,11 @@ int np_compile(const struct np_store *s, const struct np_local_view *view,
 	uint32_t *fixed_ips[3] = { c.iso_in, c.iso_out, unknown };
 	size_t fixed_n[3] = { c.niso_in, c.niso_out, nunknown };
 	for (size_t i = 0; i < 3; i++) {
-		struct sbuf e = { 0 };
+		struct textbuf e = { 0 };
 		for (size_t k = 0; k < fixed_n[i]; k++) {
 			char a[16];
 			ip_str(fixed_ips[i][k], a);
-			sb_printf(&e, "%s%s", k == 0 ? "" : (k % ELEMS_PER_LINE ? ", " : "\n"), a);
+			tb_printf(&e, "%s%s", k == 0 ? "" : (k % ELEMS_PER_LINE ? ", " : "\n"), a);
 		}
 		if (e.oom)
 			goto out;
@@ -912,28 +847,28 @@ int np_compile(const struct np_store *s, const struct np_local_view *view,
 
 	/* forward */
 	const char *T = c.table;
-	sb_printf(&b, "add rule inet %s forward ip saddr @pending goto pend_drop\n", T);
-	sb_printf(&b, "add rule inet %s forward ip daddr @pending goto pend_drop\n", T);
-	sb_printf(&b, "add rule inet %s forward ip saddr @unknown goto pend_drop\n", T);
-	sb_printf(&b, "add rule inet %s forward ip daddr @unknown goto pend_drop\n", T);
-	sb_printf(&b, "add rule inet %s forward ct state established,related accept comment \"%s\"\n",
+	tb_printf(&b, "add rule inet %s forward ip saddr @pending goto pend_drop\n", T);
+	tb_printf(&b, "add rule inet %s forward ip daddr @pending goto pend_drop\n", T);
+	tb_printf(&b, "add rule inet %s forward ip saddr @unknown goto pend_drop\n", T);
+	tb_printf(&b, "add rule inet %s forward ip daddr @unknown goto pend_drop\n", T);
+	tb_printf(&b, "add rule inet %s forward ct state established,related accept comment \"%s\"\n",
 		  T, marker);
 	c.nrules += 5;
 	if (opts->multicast_allowed) {
-		sb_printf(&b, "add rule inet %s forward ip daddr { 224.0.0.0/4, 255.255.255.255 } "
+		tb_printf(&b, "add rule inet %s forward ip daddr { 224.0.0.0/4, 255.255.255.255 } "
 			  "accept\n", T);
 		c.nrules++;
 	}
-	sb_printf(&b, "add rule inet %s forward ip saddr @isolated_out jump pol_out\n", T);
-	sb_printf(&b, "add rule inet %s forward ip daddr @isolated_in jump pol_in\n", T);
+	tb_printf(&b, "add rule inet %s forward ip saddr @isolated_out jump pol_out\n", T);
+	tb_printf(&b, "add rule inet %s forward ip daddr @isolated_in jump pol_in\n", T);
 	c.nrules += 2;
 	emit_drop(&c, &b, "pend_drop", NP_LOG_PREFIX_PENDING, "drop_pending");
 	/* the policies' rules, then what none of them allowed */
 	if (c.out.p)
-		sb_printf(&b, "%s", c.out.p);
+		tb_printf(&b, "%s", c.out.p);
 	emit_drop(&c, &b, "pol_out", NP_LOG_PREFIX_EGRESS, "drop_egress");
 	if (c.in.p)
-		sb_printf(&b, "%s", c.in.p);
+		tb_printf(&b, "%s", c.in.p);
 	emit_drop(&c, &b, "pol_in", NP_LOG_PREFIX_INGRESS, "drop_ingress");
 	if (c.in.oom || c.out.oom)
 		goto out;
@@ -948,7 +883,7 @@ int np_compile(const struct np_store *s, const struct np_local_view *view,
 			    (o->kind == NP_OBJ_SET && !strcmp(o->name, "pending")) ||
 			    !np_obj_name_ok(o->name))
 				continue;
-			sb_printf(&b, "delete %s inet %s %s\n", o->kind == NP_OBJ_CHAIN ? "chain"
+			tb_printf(&b, "delete %s inet %s %s\n", o->kind == NP_OBJ_CHAIN ? "chain"
 				  : o->kind == NP_OBJ_SET ? "set" : "counter", T, o->name);
 		}
 	if (b.oom)
@@ -969,9 +904,9 @@ int np_compile(const struct np_store *s, const struct np_local_view *view,
 out:
 	if (ret < 0)
 		snprintf(err, errlen, "out of memory compiling the NetworkPolicy rules");
-	sb_free(&b);
-	sb_free(&c.in);
-	sb_free(&c.out);
+	tb_free(&b);
+	tb_free(&c.in);
+	tb_free(&c.out);
 	for (size_t i = 0; i < c.nsets; i++)
 		free(c.sets[i].elems);
 	free(c.sets);

@@ -7,101 +7,61 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mesh/textbuf.h"
 #include "router/metrics.h"
 
-/* --- a growing text buffer that remembers running out of memory --------------------------- */
-
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void add(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void add(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	if (b->oom)
-		return;
-	for (;;) {
-		size_t room = b->cap - b->len;
-		va_start(ap, fmt);
-		int n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = true;
-			return;
-		}
-		if ((size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t ncap = b->cap ? b->cap : 4096;
-		while (ncap - b->len <= (size_t)n)
-			ncap *= 2;
-		char *np = realloc(b->p, ncap);
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = ncap;
-	}
-}
-
 /* A label value with \, " and newline escaped, as the format requires. */
-static void add_label_value(struct buf *b, const char *v)
+static void add_label_value(struct textbuf *b, const char *v)
 {
-	add(b, "\"");
+	tb_printf(b, "\"");
 	for (; *v; v++) {
 		if (*v == '\\')
-			add(b, "\\\\");
+			tb_printf(b, "\\\\");
 		else if (*v == '"')
-			add(b, "\\\"");
+			tb_printf(b, "\\\"");
 		else if (*v == '\n')
-			add(b, "\\n");
+			tb_printf(b, "\\n");
 		else
-			add(b, "%c", *v);
+			tb_printf(b, "%c", *v);
 	}
-	add(b, "\"");
+	tb_printf(b, "\"");
 }
 
 /* Integers as integers (counters are integral; a double holds them exactly up to 2^53). */
-static void add_value(struct buf *b, double v)
+static void add_value(struct textbuf *b, double v)
 {
 	if (v != v)
-		add(b, "NaN");
+		tb_printf(b, "NaN");
 	else if (v > 1e300 * 1e300)
-		add(b, "+Inf");
+		tb_printf(b, "+Inf");
 	else if (v < -1e300 * 1e300)
-		add(b, "-Inf");
+		tb_printf(b, "-Inf");
 	else if (v > -1e15 && v < 1e15 && (double)(long long)v == v)
-		add(b, "%lld", (long long)v);
+		tb_printf(b, "%lld", (long long)v);
 	else
-		add(b, "%.17g", v);
+		tb_printf(b, "%.17g", v);
 }
 
-static void family(struct buf *b, const char *name, const char *type, const char *help)
+static void family(struct textbuf *b, const char *name, const char *type, const char *help)
 {
-	add(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	tb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* One sample; labels is a NULL-terminated list of name, value pairs (may be NULL). */
-static void sample(struct buf *b, const char *name, const char *const *labels, double v)
+static void sample(struct textbuf *b, const char *name, const char *const *labels, double v)
 {
-	add(b, "%s", name);
+	tb_printf(b, "%s", name);
 	if (labels && labels[0]) {
-		add(b, "{");
+		tb_printf(b, "{");
 		for (size_t i = 0; labels[i]; i += 2) {
-			add(b, "%s%s=", i ? "," : "", labels[i]);
+			tb_printf(b, "%s%s=", i ? "," : "", labels[i]);
 			add_label_value(b, labels[i + 1] ? labels[i + 1] : "");
 		}
-		add(b, "}");
+		tb_printf(b, "}");
 	}
-	add(b, " ");
+	tb_printf(b, " ");
 	add_value(b, v);
-	add(b, "\n");
+	tb_printf(b, "\n");
 }
 
 /* --- reading the status -------------------------------------------------------------------- */
@@ -132,7 +92,7 @@ struct counter_sample {
 	const char *key, *label_value;
 };
 
-static void counter_family(struct buf *b, const cJSON *ctr, const char *name, const char *help,
+static void counter_family(struct textbuf *b, const cJSON *ctr, const char *name, const char *help,
 			   const char *fixed_label, const char *fixed_value, const char *label,
 			   const struct counter_sample *s, size_t n)
 {
@@ -151,7 +111,7 @@ static void counter_family(struct buf *b, const cJSON *ctr, const char *name, co
 	}
 }
 
-static void single(struct buf *b, const cJSON *ctr, const char *key, const char *name,
+static void single(struct textbuf *b, const cJSON *ctr, const char *key, const char *name,
 		   const char *type, const char *help)
 {
 	double v;
@@ -163,7 +123,7 @@ static void single(struct buf *b, const cJSON *ctr, const char *key, const char 
 
 /* --- NetworkPolicy (the object GET /v1/policy answers, as status.policy) ------------------- */
 
-static void policy_metrics(struct buf *b, const cJSON *p)
+static void policy_metrics(struct textbuf *b, const cJSON *p)
 {
 	double v;
 	if (!cJSON_IsObject(p) || !number(p, "generation", &v))
@@ -261,7 +221,7 @@ static struct conn_key *count_connections(const cJSON *conns, size_t *n)
 
 char *mesh_metrics_render(const cJSON *st)
 {
-	struct buf b = { 0 };
+	struct textbuf b = { 0 };
 	const cJSON *ctr = get(st, "counters"), *c;
 	double v;
 
