@@ -96,6 +96,8 @@ run_suite() {
 		for t in $MESH_CHECK_TESTS; do tests+=("tests/integration/${t%.sh}.sh"); done
 	else
 		for t in tests/integration/test_*.sh; do
+			# needs the Kubernetes binaries: runs in the k8s suite, after their build
+			[[ $t == */test_kube_client.sh ]] && continue
 			[[ -e $t ]] && tests+=("$t")
 		done
 	fi
@@ -174,6 +176,12 @@ if [[ $sanitizers != only && ${MESH_CHECK_K8S:-1} != 0 ]]; then
 	if [[ $(cat "$k8s_build_out.rc" 2>/dev/null) == 0 && -n $kbin ]]; then
 		echo "(binaries in $kbin)"
 		record k8s-build ok
+		heading "k8s: test_kube_client (meshd's API client against kube-apiserver and etcd alone)"
+		start=$SECONDS
+		rc=0
+		MESH_LAB_NAME=kubecheck timeout -k 10 900 bash tests/integration/test_kube_client.sh </dev/null || rc=$?
+		echo "(test_kube_client took $((SECONDS - start))s, exit status $rc)"
+		if ((rc == 0)); then record k8s-kube_client ok; else record k8s-kube_client fail; fi
 		heading "k8s: scripts/k8s-lab up 3 --password-file (mesh with a password)"
 		./scripts/k8s-lab down >/dev/null 2>&1 || true
 		pwfile=$(mktemp /tmp/mesh-k8s-pw.XXXXXX)
