@@ -12,7 +12,7 @@
 if [[ ${MESH_K8S_NETPOL_FULL:-0} == 1 ]]; then
 	FOCUS='\[sig-network\] NetworkPolicy'
 else
-	FOCUS='\[sig-network\] NetworkPolicy .*(default-deny-ingress|based on PodSelector and NamespaceSelector|allow ingress access on one named port|allow egress access on one named port|Ingress,Egress specified together)'
+	FOCUS='\[sig-network\] NetworkPolicy .*(default-deny-ingress|should enforce policy based on PodSelector and NamespaceSelector .Feature|allow ingress access on one named port|allow egress access on one named port|Ingress,Egress specified together)'
 fi
 SKIP='SCTP|Feature:UDP'
 # shellcheck source=e2e.sh
