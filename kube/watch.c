@@ -496,6 +496,29 @@ static void watch_schedule(struct kube_watch *w, uint32_t delay_ms)
 	evtimer_add(w->timer, &tv);
 }
 
+/* The next request is a fresh list (LIST_BEGIN again, no continue token). */
+static void reset_list(struct kube_watch *w)
+{
+	w->need_list = true;
+	w->list_begun = false;
+	free(w->cont);
+	w->cont = NULL;
+}
+
+/* Back to a fresh list, now. */
+static void relist(struct kube_watch *w)
+{
+	reset_list(w);
+	watch_schedule(w, 0);
+}
+
+/* Back to a fresh list after the backoff (the request went wrong). */
+static void relist_after_backoff(struct kube_watch *w)
+{
+	reset_list(w);
+	retry_backoff(w);
+}
+
 /* A LIST page answered 200: deliver it, then the next page or SYNCED and the watch. */
 static void list_page(struct kube_watch *w)
 {
@@ -506,11 +529,7 @@ static void list_page(struct kube_watch *w)
 
 	if (kube_list_decode(w->body, w->body_len, &root, &items, &rv, &cont, err, sizeof(err)) < 0) {
 		set_error(w, "LIST: %s", err);
-		w->need_list = true;
-		w->list_begun = false;
-		free(w->cont);
-		w->cont = NULL;
-		retry_backoff(w);
+		relist_after_backoff(w);
 		return;
 	}
 	if (!w->list_begun) {
@@ -544,16 +563,6 @@ static void list_page(struct kube_watch *w)
 	watch_schedule(w, 0);
 }
 
-/* Back to a fresh list (LIST_BEGIN again), now. */
-static void relist(struct kube_watch *w)
-{
-	w->need_list = true;
-	w->list_begun = false;
-	free(w->cont);
-	w->cont = NULL;
-	watch_schedule(w, 0);
-}
-
 static void on_done(void *arg, CURL *easy, CURLcode result)
 {
 	struct kube_watch *w = arg;
@@ -576,26 +585,18 @@ static void on_done(void *arg, CURL *easy, CURLcode result)
 		set_error(w, "WATCH stream dropped: %s", w->abort_msg);
 		log_error("kube: %s: %s; relisting", w->path, w->last_error);
 		request_cleanup(w);
-		w->need_list = true;
-		w->list_begun = false;
-		retry_backoff(w);
+		relist_after_backoff(w);
 		return;
 	case AB_ERROR_EVENT:
 		/* as client-go's reflector does: any other error ends the watch and lists again */
 		set_error(w, "WATCH: the server sent an ERROR event (%s); relisting", w->abort_msg);
 		request_cleanup(w);
-		w->need_list = true;
-		w->list_begun = false;
-		retry_backoff(w);
+		relist_after_backoff(w);
 		return;
 	case AB_BODY_TOO_BIG:
 		set_error(w, "LIST: %s", w->abort_msg);
 		request_cleanup(w);
-		w->need_list = true;
-		w->list_begun = false;
-		free(w->cont);
-		w->cont = NULL;
-		retry_backoff(w);
+		relist_after_backoff(w);
 		return;
 	case AB_NONE:
 		break;

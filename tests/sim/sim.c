@@ -415,27 +415,13 @@ int64_t sim_run_until_converged(struct sim *s, uint64_t limit_ms)
 
 /* --- convergence -------------------------------------------------------------------------- */
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	return x ^ (x >> 33);
-}
-
-/* Order-independent digest of the topology: each entry's name, incarnation and version. */
+/* Order-independent digest of the topology (each entry's name, incarnation and version):
+ * the one the routers gossip (gossip/topology.c). */
 static uint64_t topo_digest(const struct mesh_topology *t)
 {
-	uint64_t sum = 0;
-	for (size_t i = 0; i < t->n; i++) {
-		const struct mesh_topo_peer *p = &t->peers[i];
-		uint64_t name = 0;
-		for (int k = 0; k < MESH_PEER_NAME_LEN; k++)
-			name = name << 8 | p->name.b[k];
-		sum += mix(name ^ mix(p->uid ^ mix(p->version)));
-	}
-	return sum;
+	struct mesh_topo_digest d;
+	mesh_topo_digest_make(t, 0, &d);
+	return d.digest;
 }
 
 /* Groups the live routers by the up links between them: s->comp[i] (-1 dead) and sizes. */
