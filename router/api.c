@@ -18,6 +18,7 @@
 #include "router/api.h"
 #include "router/expose.h"
 #include "router/http.h"
+#include "router/kube.h"
 #include "router/listener.h"
 #include "mesh/clock.h"
 #include "router/log.h"
@@ -152,7 +153,9 @@ static void handle(struct mesh_api *api, struct bufferevent *bev, const struct m
 	if (!strcmp(req->path, "/v1/policy")) {
 		if (strcmp(req->method, "GET"))
 			return respond_error(bev, 405, "Method Not Allowed", "use GET for /v1/policy");
-		return respond(bev, 200, "OK", router_netpol_status_json(api->r));
+		cJSON *o = router_netpol_status_json(api->r);
+		cJSON_AddItemToObject(o, "kubernetes", router_kube_status_json(api->r));
+		return respond(bev, 200, "OK", o);
 	}
 	if (!strcmp(req->path, "/v1/connect") || !strcmp(req->path, "/v1/forget")) {
 		if (strcmp(req->method, "POST"))

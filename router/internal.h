@@ -157,6 +157,8 @@ void router_core_free(struct mesh_router *r);
 void router_describe_conn(const struct mesh_conn *c, char *out, size_t cap);
 /* The established connection to peer, or NULL. */
 struct mesh_conn *router_conn_to(struct mesh_router *r, const struct mesh_peer_name *peer);
+/* This host's Kubernetes Node name: --node-name, else the nickname. */
+const char *router_node_name(const struct mesh_router *r);
 
 /* conns.c */
 int router_conns_start(struct mesh_router *r, char *err, size_t errlen);

@@ -28,7 +28,6 @@ static const char *const watch_paths[W_MAX] = {
 struct router_kube {
 	bool on;
 	char why_not[256];            /* why meshd does not read the API ("" when it does) */
-	char node[254];
 	struct kube_config cfg;
 	bool have_cfg;
 	struct kube_client *client;
@@ -104,7 +103,6 @@ int router_kube_start(struct mesh_router *r, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	r->own.kube = k;
-	snprintf(k->node, sizeof(k->node), "%s", r->cfg->node_name[0] ? r->cfg->node_name : r->nickname);
 	int ret = load_config(r, k, err, errlen);
 	if (ret <= 0)
 		return ret;
@@ -127,7 +125,7 @@ int router_kube_start(struct mesh_router *r, char *err, size_t errlen)
 	}
 	k->on = true;
 	log_info("Kubernetes: reading the API server (%s) as node %s; NetworkPolicy %s", k->cfg.source,
-		 k->node, policy ? "enforced" : "not enforced (--network-policy off)");
+		 router_node_name(r), policy ? "enforced" : "not enforced (--network-policy off)");
 	return 0;
 }
 
@@ -152,11 +150,6 @@ bool router_kube_on(const struct mesh_router *r)
 	return r->own.kube && r->own.kube->on;
 }
 
-const char *router_kube_node_name(const struct mesh_router *r)
-{
-	return r->own.kube ? r->own.kube->node : r->nickname;
-}
-
 cJSON *router_kube_status_json(const struct mesh_router *r)
 {
 	const struct router_kube *k = r->own.kube;
@@ -164,7 +157,7 @@ cJSON *router_kube_status_json(const struct mesh_router *r)
 	cJSON_AddBoolToObject(o, "configured", k && k->on);
 	if (!k)
 		return o;
-	cJSON_AddStringToObject(o, "node", k->node);
+	cJSON_AddStringToObject(o, "node", router_node_name(r));
 	if (!k->on) {
 		cJSON_AddStringToObject(o, "why_not", k->why_not);
 		return o;

@@ -18,8 +18,6 @@ int router_kube_start(struct mesh_router *r, char *err, size_t errlen);
 void router_kube_stop(struct mesh_router *r);
 /* Whether meshd reads the API server. */
 bool router_kube_on(const struct mesh_router *r);
-/* This host's Node name (--node-name, else the nickname). */
-const char *router_kube_node_name(const struct mesh_router *r);
 /* {"configured", "source", "node", "why_not", "watches": [{"resource", "state", ...}]} */
 cJSON *router_kube_status_json(const struct mesh_router *r);
 

@@ -14,7 +14,6 @@
 
 #include "policy/decode.h"
 #include "router/internal.h"
-#include "router/kube.h"
 #include "router/log.h"
 
 #define MAX_NODES 10000
@@ -67,7 +66,7 @@ static bool has_ip(const struct np_node *n, uint32_t ip)
 
 static bool is_self(struct mesh_router *r, const char *name)
 {
-	return !strcmp(name, router_kube_node_name(r));
+	return !strcmp(name, router_node_name(r));
 }
 
 /* The topology's peer for node (by nickname), remembered for when it is gone. */
@@ -222,7 +221,7 @@ cJSON *router_kube_nodes_status_json(const struct mesh_router *r)
 		return o;
 	for (size_t i = 0; i < kn->n; i++) {
 		const struct kn_node *k = &kn->v[i];
-		if (!strcmp(k->n.name, router_kube_node_name(r)))
+		if (!strcmp(k->n.name, router_node_name(r)))
 			continue;
 		for (size_t j = 0; j < k->n.nips; j++) {
 			char a[INET_ADDRSTRLEN];

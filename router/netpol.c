@@ -21,7 +21,6 @@
 #include "policy/nftjson.h"
 #include "policy/store.h"
 #include "router/internal.h"
-#include "router/kube.h"
 #include "router/log.h"
 #include "router/nflog.h"
 #include "router/ratelimit.h"
@@ -108,7 +107,7 @@ static void fill_local(struct router_netpol *np, struct np_local_view *view)
 		view->addr[view->n].name = np->local[i].name;
 		view->n++;
 	}
-	view->node = router_kube_node_name(np->r);
+	view->node = router_node_name(np->r);
 }
 
 static int apply_now(struct router_netpol *np, bool restore)
@@ -477,12 +476,13 @@ cJSON *router_netpol_status_json(const struct mesh_router *r)
 {
 	const struct router_netpol *np = get(r);
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddItemToObject(o, "kubernetes", router_kube_status_json(r));
 	cJSON_AddBoolToObject(o, "enforcing", np && np->installed);
 	if (!np) {
-		cJSON_AddStringToObject(o, "why_not", !router_kube_on(r)
-			? "meshd does not read the Kubernetes API server"
-			: "--network-policy off");
+		/* router/kube.c starts enforcement whenever it reads the API server, but with
+		 * --network-policy off */
+		cJSON_AddStringToObject(o, "why_not", r->cfg->network_policy == MESH_POLICY_OFF
+			? "--network-policy off"
+			: "meshd does not read the Kubernetes API server");
 		return o;
 	}
 	if (!np->installed)

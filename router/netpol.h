@@ -37,7 +37,7 @@ void router_netpol_address_assigned(struct mesh_router *r, uint32_t ip, const ch
 /* ip was released: it no longer stands for that pod. */
 void router_netpol_address_released(struct mesh_router *r, uint32_t ip);
 
-/* GET /v1/policy: {"kubernetes": ..., "enforcing", "why_not", "table", "generation",
+/* GET /v1/policy (api.c adds "kubernetes"): {"enforcing", "why_not", "table", "generation",
  * "last_apply_ms", "applies", "apply_errors", "last_error", "restores", "multicast", "pending",
  * "policies": [{"namespace", "name", "types", "selects": [{"pod", "ip"}], "rules":
  * [{"direction", "index", "packets", "bytes"}]}], "drops": {"total", "ingress", "egress",

@@ -1,5 +1,6 @@
 /* router/util.c: small helpers every part of the router uses, over the state they share
- * (router/internal.h): naming a connection in logs, finding the connection to a peer. A leaf:
+ * (router/internal.h): naming a connection in logs, finding the connection to a peer, this
+ * host's Kubernetes Node name. A leaf:
  * it calls no other file of router/. */
 #include <stdio.h>
 
@@ -25,4 +26,9 @@ struct mesh_conn *router_conn_to(struct mesh_router *r, const struct mesh_peer_n
 		if (c->state == CONN_ESTABLISHED && c->fwd && mesh_peer_name_eq(&c->peer, peer))
 			return c;
 	return NULL;
+}
+
+const char *router_node_name(const struct mesh_router *r)
+{
+	return r->cfg->node_name[0] ? r->cfg->node_name : r->nickname;
 }
