@@ -108,6 +108,22 @@ static size_t isolating(const struct np_store *s, unsigned dir, const struct np_
 	return n;
 }
 
+/* Why a flow was dropped at the side (what: "egress of", rules: "egress") of pod, which n
+ * policies (names) isolate; allowed: one of their rules allows it now. */
+static void why_isolated(char *out, size_t cap, const char *what, const char *rules,
+			 const char *side, const struct np_pod *pod, size_t n, const char *names,
+			 bool allowed)
+{
+	if (n)
+		snprintf(out, cap, "%s %s/%s is isolated by %zu polic%s of namespace %s (%s) and none "
+			 "of their %s rules allows this flow%s", what, pod->ns, pod->name, n,
+			 n == 1 ? "y" : "ies", pod->ns, names, rules,
+			 allowed ? " (now one does: the rules changed since)" : "");
+	else
+		snprintf(out, cap, "%s %s was isolated when the packet was dropped; no policy "
+			 "isolates it now", what, side);
+}
+
 void np_explain_drop(const struct np_store *s, const struct np_local_view *view, uint32_t src,
 		     uint32_t dst, uint8_t proto, uint16_t dport, const char *prefix,
 		     struct np_drop_explained *ex)
@@ -137,26 +153,12 @@ void np_explain_drop(const struct np_store *s, const struct np_local_view *view,
 			 "yet: all its traffic is dropped until they are", sunk || !sp ? ex->from : ex->to);
 		break;
 	case NP_DROP_EGRESS:
-		if (ex->negress_policies)
-			snprintf(ex->why, sizeof(ex->why), "egress of %s/%s is isolated by %zu "
-				 "polic%s of namespace %s (%s) and none of their egress rules allows "
-				 "this flow%s", sp->ns, sp->name, ex->negress_policies,
-				 ex->negress_policies == 1 ? "y" : "ies", sp->ns, egl,
-				 ex->egress_allowed ? " (now one does: the rules changed since)" : "");
-		else
-			snprintf(ex->why, sizeof(ex->why), "egress of the source was isolated when the "
-				 "packet was dropped; no policy isolates it now");
+		why_isolated(ex->why, sizeof(ex->why), "egress of", "egress", "the source", sp,
+			     ex->negress_policies, egl, ex->egress_allowed);
 		break;
 	case NP_DROP_INGRESS:
-		if (ex->ningress_policies)
-			snprintf(ex->why, sizeof(ex->why), "ingress to %s/%s is isolated by %zu "
-				 "polic%s of namespace %s (%s) and none of their ingress rules allows "
-				 "this flow%s", dp->ns, dp->name, ex->ningress_policies,
-				 ex->ningress_policies == 1 ? "y" : "ies", dp->ns, inl,
-				 ex->ingress_allowed ? " (now one does: the rules changed since)" : "");
-		else
-			snprintf(ex->why, sizeof(ex->why), "ingress to the destination was isolated when "
-				 "the packet was dropped; no policy isolates it now");
+		why_isolated(ex->why, sizeof(ex->why), "ingress to", "ingress", "the destination", dp,
+			     ex->ningress_policies, inl, ex->ingress_allowed);
 		break;
 	default:
 		snprintf(ex->why, sizeof(ex->why), "dropped by a rule of the policy table (log prefix "
