@@ -68,6 +68,18 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(base);
 }
 
+/* unsetenv alone leaves the bytes where the kernel put them, and /proc/PID/environ shows that
+ * memory to anyone who may read it: wipe the value in place first (the config holds a copy). */
+static void scrub_env_password(void)
+{
+	static const char key[] = "MESH_PASSWORD=";
+	for (char **e = environ; e && *e; e++) {
+		if (strncmp(*e, key, sizeof(key) - 1) == 0)
+			explicit_bzero(*e + sizeof(key) - 1, strlen(*e + sizeof(key) - 1));
+	}
+	unsetenv("MESH_PASSWORD");
+}
+
 int main(int argc, char **argv)
 {
 	struct mesh_config cfg;
@@ -97,7 +109,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	mesh_log_set_level(cfg.log_level);
-	unsetenv("MESH_PASSWORD");
+	scrub_env_password();
 
 	if (sodium_init() < 0) {
 		fprintf(stderr, "meshd: libsodium failed to initialise\n");

@@ -104,4 +104,32 @@ else
 	echo "  ok   --version: $OUT"
 fi
 
+# issue 16, finding 12: MESH_PASSWORD must not stay readable in /proc/PID/environ
+info "MESH_PASSWORD is wiped from /proc/PID/environ once read"
+secret="env-secret-$RANDOM$RANDOM-0123456789"
+ip netns exec "$NS" env MESH_PASSWORD="$secret" "$MESHD_BIN" "${BASE[@]}" \
+	>"$TEST_TMP/env.out" 2>&1 </dev/null &
+envpid=$!
+on_exit "kill -KILL $envpid 2>/dev/null || true"
+for _ in $(seq 100); do
+	[[ -S $TEST_TMP/meshd.sock ]] && break
+	pid_alive "$envpid" || break
+	sleep 0.1
+done
+if ! [[ -S $TEST_TMP/meshd.sock ]]; then
+	echo "  FAIL meshd with MESH_PASSWORD did not come up: $(tail -n 3 "$TEST_TMP/env.out")"
+	failures=$((failures + 1))
+elif tr '\0' '\n' <"/proc/$envpid/environ" | grep -qF -- "$secret"; then
+	echo "  FAIL the password is still in /proc/$envpid/environ"
+	failures=$((failures + 1))
+elif [[ $(MESH_SOCKET=$TEST_TMP/meshd.sock "$(dirname "$MESHD_BIN")/meshctl" status -o json |
+	jq -r .encryption) != true ]]; then
+	echo "  FAIL meshd started with MESH_PASSWORD does not say it encrypts"
+	failures=$((failures + 1))
+else
+	echo "  ok   MESH_PASSWORD read, then wiped from /proc/PID/environ"
+fi
+kill -TERM "$envpid" 2>/dev/null || true
+wait "$envpid" 2>/dev/null || true
+
 ((failures == 0)) || die "$failures checks failed"

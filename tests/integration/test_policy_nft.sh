@@ -2,7 +2,7 @@
 # tests/integration/test_policy_nft.sh: the NetworkPolicy table of policy/compile.c against the
 # real kernel, no mocks: a host namespace with bridge `mesh` and br_netfilter's
 # bridge-nf-call-iptables=1, four "pods" (each its own namespace, a veth on the bridge,
-# 10.32.x.y), Kubernetes objects as JSON compiled by tests/integration/np_tool (linking
+# 10.32.x.y), Kubernetes objects as JSON compiled by tests/tools/np_tool (linking
 # policy/) and loaded with `nft -f`; real TCP/UDP flows (np_flow.py) check that allowed flows
 # and their replies pass, denied ones do not, pods no policy selects are untouched, named
 # ports and ipBlock except work, egress and ingress are both checked between two local pods,
@@ -15,7 +15,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${MESH_BUILD_DIR:-$ROOT/build}
-TOOL=$BUILD/tests/integration/np_tool
+TOOL=$BUILD/tests/tools/np_tool
 FLOW=$ROOT/tests/integration/np_flow.py
 P=${MESH_LAB_NAME:-npol}-$$
 H=$P-h
@@ -46,7 +46,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-[[ -x $TOOL ]] || die "np_tool not built ($TOOL): make check (or make tests/integration/np_tool)"
+[[ -x $TOOL ]] || die "np_tool not built ($TOOL): make check (or make tests/tools/np_tool)"
 for t in nft ip python3; do command -v "$t" >/dev/null || die "missing tool $t"; done
 
 hx() { ip netns exec "$H" "$@"; }

@@ -1,4 +1,4 @@
-/* tests/integration/np_tool.c: a small command-line driver of policy/ for the real-kernel test
+/* tests/tools/np_tool.c: a small command-line driver of policy/ for the real-kernel test
  * (tests/integration/test_policy_nft.sh) and for benchmarks: reads Kubernetes objects from JSON
  * files, compiles them, prints the nftables script; reads `nft -j list table` output for the
  * previous objects and for counters. No I/O in the library: all of it is here.
@@ -241,6 +241,6 @@ int main(int argc, char **argv)
 		return cmd_counters(argv[2]);
 	if (argc >= 2 && !strcmp(argv[1], "explain"))
 		return cmd_explain(argc - 2, argv + 2);
-	fprintf(stderr, "usage: np_tool compile|counters|explain ... (see tests/integration/np_tool.c)\n");
+	fprintf(stderr, "usage: np_tool compile|counters|explain ... (see tests/tools/np_tool.c)\n");
 	return 2;
 }
