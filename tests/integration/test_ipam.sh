@@ -40,34 +40,6 @@ netns_cleanup() {
 }
 on_exit netns_cleanup
 
-sock() { echo "$LAB_RUN/$1/meshd.sock"; }
-
-# api h<i> METHOD PATH [BODY]: prints "<body>\n<http code>".
-api() {
-	local h=$1 m=$2 p=$3 body=${4:-}
-	curl -s --max-time 10 --unix-socket "$(sock "$h")" -X "$m" ${body:+-d "$body"} \
-		-w '\n%{http_code}' "http://meshd$p"
-}
-
-# alloc_api h<i> ID: allocates through the API, retrying 503 answers for up to 30 s; prints
-# the address.
-alloc_api() {
-	local h=$1 id=$2 out code deadline=$((SECONDS + 30))
-	while :; do
-		out=$(api "$h" POST /v1/ipam/allocate "{\"container_id\":\"$id\"}") || out=$'\n000'
-		code=${out##*$'\n'}
-		if [[ $code == 200 ]]; then
-			jq -r .ip <<<"${out%$'\n'*}"
-			return 0
-		fi
-		if [[ $code != 503 && $code != 000 ]] || ((SECONDS >= deadline)); then
-			echo "allocate $id on $h: HTTP $code: ${out%$'\n'*}" >&2
-			return 1
-		fi
-		sleep 0.2
-	done
-}
-
 # cni h<i> COMMAND ID [CONFIG]: runs mesh-cni in lab host i for container ID (netns
 # $NS_PREFIX-ID); prints its stdout. The default config has no "ipam": mesh IPAM.
 cni() {
