@@ -33,6 +33,10 @@ TEST_TIMEOUT=${MESH_CHECK_TIMEOUT:-300}
 passed=0
 failed=0
 failed_names=()
+skipped_names=()
+# The integration tests' lab has a name of its own, so check.sh never tears down a lab someone
+# else runs on this machine (scripts/lab's default "mesh"), nor they its.
+export MESH_LAB_NAME=meshcheck
 
 heading() { printf '\n=== %s ===\n' "$*"; }
 
@@ -41,15 +45,22 @@ finish() {
 	if ((${#failed_names[@]})); then
 		echo "failed: ${failed_names[*]}"
 	fi
+	# a skip is not a pass: said apart, with the names
+	if ((${#skipped_names[@]})); then
+		echo "skipped (not counted as passed): ${skipped_names[*]}"
+	fi
 	echo "$passed passed, $failed failed"
 	if ((failed > 0)); then exit 1; fi
 	exit 0
 }
 
-record() { # record NAME OK?
+record() { # record NAME ok|skip|fail
 	if [[ $2 == ok ]]; then
 		passed=$((passed + 1))
 		echo "PASS $1"
+	elif [[ $2 == skip ]]; then
+		skipped_names+=("$1")
+		echo "SKIP $1"
 	else
 		failed=$((failed + 1))
 		failed_names+=("$1")
@@ -57,8 +68,27 @@ record() { # record NAME OK?
 	fi
 }
 
+verdict() { # verdict EXIT_STATUS: ok (0), skip (77, automake's), fail
+	case $1 in 0) echo ok ;; 77) echo skip ;; *) echo fail ;; esac
+}
+
 heading "dependencies"
 ./scripts/deps.sh
+
+# sanitizer_reports WHAT: true (after printing them and moving them aside) when sanitized
+# programs left reports in MESH_SAN_DIR (the sanitizer suite's log_path).
+sanitizer_reports() {
+	[[ -n ${MESH_SAN_DIR:-} ]] && compgen -G "$MESH_SAN_DIR/*.[0-9]*" >/dev/null || return 1
+	local f
+	echo "sanitizer reports from the $1:"
+	mkdir -p "$MESH_SAN_DIR/seen"
+	for f in "$MESH_SAN_DIR"/*.[0-9]*; do
+		echo "----- $f -----"
+		head -n 60 "$f"
+		mv "$f" "$MESH_SAN_DIR/seen/"
+	done
+	return 0
+}
 
 # run_suite LABEL BUILD_DIR [CONFIGURE_ARGS...]: build, unit tests, integration tests.
 run_suite() {
@@ -74,7 +104,7 @@ run_suite() {
 	fi
 
 	heading "$label: unit tests (make check)"
-	if (cd "$build_dir" && make -j2 check); then
+	if (cd "$build_dir" && make -j2 check) && ! sanitizer_reports "unit tests"; then
 		# Criterion's own summary line of each test program.
 		grep -h -E 'Synthesis|Tested:' "$build_dir"/tests/unit/*.log 2>/dev/null || true
 		record "$label-unit" ok
@@ -110,7 +140,7 @@ run_suite() {
 		((rc != 124 && rc != 137)) || echo "$name: timed out after ${TEST_TIMEOUT}s"
 		./scripts/lab down >/dev/null 2>&1 || true
 		echo "($name took $((SECONDS - start))s, exit status $rc)"
-		if ((rc == 0)); then record "$label-$name" ok; else record "$label-$name" fail; fi
+		record "$label-$name" "$(verdict "$rc")"
 	done
 }
 
@@ -181,7 +211,7 @@ if [[ $sanitizers != only && ${MESH_CHECK_K8S:-1} != 0 ]]; then
 		rc=0
 		MESH_LAB_NAME=kubecheck timeout -k 10 900 bash tests/integration/test_kube_client.sh </dev/null || rc=$?
 		echo "(test_kube_client took $((SECONDS - start))s, exit status $rc)"
-		if ((rc == 0)); then record k8s-kube_client ok; else record k8s-kube_client fail; fi
+		record k8s-kube_client "$(verdict "$rc")"
 		heading "k8s: scripts/k8s-lab up 3 --password-file (mesh with a password)"
 		./scripts/k8s-lab down >/dev/null 2>&1 || true
 		pwfile=$(mktemp /tmp/mesh-k8s-pw.XXXXXX)
@@ -196,7 +226,7 @@ if [[ $sanitizers != only && ${MESH_CHECK_K8S:-1} != 0 ]]; then
 				rc=0
 				MESH_BUILD_DIR=$plain_dir timeout -k 10 900 bash "tests/k8s/test_k8s_$t.sh" </dev/null || rc=$?
 				echo "(test_k8s_$t took $((SECONDS - start))s, exit status $rc)"
-				if ((rc == 0)); then record "k8s-$t" ok; else record "k8s-$t" fail; fi
+				record "k8s-$t" "$(verdict "$rc")"
 			done
 		else
 			record k8s-up fail
@@ -210,7 +240,7 @@ if [[ $sanitizers != only && ${MESH_CHECK_K8S:-1} != 0 ]]; then
 		record k8s-build fail
 	fi
 	rm -f "$k8s_build_out" "$k8s_build_out.bin" "$k8s_build_out.rc"
-	unset MESH_LAB_NAME
+	export MESH_LAB_NAME=meshcheck
 fi
 
 if [[ $sanitizers == 1 || $sanitizers == only ]]; then
@@ -220,10 +250,16 @@ if [[ $sanitizers == 1 || $sanitizers == only ]]; then
 		record sanitizer-build fail
 	else
 		# Leaks and UB make the process fail; reports land in meshd's log, which the tests scan.
-		export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:print_summary=1}
-		export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+		# Reports of every sanitized program go to files in MESH_SAN_DIR (log_path), where
+		# tests/integration/lib.sh looks after each test: mesh-cni's stderr goes to podman or
+		# containerd, which do not show it. (meshd's log is scanned too, for runs without it.)
+		export MESH_SAN_DIR=$ROOT/build-san/sanitizer-reports
+		rm -rf "$MESH_SAN_DIR"
+		mkdir -p "$MESH_SAN_DIR"
+		export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:print_summary=1:log_path=$MESH_SAN_DIR/asan}
+		export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:log_path=$MESH_SAN_DIR/ubsan}
 		run_suite sanitizer "$ROOT/build-san" --enable-sanitizers
-		unset ASAN_OPTIONS UBSAN_OPTIONS
+		unset ASAN_OPTIONS UBSAN_OPTIONS MESH_SAN_DIR
 	fi
 fi
 

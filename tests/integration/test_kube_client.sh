@@ -37,9 +37,8 @@ ETCD=$(command -v etcd || echo /usr/bin/etcd)
 K8S_CACHE=${MESH_K8S_CACHE:-/var/cache/mesh-k8s}/1.20.2
 KB=$(cat "$K8S_CACHE/bin-dir" 2>/dev/null) || KB=
 if [[ -z $KB || ! -x $KB/kube-apiserver || ! -x $KB/kubectl ]]; then
-	info "SKIP: no Kubernetes 1.20.2 binaries in $K8S_CACHE yet (build them: scripts/k8s-build.sh)"
 	rm -rf "$TEST_TMP"
-	exit 0
+	skip "no Kubernetes 1.20.2 binaries in $K8S_CACHE yet (build them: scripts/k8s-build.sh)"
 fi
 
 NS=${MESH_LAB_NAME:-mesh}-kubeapi
