@@ -144,9 +144,15 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct fastdp_fwd *f = arg;
 	send_heartbeat(f);
-	evaluate(f, mesh_mono_ms());
-	uint64_t ms = f->health == OVERLAY_HEALTH_HEALTHY ? MESH_FASTDP_HEARTBEAT_MS
-							 : MESH_FASTDP_HEARTBEAT_FAST_MS;
+	uint64_t now = mesh_mono_ms();
+	evaluate(f, now);
+	/* slow while heartbeats pass both ways on time; once one is late (lost on a lossy path),
+	 * fast on both ends (the peer misses our acknowledgements or our heartbeats), so the
+	 * 3.5 s before "unhealthy" hold about seven tries, not three */
+	uint64_t due = MESH_FASTDP_HEARTBEAT_MS + MESH_FASTDP_HEARTBEAT_LATE_MS;
+	bool on_time = now - f->last_heard_ms <= due && now - f->last_ack_ms <= due;
+	uint64_t ms = f->health == OVERLAY_HEALTH_HEALTHY && on_time ? MESH_FASTDP_HEARTBEAT_MS
+								     : MESH_FASTDP_HEARTBEAT_FAST_MS;
 	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
 	event_add(f->timer, &tv);
 }

@@ -23,7 +23,8 @@
 #define MESH_VXLAN_VNI 0x6d6573          /* "mes" */
 /* outer IPv4 + UDP + VXLAN header + inner Ethernet header */
 #define MESH_VXLAN_OVERHEAD (20 + 8 + 8 + 14)
-#define MESH_FASTDP_HEARTBEAT_FAST_MS 500  /* until the path is healthy */
+#define MESH_FASTDP_HEARTBEAT_FAST_MS 500  /* until the path is healthy, and while one is late */
+#define MESH_FASTDP_HEARTBEAT_LATE_MS 250  /* a heartbeat or acknowledgement later than this is taken as lost */
 #define MESH_FASTDP_HEARTBEAT_MS 1000
 #define MESH_FASTDP_HEALTH_TIMEOUT_MS 3500
 #define MESH_FASTDP_GUARD_MS 2000          /* encrypted: the filter table and block policy checked */

@@ -105,8 +105,11 @@ static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	sleeve_flush(f->s);
 	if (f->health == OVERLAY_HEALTH_HEALTHY)
 		pmtu_step(f, now);
-	uint64_t next = f->health == OVERLAY_HEALTH_HEALTHY ? SLEEVE_HEARTBEAT_SLOW_MS
-							    : SLEEVE_HEARTBEAT_FAST_MS;
+	/* slow while each heartbeat is answered; once an answer is late (lost on a lossy path),
+	 * fast, so the 4 s before "unhealthy" hold eight tries, not four */
+	bool answered = now - f->last_ack_ms <= SLEEVE_HEARTBEAT_SLOW_MS + SLEEVE_HEARTBEAT_LATE_MS;
+	uint64_t next = f->health == OVERLAY_HEALTH_HEALTHY && answered ? SLEEVE_HEARTBEAT_SLOW_MS
+									 : SLEEVE_HEARTBEAT_FAST_MS;
 	struct timeval tv = { (time_t)(next / 1000), (suseconds_t)(next % 1000) * 1000 };
 	event_add(f->hb_timer, &tv);
 }

@@ -26,6 +26,7 @@
 
 #define SLEEVE_HEARTBEAT_FAST_MS 500
 #define SLEEVE_HEARTBEAT_SLOW_MS 1000
+#define SLEEVE_HEARTBEAT_LATE_MS 250 /* an answer later than this is taken as lost */
 #define SLEEVE_HEALTH_TIMEOUT_MS 4000
 
 struct sleeve;
