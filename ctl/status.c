@@ -69,7 +69,11 @@ static void print_summary(const cJSON *st)
 	printf("           Peer: %s (%s)\n", str(st, "name"), str(st, "nickname"));
 	if (has_str(st, "mesh_name"))
 		printf("           Mesh: %s\n", str(st, "mesh_name"));
-	printf("     Encryption: %s\n", cJSON_IsTrue(get(st, "encryption")) ? "enabled" : "disabled");
+	if (cJSON_IsTrue(get(st, "encryption")) && num(st, "passwords") == 2)
+		printf("     Encryption: enabled (2 passwords: sealing with the first, accepting both "
+		       "while the password changes)\n");
+	else
+		printf("     Encryption: %s\n", cJSON_IsTrue(get(st, "encryption")) ? "enabled" : "disabled");
 	printf("           Port: %d (TCP control, UDP sleeve)\n", (int)num(st, "port"));
 	printf("         Bridge: %s (MTU %d)\n", str(st, "bridge"), (int)num(st, "mtu"));
 	if (get(st, "discovery"))

@@ -37,6 +37,13 @@ void mesh_hs_init(struct mesh_hs *hs, const struct mesh_hs_config *cfg)
 		memcpy(hs->psk, cfg->psk, MESH_KEY_LEN);
 		hs->cfg.psk = hs->psk;
 	}
+	if (cfg->psk && cfg->psk_alt) {
+		memcpy(hs->psk_alt, cfg->psk_alt, MESH_KEY_LEN);
+		hs->cfg.psk_alt = hs->psk_alt;
+	} else {
+		hs->cfg.psk_alt = NULL;
+	}
+	hs->peer_psk = hs->cfg.psk;
 	if (!hs->cfg.mesh_name[0])
 		snprintf(hs->cfg.mesh_name, sizeof(hs->cfg.mesh_name), "%s", MESH_DEFAULT_MESH_NAME);
 	hs->state = MESH_HS_WANT_VERSION;
@@ -81,6 +88,7 @@ void mesh_hs_wipe(struct mesh_hs *hs)
 	mesh_wipe(&hs->kx, sizeof(hs->kx));
 	mesh_wipe(&hs->keys, sizeof(hs->keys));
 	mesh_wipe(hs->psk, sizeof(hs->psk));
+	mesh_wipe(hs->psk_alt, sizeof(hs->psk_alt));
 	mesh_wipe(&hs->chan, sizeof(hs->chan));
 }
 
@@ -103,8 +111,10 @@ static int take_version(struct mesh_hs *hs, const uint8_t *d)
 	return 0;
 }
 
-/* transcript = client VERSION ‖ server VERSION ‖ client KEY ‖ server KEY */
-static void confirm_tag(const struct mesh_hs *hs, bool from_client, uint8_t tag[MESH_TAG_LEN])
+/* transcript = client VERSION ‖ server VERSION ‖ client KEY ‖ server KEY; keyed with the
+ * sender's password (ours for our tag, the one that opened the peer's HELLO for theirs) */
+static void confirm_tag(const struct mesh_hs *hs, const uint8_t *psk, bool from_client,
+			uint8_t tag[MESH_TAG_LEN])
 {
 	uint8_t t[2 * (MESH_VERSION_MSG_LEN + MESH_KEY_MSG_MAX)];
 	const uint8_t *cv, *sv, *ck, *sk;
@@ -120,14 +130,14 @@ static void confirm_tag(const struct mesh_hs *hs, bool from_client, uint8_t tag[
 	memcpy(t + n, sv, MESH_VERSION_MSG_LEN); n += MESH_VERSION_MSG_LEN;
 	memcpy(t + n, ck, ckl); n += ckl;
 	memcpy(t + n, sk, skl); n += skl;
-	mesh_confirm_tag(hs->cfg.psk, t, n, from_client, tag);
+	mesh_confirm_tag(psk, t, n, from_client, tag);
 }
 
 static int send_hello(struct mesh_hs *hs)
 {
 	uint8_t msg[MESH_HELLO_MAX];
 	struct mesh_hello h = hs->cfg.hello;
-	confirm_tag(hs, hs->cfg.is_client, h.confirm);
+	confirm_tag(hs, hs->cfg.psk, hs->cfg.is_client, h.confirm);
 	ssize_t n = mesh_hello_encode(&h, msg, sizeof(msg));
 	if (n < 0)
 		return fail(hs, -EPROTO, "our HELLO does not fit");
@@ -204,6 +214,34 @@ static int take_key(struct mesh_hs *hs, const uint8_t *d, size_t len)
 	return send_hello(hs);
 }
 
+/* The peer's HELLO did not open under our password's keys: derive the receiving keys from our
+ * other password and try again. What we send stays under our own password. A failed open
+ * leaves the frame and the channel's counter as they were (the tag is checked first). */
+static int open_with_alt(struct mesh_hs *hs, uint8_t *frame, size_t flen, uint8_t **msg,
+			 size_t *mlen)
+{
+	struct mesh_session_keys alt;
+	if (mesh_session_derive(&hs->kx, hs->peer_key + 1, hs->cfg.is_client, hs->cfg.psk_alt,
+				&alt) < 0)
+		return -EPROTO;
+	uint8_t rx_cur[MESH_KEY_LEN];
+	memcpy(rx_cur, hs->chan.rx_key, MESH_KEY_LEN);
+	memcpy(hs->chan.rx_key, alt.tcp.rx, MESH_KEY_LEN);
+	int ret = mesh_frame_open(&hs->chan, frame, flen, msg, mlen);
+	if (ret < 0) {
+		memcpy(hs->chan.rx_key, rx_cur, MESH_KEY_LEN);
+	} else {
+		/* every channel's receiving direction is keyed like the TCP one */
+		memcpy(hs->keys.tcp.rx, alt.tcp.rx, MESH_KEY_LEN);
+		memcpy(hs->keys.sleeve.rx, alt.sleeve.rx, MESH_KEY_LEN);
+		memcpy(hs->keys.ipsec.rx, alt.ipsec.rx, MESH_KEY_LEN);
+		hs->peer_psk = hs->cfg.psk_alt;
+	}
+	mesh_wipe(&alt, sizeof(alt));
+	mesh_wipe(rx_cur, sizeof(rx_cur));
+	return ret;
+}
+
 static int take_hello(struct mesh_hs *hs, uint8_t *frame, size_t flen)
 {
 	uint8_t *msg;
@@ -211,13 +249,17 @@ static int take_hello(struct mesh_hs *hs, uint8_t *frame, size_t flen)
 	const char *why;
 	uint8_t want[MESH_TAG_LEN];
 
-	if (mesh_frame_open(&hs->chan, frame, flen, &msg, &mlen) < 0)
-		return fail(hs, -EACCES, "authentication failed (wrong password?)");
+	if (mesh_frame_open(&hs->chan, frame, flen, &msg, &mlen) < 0) {
+		/* sealed with our other password? (the peer changed first, or not yet) */
+		if (!hs->cfg.psk_alt || open_with_alt(hs, frame, flen, &msg, &mlen) < 0)
+			return fail(hs, -EACCES, "authentication failed (wrong password?%s)",
+				    hs->cfg.psk_alt ? " neither of this host's two opened it" : "");
+	}
 	if (mesh_hello_decode(msg, mlen, &hs->peer_hello, &why) < 0)
 		return fail(hs, -EPROTO, "%s", why);
 	if (!mesh_peer_name_eq(&hs->peer_hello.name, &hs->peer_name))
 		return fail(hs, -EPROTO, "HELLO names another peer than the key exchange did");
-	confirm_tag(hs, !hs->cfg.is_client, want);
+	confirm_tag(hs, hs->peer_psk, !hs->cfg.is_client, want);
 	if (!mesh_tag_equal(want, hs->peer_hello.confirm))
 		return fail(hs, -EACCES, "key confirmation failed (wrong password?)");
 	if (mesh_peer_name_eq(&hs->peer_hello.name, &hs->cfg.hello.name))

@@ -7,7 +7,8 @@
  *   HELLO frame are not consumed: they belong to the framed stream that follows.
  * On failure it returns a negative errno and hs->error says why in plain words:
  *   -EPROTONOSUPPORT  no common protocol version
- *   -EACCES           password mismatch: one side only has one, or they differ; or the
+ *   -EACCES           password mismatch: one side only has one, or the peer sealed with one
+ *                     this side does not hold (neither psk nor psk_alt); or the
  *                     mesh names differ (hs->error names both)
  *   -ELOOP            connected to ourselves (only once the HELLO authenticated: a name in
  *                     KEY is in clear, so a reflector echoing our KEY gets -EACCES)
@@ -42,7 +43,11 @@ enum mesh_hs_state {
 
 struct mesh_hs_config {
 	bool is_client;             /* we opened the TCP connection */
-	const uint8_t *psk;         /* NULL: no password */
+	const uint8_t *psk;         /* NULL: no password; else what we seal with */
+	const uint8_t *psk_alt;     /* NULL, or a second password's key we also accept (while a
+	                             * mesh changes its password: each direction's keys come from
+	                             * the sender's password, which the receiver finds among its
+	                             * two) */
 	uint8_t proto_min, proto_max;
 	struct mesh_hello hello;    /* ours; the confirm tag is filled in by the handshake */
 	char mesh_name[MESH_MESH_NAME_MAX + 1]; /* "": MESH_DEFAULT_MESH_NAME */
@@ -51,6 +56,8 @@ struct mesh_hs_config {
 struct mesh_hs {
 	struct mesh_hs_config cfg;
 	uint8_t psk[MESH_KEY_LEN];
+	uint8_t psk_alt[MESH_KEY_LEN];
+	const uint8_t *peer_psk;    /* which of ours opened the peer's HELLO (psk or psk_alt) */
 	enum mesh_hs_state state;
 	uint8_t version;            /* negotiated */
 

@@ -312,6 +312,7 @@ static void hs_config(struct mesh_router *r, struct mesh_conn *c, struct mesh_hs
 	memset(hc, 0, sizeof(*hc));
 	hc->is_client = c->outbound;
 	hc->psk = r->encrypted ? r->psk : NULL;
+	hc->psk_alt = r->encrypted && r->has_psk_alt ? r->psk_alt : NULL;
 	snprintf(hc->mesh_name, sizeof(hc->mesh_name), "%s", r->cfg->mesh_name);
 	hc->proto_min = MESH_PROTO_MIN;
 	hc->proto_max = MESH_PROTO_MAX;

@@ -108,6 +108,8 @@ struct mesh_router {
 	uint16_t short_id;
 	bool encrypted;
 	uint8_t psk[MESH_KEY_LEN];
+	bool has_psk_alt;              /* a second password accepted (password change under way) */
+	uint8_t psk_alt[MESH_KEY_LEN];
 	time_t started;
 	unsigned mtu;                  /* the bridge's (conns.c) */
 	bool tso_capable, tso_on;      /* TCP super-frames on the sleeve: possible, and in use */

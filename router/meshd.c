@@ -1,5 +1,6 @@
 /* router/meshd.c: meshd's main(): flags, password, identity, then the event loop until
- * SIGTERM or SIGINT, and a clean shutdown that removes what meshd created. */
+ * SIGTERM or SIGINT (SIGHUP rereads the password file), and a clean shutdown that removes what
+ * meshd created. */
 #include <errno.h>
 #include <event2/event.h>
 #include <signal.h>
@@ -18,47 +19,52 @@
 #include "router/config.h"
 #include "router/identity.h"
 #include "router/log.h"
+#include "router/password.h"
 #include "router/router.h"
 #include "router/statefile.h"
 
-#define PASSWORD_MAX 4096
+/* What SIGHUP needs: the password file's place and the router to give its keys to. */
+struct reload_ctx {
+	const struct mesh_config *cfg;
+	struct mesh_router *r;
+};
 
-/* Reads the password file: its content less one trailing newline. Exit code 2 on problems. */
-static int read_password_file(const char *path, char **out)
+/* SIGHUP: reread the password file; new handshakes use what it holds now, established
+ * connections keep their keys. */
+static void on_sighup(evutil_socket_t sig, short what, void *arg)
 {
-	char *buf = sodium_malloc(PASSWORD_MAX + 1);
-	struct stat st;
-	if (!buf) {
-		fprintf(stderr, "meshd: out of memory\n");
-		return 1;
+	struct reload_ctx *rc = arg;
+	uint8_t psk[MESH_PASSWORDS_MAX][MESH_KEY_LEN];
+	unsigned count = 0;
+	char err[400];
+	(void)sig;
+	(void)what;
+	if (!rc->cfg->password_file[0]) {
+		log_warn("SIGHUP: nothing to reread: %s", rc->cfg->password
+			 ? "the password came from --password or MESH_PASSWORD (use --password-file "
+			   "to change it without a restart)"
+			 : "this mesh runs without a password");
+		return;
 	}
-	ssize_t n = mesh_read_small(path, buf, PASSWORD_MAX + 1);
-	if (n < 0) {
-		fprintf(stderr, "meshd: --password-file %s: %s\n", path,
-			n == -EFBIG ? "longer than 4096 bytes" : strerror((int)-n));
-		sodium_free(buf);
-		return 2;
+	if (mesh_password_file_keys(rc->cfg->password_file, rc->cfg->mesh_name, psk, &count, err,
+				    sizeof(err)) < 0) {
+		log_error("SIGHUP: %s; the passwords in use stay", err);
+		goto out;
 	}
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
-	if (n == 0) {
-		fprintf(stderr, "meshd: --password-file %s is empty\n", path);
-		sodium_free(buf);
-		return 2;
+	if (mesh_router_set_passwords(rc->r, psk[0], count > 1 ? psk[1] : NULL) < 0) {
+		log_error("SIGHUP: cannot change the password of a mesh started without one "
+			  "(restart meshd with --password-file)");
+		goto out;
 	}
-	if (n < MESH_PASSWORD_MIN) {
-		fprintf(stderr, "meshd: --password-file %s: the password is %zd bytes: a password "
-			"must have at least %d (a short one can be guessed offline from one "
-			"handshake)\n", path, n, MESH_PASSWORD_MIN);
-		sodium_memzero(buf, PASSWORD_MAX + 1);
-		sodium_free(buf);
-		return 2;
-	}
-	if (stat(path, &st) == 0 && (st.st_mode & 0077))
-		log_warn("password file %s can be read by group or others (chmod 600 it)", path);
-	*out = strdup(buf);
-	sodium_free(buf);
-	return *out ? 0 : 1;
+	if (count > 1)
+		log_info("SIGHUP: reread %s: new handshakes seal with its first password and accept "
+			 "its second as well; established connections keep their keys",
+			 rc->cfg->password_file);
+	else
+		log_info("SIGHUP: reread %s: new handshakes use its one password; established "
+			 "connections keep their keys", rc->cfg->password_file);
+out:
+	mesh_wipe(psk, sizeof(psk));
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -85,9 +91,11 @@ int main(int argc, char **argv)
 	struct mesh_config cfg;
 	char err[512], note[700];
 	struct mesh_peer_name name;
-	uint8_t psk[MESH_KEY_LEN];
+	uint8_t psk[MESH_PASSWORDS_MAX][MESH_KEY_LEN];
+	unsigned npsk = 0;
+	struct reload_ctx reload = { 0 };
 	struct event_base *base = NULL;
-	struct event *sigterm = NULL, *sigint = NULL;
+	struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
 	struct mesh_router *r = NULL;
 	struct mesh_api *api = NULL, *metrics = NULL;
 	int ret = 1;
@@ -115,23 +123,28 @@ int main(int argc, char **argv)
 		fprintf(stderr, "meshd: libsodium failed to initialise\n");
 		goto out;
 	}
-	if (cfg.password_file[0]) {
-		int rc = read_password_file(cfg.password_file, &cfg.password);
-		if (rc) {
-			ret = rc;
-			goto out;
-		}
-	}
 	if (geteuid() != 0)
 		log_warn("not running as root: creating the bridge and TAP needs CAP_NET_ADMIN");
 
-	if (cfg.password) {
-		int rc = mesh_psk_derive(cfg.password, strlen(cfg.password), cfg.mesh_name, psk);
+	if (cfg.password_file[0]) {
+		int rc = mesh_password_file_keys(cfg.password_file, cfg.mesh_name, psk, &npsk, err,
+						 sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "meshd: %s\n", err);
+			ret = rc == -ENOMEM ? 1 : 2;
+			goto out;
+		}
+		if (npsk > 1)
+			log_info("%s holds two passwords: sealing with the first, accepting the second "
+				 "as well (a password change is under way)", cfg.password_file);
+	} else if (cfg.password) {
+		int rc = mesh_psk_derive(cfg.password, strlen(cfg.password), cfg.mesh_name, psk[0]);
 		mesh_wipe(cfg.password, strlen(cfg.password));
 		if (rc < 0) {
 			fprintf(stderr, "meshd: cannot derive a key from the password: %s\n", strerror(-rc));
 			goto out;
 		}
+		npsk = 1;
 	} else {
 		log_warn("no password (--password-file, --password or MESH_PASSWORD): traffic between "
 			 "hosts is neither encrypted nor authenticated, and any host that reaches TCP "
@@ -153,12 +166,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "meshd: cannot create the event loop\n");
 		goto out;
 	}
-	r = mesh_router_new(base, &cfg, &name, cfg.password ? psk : NULL, err, sizeof(err));
+	r = mesh_router_new(base, &cfg, &name, npsk ? psk[0] : NULL, err, sizeof(err));
 	if (!r) {
 		log_error("%s", err);
 		fprintf(stderr, "meshd: %s\n", err);
 		goto out;
 	}
+	if (npsk > 1)
+		mesh_router_set_passwords(r, psk[0], psk[1]);
 	api = mesh_api_new(base, cfg.api_socket, r, err, sizeof(err));
 	if (!api) {
 		log_error("%s", err);
@@ -176,7 +191,11 @@ int main(int argc, char **argv)
 	}
 	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
 	sigint = evsignal_new(base, SIGINT, on_signal, base);
-	if (!sigterm || !sigint || event_add(sigterm, NULL) < 0 || event_add(sigint, NULL) < 0) {
+	reload.cfg = &cfg;
+	reload.r = r;
+	sighup = evsignal_new(base, SIGHUP, on_sighup, &reload);
+	if (!sigterm || !sigint || !sighup || event_add(sigterm, NULL) < 0 ||
+	    event_add(sigint, NULL) < 0 || event_add(sighup, NULL) < 0) {
 		fprintf(stderr, "meshd: cannot install signal handlers\n");
 		goto out;
 	}
@@ -191,6 +210,8 @@ out:
 		event_free(sigterm);
 	if (sigint)
 		event_free(sigint);
+	if (sighup)
+		event_free(sighup);
 	if (base)
 		event_base_free(base);
 	mesh_wipe(psk, sizeof(psk));

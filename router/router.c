@@ -140,7 +140,21 @@ void router_core_free(struct mesh_router *r)
 	router_topo_free(r);
 	router_gossip_free(r);
 	mesh_wipe(r->psk, sizeof(r->psk));
+	mesh_wipe(r->psk_alt, sizeof(r->psk_alt));
 	free(r);
+}
+
+int mesh_router_set_passwords(struct mesh_router *r, const uint8_t *psk, const uint8_t *alt)
+{
+	if (!r->encrypted || !psk)
+		return -EINVAL;
+	memcpy(r->psk, psk, MESH_KEY_LEN);
+	r->has_psk_alt = alt != NULL;
+	if (alt)
+		memcpy(r->psk_alt, alt, MESH_KEY_LEN);
+	else
+		mesh_wipe(r->psk_alt, sizeof(r->psk_alt));
+	return 0;
 }
 
 struct mesh_router *mesh_router_new(struct event_base *base, const struct mesh_config *cfg,

@@ -38,6 +38,10 @@ struct mesh_router_counters {
 struct mesh_router *mesh_router_new(struct event_base *base, const struct mesh_config *cfg,
 				    const struct mesh_peer_name *name, const uint8_t *psk,
 				    char *err, size_t errlen);
+/* The passwords' keys new handshakes use, after the password file was reread: psk seals, alt
+ * (or NULL) is accepted too. Established connections keep their keys. -EINVAL when the router
+ * has no password (a mesh does not turn encryption on or off while it runs). */
+int mesh_router_set_passwords(struct mesh_router *r, const uint8_t *psk, const uint8_t *alt);
 /* Closes every connection and removes what the router created (unless --keep-bridge). */
 void mesh_router_free(struct mesh_router *r);
 

@@ -137,6 +137,8 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 	cJSON_AddStringToObject(o, "uid", uid);
 	cJSON_AddNumberToObject(o, "short_id", r->short_id);
 	cJSON_AddBoolToObject(o, "encryption", r->encrypted);
+	/* 2 while a password change is under way (the file holds two) */
+	cJSON_AddNumberToObject(o, "passwords", r->encrypted ? (r->has_psk_alt ? 2 : 1) : 0);
 	cJSON_AddStringToObject(o, "mesh_name", r->cfg->mesh_name);
 	cJSON_AddNumberToObject(o, "port", r->cfg->port);
 	cJSON_AddStringToObject(o, "bridge", r->cfg->bridge);

@@ -16,6 +16,8 @@ on_exit "ip netns del $NS"
 : >"$TEST_TMP/empty-password"
 chmod 0600 "$TEST_TMP/empty-password"
 printf 'fifteen-bytes!!\n' >"$TEST_TMP/short-password"
+printf 'aaaaaaaaaaaaaaaaaaaa\nbbbbbbbbbbbbbbbbbbbb\ncccccccccccccccccccc\n' >"$TEST_TMP/three-passwords"
+chmod 0600 "$TEST_TMP/three-passwords"
 chmod 0600 "$TEST_TMP/short-password"
 # Valid places for everything else, so a meshd that wrongly accepts the input stays contained.
 BASE=(--state-dir "$TEST_TMP/state" --api-socket "$TEST_TMP/meshd.sock" --nickname flagtest)
@@ -72,6 +74,8 @@ expect_usage_error "MESH_PASSWORD= (empty)" "MESH_PASSWORD" MESH_PASSWORD=
 # issue 16, finding 9: under 16 bytes, from any source
 expect_usage_error "15-byte password file" "short-password: the password is 15 bytes.*at least 16" - \
 	--password-file "$TEST_TMP/short-password"
+expect_usage_error "password file of three lines" "three-passwords: holds more than 2 lines" - \
+	--password-file "$TEST_TMP/three-passwords"
 expect_usage_error "15-byte --password" "--password is 15 bytes.*at least 16" - --password fifteen-bytes!!
 expect_usage_error "15-byte MESH_PASSWORD" "MESH_PASSWORD is 15 bytes.*at least 16" \
 	MESH_PASSWORD=fifteen-bytes!!

@@ -360,6 +360,11 @@ Test(fuzz_corpus, heartbeat, .timeout = 600)
 	replay("heartbeat", fuzz_heartbeat);
 }
 
+Test(fuzz_corpus, password_file, .timeout = 600)
+{
+	replay("password_file", fuzz_password_file);
+}
+
 Test(fuzz_corpus, nflog, .timeout = 600)
 {
 	replay("nflog", fuzz_nflog);

@@ -459,3 +459,88 @@ Test(handshake, key_with_a_password_but_no_mesh_name_or_an_overlong_one_refused)
 	cr_assert(strstr(s.error, "mesh name is longer than 63"), "%s", s.error);
 	mesh_hs_wipe(&s);
 }
+
+/* --- a password change: each end holds its password (psk) and maybe one more (psk_alt) ------ */
+
+/* Runs client (psk cp, alt ca) against server (psk sp, alt sa); returns both results. */
+static void run_rotation(const uint8_t *cp, const uint8_t *ca, const uint8_t *sp, const uint8_t *sa,
+			 struct mesh_hs *c, struct mesh_hs *s, int *rc, int *rs)
+{
+	struct mesh_hs_config cc, sc;
+	config(&cc, true, cp, 0x02);
+	cc.psk_alt = ca;
+	config(&sc, false, sp, 0x06);
+	sc.psk_alt = sa;
+	mesh_hs_init(c, &cc);
+	mesh_hs_init(s, &sc);
+	run(c, s, 5, rc, rs);
+}
+
+static void expect_rotation_ok(const uint8_t *cp, const uint8_t *ca, const uint8_t *sp,
+			       const uint8_t *sa)
+{
+	struct mesh_hs c, s;
+	int rc, rs;
+	run_rotation(cp, ca, sp, sa, &c, &s, &rc, &rs);
+	cr_assert_eq(rc, MESH_HS_DONE, "client: %s", c.error);
+	cr_assert_eq(rs, MESH_HS_DONE, "server: %s", s.error);
+	check_established(&c, &s);
+	cr_assert_arr_eq(c.keys.ipsec.tx, s.keys.ipsec.rx, 32);
+	cr_assert_arr_eq(c.keys.ipsec.rx, s.keys.ipsec.tx, 32);
+	/* the channel handed to the connection goes on with the same keys both ways */
+	cr_assert_arr_eq(c.chan.tx_key, s.chan.rx_key, 32);
+	cr_assert_arr_eq(c.chan.rx_key, s.chan.tx_key, 32);
+	cr_assert(c.chan.sealed && s.chan.sealed);
+}
+
+Test(handshake, a_second_password_is_accepted_while_the_mesh_changes)
+{
+	/* step 1: every host accepts the new password b besides its own a */
+	expect_rotation_ok(psk_a, psk_b, psk_a, NULL);
+	expect_rotation_ok(psk_a, NULL, psk_a, psk_b);
+	/* step 2: some hosts already seal with b, the others still with a; both hold both */
+	expect_rotation_ok(psk_b, psk_a, psk_a, psk_b);
+	expect_rotation_ok(psk_a, psk_b, psk_b, psk_a);
+	/* step 3: a host that dropped a, against one that still accepts it */
+	expect_rotation_ok(psk_b, NULL, psk_b, psk_a);
+	expect_rotation_ok(psk_b, psk_a, psk_b, NULL);
+}
+
+Test(handshake, keys_of_each_direction_come_from_the_senders_password)
+{
+	struct mesh_hs c, s;
+	struct mesh_session_keys under_a, under_b;
+	int rc, rs;
+	/* the client seals with b, the server with a */
+	run_rotation(psk_b, psk_a, psk_a, psk_b, &c, &s, &rc, &rs);
+	cr_assert_eq(rc, MESH_HS_DONE, "client: %s", c.error);
+	cr_assert_eq(rs, MESH_HS_DONE, "server: %s", s.error);
+	cr_assert(c.peer_psk == c.cfg.psk_alt, "the client opened the server's HELLO with a");
+	cr_assert(s.peer_psk == s.cfg.psk_alt, "the server opened the client's HELLO with b");
+	/* the client's sending keys are those of b, its receiving keys those of a */
+	cr_assert_eq(mesh_session_derive(&c.kx, c.peer_key + 1, true, psk_b, &under_b), 0);
+	cr_assert_eq(mesh_session_derive(&c.kx, c.peer_key + 1, true, psk_a, &under_a), 0);
+	cr_assert_arr_eq(c.keys.tcp.tx, under_b.tcp.tx, 32);
+	cr_assert_arr_eq(c.keys.sleeve.tx, under_b.sleeve.tx, 32);
+	cr_assert_arr_eq(c.keys.ipsec.tx, under_b.ipsec.tx, 32);
+	cr_assert_arr_eq(c.keys.tcp.rx, under_a.tcp.rx, 32);
+	cr_assert_arr_eq(c.keys.sleeve.rx, under_a.sleeve.rx, 32);
+	cr_assert_arr_eq(c.keys.ipsec.rx, under_a.ipsec.rx, 32);
+	cr_assert_arr_neq(under_a.tcp.rx, under_b.tcp.rx, 32);
+}
+
+Test(handshake, a_peer_sealing_with_a_password_this_side_lacks_is_refused)
+{
+	struct mesh_hs c, s;
+	int rc, rs;
+	/* the client went ahead to b alone (step 2 before step 1 was done everywhere) */
+	run_rotation(psk_b, psk_a, psk_a, NULL, &c, &s, &rc, &rs);
+	cr_assert_eq(rs, -EACCES, "server got %d (%s)", rs, s.error);
+	cr_assert(strstr(s.error, "authentication failed"), "server said: %s", s.error);
+	/* with two passwords, the refusal says neither opened it */
+	uint8_t psk_c[MESH_KEY_LEN];
+	memset(psk_c, 0xc3, sizeof(psk_c));
+	run_rotation(psk_c, NULL, psk_a, psk_b, &c, &s, &rc, &rs);
+	cr_assert_eq(rs, -EACCES, "server got %d (%s)", rs, s.error);
+	cr_assert(strstr(s.error, "neither of this host's two"), "server said: %s", s.error);
+}
