@@ -322,7 +322,7 @@ static const struct option options[] = {
 	{ .flag = "--password", .arg = "PW", .set = set_password,
 	  .help = "encrypt with this password (prefer the file or the env)" },
 	{ .flag = "--password-file", .arg = "FILE", .set = set_password_file,
-	  .help = "read the password from FILE" },
+	  .help = "read the password from FILE (a second line: also accepted; SIGHUP rereads)" },
 	{ .flag = "--mesh-name", .arg = "NAME", .set = set_mesh_name,
 	  .help = "this mesh's name, the same on every host (default mesh)" },
 	{ .flag = "--mtu", .arg = "N", .set = set_uint, .off = OFF(mtu), .min = 576, .max = 65000,
