@@ -241,7 +241,7 @@ static int ipsec_up(struct fastdp_fwd *f, const struct overlay_conn_params *p, c
 	f->in = (struct mesh_xfrm_flow){ .src = f->remote_ip, .dst = local, .dport = v->port };
 	f->spi_out = out.spi;
 	f->spi_in = in.spi;
-	if ((ret = mesh_xfrm_sa_add(v->xfrm, &f->in, &in, 0, why, sizeof(why))) < 0)
+	if ((ret = mesh_xfrm_sa_add(v->xfrm, &f->in, &in, MESH_IPSEC_IN_REQID, why, sizeof(why))) < 0)
 		goto errout;
 	if ((ret = mesh_xfrm_sa_add(v->xfrm, &f->out, &out, f->spi_out, why, sizeof(why))) < 0) {
 		mesh_xfrm_sa_del(v->xfrm, f->in.dst, f->spi_in, err, errlen);

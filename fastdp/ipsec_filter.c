@@ -24,11 +24,17 @@ int mesh_ipsec_filter_install(uint16_t port, char *err, size_t errlen)
 		 "table inet " MESH_IPSEC_FILTER_TABLE " {\n"
 		 "  chain input {\n"
 		 "    type filter hook input priority mangle; policy accept;\n"
-		 "    udp dport %u meta ipsec missing counter drop comment \"mesh: VXLAN of an "
-		 "encrypted mesh must come through ESP\"\n"
+		 "    udp dport %u jump vxlan\n"
+		 "  }\n"
+		 /* (a packet without ESP does not match `ipsec in`: it falls to the drop too;
+		  * one counter for both, read by mesh_ipsec_filter_drops) */
+		 "  chain vxlan {\n"
+		 "    ipsec in reqid %u return comment \"mesh: decrypted by one of mesh's own SAs\"\n"
+		 "    counter drop comment \"mesh: VXLAN of an encrypted mesh must come through "
+		 "mesh's own ESP SAs\"\n"
 		 "  }\n"
 		 "}\n",
-		 (unsigned)port);
+		 (unsigned)port, (unsigned)MESH_IPSEC_IN_REQID);
 	char why[512];
 	int ret = run(cmd, why, sizeof(why));
 	if (ret < 0)

@@ -2,8 +2,10 @@
  * mandatory. The kernel hands a received VXLAN packet to the VXLAN device before any IPsec
  * policy check, so without this rule anyone who can reach our UDP port could inject frames
  * into an encrypted mesh in the clear. The rule drops, at input, every packet to the VXLAN
- * port that did not arrive inside ESP (`meta ipsec missing`). Table `inet mesh_ipsec`, made
- * and removed whole through libnftables. */
+ * port that did not arrive inside one of mesh's own ESP SAs: every inbound SA meshd makes
+ * carries reqid MESH_IPSEC_IN_REQID, and VXLAN decrypted by any other SA of the host (another
+ * IPsec user's tunnel) is dropped like VXLAN in the clear. Table `inet mesh_ipsec`, made and
+ * removed whole through libnftables. */
 #ifndef MESH_FASTDP_IPSEC_FILTER_H
 #define MESH_FASTDP_IPSEC_FILTER_H
 
@@ -11,6 +13,9 @@
 #include <stdint.h>
 
 #define MESH_IPSEC_FILTER_TABLE "mesh_ipsec"
+/* The reqid of every inbound ESP SA meshd makes ("mesh"); outbound SAs carry their SPI as
+ * reqid, which ties each to its policy. */
+#define MESH_IPSEC_IN_REQID 0x6d657368u
 
 /* Replaces any table of that name (one a crashed meshd left) with ours, for UDP `port`.
  * Returns 0, or a negative errno with err filled in. */

@@ -166,6 +166,18 @@ bool mesh_ipam_ring_owns(const struct mesh_ipam_ring *r, uint32_t addr)
 	return i >= 0 && mesh_peer_name_eq(&r->e[i].owner, &r->self);
 }
 
+uint64_t mesh_ipam_ring_next_owned(const struct mesh_ipam_ring *r, uint64_t from)
+{
+	uint64_t end = (uint64_t)r->start + mesh_ipam_ring_size(r);
+	for (size_t i = 0; i < r->n; i++) {
+		uint64_t hi = mesh_ipam_entry_end(r, i);
+		if (hi <= from || !mesh_peer_name_eq(&r->e[i].owner, &r->self))
+			continue;
+		return from > r->e[i].token ? from : r->e[i].token;
+	}
+	return end;
+}
+
 int mesh_ipam_ring_check(const struct mesh_ipam_ring *r, char why[MESH_IPAM_WHY_LEN])
 {
 	char a[16], b[16];

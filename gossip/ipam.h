@@ -112,6 +112,8 @@ uint64_t mesh_ipam_entry_end(const struct mesh_ipam_ring *r, size_t i);
 ssize_t mesh_ipam_ring_find(const struct mesh_ipam_ring *r, uint32_t addr);
 /* True when the ring is seeded and the owner of addr is us. */
 bool mesh_ipam_ring_owns(const struct mesh_ipam_ring *r, uint32_t addr);
+/* The first address at or after `from` that r->self owns; start + size of the range when none. */
+uint64_t mesh_ipam_ring_next_owned(const struct mesh_ipam_ring *r, uint64_t from);
 /* Checks the invariants listed in the wire format. 0 or -EBADMSG with why. */
 int mesh_ipam_ring_check(const struct mesh_ipam_ring *r, char why[MESH_IPAM_WHY_LEN]);
 

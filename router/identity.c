@@ -29,8 +29,9 @@ void mesh_identity_generate(struct mesh_peer_name *out)
 	out->b[0] = (uint8_t)((out->b[0] & 0xfc) | 0x02);
 }
 
-int mesh_identity_load(const char *state_dir, struct mesh_peer_name *out, char *note,
-		       size_t notelen, char *err, size_t errlen)
+int mesh_identity_load(const char *state_dir, const struct mesh_peer_name *known,
+		       struct mesh_peer_name *out, char *note, size_t notelen, char *err,
+		       size_t errlen)
 {
 	char path[512], buf[128], aside[600];
 	int ret;
@@ -48,18 +49,28 @@ int mesh_identity_load(const char *state_dir, struct mesh_peer_name *out, char *
 	if (n >= 0 || n == -EFBIG) {
 		ret = mesh_set_aside(path, aside, sizeof(aside));
 		if (ret == 0)
-			snprintf(note, notelen, "%s was corrupt (set aside as %s); made a new peer name",
-				 path, aside);
+			snprintf(note, notelen, "%s was corrupt (set aside as %s)", path, aside);
 		else
-			snprintf(note, notelen, "%s was corrupt and could not be set aside (%s); "
-				 "replacing it with a new peer name", path, strerror(-ret));
+			snprintf(note, notelen, "%s was corrupt and could not be set aside (%s)", path,
+				 strerror(-ret));
 	} else if (n != -ENOENT) {
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror((int)-n));
 		return (int)n;
 	}
-	mesh_identity_generate(out);
 	char name[MESH_PEER_NAME_STRLEN];
-	mesh_peer_name_format(out, name);
+	size_t used = strlen(note);
+	if (known) {
+		*out = *known;
+		mesh_peer_name_format(out, name);
+		snprintf(note + used, notelen - used, "%s: kept the peer name %s that wrote the IPAM "
+			 "state, so this host keeps its address space", used ? "" : "no peer-name file",
+			 name);
+	} else {
+		mesh_identity_generate(out);
+		mesh_peer_name_format(out, name);
+		if (used)
+			snprintf(note + used, notelen - used, "; made a new peer name %s", name);
+	}
 	snprintf(buf, sizeof(buf), HEADER "%s\n", name);
 	ret = mesh_write_atomic(path, buf, strlen(buf));
 	if (ret < 0) {

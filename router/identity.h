@@ -13,9 +13,13 @@
 int mesh_identity_parse(const char *buf, size_t len, struct mesh_peer_name *out);
 /* A random locally administered unicast name. */
 void mesh_identity_generate(struct mesh_peer_name *out);
-/* Loads the name from state_dir, or makes and saves a new one. A corrupt file is set aside and
- * said in note (empty otherwise). 0 or -errno with err filled in. */
-int mesh_identity_load(const char *state_dir, struct mesh_peer_name *out, char *note,
-		       size_t notelen, char *err, size_t errlen);
+/* Loads the name from state_dir, or saves one: `known` when the caller found this host's name
+ * elsewhere (the IPAM state's writer: a host keeps its name, and with it its address space and
+ * its containers' addresses, when the peer-name file is lost), else a new random one. A corrupt
+ * file is set aside; note says what happened when the file was not simply read (empty
+ * otherwise). 0 or -errno with err filled in. */
+int mesh_identity_load(const char *state_dir, const struct mesh_peer_name *known,
+		       struct mesh_peer_name *out, char *note, size_t notelen, char *err,
+		       size_t errlen);
 
 #endif

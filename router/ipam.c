@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gossip/ipam.h"
 #include "router/gossip.h"
@@ -24,6 +25,7 @@
 #include "router/ipam_store.h"
 #include "router/log.h"
 #include "router/netpol.h"
+#include "router/ipam_probe.h"
 #include "router/statefile.h"
 
 #define SPACE_REQUEST_INTERVAL_MS 2000
@@ -59,7 +61,25 @@ struct router_ipam {
 	struct mesh_peer_name removed[MAX_REMOVED];
 	size_t nremoved;
 	char waiting[200];             /* why the ring is not seeded yet */
+	/* recovering: this host lost its IPAM state (a corrupt file, set aside; or none, while the
+	 * ring says we own space), so containers may hold addresses it no longer knows of: each
+	 * address is probed with ARP before it is handed out, and one found in use is recorded as
+	 * "lost-<ip>". Kept in the state dir (MESH_IPAM_LOST_FILE) across restarts. */
+	bool recovering;
+	char lost_why[200];
+	char lost_path[320];
+	struct router_ipam_probe *probe;
+	uint64_t found_in_use;
+	struct event *sweep;           /* probes every address of ours, then ends recovering */
+	uint64_t sweep_next;           /* every address of ours below it has been checked */
+	bool had_file;                 /* the state file was there and loaded at start */
 };
+
+#define MESH_IPAM_LOST_FILE "ipam.lost"
+#define SWEEP_TICK_MS 100
+#define SWEEP_WINDOW 200        /* probes out at a time (router/ipam_probe.c keeps 256) */
+static void start_recovering(struct mesh_router *r, const char *why);
+static void sweep_cb(evutil_socket_t fd, short what, void *arg);
 
 /* --- helpers ------------------------------------------------------------------------------ */
 
@@ -337,6 +357,15 @@ static void ring_received(struct mesh_router *r, struct mesh_conn *c, const uint
 			log_info("IPAM: joined the mesh's ring (seed %016llx) from %s",
 				 (unsigned long long)im->ring.seed, nick);
 			im->waiting[0] = '\0';
+			bool ours = false;
+			for (size_t i = 0; i < im->ring.n && !ours; i++)
+				ours = mesh_peer_name_eq(&im->ring.e[i].owner, &r->name);
+			if (ours && !im->had_file && !im->recovering) {
+				char lost[400];
+				snprintf(lost, sizeof(lost), "no IPAM state in %s, but the mesh's ring gives "
+					 "this host space (was its state dir lost?)", im->path);
+				start_recovering(r, lost);
+			}
 		}
 		size_t stray = mesh_ipam_alloc_not_owned(&im->alloc, &im->ring, NULL, 0);
 		if (stray)
@@ -524,6 +553,14 @@ int router_ipam_init(struct mesh_router *r, char *err, size_t errlen)
 	r->own.ipam = im;
 	im->started_ms = mesh_mono_ms();
 	snprintf(im->path, sizeof(im->path), "%s/%s", cfg->state_dir, MESH_IPAM_STORE_FILE);
+	snprintf(im->lost_path, sizeof(im->lost_path), "%s/%s", cfg->state_dir, MESH_IPAM_LOST_FILE);
+	char lost[sizeof(im->lost_why)];
+	ssize_t ln = mesh_read_small(im->lost_path, lost, sizeof(lost) - 1);
+	if (ln > 0) {
+		lost[ln] = '\0';
+		lost[strcspn(lost, "\n")] = '\0';
+		start_recovering(r, lost[0] ? lost : "an earlier start found its IPAM state lost");
+	}
 	if (mesh_ipam_ring_init(&im->ring, &r->name, cfg->ipalloc_start, cfg->ipalloc_prefix) < 0 ||
 	    mesh_ipam_alloc_init(&im->alloc, cfg->ipalloc_subnet, cfg->ipalloc_subnet_prefix) < 0) {
 		snprintf(err, errlen, "IPAM: bad range or default subnet");
@@ -534,9 +571,12 @@ int router_ipam_init(struct mesh_router *r, char *err, size_t errlen)
 		char aside[400] = "";
 		int sret = mesh_set_aside(im->path, aside, sizeof(aside));
 		log_error("IPAM: %s cannot be used (%s); %s, starting with no IPAM state", im->path, why,
-			  sret < 0 ? "could not set it aside" : "set aside as");
+			  sret < 0 ? "could not set it aside" : "set aside");
 		if (sret == 0)
 			log_error("IPAM: the old state is in %s", aside);
+		char unusable[260];
+		snprintf(unusable, sizeof(unusable), "%s could not be used (%s)", im->path, why);
+		start_recovering(r, unusable);
 		if (sret < 0) {
 			snprintf(err, errlen, "IPAM: %s is unusable (%s) and cannot be set aside: %s",
 				 im->path, why, strerror(-sret));
@@ -546,6 +586,7 @@ int router_ipam_init(struct mesh_router *r, char *err, size_t errlen)
 		snprintf(err, errlen, "IPAM: cannot load %s: %s", im->path, why);
 		return ret;
 	} else if (ret == 0) {
+		im->had_file = true;
 		char range[20];
 		format_cidr(im->ring.start, im->ring.prefix, range);
 		log_info("IPAM: loaded %s: ring of %s %s, %zu allocation(s) of ours", im->path, range,
@@ -567,9 +608,154 @@ void router_ipam_free(struct mesh_router *r)
 		return;
 	mesh_ipam_ring_free(&im->ring);
 	mesh_ipam_alloc_free(&im->alloc);
+	router_ipam_probe_free(im->probe);
+	if (im->sweep)
+		event_free(im->sweep);
 	free(im->seen);
 	free(im);
 	r->own.ipam = NULL;
+}
+
+/* --- a lost IPAM state -------------------------------------------------------------------- */
+
+/* Enters recovering (see struct router_ipam), saying why in the log and in the marker file. */
+static void start_recovering(struct mesh_router *r, const char *why)
+{
+	struct router_ipam *im = r->own.ipam;
+	char text[300];
+	if (!im->recovering || strcmp(im->lost_why, why)) {
+		snprintf(im->lost_why, sizeof(im->lost_why), "%s", why);
+		snprintf(text, sizeof(text), "%s\n", why);
+		if (mesh_write_atomic(im->lost_path, text, strlen(text)) < 0)
+			log_error("IPAM: cannot write %s: the next start will not know the state was lost",
+				  im->lost_path);
+	}
+	im->recovering = true;
+	im->sweep_next = 0;
+	if (!im->sweep)
+		im->sweep = evtimer_new(r->base, sweep_cb, r);
+	if (im->sweep) {
+		struct timeval tv = { 0, SWEEP_TICK_MS * 1000 };
+		evtimer_add(im->sweep, &tv);
+	}
+	log_warn("IPAM: %s: containers may hold addresses this host no longer knows of, so every "
+		 "address is checked with ARP before it is handed out, and all of ours in the "
+		 "background", why);
+}
+
+/* ip, found in use by the container at mac that this host no longer knew of: kept as
+ * "lost-<ip>" so it is never handed out. */
+static void keep_lost(struct mesh_router *r, uint32_t ip, const uint8_t mac[6])
+{
+	struct router_ipam *im = r->own.ipam;
+	char a[16], who[24], lost_id[32], why[MESH_IPAM_WHY_LEN];
+	mesh_ipam_addr_format(ip, a);
+	snprintf(lost_id, sizeof(lost_id), "lost-%s", a);
+	if (mesh_ipam_alloc_claim(&im->alloc, &im->ring, lost_id, 0, 0, ip, why) < 0)
+		return;
+	im->found_in_use++;
+	snprintf(who, sizeof(who), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+		 mac[4], mac[5]);
+	log_warn("IPAM: %s is in use by %s, which this host no longer knew of (its IPAM state was "
+		 "lost): kept as \"%s\" (release it through the API once that container is gone)",
+		 a, who, lost_id);
+}
+
+static bool ensure_probe(struct mesh_router *r, char *err, size_t errlen)
+{
+	struct router_ipam *im = r->own.ipam;
+	if (!im->probe)
+		im->probe = router_ipam_probe_new(r->base, r->cfg->bridge, err, errlen);
+	return im->probe != NULL;
+}
+
+/* The background check of every address of ours: a window of probes at a time, the cursor
+ * moving past what has been settled; at the end, recovering is over. */
+static void sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct mesh_router *r = arg;
+	struct router_ipam *im = r->own.ipam;
+	char err[200];
+	uint8_t mac[6];
+	bool changes = false;
+	(void)fd;
+	(void)what;
+	if (!im->recovering)
+		return;
+	struct timeval tv = { 0, SWEEP_TICK_MS * 1000 };
+	if (!im->ring.n || !ensure_probe(r, err, sizeof(err))) {
+		evtimer_add(im->sweep, &tv); /* not seeded yet, or no bridge yet */
+		return;
+	}
+	uint64_t end = (uint64_t)im->ring.start + mesh_ipam_ring_size(&im->ring);
+	uint64_t a = mesh_ipam_ring_next_owned(&im->ring, im->sweep_next ? im->sweep_next
+								     : im->ring.start);
+	bool settled_so_far = true;
+	for (unsigned k = 0; k < SWEEP_WINDOW && a < end; k++) {
+		bool settled = true;
+		if (!mesh_ipam_alloc_count_in(&im->alloc, (uint32_t)a, a + 1)) {
+			switch (router_ipam_probe_check(im->probe, (uint32_t)a, mac)) {
+			case MESH_IPAM_PROBE_PENDING:
+				settled = false;
+				break;
+			case MESH_IPAM_PROBE_IN_USE:
+				keep_lost(r, (uint32_t)a, mac);
+				changes = true;
+				break;
+			case MESH_IPAM_PROBE_FREE:
+				break;
+			}
+		}
+		settled_so_far = settled_so_far && settled;
+		if (settled_so_far)
+			im->sweep_next = a + 1;
+		a = mesh_ipam_ring_next_owned(&im->ring, a + 1);
+	}
+	if (changes)
+		changed(r);
+	if (mesh_ipam_ring_next_owned(&im->ring, im->sweep_next ? im->sweep_next : im->ring.start) < end) {
+		evtimer_add(im->sweep, &tv);
+		return;
+	}
+	im->recovering = false;
+	unlink(im->lost_path);
+	log_info("IPAM: every address of ours checked with ARP: %llu found in use by containers this "
+		 "host had lost track of (kept as lost-<address>); addresses are handed out without "
+		 "checks again", (unsigned long long)im->found_in_use);
+}
+
+/* In recovering: whether ip (just allocated for `id`) may be handed out. 1 yes; 0 not yet (a
+ * probe is out: msg says so, the allocation is undone); -EADDRINUSE: a container answered,
+ * the address is now recorded as "lost-<ip>" and the caller tries the next one. */
+static int recovered_check(struct mesh_router *r, const char *id, uint32_t ip, char *msg,
+			   size_t cap)
+{
+	struct router_ipam *im = r->own.ipam;
+	char a[16], err[200];
+	uint8_t mac[6];
+	if (!im->recovering)
+		return 1;
+	if (!ensure_probe(r, err, sizeof(err))) {
+		mesh_ipam_alloc_release(&im->alloc, id);
+		snprintf(msg, cap, "this host lost its IPAM state and cannot check addresses before "
+			 "handing them out: %s", err);
+		return 0;
+	}
+	mesh_ipam_addr_format(ip, a);
+	switch (router_ipam_probe_check(im->probe, ip, mac)) {
+	case MESH_IPAM_PROBE_FREE:
+		return 1;
+	case MESH_IPAM_PROBE_PENDING:
+		mesh_ipam_alloc_release(&im->alloc, id);
+		snprintf(msg, cap, "checking with ARP that %s is free (this host lost its IPAM state: "
+			 "%s)", a, im->lost_why);
+		return 0;
+	case MESH_IPAM_PROBE_IN_USE:
+		break;
+	}
+	mesh_ipam_alloc_release(&im->alloc, id);
+	keep_lost(r, ip, mac);
+	return -EADDRINUSE;
 }
 
 /* --- status and API ----------------------------------------------------------------------- */
@@ -641,6 +827,20 @@ cJSON *router_ipam_status_json(const struct mesh_router *r, bool allocations)
 	cJSON_AddNumberToObject(o, "allocation_count", (double)im->alloc.n);
 	cJSON_AddNumberToObject(o, "free", (double)mesh_ipam_alloc_free_total(&im->alloc, &im->ring));
 	cJSON_AddNumberToObject(o, "entries", (double)im->ring.n);
+	if (im->recovering) {
+		uint64_t sent, claims;
+		router_ipam_probe_counts(im->probe, &sent, &claims);
+		cJSON *rec = cJSON_AddObjectToObject(o, "recovering");
+		cJSON_AddStringToObject(rec, "why", im->lost_why);
+		cJSON_AddNumberToObject(rec, "probes_sent", (double)sent);
+		cJSON_AddNumberToObject(rec, "found_in_use", (double)im->found_in_use);
+		char upto[16] = "";
+		if (im->sweep_next && im->sweep_next < (uint64_t)im->ring.start + mesh_ipam_ring_size(&im->ring))
+			mesh_ipam_addr_format((uint32_t)im->sweep_next, upto);
+		cJSON_AddStringToObject(rec, "checked_below", upto);
+	} else {
+		cJSON_AddNullToObject(o, "recovering");
+	}
 
 	cJSON *owners = cJSON_AddArrayToObject(o, "owners");
 	size_t n = mesh_ipam_ring_owners(&im->ring, NULL, 0);
@@ -804,7 +1004,27 @@ static int api_allocate(struct mesh_router *r, const cJSON *j, cJSON **out)
 		return allocated(r, j, id, ip, out);
 	if (!ready(r, msg, sizeof(msg)))
 		return api_error(out, 503, msg, true);
-	int ret = mesh_ipam_alloc_allocate(&im->alloc, &im->ring, id, 0, 0, &ip, why);
+	int ret, tries = 0;
+	do {
+		ret = mesh_ipam_alloc_allocate(&im->alloc, &im->ring, id, 0, 0, &ip, why);
+		if (ret != 1)
+			break;
+		int ok = recovered_check(r, id, ip, msg, sizeof(msg));
+		if (ok == 0) {
+			mesh_ipam_alloc_report_free(&im->alloc, &im->ring);
+			return api_error(out, 503, msg, true);
+		}
+		if (ok == 1)
+			break;
+		/* found in use and recorded: save that, then the next address */
+		if (changed(r) < 0)
+			return api_error(out, 500, "cannot save the IPAM state (see meshd's log)", true);
+	} while (++tries < 16);
+	if (tries == 16) {
+		snprintf(msg, sizeof(msg), "16 addresses in a row were found in use by containers this "
+			 "host lost track of; asking again goes on with the next ones");
+		return api_error(out, 503, msg, true);
+	}
 	if (ret == 1) {
 		if (changed(r) < 0) {
 			mesh_ipam_alloc_release(&im->alloc, id);

@@ -63,13 +63,9 @@ ssize_t mesh_ipam_store_encode(const struct mesh_ipam_ring *r, const struct mesh
 	return (ssize_t)(p - b);
 }
 
-int mesh_ipam_store_decode(const uint8_t *buf, size_t len, struct mesh_ipam_ring *r,
-			   struct mesh_ipam_alloc *a, char why[MESH_IPAM_WHY_LEN])
+/* The checks every reader of the file makes first: long enough, magic, format, checksum. */
+static int check_header(const uint8_t *buf, size_t len, char why[MESH_IPAM_WHY_LEN])
 {
-	struct mesh_ipam_ring in = { 0 };
-	char n1[MESH_PEER_NAME_STRLEN], n2[MESH_PEER_NAME_STRLEN], s1[16], s2[16];
-	int ret;
-
 	if (len < MESH_IPAM_STORE_HDR_LEN + 4 + 8) {
 		snprintf(why, MESH_IPAM_WHY_LEN, "IPAM state of %zu bytes is shorter than the smallest one",
 			 len);
@@ -91,6 +87,28 @@ int mesh_ipam_store_decode(const uint8_t *buf, size_t len, struct mesh_ipam_ring
 			 len);
 		return -EBADMSG;
 	}
+	return 0;
+}
+
+int mesh_ipam_store_writer(const uint8_t *buf, size_t len, struct mesh_peer_name *self,
+			   char why[MESH_IPAM_WHY_LEN])
+{
+	int ret = check_header(buf, len, why);
+	if (ret < 0)
+		return ret;
+	memcpy(self->b, buf + 10, MESH_PEER_NAME_LEN);
+	return 0;
+}
+
+int mesh_ipam_store_decode(const uint8_t *buf, size_t len, struct mesh_ipam_ring *r,
+			   struct mesh_ipam_alloc *a, char why[MESH_IPAM_WHY_LEN])
+{
+	struct mesh_ipam_ring in = { 0 };
+	char n1[MESH_PEER_NAME_STRLEN], n2[MESH_PEER_NAME_STRLEN], s1[16], s2[16];
+	int ret;
+
+	if ((ret = check_header(buf, len, why)) < 0)
+		return ret;
 	struct mesh_peer_name self;
 	memcpy(self.b, buf + 10, MESH_PEER_NAME_LEN);
 	if (!mesh_peer_name_eq(&self, &r->self)) {

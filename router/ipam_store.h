@@ -46,6 +46,10 @@ ssize_t mesh_ipam_store_encode(const struct mesh_ipam_ring *r, const struct mesh
 int mesh_ipam_store_decode(const uint8_t *buf, size_t len, struct mesh_ipam_ring *r,
 			   struct mesh_ipam_alloc *a, char why[MESH_IPAM_WHY_LEN]);
 
+/* The peer name that wrote a state file (its header, when magic, format and checksum hold), so a
+ * host whose peer-name file was lost keeps its name and with it its space. 0 or -EBADMSG. */
+int mesh_ipam_store_writer(const uint8_t *buf, size_t len, struct mesh_peer_name *self,
+			   char why[MESH_IPAM_WHY_LEN]);
 /* Writes the state to path atomically (mode 0600). 0 or -errno. */
 int mesh_ipam_store_save(const char *path, const struct mesh_ipam_ring *r,
 			 const struct mesh_ipam_alloc *a);

@@ -18,10 +18,30 @@
 #include "router/api.h"
 #include "router/config.h"
 #include "router/identity.h"
+#include "router/ipam_store.h"
 #include "router/log.h"
 #include "router/password.h"
 #include "router/router.h"
 #include "router/statefile.h"
+
+/* The peer name that wrote the IPAM state in state_dir, when that file is sound. */
+static bool ipam_writer(const char *state_dir, struct mesh_peer_name *self)
+{
+	char path[512], why[MESH_IPAM_WHY_LEN];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/%s", state_dir, MESH_IPAM_STORE_FILE);
+	/* the checksum covers the whole file: read it all (its size is bounded) */
+	if (stat(path, &st) < 0 || st.st_size <= 0 || (size_t)st.st_size > MESH_IPAM_STORE_MAX_LEN)
+		return false;
+	size_t cap = (size_t)st.st_size + 1;
+	uint8_t *all = malloc(cap);
+	if (!all)
+		return false;
+	ssize_t n = mesh_read_small(path, (char *)all, cap);
+	bool ok = n > 0 && mesh_ipam_store_writer(all, (size_t)n, self, why) == 0;
+	free(all);
+	return ok;
+}
 
 /* What SIGHUP needs: the password file's place and the router to give its keys to. */
 struct reload_ctx {
@@ -90,7 +110,7 @@ int main(int argc, char **argv)
 {
 	struct mesh_config cfg;
 	char err[512], note[700];
-	struct mesh_peer_name name;
+	struct mesh_peer_name name, known;
 	uint8_t psk[MESH_PASSWORDS_MAX][MESH_KEY_LEN];
 	unsigned npsk = 0;
 	struct reload_ctx reload = { 0 };
@@ -153,7 +173,8 @@ int main(int argc, char **argv)
 
 	if (cfg.have_name) {
 		name = cfg.name;
-	} else if (mesh_identity_load(cfg.state_dir, &name, note, sizeof(note), err, sizeof(err)) < 0) {
+	} else if (mesh_identity_load(cfg.state_dir, ipam_writer(cfg.state_dir, &known) ? &known : NULL,
+				      &name, note, sizeof(note), err, sizeof(err)) < 0) {
 		fprintf(stderr, "meshd: %s\n", err);
 		goto out;
 	} else if (note[0]) {

@@ -101,6 +101,27 @@ static int bridge_snooping_off(struct mesh_netdev *nd, const char *name, char *e
 	return ret < 0 ? nl_fail(err, errlen, ret, "cannot turn multicast snooping off on ", name) : 0;
 }
 
+/* The alias meshd gives a bridge it makes, so a later meshd knows it for one of its own. */
+#define MESH_BRIDGE_ALIAS "mesh: made by meshd"
+
+static int set_alias(struct mesh_netdev *nd, const char *name, const char *alias, char *err,
+		     size_t errlen)
+{
+	struct rtnl_link *req = rtnl_link_alloc(), *orig = rtnl_link_alloc();
+	int ret = -ENOMEM;
+	if (!req || !orig)
+		goto out;
+	rtnl_link_set_ifindex(orig, (int)if_nametoindex(name));
+	rtnl_link_set_ifalias(req, alias);
+	ret = rtnl_link_change(nd->sk, orig, req, 0);
+	if (ret < 0)
+		ret = nl_fail(err, errlen, ret, "cannot name bridge ", name);
+out:
+	rtnl_link_put(req);
+	rtnl_link_put(orig);
+	return ret;
+}
+
 int mesh_netdev_bridge_ensure(struct mesh_netdev *nd, const char *name, unsigned mtu, char *err,
 			      size_t errlen)
 {
@@ -111,6 +132,9 @@ int mesh_netdev_bridge_ensure(struct mesh_netdev *nd, const char *name, unsigned
 	ret = rtnl_link_get_kernel(nd->sk, 0, name, &existing);
 	if (ret == 0) {
 		bool is_bridge = rtnl_link_is_bridge(existing);
+		const char *alias = rtnl_link_get_ifalias(existing);
+		/* one an earlier meshd made (and kept while containers were on it) is ours to remove */
+		nd->created_bridge = is_bridge && alias && !strcmp(alias, MESH_BRIDGE_ALIAS);
 		rtnl_link_put(existing);
 		if (!is_bridge) {
 			snprintf(err, errlen, "link %s exists and is not a bridge: choose another --bridge", name);
@@ -122,6 +146,9 @@ int mesh_netdev_bridge_ensure(struct mesh_netdev *nd, const char *name, unsigned
 			return nl_fail(err, errlen, ret, "cannot create bridge ", name);
 		nd->created_bridge = true;
 		ret = bridge_snooping_off(nd, name, err, errlen);
+		if (ret < 0)
+			return ret;
+		ret = set_alias(nd, name, MESH_BRIDGE_ALIAS, err, errlen);
 		if (ret < 0)
 			return ret;
 	}
@@ -216,10 +243,32 @@ out:
 	return ret;
 }
 
+/* Links whose master is the bridge (meshd's own ports are gone by the time this is asked). */
+static int bridge_ports(struct mesh_netdev *nd)
+{
+	struct nl_cache *cache = NULL;
+	int br = (int)if_nametoindex(nd->bridge), n = 0;
+	if (!br || rtnl_link_alloc_cache(nd->sk, AF_UNSPEC, &cache) < 0)
+		return 0;
+	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o))
+		if (rtnl_link_get_master((struct rtnl_link *)o) == br)
+			n++;
+	nl_cache_free(cache);
+	return n;
+}
+
 void mesh_netdev_close(struct mesh_netdev *nd, bool remove_bridge)
 {
 	if (!nd->sk)
 		return;
+	int ports = remove_bridge && nd->created_bridge ? bridge_ports(nd) : 0;
+	if (ports > 0) {
+		/* deleting it would cut those containers off for good: nothing attaches them again
+		 * when meshd starts (it finds the bridge and uses it) */
+		log_info("bridge %s kept: %d container port%s still on it", nd->bridge, ports,
+			 ports == 1 ? " is" : "s are");
+		remove_bridge = false;
+	}
 	if (remove_bridge && nd->created_bridge) {
 		struct rtnl_link *link = rtnl_link_alloc();
 		if (link) {

@@ -360,6 +360,11 @@ Test(fuzz_corpus, heartbeat, .timeout = 600)
 	replay("heartbeat", fuzz_heartbeat);
 }
 
+Test(fuzz_corpus, arp, .timeout = 600)
+{
+	replay("arp", fuzz_arp);
+}
+
 Test(fuzz_corpus, password_file, .timeout = 600)
 {
 	replay("password_file", fuzz_password_file);

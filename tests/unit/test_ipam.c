@@ -897,3 +897,35 @@ Test(ipam, merge_is_commutative_idempotent_converges_and_never_shares_an_address
 	for (uint64_t seed = 1; seed <= 40; seed++)
 		property_round(0x9e3779b97f4a7c15ull * seed);
 }
+
+Test(ipam, next_owned_address_walks_only_our_entries)
+{
+	struct mesh_ipam_ring r2, r3;
+	/* 10.40.0.0/16 seeded among three: each owns one contiguous share, in name order */
+	seeded(&r2, 2, 3);
+	seeded(&r3, 3, 3);
+	uint64_t end = (uint64_t)r2.start + mesh_ipam_ring_size(&r2);
+	uint64_t a2 = mesh_ipam_ring_next_owned(&r2, r2.start);
+	cr_assert(a2 < end);
+	cr_assert(mesh_ipam_ring_owns(&r2, (uint32_t)a2));
+	cr_assert_not(a2 > r2.start && mesh_ipam_ring_owns(&r2, (uint32_t)a2 - 1));
+	/* inside our share: the address itself */
+	cr_assert_eq(mesh_ipam_ring_next_owned(&r2, a2 + 5), a2 + 5);
+	/* past our share: nothing more of ours, or the start of the next share of ours */
+	uint64_t a = a2;
+	while (a < end && mesh_ipam_ring_owns(&r2, (uint32_t)a))
+		a++;
+	uint64_t next = mesh_ipam_ring_next_owned(&r2, a);
+	cr_assert(next == end || mesh_ipam_ring_owns(&r2, (uint32_t)next));
+	/* the other peer's first address is not ours */
+	uint64_t a3 = mesh_ipam_ring_next_owned(&r3, r3.start);
+	cr_assert_neq(a3, a2);
+	cr_assert_not(mesh_ipam_ring_owns(&r2, (uint32_t)a3));
+	/* an empty ring: nothing */
+	struct mesh_ipam_ring empty;
+	ring_for(&empty, 2, 0x0a280000, 16);
+	cr_assert_eq(mesh_ipam_ring_next_owned(&empty, empty.start), end);
+	mesh_ipam_ring_free(&r2);
+	mesh_ipam_ring_free(&r3);
+	mesh_ipam_ring_free(&empty);
+}

@@ -148,6 +148,33 @@ shown=$(jget h1 .counters.fastdp_unencrypted_dropped)
 ((shown >= 5)) || die "h1: status shows fastdp_unencrypted_dropped=$shown after $drops drops"
 report "5 plain VXLAN packets from a stranger on the underlay: h1 dropped $drops, status says $shown"
 
+# The stranger has an IPsec SA of its own with h1 (another tunnel on that host, say): VXLAN
+# decrypted by it is not mesh's (issue 16, finding 12), and h1 drops it as well.
+KEY=0x$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')
+for ns in "$X" "$LAB_NAME-h1"; do
+	ip -n "$ns" xfrm state add src 198.18.0.250 dst 198.18.0.1 proto esp spi 0x7000 reqid 7 \
+		mode transport aead 'rfc4106(gcm(aes))' "$KEY" 128 || die "$ns: cannot add the stranger's SA"
+done
+ip -n "$X" xfrm policy add dir out src 198.18.0.250/32 dst 198.18.0.1/32 proto udp dport 6784 \
+	tmpl src 198.18.0.250 dst 198.18.0.1 proto esp reqid 7 mode transport ||
+	die "$X: cannot add its policy"
+on_exit "ip -n $LAB_NAME-h1 xfrm state delete src 198.18.0.250 dst 198.18.0.1 proto esp spi 0x7000 2>/dev/null"
+for _ in 1 2 3 4 5; do
+	ip netns exec "$X" bash -c "printf '$frame' >/dev/udp/198.18.0.1/6784" || die "cannot send from $X"
+	sleep 0.1
+done
+# h1 decrypted them with the stranger's SA...
+# ("lifetime current:" then "  <n>(bytes), <n>(packets)")
+foreign=$(lab exec h1 ip -s xfrm state get src 198.18.0.250 dst 198.18.0.1 proto esp spi 0x7000 |
+	grep -oE '[0-9]+\(packets\)' | head -n 1 | cut -d'(' -f1)
+((${foreign:-0} >= 5)) || die "h1: the stranger's SA decrypted ${foreign:-no} packets, not 5 (did they arrive?)"
+# ...and the table dropped them: VXLAN only from mesh's own SAs
+drops2=$(mesh_drops h1)
+((drops2 - drops >= 5)) || die "h1: VXLAN decrypted by a foreign SA was not dropped ($((drops2 - drops)) of 5)"
+lab exec h1 ip xfrm state delete src 198.18.0.250 dst 198.18.0.1 proto esp spi 0x7000 ||
+	die "h1: cannot delete the stranger's SA"
+report "5 VXLAN packets inside a stranger's own ESP SA (decrypted by h1: $foreign packets): dropped $((drops2 - drops))"
+
 # The table flushed away (an nftables reload, say): meshd puts it back.
 lab exec h1 nft delete table inet mesh_ipsec || die "h1: cannot delete table inet mesh_ipsec"
 table_back() { lab exec h1 nft list table inet mesh_ipsec >/dev/null 2>&1; }
