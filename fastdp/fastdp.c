@@ -62,6 +62,7 @@ struct mesh_fastdp {
 	struct mesh_xfrm *xfrm;       /* an encrypted mesh: kernel IPsec for every connection */
 	bool block;                   /* the block policy is in (mesh_xfrm_block_set) */
 	bool filter;                  /* ipsec_filter.h's table is in */
+	char filter_note[400];        /* "": the table drops VXLAN not from mesh's own SAs; else why not */
 	struct event *guard;          /* puts the two back when someone removes them */
 	void (*decide)(void *arg, const struct mesh_odp_miss *m, struct mesh_odp_decision *d);
 	struct fastdp_fwd *fwds;
@@ -511,8 +512,13 @@ struct mesh_fastdp *mesh_fastdp_new(struct event_base *base, const struct mesh_f
 			goto errout;
 		v->block = true;
 		purge_leftovers(v, cfg->port);
-		if (mesh_ipsec_filter_install(cfg->port, err, errlen) < 0)
+		int fr = mesh_ipsec_filter_install(cfg->port, err, errlen);
+		if (fr < 0)
 			goto errout;
+		if (fr == 1) {
+			snprintf(v->filter_note, sizeof(v->filter_note), "%s", err);
+			err[0] = '\0';
+		}
 		v->filter = true;
 		v->guard = event_new(base, -1, EV_PERSIST, guard_cb, v);
 		struct timeval tv = { MESH_FASTDP_GUARD_MS / 1000, (MESH_FASTDP_GUARD_MS % 1000) * 1000 };
@@ -589,6 +595,11 @@ int mesh_fastdp_unencrypted_drops(const struct mesh_fastdp *v, uint64_t *packets
 bool mesh_fastdp_is_odp(const struct mesh_fastdp *v)
 {
 	return v->odp != NULL;
+}
+
+const char *mesh_fastdp_filter_note(const struct mesh_fastdp *v)
+{
+	return v->filter_note;
 }
 
 const char *mesh_fastdp_device(const struct mesh_fastdp *v)

@@ -68,6 +68,9 @@ struct mesh_fastdp *mesh_fastdp_new(struct event_base *base, const struct mesh_f
 int mesh_fastdp_unencrypted_drops(const struct mesh_fastdp *v, uint64_t *packets);
 /* Whether the backend is the Open vSwitch datapath (else the kernel VXLAN device). */
 bool mesh_fastdp_is_odp(const struct mesh_fastdp *v);
+/* "" when the IPsec filter drops VXLAN from any SA but mesh's own; else why it only drops VXLAN
+ * outside ESP (a kernel without nft_xfrm), for the log. */
+const char *mesh_fastdp_filter_note(const struct mesh_fastdp *v);
 /* The backend's kernel object (the datapath, or the VXLAN device), for logs. */
 const char *mesh_fastdp_device(const struct mesh_fastdp *v);
 /* The backend's port on the bridge (the datapath's veth end, or the VXLAN device). */

@@ -14,33 +14,51 @@ static int run(const char *cmd, char *err, size_t errlen)
 	return mesh_nft_run(cmd, err, errlen, NULL, 0);
 }
 
-int mesh_ipsec_filter_install(uint16_t port, char *err, size_t errlen)
+/* The table: VXLAN must come through mesh's own SAs (reqid), or, where the kernel cannot match
+ * on an SA (no nft_xfrm), at least through ESP. */
+static int install(uint16_t port, bool own_sas, char *why, size_t cap)
 {
-	char cmd[768];
+	char cmd[1024];
 	/* add + delete first, so that a table left behind goes; all in one transaction */
-	snprintf(cmd, sizeof(cmd),
-		 "add table inet " MESH_IPSEC_FILTER_TABLE "\n"
-		 "delete table inet " MESH_IPSEC_FILTER_TABLE "\n"
-		 "table inet " MESH_IPSEC_FILTER_TABLE " {\n"
-		 "  chain input {\n"
-		 "    type filter hook input priority mangle; policy accept;\n"
-		 "    udp dport %u jump vxlan\n"
-		 "  }\n"
-		 /* (a packet without ESP does not match `ipsec in`: it falls to the drop too;
-		  * one counter for both, read by mesh_ipsec_filter_drops) */
-		 "  chain vxlan {\n"
-		 "    ipsec in reqid %u return comment \"mesh: decrypted by one of mesh's own SAs\"\n"
+	int n = snprintf(cmd, sizeof(cmd),
+			 "add table inet " MESH_IPSEC_FILTER_TABLE "\n"
+			 "delete table inet " MESH_IPSEC_FILTER_TABLE "\n"
+			 "table inet " MESH_IPSEC_FILTER_TABLE " {\n"
+			 "  chain input {\n"
+			 "    type filter hook input priority mangle; policy accept;\n"
+			 "    udp dport %u jump vxlan\n"
+			 "  }\n"
+			 "  chain vxlan {\n", (unsigned)port);
+	/* (a packet without ESP does not match `ipsec in`: it falls to the drop too; one counter
+	 * for both, read by mesh_ipsec_filter_drops) */
+	if (own_sas)
+		n += snprintf(cmd + n, sizeof(cmd) - (size_t)n,
+			      "    ipsec in reqid %u return comment \"mesh: decrypted by one of mesh's "
+			      "own SAs\"\n", (unsigned)MESH_IPSEC_IN_REQID);
+	else
+		n += snprintf(cmd + n, sizeof(cmd) - (size_t)n, "    meta ipsec exists return\n");
+	snprintf(cmd + n, sizeof(cmd) - (size_t)n,
 		 "    counter drop comment \"mesh: VXLAN of an encrypted mesh must come through "
 		 "mesh's own ESP SAs\"\n"
 		 "  }\n"
-		 "}\n",
-		 (unsigned)port, (unsigned)MESH_IPSEC_IN_REQID);
-	char why[512];
-	int ret = run(cmd, why, sizeof(why));
-	if (ret < 0)
-		snprintf(err, errlen, "cannot install the rule that drops unencrypted VXLAN on UDP "
-			 "%u (%s)", (unsigned)port, why);
-	return ret;
+		 "}\n");
+	return mesh_nft_run(cmd, why, cap, NULL, 0);
+}
+
+int mesh_ipsec_filter_install(uint16_t port, char *err, size_t errlen)
+{
+	char why[512], why2[512];
+	if (install(port, true, why, sizeof(why)) == 0)
+		return 0;
+	if (install(port, false, why2, sizeof(why2)) == 0) {
+		snprintf(err, errlen, "VXLAN decrypted by IPsec SAs other than mesh's own is not dropped "
+			 "on UDP %u: this kernel cannot match on an SA (nft_xfrm module? %s)",
+			 (unsigned)port, why);
+		return 1;
+	}
+	snprintf(err, errlen, "cannot install the rule that drops unencrypted VXLAN on UDP %u (%s)",
+		 (unsigned)port, why2);
+	return -EIO;
 }
 
 void mesh_ipsec_filter_remove(void)

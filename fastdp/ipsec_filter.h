@@ -18,7 +18,8 @@
 #define MESH_IPSEC_IN_REQID 0x6d657368u
 
 /* Replaces any table of that name (one a crashed meshd left) with ours, for UDP `port`.
- * Returns 0, or a negative errno with err filled in. */
+ * Returns 0; 1 when the kernel cannot match on an SA, so only VXLAN outside ESP is dropped (err
+ * says so: the caller logs it); or a negative errno with err filled in. */
 int mesh_ipsec_filter_install(uint16_t port, char *err, size_t errlen);
 /* Removes the table (nothing when there is none). */
 void mesh_ipsec_filter_remove(void);

@@ -289,6 +289,8 @@ int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen)
 	if (purged)
 		log_info("fast path: deleted %llu IPsec SAs and policies an earlier meshd left",
 			 (unsigned long long)purged);
+	if (mesh_fastdp_filter_note(r->fastdp)[0])
+		log_warn("fast path: %s", mesh_fastdp_filter_note(r->fastdp));
 	fp->fdb_sync = event_new(r->base, -1, 0, fdb_sync_cb, r);
 	if (!fp->fdb_sync) {
 		snprintf(err, errlen, "cannot register an event");

@@ -65,6 +65,7 @@ MODULES=(
 	openvswitch vport-vxlan                     # the OVS datapath and its VXLAN vport
 	vxlan bridge veth tun                       # meshd's kernel VXLAN fast path, the lab, sleeve TAP
 	nf_tables nft_meta_bridge nft_numgen        # `scripts/lab block` (table bridge meshlab), loss
+	nft_xfrm                                    # table inet mesh_ipsec: `ipsec in reqid` (mesh's own SAs)
 	inet_diag tcp_diag udp_diag                 # ss
 	nlmon                                       # netlink captures (tcpdump -i nlmon0)
 	xfrm_user esp4 authenc gcm ctr ghash-generic seqiv echainiv # kernel IPsec ESP (AES-GCM)
