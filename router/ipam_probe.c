@@ -33,6 +33,7 @@ struct slot {
 struct router_ipam_probe {
 	int fd;
 	int ifindex;
+	char bridge[IFNAMSIZ];
 	uint8_t mac[6];                /* the bridge's: where answers come back to */
 	struct event *ev;
 	struct slot slot[SLOTS];
@@ -50,6 +51,12 @@ static void send_probe(struct router_ipam_probe *p, uint32_t ip)
 		.sll_halen = 6,
 		.sll_addr = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
 	};
+	/* the bridge's MAC follows its ports unless someone set it: read it each time, so that
+	 * answers come back to the bridge itself and not to a port that had that MAC */
+	struct ifreq ifr = { 0 };
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", p->bridge);
+	if (ioctl(p->fd, SIOCGIFHWADDR, &ifr) == 0)
+		memcpy(p->mac, ifr.ifr_hwaddr.sa_data, 6);
 	mesh_arp_probe_build(arp, p->mac, ip);
 	if (sendto(p->fd, arp, sizeof(arp), 0, (struct sockaddr *)&to, sizeof(to)) == sizeof(arp))
 		p->sent++;
@@ -94,6 +101,7 @@ struct router_ipam_probe *router_ipam_probe_new(struct event_base *base, const c
 		goto errout;
 	}
 	p->ifindex = (int)if_nametoindex(bridge);
+	snprintf(p->bridge, sizeof(p->bridge), "%s", bridge);
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", bridge);
 	if (!p->ifindex || ioctl(p->fd, SIOCGIFHWADDR, &ifr) < 0) {
 		snprintf(err, errlen, "cannot find the bridge %s for ARP probes: %s", bridge,
