@@ -294,6 +294,37 @@ static const char *gw_for(const struct cni_result *r, int fam)
 	return NULL;
 }
 
+/* Writes v to /proc/sys/net/ipv6/conf/<dev>/<key> of the current netns. 0 or -errno. */
+static int ipv6_conf_write(const char *dev, const char *key, const char *v)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", dev, key);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int ret = write(fd, v, strlen(v)) == (ssize_t)strlen(v) ? 0 : -errno;
+	close(fd);
+	return ret;
+}
+
+/* IPv6 on in the container for an IPv6 address on ifname: disable_ipv6 = 0 on the interface
+ * (a runtime may have turned it off netns-wide: "all" and "default" follow, so that lo gets ::1
+ * and later links have it too). 0, or -errno with msg. */
+static int container_ipv6_on(const char *ifname, char *msg, size_t msgcap)
+{
+	static const char *const devs[] = { "all", "default" };
+	int ret = ipv6_conf_write(ifname, "disable_ipv6", "0");
+	if (ret < 0) {
+		say(msg, msgcap, "turning IPv6 on for %s (net.ipv6.conf.%s.disable_ipv6 = 0): %s%s",
+		    ifname, ifname, strerror(-ret),
+		    ret == -ENOENT ? " (the kernel has no IPv6: use \"ipv6\": false)" : "");
+		return ret;
+	}
+	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++)
+		ipv6_conf_write(devs[i], "disable_ipv6", "0"); /* best effort: the address works without */
+	return 0;
+}
+
 int cni_nl_container_setup(void *arg, char *msg, size_t msgcap)
 {
 	struct cni_ns_setup *s = arg;
@@ -323,6 +354,14 @@ int cni_nl_container_setup(void *arg, char *msg, size_t msgcap)
 		goto out;
 	}
 	mac_str(l, s->mac);
+	for (int i = 0; i < s->res->n_ips; i++) {
+		const struct cni_ip *ip = &s->res->ips[i];
+		if ((ip->iface < 0 || ip->iface == s->idx) && ip->family == AF_INET6) {
+			if ((ret = container_ipv6_on(s->ifname, msg, msgcap)) < 0)
+				goto out;
+			break;
+		}
+	}
 	for (int i = 0; i < s->res->n_ips; i++) {
 		const struct cni_ip *ip = &s->res->ips[i];
 		struct rtnl_addr *a;
