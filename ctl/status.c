@@ -302,8 +302,8 @@ static void print_ipam(const cJSON *im)
 	printf("          Range: %s, in default subnet %s\n", str(im, "range"),
 	       str(im, "default_subnet"));
 	if (has_str(im, "range6"))
-		printf("     IPv6 range: %s (each allocation's IPv6 address is its IPv4 one's offset "
-		       "in the range)\n", str(im, "range6"));
+		printf("     IPv6 range: %s (each allocation's IPv6 address ends in the 32 bits of "
+		       "its IPv4 one)\n", str(im, "range6"));
 	else
 		printf("     IPv6 range: off (IPv4 only)\n");
 	if (cJSON_IsTrue(get(im, "seeded")))

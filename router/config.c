@@ -363,9 +363,9 @@ static const struct option options[] = {
 	{ .flag = "--ipalloc-range", .arg = "CIDR", .set = set_range,
 	  .help = "addresses the mesh IPAM hands out (default 10.32.0.0/12)" },
 	{ .flag = "--ipalloc-range6", .arg = "CIDR|off", .set = set_range6,
-	  .help = "IPv6 prefix containers also get an address from (each is\n"
-		  "mapped from its IPv4 address); default " MESH_DEFAULT_IPALLOC_RANGE6 ",\n"
-		  "off: IPv4 only" },
+	  .help = "IPv6 prefix (a /96 or wider) containers also get an address\n"
+		  "from: the prefix + the 32 bits of their IPv4 address;\n"
+		  "default " MESH_DEFAULT_IPALLOC_RANGE6 ", off: IPv4 only" },
 	{ .flag = "--ipalloc-default-subnet", .arg = "CIDR", .set = set_subnet,
 	  .help = "subnet (prefix) containers get; contains the range (default:\n"
 		  "the range)" },
@@ -517,8 +517,6 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 		USAGE("--ipalloc-default-subnet %s/%u does not contain --ipalloc-range %s/%u", a,
 		      cfg->ipalloc_subnet_prefix, b, cfg->ipalloc_prefix);
 	}
-	if (mesh_ipam6_check_fits(&cfg->ipalloc_range6, cfg->ipalloc_prefix, why6) < 0)
-		USAGE("%s", why6);
 	if (!p.have_init) {
 		/* as Weave Net does: the first host names no peer and seeds alone, the second
 		 * names one and waits for two peers, ... */

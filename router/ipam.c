@@ -90,12 +90,11 @@ static void format_cidr(uint32_t addr, uint8_t prefix, char out[20])
 }
 
 /* The IPv6 address of our allocation ip (router/ipam6.h) into out; false when --ipalloc-range6
- * is off (or, never for an allocation in the ring's range, the mapping fails). */
+ * is off (or for 0.0.0.0, which is never allocated). */
 static bool ip6_of(const struct mesh_router *r, uint32_t ip, char out[MESH_IPAM6_STRLEN])
 {
 	uint8_t a[16];
-	if (mesh_ipam6_map(&r->cfg->ipalloc_range6, r->cfg->ipalloc_start, r->cfg->ipalloc_prefix, ip,
-			   a) < 0)
+	if (mesh_ipam6_map(&r->cfg->ipalloc_range6, ip, a) < 0)
 		return false;
 	mesh_ipam6_addr_format(a, out);
 	return true;

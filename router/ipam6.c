@@ -47,7 +47,14 @@ int mesh_ipam6_parse(const char *s, struct mesh_ipam6 *out, char why[MESH_IPAM_W
 	}
 	if (prefix < 8) {
 		snprintf(why, MESH_IPAM_WHY_LEN, "'%.60s': a prefix of %u bits is wider than any usable "
-			 "IPv6 range (use 8..128, e.g. %s)", s, prefix, MESH_DEFAULT_IPALLOC_RANGE6);
+			 "IPv6 range (use 8..%u, e.g. %s)", s, prefix, MESH_IPAM6_PREFIX_MAX,
+			 MESH_DEFAULT_IPALLOC_RANGE6);
+		goto bad;
+	}
+	if (prefix > MESH_IPAM6_PREFIX_MAX) {
+		snprintf(why, MESH_IPAM_WHY_LEN, "'%.60s': a /%u is too small: each IPv6 address embeds "
+			 "the 32 bits of its IPv4 one, so the range must be a /%u or wider", s, prefix,
+			 MESH_IPAM6_PREFIX_MAX);
 		goto bad;
 	}
 	if (!host_bits_zero(out->base, prefix)) {
@@ -75,66 +82,32 @@ bad:
 	return -EINVAL;
 }
 
-int mesh_ipam6_check_fits(const struct mesh_ipam6 *r6, uint8_t prefix4, char why[MESH_IPAM_WHY_LEN])
+int mesh_ipam6_map(const struct mesh_ipam6 *r6, uint32_t ip4, uint8_t out[16])
 {
-	char range[MESH_IPAM6_CIDRLEN];
 	if (!r6->on)
-		return 0;
-	if (prefix4 < 1 || prefix4 > 32 || 128u - r6->prefix < 32u - prefix4) {
-		mesh_ipam6_range_format(r6, range);
-		snprintf(why, MESH_IPAM_WHY_LEN, "--ipalloc-range6 %s has %u host bits, fewer than the "
-			 "%u of --ipalloc-range (a /%u): make it a /%u or wider", range,
-			 128u - r6->prefix, 32u - prefix4, prefix4, 96u + prefix4);
+		return -ENODATA;
+	if (r6->prefix > MESH_IPAM6_PREFIX_MAX || ip4 == 0)
 		return -ERANGE;
-	}
+	/* the base's last 32 bits are host bits, zero: the IPv4 address is set into them */
+	memcpy(out, r6->base, 12);
+	out[12] = (uint8_t)(ip4 >> 24);
+	out[13] = (uint8_t)(ip4 >> 16);
+	out[14] = (uint8_t)(ip4 >> 8);
+	out[15] = (uint8_t)ip4;
 	return 0;
 }
 
-static uint64_t range_size(uint8_t prefix4)
+int mesh_ipam6_unmap(const struct mesh_ipam6 *r6, const uint8_t ip6[16], uint32_t *ip4)
 {
-	return 1ull << (32 - prefix4);
-}
-
-int mesh_ipam6_map(const struct mesh_ipam6 *r6, uint32_t start4, uint8_t prefix4, uint32_t ip4,
-		   uint8_t out[16])
-{
-	char why[MESH_IPAM_WHY_LEN];
 	if (!r6->on)
 		return -ENODATA;
-	if (mesh_ipam6_check_fits(r6, prefix4, why) < 0 || ip4 < start4 ||
-	    (uint64_t)ip4 - start4 >= range_size(prefix4))
+	if (r6->prefix > MESH_IPAM6_PREFIX_MAX || memcmp(ip6, r6->base, 12) != 0)
 		return -ERANGE;
-	uint32_t off = ip4 - start4;
-	/* the base's host bits are zero and there are at least 32 - prefix4 of them, so adding the
-	 * offset is setting the low bits: no carry */
-	memcpy(out, r6->base, 16);
-	for (int i = 15; i >= 12; i--, off >>= 8)
-		out[i] |= (uint8_t)(off & 0xff);
-	return 0;
-}
-
-int mesh_ipam6_unmap(const struct mesh_ipam6 *r6, uint32_t start4, uint8_t prefix4,
-		     const uint8_t ip6[16], uint32_t *ip4)
-{
-	char why[MESH_IPAM_WHY_LEN];
-	if (!r6->on)
-		return -ENODATA;
-	if (mesh_ipam6_check_fits(r6, prefix4, why) < 0)
+	uint32_t v = ((uint32_t)ip6[12] << 24) | ((uint32_t)ip6[13] << 16) |
+		     ((uint32_t)ip6[14] << 8) | ip6[15];
+	if (v == 0)
 		return -ERANGE;
-	/* everything above the IPv4 range's host bits must be the base's */
-	unsigned keep = 128u - (32u - prefix4);
-	for (unsigned bit = 0; bit < keep; bit++) {
-		uint8_t m = (uint8_t)(0x80u >> (bit % 8));
-		if ((ip6[bit / 8] & m) != (r6->base[bit / 8] & m))
-			return -ERANGE;
-	}
-	uint32_t off = ((uint32_t)ip6[12] << 24) | ((uint32_t)ip6[13] << 16) |
-		       ((uint32_t)ip6[14] << 8) | ip6[15];
-	if (prefix4 > 0 && prefix4 < 32)
-		off &= (uint32_t)(range_size(prefix4) - 1);
-	else if (prefix4 == 32)
-		off = 0;
-	*ip4 = start4 + off;
+	*ip4 = v;
 	return 0;
 }
 

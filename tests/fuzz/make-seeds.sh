@@ -478,7 +478,7 @@ static void config_seeds(void)
 	config_seed("bad-ipam-subnet", 0, (const char *const[]){ "--ipalloc-range", "10.40.0.0/16",
 		"--ipalloc-default-subnet", "10.48.0.0/12", NULL });
 	config_seed("ok-ipam-range6", 0, (const char *const[]){ "--ipalloc-range", "10.40.0.0/16",
-		"--ipalloc-range6", "fd6d:6573:6800::/112", NULL });
+		"--ipalloc-range6", "fd6d:6573:6800::/96", NULL });
 	config_seed("ok-ipam-range6-off", 0, (const char *const[]){ "--ipalloc-range6=off", NULL });
 	config_seed("bad-ipam-range6-small", 0, (const char *const[]){ "--ipalloc-range6",
 		"fd00::/112", NULL });

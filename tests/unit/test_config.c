@@ -187,9 +187,7 @@ Test(config, bad_input_is_a_usage_error_naming_the_flag)
 		{ { "--ipalloc-range6", "fd00::" }, NULL, "--ipalloc-range6 'fd00::' is not an IPv6 prefix" },
 		{ { "--ipalloc-range6", "ff15::/16" }, NULL, "--ipalloc-range6 'ff15::/16' is a multicast prefix" },
 		{ { "--ipalloc-range6", "fd00::/112" }, NULL,
-		  "--ipalloc-range6 fd00::/112 has 16 host bits, fewer than the 20 of --ipalloc-range (a /12): make it a /108 or wider" },
-		{ { "--ipalloc-range", "10.40.0.0/16", "--ipalloc-range6", "fd00::/113" }, NULL,
-		  "fewer than the 16 of --ipalloc-range (a /16): make it a /112 or wider" },
+		  "--ipalloc-range6 'fd00::/112': a /112 is too small: each IPv6 address embeds the 32 bits of its IPv4 one, so the range must be a /96 or wider" },
 		{ { "--ipalloc-range6" }, NULL, "--ipalloc-range6 needs a value" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -266,17 +264,13 @@ Test(config, ipam_range6)
 		     "%s", err);
 	cr_expect_not(c.ipalloc_range6.on);
 	mesh_config_free(&c);
-	/* the smallest range6 for a /16 is a /112 */
-	cr_assert_eq(parse(&c, NULL, err, sizeof(err), "--ipalloc-range=10.40.0.0/16",
-			   "--ipalloc-range6=2001:db8:1::/112", NULL), MESH_CONFIG_OK, "%s", err);
-	cr_expect(c.ipalloc_range6.on);
-	cr_expect_eq(c.ipalloc_range6.prefix, 112);
-	mesh_ipam6_range_format(&c.ipalloc_range6, r6);
-	cr_expect_str_eq(r6, "2001:db8:1::/112");
-	mesh_config_free(&c);
-	/* off needs no room */
+	/* the smallest range6 is a /96, whatever the IPv4 range */
 	cr_assert_eq(parse(&c, NULL, err, sizeof(err), "--ipalloc-range=10.0.0.0/8",
-			   "--ipalloc-range6=off", NULL), MESH_CONFIG_OK, "%s", err);
+			   "--ipalloc-range6=2001:db8:1::/96", NULL), MESH_CONFIG_OK, "%s", err);
+	cr_expect(c.ipalloc_range6.on);
+	cr_expect_eq(c.ipalloc_range6.prefix, 96);
+	mesh_ipam6_range_format(&c.ipalloc_range6, r6);
+	cr_expect_str_eq(r6, "2001:db8:1::/96");
 	mesh_config_free(&c);
 }
 

@@ -21,11 +21,10 @@ static struct mesh_ipam6 range6(const char *s)
 	return r;
 }
 
-static void map_str(const struct mesh_ipam6 *r, uint32_t start, uint8_t prefix, uint32_t ip,
-		    char out[MESH_IPAM6_STRLEN])
+static void map_str(const struct mesh_ipam6 *r, uint32_t ip, char out[MESH_IPAM6_STRLEN])
 {
 	uint8_t a[16];
-	cr_assert_eq(mesh_ipam6_map(r, start, prefix, ip, a), 0);
+	cr_assert_eq(mesh_ipam6_map(r, ip, a), 0);
 	mesh_ipam6_addr_format(a, out);
 }
 
@@ -39,11 +38,9 @@ Test(ipam6, parse_accepts_prefixes_and_off)
 	cr_expect_str_eq(s, "fd6d:6573:6800::/48");
 	r = range6("2001:db8::/32");
 	cr_expect_eq(r.prefix, 32);
-	r = range6("fd00:1:2:3:4:5:6:0/112");
+	r = range6("fd00:1:2:3:4:5::/96");
 	mesh_ipam6_range_format(&r, s);
-	cr_expect_str_eq(s, "fd00:1:2:3:4:5:6:0/112");
-	r = range6("fd00::1/128");
-	cr_expect_eq(r.prefix, 128);
+	cr_expect_str_eq(s, "fd00:1:2:3:4:5::/96");
 	r = range6("off");
 	cr_expect_not(r.on);
 	mesh_ipam6_range_format(&r, s);
@@ -68,6 +65,8 @@ Test(ipam6, parse_refuses_bad_input_saying_why)
 		{ "10.32.0.0/12", "'10.32.0.0' is not an IPv6 address" },
 		{ "fd00:::/64", "is not an IPv6 address" },
 		{ "fd00::1/64", "bits set beyond the /64 prefix" },
+		{ "fd00::/97", "a /97 is too small: each IPv6 address embeds the 32 bits of its IPv4 one, so the range must be a /96 or wider" },
+		{ "fd00::1/128", "a /128 is too small" },
 		{ "fd6d:6573:6801::/47", "bits set beyond the /47 prefix" },
 		{ "fc00::/7", "a prefix of 7 bits is wider" },
 		{ "::/0", "a prefix of 0 bits" },
@@ -91,73 +90,51 @@ Test(ipam6, parse_refuses_bad_input_saying_why)
 	cr_expect(r.on);
 }
 
-Test(ipam6, range6_must_hold_the_ipv4_range)
-{
-	char why[MESH_IPAM_WHY_LEN] = "";
-	struct mesh_ipam6 r = range6("fd00::/108");
-	cr_expect_eq(mesh_ipam6_check_fits(&r, 12, why), 0, "a /108 holds a /12: %s", why);
-	cr_expect_eq(mesh_ipam6_check_fits(&r, 32, why), 0);
-	cr_expect_eq(mesh_ipam6_check_fits(&r, 11, why), -ERANGE);
-	cr_expect(strstr(why, "--ipalloc-range6 fd00::/108 has 20 host bits, fewer than the 21 of "
-			 "--ipalloc-range (a /11): make it a /107 or wider"), "%s", why);
-	r = range6("fd00::/96");
-	cr_expect_eq(mesh_ipam6_check_fits(&r, 1, why), 0, "a /96 holds any IPv4 range");
-	r = range6("off");
-	cr_expect_eq(mesh_ipam6_check_fits(&r, 1, why), 0, "off holds everything");
-	uint8_t a[16];
-	cr_expect_eq(mesh_ipam6_map(&r, R16, 16, R16 + 1, a), -ENODATA);
-}
-
-Test(ipam6, maps_the_offset_into_range6)
+Test(ipam6, maps_the_ipv4_address_into_the_last_32_bits)
 {
 	char s[MESH_IPAM6_STRLEN];
-	struct mesh_ipam6 r = range6(MESH_DEFAULT_IPALLOC_RANGE6);
-	map_str(&r, R16, 16, R16, s);
-	cr_expect_str_eq(s, "fd6d:6573:6800::");
-	map_str(&r, R16, 16, R16 + 1, s);
-	cr_expect_str_eq(s, "fd6d:6573:6800::1");
-	map_str(&r, R16, 16, 0x0a28ff07u, s); /* 10.40.255.7: offset 0xff07 */
-	cr_expect_str_eq(s, "fd6d:6573:6800::ff07");
-	map_str(&r, S12, 12, 0x0a2fffffu, s); /* the last of 10.32.0.0/12 */
-	cr_expect_str_eq(s, "fd6d:6573:6800::f:ffff");
-	map_str(&r, 0, 1, 0x7fffffffu, s);    /* the last of 0.0.0.0/1 */
-	cr_expect_str_eq(s, "fd6d:6573:6800::7fff:ffff");
-	/* a range6 just large enough: its own low bits are network bits */
-	r = range6("fd00::abcd:0/112");
-	map_str(&r, R16, 16, R16 + 0x1234, s);
-	cr_expect_str_eq(s, "fd00::abcd:1234");
-	r = range6("fd00::1:2:3/128");
-	map_str(&r, 0x0a000001u, 32, 0x0a000001u, s);
-	cr_expect_str_eq(s, "fd00::1:2:3");
-	/* outside the range, or a range6 too small */
 	uint8_t a[16];
-	r = range6(MESH_DEFAULT_IPALLOC_RANGE6);
-	cr_expect_eq(mesh_ipam6_map(&r, R16, 16, R16 - 1, a), -ERANGE);
-	cr_expect_eq(mesh_ipam6_map(&r, R16, 16, R16 + 0x10000, a), -ERANGE);
-	r = range6("fd00::/113");
-	cr_expect_eq(mesh_ipam6_map(&r, R16, 16, R16 + 1, a), -ERANGE);
+	struct mesh_ipam6 r = range6(MESH_DEFAULT_IPALLOC_RANGE6);
+	map_str(&r, R16 + 5, s); /* 10.40.0.5 */
+	cr_expect_str_eq(s, "fd6d:6573:6800::a28:5");
+	map_str(&r, R16, s);     /* the first of the lab's range: not the prefix's anycast address */
+	cr_expect_str_eq(s, "fd6d:6573:6800::a28:0");
+	map_str(&r, 0xffffffffu, s);
+	cr_expect_str_eq(s, "fd6d:6573:6800::ffff:ffff");
+	map_str(&r, 1, s);
+	cr_expect_str_eq(s, "fd6d:6573:6800::1");
+	/* a /96: its own last 32 bits are all the IPv4 address */
+	r = range6("2001:db8:0:1:2:3::/96");
+	map_str(&r, S12 + 0x10203, s);
+	cr_expect_str_eq(s, "2001:db8:0:1:2:3:a21:203");
+	/* 0.0.0.0 would be the prefix's Subnet-Router anycast address */
+	cr_expect_eq(mesh_ipam6_map(&r, 0, a), -ERANGE);
+	r = range6("off");
+	cr_expect_eq(mesh_ipam6_map(&r, R16 + 1, a), -ENODATA);
 }
 
 Test(ipam6, unmap_inverts_map_and_refuses_other_addresses)
 {
-	struct mesh_ipam6 r = range6("fd00::abcd:0/112");
+	struct mesh_ipam6 r = range6("fd00:0:0:0:abcd::/96");
 	uint8_t a[16];
 	uint32_t ip;
-	for (uint32_t off = 0; off < 0x10000; off += 0x101) {
-		cr_assert_eq(mesh_ipam6_map(&r, R16, 16, R16 + off, a), 0);
-		cr_assert_eq(mesh_ipam6_unmap(&r, R16, 16, a, &ip), 0);
-		cr_assert_eq(ip, R16 + off);
+	for (uint64_t v = 1; v <= 0xffffffffu; v += 0x01010101u / 3) {
+		cr_assert_eq(mesh_ipam6_map(&r, (uint32_t)v, a), 0);
+		cr_assert_eq(mesh_ipam6_unmap(&r, a, &ip), 0);
+		cr_assert_eq(ip, (uint32_t)v);
 	}
-	inet_pton(AF_INET6, "fd00::abce:1", a);
-	cr_expect_eq(mesh_ipam6_unmap(&r, R16, 16, a, &ip), -ERANGE, "another /112");
-	inet_pton(AF_INET6, "fd01::abcd:1", a);
-	cr_expect_eq(mesh_ipam6_unmap(&r, R16, 16, a, &ip), -ERANGE);
+	inet_pton(AF_INET6, "fd00::abce:0:a28:5", a);
+	cr_expect_eq(mesh_ipam6_unmap(&r, a, &ip), -ERANGE, "another /96");
+	inet_pton(AF_INET6, "fd01::abcd:0:a28:5", a);
+	cr_expect_eq(mesh_ipam6_unmap(&r, a, &ip), -ERANGE);
+	inet_pton(AF_INET6, "fd00::abcd:0:0:0", a);
+	cr_expect_eq(mesh_ipam6_unmap(&r, a, &ip), -ERANGE, "the anycast address");
 	r = range6(MESH_DEFAULT_IPALLOC_RANGE6);
-	inet_pton(AF_INET6, "fd6d:6573:6800::1:0", a); /* offset 0x10000: beyond a /16 */
-	cr_expect_eq(mesh_ipam6_unmap(&r, R16, 16, a, &ip), -ERANGE);
-	inet_pton(AF_INET6, "fd6d:6573:6800::ffff", a);
-	cr_expect_eq(mesh_ipam6_unmap(&r, R16, 16, a, &ip), 0);
+	inet_pton(AF_INET6, "fd6d:6573:6800::a28:ffff", a);
+	cr_expect_eq(mesh_ipam6_unmap(&r, a, &ip), 0);
 	cr_expect_eq(ip, 0x0a28ffffu);
+	inet_pton(AF_INET6, "fd6d:6573:6800::1:a28:ffff", a);
+	cr_expect_eq(mesh_ipam6_unmap(&r, a, &ip), -ERANGE, "bits between the /48 and the /96");
 }
 
 static struct mesh_peer_name nm(unsigned i)
@@ -166,14 +143,14 @@ static struct mesh_peer_name nm(unsigned i)
 	return n;
 }
 
-/* Two peers of one seeded ring each fill their space: every IPv4 allocation is unique (the
- * ring's rule), and so is every mapped IPv6 address, inside range6. */
+/* Two peers of one seeded ring (10.40.0.0/24) each fill their space: every IPv4 allocation is
+ * unique (the ring's rule), and so is every mapped IPv6 address, inside range6. */
 Test(ipam6, allocations_of_two_peers_map_to_distinct_addresses)
 {
 	struct mesh_peer_name names[2] = { nm(1), nm(2) };
 	struct mesh_ipam_ring ring[2];
 	struct mesh_ipam_alloc al[2];
-	struct mesh_ipam6 r6 = range6("fd00:6d::/120"); /* exactly the 256 of a /24 */
+	struct mesh_ipam6 r6 = range6("fd00:6d::/96");
 	const uint32_t start = 0x0a280000u;
 	static uint8_t seen[256];
 	char why[MESH_IPAM_WHY_LEN], id[32];
@@ -190,9 +167,10 @@ Test(ipam6, allocations_of_two_peers_map_to_distinct_addresses)
 			if (ret == -ENOSPC)
 				break;
 			cr_assert_eq(ret, 1, "%s", why);
-			cr_assert_eq(mesh_ipam6_map(&r6, start, 24, ip, a), 0);
+			cr_assert_eq(mesh_ipam6_map(&r6, ip, a), 0);
 			memcpy(b, r6.base, 16);
-			cr_assert_eq(memcmp(a, b, 15), 0, "outside fd00:6d::/120");
+			b[12] = 10, b[13] = 40, b[14] = 0;
+			cr_assert_eq(memcmp(a, b, 15), 0, "not fd00:6d::a28:xx");
 			cr_assert_eq(seen[a[15]], 0, "IPv6 address ::%x given twice", a[15]);
 			seen[a[15]] = 1;
 			total++;

@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# test_ipv6_overlay: containers carry IPv6 as well as IPv4 across the mesh (issue 18, overlay).
+# Two 3-host labs over the IPv4 underlay: the default (connections on the kernel VXLAN fast
+# path), then with a password (no ESP in this kernel: every connection on the sealed sleeve).
+# In each:
+#  1. every lab container (eth0: 10.32.0.<i>/12 and fd6d::<i>/64) pings every other over IPv6
+#     and IPv4;
+#  2. neighbour discovery crosses the mesh: c1 flushes its IPv6 neighbours and resolves c3's
+#     address again to c3's MAC (NS to 33:33:ff:xx:xx:xx, flooded like ARP);
+#  3. c2 sends 200 numbered datagrams to ff15::1:2:3 (hop limit 1); the listeners in c1 and c3
+#     (joined with MLD) each get every one exactly once.
+# In the first lab also:
+#  4. `meshctl status ipam` (text and JSON) shows the IPv6 range fd6d:6573:6800::/48;
+#  5. mesh-cni through cnitool (mesh IPAM, no "ipam" key) gives a netns on h1 and one on h2 an
+#     IPv4 address of the lab's range (10.40.0.0/16, /12) and an IPv6 one of fd6d:6573:6800::/48
+#     (/48): the Result lists both (ips[0] IPv4, ips[1] IPv6, both on the container interface),
+#     the IPv6 address is fd6d:6573:6800:: with the IPv4 address as its last 32 bits, the
+#     kernel has it (not tentative, nodad) with the on-link route of the /48, meshd holds both
+#     (GET /v1/ipam: ip and ip6; meshctl status ipam lists them); the two netns ping each other
+#     over IPv6 (and IPv4); cnitool check passes; cnitool del releases both (no allocation left,
+#     nothing in the netns).
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+require_build
+# shellcheck source=cni_lib.sh
+source "$(dirname "$0")/cni_lib.sh"
+
+need_pkgs golang-go golang-github-appc-cni-dev dpkg-dev containernetworking-plugins curl
+TOOLS=$(cni_tools cnitool)
+CNITOOL=$TOOLS/cnitool
+
+N=3
+GROUP6=ff15::1:2:3
+COUNT=200
+RANGE6=fd6d:6573:6800::/48
+
+cip6() { echo "fd6d::${1#h}"; }
+
+lab_fresh
+
+# ping_all6 NAME: every container pings every other over IPv6 and IPv4 (within 20 s).
+ping_all() {
+	local name=$1 i j
+	for ((i = 1; i <= N; i++)); do
+		for ((j = 1; j <= N; j++)); do
+			((i != j)) || continue
+			wait_until 20 lab cexec "h$i" ping -6 -n -c1 -W1 "$(cip6 "h$j")" ||
+				die "$name: c$i cannot ping c$j over IPv6 ($(cip6 "h$j"))"
+			lab cexec "h$i" ping -n -c1 -W2 "$(cip "h$j")" >/dev/null ||
+				die "$name: c$i cannot ping c$j over IPv4 ($(cip "h$j"))"
+		done
+	done
+	info "$name: every container pings every other over IPv6 and IPv4"
+}
+
+# nd_check NAME: c1 forgets its IPv6 neighbours and resolves c3 again through the mesh.
+nd_check() {
+	local name=$1 mac3 got
+	mac3=$(lab cexec h3 cat /sys/class/net/eth0/address)
+	lab cexec h1 ip -6 neigh flush dev eth0
+	got=$(lab cexec h1 ip -6 neigh show "$(cip6 h3)")
+	[[ $got != *lladdr* ]] || die "$name: c1 still knows c3's MAC after the flush: $got"
+	lab cexec h1 ping -6 -n -c1 -W2 "$(cip6 h3)" >/dev/null ||
+		die "$name: c1 cannot ping $(cip6 h3) after flushing its neighbours (ND through the mesh)"
+	got=$(lab cexec h1 ip -6 neigh show "$(cip6 h3)")
+	[[ $got == *"lladdr $mac3"* ]] ||
+		die "$name: c1 resolved $(cip6 h3) to '$got', expected c3's MAC $mac3"
+	info "$name: neighbour discovery after a flush: $got"
+}
+
+# mcast6_round NAME PORT: c2 sends COUNT datagrams to GROUP6; c1 and c3 each get all, once.
+mcast6_round() {
+	local name=$1 port=$2 h k res got distinct dups
+	local -a recv=(h1 h3) pids=()
+	for h in "${recv[@]}"; do
+		bg_start "$TEST_TMP/$name-$h.out" lab cexec "$h" python3 "$MCAST" recv "$GROUP6" "$port" \
+			--timeout 30 --idle 5 --ready "$TEST_TMP/$name-$h.ready"
+		pids+=("$BG_LAST")
+	done
+	for h in "${recv[@]}"; do
+		wait_until 10 test -f "$TEST_TMP/$name-$h.ready" ||
+			die "$name: the receiver in $h's container did not start: $(cat "$TEST_TMP/$name-$h.out")"
+	done
+	sleep 1 # the joins' MLD reports cross the bridges first
+	lab cexec h2 python3 "$MCAST" send "$GROUP6" "$port" --count $COUNT --interval 0.002 --ttl 1 \
+		>"$TEST_TMP/$name-send.out" 2>&1 ||
+		die "$name: the sender in c2 failed: $(cat "$TEST_TMP/$name-send.out")"
+	for k in "${!recv[@]}"; do
+		h=${recv[k]}
+		wait "${pids[k]}" || true
+		bg_stop "${pids[k]}"
+		res=$(tail -n 1 "$TEST_TMP/$name-$h.out")
+		got=$(jq -r '.received' <<<"$res" 2>/dev/null) || got=""
+		[[ -n $got && $got != null ]] || die "$name: c${h#h}: no result: $(cat "$TEST_TMP/$name-$h.out")"
+		distinct=$(jq -r '.distinct' <<<"$res")
+		dups=$(jq -r '.duplicates' <<<"$res")
+		info "$name: c${h#h}: $res"
+		((distinct == COUNT && dups == 0 && got == COUNT)) ||
+			die "$name: c${h#h} got $got datagrams to $GROUP6, $distinct distinct, $dups duplicates; expected exactly $COUNT, once each"
+	done
+}
+
+# overlay_round NAME PORT: sections 1-3.
+overlay_round() {
+	local t0
+	t0=$(now_ms)
+	wait_full_mesh $N "$t0"
+	ping_all "$1"
+	nd_check "$1"
+	mcast6_round "$1" "$2"
+}
+
+# --- lab 1: the VXLAN fast path -----------------------------------------------------------
+lab up $N
+overlay_round vxlan 5001
+for ((i = 1; i <= N; i++)); do
+	[[ $(jget "h$i" '[.connections[] | select(.state == "established") | .overlay] | unique | join(",")') == "fastdp(vxlan)" ]] ||
+		die "h$i: not every connection is on the VXLAN fast path: $(status_brief "h$i")"
+done
+
+info "meshctl status ipam shows the IPv6 range"
+txt=$(lab exec h1 meshctl status ipam) || die "meshctl status ipam failed: $txt"
+grep -qE "^ +IPv6 range: $RANGE6 " <<<"$txt" || die "meshctl status ipam has no 'IPv6 range: $RANGE6': $txt"
+[[ $(lab exec h1 meshctl status ipam -o json | jq -r .range6) == "$RANGE6" ]] ||
+	die "meshctl status ipam -o json has no range6 $RANGE6"
+[[ $(jget h1 .ipam.range6) == "$RANGE6" ]] || die "meshctl status -o json: .ipam.range6 is not $RANGE6"
+
+# --- mesh-cni through cnitool ---------------------------------------------------------------
+NET=${LAB_NAME}v6
+PLUGIN_DIR=$TEST_TMP/bin
+mkdir -p "$PLUGIN_DIR"
+cp "$CNI_BIN" "$PLUGIN_DIR/mesh-cni"
+declare -A NS RES
+for h in h1 h2; do
+	mkdir -p "$TEST_TMP/$h/net.d"
+	cat >"$TEST_TMP/$h/net.d/$NET.conflist" <<J
+{ "cniVersion": "1.0.0", "name": "$NET", "plugins": [
+  { "type": "mesh-cni", "bridge": "mesh", "socket": "$LAB_RUN/$h/meshd.sock" }
+] }
+J
+	NS[$h]=$LAB_NAME-$h-v6cni
+	netns_add "${NS[$h]}"
+done
+ctool() {
+	lab exec "$1" env CNI_PATH="$PLUGIN_DIR:/usr/lib/cni" NETCONFPATH="$TEST_TMP/$1/net.d" \
+		CNI_IFNAME=eth0 "$CNITOOL" "$2" "$NET" "/var/run/netns/${NS[$1]}"
+}
+ctool_id() { echo "cnitool-$(printf '%s' "/var/run/netns/${NS[$1]}" | sha512sum | cut -c1-20)"; }
+on_exit 'for h in h1 h2; do ctool $h del >/dev/null 2>&1; done'
+
+# expect6 IPV4: the IPv6 address meshd maps it to: fd6d:6573:6800:: with the IPv4 address's 32
+# bits as its last 32 (router/ipam6.h)
+expect6() {
+	python3 -c 'import ipaddress, sys
+v4 = ipaddress.IPv4Address(sys.argv[1])
+print(ipaddress.IPv6Address(int(ipaddress.IPv6Address("fd6d:6573:6800::")) + int(v4)))' "$1"
+}
+
+declare -A V4 V6
+for h in h1 h2; do
+	ns=${NS[$h]}
+	RES[$h]=$(ctool "$h" add 2>"$TEST_TMP/$h/add.err") ||
+		die "$h: cnitool add failed: $(cat "$TEST_TMP/$h/add.err") ${RES[$h]}"
+	info "$h: Result $(jq -c . <<<"${RES[$h]}")"
+	jq -e '. as $r | (.ips | length == 2) and (.ips[0].address | test("^10\\.40\\.[0-9]+\\.[0-9]+/12$"))
+		and (.ips[1].address | test("^fd6d:6573:6800::a28:[0-9a-f]+/48$"))
+		and all(.ips[]; has("version") | not)
+		and all(.ips[]; $r.interfaces[.interface].name == "eth0" and $r.interfaces[.interface].sandbox == $s)' \
+		--arg s "/var/run/netns/$ns" <<<"${RES[$h]}" >/dev/null ||
+		die "$h: the Result does not list an IPv4 address of 10.40.0.0/16 (/12) and an IPv6 one of $RANGE6 (/48) on eth0: ${RES[$h]}"
+	V4[$h]=$(jq -r '.ips[0].address | split("/")[0]' <<<"${RES[$h]}")
+	V6[$h]=$(jq -r '.ips[1].address | split("/")[0]' <<<"${RES[$h]}")
+	want=$(expect6 "${V4[$h]}")
+	[[ ${V6[$h]} == "$want" ]] || die "$h: IPv6 address ${V6[$h]} is not $want, the image of ${V4[$h]}"
+	# the kernel: the address, usable at once, and the on-link route of the range6
+	got=$(ip -n "$ns" -6 -o addr show dev eth0 scope global)
+	grep -q "inet6 ${V6[$h]}/48 " <<<"$got" || die "$h: eth0 in $ns has not ${V6[$h]}/48: $got"
+	! grep -qE 'tentative|dadfailed' <<<"$got" || die "$h: ${V6[$h]} is not usable yet: $got"
+	ip -n "$ns" -6 route show "$RANGE6" | grep -q "dev eth0" ||
+		die "$h: no on-link route $RANGE6 on eth0: $(ip -n "$ns" -6 route)"
+	[[ $(ip netns exec "$ns" cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6) == 0 ]] ||
+		die "$h: IPv6 is off on eth0 in $ns"
+	# meshd holds both
+	id=$(ctool_id "$h")
+	js=$(curl -sf --unix-socket "$LAB_RUN/$h/meshd.sock" http://meshd/v1/ipam) || die "$h: GET /v1/ipam failed"
+	jq -e --arg id "$id" --arg v4 "${V4[$h]}" --arg v6 "${V6[$h]}" \
+		'[.allocations[] | select(.container_id == $id and .ip == $v4 and .ip6 == $v6)] | length == 1' \
+		<<<"$js" >/dev/null || die "$h: meshd does not hold ${V4[$h]} and ${V6[$h]} for $id: $(jq -c .allocations <<<"$js")"
+	lab exec "$h" meshctl status ipam | grep -qE "$id +$NET +${V4[$h]} +${V6[$h]}\$" ||
+		die "$h: meshctl status ipam does not list $id with ${V4[$h]} and ${V6[$h]}: $(lab exec "$h" meshctl status ipam)"
+	ctool "$h" check >"$TEST_TMP/$h/check.out" 2>&1 || die "$h: cnitool check failed: $(cat "$TEST_TMP/$h/check.out")"
+done
+[[ ${V6[h1]} != "${V6[h2]}" ]] || die "both netns got ${V6[h1]}"
+info "h1 got ${V4[h1]} and ${V6[h1]}, h2 got ${V4[h2]} and ${V6[h2]}; meshd holds both of each"
+
+wait_until 15 ip netns exec "${NS[h1]}" ping -6 -c1 -W1 "${V6[h2]}" || die "h1's netns cannot ping ${V6[h2]}"
+ip netns exec "${NS[h2]}" ping -6 -c2 -W2 "${V6[h1]}" >/dev/null || die "h2's netns cannot ping ${V6[h1]}"
+ip netns exec "${NS[h2]}" ping -c1 -W2 "${V4[h1]}" >/dev/null || die "h2's netns cannot ping ${V4[h1]}"
+info "the two netns ping each other over IPv6 (and IPv4) across the mesh"
+
+for h in h1 h2; do
+	ctool "$h" del >"$TEST_TMP/$h/del.out" 2>&1 || die "$h: cnitool del failed: $(cat "$TEST_TMP/$h/del.out")"
+	js=$(curl -sf --unix-socket "$LAB_RUN/$h/meshd.sock" http://meshd/v1/ipam) || die "$h: GET /v1/ipam failed"
+	[[ $(jq '.allocations | length' <<<"$js") == 0 ]] || die "$h: meshd still holds $(jq -c .allocations <<<"$js")"
+	left=$(ip -n "${NS[$h]}" -o link show | grep -vc ': lo:' || true)
+	((left == 0)) || die "$h: links left in ${NS[$h]}: $(ip -n "${NS[$h]}" -o link show)"
+done
+info "cnitool del released both addresses"
+
+# --- lab 2: with a password (the sealed sleeve) ---------------------------------------------
+lab_down vxlan
+make_password_file "$TEST_TMP/password"
+lab up $N --password-file "$TEST_TMP/password"
+overlay_round password 5002
+for ((i = 1; i <= N; i++)); do
+	[[ $(jget "h$i" '[.connections[] | select(.state == "established") | .encryption] | unique | join(",")') != "none" ]] ||
+		die "h$i: a connection is not encrypted: $(status_brief "h$i")"
+done
