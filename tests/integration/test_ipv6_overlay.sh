@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_ipv6_overlay: containers carry IPv6 as well as IPv4 across the mesh (issue 18, overlay).
 # Two 3-host labs over the IPv4 underlay: the default (connections on the kernel VXLAN fast
-# path), then with a password (no ESP in this kernel: every connection on the sealed sleeve).
+# path), then with a password (no ESP in this kernel: every connection on the sealed sleeve)
+# and --ipalloc-range6 off.
 # In each:
 #  1. every lab container (eth0: 10.32.0.<i>/12 and fd6d::<i>/64) pings every other over IPv6
 #     and IPv4;
@@ -18,7 +19,12 @@
 #     kernel has it (not tentative, nodad) with the on-link route of the /48, meshd holds both
 #     (GET /v1/ipam: ip and ip6; meshctl status ipam lists them); the two netns ping each other
 #     over IPv6 (and IPv4); cnitool check passes; cnitool del releases both (no allocation left,
-#     nothing in the netns).
+#     nothing in the netns);
+#  6. the delegated path: mesh-cni with host-local IPAM of an IPv4 and an IPv6 range passes both
+#     through (Result and eth0), the netns on h1 pings the one on h2 over IPv6, DEL releases.
+# In the second lab also:
+#  7. `meshctl status ipam` says "IPv6 range: off", and mesh-cni's Result and eth0 have the
+#     IPv4 address only.
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 require_build
@@ -207,11 +213,62 @@ for h in h1 h2; do
 done
 info "cnitool del released both addresses"
 
-# --- lab 2: with a password (the sealed sleeve) ---------------------------------------------
+# --- delegated IPAM: host-local with an IPv4 and an IPv6 range --------------------------------
+HL=${LAB_NAME}v6hl
+declare -A HLNS HLRES
+for h in h1 h2; do
+	k=${h#h}
+	cat >"$TEST_TMP/$h/net.d/$HL.conflist" <<J
+{ "cniVersion": "1.0.0", "name": "$HL", "plugins": [
+  { "type": "mesh-cni", "bridge": "mesh", "socket": "$LAB_RUN/$h/meshd.sock",
+    "ipam": { "type": "host-local", "dataDir": "$TEST_TMP/$h/host-local",
+              "ranges": [ [ { "subnet": "10.32.64.0/24", "rangeStart": "10.32.64.${k}0", "rangeEnd": "10.32.64.${k}9" } ],
+                          [ { "subnet": "fd6d:64::/64", "rangeStart": "fd6d:64::${k}0", "rangeEnd": "fd6d:64::${k}9" } ] ] } }
+] }
+J
+	HLNS[$h]=$LAB_NAME-$h-v6hl
+	netns_add "${HLNS[$h]}"
+done
+hltool() {
+	lab exec "$1" env CNI_PATH="$PLUGIN_DIR:/usr/lib/cni" NETCONFPATH="$TEST_TMP/$1/net.d" \
+		CNI_IFNAME=eth0 "$CNITOOL" "$2" "$HL" "/var/run/netns/${HLNS[$1]}"
+}
+on_exit 'for h in h1 h2; do hltool $h del >/dev/null 2>&1; done'
+for h in h1 h2; do
+	k=${h#h}
+	HLRES[$h]=$(hltool "$h" add 2>"$TEST_TMP/$h/hl-add.err") ||
+		die "$h: cnitool add (host-local) failed: $(cat "$TEST_TMP/$h/hl-add.err") ${HLRES[$h]}"
+	info "$h: host-local Result $(jq -c .ips <<<"${HLRES[$h]}")"
+	jq -e --arg a "10.32.64.${k}0/24" --arg b "fd6d:64::${k}0/64" \
+		'[.ips[] | .address] == [$a, $b]' <<<"${HLRES[$h]}" >/dev/null ||
+		die "$h: the Result does not pass through host-local's 10.32.64.${k}0/24 and fd6d:64::${k}0/64: ${HLRES[$h]}"
+	got=$(ip -n "${HLNS[$h]}" -6 -o addr show dev eth0 scope global)
+	grep -q "inet6 fd6d:64::${k}0/64 " <<<"$got" && ! grep -qE 'tentative|dadfailed' <<<"$got" ||
+		die "$h: eth0 has not a usable fd6d:64::${k}0/64: $got"
+done
+wait_until 15 ip netns exec "${HLNS[h1]}" ping -6 -c1 -W1 fd6d:64::20 ||
+	die "the host-local netns on h1 cannot ping fd6d:64::20 on h2 over IPv6"
+for h in h1 h2; do
+	hltool "$h" del >"$TEST_TMP/$h/hl-del.out" 2>&1 || die "$h: cnitool del (host-local) failed: $(cat "$TEST_TMP/$h/hl-del.out")"
+	[[ -z $(find "$TEST_TMP/$h/host-local" -name '*.*.*' -o -name '*:*' 2>/dev/null | grep -v last_reserved) ]] ||
+		die "$h: host-local still holds $(ls -R "$TEST_TMP/$h/host-local")"
+done
+info "delegated host-local IPAM: both of its families pass through, configured and released"
+
+# --- lab 2: with a password (the sealed sleeve) and --ipalloc-range6 off ----------------------
 lab_down vxlan
 make_password_file "$TEST_TMP/password"
-lab up $N --password-file "$TEST_TMP/password"
+lab up $N --password-file "$TEST_TMP/password" -- --ipalloc-range6 off
 overlay_round password 5002
+txt=$(lab exec h1 meshctl status ipam) || die "meshctl status ipam failed: $txt"
+grep -qE '^ +IPv6 range: off ' <<<"$txt" || die "meshctl status ipam does not say 'IPv6 range: off': $txt"
+RES[h1]=$(ctool h1 add 2>"$TEST_TMP/h1/add-off.err") || die "h1: cnitool add failed: $(cat "$TEST_TMP/h1/add-off.err")"
+jq -e '(.ips | length == 1) and (.ips[0].address | test("^10\\.40\\."))' <<<"${RES[h1]}" >/dev/null ||
+	die "h1: with --ipalloc-range6 off the Result must hold the IPv4 address only: ${RES[h1]}"
+[[ -z $(ip -n "${NS[h1]}" -6 -o addr show dev eth0 scope global) ]] ||
+	die "h1: an IPv6 address on eth0 with --ipalloc-range6 off: $(ip -n "${NS[h1]}" -6 -o addr show)"
+ctool h1 del >/dev/null 2>&1 || die "h1: cnitool del failed"
+info "--ipalloc-range6 off: meshd hands out IPv4 only, and mesh-cni configures only that"
 for ((i = 1; i <= N; i++)); do
 	[[ $(jget "h$i" '[.connections[] | select(.state == "established") | .encryption] | unique | join(",")') != "none" ]] ||
 		die "h$i: a connection is not encrypted: $(status_brief "h$i")"
