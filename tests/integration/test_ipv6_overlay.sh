@@ -11,7 +11,8 @@
 #  3. c2 sends 200 numbered datagrams to ff15::1:2:3 (hop limit 1); the listeners in c1 and c3
 #     (joined with MLD) each get every one exactly once.
 # In the first lab also:
-#  4. `meshctl status ipam` (text and JSON) shows the IPv6 range fd6d:6573:6800::/48;
+#  4. `meshctl status ipam` (text and JSON) and the metrics (mesh_ipam_range_info) show the
+#     IPv6 range fd6d:6573:6800::/48;
 #  5. mesh-cni through cnitool (mesh IPAM, no "ipam" key) gives a netns on h1 and one on h2 an
 #     IPv4 address of the lab's range (10.40.0.0/16, /12) and an IPv6 one of fd6d:6573:6800::/48
 #     (/48): the Result lists both (ips[0] IPv4, ips[1] IPv6, both on the container interface),
@@ -130,6 +131,9 @@ grep -qE "^ +IPv6 range: $RANGE6 " <<<"$txt" || die "meshctl status ipam has no 
 [[ $(lab exec h1 meshctl status ipam -o json | jq -r .range6) == "$RANGE6" ]] ||
 	die "meshctl status ipam -o json has no range6 $RANGE6"
 [[ $(jget h1 .ipam.range6) == "$RANGE6" ]] || die "meshctl status -o json: .ipam.range6 is not $RANGE6"
+m=$(lab exec h1 curl -sf http://127.0.0.1:6782/metrics) || die "h1: no metrics on 127.0.0.1:6782"
+grep -qxF "mesh_ipam_range_info{family=\"ipv6\",range=\"$RANGE6\"} 1" <<<"$m" ||
+	die "h1's metrics have no mesh_ipam_range_info for $RANGE6: $(grep mesh_ipam <<<"$m")"
 
 # --- mesh-cni through cnitool ---------------------------------------------------------------
 NET=${LAB_NAME}v6
