@@ -19,8 +19,10 @@
 #     the IPv6 address is fd6d:6573:6800:: with the IPv4 address as its last 32 bits, the
 #     kernel has it (not tentative, nodad) with the on-link route of the /48, meshd holds both
 #     (GET /v1/ipam: ip and ip6; meshctl status ipam lists them); the two netns ping each other
-#     over IPv6 (and IPv4); cnitool check passes; cnitool del releases both (no allocation left,
-#     nothing in the netns);
+#     over IPv6 (and IPv4); a new container on h1 with the same addresses and a new MAC
+#     announces its IPv6 address (unsolicited NA) and h2's netns updates its neighbour entry;
+#     cnitool check passes; cnitool del releases both (no allocation left, nothing in the
+#     netns);
 #  6. the delegated path: mesh-cni with host-local IPAM of an IPv4 and an IPv6 range passes both
 #     through (Result and eth0), the netns on h1 pings the one on h2 over IPv6, DEL releases.
 # In the second lab also:
@@ -207,6 +209,23 @@ wait_until 15 ip netns exec "${NS[h1]}" ping -6 -c1 -W1 "${V6[h2]}" || die "h1's
 ip netns exec "${NS[h2]}" ping -6 -c2 -W2 "${V6[h1]}" >/dev/null || die "h2's netns cannot ping ${V6[h1]}"
 ip netns exec "${NS[h2]}" ping -c1 -W2 "${V4[h1]}" >/dev/null || die "h2's netns cannot ping ${V4[h1]}"
 info "the two netns ping each other over IPv6 (and IPv4) across the mesh"
+
+# A new container with h1's address (DEL, ADD: the lowest free address again) has a new MAC; its
+# unsolicited neighbour advertisement crosses the mesh and h2's netns, which knew the old MAC,
+# updates its entry without sending anything itself.
+old=$(ip netns exec "${NS[h2]}" ip -6 neigh show "${V6[h1]}")
+[[ $old == *lladdr* ]] || die "h2's netns has no neighbour entry for ${V6[h1]} after the pings: '$old'"
+ctool h1 del >"$TEST_TMP/h1/del-readd.out" 2>&1 || die "h1: cnitool del failed: $(cat "$TEST_TMP/h1/del-readd.out")"
+RES[h1]=$(ctool h1 add 2>"$TEST_TMP/h1/readd.err") || die "h1: cnitool add again failed: $(cat "$TEST_TMP/h1/readd.err")"
+[[ $(jq -r '.ips[1].address | split("/")[0]' <<<"${RES[h1]}") == "${V6[h1]}" ]] ||
+	die "h1: the new container did not get ${V6[h1]} again: $(jq -c .ips <<<"${RES[h1]}")"
+mac=$(ip netns exec "${NS[h1]}" cat /sys/class/net/eth0/address)
+[[ $old != *"lladdr $mac "* ]] || die "the new container has the old MAC $mac"
+nd_updated() { ip netns exec "${NS[h2]}" ip -6 neigh show "${V6[h1]}" | grep -q "lladdr $mac "; }
+wait_until 3 nd_updated ||
+	die "h2's netns still has '$(ip netns exec "${NS[h2]}" ip -6 neigh show "${V6[h1]}")' for ${V6[h1]}, not the new MAC $mac (no unsolicited NA across the mesh)"
+info "h1's new container ($mac) announced ${V6[h1]}: h2's netns updated its neighbour entry"
+ip netns exec "${NS[h2]}" ping -6 -c1 -W2 "${V6[h1]}" >/dev/null || die "h2's netns cannot ping the new ${V6[h1]}"
 
 for h in h1 h2; do
 	ctool "$h" del >"$TEST_TMP/$h/del.out" 2>&1 || die "$h: cnitool del failed: $(cat "$TEST_TMP/$h/del.out")"
