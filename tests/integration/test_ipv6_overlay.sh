@@ -47,7 +47,7 @@ cip6() { echo "fd6d::${1#h}"; }
 
 lab_fresh
 
-# ping_all6 NAME: every container pings every other over IPv6 and IPv4 (within 20 s).
+# ping_all NAME: every container pings every other over IPv6 and IPv4 (within 20 s).
 ping_all() {
 	local name=$1 i j
 	for ((i = 1; i <= N; i++)); do
@@ -158,6 +158,7 @@ ctool() {
 		CNI_IFNAME=eth0 "$CNITOOL" "$2" "$NET" "/var/run/netns/${NS[$1]}"
 }
 ctool_id() { echo "cnitool-$(printf '%s' "/var/run/netns/${NS[$1]}" | sha512sum | cut -c1-20)"; }
+# shellcheck disable=SC2016 # run by eval at cleanup
 on_exit 'for h in h1 h2; do ctool $h del >/dev/null 2>&1; done'
 
 # expect6 IPV4: the IPv6 address meshd maps it to: fd6d:6573:6800:: with the IPv4 address's 32
@@ -256,6 +257,7 @@ hltool() {
 	lab exec "$1" env CNI_PATH="$PLUGIN_DIR:/usr/lib/cni" NETCONFPATH="$TEST_TMP/$1/net.d" \
 		CNI_IFNAME=eth0 "$CNITOOL" "$2" "$HL" "/var/run/netns/${HLNS[$1]}"
 }
+# shellcheck disable=SC2016 # run by eval at cleanup
 on_exit 'for h in h1 h2; do hltool $h del >/dev/null 2>&1; done'
 for h in h1 h2; do
 	k=${h#h}
@@ -266,14 +268,15 @@ for h in h1 h2; do
 		'[.ips[] | .address] == [$a, $b]' <<<"${HLRES[$h]}" >/dev/null ||
 		die "$h: the Result does not pass through host-local's 10.32.64.${k}0/24 and fd6d:64::${k}0/64: ${HLRES[$h]}"
 	got=$(ip -n "${HLNS[$h]}" -6 -o addr show dev eth0 scope global)
-	grep -q "inet6 fd6d:64::${k}0/64 " <<<"$got" && ! grep -qE 'tentative|dadfailed' <<<"$got" ||
+	if ! grep -q "inet6 fd6d:64::${k}0/64 " <<<"$got" || grep -qE 'tentative|dadfailed' <<<"$got"; then
 		die "$h: eth0 has not a usable fd6d:64::${k}0/64: $got"
+	fi
 done
 wait_until 15 ip netns exec "${HLNS[h1]}" ping -6 -c1 -W1 fd6d:64::20 ||
 	die "the host-local netns on h1 cannot ping fd6d:64::20 on h2 over IPv6"
 for h in h1 h2; do
 	hltool "$h" del >"$TEST_TMP/$h/hl-del.out" 2>&1 || die "$h: cnitool del (host-local) failed: $(cat "$TEST_TMP/$h/hl-del.out")"
-	[[ -z $(find "$TEST_TMP/$h/host-local" -name '*.*.*' -o -name '*:*' 2>/dev/null | grep -v last_reserved) ]] ||
+	! find "$TEST_TMP/$h/host-local" -name '*.*.*' -o -name '*:*' 2>/dev/null | grep -qv last_reserved ||
 		die "$h: host-local still holds $(ls -R "$TEST_TMP/$h/host-local")"
 done
 info "delegated host-local IPAM: both of its families pass through, configured and released"
