@@ -11,6 +11,8 @@
 #  3. c2 sends 200 numbered datagrams to ff15::1:2:3 (hop limit 1); the listeners in c1 and c3
 #     (joined with MLD) each get every one exactly once.
 # In the first lab also:
+#  3b. with the underlay between h1 and h2 blocked (c2's frames reach h1 relayed by h3): c1
+#     resolves and pings c2 over IPv6, and the multicast round is still exactly once.
 #  4. `meshctl status ipam` (text and JSON) and the metrics (mesh_ipam_range_info) show the
 #     IPv6 range fd6d:6573:6800::/48;
 #  5. mesh-cni through cnitool (mesh IPAM, no "ipam" key) gives a netns on h1 and one on h2 an
@@ -126,6 +128,26 @@ for ((i = 1; i <= N; i++)); do
 	[[ $(jget "h$i" '[.connections[] | select(.state == "established") | .overlay] | unique | join(",")') == "fastdp(vxlan)" ]] ||
 		die "h$i: not every connection is on the VXLAN fast path: $(status_brief "h$i")"
 done
+
+# Relayed: with h1 <-> h2 blocked, c2's frames reach h1 through h3 (the sleeve relays; the
+# fast path never does): ND and the multicast tree of c2 still deliver exactly once.
+lab block h1 h2
+tb=$(now_ms)
+wait_by $((tb + 30000)) json_true h1 '.peers[] | select(.nickname == "h2") | .hops == 2' >/dev/null ||
+	die "h1 does not reach h2 in 2 hops 30 s after the block: $(peer_json h1 h2)"
+wait_by $((tb + 30000)) json_true h2 '.peers[] | select(.nickname == "h1") | .hops == 2' >/dev/null ||
+	die "h2 does not reach h1 in 2 hops 30 s after the block: $(peer_json h2 h1)"
+link_down='all(.peers[] | select(.nickname == "h1") | .connections[]; .nickname != "h2" or .established == false)
+	and all(.peers[] | select(.nickname == "h2") | .connections[]; .nickname != "h1" or .established == false)'
+for ((i = 1; i <= N; i++)); do
+	wait_by $((tb + 30000)) json_true "h$i" "$link_down" >/dev/null ||
+		die "h$i still sees the h1-h2 link up 30 s after the block: $(status_brief "h$i")"
+done
+lab cexec h1 ip -6 neigh flush dev eth0
+wait_until 15 lab cexec h1 ping -6 -n -c1 -W1 "$(cip6 h2)" || die "blocked: c1 cannot ping $(cip6 h2) through h3"
+info "h1 <-> h2 blocked: c1 resolves and pings $(cip6 h2) through h3"
+mcast6_round blocked 5003
+lab unblock h1 h2
 
 info "meshctl status ipam shows the IPv6 range"
 txt=$(lab exec h1 meshctl status ipam) || die "meshctl status ipam failed: $txt"
