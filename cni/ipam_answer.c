@@ -34,8 +34,8 @@ int cni_ipam_answer_addrs(const cJSON *answer, char *v4, char *v6)
 	return addr_of(answer, "ip6", "prefix6", AF_INET6, v6) < 0 ? -1 : 0;
 }
 
-int cni_ipam_answer_ips(const cJSON *answer, const struct cni_config *cfg, int iface,
-			struct cni_result *res, struct cni_error *err)
+int cni_ipam_answer_ips(const cJSON *answer, const struct cni_config *cfg, bool kernel_ipv6,
+			int iface, struct cni_result *res, struct cni_error *err)
 {
 	char v4[CNI_ADDR_MAX], v6[CNI_ADDR_MAX];
 	if (cni_ipam_answer_addrs(answer, v4, v6) < 0)
@@ -55,7 +55,7 @@ int cni_ipam_answer_ips(const cJSON *answer, const struct cni_config *cfg, int i
 		snprintf(ip->gateway, sizeof(ip->gateway), "%s", cfg->gateway);
 	else if (cJSON_IsString(gw) && inet_pton(AF_INET, gw->valuestring, &g) == 1)
 		snprintf(ip->gateway, sizeof(ip->gateway), "%s", gw->valuestring);
-	if (!v6[0] || !cni_config_wants_ipv6(cfg))
+	if (!v6[0] || !cni_config_wants_ipv6(cfg) || (!kernel_ipv6 && cfg->ipv6 != CNI_IPV6_ON))
 		return 0;
 	ip = &res->ips[res->n_ips++];
 	memset(ip, 0, sizeof(*ip));

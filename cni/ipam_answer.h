@@ -19,10 +19,12 @@ int cni_ipam_answer_addrs(const cJSON *answer, char *v4, char *v6);
 
 /* Fills res->ips (container interface index iface) from an allocation answer: the IPv4 address
  * with the config's "gateway", else the answer's "gateway" (meshd's host address, --expose);
- * then the IPv6 address, with the config's "gateway6", when cni_config_wants_ipv6(cfg) and the
- * answer has one. 0, or -1 with *err (code 6) when the answer has no usable address. */
-int cni_ipam_answer_ips(const cJSON *answer, const struct cni_config *cfg, int iface,
-			struct cni_result *res, struct cni_error *err);
+ * then the IPv6 address, with the config's "gateway6", when the answer has one and
+ * cni_config_wants_ipv6(cfg), and either kernel_ipv6 (the host has IPv6) or the config asked for
+ * it ("ipv6": true: then ADD fails where there is no IPv6, saying so). 0, or -1 with *err
+ * (code 6) when the answer has no usable address. */
+int cni_ipam_answer_ips(const cJSON *answer, const struct cni_config *cfg, bool kernel_ipv6,
+			int iface, struct cni_result *res, struct cni_error *err);
 
 /* Adds the default routes of isDefaultGateway: 0.0.0.0/0 via the first IPv4 gateway of
  * res->ips (required: -1 with *err, code 7, when there is none; has_ipam picks the hint), and

@@ -138,8 +138,10 @@ static int mesh_ipam_add(const struct cni_config *cfg, struct cni_result *res, s
 		bool retry;
 		int r = cni_meshd_request(cfg->socket, "POST", "/v1/ipam/allocate", body, 5, &code, &j);
 		if (r == 0 && code == 200) {
-			/* IPv4, and IPv6 when meshd has --ipalloc-range6 and the config wants it */
-			if (cni_ipam_answer_ips(j, cfg, 1, res, err) < 0) {
+			/* IPv4, and IPv6 when meshd has --ipalloc-range6, the config wants it and
+			 * the kernel has IPv6 (booted with ipv6.disable=1 it has no /proc/sys/net/ipv6) */
+			bool kernel_ipv6 = access("/proc/sys/net/ipv6", F_OK) == 0;
+			if (cni_ipam_answer_ips(j, cfg, kernel_ipv6, 1, res, err) < 0) {
 				cJSON_Delete(j);
 				snprintf(err->details + strlen(err->details),
 					 sizeof(err->details) - strlen(err->details),

@@ -2,7 +2,8 @@
  * Result parser/printer (cni/result.c) on the prevResult it finds.
  *
  * Input: a selector byte (command = selector % 7: none, ADD, DEL, CHECK, VERSION, GC, STATUS;
- * bit 3 clears CNI_NETNS, bit 4 gives a malformed CNI_ARGS), then the network config bytes (not
+ * bit 3 clears CNI_NETNS, bit 4 gives a malformed CNI_ARGS, bit 5 a kernel without IPv6 for the
+ * answer below), then the network config bytes (not
  * NUL-terminated). Invariants: an error has a known code and a message; an accepted config has
  * a supported version, a valid bridge name, an absolute socket path, an MTU of 0 or 576..65535
  * and an IPAM type without '/'; a prevResult that parses prints and parses back the same.
@@ -23,12 +24,12 @@
 static const char *const commands[] = { "", "ADD", "DEL", "CHECK", "VERSION", "GC", "STATUS" };
 
 /* The config object as meshd's allocation answer. */
-static void check_answer(const struct cni_config *cfg)
+static void check_answer(const struct cni_config *cfg, bool kernel_ipv6)
 {
 	static struct cni_result res, back;
 	struct cni_error e;
 	memset(&res, 0, sizeof(res));
-	if (cni_ipam_answer_ips(cfg->root, cfg, 1, &res, &e) < 0) {
+	if (cni_ipam_answer_ips(cfg->root, cfg, kernel_ipv6, 1, &res, &e) < 0) {
 		FUZZ_CHECK(e.code == CNI_ERR_DECODE && e.msg[0]);
 		return;
 	}
@@ -37,7 +38,7 @@ static void check_answer(const struct cni_config *cfg)
 	FUZZ_CHECK(res.n_ips == 1 || res.n_ips == 2);
 	FUZZ_CHECK(cni_parse_cidr(res.ips[0].address, &fam, a, &pfx) == 0 && fam == AF_INET);
 	if (res.n_ips == 2) {
-		FUZZ_CHECK(cni_config_wants_ipv6(cfg));
+		FUZZ_CHECK(cni_config_wants_ipv6(cfg) && (kernel_ipv6 || cfg->ipv6 == CNI_IPV6_ON));
 		FUZZ_CHECK(cni_parse_cidr(res.ips[1].address, &fam, a, &pfx) == 0 && fam == AF_INET6);
 	}
 	/* the interfaces ADD lists: the host veth, then the container's (index 1) */
@@ -104,7 +105,7 @@ FUZZ_ENTRY(cni_config)(const uint8_t *data, size_t size)
 			struct in6_addr gw6;
 			FUZZ_CHECK(!cfg.gateway6[0] || inet_pton(AF_INET6, cfg.gateway6, &gw6) == 1);
 			FUZZ_CHECK(cfg.ipv6 >= CNI_IPV6_AUTO && cfg.ipv6 <= CNI_IPV6_OFF);
-			check_answer(&cfg);
+			check_answer(&cfg, !(sel & 32));
 		}
 		if (cfg.prev_result) {
 			struct cni_result res, back;
