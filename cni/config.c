@@ -218,6 +218,19 @@ static int parse_json_fields(struct cni_config *cfg, struct cni_error *err)
 	if (cfg->gateway[0] && inet_pton(AF_INET, cfg->gateway, &gw) != 1)
 		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "invalid network config",
 				"\"gateway\" must be an IPv4 address");
+	j = cJSON_GetObjectItemCaseSensitive(root, "ipv6");
+	if (j && !cJSON_IsNull(j)) {
+		if (!cJSON_IsBool(j))
+			return cni_fail(err, CNI_ERR_INVALID_CONFIG, "invalid network config",
+					"\"ipv6\" must be true or false");
+		cfg->ipv6 = cJSON_IsTrue(j) ? CNI_IPV6_ON : CNI_IPV6_OFF;
+	}
+	if (get_str(root, "gateway6", cfg->gateway6, sizeof(cfg->gateway6), NULL, false, err) < 0)
+		return -1;
+	struct in6_addr gw6;
+	if (cfg->gateway6[0] && inet_pton(AF_INET6, cfg->gateway6, &gw6) != 1)
+		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "invalid network config",
+				"\"gateway6\" must be an IPv6 address");
 	/* Keys of the reference bridge plugin asking for what mesh-cni does not do. */
 	j = cJSON_GetObjectItemCaseSensitive(root, "ipMasq");
 	if (j && cJSON_IsTrue(j))
@@ -370,6 +383,15 @@ int cni_config_parse(const char *json, size_t len, const struct cni_env *env,
 	/* mesh IPAM with isDefaultGateway and no "gateway": meshd's host address (--expose) is
 	 * the gateway; ADD fails if meshd has none */
 	return 0;
+}
+
+bool cni_config_wants_ipv6(const struct cni_config *cfg)
+{
+	char ns[8];
+	if (cfg->ipv6 != CNI_IPV6_AUTO)
+		return cfg->ipv6 == CNI_IPV6_ON;
+	/* a Kubernetes pod: meshd's NetworkPolicy enforcement matches IPv4 only */
+	return cni_args_get(cfg->args, "K8S_POD_NAMESPACE", ns, sizeof(ns)) == -ENOENT;
 }
 
 void cni_config_free(struct cni_config *cfg)

@@ -69,6 +69,10 @@ struct cni_config {
 	bool has_ipam;             /* false: mesh IPAM through meshd */
 	char ipam_type[CNI_NAME_MAX];
 	char gateway[16];          /* "gateway" (IPv4, for isDefaultGateway with mesh IPAM), or "" */
+	/* "ipv6" (mesh IPAM only): absent = auto (the IPv6 address meshd gives too, except for a
+	 * Kubernetes pod: NetworkPolicy does not match IPv6 yet), true, false (IPv4 only) */
+	enum cni_ipv6 { CNI_IPV6_AUTO = 0, CNI_IPV6_ON, CNI_IPV6_OFF } ipv6;
+	char gateway6[46];         /* "gateway6" (IPv6, the ::/0 route's with isDefaultGateway), or "" */
 	cJSON *root;               /* the whole config, owned */
 	const cJSON *prev_result;  /* inside root, or NULL */
 	/* From the environment (point into the cni_env strings). */
@@ -82,6 +86,9 @@ struct cni_config {
 int cni_config_parse(const char *json, size_t len, const struct cni_env *env,
 		     struct cni_config *cfg, struct cni_error *err);
 void cni_config_free(struct cni_config *cfg);
+
+/* Whether ADD with mesh IPAM configures meshd's IPv6 address too ("ipv6", see above). */
+bool cni_config_wants_ipv6(const struct cni_config *cfg);
 
 /* CNI_ARGS "K=V;K=V": 0 when well formed, else -1 with *err (code 4). Unknown keys are fine. */
 int cni_args_check(const char *args, struct cni_error *err);

@@ -15,6 +15,7 @@
 
 #include "cni/config.h"
 #include "cni/ipam.h"
+#include "cni/ipam_answer.h"
 #include "cni/meshd_client.h"
 #include "cni/netlink.h"
 #include "cni/result.h"
@@ -121,19 +122,6 @@ static const char *answer_error(const cJSON *j, int code)
 	return code ? "meshd gave no reason" : "no answer";
 }
 
-/* "ip/prefix" of an allocation answer into out (CNI_ADDR_MAX); -1 when it has none. */
-static int answer_address(const cJSON *j, char *out)
-{
-	const cJSON *ip = cJSON_GetObjectItemCaseSensitive(j, "ip");
-	const cJSON *pfx = cJSON_GetObjectItemCaseSensitive(j, "prefix");
-	struct in_addr a;
-	if (!cJSON_IsString(ip) || !cJSON_IsNumber(pfx) || inet_pton(AF_INET, ip->valuestring, &a) != 1 ||
-	    pfx->valuedouble < 1 || pfx->valuedouble > 32)
-		return -1;
-	snprintf(out, CNI_ADDR_MAX, "%s/%d", ip->valuestring, (int)pfx->valuedouble);
-	return 0;
-}
-
 /* ADD without "ipam": asks meshd for the container's address, retrying while meshd says to
  * (ring not seeded yet, space asked from a donor) or does not answer, for up to 30 s. */
 static int mesh_ipam_add(const struct cni_config *cfg, struct cni_result *res, struct cni_error *err)
@@ -150,24 +138,16 @@ static int mesh_ipam_add(const struct cni_config *cfg, struct cni_result *res, s
 		bool retry;
 		int r = cni_meshd_request(cfg->socket, "POST", "/v1/ipam/allocate", body, 5, &code, &j);
 		if (r == 0 && code == 200) {
-			struct cni_ip *ip = &res->ips[0];
-			memset(ip, 0, sizeof(*ip));
-			if (answer_address(j, ip->address) < 0) {
+			/* IPv4, and IPv6 when meshd has --ipalloc-range6, the config wants it and
+			 * the kernel has IPv6 (booted with ipv6.disable=1 it has no /proc/sys/net/ipv6) */
+			bool kernel_ipv6 = access("/proc/sys/net/ipv6", F_OK) == 0;
+			if (cni_ipam_answer_ips(j, cfg, kernel_ipv6, 1, res, err) < 0) {
 				cJSON_Delete(j);
-				cni_fail(err, CNI_ERR_DECODE, "meshd's IPAM answer has no address",
-					 "POST /v1/ipam/allocate on %s", cfg->socket);
+				snprintf(err->details + strlen(err->details),
+					 sizeof(err->details) - strlen(err->details),
+					 " (POST /v1/ipam/allocate on %s)", cfg->socket);
 				break;
 			}
-			ip->family = AF_INET;
-			ip->iface = 1;
-			/* the config's gateway, else meshd's host address on the bridge (--expose) */
-			const cJSON *gw = cJSON_GetObjectItemCaseSensitive(j, "gateway");
-			struct in_addr g;
-			if (cfg->gateway[0])
-				snprintf(ip->gateway, sizeof(ip->gateway), "%s", cfg->gateway);
-			else if (cJSON_IsString(gw) && inet_pton(AF_INET, gw->valuestring, &g) == 1)
-				snprintf(ip->gateway, sizeof(ip->gateway), "%s", gw->valuestring);
-			res->n_ips = 1;
 			cJSON_Delete(j);
 			ret = 0;
 			break;
@@ -228,7 +208,7 @@ static int mesh_ipam_release(const struct cni_config *cfg, struct cni_error *err
 static int mesh_ipam_check(const struct cni_config *cfg, const struct cni_result *prev,
 			   struct cni_error *err)
 {
-	char *body = id_body(cfg, NULL, false), addr[CNI_ADDR_MAX];
+	char *body = id_body(cfg, NULL, false), addr[CNI_ADDR_MAX], addr6[CNI_ADDR_MAX];
 	cJSON *j = NULL;
 	int code = 0, ret = -1;
 	if (!body)
@@ -241,16 +221,26 @@ static int mesh_ipam_check(const struct cni_config *cfg, const struct cni_result
 	} else if (code == 404) {
 		cni_fail(err, CNI_ERR_INTERNAL, "meshd has no address for this container",
 			 "mesh IPAM lost the allocation of %s", cfg->containerid);
-	} else if (code != 200 || answer_address(j, addr) < 0) {
+	} else if (code != 200 || cni_ipam_answer_addrs(j, addr, addr6) < 0) {
 		cni_fail(err, CNI_ERR_INTERNAL, "mesh IPAM lookup failed", "meshd: %s (HTTP %d)",
 			 answer_error(j, code), code);
 	} else {
-		for (int i = 0; i < prev->n_ips && ret < 0; i++)
-			if (!strcmp(prev->ips[i].address, addr))
-				ret = 0;
-		if (ret < 0)
+		/* meshd's IPv4 address, and its IPv6 one when prevResult has IPv6 (ADD configured
+		 * it), must be prevResult's */
+		bool have4 = false, have6 = false, any6 = false;
+		for (int i = 0; i < prev->n_ips; i++) {
+			have4 |= !strcmp(prev->ips[i].address, addr);
+			have6 |= addr6[0] && !strcmp(prev->ips[i].address, addr6);
+			any6 |= prev->ips[i].family == AF_INET6;
+		}
+		if (!have4)
 			cni_fail(err, CNI_ERR_INTERNAL, "the container's address is not meshd's",
 				 "meshd has %s for %s, prevResult does not", addr, cfg->containerid);
+		else if (any6 && addr6[0] && !have6)
+			cni_fail(err, CNI_ERR_INTERNAL, "the container's IPv6 address is not meshd's",
+				 "meshd has %s for %s, prevResult does not", addr6, cfg->containerid);
+		else
+			ret = 0;
 	}
 	cJSON_Delete(j);
 	return ret;
@@ -363,32 +353,8 @@ static int cmd_add(const struct cni_config *cfg, const char *in, size_t inlen, s
 	}
 	for (int i = 0; i < ipam.n_routes; i++)
 		res.routes[res.n_routes++] = ipam.routes[i];
-	if (cfg->is_default_gw) {
-		const char *gw = NULL;
-		for (int i = 0; i < res.n_ips && !gw; i++)
-			if (res.ips[i].family == AF_INET && res.ips[i].gateway[0])
-				gw = res.ips[i].gateway;
-		if (!gw) {
-			cni_fail(err, CNI_ERR_INVALID_CONFIG, "isDefaultGateway needs a gateway",
-				 cfg->has_ipam ? "the IPAM result has no IPv4 gateway (set \"gateway\" in "
-						 "the IPAM range)"
-					       : "meshd has no address on the bridge to be the gateway: "
-						 "start meshd with --expose, or set \"gateway\" in the "
-						 "network config");
-			goto out;
-		}
-		bool have = false;
-		for (int i = 0; i < res.n_routes; i++)
-			if (!strcmp(res.routes[i].dst, "0.0.0.0/0"))
-				have = true;
-		if (!have && res.n_routes < CNI_MAX_ROUTES) {
-			struct cni_route *rt = &res.routes[res.n_routes++];
-			size_t gl = strnlen(gw, sizeof(rt->gw) - 1);
-			snprintf(rt->dst, sizeof(rt->dst), "0.0.0.0/0");
-			memmove(rt->gw, gw, gl); /* gw points into res too: no snprintf */
-			rt->gw[gl] = '\0';
-		}
-	}
+	if (cfg->is_default_gw && cni_default_routes(&res, cfg->has_ipam, err) < 0)
+		goto out;
 	res.dns = ipam.dns;
 	ipam.dns = NULL;
 

@@ -1,5 +1,6 @@
-/* cni/netlink.c: veth, bridge port, addresses, routes and gratuitous ARP for mesh-cni with
- * libnl-route-3, and the fork+setns helper that runs container-side work in CNI_NETNS. */
+/* cni/netlink.c: veth, bridge port, addresses, routes and gratuitous ARP (unsolicited NA for
+ * IPv6) for mesh-cni with libnl-route-3, and the fork+setns helper that runs container-side
+ * work in CNI_NETNS. */
 #include "cni/netlink.h"
 #include "mesh/ipv6off.h"
 
@@ -286,12 +287,70 @@ static void send_garp(int ifindex, const unsigned char mac[6], const unsigned ch
 	close(fd);
 }
 
+/* One unsolicited Neighbour Advertisement for ip6 from ifindex/mac (RFC 4861 7.2.6: to ff02::1,
+ * Override set, with the target link-layer address), the IPv6 twin of the gratuitous ARP: a
+ * neighbour that knew the address at another MAC (a container before this one) updates it at
+ * once. The kernel fills in the ICMPv6 checksum. */
+static void send_unsolicited_na(int ifindex, const unsigned char mac[6], const unsigned char ip6[16])
+{
+	unsigned char na[32] = { 136, 0, 0, 0, 0x20 /* Override */ };
+	int hops = 255;
+	int fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+	if (fd < 0)
+		return;
+	memcpy(na + 8, ip6, 16);
+	na[24] = 2; /* target link-layer address, 8 bytes */
+	na[25] = 1;
+	memcpy(na + 26, mac, 6);
+	struct sockaddr_in6 src = { .sin6_family = AF_INET6 }, dst = { .sin6_family = AF_INET6 };
+	memcpy(&src.sin6_addr, ip6, 16);
+	inet_pton(AF_INET6, "ff02::1", &dst.sin6_addr);
+	dst.sin6_scope_id = (uint32_t)ifindex;
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof(hops)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex, sizeof(ifindex)) < 0 ||
+	    bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0 ||
+	    sendto(fd, na, sizeof(na), 0, (struct sockaddr *)&dst, sizeof(dst)) < 0)
+		fprintf(stderr, "mesh-cni: unsolicited neighbour advertisement: %s\n", strerror(errno));
+	close(fd);
+}
+
 static const char *gw_for(const struct cni_result *r, int fam)
 {
 	for (int i = 0; i < r->n_ips; i++)
 		if (r->ips[i].family == fam && r->ips[i].gateway[0])
 			return r->ips[i].gateway;
 	return NULL;
+}
+
+/* Writes v to /proc/sys/net/ipv6/conf/<dev>/<key> of the current netns. 0 or -errno. */
+static int ipv6_conf_write(const char *dev, const char *key, const char *v)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", dev, key);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int ret = write(fd, v, strlen(v)) == (ssize_t)strlen(v) ? 0 : -errno;
+	close(fd);
+	return ret;
+}
+
+/* IPv6 on in the container for an IPv6 address on ifname: disable_ipv6 = 0 on the interface
+ * (a runtime may have turned it off netns-wide: "all" and "default" follow, so that lo gets ::1
+ * and later links have it too). 0, or -errno with msg. */
+static int container_ipv6_on(const char *ifname, char *msg, size_t msgcap)
+{
+	static const char *const devs[] = { "all", "default" };
+	int ret = ipv6_conf_write(ifname, "disable_ipv6", "0");
+	if (ret < 0) {
+		say(msg, msgcap, "turning IPv6 on for %s (net.ipv6.conf.%s.disable_ipv6 = 0): %s%s",
+		    ifname, ifname, strerror(-ret),
+		    ret == -ENOENT ? " (the kernel has no IPv6: use \"ipv6\": false)" : "");
+		return ret;
+	}
+	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++)
+		ipv6_conf_write(devs[i], "disable_ipv6", "0"); /* best effort: the address works without */
+	return 0;
 }
 
 int cni_nl_container_setup(void *arg, char *msg, size_t msgcap)
@@ -325,6 +384,14 @@ int cni_nl_container_setup(void *arg, char *msg, size_t msgcap)
 	mac_str(l, s->mac);
 	for (int i = 0; i < s->res->n_ips; i++) {
 		const struct cni_ip *ip = &s->res->ips[i];
+		if ((ip->iface < 0 || ip->iface == s->idx) && ip->family == AF_INET6) {
+			if ((ret = container_ipv6_on(s->ifname, msg, msgcap)) < 0)
+				goto out;
+			break;
+		}
+	}
+	for (int i = 0; i < s->res->n_ips; i++) {
+		const struct cni_ip *ip = &s->res->ips[i];
 		struct rtnl_addr *a;
 		struct nl_addr *la = NULL;
 		if (ip->iface >= 0 && ip->iface != s->idx)
@@ -347,13 +414,14 @@ int cni_nl_container_setup(void *arg, char *msg, size_t msgcap)
 			say(msg, msgcap, "adding %s to %s: %s", ip->address, s->ifname, strerror(-ret));
 			goto out;
 		}
-		if (ip->family == AF_INET) {
-			unsigned char mac[6] = { 0 };
-			struct nl_addr *ha = rtnl_link_get_addr(l);
-			if (ha && nl_addr_get_len(ha) == 6)
-				memcpy(mac, nl_addr_get_binary_addr(ha), 6);
+		unsigned char mac[6] = { 0 };
+		struct nl_addr *ha = rtnl_link_get_addr(l);
+		if (ha && nl_addr_get_len(ha) == 6)
+			memcpy(mac, nl_addr_get_binary_addr(ha), 6);
+		if (ip->family == AF_INET)
 			send_garp(ifindex, mac, nl_addr_get_binary_addr(la));
-		}
+		else
+			send_unsolicited_na(ifindex, mac, nl_addr_get_binary_addr(la));
 		nl_addr_put(la);
 	}
 	for (int i = 0; i < s->res->n_routes; i++) {

@@ -30,7 +30,8 @@ int cni_nl_veth_add(const char *host, const char *peer, int nsfd, const char *br
 /* In the container netns (run through cni_ns_run): bring ifname up, add r's addresses that
  * belong to iface index idx (or have no interface), r's routes (gateway from the route, else the
  * address of the same family's gateway, else on-link), announce each IPv4 address with a
- * gratuitous ARP; its MAC into mac. */
+ * gratuitous ARP and each IPv6 one with an unsolicited neighbour advertisement (IPv6 turned on
+ * on ifname first, the addresses added nodad); its MAC into mac. */
 struct cni_ns_setup {
 	const char *ifname;
 	const struct cni_result *res;

@@ -125,8 +125,10 @@ static void print_summary(const cJSON *st)
 	const cJSON *im = get(st, "ipam");
 	if (cJSON_IsObject(im)) {
 		if (cJSON_IsTrue(get(im, "ready")))
-			printf("           IPAM: %s, %.0f allocations here, %.0f free addresses of ours\n",
-			       str(im, "range"), num(im, "allocation_count"), num(im, "free"));
+			printf("           IPAM: %s%s%s, %.0f allocations here, %.0f free addresses of ours\n",
+			       str(im, "range"), has_str(im, "range6") ? " and " : "",
+			       has_str(im, "range6") ? str(im, "range6") : "",
+			       num(im, "allocation_count"), num(im, "free"));
 		else
 			printf("           IPAM: %s, not ready: %s\n", str(im, "range"),
 			       str(im, "why_not_ready"));
@@ -303,6 +305,11 @@ static void print_ipam(const cJSON *im)
 	struct table t;
 	printf("          Range: %s, in default subnet %s\n", str(im, "range"),
 	       str(im, "default_subnet"));
+	if (has_str(im, "range6"))
+		printf("     IPv6 range: %s (each allocation's IPv6 address ends in the 32 bits of "
+		       "its IPv4 one)\n", str(im, "range6"));
+	else
+		printf("     IPv6 range: off (IPv4 only)\n");
 	if (cJSON_IsTrue(get(im, "seeded")))
 		printf("         Seeded: yes (seed %s, %s)\n", str(im, "seed"), str(im, "init"));
 	else
@@ -339,6 +346,19 @@ static void print_ipam(const cJSON *im)
 		table_print(&t);
 	else
 		table_free(&t);
+	/* our allocations, both families */
+	table_init(&t, 4);
+	table_row(&t, "CONTAINER\tNETWORK\tIP\tIP6");
+	cJSON_ArrayForEach(o, get(im, "allocations"))
+		table_row(&t, "%s\t%s\t%s\t%s", str(o, "container_id"),
+			  has_str(o, "network") ? str(o, "network") : "-", str(o, "ip"),
+			  has_str(o, "ip6") ? str(o, "ip6") : "-");
+	if (t.nrows > 1) {
+		printf("\n");
+		table_print(&t);
+	} else {
+		table_free(&t);
+	}
 }
 
 static int cmd_status_ipam(const struct meshctl_args *a)

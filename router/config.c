@@ -274,6 +274,14 @@ static int set_subnet(struct parse *p, const struct option *o, const char *val)
 	return 0;
 }
 
+static int set_range6(struct parse *p, const struct option *o, const char *val)
+{
+	char why[MESH_IPAM_WHY_LEN];
+	if (mesh_ipam6_parse(val, &p->cfg->ipalloc_range6, why) < 0)
+		return usage(p, "--ipalloc-range6 %s", why);
+	return 0;
+}
+
 static int set_init(struct parse *p, const struct option *o, const char *val)
 {
 	struct mesh_config *cfg = p->cfg;
@@ -354,6 +362,10 @@ static const struct option options[] = {
 	  .help = "serve Prometheus metrics on IPv4:port A (default 127.0.0.1:6782)" },
 	{ .flag = "--ipalloc-range", .arg = "CIDR", .set = set_range,
 	  .help = "addresses the mesh IPAM hands out (default 10.32.0.0/12)" },
+	{ .flag = "--ipalloc-range6", .arg = "CIDR|off", .set = set_range6,
+	  .help = "IPv6 prefix (a /96 or wider) containers also get an address\n"
+		  "from: the prefix + the 32 bits of their IPv4 address;\n"
+		  "default " MESH_DEFAULT_IPALLOC_RANGE6 ", off: IPv4 only" },
 	{ .flag = "--ipalloc-default-subnet", .arg = "CIDR", .set = set_subnet,
 	  .help = "subnet (prefix) containers get; contains the range (default:\n"
 		  "the range)" },
@@ -452,6 +464,8 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 	cfg->metrics.port = 6782;
 	cfg->ipam_reclaim_after_ms = MESH_DEFAULT_IPAM_RECLAIM_AFTER_MS;
 	mesh_ipam_cidr_parse(MESH_DEFAULT_IPALLOC_RANGE, &cfg->ipalloc_start, &cfg->ipalloc_prefix);
+	char why6[MESH_IPAM_WHY_LEN];
+	mesh_ipam6_parse(MESH_DEFAULT_IPALLOC_RANGE6, &cfg->ipalloc_range6, why6);
 
 	for (int i = 1; i < argc; i++) {
 		char *a = argv[i];

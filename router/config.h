@@ -8,6 +8,7 @@
 
 #include "gossip/ipam.h"
 #include "mesh/peer.h"
+#include "router/ipam6.h"
 
 #define MESH_MAX_PEERS_ARG 64
 #define MESH_DEFAULT_BRIDGE "mesh"
@@ -60,6 +61,9 @@ struct mesh_config {
 	uint8_t ipalloc_prefix;
 	uint32_t ipalloc_subnet;
 	uint8_t ipalloc_subnet_prefix;
+	/* --ipalloc-range6 (default MESH_DEFAULT_IPALLOC_RANGE6; off): the IPv6 address of each
+	 * allocation, derived from its IPv4 one (router/ipam6.h) */
+	struct mesh_ipam6 ipalloc_range6;
 	struct mesh_ipam_init ipalloc_init;
 	char ipalloc_init_str[64];       /* as shown in the status: "consensus=2", "seed=..." */
 	uint64_t ipam_reclaim_after_ms;

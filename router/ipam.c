@@ -21,6 +21,7 @@
 #include "gossip/ipam.h"
 #include "router/gossip.h"
 #include "router/internal.h"
+#include "router/ipam6.h"
 #include "router/ipam_alloc.h"
 #include "router/ipam_store.h"
 #include "router/log.h"
@@ -106,6 +107,17 @@ static void format_cidr(uint32_t addr, uint8_t prefix, char out[20])
 	char a[16];
 	mesh_ipam_addr_format(addr, a);
 	snprintf(out, 20, "%s/%u", a, prefix);
+}
+
+/* The IPv6 address of our allocation ip (router/ipam6.h) into out; false when --ipalloc-range6
+ * is off (or for 0.0.0.0, which is never allocated). */
+static bool ip6_of(const struct mesh_router *r, uint32_t ip, char out[MESH_IPAM6_STRLEN])
+{
+	uint8_t a[16];
+	if (mesh_ipam6_map(&r->cfg->ipalloc_range6, ip, a) < 0)
+		return false;
+	mesh_ipam6_addr_format(a, out);
+	return true;
 }
 
 static int save(struct mesh_router *r)
@@ -808,6 +820,13 @@ cJSON *router_ipam_status_json(const struct mesh_router *r, bool allocations)
 	cJSON_AddStringToObject(o, "range", s);
 	format_cidr(im->alloc.subnet, im->alloc.prefix, s);
 	cJSON_AddStringToObject(o, "default_subnet", s);
+	/* IPv6: each allocation's address is mapped from its IPv4 one into range6 */
+	char r6[MESH_IPAM6_CIDRLEN];
+	mesh_ipam6_range_format(&r->cfg->ipalloc_range6, r6);
+	if (r->cfg->ipalloc_range6.on)
+		cJSON_AddStringToObject(o, "range6", r6);
+	else
+		cJSON_AddNullToObject(o, "range6");
 	cJSON_AddStringToObject(o, "init", r->cfg->ipalloc_init_str);
 	cJSON_AddNumberToObject(o, "reclaim_after_s", (double)(r->cfg->ipam_reclaim_after_ms / 1000));
 	cJSON_AddBoolToObject(o, "seeded", im->ring.n > 0);
@@ -875,6 +894,9 @@ cJSON *router_ipam_status_json(const struct mesh_router *r, bool allocations)
 			mesh_ipam_addr_format(x->ip, ip);
 			add_id(j, x->id);
 			cJSON_AddStringToObject(j, "ip", ip);
+			char ip6[MESH_IPAM6_STRLEN];
+			if (ip6_of(r, x->ip, ip6))
+				cJSON_AddStringToObject(j, "ip6", ip6);
 			format_cidr(x->subnet, x->prefix, s);
 			cJSON_AddStringToObject(j, "subnet", s);
 			cJSON_AddItemToArray(a, j);
@@ -951,9 +973,12 @@ static const char *body_id(const cJSON *j, cJSON **out, int *code, char *id, con
 	return id;
 }
 
-static int address_answer(const struct router_ipam *im, const char *id, uint32_t ip, cJSON **out)
+/* {"container_id", "network", "ip", "prefix", "subnet"} and, with --ipalloc-range6, "ip6",
+ * "prefix6" and "subnet6" (range6: the on-link prefix containers get). */
+static int address_answer(const struct mesh_router *r, const char *id, uint32_t ip, cJSON **out)
 {
-	char a[16], s[20];
+	const struct router_ipam *im = r->own.ipam;
+	char a[16], s[20], a6[MESH_IPAM6_STRLEN], s6[MESH_IPAM6_CIDRLEN];
 	*out = cJSON_CreateObject();
 	mesh_ipam_addr_format(ip, a);
 	add_id(*out, id);
@@ -961,6 +986,12 @@ static int address_answer(const struct router_ipam *im, const char *id, uint32_t
 	cJSON_AddNumberToObject(*out, "prefix", im->alloc.prefix);
 	format_cidr(im->alloc.subnet, im->alloc.prefix, s);
 	cJSON_AddStringToObject(*out, "subnet", s);
+	if (ip6_of(r, ip, a6)) {
+		cJSON_AddStringToObject(*out, "ip6", a6);
+		cJSON_AddNumberToObject(*out, "prefix6", r->cfg->ipalloc_range6.prefix);
+		mesh_ipam6_range_format(&r->cfg->ipalloc_range6, s6);
+		cJSON_AddStringToObject(*out, "subnet6", s6);
+	}
 	return 200;
 }
 
@@ -983,7 +1014,7 @@ static int allocated(struct mesh_router *r, const cJSON *j, const char *id, uint
 	const char *ns, *name;
 	body_pod(j, &ns, &name);
 	router_netpol_address_assigned(r, htonl(ip), ns, name);
-	return address_answer(r->own.ipam, id, ip, out);
+	return address_answer(r, id, ip, out);
 }
 
 static int api_allocate(struct mesh_router *r, const cJSON *j, cJSON **out)
@@ -1142,7 +1173,7 @@ static int api_lookup(struct mesh_router *r, const cJSON *j, cJSON **out)
 			return api_error(out, 404, "no address is allocated to this container id", false);
 		id = legacy;
 	}
-	return address_answer(r->own.ipam, id, ip, out);
+	return address_answer(r, id, ip, out);
 }
 
 int mesh_router_ipam_api(struct mesh_router *r, const char *method, const char *path,

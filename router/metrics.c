@@ -170,6 +170,28 @@ static void policy_metrics(struct textbuf *b, const cJSON *p)
 	}
 }
 
+/* --- the mesh IPAM (status.ipam) ----------------------------------------------------------- */
+
+static void ipam_metrics(struct textbuf *b, const cJSON *im)
+{
+	if (!cJSON_IsObject(im) || !cJSON_IsString(get(im, "range")))
+		return;
+	family(b, "mesh_ipam_range_info", "gauge",
+	       "The address ranges the mesh IPAM hands out, by family (ipv6: each allocation's IPv4 "
+	       "address mapped into --ipalloc-range6); always 1.");
+	const char *v4[] = { "family", "ipv4", "range", str_or(im, "range", ""), NULL };
+	sample(b, "mesh_ipam_range_info", v4, 1);
+	if (cJSON_IsString(get(im, "range6"))) {
+		const char *v6[] = { "family", "ipv6", "range", str_or(im, "range6", ""), NULL };
+		sample(b, "mesh_ipam_range_info", v6, 1);
+	}
+	single(b, im, "allocation_count", "mesh_ipam_allocations", "gauge",
+	       "Containers this host holds addresses for (one IPv4 address each, and its IPv6 one "
+	       "with --ipalloc-range6).");
+	single(b, im, "free", "mesh_ipam_free_addresses", "gauge",
+	       "Free IPv4 addresses in this host's part of the IPAM range.");
+}
+
 /* --- connections by state, overlay and encryption ------------------------------------------ */
 
 struct conn_key {
@@ -363,6 +385,7 @@ char *mesh_metrics_render(const cJSON *st)
 		       "deadline, output to a peer that does not read.", NULL, NULL, "reason",
 		       limited, sizeof(limited) / sizeof(limited[0]));
 
+	ipam_metrics(&b, get(st, "ipam"));
 	policy_metrics(&b, get(st, "policy"));
 
 	if (b.oom) {

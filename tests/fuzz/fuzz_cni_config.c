@@ -2,19 +2,67 @@
  * Result parser/printer (cni/result.c) on the prevResult it finds.
  *
  * Input: a selector byte (command = selector % 7: none, ADD, DEL, CHECK, VERSION, GC, STATUS;
- * bit 3 clears CNI_NETNS, bit 4 gives a malformed CNI_ARGS), then the network config bytes (not
+ * bit 3 clears CNI_NETNS, bit 4 gives a malformed CNI_ARGS, bit 5 a kernel without IPv6 for the
+ * answer below), then the network config bytes (not
  * NUL-terminated). Invariants: an error has a known code and a message; an accepted config has
  * a supported version, a valid bridge name, an absolute socket path, an MTU of 0 or 576..65535
- * and an IPAM type without '/'; a prevResult that parses prints and parses back the same. */
+ * and an IPAM type without '/'; a prevResult that parses prints and parses back the same.
+ * The accepted config's object is also read as meshd's allocation answer (cni/ipam_answer.c:
+ * keys "ip", "prefix", "ip6", "prefix6", "gateway"): accepted, it gives an IPv4 address and at
+ * most one IPv6 one that print and parse back, and default routes that are 0.0.0.0/0 and ::/0
+ * only. */
 #include <arpa/inet.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cni/config.h"
+#include "cni/ipam_answer.h"
 #include "cni/result.h"
 #include "tests/fuzz/fuzz.h"
 
 static const char *const commands[] = { "", "ADD", "DEL", "CHECK", "VERSION", "GC", "STATUS" };
+
+/* The config object as meshd's allocation answer. */
+static void check_answer(const struct cni_config *cfg, bool kernel_ipv6)
+{
+	static struct cni_result res, back;
+	struct cni_error e;
+	memset(&res, 0, sizeof(res));
+	if (cni_ipam_answer_ips(cfg->root, cfg, kernel_ipv6, 1, &res, &e) < 0) {
+		FUZZ_CHECK(e.code == CNI_ERR_DECODE && e.msg[0]);
+		return;
+	}
+	int fam, pfx;
+	unsigned char a[16];
+	FUZZ_CHECK(res.n_ips == 1 || res.n_ips == 2);
+	FUZZ_CHECK(cni_parse_cidr(res.ips[0].address, &fam, a, &pfx) == 0 && fam == AF_INET);
+	if (res.n_ips == 2) {
+		FUZZ_CHECK(cni_config_wants_ipv6(cfg) && (kernel_ipv6 || cfg->ipv6 == CNI_IPV6_ON));
+		FUZZ_CHECK(cni_parse_cidr(res.ips[1].address, &fam, a, &pfx) == 0 && fam == AF_INET6);
+	}
+	/* the interfaces ADD lists: the host veth, then the container's (index 1) */
+	res.n_ifaces = 2;
+	snprintf(res.ifaces[0].name, sizeof(res.ifaces[0].name), "vethmesh0000000");
+	snprintf(res.ifaces[1].name, sizeof(res.ifaces[1].name), "eth0");
+	if (cni_default_routes(&res, cfg->has_ipam, &e) == 0) {
+		FUZZ_CHECK(res.n_routes >= 1 && res.n_routes <= 2);
+		for (int i = 0; i < res.n_routes; i++)
+			FUZZ_CHECK(!strcmp(res.routes[i].dst, "0.0.0.0/0") || !strcmp(res.routes[i].dst, "::/0"));
+	} else {
+		FUZZ_CHECK(e.code == CNI_ERR_INVALID_CONFIG);
+	}
+	char *s = cni_result_json(&res, cfg->version);
+	FUZZ_CHECK(s != NULL);
+	cJSON *j = cJSON_Parse(s);
+	FUZZ_CHECK(j != NULL);
+	FUZZ_CHECK(cni_result_parse(j, &back, &e) == 0);
+	FUZZ_CHECK(back.n_ips == res.n_ips && back.n_routes == res.n_routes);
+	cni_result_free(&back);
+	cJSON_Delete(j);
+	free(s);
+	cni_result_free(&res);
+}
 
 FUZZ_ENTRY(cni_config)(const uint8_t *data, size_t size)
 {
@@ -54,6 +102,10 @@ FUZZ_ENTRY(cni_config)(const uint8_t *data, size_t size)
 			struct in_addr gw;
 			FUZZ_CHECK(!cfg.gateway[0] || inet_pton(AF_INET, cfg.gateway, &gw) == 1);
 			FUZZ_CHECK(cfg.cmd != CNI_CMD_CHECK || cfg.prev_result);
+			struct in6_addr gw6;
+			FUZZ_CHECK(!cfg.gateway6[0] || inet_pton(AF_INET6, cfg.gateway6, &gw6) == 1);
+			FUZZ_CHECK(cfg.ipv6 >= CNI_IPV6_AUTO && cfg.ipv6 <= CNI_IPV6_OFF);
+			check_answer(&cfg, !(sel & 32));
 		}
 		if (cfg.prev_result) {
 			struct cni_result res, back;

@@ -5,8 +5,11 @@
  * is reached too). Selector % 4 == 0: no MESH_PASSWORD; otherwise MESH_PASSWORD is a copy of
  * argument (selector / 4) % argc, or "" when there is none. Every argument is a writable heap
  * copy of exactly its size (mesh_config_parse scrubs --password values in place); afterwards
- * argv may only differ from the input by bytes overwritten with 'x'. */
+ * argv may only differ from the input by bytes overwritten with 'x'. Each argument is also
+ * parsed alone as an --ipalloc-range6 value (router/ipam6.c), and an accepted range6 must map
+ * the IPv4 range's ends into itself and back. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +54,26 @@ static void check_ok(const struct mesh_config *cfg)
 	FUZZ_CHECK(cfg->ipalloc_init.nseeds <= MESH_IPAM_MAX_SEEDS);
 	FUZZ_CHECK(terminated(cfg->ipalloc_init_str, sizeof(cfg->ipalloc_init_str)) &&
 		   cfg->ipalloc_init_str[0]);
+	/* IPv6: off, or a /96 or wider that the range's first and last addresses map into and
+	 * back from */
+	const struct mesh_ipam6 *r6 = &cfg->ipalloc_range6;
+	if (r6->on) {
+		uint8_t a[16];
+		uint32_t back, last = cfg->ipalloc_start + (uint32_t)((1ull << (32 - cfg->ipalloc_prefix)) - 1);
+		FUZZ_CHECK(r6->prefix >= 8 && r6->prefix <= MESH_IPAM6_PREFIX_MAX);
+		FUZZ_CHECK(r6->base[0] != 0 && r6->base[0] != 0xff);
+		uint32_t ends[2] = { cfg->ipalloc_start, last };
+		for (int k = 0; k < 2; k++) {
+			if (ends[k] == 0) {
+				FUZZ_CHECK(mesh_ipam6_map(r6, 0, a) == -ERANGE);
+				continue;
+			}
+			FUZZ_CHECK(mesh_ipam6_map(r6, ends[k], a) == 0);
+			FUZZ_CHECK(memcmp(a, r6->base, 12) == 0);
+			FUZZ_CHECK(mesh_ipam6_unmap(r6, a, &back) == 0);
+			FUZZ_CHECK(back == ends[k]);
+		}
+	}
 }
 
 FUZZ_ENTRY(config)(const uint8_t *data, size_t size)
@@ -119,6 +142,19 @@ FUZZ_ENTRY(config)(const uint8_t *data, size_t size)
 			FUZZ_CHECK(strlen(argv[i]) == lens[i]);
 			for (size_t j = 0; argv[i][j]; j++)
 				FUZZ_CHECK(argv[i][j] == args[i][j] || argv[i][j] == 'x');
+		}
+
+		/* every argument as an --ipalloc-range6 value on its own */
+		for (int i = 1; i < argc; i++) {
+			struct mesh_ipam6 r6;
+			char why[MESH_IPAM_WHY_LEN];
+			memset(why, 0x7f, sizeof(why));
+			if (mesh_ipam6_parse(argv[i], &r6, why) == 0) {
+				FUZZ_CHECK(!r6.on || (r6.prefix >= 8 && r6.prefix <= MESH_IPAM6_PREFIX_MAX));
+				FUZZ_CHECK(r6.on || strcmp(argv[i], "off") == 0);
+			} else {
+				FUZZ_CHECK(!r6.on && terminated(why, sizeof(why)) && why[0]);
+			}
 		}
 
 		/* every argument as a peer address on its own */

@@ -477,6 +477,13 @@ static void config_seeds(void)
 		"seed=0a:00:00:00:00:01,0a:00:00:00:00:02", "--ipam-reclaim-after", "90s", NULL });
 	config_seed("bad-ipam-subnet", 0, (const char *const[]){ "--ipalloc-range", "10.40.0.0/16",
 		"--ipalloc-default-subnet", "10.48.0.0/12", NULL });
+	config_seed("ok-ipam-range6", 0, (const char *const[]){ "--ipalloc-range", "10.40.0.0/16",
+		"--ipalloc-range6", "fd6d:6573:6800::/96", NULL });
+	config_seed("ok-ipam-range6-off", 0, (const char *const[]){ "--ipalloc-range6=off", NULL });
+	config_seed("bad-ipam-range6-small", 0, (const char *const[]){ "--ipalloc-range6",
+		"fd00::/112", NULL });
+	config_seed("bad-ipam-range6-host-bits", 0, (const char *const[]){ "--ipalloc-range6",
+		"fd00::1/64", NULL });
 	config_seed("bad-ipam-init", 0, (const char *const[]){ "--ipalloc-init", "consensus=0", NULL });
 	config_seed("bad-long-flag", 0, (const char *const[]){
 		"--this-flag-is-much-longer-than-thirty-two-bytes=1", NULL });

@@ -15,6 +15,9 @@
       "duplicates" counts every datagram beyond the first of its seq number; "missing" is
       expected - distinct once END told the count. Exit status 0 (the caller judges).
 
+GROUP may be an IPv4 or an IPv6 group (e.g. 239.1.2.3 or ff15::1:2:3); for IPv6, TTL is the
+hop limit and the join sends MLD reports from IFACE.
+
 No dependency beyond the standard library; runs in a lab container (ip netns exec).
 """
 import argparse
@@ -38,12 +41,23 @@ def mreqn(group, idx):
     return socket.inet_aton(group) + socket.inet_aton("0.0.0.0") + struct.pack("@i", idx)
 
 
+def is_v6(group):
+    return ":" in group
+
+
 def send(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
-    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, mreqn("0.0.0.0", ifindex(a.iface)))
-    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, a.ttl)
-    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
-    dst = (a.group, a.port)
+    if is_v6(a.group):
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, ifindex(a.iface))
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, a.ttl)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_LOOP, 0)
+        dst = (a.group, a.port, 0, ifindex(a.iface))
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, mreqn("0.0.0.0", ifindex(a.iface)))
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, a.ttl)
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
+        dst = (a.group, a.port)
     t0 = time.monotonic()
     for n in range(a.count):
         # Paced against the start time, so the rate holds even when a send is slow.
@@ -59,11 +73,20 @@ def send(a):
 
 
 def recv(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-    s.bind((a.group, a.port))  # only this group's datagrams
-    s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreqn(a.group, ifindex(a.iface)))
+    if is_v6(a.group):
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        s.bind((a.group, a.port, 0, ifindex(a.iface)))  # only this group's datagrams
+        # struct ipv6_mreq { in6_addr ipv6mr_multiaddr; unsigned int ipv6mr_interface; }
+        mreq = socket.inet_pton(socket.AF_INET6, a.group) + struct.pack("@I", ifindex(a.iface))
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq)
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        s.bind((a.group, a.port))  # only this group's datagrams
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreqn(a.group, ifindex(a.iface)))
     if a.ready:
         with open(a.ready + ".tmp", "w") as f:
             f.write(f"{os.getpid()}\n")

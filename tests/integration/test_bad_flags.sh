@@ -84,6 +84,12 @@ expect_usage_error "--ipalloc-range 10.40.0.1/16" "--ipalloc-range" - --ipalloc-
 expect_usage_error "subnet not containing the range" "--ipalloc-default-subnet.*does not contain" - \
 	--ipalloc-range 10.40.0.0/16 --ipalloc-default-subnet 10.48.0.0/12
 expect_usage_error "--ipalloc-init majority" "--ipalloc-init" - --ipalloc-init majority
+expect_usage_error "--ipalloc-range6 too small" "--ipalloc-range6 'fd00::/112': a /112 is too small.*a /96 or wider" - \
+	--ipalloc-range6 fd00::/112
+expect_usage_error "--ipalloc-range6 multicast" "--ipalloc-range6 'ff15::/16' is a multicast prefix" - \
+	--ipalloc-range6 ff15::/16
+expect_usage_error "--ipalloc-range6 IPv4" "--ipalloc-range6 '10.0.0.0/8': '10.0.0.0' is not an IPv6 address" - \
+	--ipalloc-range6 10.0.0.0/8
 expect_usage_error "--ipam-reclaim-after soon" "--ipam-reclaim-after" - --ipam-reclaim-after soon
 
 info "--help and --version"

@@ -2,7 +2,8 @@
 # test_cni_podman: mesh-cni under a real CNI caller. In a 2-host lab, podman 4.3 (CNI backend,
 # runc, private config and storage per host, recipe of TESTBED.md) runs one container on h1 and
 # one on h2, both attached by mesh-cni with meshd's mesh IPAM (no "ipam" key; the lab's meshd
-# hands out 10.40.0.0/16 with prefix /12). They get distinct addresses, ping each other across
+# hands out 10.40.0.0/16 with prefix /12, and IPv6 addresses of fd6d:6573:6800::/48). They get
+# distinct addresses of both families, ping each other across
 # the mesh, podman's CHECK-free lifecycle runs ADD and DEL, and `podman rm` leaves no vethmesh*
 # link and no allocation in meshd behind. A third container on h1, on a second network with
 # delegated host-local IPAM (10.32.1.0/24), reaches the mesh IPAM container on h2 too, and its
@@ -171,6 +172,18 @@ for _ in $(seq 1 10); do
 done
 ((ok)) || die "h1's container cannot ping h2's container ($ip2)"
 pm h2 exec cni-h2 /bin/busybox ping -c 3 -W 2 "$ip1" || die "h2's container cannot ping $ip1"
+# IPv6: meshd's address too (the lab's meshd runs with the default --ipalloc-range6)
+cip6_of() {
+	pm "$1" exec "cni-$1" /bin/busybox ip -6 -o addr show dev eth0 scope global | awk '{print $4}'
+}
+ip61=$(cip6_of h1)
+ip62=$(cip6_of h2)
+info "h1 container: $ip61, h2 container: $ip62"
+[[ $ip61 == fd6d:6573:6800::a28:*/48 && $ip62 == fd6d:6573:6800::a28:*/48 ]] ||
+	die "the podman containers have no IPv6 address of fd6d:6573:6800::/48 (/48): '$ip61' '$ip62'"
+pm h1 exec cni-h1 /bin/busybox ping -6 -c 2 -W 2 "${ip62%/*}" >/dev/null ||
+	die "h1's container cannot ping h2's container over IPv6 (${ip62%/*})"
+info "the podman containers ping each other over IPv6 too"
 info "the lab's static container on h2 (10.32.0.2) reaches h1's podman container too"
 lab cexec h2 ping -c 2 -W 2 "$ip1" >/dev/null || die "10.32.0.2 cannot ping $ip1"
 

@@ -7,7 +7,8 @@
 #     CNI 1.0.0 spec: cniVersion; interfaces with the host veth (vethmesh*, no sandbox, on bridge
 #     mesh) and the container interface (name = CNI_IFNAME, sandbox = the netns, mac = the
 #     link's); ips[] with an address in 10.40.0.0/16 and prefix /12 (what the lab's meshd
-#     hands out), no "version" key, interface pointing at the container interface, gateway when
+#     hands out) and, on h1 ("ipv6": true), an IPv6 one of fd6d:6573:6800::/48 (h2: "ipv6": false),
+#     no "version" key, interface pointing at the container interface, gateway when
 #     configured; routes as configured (none / the default via the gateway); and all of it as
 #     the kernel has it (address, MTU from meshd, routes). meshd holds that address for
 #     cnitool's container id.
@@ -52,7 +53,10 @@ IFN[h2]=net1
 for h in h1 h2; do
 	mkdir -p "$TEST_TMP/$h/net.d"
 	extra=""
-	[[ $h == h1 ]] || extra=", \"isDefaultGateway\": true, \"gateway\": \"$GW\""
+	# h1 asks for meshd's IPv6 address too ("ipv6": true: CNI_ARGS name a Kubernetes pod, for
+	# which the default is IPv4 only), h2 for IPv4 only
+	extra=", \"ipv6\": true"
+	[[ $h == h1 ]] || extra=", \"isDefaultGateway\": true, \"gateway\": \"$GW\", \"ipv6\": false"
 	cat >"$TEST_TMP/$h/net.d/$NET.conflist" <<J
 { "cniVersion": "1.0.0", "name": "$NET", "plugins": [
   { "type": "mesh-cni", "bridge": "mesh", "socket": "$LAB_RUN/$h/meshd.sock"$extra }
@@ -102,7 +106,15 @@ for h in h1 h2; do
 		--arg i "$ifn" --arg s "/var/run/netns/$ns"
 	jcheck "$h" 'the host veth (vethmesh*, no sandbox) must be listed' \
 		'[.interfaces[] | select((.name | startswith("vethmesh")) and ((.sandbox // "") == ""))] | length == 1'
-	jcheck "$h" 'ips must hold exactly one entry' '(.ips | type == "array") and (.ips | length == 1)'
+	if [[ $h == h1 ]]; then
+		jcheck "$h" 'ips must hold exactly two entries (IPv4, IPv6)' '(.ips | type == "array") and (.ips | length == 2)'
+		jcheck "$h" 'ips[1].address must be in fd6d:6573:6800::a28:0/112 (the IPv4 address in the last 32 bits) with prefix /48' \
+			'.ips[1].address | test("^fd6d:6573:6800::a28:[0-9a-f]{1,4}/48$")'
+		jcheck "$h" "ips[1] must be on $ifn, without gateway or version" \
+			'(.ips[1] | has("gateway") or has("version") | not) and .interfaces[.ips[1].interface].name == $i' --arg i "$ifn"
+	else
+		jcheck "$h" 'ips must hold exactly one entry ("ipv6": false)' '(.ips | type == "array") and (.ips | length == 1)'
+	fi
 	jcheck "$h" 'ips[0].address must be in 10.40.0.0/16 with prefix /12' \
 		'.ips[0].address | test("^10\\.40\\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])/12$")'
 	jcheck "$h" 'ips[0] must not carry "version" (gone in 1.0.0)' '.ips[0] | has("version") | not'
@@ -131,6 +143,14 @@ for h in h1 h2; do
 	# whose veth it is (DEL checks it: section 6)
 	lab exec "$h" ip -d link show "$host_if" | grep -qF "alias mesh-cni $ifn $(ctool_id "$h")" ||
 		die "$h: $host_if has no alias 'mesh-cni $ifn $(ctool_id "$h")': $(lab exec "$h" ip -d link show "$host_if")"
+	if [[ $h == h1 ]]; then
+		addr6=$(jq -r '.ips[1].address' <<<"${RES[$h]}")
+		ip -n "$ns" -6 -o addr show dev "$ifn" | grep -q "inet6 $addr6 " ||
+			die "$h: $ifn in $ns has not $addr6: $(ip -n "$ns" -6 -o addr show)"
+	else
+		[[ -z $(ip -n "$ns" -6 -o addr show dev "$ifn" scope global) ]] ||
+			die "$h: an IPv6 address on $ifn although \"ipv6\": false: $(ip -n "$ns" -6 -o addr show)"
+	fi
 	ip -n "$ns" -4 route show 10.32.0.0/12 | grep -q "dev $ifn" ||
 		die "$h: no subnet route 10.32.0.0/12 on $ifn: $(ip -n "$ns" -4 route)"
 	if [[ $h == h2 ]]; then

@@ -81,6 +81,11 @@ static const struct bad_case bad[] = {
 	{ "gateway not an address", ADDE, CONF("\"gateway\":\"10.32.0.300\""), 7 },
 	{ "gateway IPv6", ADDE, CONF("\"gateway\":\"fd00::1\""), 7 },
 	{ "gateway a number", ADDE, CONF("\"gateway\":10"), 7 },
+	{ "ipv6 a string", ADDE, CONF("\"ipv6\":\"yes\""), 7 },
+	{ "ipv6 a number", ADDE, CONF("\"ipv6\":1"), 7 },
+	{ "gateway6 IPv4", ADDE, CONF("\"gateway6\":\"10.32.0.1\""), 7 },
+	{ "gateway6 with a prefix", ADDE, CONF("\"gateway6\":\"fd00::1/64\""), 7 },
+	{ "gateway6 a number", ADDE, CONF("\"gateway6\":6"), 7 },
 	{ "prevResult not an object", ADDE, CONF("\"prevResult\":[]"), 7 },
 	{ "CHECK without prevResult", E("CHECK", "c", "/n", "eth0", NULL, "/p"), OK_CONF, 7 },
 	{ "runtimeConfig not an object", ADDE, CONF("\"runtimeConfig\":3"), 7 },
@@ -132,6 +137,36 @@ Test(cni_config, no_ipam_is_mesh_ipam)
 	cr_assert_eq(cni_config_parse(j, strlen(j), &del, &cfg, &err), 0, "%s", err.msg);
 	cr_expect_null(cfg.netns);
 	cr_expect(!cfg.has_ipam);
+	cni_config_free(&cfg);
+}
+
+Test(cni_config, ipv6_key_and_kubernetes_pods)
+{
+	struct cni_config cfg;
+	struct cni_error err;
+	struct cni_env pod = ADD_ENV;
+	pod.args = "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=p";
+	const char *j = "{\"cniVersion\":\"1.0.0\",\"name\":\"mesh\",\"type\":\"mesh-cni\"}";
+	/* absent: on, except for a Kubernetes pod (NetworkPolicy matches IPv4 only) */
+	cr_assert_eq(cni_config_parse(j, strlen(j), &ADD_ENV, &cfg, &err), 0, "%s", err.msg);
+	cr_expect_eq(cfg.ipv6, CNI_IPV6_AUTO);
+	cr_expect(cni_config_wants_ipv6(&cfg));
+	cr_expect_str_eq(cfg.gateway6, "");
+	cni_config_free(&cfg);
+	cr_assert_eq(cni_config_parse(j, strlen(j), &pod, &cfg, &err), 0, "%s", err.msg);
+	cr_expect_not(cni_config_wants_ipv6(&cfg));
+	cni_config_free(&cfg);
+	const char *off = "{\"cniVersion\":\"1.0.0\",\"name\":\"mesh\",\"type\":\"mesh-cni\",\"ipv6\":false}";
+	cr_assert_eq(cni_config_parse(off, strlen(off), &ADD_ENV, &cfg, &err), 0, "%s", err.msg);
+	cr_expect_eq(cfg.ipv6, CNI_IPV6_OFF);
+	cr_expect_not(cni_config_wants_ipv6(&cfg));
+	cni_config_free(&cfg);
+	const char *on = "{\"cniVersion\":\"1.0.0\",\"name\":\"mesh\",\"type\":\"mesh-cni\",\"ipv6\":true,"
+			 "\"isDefaultGateway\":true,\"gateway\":\"10.32.0.1\",\"gateway6\":\"fd6d:6573:6800::1\"}";
+	cr_assert_eq(cni_config_parse(on, strlen(on), &pod, &cfg, &err), 0, "%s", err.msg);
+	cr_expect_eq(cfg.ipv6, CNI_IPV6_ON);
+	cr_expect(cni_config_wants_ipv6(&cfg), "asked for explicitly, a pod gets IPv6 too");
+	cr_expect_str_eq(cfg.gateway6, "fd6d:6573:6800::1");
 	cni_config_free(&cfg);
 }
 

@@ -182,6 +182,13 @@ Test(config, bad_input_is_a_usage_error_naming_the_flag)
 		{ { "--ipam-reclaim-after", "-5m" }, NULL, "--ipam-reclaim-after '-5m'" },
 		{ { "--ipam-reclaim-after", "5w" }, NULL, "--ipam-reclaim-after '5w'" },
 		{ { "--ipam-reclaim-after", "m" }, NULL, "--ipam-reclaim-after 'm'" },
+		{ { "--ipalloc-range6", "fd00::1/64" }, NULL, "--ipalloc-range6 'fd00::1/64': the address has bits set" },
+		{ { "--ipalloc-range6", "10.0.0.0/8" }, NULL, "--ipalloc-range6 '10.0.0.0/8': '10.0.0.0' is not an IPv6 address" },
+		{ { "--ipalloc-range6", "fd00::" }, NULL, "--ipalloc-range6 'fd00::' is not an IPv6 prefix" },
+		{ { "--ipalloc-range6", "ff15::/16" }, NULL, "--ipalloc-range6 'ff15::/16' is a multicast prefix" },
+		{ { "--ipalloc-range6", "fd00::/112" }, NULL,
+		  "--ipalloc-range6 'fd00::/112': a /112 is too small: each IPv6 address embeds the 32 bits of its IPv4 one, so the range must be a /96 or wider" },
+		{ { "--ipalloc-range6" }, NULL, "--ipalloc-range6 needs a value" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct mesh_config c;
@@ -208,6 +215,10 @@ Test(config, ipam_defaults)
 	cr_expect_eq(c.ipalloc_init.nseeds, 0);
 	cr_expect_str_eq(c.ipalloc_init_str, "consensus=1");
 	cr_expect_eq(c.ipam_reclaim_after_ms, 30ull * 60 * 1000);
+	char r6[MESH_IPAM6_CIDRLEN];
+	cr_expect(c.ipalloc_range6.on);
+	mesh_ipam6_range_format(&c.ipalloc_range6, r6);
+	cr_expect_str_eq(r6, "fd6d:6573:6800::/48");
 	mesh_config_free(&c);
 	/* consensus follows the PEERs given */
 	cr_assert_eq(parse(&c, NULL, err, sizeof(err), "198.18.0.1", "198.18.0.2", NULL), MESH_CONFIG_OK);
@@ -242,6 +253,24 @@ Test(config, ipam_flags)
 	/* the same subnet as the range is fine */
 	cr_assert_eq(parse(&c, NULL, err, sizeof(err), "--ipalloc-range=10.40.0.0/16",
 			   "--ipalloc-default-subnet=10.40.0.0/16", NULL), MESH_CONFIG_OK, "%s", err);
+	mesh_config_free(&c);
+}
+
+Test(config, ipam_range6)
+{
+	struct mesh_config c;
+	char err[256], r6[MESH_IPAM6_CIDRLEN];
+	cr_assert_eq(parse(&c, NULL, err, sizeof(err), "--ipalloc-range6", "off", NULL), MESH_CONFIG_OK,
+		     "%s", err);
+	cr_expect_not(c.ipalloc_range6.on);
+	mesh_config_free(&c);
+	/* the smallest range6 is a /96, whatever the IPv4 range */
+	cr_assert_eq(parse(&c, NULL, err, sizeof(err), "--ipalloc-range=10.0.0.0/8",
+			   "--ipalloc-range6=2001:db8:1::/96", NULL), MESH_CONFIG_OK, "%s", err);
+	cr_expect(c.ipalloc_range6.on);
+	cr_expect_eq(c.ipalloc_range6.prefix, 96);
+	mesh_ipam6_range_format(&c.ipalloc_range6, r6);
+	cr_expect_str_eq(r6, "2001:db8:1::/96");
 	mesh_config_free(&c);
 }
 

@@ -287,3 +287,25 @@ Test(metrics, network_policy)
 	cr_assert_null(strstr(t, "mesh_policy"));
 	free(t);
 }
+
+Test(metrics, ipam_ranges_of_both_families)
+{
+	char *t = render_json("{\"ipam\":{\"range\":\"10.40.0.0/16\",\"range6\":\"fd6d:6573:6800::/48\","
+			      "\"allocation_count\":3,\"free\":65533}}");
+	assert_line(t, "# TYPE mesh_ipam_range_info gauge");
+	assert_line(t, "mesh_ipam_range_info{family=\"ipv4\",range=\"10.40.0.0/16\"} 1");
+	assert_line(t, "mesh_ipam_range_info{family=\"ipv6\",range=\"fd6d:6573:6800::/48\"} 1");
+	assert_line(t, "mesh_ipam_allocations 3");
+	assert_line(t, "mesh_ipam_free_addresses 65533");
+	free(t);
+	/* --ipalloc-range6 off: IPv4 only */
+	t = render_json("{\"ipam\":{\"range\":\"10.40.0.0/16\",\"range6\":null,\"allocation_count\":0,"
+			"\"free\":65536}}");
+	assert_line(t, "mesh_ipam_range_info{family=\"ipv4\",range=\"10.40.0.0/16\"} 1");
+	cr_assert_null(strstr(t, "family=\"ipv6\""));
+	free(t);
+	/* no IPAM (null): no family */
+	t = render_json("{\"ipam\":null}");
+	cr_assert_null(strstr(t, "mesh_ipam_range_info"));
+	free(t);
+}
