@@ -278,6 +278,8 @@ void router_netpol_address_assigned(struct mesh_router *r, uint32_t ip, const ch
 	if (!np)
 		return;
 	struct local_addr *a = local_find(np, ip);
+	if (a && !strcmp(a->ns, ns ? ns : "") && !strcmp(a->name, name ? name : ""))
+		return; /* the same address for the same pod again (an idempotent ADD): nothing new */
 	if (!a) {
 		if (np->nlocal == MAX_LOCAL)
 			memmove(np->local, np->local + 1, --np->nlocal * sizeof(*np->local));
