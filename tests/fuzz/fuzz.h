@@ -47,6 +47,7 @@ int fuzz_policy_decode(const uint8_t *data, size_t size);
 int fuzz_policy_counters(const uint8_t *data, size_t size);
 int fuzz_kube_stream(const uint8_t *data, size_t size);
 int fuzz_kubeconfig(const uint8_t *data, size_t size);
+int fuzz_addr(const uint8_t *data, size_t size);
 
 /* abort() with where and why: a harness invariant does not hold. */
 #define FUZZ_CHECK(cond)                                                                     \
