@@ -264,6 +264,7 @@ static struct mesh_conn *conn_new(struct sim *s, uint32_t id, int d)
 	c->state = CONN_ESTABLISHED;
 	c->peer_ip = ip_of(other);
 	c->peer_port = 6783;
+	mesh_addr_from_ipv4(c->peer_ip, c->peer_port, &c->peer_addr);
 	char ip[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &c->peer_ip, ip, sizeof(ip));
 	snprintf(c->addr, sizeof(c->addr), "%s:%u", ip, c->peer_port);
