@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <netinet/in.h>
 #include <time.h>
 
 #include "crypto/replay.h"
@@ -27,6 +28,8 @@
 #define TAP_READ_BUDGET 256       /* frames read from the TAP per event */
 #define UDP_PAYLOAD_MAX 65507     /* 65535 - IPv4 header - UDP header */
 #define SEG_MIN (576 - 28)        /* smallest wire datagram we cut a large one into */
+#define SLEEVE_PMTU_FLOOR_V4 (576 - 20 - 8)   /* UDP payload every IPv4 path carries */
+#define SLEEVE_PMTU_FLOOR_V6 (1280 - 40 - 8)  /* and every IPv6 path */
 /* fragments of one datagram, at most: the largest body in the smallest slices */
 #define FRAG_MAX ((SLEEVE_REASM_MAX + ((SEG_MIN - SLEEVE_FRAG_HDR_LEN) & ~(SLEEVE_FRAG_ALIGN - 1)) - 1) / \
 		  ((SEG_MIN - SLEEVE_FRAG_HDR_LEN) & ~(SLEEVE_FRAG_ALIGN - 1)))
@@ -93,6 +96,7 @@ struct sleeve {
 	struct overlay_callbacks cb;
 	char tap_name[IFNAMSIZ];
 	int tap_fd, udp_fd;
+	int family;                   /* of udp_fd: AF_INET6 (dual-stack) or AF_INET */
 	uint16_t port;
 	unsigned mtu;
 	struct event *tap_ev, *udp_ev;
@@ -121,6 +125,19 @@ struct sleeve {
 	uint8_t pool[BATCH + 1][SLOT_BUF];
 	uint8_t gro_buf[SLEEVE_GRO_BUF];
 };
+
+/* The length of a peer's socket address. */
+static inline socklen_t sleeve_addr_len(const struct sockaddr_storage *a)
+{
+	return a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+/* Whether the peer is reached over IPv6 (not an IPv4 address mapped on the dual-stack socket). */
+static inline bool sleeve_peer_is_ipv6(const struct sleeve_fwd *f)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&f->p.remote_addr;
+	return f->p.remote_addr.ss_family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr);
+}
 
 static inline size_t payload_off(const struct sleeve_fwd *f)
 {
