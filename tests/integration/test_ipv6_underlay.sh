@@ -124,9 +124,9 @@ mtu=$(jget h1 .mtu)
 lab exec h1 ip link set vethc1 mtu "$mtu"
 lab cexec h1 ip link set eth0 mtu "$mtu"
 wait_ping h1 10.32.0.3 10
-lab cexec h1 ping -c2 -W2 -M do -s $((mtu - 28)) 10.32.0.3 >/dev/null ||
+lab cexec h1 ping -c2 -W2 -M "do" -s $((mtu - 28)) 10.32.0.3 >/dev/null ||
 	die "a $mtu-byte DF ping from c1 to c3 did not cross"
-if out=$(lab cexec h1 ping -c1 -W2 -M do -s $((mtu - 27)) 10.32.0.3 2>&1); then
+if out=$(lab cexec h1 ping -c1 -W2 -M "do" -s $((mtu - 27)) 10.32.0.3 2>&1); then
 	die "a $((mtu + 1))-byte DF ping from c1 went out with MTU $mtu: $out"
 fi
 info "a $mtu-byte DF ping crosses to c3, a $((mtu + 1))-byte one fails: $(tail -n1 <<<"$out")"
