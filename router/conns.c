@@ -718,11 +718,29 @@ void router_update_mtu(struct mesh_router *r)
 	router_fastpath_set_mtu(r);
 }
 
-/* Super-frames go out as one datagram fragmented at our own link's MTU: only while every path
- * carries full-size packets (no --mtu below the default, no smaller verified path). */
+/* Whether every usable connection carries full-size packets: no --mtu below the default, and
+ * no verified path smaller than what a 1500-byte underlay of its family carries (over IPv6
+ * that is SLEEVE_IPV6_EXTRA bytes less: its header is longer). */
+static bool paths_full_size(const struct mesh_router *r)
+{
+	if (r->cfg->mtu && r->cfg->mtu < SLEEVE_DEFAULT_MTU)
+		return false;
+	for (const struct mesh_conn *c = r->conns; c; c = c->next) {
+		if (!c->usable || !c->fwd)
+			continue;
+		unsigned full = SLEEVE_DEFAULT_MTU -
+				(c->peer_addr.family == AF_INET6 ? SLEEVE_IPV6_EXTRA : 0);
+		if (r->ov->ops->mtu(c->fwd) < full)
+			return false;
+	}
+	return true;
+}
+
+/* Super-frames go out as one datagram cut into fragments the size of each peer's verified
+ * path: only while every path carries full-size packets (paths_full_size). */
 void router_update_tso(struct mesh_router *r)
 {
-	bool on = r->tso_capable && r->mtu >= SLEEVE_DEFAULT_MTU;
+	bool on = r->tso_capable && paths_full_size(r);
 	if (on == r->tso_on)
 		return;
 	if (sleeve_set_tso(r->sleeve, on) < 0) {
