@@ -4,7 +4,8 @@
 #     pings every other one (IPv4 overlay addresses), discovery makes the full mesh, status
 #     shows the peers as [2001:2:0:6d::<i>]:6783; a
 #     capture of h1's underlay while c1 sends marker datagrams holds IPv6 sleeve datagrams,
-#     no IPv4 or ARP frame and no marker in clear text; meshctl forget/connect take [IPv6].
+#     no IPv4 or ARP frame and no marker in clear text; meshctl forget/connect take [IPv6];
+#     with UDP blocked between h1 and h2, c1 reaches c2 relayed by h3.
 #  2. Without a password the fast path (kernel VXLAN) runs, but a connection over IPv6 stays
 #     on the sleeve and status says why; the marker is then seen in clear text (the capture
 #     check can tell). Path MTU: h3's underlay link carries 1280 bytes (the IPv6 minimum); the connections to
@@ -90,6 +91,14 @@ if out=$(lab exec h2 meshctl connect "[2001:2:0:6d::1" 2>&1); then
 fi
 [[ $out == *"closing ']'"* ]] || die "a bad IPv6 address is refused without saying why: $out"
 info "meshctl forget/connect take [IPv6][:port] and refuse a broken one with its reason"
+
+# the sleeve between h1 and h2 blocked (UDP over IPv6): routes go around it, through h3
+lab block h1 h2 udp 6783
+wait_until 15 json_true h1 '[.connections[] | select(.nickname == "h2") | .usable] == [false]' ||
+	die "h1's sleeve to h2 still usable 15 s after blocking UDP 6783: $(status_brief h1)"
+wait_ping h1 10.32.0.2 15
+lab unblock h1 h2 udp 6783
+info "UDP 6783 between h1 and h2 blocked: c1 still reaches c2, relayed by h3 over IPv6"
 lab_down ipv6-only
 
 # --- 2. path MTU over a 1280-byte IPv6 link ------------------------------------------------
