@@ -28,8 +28,6 @@
 #define TAP_READ_BUDGET 256       /* frames read from the TAP per event */
 #define UDP_PAYLOAD_MAX 65507     /* 65535 - IPv4 header - UDP header */
 #define SEG_MIN (576 - 28)        /* smallest wire datagram we cut a large one into */
-#define SLEEVE_PMTU_FLOOR_V4 (576 - 20 - 8)   /* UDP payload every IPv4 path carries */
-#define SLEEVE_PMTU_FLOOR_V6 (1280 - 40 - 8)  /* and every IPv6 path */
 /* fragments of one datagram, at most: the largest body in the smallest slices */
 #define FRAG_MAX ((SLEEVE_REASM_MAX + ((SEG_MIN - SLEEVE_FRAG_HDR_LEN) & ~(SLEEVE_FRAG_ALIGN - 1)) - 1) / \
 		  ((SEG_MIN - SLEEVE_FRAG_HDR_LEN) & ~(SLEEVE_FRAG_ALIGN - 1)))
