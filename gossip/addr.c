@@ -232,3 +232,15 @@ bool mesh_addr_is_unspecified(const struct mesh_addr *a)
 	static const uint8_t zero[16];
 	return (a->family != AF_INET && a->family != AF_INET6) || memcmp(a->a, zero, 16) == 0;
 }
+
+bool mesh_addr_dialable(const struct mesh_addr *a)
+{
+	if (mesh_addr_is_unspecified(a))
+		return false;
+	if (a->family == AF_INET)
+		return (a->a[0] & 0xf0) != 0xe0 && /* 224.0.0.0/4 multicast */
+		       !(a->a[0] == 255 && a->a[1] == 255 && a->a[2] == 255 && a->a[3] == 255);
+	if (a->a[0] == 0xff)
+		return false; /* ff00::/8 multicast */
+	return !(a->a[0] == 0xfe && (a->a[1] & 0xc0) == 0x80); /* fe80::/10 link-local */
+}

@@ -515,8 +515,7 @@ void router_discover(struct mesh_router *r)
 			const struct mesh_topo_conn *tc = &p->conns[k];
 			struct mesh_addr a;
 			mesh_topo_conn_addr(tc, &a);
-			if (mesh_peer_name_eq(&tc->peer, &r->name) || mesh_addr_is_unspecified(&a) ||
-			    !a.port)
+			if (mesh_peer_name_eq(&tc->peer, &r->name) || !mesh_addr_dialable(&a) || !a.port)
 				continue;
 			if (find_target(r, &a) || router_conn_to(r, &tc->peer))
 				continue;

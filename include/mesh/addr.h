@@ -49,5 +49,9 @@ bool mesh_addr_same_host(const struct mesh_addr *x, const struct mesh_addr *y);
 uint32_t mesh_addr_ipv4(const struct mesh_addr *a);
 /* No family, or the all-zero address of its family. */
 bool mesh_addr_is_unspecified(const struct mesh_addr *a);
+/* Whether a TCP connection can be dialled to it without more context: not unspecified, not
+ * multicast or broadcast, not IPv6 link-local (which needs an interface this type does not
+ * carry). What discovery dials, of the addresses gossip names. */
+bool mesh_addr_dialable(const struct mesh_addr *a);
 
 #endif

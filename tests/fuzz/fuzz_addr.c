@@ -42,5 +42,6 @@ FUZZ_ENTRY(addr)(const uint8_t *data, size_t size)
 	FUZZ_CHECK(mesh_addr_eq(&a, &b));
 	sl = mesh_addr_to_sockaddr(&a, AF_INET, &ss);
 	FUZZ_CHECK((sl != 0) == (a.family == AF_INET));
+	FUZZ_CHECK(!mesh_addr_dialable(&a) || !mesh_addr_is_unspecified(&a));
 	return 0;
 }

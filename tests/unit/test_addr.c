@@ -127,3 +127,16 @@ Test(addr, equality_and_unspecified)
 	cr_assert_eq(mesh_addr_format(&a, small, sizeof(small)), sizeof(small) - 1, "truncated, terminated");
 	cr_assert_eq(small[7], '\0');
 }
+
+Test(addr, dialable)
+{
+	const char *yes[] = { "198.18.0.1", "10.0.0.1", "[2001:2:0:6d::1]", "[fd00::1]", "[::1]" };
+	const char *no[] = { "0.0.0.0", "224.0.0.1", "239.1.2.3", "255.255.255.255", "[::]",
+			     "[ff02::1]", "[fe80::1]", "[febf::1]" };
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		cr_assert(mesh_addr_dialable((struct mesh_addr[]){ parse_ok(yes[i], 1) }), "%s", yes[i]);
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		cr_assert(!mesh_addr_dialable((struct mesh_addr[]){ parse_ok(no[i], 1) }), "%s", no[i]);
+	struct mesh_addr none = { 0 };
+	cr_assert(!mesh_addr_dialable(&none));
+}

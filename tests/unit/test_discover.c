@@ -131,13 +131,17 @@ Test(discover, ipv6_addresses_are_dialled)
 	add_peer(&r.topo, name_of(2));
 	add_peer(&r.topo, name_of(3));
 	struct mesh_topo_peer *p2 = &r.topo.peers[1];
-	p2->conns = calloc(1, sizeof(*p2->conns));
+	p2->conns = calloc(2, sizeof(*p2->conns));
 	p2->conns[0].peer = name_of(3);
 	p2->conns[0].flags = MESH_TOPO_CONN_ESTABLISHED;
-	struct mesh_addr a;
+	struct mesh_addr a, ll;
 	cr_assert_eq(mesh_addr_parse("[2001:2:0:6d::3]:6783", 0, &a, NULL), 0);
 	mesh_topo_conn_set_addr(&p2->conns[0], &a);
-	p2->nconns = 1;
+	/* a link-local address cannot be dialled without its interface: not tried */
+	p2->conns[1] = p2->conns[0];
+	cr_assert_eq(mesh_addr_parse("[fe80::3]:6783", 0, &ll, NULL), 0);
+	mesh_topo_conn_set_addr(&p2->conns[1], &ll);
+	p2->nconns = 2;
 
 	router_discover(&r);
 	cr_assert_eq(targets_of(&r, NULL), 1);
