@@ -86,6 +86,11 @@ int mesh_addr_parse(const char *s, uint16_t default_port, struct mesh_addr *out,
 		}
 		memcpy(host, s + 1, hl);
 		host[hl] = '\0';
+		if (strchr(host, '%')) {
+			*why = "an IPv6 zone (%interface) is not supported: a link-local address "
+			       "cannot be a peer";
+			return -EINVAL;
+		}
 		if (set_v6(host, &a) < 0) {
 			*why = "the address in brackets is not an IPv6 address";
 			return -EINVAL;
@@ -98,6 +103,11 @@ int mesh_addr_parse(const char *s, uint16_t default_port, struct mesh_addr *out,
 		if (colon && strchr(colon + 1, ':')) {
 			/* more than one ':': a bare IPv6 address, which cannot carry a port */
 			hl = strlen(s);
+			if (strchr(s, '%')) {
+				*why = "an IPv6 zone (%interface) is not supported: a link-local "
+				       "address cannot be a peer";
+				return -EINVAL;
+			}
 			if (hl >= sizeof(host) || set_v6(s, &a) < 0) {
 				*why = "not an IPv4 address nor an IPv6 address (write an IPv6 address "
 				       "with a port as [addr]:port)";

@@ -79,7 +79,8 @@ Test(addr, refused_with_reasons)
 	refused("[2001:db8::a]:", "port after ':' is empty");
 	refused("2001:db8::a:6783x", "nor an IPv6");
 	refused("host.example", "not an IPv4 address");
-	refused("[fe80::1%eth0]", "not an IPv6 address");
+	refused("[fe80::1%eth0]", "zone");
+	refused("fe80::1%eth0", "zone");
 	refused("[2001:db8::a]:70000", "above 65535");
 }
 

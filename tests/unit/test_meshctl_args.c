@@ -170,7 +170,8 @@ Test(meshctl_args, bad_addresses)
 	bad("PORT must be", NULL, "connect", "1.2.3.4:8o");
 	bad("host is missing", NULL, "connect", ":6783");
 	bad("closing ']'", NULL, "connect", "[2001:db8::1:6783");
-	bad("not an IPv6 address", NULL, "connect", "[fe80::1%eth0]:6783");
+	bad("zone", NULL, "connect", "[fe80::1%eth0]:6783");
+	bad("not an IPv6 address", NULL, "connect", "[1.2.3.4]:6783");
 	bad("above 65535", NULL, "connect", "[2001:db8::1]:70000");
 	bad("nor an IPv6", NULL, "connect", "2001:db8::1::2");
 	bad("not a host name", NULL, "connect", "a b");
