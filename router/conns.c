@@ -243,7 +243,8 @@ static void on_established(struct mesh_control *ctl, void *arg)
 
 	start_overlay(r, c, hs);
 	if (!c->fwd) {
-		log_error("%s: cannot start the sleeve for this connection (out of memory)", who);
+		log_error("%s: cannot start the sleeve for this connection (out of memory, or the "
+			  "peer is reached over IPv6 and this host has no IPv6)", who);
 		conn_free(c);
 		return;
 	}
