@@ -35,7 +35,6 @@ struct router_conns {
 	uint64_t discovery_logged_ms;  /* when a discovered address refused was last logged */
 };
 
-
 static void conn_free(struct mesh_conn *c)
 {
 	struct mesh_router *r = c->r;
