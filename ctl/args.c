@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ctl/args.h"
+#include "mesh/addr.h"
 
 const char *meshctl_usage(void)
 {
@@ -21,7 +22,8 @@ const char *meshctl_usage(void)
 	       "  status policy           Kubernetes NetworkPolicy on this node: the API server,\n"
 	       "                          each policy, the pods it isolates here, its rules'\n"
 	       "                          packet counters, and the last dropped flows and why\n"
-	       "  connect HOST[:PORT]     connect to a peer (PORT: meshd's own port if omitted)\n"
+	       "  connect HOST[:PORT]     connect to a peer (PORT: meshd's own port if omitted);\n"
+	       "                          HOST: a name, IPv4, [IPv6] (with :PORT) or IPv6\n"
 	       "  forget HOST[:PORT]      stop connecting to a peer given by flag or connect\n"
 	       "options:\n"
 	       "  --socket PATH           meshd's API socket (default $MESH_SOCKET, else "
@@ -56,8 +58,16 @@ static bool host_char(char c)
 static int parse_address(struct meshctl_args *a, const char *cmd, const char *s, char *err,
 			 size_t errlen)
 {
-	if (s[0] == '[' || strchr(s, ':') != strrchr(s, ':'))
-		USAGE("%s '%.60s': IPv6 addresses are not supported (meshd peers over IPv4)", cmd, s);
+	if (s[0] == '[' || strchr(s, ':') != strrchr(s, ':')) {
+		/* an IPv6 address: [addr][:PORT] or a bare addr (mesh/addr.h) */
+		struct mesh_addr v6;
+		const char *why;
+		if (mesh_addr_parse(s, 0, &v6, &why) < 0)
+			USAGE("%s '%.60s': %s ([IPv6][:PORT] or IPv6)", cmd, s, why);
+		mesh_addr_format_host(&v6, a->host, sizeof(a->host));
+		a->port = v6.port;
+		return 0;
+	}
 	const char *colon = strchr(s, ':');
 	size_t hl = colon ? (size_t)(colon - s) : strlen(s);
 	if (hl == 0)

@@ -1,5 +1,5 @@
-/* ctl/peer.c: meshctl connect|forget HOST[:PORT]: HOST resolved to IPv4, PORT defaulting to
- * the one meshd listens on, then POST /v1/connect or /v1/forget. */
+/* ctl/peer.c: meshctl connect|forget HOST[:PORT]: HOST resolved to an IPv4 or IPv6 address,
+ * PORT defaulting to the one meshd listens on, then POST /v1/connect or /v1/forget. */
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -7,23 +7,23 @@
 #include <sys/socket.h>
 
 #include "ctl/meshctl.h"
+#include "mesh/addr.h"
 
-/* HOST resolved to an IPv4 literal; EXIT_OK or EXIT_USAGE after printing why. */
-static int resolve(const char *cmd, const char *host, char *ip, size_t iplen)
+/* HOST resolved to an address (a literal as it is; a name to its first address, IPv4 or IPv6);
+ * EXIT_OK or EXIT_USAGE after printing why. */
+static int resolve(const char *cmd, const char *host, struct mesh_addr *out)
 {
-	struct in_addr a;
-	if (inet_pton(AF_INET, host, &a) == 1) {
-		inet_ntop(AF_INET, &a, ip, (socklen_t)iplen);
+	if (mesh_addr_parse(host, 0, out, NULL) == 0)
 		return EXIT_OK;
-	}
-	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai = NULL;
 	int rc = getaddrinfo(host, NULL, &hints, &ai);
-	if (rc != 0 || !ai) {
-		fprintf(stderr, "meshctl: %s: cannot resolve '%s' to an IPv4 address: %s\n", cmd, host,
+	if (rc != 0 || !ai || mesh_addr_from_sockaddr(ai->ai_addr, ai->ai_addrlen, out) < 0) {
+		fprintf(stderr, "meshctl: %s: cannot resolve '%s' to an address: %s\n", cmd, host,
 			rc ? gai_strerror(rc) : "no address");
+		if (ai)
+			freeaddrinfo(ai);
 		return EXIT_USAGE;
 	}
-	inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, ip, (socklen_t)iplen);
 	freeaddrinfo(ai);
 	return EXIT_OK;
 }
@@ -31,9 +31,10 @@ static int resolve(const char *cmd, const char *host, char *ip, size_t iplen)
 int ctl_cmd_peer(const struct meshctl_args *a)
 {
 	const char *cmd = a->cmd == MESHCTL_CONNECT ? "connect" : "forget";
-	char ip[INET_ADDRSTRLEN], addr[INET_ADDRSTRLEN + 8], path[32];
+	char addr[MESH_ADDR_STRLEN], path[32];
+	struct mesh_addr ip;
 	struct meshapi_response res;
-	int rc = resolve(cmd, a->host, ip, sizeof(ip));
+	int rc = resolve(cmd, a->host, &ip);
 	if (rc != EXIT_OK)
 		return rc;
 
@@ -50,7 +51,8 @@ int ctl_cmd_peer(const struct meshctl_args *a)
 		if (rc != EXIT_OK)
 			return rc;
 	}
-	snprintf(addr, sizeof(addr), "%s:%u", ip, port);
+	ip.port = (uint16_t)port;
+	mesh_addr_format(&ip, addr, sizeof(addr));
 	snprintf(path, sizeof(path), "/v1/%s", cmd);
 
 	cJSON *req = cJSON_CreateObject();

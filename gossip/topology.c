@@ -109,11 +109,43 @@ bool mesh_topo_linked(const struct mesh_topology *t, const struct mesh_topo_peer
 
 /* --- our own entry ------------------------------------------------------------------------ */
 
-#define CONN_FLAGS_KNOWN (MESH_TOPO_CONN_OUTBOUND | MESH_TOPO_CONN_ESTABLISHED)
+#define CONN_FLAGS_KNOWN (MESH_TOPO_CONN_OUTBOUND | MESH_TOPO_CONN_ESTABLISHED | MESH_TOPO_CONN_IPV6)
 #define SHORT_ID_MASK 0x0fff
 /* Wire sizes: entry = name(6) nick_len(1) nick uid(8) version(8) short_id(2) nconns(2) conns */
 #define ENTRY_FIXED (MESH_PEER_NAME_LEN + 1 + 8 + 8 + 2 + 2)
 #define CONN_WIRE (MESH_PEER_NAME_LEN + 4 + 2 + 1)
+#define CONN_WIRE_V6 (CONN_WIRE + 16)  /* with MESH_TOPO_CONN_IPV6 */
+
+static size_t conn_wire(uint8_t flags)
+{
+	return flags & MESH_TOPO_CONN_IPV6 ? CONN_WIRE_V6 : CONN_WIRE;
+}
+
+void mesh_topo_conn_addr(const struct mesh_topo_conn *c, struct mesh_addr *out)
+{
+	if (c->flags & MESH_TOPO_CONN_IPV6) {
+		memset(out, 0, sizeof(*out));
+		out->family = AF_INET6;
+		memcpy(out->a, c->ip6, 16);
+		out->port = c->port;
+	} else {
+		mesh_addr_from_ipv4(c->ip, c->port, out);
+	}
+}
+
+void mesh_topo_conn_set_addr(struct mesh_topo_conn *c, const struct mesh_addr *a)
+{
+	memset(c->ip6, 0, sizeof(c->ip6));
+	c->ip = 0;
+	c->port = a->port;
+	if (a->family == AF_INET6) {
+		c->flags |= MESH_TOPO_CONN_IPV6;
+		memcpy(c->ip6, a->a, 16);
+	} else {
+		c->flags &= (uint8_t)~MESH_TOPO_CONN_IPV6;
+		c->ip = mesh_addr_ipv4(a);
+	}
+}
 
 static void bump(uint64_t *version)
 {
@@ -157,7 +189,10 @@ void mesh_topo_set_self_short_id(struct mesh_topology *t, uint16_t short_id)
 
 static size_t entry_size(const struct mesh_topo_peer *p)
 {
-	return ENTRY_FIXED + strnlen(p->nickname, sizeof(p->nickname) - 1) + (size_t)p->nconns * CONN_WIRE;
+	size_t n = ENTRY_FIXED + strnlen(p->nickname, sizeof(p->nickname) - 1);
+	for (unsigned i = 0; i < p->nconns; i++)
+		n += conn_wire(p->conns[i].flags);
+	return n;
 }
 
 static bool name_listed(const struct mesh_peer_name *names, size_t nnames, const struct mesh_peer_name *n)
@@ -211,10 +246,16 @@ static uint8_t *put_entry(uint8_t *o, const struct mesh_topo_peer *p)
 	for (unsigned i = 0; i < p->nconns; i++) {
 		const struct mesh_topo_conn *c = &p->conns[i];
 		memcpy(o, c->peer.b, MESH_PEER_NAME_LEN);
-		memcpy(o + 6, &c->ip, 4); /* already network byte order */
+		bool v6 = c->flags & MESH_TOPO_CONN_IPV6;
+		if (v6)
+			memset(o + 6, 0, 4);
+		else
+			memcpy(o + 6, &c->ip, 4); /* already network byte order */
 		put_be16(o + 10, c->port);
 		o[12] = c->flags;
-		o += CONN_WIRE;
+		if (v6)
+			memcpy(o + CONN_WIRE, c->ip6, 16);
+		o += conn_wire(c->flags);
 	}
 	return o;
 }
@@ -263,7 +304,8 @@ struct upd_entry {
 	uint64_t uid, version;
 	uint16_t short_id;
 	unsigned nconns;
-	const uint8_t *conns;           /* nconns × CONN_WIRE bytes inside the update */
+	const uint8_t *conns;           /* nconns connections (CONN_WIRE or CONN_WIRE_V6 bytes each)
+					 * inside the update */
 	struct mesh_topo_conn *copy;    /* allocated before anything is applied */
 	size_t at;                      /* index in t->peers, or SIZE_MAX for a new peer */
 	enum { UPD_SKIP, UPD_ADD, UPD_REPLACE, UPD_SELF_BUMP } action;
@@ -316,10 +358,20 @@ static int parse_update(const uint8_t *buf, size_t len, struct upd_entry *e, siz
 		if ((len - off) / CONN_WIRE < e->nconns)
 			BAD("topology update is truncated (connections)");
 		e->conns = buf + off;
-		for (unsigned c = 0; c < e->nconns; c++)
-			if (e->conns[c * CONN_WIRE + 12] & ~CONN_FLAGS_KNOWN)
+		for (unsigned c = 0; c < e->nconns; c++) {
+			if (len - off < CONN_WIRE)
+				BAD("topology update is truncated (connections)");
+			uint8_t flags = buf[off + 12];
+			if (flags & ~CONN_FLAGS_KNOWN)
 				BAD("topology connection has unknown flag bits");
-		off += (size_t)e->nconns * CONN_WIRE;
+			if (flags & MESH_TOPO_CONN_IPV6) {
+				if (len - off < CONN_WIRE_V6)
+					BAD("topology update is truncated (IPv6 connection address)");
+				if (get_be32(buf + off + 6) != 0)
+					BAD("topology IPv6 connection has a non-zero IPv4 field");
+			}
+			off += conn_wire(flags);
+		}
 		e->at = SIZE_MAX;
 		e->action = UPD_SKIP;
 	}
@@ -330,11 +382,15 @@ static int parse_update(const uint8_t *buf, size_t len, struct upd_entry *e, siz
 
 static void decode_conns(struct mesh_topo_conn *out, const uint8_t *w, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++, w += CONN_WIRE) {
+	for (unsigned i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
 		memcpy(out[i].peer.b, w, MESH_PEER_NAME_LEN);
 		memcpy(&out[i].ip, w + 6, 4);
 		out[i].port = get_be16(w + 10);
 		out[i].flags = w[12];
+		if (out[i].flags & MESH_TOPO_CONN_IPV6)
+			memcpy(out[i].ip6, w + CONN_WIRE, 16);
+		w += conn_wire(out[i].flags);
 	}
 }
 

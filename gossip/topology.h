@@ -10,7 +10,11 @@
  *   count u16, then `count` entries:
  *     name(6) nick_len(u8) nickname(nick_len: 1..63 printable) uid(u64) version(u64)
  *     short_id(u16, < 4096) nconns(u16) then nconns × conn:
- *       peer(6) ipv4(4) port(u16) flags(u8: bit0 outbound, bit1 established)
+ *       peer(6) ipv4(4) port(u16) flags(u8: bit0 outbound, bit1 established, bit2 ipv6)
+ *       [ipv6(16): only with bit2, and then ipv4 is zero]
+ *   An IPv4 connection is 13 bytes, exactly as before bit2 existed, so an old router reads a
+ *   mesh reached over IPv4 as it always did (it refuses an update naming an IPv6 connection:
+ *   unknown flag bit).
  * A malformed update is refused whole (nothing merged). */
 #ifndef MESH_GOSSIP_TOPOLOGY_H
 #define MESH_GOSSIP_TOPOLOGY_H
@@ -20,16 +24,20 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "mesh/addr.h"
 #include "mesh/peer.h"
 
 #define MESH_TOPO_MAX_PEERS 8192
 #define MESH_TOPO_MAX_CONNS 1024
 #define MESH_TOPO_CONN_OUTBOUND 0x01
 #define MESH_TOPO_CONN_ESTABLISHED 0x02
+#define MESH_TOPO_CONN_IPV6 0x04        /* the address is ip6, not ip */
 
 struct mesh_topo_conn {
 	struct mesh_peer_name peer;
-	uint32_t ip;       /* IPv4, network byte order: where that peer's control port was reached */
+	uint32_t ip;       /* IPv4, network byte order: where that peer's control port was reached
+			    * (0 with MESH_TOPO_CONN_IPV6) */
+	uint8_t ip6[16];   /* with MESH_TOPO_CONN_IPV6: the IPv6 address instead */
 	uint16_t port;     /* host byte order */
 	uint8_t flags;
 };
@@ -119,5 +127,10 @@ int mesh_topo_digest_decode(const uint8_t *p, size_t len, struct mesh_topo_diges
 /* True when a lists b as established AND b lists a as established. */
 bool mesh_topo_linked(const struct mesh_topology *t, const struct mesh_topo_peer *a,
 		      const struct mesh_topo_peer *b);
+
+/* The connection's address (either family) with its port. */
+void mesh_topo_conn_addr(const struct mesh_topo_conn *c, struct mesh_addr *out);
+/* Sets the connection's address and port and its MESH_TOPO_CONN_IPV6 flag. */
+void mesh_topo_conn_set_addr(struct mesh_topo_conn *c, const struct mesh_addr *a);
 
 #endif

@@ -1,4 +1,4 @@
-/* router/addrindex.c: IPv4 address and port → pointer, open addressing under a keyed hash
+/* router/addrindex.c: address (either family) and port → pointer, open addressing under a keyed hash
  * (see addrindex.h). */
 #include <errno.h>
 #include <sodium.h>
@@ -13,12 +13,13 @@
 _Static_assert(sizeof(((struct mesh_addrindex *)0)->key) == crypto_shorthash_KEYBYTES,
 	       "hash key size");
 
-static size_t home(const struct mesh_addrindex *x, uint32_t ip, uint16_t port)
+static size_t home(const struct mesh_addrindex *x, const struct mesh_addr *a)
 {
-	uint8_t in[6], out[crypto_shorthash_BYTES];
+	uint8_t in[19], out[crypto_shorthash_BYTES];
 	uint64_t v;
-	memcpy(in, &ip, 4);
-	memcpy(in + 4, &port, 2);
+	in[0] = a->family;
+	memcpy(in + 1, a->a, 16);
+	memcpy(in + 17, &a->port, 2);
 	crypto_shorthash(out, in, sizeof(in), x->key);
 	memcpy(&v, out, sizeof(v));
 	return (size_t)v & (x->cap - 1);
@@ -42,19 +43,19 @@ void mesh_addrindex_free(struct mesh_addrindex *x)
 	x->cap = x->count = 0;
 }
 
-static struct mesh_addrindex_slot *slot(const struct mesh_addrindex *x, uint32_t ip, uint16_t port)
+static struct mesh_addrindex_slot *slot(const struct mesh_addrindex *x, const struct mesh_addr *a)
 {
 	size_t mask = x->cap - 1;
-	for (size_t i = home(x, ip, port);; i = (i + 1) & mask) {
+	for (size_t i = home(x, a);; i = (i + 1) & mask) {
 		struct mesh_addrindex_slot *s = &x->slots[i];
-		if (!s->v || (s->ip == ip && s->port == port))
+		if (!s->v || mesh_addr_eq(&s->a, a))
 			return s;
 	}
 }
 
-void *mesh_addrindex_get(const struct mesh_addrindex *x, uint32_t ip, uint16_t port)
+void *mesh_addrindex_get(const struct mesh_addrindex *x, const struct mesh_addr *a)
 {
-	return x->cap ? slot(x, ip, port)->v : NULL;
+	return x->cap ? slot(x, a)->v : NULL;
 }
 
 static int grow(struct mesh_addrindex *x)
@@ -66,34 +67,33 @@ static int grow(struct mesh_addrindex *x)
 		return -ENOMEM;
 	for (size_t i = 0; i < x->cap; i++)
 		if (x->slots[i].v)
-			*slot(&bigger, x->slots[i].ip, x->slots[i].port) = x->slots[i];
+			*slot(&bigger, &x->slots[i].a) = x->slots[i];
 	free(x->slots);
 	x->slots = bigger.slots;
 	x->cap = bigger.cap;
 	return 0;
 }
 
-int mesh_addrindex_put(struct mesh_addrindex *x, uint32_t ip, uint16_t port, void *v)
+int mesh_addrindex_put(struct mesh_addrindex *x, const struct mesh_addr *a, void *v)
 {
 	if (!v || !x->cap)
 		return -EINVAL;
-	if (slot(x, ip, port)->v)
+	if (slot(x, a)->v)
 		return -EEXIST;
 	if ((x->count + 1) * 4 > x->cap * 3 && grow(x) < 0)
 		return -ENOMEM;
-	struct mesh_addrindex_slot *s = slot(x, ip, port);
-	s->ip = ip;
-	s->port = port;
+	struct mesh_addrindex_slot *s = slot(x, a);
+	s->a = *a;
 	s->v = v;
 	x->count++;
 	return 0;
 }
 
-void mesh_addrindex_del(struct mesh_addrindex *x, uint32_t ip, uint16_t port)
+void mesh_addrindex_del(struct mesh_addrindex *x, const struct mesh_addr *a)
 {
 	if (!x->cap)
 		return;
-	struct mesh_addrindex_slot *s = slot(x, ip, port);
+	struct mesh_addrindex_slot *s = slot(x, a);
 	if (!s->v)
 		return;
 	size_t mask = x->cap - 1, i = (size_t)(s - x->slots), j = i;
@@ -103,7 +103,7 @@ void mesh_addrindex_del(struct mesh_addrindex *x, uint32_t ip, uint16_t port)
 		j = (j + 1) & mask;
 		if (!x->slots[j].v)
 			break;
-		size_t h = home(x, x->slots[j].ip, x->slots[j].port);
+		size_t h = home(x, &x->slots[j].a);
 		bool in_range = i <= j ? (h > i && h <= j) : (h > i || h <= j);
 		if (!in_range) {
 			x->slots[i] = x->slots[j];

@@ -1,4 +1,4 @@
-/* router/addrindex.h: an index of IPv4 address and port to a pointer (the router's connection
+/* router/addrindex.h: an index of address (either family, mesh/addr.h) and port to a pointer (the router's connection
  * targets, issue 16 finding 4: looked up for every address gossip names, so hashed, not a list
  * walk). Open addressing under SipHash with a random key per index (addresses come from peers
  * and cannot be chosen to collide), backward-shift deletion. Pure: no I/O; it allocates only
@@ -8,10 +8,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "mesh/addr.h"
 
 struct mesh_addrindex_slot {
-	uint32_t ip;    /* network order */
-	uint16_t port;
+	struct mesh_addr a; /* with its port */
 	void *v;        /* NULL: free */
 };
 
@@ -23,11 +23,11 @@ struct mesh_addrindex {
 
 int mesh_addrindex_init(struct mesh_addrindex *x);
 void mesh_addrindex_free(struct mesh_addrindex *x);
-/* The value at ip:port, or NULL. */
-void *mesh_addrindex_get(const struct mesh_addrindex *x, uint32_t ip, uint16_t port);
-/* Adds ip:port → v (not NULL): 0, -EEXIST when present, -ENOMEM. */
-int mesh_addrindex_put(struct mesh_addrindex *x, uint32_t ip, uint16_t port, void *v);
-/* Removes ip:port (nothing when absent). */
-void mesh_addrindex_del(struct mesh_addrindex *x, uint32_t ip, uint16_t port);
+/* The value at a (address and port), or NULL. */
+void *mesh_addrindex_get(const struct mesh_addrindex *x, const struct mesh_addr *a);
+/* Adds a → v (not NULL): 0, -EEXIST when present, -ENOMEM. */
+int mesh_addrindex_put(struct mesh_addrindex *x, const struct mesh_addr *a, void *v);
+/* Removes a (nothing when absent). */
+void mesh_addrindex_del(struct mesh_addrindex *x, const struct mesh_addr *a);
 
 #endif

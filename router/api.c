@@ -95,7 +95,7 @@ static const char *reason_phrase(int code)
 	}
 }
 
-/* POST /v1/connect and /v1/forget: body {"address":"IPv4[:port]"}. */
+/* POST /v1/connect and /v1/forget: body {"address": IPv4[:port], [IPv6][:port] or IPv6}. */
 static void peer_command(struct mesh_api *api, struct bufferevent *bev, const char *body,
 			 size_t len, bool connect)
 {
@@ -105,7 +105,8 @@ static void peer_command(struct mesh_api *api, struct bufferevent *bev, const ch
 	if (!cJSON_IsString(a)) {
 		cJSON_Delete(j);
 		return respond_error(bev, 400, "Bad Request",
-				     "body must be a JSON object with a string \"address\" (IPv4[:port])");
+				     "body must be a JSON object with a string \"address\" "
+				     "(IPv4[:port], [IPv6][:port] or IPv6)");
 	}
 	int ret = connect ? mesh_router_connect(api->r, a->valuestring, "asked through the API", err,
 						sizeof(err))

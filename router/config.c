@@ -425,7 +425,8 @@ const char *mesh_config_usage(void)
 	if (text[0])
 		return text;
 	snprintf(text, sizeof(text), "usage: meshd [OPTIONS] [PEER...]\n");
-	help_entry(text, sizeof(text), "PEER", "address of a peer to connect to: IPv4[:port]");
+	help_entry(text, sizeof(text), "PEER", "address of a peer to connect to: IPv4[:port], "
+		   "[IPv6][:port] or IPv6");
 	for (size_t k = 0; k < NOPTIONS; k++) {
 		char left[64];
 		if (!options[k].help)
@@ -472,8 +473,9 @@ int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char
 		if (a[0] != '-' || a[1] == '\0') {
 			if (cfg->npeers == MESH_MAX_PEERS_ARG)
 				USAGE("too many peers on the command line (at most %d)", MESH_MAX_PEERS_ARG);
-			if (mesh_parse_peer_addr(a, 0, &cfg->peers[cfg->npeers]) < 0)
-				USAGE("peer '%s': not an IPv4 address with an optional :port (1-65535)", a);
+			const char *why;
+			if (mesh_addr_parse(a, 0, &cfg->peers[cfg->npeers], &why) < 0)
+				USAGE("peer '%.80s': %s (give IPv4[:port], [IPv6][:port] or IPv6)", a, why);
 			cfg->npeers++;
 			continue;
 		}

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "gossip/ipam.h"
+#include "mesh/addr.h"
 #include "mesh/peer.h"
 #include "router/ipam6.h"
 
@@ -54,7 +55,7 @@ struct mesh_config {
 	unsigned mtu;            /* 0: default */
 	enum mesh_fastdp_mode fastdp;
 	unsigned npeers;
-	struct mesh_peer_addr peers[MESH_MAX_PEERS_ARG];
+	struct mesh_addr peers[MESH_MAX_PEERS_ARG]; /* either family (mesh/addr.h) */
 	/* IPAM: --ipalloc-range, --ipalloc-default-subnet (the range when not given),
 	 * --ipalloc-init (consensus=npeers+1 when not given), --ipam-reclaim-after (0 = never) */
 	uint32_t ipalloc_start;
@@ -88,7 +89,7 @@ enum mesh_config_result {
 int mesh_config_parse(struct mesh_config *cfg, int argc, char **argv, const char *env_password,
 		      char *err, size_t errlen);
 void mesh_config_free(struct mesh_config *cfg);
-/* Parses "a.b.c.d" or "a.b.c.d:port"; 0 or -1. */
+/* Parses "a.b.c.d" or "a.b.c.d:port" (the metrics address); 0 or -1. */
 int mesh_parse_peer_addr(const char *s, uint16_t default_port, struct mesh_peer_addr *out);
 const char *mesh_config_usage(void);
 /* "90s", "30m", "1h", "2d" or plain seconds ("0" = 0) into ms; -1 when malformed or over 10

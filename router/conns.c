@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "router/addrindex.h"
 #include "router/gossip.h"
@@ -34,18 +35,6 @@ struct router_conns {
 	uint64_t discovery_logged_ms;  /* when a discovered address refused was last logged */
 };
 
-static void format_addr(const struct sockaddr_storage *ss, char *out, size_t cap)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s = (const void *)ss;
-		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
-		port = ntohs(s->sin_port);
-	}
-	snprintf(out, cap, "%s:%u", ip, port);
-}
-
 static void conn_free(struct mesh_conn *c)
 {
 	struct mesh_router *r = c->r;
@@ -63,7 +52,7 @@ static void conn_free(struct mesh_conn *c)
 	if (c->target && c->target->conn == c)
 		c->target->conn = NULL;
 	if (c->unauth)
-		mesh_unauth_release(&r->own.conns->unauth, c->src_ip);
+		mesh_unauth_release(&r->own.conns->unauth, &c->src);
 	bool was_established = c->state == CONN_ESTABLISHED;
 	free(c);
 	if (was_established)
@@ -158,8 +147,7 @@ static bool configured_peer(const struct mesh_router *r, const struct mesh_conn 
 {
 	for (const struct mesh_target *t = r->targets; t; t = t->next)
 		if (!t->discovered && (mesh_peer_name_eq(&t->peer, &c->peer) ||
-				       (t->addr.sin_addr.s_addr == c->peer_ip &&
-					ntohs(t->addr.sin_port) == c->peer_port)))
+				       mesh_addr_eq(&t->addr, &c->peer_addr)))
 			return true;
 	return false;
 }
@@ -175,10 +163,9 @@ static void start_overlay(struct mesh_router *r, struct mesh_conn *c, const stru
 	p.remote_short_id = h->short_id;
 	p.local_index = c->local_index;
 	p.remote_index = h->sleeve_index;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&p.remote_addr;
-	sin->sin_family = AF_INET;
-	sin->sin_addr.s_addr = c->peer_ip;
-	sin->sin_port = htons(h->sleeve_port);
+	struct mesh_addr sleeve_at = c->peer_addr;
+	sleeve_at.port = h->sleeve_port;
+	mesh_addr_to_sockaddr(&sleeve_at, sleeve_at.family, &p.remote_addr);
 	p.local_uid = r->uid;
 	p.remote_uid = h->uid;
 	p.encrypted = c->encrypted;
@@ -188,7 +175,8 @@ static void start_overlay(struct mesh_router *r, struct mesh_conn *c, const stru
 	memcpy(p.ipsec_rx_key, hs->keys.ipsec.rx, sizeof(p.ipsec_rx_key));
 	c->fwd = r->ov->ops->start(r->ov, &p, c);
 	if (c->fwd) {
-		sin->sin_port = 0; /* the fast path uses its own port */
+		sleeve_at.port = 0; /* the fast path uses its own port */
+		mesh_addr_to_sockaddr(&sleeve_at, sleeve_at.family, &p.remote_addr);
 		router_fastpath_conn_up(r, c, &p, h->overlays);
 	}
 	mesh_wipe(&p, sizeof(p));
@@ -205,19 +193,18 @@ static void on_established(struct mesh_control *ctl, void *arg)
 	c->peer = h->name;
 	snprintf(c->nickname, sizeof(c->nickname), "%s", h->nickname);
 	if (c->unauth) {
-		mesh_unauth_release(&r->own.conns->unauth, c->src_ip);
+		mesh_unauth_release(&r->own.conns->unauth, &c->src);
 		c->unauth = false;
 	}
 	c->conn_id = c->outbound ? hs->cfg.hello.conn_id : h->conn_id;
 	c->encrypted = hs->chan.sealed;
-	const struct sockaddr_in *remote = (const struct sockaddr_in *)mesh_control_remote(ctl);
-	c->peer_ip = remote->sin_addr.s_addr;
+	const struct sockaddr_storage *remote = mesh_control_remote(ctl);
+	mesh_addr_from_sockaddr((const struct sockaddr *)remote, sizeof(*remote), &c->peer_addr);
+	c->peer_ip = mesh_addr_ipv4(&c->peer_addr);
 	c->peer_port = h->sleeve_port; /* the peer listens for control on its sleeve port too */
-	if (!c->outbound) {
-		char ip[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, &remote->sin_addr, ip, sizeof(ip));
-		snprintf(c->addr, sizeof(c->addr), "%s:%u", ip, c->peer_port);
-	}
+	c->peer_addr.port = c->peer_port;
+	if (!c->outbound)
+		mesh_addr_format(&c->peer_addr, c->addr, sizeof(c->addr));
 	if (c->target)
 		c->target->peer = h->name;
 	router_describe_conn(c, who, sizeof(who));
@@ -255,7 +242,8 @@ static void on_established(struct mesh_control *ctl, void *arg)
 
 	start_overlay(r, c, hs);
 	if (!c->fwd) {
-		log_error("%s: cannot start the sleeve for this connection (out of memory)", who);
+		log_error("%s: cannot start the sleeve for this connection (out of memory, or the "
+			  "peer is reached over IPv6 and this host has no IPv6)", who);
 		conn_free(c);
 		return;
 	}
@@ -359,13 +347,16 @@ static void target_connect(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	c->target = t;
-	c->peer_ip = t->addr.sin_addr.s_addr;
-	c->peer_port = ntohs(t->addr.sin_port);
+	c->peer_addr = t->addr;
+	c->peer_ip = mesh_addr_ipv4(&t->addr);
+	c->peer_port = t->addr.port;
 	snprintf(c->addr, sizeof(c->addr), "%s", t->addr_str);
 	hs_config(r, c, &hc);
 	cb.arg = c;
 	log_debug("connecting to %s", t->addr_str);
-	c->ctl = mesh_control_new(r->base, -1, (struct sockaddr *)&t->addr, sizeof(t->addr), &hc, &cb);
+	struct sockaddr_storage ss;
+	socklen_t sslen = mesh_addr_to_sockaddr(&t->addr, t->addr.family, &ss);
+	c->ctl = mesh_control_new(r->base, -1, (struct sockaddr *)&ss, sslen, &hc, &cb);
 	mesh_wipe(&hc, sizeof(hc));
 	if (!c->ctl) {
 		snprintf(t->last_error, sizeof(t->last_error), "cannot start a connection");
@@ -382,14 +373,19 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	struct mesh_router *r = arg;
 	struct mesh_hs_config hc;
 	struct mesh_control_callbacks cb = control_cb;
-	char addr[64];
+	char addr[MESH_ADDR_STRLEN];
+	struct mesh_addr src;
 
-	format_addr((struct sockaddr_storage *)sa, addr, sizeof(addr));
+	if (mesh_addr_from_sockaddr(sa, (socklen_t)salen, &src) < 0) {
+		evutil_closesocket(fd);
+		return;
+	}
+	mesh_addr_format(&src, addr, sizeof(addr));
 	struct router_conns *cn = r->own.conns;
-	uint32_t src = sa->sa_family == AF_INET ? ((struct sockaddr_in *)sa)->sin_addr.s_addr : 0;
+	src.port = 0; /* the budget is per address */
 	/* a stranger's connections are bounded before anything else, so that they cannot use up
 	 * the accept rate either */
-	int ret = mesh_unauth_take(&cn->unauth, src);
+	int ret = mesh_unauth_take(&cn->unauth, &src);
 	if (ret < 0) {
 		r->ctr.control_refused++;
 		r->ctr.control_refused_unauth++;
@@ -407,7 +403,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	if (!mesh_ratelimit_take(&cn->accept_rl, mesh_mono_ms())) {
-		mesh_unauth_release(&cn->unauth, src);
+		mesh_unauth_release(&cn->unauth, &src);
 		r->ctr.control_refused++;
 		if (mesh_mono_ms() - cn->refused_logged_ms > 1000) {
 			log_warn("refusing a connection from %s: more than %d connection attempts a "
@@ -419,12 +415,12 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	}
 	struct mesh_conn *c = conn_new(r, false);
 	if (!c) {
-		mesh_unauth_release(&cn->unauth, src);
+		mesh_unauth_release(&cn->unauth, &src);
 		evutil_closesocket(fd);
 		return;
 	}
 	c->unauth = true;
-	c->src_ip = src;
+	c->src = src;
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	hs_config(r, c, &hc);
 	cb.arg = c;
@@ -443,12 +439,12 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
 	router_accept_failed(&r->own.conns->guard);
 }
 
-static struct mesh_target *find_target(struct mesh_router *r, uint32_t ip, uint16_t port)
+static struct mesh_target *find_target(struct mesh_router *r, const struct mesh_addr *a)
 {
-	return mesh_addrindex_get(&r->own.conns->by_addr, ip, port);
+	return mesh_addrindex_get(&r->own.conns->by_addr, a);
 }
 
-static struct mesh_target *add_target(struct mesh_router *r, uint32_t ip, uint16_t port,
+static struct mesh_target *add_target(struct mesh_router *r, const struct mesh_addr *a,
 				      bool discovered)
 {
 	struct mesh_target *t = calloc(1, sizeof(*t));
@@ -456,15 +452,11 @@ static struct mesh_target *add_target(struct mesh_router *r, uint32_t ip, uint16
 		return NULL;
 	t->r = r;
 	t->discovered = discovered;
-	t->addr.sin_family = AF_INET;
-	t->addr.sin_port = htons(port);
-	t->addr.sin_addr.s_addr = ip;
-	char ipstr[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &t->addr.sin_addr, ipstr, sizeof(ipstr));
-	snprintf(t->addr_str, sizeof(t->addr_str), "%s:%u", ipstr, port);
+	t->addr = *a;
+	mesh_addr_format(a, t->addr_str, sizeof(t->addr_str));
 	mesh_backoff_init(&t->backoff);
 	t->timer = event_new(r->base, -1, 0, target_connect, t);
-	if (!t->timer || mesh_addrindex_put(&r->own.conns->by_addr, ip, port, t) < 0) {
+	if (!t->timer || mesh_addrindex_put(&r->own.conns->by_addr, a, t) < 0) {
 		if (t->timer)
 			event_free(t->timer);
 		free(t);
@@ -480,7 +472,7 @@ static struct mesh_target *add_target(struct mesh_router *r, uint32_t ip, uint16
 static void target_free(struct mesh_target *t)
 {
 	struct router_conns *cn = t->r->own.conns;
-	mesh_addrindex_del(&cn->by_addr, t->addr.sin_addr.s_addr, ntohs(t->addr.sin_port));
+	mesh_addrindex_del(&cn->by_addr, &t->addr);
 	cn->ndiscovered -= t->discovered;
 	if (t->conn)
 		t->conn->target = NULL;
@@ -489,7 +481,7 @@ static void target_free(struct mesh_target *t)
 }
 
 /* A discovered address not dialled for a bound: counted, logged once a minute. */
-static void discovery_refused(struct mesh_router *r, uint32_t ip, uint16_t port, const char *why)
+static void discovery_refused(struct mesh_router *r, const struct mesh_addr *a, const char *why)
 {
 	struct router_conns *cn = r->own.conns;
 	uint64_t now = mesh_mono_ms();
@@ -497,10 +489,9 @@ static void discovery_refused(struct mesh_router *r, uint32_t ip, uint16_t port,
 	if (cn->discovery_logged_ms && now - cn->discovery_logged_ms < DISCOVERY_LOG_MS)
 		return;
 	cn->discovery_logged_ms = now;
-	char ipstr[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &ip, ipstr, sizeof(ipstr));
-	log_warn("not dialling %s:%u, learned through gossip: %s (logged once a minute)", ipstr,
-		 port, why);
+	char astr[MESH_ADDR_STRLEN];
+	mesh_addr_format(a, astr, sizeof(astr));
+	log_warn("not dialling %s, learned through gossip: %s (logged once a minute)", astr, why);
 }
 
 static unsigned discovered_for(const struct mesh_router *r, const struct mesh_peer_name *peer)
@@ -523,23 +514,25 @@ void router_discover(struct mesh_router *r)
 		const struct mesh_topo_peer *p = &r->topo.peers[i];
 		for (unsigned k = 0; k < p->nconns; k++) {
 			const struct mesh_topo_conn *tc = &p->conns[k];
-			if (mesh_peer_name_eq(&tc->peer, &r->name) || !tc->ip || !tc->port)
+			struct mesh_addr a;
+			mesh_topo_conn_addr(tc, &a);
+			if (mesh_peer_name_eq(&tc->peer, &r->name) || !mesh_addr_dialable(&a) || !a.port)
 				continue;
-			if (find_target(r, tc->ip, tc->port) || router_conn_to(r, &tc->peer))
+			if (find_target(r, &a) || router_conn_to(r, &tc->peer))
 				continue;
 			if (cn->ndiscovered >= DISCOVERED_MAX) {
-				discovery_refused(r, tc->ip, tc->port, "already dialling "
+				discovery_refused(r, &a, "already dialling "
 						  MESH_STR(DISCOVERED_MAX) " addresses learned so");
 				return;
 			}
 			if (!mesh_topo_find(&r->topo, &tc->peer))
 				continue; /* a peer nobody announced: nothing to dial */
 			if (discovered_for(r, &tc->peer) >= DISCOVERED_PER_PEER) {
-				discovery_refused(r, tc->ip, tc->port, "already dialling "
+				discovery_refused(r, &a, "already dialling "
 						  MESH_STR(DISCOVERED_PER_PEER) " addresses of that peer");
 				continue;
 			}
-			struct mesh_target *t = add_target(r, tc->ip, tc->port, true);
+			struct mesh_target *t = add_target(r, &a, true);
 			if (!t)
 				return;
 			t->peer = tc->peer;
@@ -565,9 +558,46 @@ static void forget_targets(struct mesh_router *r)
 	}
 }
 
+/* The control listener: one dual-stack AF_INET6 socket (IPV6_V6ONLY off, so IPv4 peers arrive
+ * as mapped addresses), or an AF_INET one where the host has no IPv6. A listening socket, or
+ * -errno with err set. */
+static int listen_socket(uint16_t port, char *err, size_t errlen)
+{
+	int one = 1, zero = 0;
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = htons(port),
+					   .sin6_addr = IN6ADDR_ANY_INIT };
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) == 0 &&
+		    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+		    bind(fd, (struct sockaddr *)&s6, sizeof(s6)) == 0 && listen(fd, ACCEPT_BACKLOG) == 0)
+			return fd;
+		int e = errno;
+		close(fd);
+		if (e != EADDRNOTAVAIL && e != EAFNOSUPPORT) {
+			snprintf(err, errlen, "cannot listen on TCP port %u: %s", port, strerror(e));
+			return -e;
+		}
+	} else if (errno != EAFNOSUPPORT) {
+		snprintf(err, errlen, "cannot create the control socket: %s", strerror(errno));
+		return -errno;
+	}
+	log_info("no IPv6 on this host: the control port listens on IPv4 only");
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, ACCEPT_BACKLOG) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "cannot listen on TCP port %u: %s", port, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	return fd;
+}
+
 int router_conns_start(struct mesh_router *r, char *err, size_t errlen)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(r->cfg->port) };
 	struct router_conns *cn = calloc(1, sizeof(*cn));
 	if (!cn) {
 		snprintf(err, errlen, "out of memory");
@@ -578,13 +608,15 @@ int router_conns_start(struct mesh_router *r, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	cn->listener = evconnlistener_new_bind(r->base, on_accept, r,
-					      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-					      LEV_OPT_CLOSE_ON_EXEC, ACCEPT_BACKLOG,
-					      (struct sockaddr *)&sin, sizeof(sin));
+	int lfd = listen_socket(r->cfg->port, err, errlen);
+	if (lfd < 0)
+		return lfd;
+	cn->listener = evconnlistener_new(r->base, on_accept, r,
+					  LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, lfd);
 	if (!cn->listener) {
-		snprintf(err, errlen, "cannot listen on TCP port %u: %s", r->cfg->port, strerror(errno));
-		return -errno;
+		snprintf(err, errlen, "cannot listen on TCP port %u: out of memory", r->cfg->port);
+		close(lfd);
+		return -ENOMEM;
 	}
 	if (router_accept_guard_init(&cn->guard, cn->listener, "control") < 0) {
 		snprintf(err, errlen, "out of memory");
@@ -598,11 +630,9 @@ int router_conns_start(struct mesh_router *r, char *err, size_t errlen)
 	}
 	mesh_ratelimit_init(&cn->accept_rl, ACCEPT_RATE_PER_S, ACCEPT_BURST, mesh_mono_ms());
 	for (unsigned i = 0; i < r->cfg->npeers; i++) {
-		struct in_addr a;
-		inet_pton(AF_INET, r->cfg->peers[i].host, &a);
-		if (find_target(r, a.s_addr, r->cfg->peers[i].port))
+		if (find_target(r, &r->cfg->peers[i]))
 			continue;
-		if (!add_target(r, a.s_addr, r->cfg->peers[i].port, false)) {
+		if (!add_target(r, &r->cfg->peers[i], false)) {
 			snprintf(err, errlen, "out of memory");
 			return -ENOMEM;
 		}
@@ -688,11 +718,29 @@ void router_update_mtu(struct mesh_router *r)
 	router_fastpath_set_mtu(r);
 }
 
-/* Super-frames go out as one datagram fragmented at our own link's MTU: only while every path
- * carries full-size packets (no --mtu below the default, no smaller verified path). */
+/* Whether every usable connection carries full-size packets: no --mtu below the default, and
+ * no verified path smaller than what a 1500-byte underlay of its family carries (over IPv6
+ * that is SLEEVE_IPV6_EXTRA bytes less: its header is longer). */
+static bool paths_full_size(const struct mesh_router *r)
+{
+	if (r->cfg->mtu && r->cfg->mtu < SLEEVE_DEFAULT_MTU)
+		return false;
+	for (const struct mesh_conn *c = r->conns; c; c = c->next) {
+		if (!c->usable || !c->fwd)
+			continue;
+		unsigned full = SLEEVE_DEFAULT_MTU -
+				(c->peer_addr.family == AF_INET6 ? SLEEVE_IPV6_EXTRA : 0);
+		if (r->ov->ops->mtu(c->fwd) < full)
+			return false;
+	}
+	return true;
+}
+
+/* Super-frames go out as one datagram cut into fragments the size of each peer's verified
+ * path: only while every path carries full-size packets (paths_full_size). */
 void router_update_tso(struct mesh_router *r)
 {
-	bool on = r->tso_capable && r->mtu >= SLEEVE_DEFAULT_MTU;
+	bool on = r->tso_capable && paths_full_size(r);
 	if (on == r->tso_on)
 		return;
 	if (sleeve_set_tso(r->sleeve, on) < 0) {
@@ -716,37 +764,34 @@ void router_on_mtu_changed(void *arg, struct overlay_forwarder *fwd)
 	router_update_mtu(r);
 }
 
-/* IPv4[:port] (port defaulting to ours) from the API. 0, or -EINVAL with msg set. */
-static int api_addr(const struct mesh_router *r, const char *addr, uint32_t *ip, uint16_t *port,
+/* IPv4[:port], [IPv6][:port] or IPv6 (port defaulting to ours) from the API. 0, or -EINVAL
+ * with msg set. */
+static int api_addr(const struct mesh_router *r, const char *addr, struct mesh_addr *a,
 		    char *msg, size_t msglen)
 {
-	struct mesh_peer_addr pa;
-	struct in_addr a;
-	if (mesh_parse_peer_addr(addr, r->cfg->port, &pa) < 0) {
-		snprintf(msg, msglen, "'%.64s' is not an IPv4 address with an optional :port", addr);
+	const char *why;
+	if (mesh_addr_parse(addr, r->cfg->port, a, &why) < 0) {
+		snprintf(msg, msglen, "address '%.64s': %s (give IPv4[:port], [IPv6][:port] or IPv6)",
+			 addr, why);
 		return -EINVAL;
 	}
-	inet_pton(AF_INET, pa.host, &a);
-	*ip = a.s_addr;
-	*port = pa.port;
 	return 0;
 }
 
 int mesh_router_connect(struct mesh_router *r, const char *addr, const char *origin, char *msg,
 			size_t msglen)
 {
-	uint32_t ip;
-	uint16_t port;
-	if (api_addr(r, addr, &ip, &port, msg, msglen) < 0)
+	struct mesh_addr a;
+	if (api_addr(r, addr, &a, msg, msglen) < 0)
 		return -EINVAL;
-	struct mesh_target *t = find_target(r, ip, port);
+	struct mesh_target *t = find_target(r, &a);
 	if (t) {
 		r->own.conns->ndiscovered -= t->discovered;
 		t->discovered = false;
 		snprintf(msg, msglen, "already connecting to %s", t->addr_str);
 		return 0;
 	}
-	t = add_target(r, ip, port, false);
+	t = add_target(r, &a, false);
 	if (!t) {
 		snprintf(msg, msglen, "out of memory");
 		return -ENOMEM;
@@ -759,13 +804,12 @@ int mesh_router_connect(struct mesh_router *r, const char *addr, const char *ori
 int mesh_router_forget(struct mesh_router *r, const char *addr, const char *origin, char *msg,
 		       size_t msglen)
 {
-	uint32_t ip;
-	uint16_t port;
-	if (api_addr(r, addr, &ip, &port, msg, msglen) < 0)
+	struct mesh_addr a;
+	if (api_addr(r, addr, &a, msg, msglen) < 0)
 		return -EINVAL;
 	for (struct mesh_target **pp = &r->targets; *pp; pp = &(*pp)->next) {
 		struct mesh_target *t = *pp;
-		if (t->addr.sin_addr.s_addr != ip || ntohs(t->addr.sin_port) != port)
+		if (!mesh_addr_eq(&t->addr, &a))
 			continue;
 		*pp = t->next;
 		struct mesh_conn *c = t->conn;
@@ -778,8 +822,8 @@ int mesh_router_forget(struct mesh_router *r, const char *addr, const char *orig
 		target_free(t);
 		return 0;
 	}
-	char ipstr[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &ip, ipstr, sizeof(ipstr));
-	snprintf(msg, msglen, "%s:%u is not an address this router connects to", ipstr, port);
+	char astr[MESH_ADDR_STRLEN];
+	mesh_addr_format(&a, astr, sizeof(astr));
+	snprintf(msg, msglen, "%s is not an address this router connects to", astr);
 	return -ENOENT;
 }

@@ -155,6 +155,10 @@ void router_fastpath_sync(struct mesh_router *r)
 
 /* --- connections ----------------------------------------------------------------------- */
 
+/* Why a connection reached over IPv6 stays on the sleeve (issue 18: the VXLAN device, the OVS
+ * vport and the IPsec SAs are IPv4 only for now). */
+#define FASTPATH_NO_IPV6 "fast path over IPv6 not supported yet (the peer is reached over IPv6)"
+
 void router_fastpath_conn_up(struct mesh_router *r, struct mesh_conn *c,
 			     const struct overlay_conn_params *p, uint8_t peer_overlays)
 {
@@ -164,6 +168,10 @@ void router_fastpath_conn_up(struct mesh_router *r, struct mesh_conn *c,
 	router_describe_conn(c, who, sizeof(who));
 	if (!(peer_overlays & MESH_OVERLAY_FASTDP)) {
 		log_info("%s: sleeve only: the peer runs no fast path", who);
+		return;
+	}
+	if (c->peer_addr.family == AF_INET6) {
+		log_info("%s: sleeve only: %s", who, FASTPATH_NO_IPV6);
 		return;
 	}
 	c->fast = r->fov->ops->start(r->fov, p, c);
@@ -200,6 +208,8 @@ const char *router_conn_overlay(const struct mesh_router *r, const struct mesh_c
 		enum overlay_health fh = c->fast->ov->ops->health(c->fast, &fw);
 		snprintf(fast_why, sizeof(fast_why), "fast path %s: %s", c->fast->ov->ops->name,
 			 fh == OVERLAY_HEALTH_HEALTHY ? "waiting for the sleeve" : fw ? fw : "");
+	} else if (r->fastdp && c->peer_addr.family == AF_INET6) {
+		snprintf(fast_why, sizeof(fast_why), "%s", FASTPATH_NO_IPV6);
 	} else if (r->fastdp) {
 		snprintf(fast_why, sizeof(fast_why), "the peer runs no fast path");
 	} else {

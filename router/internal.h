@@ -58,10 +58,12 @@ struct mesh_conn {
 	struct mesh_target *target;    /* outbound: the address we dialled */
 	bool outbound;
 	bool unauth;                   /* inbound, in its handshake: holds an unauth.h slot */
-	uint32_t src_ip;               /* inbound: the address it came from (network order) */
+	struct mesh_addr src;          /* inbound: the address it came from */
 	enum conn_state state;
 	char addr[64];                 /* "ip:port" of the peer's control endpoint */
-	uint32_t peer_ip;              /* network order: where the peer's control port is */
+	struct mesh_addr peer_addr;    /* where the peer's control port is (port: peer_port) */
+	uint32_t peer_ip;              /* peer_addr when IPv4 (network order), else 0: the fast
+					* path's tunnel address */
 	uint16_t peer_port;
 	struct mesh_peer_name peer;
 	char nickname[64];
@@ -82,8 +84,8 @@ struct mesh_conn {
 
 struct mesh_target {
 	struct mesh_router *r;
-	struct sockaddr_in addr;
-	char addr_str[64];
+	struct mesh_addr addr;         /* with its port */
+	char addr_str[MESH_ADDR_STRLEN];
 	bool discovered;               /* learned from gossip, not given on the command line */
 	struct mesh_peer_name peer;    /* who answered there last (zero until known) */
 	struct mesh_backoff backoff;

@@ -45,13 +45,13 @@ int mesh_router_set_passwords(struct mesh_router *r, const uint8_t *psk, const u
 /* Closes every connection and removes what the router created (unless --keep-bridge). */
 void mesh_router_free(struct mesh_router *r);
 
-/* Adds IPv4[:port] to the addresses we keep connected (as if given on the command line);
- * origin says who asked, for the log ("asked through the API", "Node h2"). 0 (msg says what
+/* Adds IPv4[:port], [IPv6][:port] or IPv6 to the addresses we keep connected (as if given on
+ * the command line); origin says who asked, for the log ("asked through the API", "Node h2"). 0 (msg says what
  * happened), -EINVAL for a bad address, -ENOMEM. */
 int mesh_router_connect(struct mesh_router *r, const char *addr, const char *origin, char *msg,
 			size_t msglen);
-/* Stops keeping IPv4[:port] connected (an established connection stays up). 0, -EINVAL, or
- * -ENOENT when it is not an address we connect to. */
+/* Stops keeping IPv4[:port], [IPv6][:port] or IPv6 connected (an established connection stays
+ * up). 0, -EINVAL, or -ENOENT when it is not an address we connect to. */
 int mesh_router_forget(struct mesh_router *r, const char *addr, const char *origin, char *msg,
 		       size_t msglen);
 

@@ -107,10 +107,10 @@ static cJSON *peer_json(const struct mesh_router *r, const struct mesh_topo_peer
 	for (unsigned i = 0; i < p->nconns; i++) {
 		const struct mesh_topo_conn *tc = &p->conns[i];
 		cJSON *j = cJSON_CreateObject();
-		char ip[INET_ADDRSTRLEN], addr[40];
-		struct in_addr a = { .s_addr = tc->ip };
-		inet_ntop(AF_INET, &a, ip, sizeof(ip));
-		snprintf(addr, sizeof(addr), "%s:%u", ip, tc->port);
+		char addr[MESH_ADDR_STRLEN];
+		struct mesh_addr a;
+		mesh_topo_conn_addr(tc, &a);
+		mesh_addr_format(&a, addr, sizeof(addr));
 		add_name(j, "peer", &tc->peer);
 		const char *nick = nickname_of(r, &tc->peer);
 		if (nick)

@@ -178,10 +178,11 @@ void router_topo_self_changed(struct mesh_router *r)
 		if (c->state != CONN_ESTABLISHED)
 			continue;
 		conns[n].peer = c->peer;
-		conns[n].ip = c->peer_ip;
-		conns[n].port = c->peer_port;
 		conns[n].flags = (uint8_t)((c->outbound ? MESH_TOPO_CONN_OUTBOUND : 0) |
 					   (c->usable ? MESH_TOPO_CONN_ESTABLISHED : 0));
+		struct mesh_addr a = c->peer_addr;
+		a.port = c->peer_port;
+		mesh_topo_conn_set_addr(&conns[n], &a);
 		n++;
 	}
 	if (mesh_topo_set_self_conns(&r->topo, conns, n) < 0) {

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <netinet/in.h>
 #include <time.h>
 
 #include "crypto/replay.h"
@@ -93,6 +94,7 @@ struct sleeve {
 	struct overlay_callbacks cb;
 	char tap_name[IFNAMSIZ];
 	int tap_fd, udp_fd;
+	int family;                   /* of udp_fd: AF_INET6 (dual-stack) or AF_INET */
 	uint16_t port;
 	unsigned mtu;
 	struct event *tap_ev, *udp_ev;
@@ -121,6 +123,19 @@ struct sleeve {
 	uint8_t pool[BATCH + 1][SLOT_BUF];
 	uint8_t gro_buf[SLEEVE_GRO_BUF];
 };
+
+/* The length of a peer's socket address. */
+static inline socklen_t sleeve_addr_len(const struct sockaddr_storage *a)
+{
+	return a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+/* Whether the peer is reached over IPv6 (not an IPv4 address mapped on the dual-stack socket). */
+static inline bool sleeve_peer_is_ipv6(const struct sleeve_fwd *f)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&f->p.remote_addr;
+	return f->p.remote_addr.ss_family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr);
+}
 
 static inline size_t payload_off(const struct sleeve_fwd *f)
 {

@@ -11,6 +11,10 @@
 
 #define SLEEVE_PMTU_TRIES 2        /* unanswered probes of one size before it counts as lost */
 #define SLEEVE_PMTU_PRECISION 1    /* stop when the bounds are this close */
+/* The floor of the search: the UDP payload every path of the family carries (IPv4's 576-byte
+ * minimum, IPv6's 1280, less the IP and UDP headers). */
+#define SLEEVE_PMTU_FLOOR_V4 (576 - 20 - 8)
+#define SLEEVE_PMTU_FLOOR_V6 (1280 - 40 - 8)
 
 struct sleeve_pmtu {
 	uint16_t ok;     /* largest size verified (starts at the floor everyone must carry) */

@@ -50,12 +50,18 @@ static void send_probe(struct sleeve_fwd *f, uint16_t size)
 	memset(buf, 0, sizeof(buf));
 	put_be64(buf + off, ++f->hb_echo);
 	size_t len = sleeve_finish_datagram(f, SLEEVE_HEARTBEAT, buf, size - off);
-	int on = IP_PMTUDISC_PROBE, off_ = IP_PMTUDISC_DONT;
-	setsockopt(s->udp_fd, IPPROTO_IP, IP_MTU_DISCOVER, &on, sizeof(on));
+	/* DF for this datagram alone, at the level of the peer's family (a mapped IPv4 peer of
+	 * the dual-stack socket goes out through IPv4): PROBE also ignores the cached path MTU,
+	 * so the probe really crosses the path, and the kernel refuses what our link cannot carry */
+	bool v6 = sleeve_peer_is_ipv6(f);
+	int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP, opt = v6 ? IPV6_MTU_DISCOVER : IP_MTU_DISCOVER;
+	int on = v6 ? IPV6_PMTUDISC_PROBE : IP_PMTUDISC_PROBE;
+	int off_ = v6 ? IPV6_PMTUDISC_DONT : IP_PMTUDISC_DONT;
+	setsockopt(s->udp_fd, level, opt, &on, sizeof(on));
 	ssize_t n = sendto(s->udp_fd, buf, len, 0, (struct sockaddr *)&f->p.remote_addr,
-			   sizeof(struct sockaddr_in));
+			   sleeve_addr_len(&f->p.remote_addr));
 	int err = errno;
-	setsockopt(s->udp_fd, IPPROTO_IP, IP_MTU_DISCOVER, &off_, sizeof(off_));
+	setsockopt(s->udp_fd, level, opt, &off_, sizeof(off_));
 	if (n < 0 && err == EMSGSIZE) {
 		sleeve_pmtu_lost(&f->pmtu, true);
 		f->probe_sent_ms = 0;
@@ -137,6 +143,28 @@ static void tap_cb(evutil_socket_t fd, short what, void *arg)
 	sleeve_tap_rx(s);
 }
 
+/* A peer's address as the socket of `family` takes it: IPv4 mapped for the dual-stack AF_INET6
+ * socket. 0, or -EAFNOSUPPORT (IPv6 for an AF_INET socket, or no address). */
+static int to_socket_family(const struct sockaddr_storage *in, int family,
+			    struct sockaddr_storage *out)
+{
+	if (in->ss_family == family) {
+		*out = *in;
+		return 0;
+	}
+	if (in->ss_family != AF_INET || family != AF_INET6)
+		return -EAFNOSUPPORT;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)in;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)out;
+	memset(out, 0, sizeof(*out));
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = s4->sin_port;
+	s6->sin6_addr.s6_addr[10] = 0xff;
+	s6->sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&s6->sin6_addr.s6_addr[12], &s4->sin_addr, 4);
+	return 0;
+}
+
 static struct overlay_forwarder *sleeve_start(struct overlay *ov, const struct overlay_conn_params *p,
 					      void *conn_arg)
 {
@@ -147,6 +175,12 @@ static struct overlay_forwarder *sleeve_start(struct overlay *ov, const struct o
 	f->base.ov = ov;
 	f->s = s;
 	f->p = *p;
+	/* the peer's address in the socket's family: IPv4 mapped on the dual-stack socket, so
+	 * that it compares equal to what recvmmsg reports */
+	if (to_socket_family(&p->remote_addr, s->family, &f->p.remote_addr) < 0) {
+		free(f); /* an IPv6 peer, and this host has no IPv6 */
+		return NULL;
+	}
 	f->conn_arg = conn_arg;
 	f->health = OVERLAY_HEALTH_CONNECTING;
 	f->why = "waiting for the first sleeve heartbeat answer";
@@ -157,9 +191,11 @@ static struct overlay_forwarder *sleeve_start(struct overlay *ov, const struct o
 		return NULL;
 	}
 	f->last_rx_ms = mesh_mono_ms();
-	/* datagram sizes: from the 576-byte IPv4 minimum to what the configured MTU needs */
+	/* datagram sizes: from the minimum every path of the family carries (IPv4 576, IPv6 1280,
+	 * less the IP and UDP headers) to what the configured MTU needs */
 	uint16_t max = (uint16_t)(s->mtu + frame_overhead(f));
-	sleeve_pmtu_init(&f->pmtu, 576 - 28, max);
+	uint16_t floor = sleeve_peer_is_ipv6(f) ? SLEEVE_PMTU_FLOOR_V6 : SLEEVE_PMTU_FLOOR_V4;
+	sleeve_pmtu_init(&f->pmtu, floor < max ? floor : max, max);
 	f->next = s->fwds;
 	s->fwds = f;
 	s->tap_at = payload_off(f) + SLEEVE_REC_HDR_LEN; /* one password for the whole mesh */
@@ -224,9 +260,30 @@ static const struct overlay_ops sleeve_ops = {
 	.conn_arg = sleeve_conn_arg,
 };
 
-static int bind_udp(uint16_t port, char *err, size_t errlen)
+/* The sleeve's one UDP socket: dual-stack AF_INET6 (IPV6_V6ONLY off; IPv4 peers as mapped
+ * addresses, still sent and received through IPv4 with GSO and GRO), or AF_INET where the host
+ * has no IPv6. Its family goes to *family. */
+static int bind_udp(uint16_t port, int *family, char *err, size_t errlen)
 {
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int zero = 0;
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = htons(port),
+					   .sin6_addr = IN6ADDR_ANY_INIT };
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) == 0 &&
+		    bind(fd, (struct sockaddr *)&s6, sizeof(s6)) == 0) {
+			*family = AF_INET6;
+			goto bound;
+		}
+		int e = errno;
+		close(fd);
+		if (e != EADDRNOTAVAIL && e != EAFNOSUPPORT) {
+			snprintf(err, errlen, "cannot bind the sleeve to UDP port %u: %s", port,
+				 strerror(e));
+			return -1;
+		}
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create the sleeve UDP socket: %s", strerror(errno));
 		return -1;
@@ -237,10 +294,16 @@ static int bind_udp(uint16_t port, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	/* No DF on data: a frame larger than the path is fragmented rather than lost; path MTU
-	 * probes set DF for themselves (send_probe). */
+	*family = AF_INET;
+bound:;
+	/* No DF on data: a frame larger than the path is fragmented rather than lost (over IPv6
+	 * by us, at the path MTU we know); path MTU probes set DF for themselves (send_probe). */
 	int pmtudisc = IP_PMTUDISC_DONT;
 	setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtudisc, sizeof(pmtudisc));
+	if (*family == AF_INET6) {
+		int pmtudisc6 = IPV6_PMTUDISC_DONT;
+		setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &pmtudisc6, sizeof(pmtudisc6));
+	}
 	/* Coalesced datagrams in, cut up by the kernel on the way out (recvmmsg / sendmmsg). */
 	int on = 1;
 	setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof(on));
@@ -279,7 +342,7 @@ struct sleeve *sleeve_new(struct event_base *base, const struct sleeve_config *c
 	s->spare = s->pool[BATCH];
 	s->tap_at = TAP_FRAME_AT;
 	sleeve_rx_init(s);
-	s->udp_fd = bind_udp(cfg->port, err, errlen);
+	s->udp_fd = bind_udp(cfg->port, &s->family, err, errlen);
 	if (s->udp_fd < 0)
 		goto errout;
 	s->tap_ev = event_new(base, s->tap_fd, EV_READ | EV_PERSIST, tap_cb, s);

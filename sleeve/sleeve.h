@@ -16,6 +16,9 @@
 /* IPv4 + UDP + sleeve header + MAC + one record header + Ethernet header */
 #define SLEEVE_OVERHEAD (20 + 8 + 16 + 16 + 24 + 14)
 #define SLEEVE_DEFAULT_MTU (SLEEVE_UNDERLAY_MTU - SLEEVE_OVERHEAD) /* 1402 */
+/* Over an IPv6 underlay the IP header is this much longer (40 bytes, not 20): a 1500-byte
+ * IPv6 path carries containers 20 bytes less */
+#define SLEEVE_IPV6_EXTRA (40 - 20)
 
 /* Largest super-frame: what fits one UDP datagram with the header, MAC and record header. */
 #define SLEEVE_FRAME_MAX (65507 - 16 - 16 - 24)

@@ -49,6 +49,7 @@ int fuzz_kube_stream(const uint8_t *data, size_t size);
 int fuzz_kubeconfig(const uint8_t *data, size_t size);
 int fuzz_password_file(const uint8_t *data, size_t size);
 int fuzz_arp(const uint8_t *data, size_t size);
+int fuzz_addr(const uint8_t *data, size_t size);
 
 /* abort() with where and why: a harness invariant does not hold. */
 #define FUZZ_CHECK(cond)                                                                     \

@@ -44,8 +44,17 @@ static void check_invariants(const struct mesh_topology *t)
 		FUZZ_CHECK(p->short_id <= 0xfff);
 		FUZZ_CHECK(p->nconns <= MESH_TOPO_MAX_CONNS);
 		FUZZ_CHECK((p->nconns == 0) == (p->conns == NULL));
-		for (unsigned c = 0; c < p->nconns; c++)
-			FUZZ_CHECK((p->conns[c].flags & ~(MESH_TOPO_CONN_OUTBOUND | MESH_TOPO_CONN_ESTABLISHED)) == 0);
+		for (unsigned c = 0; c < p->nconns; c++) {
+			const struct mesh_topo_conn *tc = &p->conns[c];
+			FUZZ_CHECK((tc->flags & ~(MESH_TOPO_CONN_OUTBOUND | MESH_TOPO_CONN_ESTABLISHED |
+						  MESH_TOPO_CONN_IPV6)) == 0);
+			/* an IPv6 connection has no IPv4 address; an IPv4 one no IPv6 bytes */
+			static const uint8_t zero[16];
+			if (tc->flags & MESH_TOPO_CONN_IPV6)
+				FUZZ_CHECK(tc->ip == 0);
+			else
+				FUZZ_CHECK(memcmp(tc->ip6, zero, 16) == 0);
+		}
 		for (size_t j = i + 1; j < t->n; j++)
 			FUZZ_CHECK(!mesh_peer_name_eq(&p->name, &t->peers[j].name));
 	}
@@ -60,7 +69,7 @@ static bool peer_eq(const struct mesh_topo_peer *a, const struct mesh_topo_peer 
 	for (unsigned i = 0; i < a->nconns; i++) {
 		const struct mesh_topo_conn *x = &a->conns[i], *y = &b->conns[i];
 		if (!mesh_peer_name_eq(&x->peer, &y->peer) || x->ip != y->ip || x->port != y->port ||
-		    x->flags != y->flags)
+		    x->flags != y->flags || memcmp(x->ip6, y->ip6, 16) != 0)
 			return false;
 	}
 	return true;

@@ -570,8 +570,20 @@ static void topology_seeds(void)
 	put("topology", "bad-short-id", x, n);
 	memcpy(x, m, n); x[2 + 7 + 6 + 18] = 0x04; x[2 + 7 + 6 + 19] = 0x01;
 	put("topology", "bad-nconns-over-max", x, n);
-	memcpy(x, m, n); x[2 + 7 + 6 + 20 + 12] = 0x06;
+	memcpy(x, m, n); x[2 + 7 + 6 + 20 + 12] = 0x0a;
 	put("topology", "bad-conn-flags", x, n);
+	/* a connection reached over IPv6 (flag bit 2, IPv4 field zero, 16 bytes after the flags),
+	 * beside an IPv4 one */
+	struct mesh_topo_conn c6[2] = { c[0], c[1] };
+	struct mesh_addr a6;
+	mesh_addr_parse("[2001:2:0:6d::2]:6783", 6783, &a6, NULL);
+	mesh_topo_conn_set_addr(&c6[0], &a6);
+	e[0] = topo_peer(7, 1, 1, c6, 2);
+	n = topo_encode(e, 1, m, sizeof(m));
+	put("topology", "valid-ipv6-conn", m, n);
+	memcpy(x, m, n); x[2 + 7 + 6 + 20 + 6] = 1;
+	put("topology", "bad-ipv6-nonzero-ipv4", x, n);
+	put("topology", "bad-ipv6-truncated", m, 2 + 7 + 6 + 20 + 13 + 8);
 	e[1] = e[0];
 	e[1].version = 12;
 	n = topo_encode(e, 2, m, sizeof(m));

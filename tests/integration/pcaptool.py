@@ -9,6 +9,9 @@ it, extract UDP payloads, and resend payloads over UDP.
                                          "src:sport dst:dport hexpayload"
   pcaptool.py send HOST PORT [--bind IP]  reads lines from `udp` on stdin, sends each payload
                                          to HOST:PORT from a free port; prints how many
+  pcaptool.py families PCAP              frames per network protocol, one line each:
+                                         "ipv4 N", "ipv6 N", "arp N", "other N"
+  pcaptool.py udp6 PCAP [--dport N]      the number of IPv6/UDP datagrams (to port N)
 """
 import argparse
 import socket
@@ -16,6 +19,8 @@ import struct
 import sys
 
 ETH_P_IP = 0x0800
+ETH_P_IPV6 = 0x86DD
+ETH_P_ARP = 0x0806
 ETH_P_8021Q = 0x8100
 LINKTYPE_ETHERNET = 1
 
@@ -71,6 +76,41 @@ def udp_datagrams(path):
         yield src, sport, dst, dport, frame[l4 + 8:end]
 
 
+def ethertype_of(frame):
+    """(ethertype, offset of the network header) of an Ethernet frame, VLAN tag skipped."""
+    if len(frame) < 14:
+        return None, 0
+    ethertype = struct.unpack("!H", frame[12:14])[0]
+    if ethertype == ETH_P_8021Q and len(frame) >= 18:
+        return struct.unpack("!H", frame[16:18])[0], 18
+    return ethertype, 14
+
+
+def cmd_families(args):
+    n = {"ipv4": 0, "ipv6": 0, "arp": 0, "other": 0}
+    names = {ETH_P_IP: "ipv4", ETH_P_IPV6: "ipv6", ETH_P_ARP: "arp"}
+    for linktype, frame in read_pcap(args.pcap):
+        et = ethertype_of(frame)[0] if linktype == LINKTYPE_ETHERNET else None
+        n[names.get(et, "other")] += 1
+    for k, v in n.items():
+        print(k, v)
+
+
+def cmd_udp6(args):
+    """IPv6/UDP datagrams whose first next header is UDP (what the sleeve sends)."""
+    count = 0
+    for linktype, frame in read_pcap(args.pcap):
+        if linktype != LINKTYPE_ETHERNET:
+            continue
+        et, l3 = ethertype_of(frame)
+        if et != ETH_P_IPV6 or len(frame) < l3 + 48 or frame[l3 + 6] != 17:
+            continue
+        dport = struct.unpack("!H", frame[l3 + 42:l3 + 44])[0]
+        if args.dport is None or dport == args.dport:
+            count += 1
+    print(count)
+
+
 def cmd_count(args):
     needle = args.string.encode()
     print(sum(frame.count(needle) for _lt, frame in read_pcap(args.pcap)))
@@ -118,6 +158,13 @@ def main():
     s.add_argument("port", type=int)
     s.add_argument("--bind", default="0.0.0.0")
     s.set_defaults(func=cmd_send)
+    f = sub.add_parser("families")
+    f.add_argument("pcap")
+    f.set_defaults(func=cmd_families)
+    u6 = sub.add_parser("udp6")
+    u6.add_argument("pcap")
+    u6.add_argument("--dport", type=int)
+    u6.set_defaults(func=cmd_udp6)
     args = p.parse_args()
     args.func(args)
 

@@ -69,6 +69,9 @@ expect_usage_error "--password-file /nonexistent" "password-file|/nonexistent" -
 	--password-file /nonexistent
 expect_usage_error "--name not-a-mac" "--name" - --name not-a-mac
 expect_usage_error "peer 300.1.1.1" "300\.1\.1\.1" - 300.1.1.1
+expect_usage_error "peer [2001:db8::1 (no ])" "2001:db8::1.*closing" - "[2001:db8::1"
+expect_usage_error "peer [2001:db8::1]:0" "port is 0" - "[2001:db8::1]:0"
+expect_usage_error "peer [fe80::1%eth0]" "fe80::1%eth0.*zone" - "[fe80::1%eth0]"
 expect_usage_error "empty password file" "password" - --password-file "$TEST_TMP/empty-password"
 expect_usage_error "MESH_PASSWORD= (empty)" "MESH_PASSWORD" MESH_PASSWORD=
 # issue 16, finding 9: under 16 bytes, from any source

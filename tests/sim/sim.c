@@ -262,11 +262,18 @@ static struct mesh_conn *conn_new(struct sim *s, uint32_t id, int d)
 	c->r = r;
 	c->outbound = d == 0;
 	c->state = CONN_ESTABLISHED;
-	c->peer_ip = ip_of(other);
 	c->peer_port = 6783;
-	char ip[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &c->peer_ip, ip, sizeof(ip));
-	snprintf(c->addr, sizeof(c->addr), "%s:%u", ip, c->peer_port);
+	if (other % 2) { /* every other peer is reached over IPv6 (issue 18): 2001:2:0:6d::<i+1> */
+		memset(&c->peer_addr, 0, sizeof(c->peer_addr));
+		c->peer_addr.family = AF_INET6;
+		memcpy(c->peer_addr.a, "\x20\x01\x00\x02\x00\x00\x00\x6d", 8);
+		memcpy(c->peer_addr.a + 12, &(uint32_t){ htonl(other + 1) }, 4);
+		c->peer_addr.port = c->peer_port;
+	} else {
+		c->peer_ip = ip_of(other);
+		mesh_addr_from_ipv4(c->peer_ip, c->peer_port, &c->peer_addr);
+	}
+	mesh_addr_format(&c->peer_addr, c->addr, sizeof(c->addr));
 	c->peer = name_of(other);
 	snprintf(c->nickname, sizeof(c->nickname), "sim%u", other);
 	c->conn_id = (uint64_t)id * 2 + (uint64_t)d;

@@ -1,4 +1,5 @@
 /* tests/unit/test_config.c: meshd flag and environment parsing (router/config.c). */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -59,6 +60,26 @@ Test(config, fastdp_modes)
 	}
 }
 
+Test(config, ipv6_peers)
+{
+	struct mesh_config c;
+	char err[256], txt[MESH_ADDR_STRLEN];
+	int r = parse(&c, NULL, err, sizeof(err), "--port=7000", "[2001:2:0:6d::1]",
+		      "2001:2:0:6d::2", "[2001:2:0:6d::3]:9000", NULL);
+	cr_assert_eq(r, MESH_CONFIG_OK, "%s", err);
+	cr_assert_eq(c.npeers, 3);
+	const char *want[] = { "[2001:2:0:6d::1]:7000", "[2001:2:0:6d::2]:7000", "[2001:2:0:6d::3]:9000" };
+	for (unsigned i = 0; i < 3; i++) {
+		mesh_addr_format(&c.peers[i], txt, sizeof(txt));
+		cr_assert_str_eq(txt, want[i]);
+	}
+	mesh_config_free(&c);
+	r = parse(&c, NULL, err, sizeof(err), "[2001:2:0:6d::1", NULL);
+	cr_assert_eq(r, MESH_CONFIG_USAGE);
+	cr_assert(strstr(err, "peer '[2001:2:0:6d::1'") && strstr(err, "closing"), "%s", err);
+	mesh_config_free(&c);
+}
+
 Test(config, every_flag)
 {
 	struct mesh_config c;
@@ -78,7 +99,8 @@ Test(config, every_flag)
 	cr_assert(c.keep_bridge);
 	cr_assert_eq(c.mtu, 1400);
 	cr_assert_eq(c.npeers, 2);
-	cr_assert_str_eq(c.peers[0].host, "198.18.0.1");
+	cr_assert_eq(c.peers[0].family, AF_INET);
+	cr_assert_eq(mesh_addr_ipv4(&c.peers[0]), inet_addr("198.18.0.1"));
 	cr_assert_eq(c.peers[0].port, 7000, "a peer without a port uses --port");
 	cr_assert_eq(c.peers[1].port, 9000);
 	mesh_config_free(&c);

@@ -61,8 +61,7 @@ Test(discover, bounded_in_all_and_per_peer)
 	r.cfg = &cfg;
 	r.name = name_of(1);
 	/* one peer given on the command line: it does not count against the bound */
-	snprintf(cfg.peers[0].host, sizeof(cfg.peers[0].host), "198.51.100.7");
-	cfg.peers[0].port = 6783;
+	cr_assert_eq(mesh_addr_parse("198.51.100.7:6783", 0, &cfg.peers[0], NULL), 0);
 	cfg.npeers = 1;
 	cr_assert_eq(router_gossip_init(&r), 0);
 	cr_assert_eq(router_conns_start(&r, err, sizeof(err)), 0, "%s", err);
@@ -108,6 +107,55 @@ Test(discover, bounded_in_all_and_per_peer)
 
 	router_discover(&r); /* again: nothing changes, nothing is added twice */
 	cr_assert_eq(targets_of(&r, NULL), n);
+
+	router_conns_stop(&r);
+	router_gossip_free(&r);
+	mesh_topo_free(&r.topo);
+	event_base_free(r.base);
+}
+
+/* An IPv6 connection address in gossip (issue 18) is dialled like an IPv4 one, and shown in
+ * brackets. */
+Test(discover, ipv6_addresses_are_dialled)
+{
+	cr_assert(sodium_init() >= 0);
+	static struct mesh_router r;
+	static struct mesh_config cfg;
+	char err[256];
+	r.base = event_base_new();
+	r.cfg = &cfg;
+	r.name = name_of(1);
+	cr_assert_eq(router_gossip_init(&r), 0);
+	cr_assert_eq(router_conns_start(&r, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(mesh_topo_init(&r.topo, &r.name, "us", 1, 1, 1), 0);
+	add_peer(&r.topo, name_of(2));
+	add_peer(&r.topo, name_of(3));
+	struct mesh_topo_peer *p2 = &r.topo.peers[1];
+	p2->conns = calloc(2, sizeof(*p2->conns));
+	p2->conns[0].peer = name_of(3);
+	p2->conns[0].flags = MESH_TOPO_CONN_ESTABLISHED;
+	struct mesh_addr a, ll;
+	cr_assert_eq(mesh_addr_parse("[2001:2:0:6d::3]:6783", 0, &a, NULL), 0);
+	mesh_topo_conn_set_addr(&p2->conns[0], &a);
+	/* a link-local address cannot be dialled without its interface: not tried */
+	p2->conns[1] = p2->conns[0];
+	cr_assert_eq(mesh_addr_parse("[fe80::3]:6783", 0, &ll, NULL), 0);
+	mesh_topo_conn_set_addr(&p2->conns[1], &ll);
+	p2->nconns = 2;
+
+	router_discover(&r);
+	cr_assert_eq(targets_of(&r, NULL), 1);
+	cr_assert(mesh_addr_eq(&r.targets->addr, &a));
+	cr_assert_str_eq(r.targets->addr_str, "[2001:2:0:6d::3]:6783");
+
+	char msg[200];
+	cr_assert_eq(mesh_router_forget(&r, "[2001:2:0:6d::3]:6783", "test", msg, sizeof(msg)), 0,
+		     "%s", msg);
+	cr_assert_eq(all_targets(&r), 0);
+	cr_assert_eq(mesh_router_connect(&r, "2001:2:0:6d::9", "test", msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_str_eq(r.targets->addr_str, "[2001:2:0:6d::9]", "the default port (this config: 0)");
+	cr_assert_eq(mesh_router_connect(&r, "[2001:2::9", "test", msg, sizeof(msg)), -EINVAL);
+	cr_assert(strstr(msg, "closing ']'"), "%s", msg);
 
 	router_conns_stop(&r);
 	router_gossip_free(&r);

@@ -325,6 +325,11 @@ Test(fuzz_corpus, config, .timeout = 600)
 	replay("config", fuzz_config);
 }
 
+Test(fuzz_corpus, addr, .timeout = 600)
+{
+	replay("addr", fuzz_addr);
+}
+
 Test(fuzz_corpus, topology, .timeout = 600)
 {
 	replay("topology", fuzz_topology);

@@ -147,6 +147,15 @@ Test(meshctl_args, connect_and_forget)
 	cr_assert_eq(a.port, 65535);
 	ok(&a, NULL, "--", "connect", "10.1.2.3");
 	cr_assert_eq(a.cmd, MESHCTL_CONNECT);
+	ok(&a, NULL, "connect", "[2001:2:0:6d::2]:7000");
+	cr_assert_str_eq(a.host, "2001:2:0:6d::2");
+	cr_assert_eq(a.port, 7000);
+	ok(&a, NULL, "forget", "[2001:2:0:6d::2]");
+	cr_assert_str_eq(a.host, "2001:2:0:6d::2");
+	cr_assert_eq(a.port, 0);
+	ok(&a, NULL, "connect", "::1");
+	cr_assert_str_eq(a.host, "::1");
+	cr_assert_eq(a.port, 0);
 }
 
 Test(meshctl_args, bad_addresses)
@@ -160,8 +169,11 @@ Test(meshctl_args, bad_addresses)
 	bad("PORT must be", NULL, "connect", "1.2.3.4:+80");
 	bad("PORT must be", NULL, "connect", "1.2.3.4:8o");
 	bad("host is missing", NULL, "connect", ":6783");
-	bad("IPv6", NULL, "connect", "::1");
-	bad("IPv6", NULL, "connect", "[fe80::1]:6783");
+	bad("closing ']'", NULL, "connect", "[2001:db8::1:6783");
+	bad("zone", NULL, "connect", "[fe80::1%eth0]:6783");
+	bad("not an IPv6 address", NULL, "connect", "[1.2.3.4]:6783");
+	bad("above 65535", NULL, "connect", "[2001:db8::1]:70000");
+	bad("nor an IPv6", NULL, "connect", "2001:db8::1::2");
 	bad("not a host name", NULL, "connect", "a b");
 	bad("not a host name", NULL, "connect", "x/y");
 	bad("not a host name", NULL, "connect", "a..b");

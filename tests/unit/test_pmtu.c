@@ -73,3 +73,25 @@ Test(pmtu, late_or_bogus_acks_are_ignored)
 	sleeve_pmtu_acked(&p, 100);          /* below what is verified */
 	cr_assert_eq(p.ok, 548);
 }
+
+/* Over IPv6 (issue 18) the search starts from IPv6's 1280-byte minimum: a 1280-byte link is
+ * found without a probe below it, and a 1500-byte one carries 20 bytes less than over IPv4. */
+Test(pmtu, ipv6_floor_and_full_size)
+{
+	struct sleeve_pmtu p;
+	cr_assert_eq(SLEEVE_PMTU_FLOOR_V6, 1232);
+	sleeve_pmtu_init(&p, SLEEVE_PMTU_FLOOR_V6, 1472);
+	uint16_t s, smallest = UINT16_MAX;
+	while ((s = sleeve_pmtu_next(&p)) != 0) {
+		smallest = s < smallest ? s : smallest;
+		if (s <= 1232)
+			sleeve_pmtu_acked(&p, s);
+		else
+			sleeve_pmtu_lost(&p, false);
+	}
+	cr_assert_eq(p.ok, 1232);
+	cr_assert_geq(smallest, 1232, "probed %u, below what every IPv6 path carries", smallest);
+	sleeve_pmtu_init(&p, SLEEVE_PMTU_FLOOR_V6, 1472);
+	search(&p, 1500 - 40 - 8);
+	cr_assert_eq(p.ok, 1452);
+}

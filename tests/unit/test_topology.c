@@ -35,6 +35,12 @@ static struct mesh_topo_conn conn(unsigned peer, uint8_t flags)
 	c.ip = htobe32(0x0a000000u | peer);
 	c.port = 6783;
 	c.flags = flags;
+	if (peer >= 40) { /* reached over IPv6: 2001:db8::<peer> */
+		c.ip = 0;
+		c.ip6[0] = 0x20, c.ip6[1] = 0x01, c.ip6[2] = 0x0d, c.ip6[3] = 0xb8;
+		c.ip6[15] = (uint8_t)peer;
+		c.flags |= MESH_TOPO_CONN_IPV6;
+	}
 	return c;
 }
 
@@ -83,7 +89,7 @@ static int merge(struct mesh_topology *t, const uint8_t *b, size_t n, size_t *nc
 static bool conn_eq(const struct mesh_topo_conn *a, const struct mesh_topo_conn *b)
 {
 	return mesh_peer_name_eq(&a->peer, &b->peer) && a->ip == b->ip && a->port == b->port &&
-	       a->flags == b->flags;
+	       a->flags == b->flags && memcmp(a->ip6, b->ip6, 16) == 0;
 }
 
 static bool peer_eq(const struct mesh_topo_peer *a, const struct mesh_topo_peer *b)
@@ -194,6 +200,85 @@ Test(topology, wire_format_is_the_documented_one)
 	mesh_topo_free(&t);
 }
 
+/* An IPv6 connection (issue 18): flag bit 2, the IPv4 field zero, 16 address bytes after the
+ * flags; an IPv4 connection beside it keeps its 13 bytes. */
+Test(topology, ipv6_connection_wire_format)
+{
+	static const uint8_t v6[16] = { 0x20, 0x01, 0, 2, 0, 0, 0, 0x6d, 0, 0, 0, 0, 0, 0, 0, 2 };
+	uint8_t m[128];
+	size_t n = 0;
+	put_be16(m, 1);
+	n = 2;
+	memcpy(m + n, "\x02\x00\x00\x00\x00\x09", 6); n += 6;
+	m[n++] = 1;
+	m[n++] = 'x';
+	put_be64(m + n, 7); n += 8;
+	put_be64(m + n, 0x0000018bcfe56801ull); n += 8;
+	put_be16(m + n, 1); n += 2;
+	put_be16(m + n, 2); n += 2;
+	memcpy(m + n, "\x02\x00\x00\x00\x00\x01", 6); n += 6;
+	memset(m + n, 0, 4); n += 4;
+	put_be16(m + n, 6783); n += 2;
+	m[n++] = MESH_TOPO_CONN_IPV6 | MESH_TOPO_CONN_ESTABLISHED;
+	memcpy(m + n, v6, 16); n += 16;
+	memcpy(m + n, "\x02\x00\x00\x00\x00\x02", 6); n += 6;
+	memcpy(m + n, "\xc6\x12\x00\x03", 4); n += 4;
+	put_be16(m + n, 6783); n += 2;
+	m[n++] = MESH_TOPO_CONN_OUTBOUND;
+
+	struct mesh_topology t;
+	init_self(&t, 1);
+	size_t nc = 0;
+	cr_assert_eq(merge(&t, m, n, &nc), 0);
+	struct mesh_peer_name p9 = nm(9);
+	const struct mesh_topo_peer *p = mesh_topo_find(&t, &p9);
+	cr_assert_not_null(p);
+	cr_assert_eq(p->nconns, 2);
+	struct mesh_addr a;
+	char txt[MESH_ADDR_STRLEN];
+	mesh_topo_conn_addr(&p->conns[0], &a);
+	mesh_addr_format(&a, txt, sizeof(txt));
+	cr_assert_str_eq(txt, "[2001:2:0:6d::2]:6783");
+	mesh_topo_conn_addr(&p->conns[1], &a);
+	mesh_addr_format(&a, txt, sizeof(txt));
+	cr_assert_str_eq(txt, "198.18.0.3:6783");
+	uint8_t out[128];
+	cr_assert_eq(mesh_topo_encode(&t, &p9, 1, out, sizeof(out)), (ssize_t)n);
+	cr_assert_arr_eq(out, m, n);
+
+	/* refused whole: an IPv4 field beside the IPv6 address, or the address cut short */
+	uint8_t bad[128];
+	memcpy(bad, m, n);
+	bad[2 + 6 + 2 + 8 + 8 + 2 + 2 + 6] = 1;
+	const char *why = NULL;
+	struct mesh_topology u;
+	init_self(&u, 1);
+	cr_assert_eq(mesh_topo_merge(&u, bad, n, NOW, NULL, 0, NULL, &why), -EBADMSG);
+	cr_assert(strstr(why, "non-zero IPv4"), "%s", why);
+	size_t cut = 2 + 6 + 2 + 8 + 8 + 2 + 2 + 13 + 8;
+	put_be16(bad, 1);
+	memcpy(bad, m, cut);
+	put_be16(bad + 2 + 6 + 2 + 8 + 8 + 2, 1);
+	cr_assert_eq(mesh_topo_merge(&u, bad, cut, NOW, NULL, 0, NULL, &why), -EBADMSG);
+	cr_assert(strstr(why, "IPv6 connection address"), "%s", why);
+	cr_assert_eq(u.n, 1, "nothing merged");
+
+	/* the setter picks the form from the address */
+	struct mesh_topo_conn c = { .flags = MESH_TOPO_CONN_OUTBOUND };
+	struct mesh_addr v6a, v4a;
+	cr_assert_eq(mesh_addr_parse("[2001:db8::1]:7", 1, &v6a, NULL), 0);
+	cr_assert_eq(mesh_addr_parse("1.2.3.4:8", 1, &v4a, NULL), 0);
+	mesh_topo_conn_set_addr(&c, &v6a);
+	cr_assert_eq(c.flags, MESH_TOPO_CONN_OUTBOUND | MESH_TOPO_CONN_IPV6);
+	cr_assert_eq(c.ip, 0);
+	mesh_topo_conn_set_addr(&c, &v4a);
+	cr_assert_eq(c.flags, MESH_TOPO_CONN_OUTBOUND);
+	mesh_topo_conn_addr(&c, &a);
+	cr_assert(mesh_addr_eq(&a, &v4a));
+	mesh_topo_free(&u);
+	mesh_topo_free(&t);
+}
+
 Test(topology, encode_decode_round_trip)
 {
 	struct mesh_topology a, b;
@@ -281,7 +366,7 @@ Test(topology, set_self_conns_and_short_id_bump_the_version)
 	cr_assert_eq(mesh_topo_self(&a)->short_id, 0x123);
 
 	/* what every receiver would refuse is refused here */
-	struct mesh_topo_conn bad = conn(2, 0x04);
+	struct mesh_topo_conn bad = conn(2, 0x08);
 	cr_assert_eq(mesh_topo_set_self_conns(&a, &bad, 1), -EINVAL);
 	cr_assert_eq(mesh_topo_set_self_conns(&a, cs, MESH_TOPO_MAX_CONNS + 1), -EINVAL);
 	cr_assert_eq(mesh_topo_self(&a)->version, SELF_VERSION + 2);
@@ -476,7 +561,7 @@ Test(topology, too_many_connections_is_refused)
 	for (size_t i = 0; i < n; i++)
 		c[i] = conn((unsigned)i, 1);
 	struct mesh_topo_peer e = entry(30, 1, 1, c, (unsigned)n);
-	size_t cap = 64 + n * 13;
+	size_t cap = 64 + n * (13 + 16); /* conn() makes peers from 40 on IPv6 */
 	uint8_t *m = malloc(cap);
 	cr_assert_not_null(m);
 	size_t len = encode_entries(&e, 1, m, cap);
