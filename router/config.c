@@ -167,6 +167,25 @@ static int set_bridge(struct parse *p, const struct option *o, const char *val)
 	return 0;
 }
 
+/* --allow-from CIDR[,CIDR...], repeatable */
+static int set_allow_from(struct parse *p, const struct option *o, const char *val)
+{
+	char buf[1024], *save = NULL;
+	if (copy_str(buf, sizeof(buf), val) < 0)
+		return usage(p, "--allow-from: empty or longer than %zu characters", sizeof(buf) - 1);
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		const char *why;
+		if (p->cfg->nallow == MESH_ALLOW_FROM_MAX)
+			return usage(p, "--allow-from: more than %d networks", MESH_ALLOW_FROM_MAX);
+		if (mesh_cidr_parse(tok, &p->cfg->allow_from[p->cfg->nallow], &why) < 0)
+			return usage(p, "--allow-from '%.60s': %s", tok, why);
+		p->cfg->nallow++;
+	}
+	if (!p->cfg->nallow)
+		return usage(p, "--allow-from: no network given");
+	return 0;
+}
+
 static int set_kubeconfig(struct parse *p, const struct option *o, const char *val)
 {
 	if (copy_str(p->cfg->kubeconfig, sizeof(p->cfg->kubeconfig), val) < 0)
@@ -347,6 +366,8 @@ static const struct option options[] = {
 	{ .flag = "--masquerade", .set = set_true, .off = OFF(masquerade),
 	  .help = "masquerade what containers send outside the subnet\n"
 		  "(--ipalloc-default-subnet) behind the host's own address" },
+	{ .flag = "--allow-from", .arg = "CIDR,...", .set = set_allow_from,
+	  .help = "control connections only from these networks (IPv4 or IPv6; repeatable)" },
 	{ .flag = "--no-discovery", .set = set_true, .off = OFF(no_discovery),
 	  .help = "connect only to the PEERs given, not to peers learned by gossip" },
 	{ .flag = "--fastdp", .arg = "MODE", .set = set_choice, .off = OFF(fastdp),

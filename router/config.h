@@ -9,6 +9,7 @@
 #include "gossip/ipam.h"
 #include "mesh/addr.h"
 #include "mesh/peer.h"
+#include "router/allowfrom.h"
 #include "router/ipam6.h"
 
 #define MESH_MAX_PEERS_ARG 64
@@ -47,6 +48,8 @@ struct mesh_config {
 	enum mesh_log_level log_level;
 	bool keep_bridge;
 	bool no_discovery;       /* connect only to the peers given, not to those gossip names */
+	unsigned nallow;         /* --allow-from: control connections only from these (0: any) */
+	struct mesh_cidr allow_from[MESH_ALLOW_FROM_MAX];
 	bool expose;             /* the host gets an address on the bridge (router/expose.c) */
 	bool masquerade;         /* NAT what containers send outside the subnet (router/expose.c) */
 	unsigned conn_limit;     /* 0: default */

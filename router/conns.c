@@ -29,6 +29,7 @@ struct router_conns {
 	struct mesh_ratelimit accept_rl;
 	uint64_t refused_logged_ms;    /* when the rate limit was last logged */
 	uint64_t unauth_logged_ms;     /* when the unauthenticated budget was last logged */
+	uint64_t allow_logged_ms;      /* when a connection from outside --allow-from was */
 	struct mesh_unauth unauth;     /* inbound connections still in their handshake */
 	struct mesh_addrindex by_addr; /* every target by its address */
 	unsigned ndiscovered;          /* targets learned from gossip */
@@ -383,6 +384,17 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	mesh_addr_format(&src, addr, sizeof(addr));
 	struct router_conns *cn = r->own.conns;
 	src.port = 0; /* the budget is per address */
+	/* --allow-from: closed before a byte of it is read */
+	if (!mesh_allow_from(r->cfg->allow_from, r->cfg->nallow, &src)) {
+		r->ctr.control_refused++;
+		r->ctr.control_refused_allow++;
+		if (mesh_mono_ms() - cn->allow_logged_ms > 1000) {
+			log_warn("refusing a connection from %s: not in --allow-from", addr);
+			cn->allow_logged_ms = mesh_mono_ms();
+		}
+		evutil_closesocket(fd);
+		return;
+	}
 	/* a stranger's connections are bounded before anything else, so that they cannot use up
 	 * the accept rate either */
 	int ret = mesh_unauth_take(&cn->unauth, &src);

@@ -376,12 +376,13 @@ char *mesh_metrics_render(const cJSON *st)
 	       "Control connections refused or failed for other reasons (limits, protocol).");
 	static const struct counter_sample limited[] = {
 		{ "control_refused_unauth", "unauthenticated_budget" },
+		{ "control_refused_allow", "allow_from" },
 		{ "control_refused_limit", "conn_limit" },
 		{ "control_hs_timeouts", "handshake_deadline" },
 		{ "control_slow_peers", "peer_not_reading" } };
 	counter_family(&b, ctr, "mesh_control_limited_total",
 		       "Control connections refused or closed by a limit against hostile peers: "
-		       "too many strangers in their handshake, --conn-limit, the handshake "
+		       "outside --allow-from, too many strangers in their handshake, --conn-limit, the handshake "
 		       "deadline, output to a peer that does not read.", NULL, NULL, "reason",
 		       limited, sizeof(limited) / sizeof(limited[0]));
 

@@ -21,6 +21,7 @@ struct mesh_router_counters {
 	uint64_t control_auth_failures;  /* handshakes refused for a password mismatch */
 	uint64_t control_refused;        /* other handshake failures */
 	uint64_t control_refused_unauth; /* of those: too many strangers in their handshake */
+	uint64_t control_refused_allow;  /* of those: from outside --allow-from */
 	uint64_t control_refused_limit;  /* of those: --conn-limit reached */
 	uint64_t control_hs_timeouts;    /* handshakes not done by their deadline */
 	uint64_t control_slow_peers;     /* connections dropped: the peer did not read */

@@ -144,6 +144,13 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 	cJSON_AddStringToObject(o, "bridge", r->cfg->bridge);
 	cJSON_AddNumberToObject(o, "mtu", r->mtu);
 	cJSON_AddBoolToObject(o, "discovery", !r->cfg->no_discovery);
+	/* --allow-from: [] when anyone may connect */
+	cJSON *allow = cJSON_AddArrayToObject(o, "allow_from");
+	for (unsigned i = 0; allow && i < r->cfg->nallow; i++) {
+		char c[MESH_CIDR_STRLEN];
+		mesh_cidr_format(&r->cfg->allow_from[i], c);
+		cJSON_AddItemToArray(allow, cJSON_CreateString(c));
+	}
 	cJSON_AddNumberToObject(o, "started", (double)r->started);
 	if (r->fov)
 		cJSON_AddStringToObject(o, "fastdp", r->fov->ops->name);
@@ -237,6 +244,7 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 	C("control_auth_failures", r->ctr.control_auth_failures);
 	C("control_refused", r->ctr.control_refused);
 	C("control_refused_unauth", r->ctr.control_refused_unauth);
+	C("control_refused_allow", r->ctr.control_refused_allow);
 	C("control_refused_limit", r->ctr.control_refused_limit);
 	C("control_hs_timeouts", r->ctr.control_hs_timeouts);
 	C("control_slow_peers", r->ctr.control_slow_peers);

@@ -28,6 +28,17 @@ static void check_ok(const struct mesh_config *cfg)
 {
 	FUZZ_CHECK(cfg->port >= 1);
 	FUZZ_CHECK(cfg->npeers <= MESH_MAX_PEERS_ARG);
+	FUZZ_CHECK(cfg->nallow <= MESH_ALLOW_FROM_MAX);
+	for (unsigned k = 0; k < cfg->nallow; k++) {
+		const struct mesh_cidr *c = &cfg->allow_from[k];
+		FUZZ_CHECK(c->family == AF_INET || c->family == AF_INET6);
+		FUZZ_CHECK(c->prefix <= (c->family == AF_INET ? 32 : 128));
+		char s[MESH_CIDR_STRLEN];
+		struct mesh_cidr back;
+		const char *why;
+		mesh_cidr_format(c, s);
+		FUZZ_CHECK(mesh_cidr_parse(s, &back, &why) == 0 && !memcmp(&back, c, sizeof(back)));
+	}
 	for (unsigned k = 0; k < cfg->npeers; k++) {
 		FUZZ_CHECK(cfg->peers[k].family == AF_INET || cfg->peers[k].family == AF_INET6);
 		FUZZ_CHECK(cfg->peers[k].port != 0);

@@ -449,6 +449,10 @@ static void config_seeds(void)
 {
 	config_seed("ok-peers", 0, (const char *const[]){ "--port", "6790", "--nickname", "h1",
 		"10.0.0.1", "192.168.1.2:7000", NULL });
+	config_seed("ok-allow-from", 0, (const char *const[]){ "--allow-from",
+		"198.18.0.0/24,2001:2:0:6d::/64", "--allow-from", "192.0.2.7", "10.0.0.1", NULL });
+	config_seed("bad-allow-from-host-bits", 0, (const char *const[]){ "--allow-from",
+		"198.18.0.1/24", NULL });
 	config_seed("ok-all-flags", 0, (const char *const[]){ "--name", "0a:1b:2c:3d:4e:5f",
 		"--nickname=host-1", "--port=6783", "--bridge", "weave", "--state-dir", "/tmp/s",
 		"--api-socket", "/run/m.sock", "--password-file", "/etc/pw", "--mtu", "1400",
