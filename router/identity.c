@@ -29,7 +29,7 @@ void mesh_identity_generate(struct mesh_peer_name *out)
 	out->b[0] = (uint8_t)((out->b[0] & 0xfc) | 0x02);
 }
 
-int mesh_identity_load(const char *state_dir, const struct mesh_peer_name *known,
+int mesh_identity_load(const char *state_dir, mesh_identity_known_fn known,
 		       struct mesh_peer_name *out, char *note, size_t notelen, char *err,
 		       size_t errlen)
 {
@@ -59,8 +59,7 @@ int mesh_identity_load(const char *state_dir, const struct mesh_peer_name *known
 	}
 	char name[MESH_PEER_NAME_STRLEN];
 	size_t used = strlen(note);
-	if (known) {
-		*out = *known;
+	if (known && known(state_dir, out)) {
 		mesh_peer_name_format(out, name);
 		snprintf(note + used, notelen - used, "%s: kept the peer name %s that wrote the IPAM "
 			 "state, so this host keeps its address space", used ? "" : "no peer-name file",

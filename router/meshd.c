@@ -110,7 +110,7 @@ int main(int argc, char **argv)
 {
 	struct mesh_config cfg;
 	char err[512], note[700];
-	struct mesh_peer_name name, known;
+	struct mesh_peer_name name;
 	uint8_t psk[MESH_PASSWORDS_MAX][MESH_KEY_LEN];
 	unsigned npsk = 0;
 	struct reload_ctx reload = { 0 };
@@ -173,7 +173,7 @@ int main(int argc, char **argv)
 
 	if (cfg.have_name) {
 		name = cfg.name;
-	} else if (mesh_identity_load(cfg.state_dir, ipam_writer(cfg.state_dir, &known) ? &known : NULL,
+	} else if (mesh_identity_load(cfg.state_dir, ipam_writer,
 				      &name, note, sizeof(note), err, sizeof(err)) < 0) {
 		fprintf(stderr, "meshd: %s\n", err);
 		goto out;
