@@ -368,6 +368,17 @@ static void target_connect(evutil_socket_t fd, short what, void *arg)
 	t->conn = c;
 }
 
+/* Whether a refusal may be logged now: at most one line a second per kind (*last: when the
+ * last was), so that a flood of refused connections does not flood the log. */
+static bool log_due(uint64_t *last)
+{
+	uint64_t now = mesh_mono_ms();
+	if (now - *last <= 1000)
+		return false;
+	*last = now;
+	return true;
+}
+
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
 		      void *arg)
 {
@@ -388,9 +399,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	if (!mesh_allow_from(r->cfg->allow_from, r->cfg->nallow, &src)) {
 		r->ctr.control_refused++;
 		r->ctr.control_refused_allow++;
-		if (mesh_mono_ms() - cn->allow_logged_ms > 1000) {
+		if (log_due(&cn->allow_logged_ms)) {
 			log_warn("refusing a connection from %s: not in --allow-from", addr);
-			cn->allow_logged_ms = mesh_mono_ms();
 		}
 		evutil_closesocket(fd);
 		return;
@@ -401,7 +411,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	if (ret < 0) {
 		r->ctr.control_refused++;
 		r->ctr.control_refused_unauth++;
-		if (mesh_mono_ms() - cn->unauth_logged_ms > 1000) {
+		if (log_due(&cn->unauth_logged_ms)) {
 			if (ret == -EAGAIN)
 				log_warn("refusing a connection from %s: %d connections from that "
 					 "address are already in their handshake", addr,
@@ -409,7 +419,6 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 			else
 				log_warn("refusing a connection from %s: %d connections are already "
 					 "in their handshake", addr, MESH_UNAUTH_MAX);
-			cn->unauth_logged_ms = mesh_mono_ms();
 		}
 		evutil_closesocket(fd);
 		return;
@@ -417,10 +426,9 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	if (!mesh_ratelimit_take(&cn->accept_rl, mesh_mono_ms())) {
 		mesh_unauth_release(&cn->unauth, &src);
 		r->ctr.control_refused++;
-		if (mesh_mono_ms() - cn->refused_logged_ms > 1000) {
+		if (log_due(&cn->refused_logged_ms)) {
 			log_warn("refusing a connection from %s: more than %d connection attempts a "
 				 "second (accept rate limit)", addr, ACCEPT_RATE_PER_S);
-			cn->refused_logged_ms = mesh_mono_ms();
 		}
 		evutil_closesocket(fd);
 		return;
