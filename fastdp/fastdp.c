@@ -38,6 +38,9 @@ struct fastdp_fwd {
 	uint32_t remote_ip;
 	struct event *timer;
 	uint32_t seq;
+	uint32_t acked_seq;           /* the newest of our heartbeats the peer acknowledged */
+	uint32_t heard_seq;           /* the newest heartbeat heard from the peer, and its length: */
+	uint16_t heard_len;           /* acknowledged again in each heartbeat we send */
 	uint64_t started_ms, last_heard_ms, last_ack_ms;
 	enum overlay_health health;
 	char why[320];
@@ -87,10 +90,16 @@ static void set_health(struct fastdp_fwd *f, enum overlay_health h, const char *
 		f->v->cb.health_changed(f->v->cb.arg, &f->base, h, f->why);
 }
 
+/* Milliseconds from t to now; 0 for a t after now (a time taken later than `now` was). */
+static uint64_t since(uint64_t now, uint64_t t)
+{
+	return now > t ? now - t : 0;
+}
+
 static void evaluate(struct fastdp_fwd *f, uint64_t now)
 {
-	bool heard = f->last_heard_ms && now - f->last_heard_ms <= MESH_FASTDP_HEALTH_TIMEOUT_MS;
-	bool acked = f->last_ack_ms && now - f->last_ack_ms <= MESH_FASTDP_HEALTH_TIMEOUT_MS;
+	bool heard = f->last_heard_ms && since(now, f->last_heard_ms) <= MESH_FASTDP_HEALTH_TIMEOUT_MS;
+	bool acked = f->last_ack_ms && since(now, f->last_ack_ms) <= MESH_FASTDP_HEALTH_TIMEOUT_MS;
 	char why[160];
 	if (heard && acked) {
 		snprintf(why, sizeof(why), "VXLAN heartbeats of %u bytes pass both ways on UDP %u%s",
@@ -132,6 +141,8 @@ static void send_heartbeat(struct fastdp_fwd *f)
 		.receiver_uid = f->remote_uid,
 		.seq = ++f->seq,
 		.frame_len = (uint16_t)hb_len(v),
+		.ack_seq = f->heard_seq,
+		.ack_frame_len = f->heard_len,
 	};
 	ssize_t len = mesh_hb_encode(&hb, &f->remote, v->buf, sizeof(v->buf));
 	if (len <= 0)
@@ -151,11 +162,28 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 	 * fast on both ends (the peer misses our acknowledgements or our heartbeats), so the
 	 * 3.5 s before "unhealthy" hold about seven tries, not three */
 	uint64_t due = MESH_FASTDP_HEARTBEAT_MS + MESH_FASTDP_HEARTBEAT_LATE_MS;
-	bool on_time = now - f->last_heard_ms <= due && now - f->last_ack_ms <= due;
+	bool on_time = since(now, f->last_heard_ms) <= due && since(now, f->last_ack_ms) <= due;
 	uint64_t ms = f->health == OVERLAY_HEALTH_HEALTHY && on_time ? MESH_FASTDP_HEARTBEAT_MS
 								     : MESH_FASTDP_HEARTBEAT_FAST_MS;
 	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
 	event_add(f->timer, &tv);
+}
+
+/* The peer acknowledged our heartbeat seq of frame_len bytes (over TCP, or in a heartbeat of
+ * its own). Only a newer one than before counts: a heartbeat repeats the newest it heard, and
+ * that must not keep a path healthy that carries nothing of ours any more. */
+static int ack_received(struct fastdp_fwd *f, uint32_t seq, uint16_t frame_len, const char **why)
+{
+	if (seq > f->seq || seq + 64 < f->seq) {
+		*why = "acknowledges a heartbeat we did not send lately";
+		return -EBADMSG;
+	}
+	if (seq <= f->acked_seq || frame_len < hb_len(f->v)) /* smaller: before an MTU increase */
+		return 0;
+	f->acked_seq = seq;
+	f->last_ack_ms = mesh_mono_ms();
+	evaluate(f, f->last_ack_ms);
+	return 0;
 }
 
 static void heartbeat_received(struct mesh_fastdp *v, const uint8_t *frame, size_t len)
@@ -175,12 +203,18 @@ static void heartbeat_received(struct mesh_fastdp *v, const uint8_t *frame, size
 	}
 	v->ctr.hb_rx++;
 	f->last_heard_ms = mesh_mono_ms();
+	if (hb.seq > f->heard_seq) {
+		f->heard_seq = hb.seq;
+		f->heard_len = hb.frame_len;
+	}
 	struct mesh_heartbeat_ack ack = { .seq = hb.seq, .frame_len = hb.frame_len };
 	uint8_t msg[MESH_HB_ACK_LEN];
 	mesh_hb_ack_encode(&ack, msg);
 	if (v->cb.control_send)
 		v->cb.control_send(v->cb.arg, &f->base, msg, sizeof(msg));
-	evaluate(f, f->last_heard_ms);
+	if (hb.ack_seq) /* first: evaluating a heard-but-not-yet-acked path would flap it */
+		(void)ack_received(f, hb.ack_seq, hb.ack_frame_len, &why); /* a bad one: not counted */
+	evaluate(f, mesh_mono_ms());
 }
 
 static void rx_cb(evutil_socket_t fd, short what, void *arg)
@@ -375,15 +409,7 @@ static int kf_control_received(struct overlay_forwarder *ofwd, const uint8_t *ms
 	struct mesh_heartbeat_ack ack;
 	if (mesh_hb_ack_decode(msg, len, &ack, why) < 0)
 		return -EBADMSG;
-	if (ack.seq > f->seq || ack.seq + 64 < f->seq) {
-		*why = "acknowledges a heartbeat we did not send lately";
-		return -EBADMSG;
-	}
-	if (ack.frame_len >= hb_len(f->v)) { /* smaller ones predate an MTU increase */
-		f->last_ack_ms = mesh_mono_ms();
-		evaluate(f, f->last_ack_ms);
-	}
-	return 0;
+	return ack_received(f, ack.seq, ack.frame_len, why);
 }
 
 /* The two backends differ only in their name (and in what the forwarders' transport is). */

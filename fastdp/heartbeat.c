@@ -31,6 +31,10 @@ ssize_t mesh_hb_encode(const struct mesh_heartbeat *hb, const struct mesh_peer_n
 	put_be64(p + 20, hb->receiver_uid);
 	put_be32(p + 28, hb->seq);
 	put_be16(p + 32, hb->frame_len);
+	if (len >= MESH_HB_ACK_MIN_FRAME) {
+		put_be32(p + 34, hb->ack_seq);
+		put_be16(p + 38, hb->ack_frame_len);
+	}
 	return (ssize_t)len;
 }
 
@@ -61,6 +65,8 @@ int mesh_hb_decode(const uint8_t *frame, size_t len, const struct mesh_peer_name
 	out->receiver_uid = get_be64(p + 20);
 	out->seq = get_be32(p + 28);
 	out->frame_len = get_be16(p + 32);
+	out->ack_seq = len >= MESH_HB_ACK_MIN_FRAME ? get_be32(p + 34) : 0;
+	out->ack_frame_len = len >= MESH_HB_ACK_MIN_FRAME ? get_be16(p + 38) : 0;
 	mesh_hb_mac(&out->sender, mac);
 	if (memcmp(frame + 6, mac, 6) != 0) {
 		*why = "source MAC is not the heartbeat MAC of the sender it names";

@@ -6,7 +6,11 @@
  *   dst = heartbeat MAC of the receiver, src = heartbeat MAC of the sender,
  *   ethertype 0x88b5 (IEEE 802 local experimental), then, big endian:
  *   "MSHB"(4) version(u8 = 1) reserved(u8 = 0) sender_name(6) sender_uid(u64)
- *   receiver_uid(u64) seq(u32) frame_len(u16), then zeros up to frame_len bytes in all.
+ *   receiver_uid(u64) seq(u32) frame_len(u16), then, in frames of MESH_HB_ACK_MIN_FRAME
+ *   bytes or more (every real one: they are MTU-sized), ack_seq(u32) ack_frame_len(u16): the
+ *   newest heartbeat the sender heard from the receiver (0 0: none yet), then zeros up to
+ *   frame_len bytes in all. A receiver of version 1 without the ack fields reads them as
+ *   padding, so both kinds of host mesh together.
  * frame_len is the whole frame's length as sent (MTU-sized), so a heartbeat that arrives
  * shorter is refused: a path only counts as working if it carries full-size frames.
  * The heartbeat MAC of the peer named n is 0a:6d:n[2]:n[3]:n[4]:n[5], a locally administered
@@ -14,7 +18,9 @@
  * points a VXLAN FDB entry for each peer's heartbeat MAC at that peer's underlay address.
  *
  * The receiver acknowledges over the TCP control connection (a MESH_MSG_OVERLAY message):
- *   overlay(u8 = MESH_OVERLAY_FASTDP) kind(u8 = 1, heartbeat ack) seq(u32) frame_len(u16) */
+ *   overlay(u8 = MESH_OVERLAY_FASTDP) kind(u8 = 1, heartbeat ack) seq(u32) frame_len(u16)
+ * and in its own next heartbeats (ack_seq above): on a lossy underlay TCP may hold an ack back
+ * for seconds behind retransmissions, while the next heartbeat that gets through carries it. */
 #ifndef MESH_FASTDP_HEARTBEAT_H
 #define MESH_FASTDP_HEARTBEAT_H
 
@@ -29,6 +35,7 @@
 #define MESH_HB_VERSION 1
 #define MESH_HB_HDR_LEN 14
 #define MESH_HB_MIN_LEN (MESH_HB_HDR_LEN + 34)   /* header + fields: 48 bytes */
+#define MESH_HB_ACK_MIN_FRAME (MESH_HB_MIN_LEN + 6) /* room for ack_seq and ack_frame_len */
 #define MESH_HB_MAX_LEN 65535
 #define MESH_HB_ACK_KIND 1
 #define MESH_HB_ACK_LEN 8
@@ -38,6 +45,10 @@ struct mesh_heartbeat {
 	uint64_t sender_uid, receiver_uid;
 	uint32_t seq;
 	uint16_t frame_len;
+	/* the newest heartbeat heard from the receiver; 0 0 when none, or when frame_len is
+	 * below MESH_HB_ACK_MIN_FRAME (encode then leaves them out, decode reads 0 0) */
+	uint32_t ack_seq;
+	uint16_t ack_frame_len;
 };
 
 struct mesh_heartbeat_ack {

@@ -33,6 +33,36 @@ Test(heartbeat, round_trip_at_mtu_size)
 	cr_assert_eq(out.receiver_uid, 2);
 	cr_assert_eq(out.seq, 9);
 	cr_assert_eq(out.frame_len, 1416);
+	cr_assert_eq(out.ack_seq, 0, "nothing heard yet");
+	cr_assert_eq(out.ack_frame_len, 0);
+}
+
+Test(heartbeat, carries_the_newest_ack)
+{
+	struct mesh_heartbeat hb = { .sender = A, .seq = 5, .frame_len = 1416, .ack_seq = 0x01020304,
+				     .ack_frame_len = 1416 }, out;
+	const char *why = NULL;
+	cr_assert_eq(mesh_hb_encode(&hb, &B, frame, sizeof(frame)), 1416);
+	const uint8_t at[6] = { 1, 2, 3, 4, 1416 >> 8, 1416 & 0xff };
+	cr_assert_eq(memcmp(frame + MESH_HB_MIN_LEN, at, 6), 0, "right after frame_len, big endian");
+	cr_assert_eq(mesh_hb_decode(frame, 1416, &B, &out, &why), 0, "%s", why);
+	cr_assert_eq(out.ack_seq, 0x01020304);
+	cr_assert_eq(out.ack_frame_len, 1416);
+
+	/* a frame too short for the fields (none is sent, but one may arrive) has no ack */
+	hb.frame_len = MESH_HB_MIN_LEN;
+	cr_assert_eq(mesh_hb_encode(&hb, &B, frame, sizeof(frame)), MESH_HB_MIN_LEN);
+	cr_assert_eq(mesh_hb_decode(frame, MESH_HB_MIN_LEN, &B, &out, &why), 0, "%s", why);
+	cr_assert_eq(out.ack_seq, 0);
+	cr_assert_eq(out.ack_frame_len, 0);
+
+	/* a version-1 sender without the fields leaves zeros there: read as no ack */
+	hb.frame_len = 200;
+	hb.ack_seq = 0;
+	hb.ack_frame_len = 0;
+	cr_assert_eq(mesh_hb_encode(&hb, &B, frame, sizeof(frame)), 200);
+	cr_assert_eq(mesh_hb_decode(frame, 200, &B, &out, &why), 0, "%s", why);
+	cr_assert_eq(out.ack_seq, 0);
 }
 
 Test(heartbeat, refusals)
