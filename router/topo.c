@@ -68,9 +68,9 @@ static int cmp_name(const void *a, const void *b)
 }
 
 /* Emits the entries named in names (NULL: every entry), as as many gossip messages as it
- * takes to keep each under GOSSIP_CHUNK_MAX. The names are looked up in a sorted copy, so a
- * long list costs O(n log n), not O(n * names). */
-static void send_entries(struct mesh_router *r, struct router_gossip_out *out,
+ * takes to keep each under GOSSIP_CHUNK_MAX, to where out sends or, given only, to only. The
+ * names are looked up in a sorted copy, so a long list costs O(n log n), not O(n * names). */
+static void send_entries(struct mesh_router *r, struct router_gossip_out *out, struct mesh_conn *only,
 			 const struct mesh_peer_name *names, size_t n)
 {
 	const struct mesh_topology *t = &r->topo;
@@ -98,7 +98,9 @@ static void send_entries(struct mesh_router *r, struct router_gossip_out *out,
 		}
 		ssize_t len = mesh_topo_encode(t, k == t->n ? NULL : chunk, k, buf,
 					       mesh_topo_encoded_size(t));
-		if (len >= 0)
+		if (len >= 0 && only)
+			router_gossip_emit_to(out, only, buf, (size_t)len);
+		else if (len >= 0)
 			router_gossip_emit(out, buf, (size_t)len);
 	}
 out:
@@ -108,15 +110,107 @@ out:
 	free(buf);
 }
 
+/* A connection by its peer's name, for relay_marks. */
+struct conn_by_name {
+	struct mesh_peer_name name;
+	size_t index;                    /* in r->conns' list order */
+};
+
+static int cmp_conn_by_name(const void *a, const void *b)
+{
+	return mesh_peer_name_cmp(&((const struct conn_by_name *)a)->name,
+				  &((const struct conn_by_name *)b)->name);
+}
+
+/* Which of our established connections (in list order; ours sorted by name) need entry p:
+ * every one for our own entry; for a peer's, the neighbours that are neither p nor listed in
+ * p as connected to it, since p sent its change to each of those itself. In a full mesh that
+ * leaves nobody: a change costs n messages, not the n² of passing everything on to everyone.
+ * Returns how many are marked. */
+static size_t relay_marks(const struct mesh_router *r, const struct mesh_topo_peer *p,
+			  const struct conn_by_name *ours, size_t nours, bool *need)
+{
+	memset(need, 0, r->nconns * sizeof(*need));
+	for (size_t i = 0; i < nours; i++)
+		need[ours[i].index] = true;
+	if (mesh_peer_name_eq(&p->name, &r->name))
+		return nours;
+	size_t n = nours;
+	for (unsigned k = 0; k <= p->nconns; k++) { /* p itself, then whom it lists */
+		struct conn_by_name key = { .name = k ? p->conns[k - 1].peer : p->name };
+		const struct conn_by_name *hit =
+			bsearch(&key, ours, nours, sizeof(*ours), cmp_conn_by_name);
+		if (hit && need[hit->index]) {
+			need[hit->index] = false;
+			n--;
+		}
+	}
+	return n;
+}
+
+/* What changed: our own entry to every connection, a peer's entry to the neighbours that
+ * do not have it from the peer itself (relay_marks); the periodic digest heals the rest. */
 static void encode_delta(struct mesh_router *r, struct router_gossip_out *out)
 {
 	struct router_topo *tp = r->own.topo;
-	if (tp->all_pending)
-		send_entries(r, out, NULL, 0);
-	else if (tp->npending)
-		send_entries(r, out, tp->pending, tp->npending);
+	size_t npending = tp->npending;
+	bool all = tp->all_pending;
 	tp->npending = 0;
 	tp->all_pending = false;
+	if (all) {
+		send_entries(r, out, NULL, NULL, 0);
+		return;
+	}
+	if (!npending)
+		return;
+	struct mesh_peer_name *names = tp->pending, *everyone = malloc(npending * sizeof(*everyone));
+	struct conn_by_name *ours = malloc((r->nconns + 1) * sizeof(*ours));
+	bool *need = malloc((r->nconns + 1) * npending * sizeof(*need));
+	struct mesh_conn **conn = malloc((r->nconns + 1) * sizeof(*conn));
+	size_t nours = 0, neveryone = 0, nrest = 0;
+	if (!everyone || !ours || !need || !conn) {
+		send_entries(r, out, NULL, names, npending); /* as before: to every connection */
+		goto out;
+	}
+	size_t i = 0;
+	for (struct mesh_conn *c = r->conns; c; c = c->next, i++) {
+		conn[i] = c;
+		if (c->state == CONN_ESTABLISHED)
+			ours[nours++] = (struct conn_by_name){ .name = c->peer, .index = i };
+	}
+	qsort(ours, nours, sizeof(*ours), cmp_conn_by_name);
+	qsort(names, npending, sizeof(*names), cmp_name);
+	/* names[] is reused in place: entries everyone needs go to everyone[], the others stay
+	 * at the front of names[] with their marks in need[] */
+	for (size_t e = 0; e < npending; e++) {
+		if (e && mesh_peer_name_eq(&names[e], &names[e - 1]))
+			continue; /* pending may name an entry twice */
+		const struct mesh_topo_peer *p = mesh_topo_find(&r->topo, &names[e]);
+		if (!p)
+			continue; /* forgotten since */
+		bool *marks = need + nrest * r->nconns;
+		size_t k = relay_marks(r, p, ours, nours, marks);
+		if (k == nours)
+			everyone[neveryone++] = names[e];
+		else if (k)
+			names[nrest++] = names[e];
+	}
+	if (neveryone)
+		send_entries(r, out, NULL, everyone, neveryone);
+	/* the rest, one message per connection that needs any */
+	for (size_t c = 0; c < r->nconns && nrest; c++) {
+		size_t k = 0;
+		for (size_t e = 0; e < nrest; e++)
+			if (need[e * r->nconns + c])
+				everyone[k++] = names[e];
+		if (k)
+			send_entries(r, out, conn[c], everyone, k);
+	}
+out:
+	free(everyone);
+	free(ours);
+	free(need);
+	free(conn);
 }
 
 /* Everything, to a new connection or one whose digest differs from ours; the periodic round
@@ -124,7 +218,7 @@ static void encode_delta(struct mesh_router *r, struct router_gossip_out *out)
 static void encode_full(struct mesh_router *r, enum router_full why, struct router_gossip_out *out)
 {
 	if (why != ROUTER_FULL_PERIODIC)
-		send_entries(r, out, NULL, 0);
+		send_entries(r, out, NULL, NULL, 0);
 }
 
 /* --- the digest channel: the periodic round -------------------------------------------------- */
