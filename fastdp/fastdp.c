@@ -41,6 +41,8 @@ struct fastdp_fwd {
 	uint32_t acked_seq;           /* the newest of our heartbeats the peer acknowledged */
 	uint32_t heard_seq;           /* the newest heartbeat heard from the peer, and its length: */
 	uint16_t heard_len;           /* acknowledged again in each heartbeat we send */
+	bool reads_hb_acks;           /* the peer's heartbeats carry acks: it reads ours there,
+				       * so it needs none over TCP (a version-1 peer does) */
 	uint64_t started_ms, last_heard_ms, last_ack_ms;
 	enum overlay_health health;
 	char why[320];
@@ -207,11 +209,14 @@ static void heartbeat_received(struct mesh_fastdp *v, const uint8_t *frame, size
 		f->heard_seq = hb.seq;
 		f->heard_len = hb.frame_len;
 	}
-	struct mesh_heartbeat_ack ack = { .seq = hb.seq, .frame_len = hb.frame_len };
-	uint8_t msg[MESH_HB_ACK_LEN];
-	mesh_hb_ack_encode(&ack, msg);
-	if (v->cb.control_send)
+	if (hb.ack_seq)
+		f->reads_hb_acks = true;
+	if (!f->reads_hb_acks && v->cb.control_send) {
+		struct mesh_heartbeat_ack ack = { .seq = hb.seq, .frame_len = hb.frame_len };
+		uint8_t msg[MESH_HB_ACK_LEN];
+		mesh_hb_ack_encode(&ack, msg);
 		v->cb.control_send(v->cb.arg, &f->base, msg, sizeof(msg));
+	}
 	if (hb.ack_seq) /* first: evaluating a heard-but-not-yet-acked path would flap it */
 		(void)ack_received(f, hb.ack_seq, hb.ack_frame_len, &why); /* a bad one: not counted */
 	evaluate(f, mesh_mono_ms());
