@@ -8,7 +8,11 @@
  *     length u16 BE (of the Ethernet frame) | src peer (6) | dst peer (6, zero = flooded) |
  *     offload (10: flags u8, gso_type u8, hdr_len, gso_size, csum_start, csum_offset u16 BE;
  *     all zero for a plain frame, else a TCP super-frame and/or a checksum to complete) | frame
- *   A HEARTBEAT / HEARTBEAT_ACK payload is the sender's 8-byte echo value (u64 BE).
+ *   A HEARTBEAT / HEARTBEAT_ACK payload is the sender's 8-byte echo value (u64 BE). A plain
+ *   HEARTBEAT (SLEEVE_HB_PLEN bytes) then carries the newest heartbeat the sender heard from
+ *   the receiver: its echo (u64 BE, 0: none yet) and datagram length (u16 BE), so the receiver
+ *   needs no HEARTBEAT_ACK datagram for it; a HEARTBEAT of 8 bytes (an older meshd) gets one,
+ *   as does a larger one, a path MTU probe (zero padding after the echo).
  *
  *   A FRAMES datagram larger than the path (a TCP super-frame of up to 64 KB) travels as
  *   FRAGMENT datagrams, each no larger than the path, sent together with one UDP_SEGMENT
@@ -49,6 +53,8 @@
 /* A datagram's fragments leave in one send: one not complete this long after its first
  * fragment never will be (or was forged), and gives way to any other. */
 #define SLEEVE_REASM_AGE_MS 100
+
+#define SLEEVE_HB_PLEN 18 /* a plain heartbeat's payload: echo, acked echo, acked length */
 
 enum sleeve_type {
 	SLEEVE_FRAMES = 1,

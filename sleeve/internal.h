@@ -67,6 +67,12 @@ struct txq {
 	unsigned nmsg, niov;
 };
 
+/* Heartbeats sent whose acks still count, when they come in the peer's heartbeats: the last
+ * SLEEVE_HB_SENT_RING of them, no older than SLEEVE_HB_ACK_FRESH_MS (so an ack the peer keeps
+ * repeating because ours stopped arriving does not keep counting). */
+#define SLEEVE_HB_SENT_RING 8
+#define SLEEVE_HB_ACK_FRESH_MS 2500
+
 struct sleeve_fwd {
 	struct overlay_forwarder base;
 	struct sleeve *s;
@@ -78,6 +84,11 @@ struct sleeve_fwd {
 	struct event *hb_timer;
 	uint64_t last_rx_ms, last_ack_ms;
 	uint64_t hb_echo;
+	uint64_t hb_sent_ms[SLEEVE_HB_SENT_RING]; /* when echo e went out: [e % ring] */
+	uint64_t heard_echo;          /* the newest heartbeat heard from the peer, and its */
+	uint16_t heard_len;           /* datagram length: acknowledged in each heartbeat we send */
+	bool reads_hb_acks;           /* the peer's heartbeats carry acks: it needs no ACK datagram
+				       * for a plain heartbeat (a probe still gets one) */
 	enum overlay_health health;
 	const char *why;
 	struct sleeve_pmtu pmtu;
@@ -168,5 +179,7 @@ int sleeve_deliver(struct overlay *ov, const struct mesh_offload *off, const uin
 /* A heartbeat answer came: the connection is healthy; `got` (the size of the heartbeat it
  * answers) may settle a path MTU probe. */
 void sleeve_heartbeat_answered(struct sleeve_fwd *f, uint16_t got);
+/* The peer's heartbeat acknowledged our heartbeat echo (0: none yet), got bytes long. */
+void sleeve_heartbeat_acked_in_heartbeat(struct sleeve_fwd *f, uint64_t echo, uint16_t got);
 
 #endif

@@ -49,6 +49,7 @@ static void send_probe(struct sleeve_fwd *f, uint16_t size)
 	}
 	memset(buf, 0, sizeof(buf));
 	put_be64(buf + off, ++f->hb_echo);
+	f->hb_sent_ms[f->hb_echo % SLEEVE_HB_SENT_RING] = mesh_mono_ms();
 	size_t len = sleeve_finish_datagram(f, SLEEVE_HEARTBEAT, buf, size - off);
 	/* DF for this datagram alone, at the level of the peer's family (a mapped IPv4 peer of
 	 * the dual-stack socket goes out through IPv4): PROBE also ignores the cached path MTU,
@@ -108,6 +109,7 @@ static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	if (f->health == OVERLAY_HEALTH_HEALTHY && now - f->last_rx_ms > SLEEVE_HEALTH_TIMEOUT_MS)
 		set_health(f, OVERLAY_HEALTH_UNHEALTHY, "no sleeve heartbeat answered for 4 s");
 	sleeve_send_control(f, SLEEVE_HEARTBEAT, ++f->hb_echo, 0);
+	f->hb_sent_ms[f->hb_echo % SLEEVE_HB_SENT_RING] = now;
 	sleeve_flush(f->s);
 	if (f->health == OVERLAY_HEALTH_HEALTHY)
 		pmtu_step(f, now);
@@ -118,6 +120,14 @@ static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 									 : SLEEVE_HEARTBEAT_FAST_MS;
 	struct timeval tv = { (time_t)(next / 1000), (suseconds_t)(next % 1000) * 1000 };
 	event_add(f->hb_timer, &tv);
+}
+
+void sleeve_heartbeat_acked_in_heartbeat(struct sleeve_fwd *f, uint64_t echo, uint16_t got)
+{
+	if (!echo || echo > f->hb_echo || f->hb_echo - echo >= SLEEVE_HB_SENT_RING ||
+	    mesh_mono_ms() - f->hb_sent_ms[echo % SLEEVE_HB_SENT_RING] > SLEEVE_HB_ACK_FRESH_MS)
+		return; /* none yet, not ours, or so old the peer repeats it: ours do not arrive */
+	sleeve_heartbeat_answered(f, got);
 }
 
 void sleeve_heartbeat_answered(struct sleeve_fwd *f, uint16_t got)

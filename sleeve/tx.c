@@ -252,6 +252,10 @@ void sleeve_send_control(struct sleeve_fwd *f, uint8_t type, uint64_t echo, uint
 	if (type == SLEEVE_HEARTBEAT_ACK) {
 		put_be16(p + 8, got);
 		plen = 10;
+	} else if (type == SLEEVE_HEARTBEAT) {
+		put_be64(p + 8, f->heard_echo);
+		put_be16(p + 16, f->heard_len);
+		plen = SLEEVE_HB_PLEN;
 	}
 	t->len = sleeve_finish_datagram(f, type, t->buf, plen);
 }
