@@ -20,9 +20,12 @@
 
 #define MESH_VXLAN_DEFAULT_PORT 6784
 #define MESH_VXLAN_DEV "mesh-vxlan"
+#define MESH_VXLAN6_DEV "mesh-vxlan6"   /* peers reached over IPv6 (issue 18) */
 #define MESH_VXLAN_VNI 0x6d6573          /* "mes" */
 /* outer IPv4 + UDP + VXLAN header + inner Ethernet header */
 #define MESH_VXLAN_OVERHEAD (20 + 8 + 8 + 14)
+/* the same over an IPv6 underlay: the IPv6 header is 20 bytes longer */
+#define MESH_VXLAN6_OVERHEAD (40 + 8 + 8 + 14)
 #define MESH_FASTDP_HEARTBEAT_FAST_MS 500  /* until the path is healthy, and while one is late */
 #define MESH_FASTDP_HEARTBEAT_LATE_MS 250  /* a heartbeat or acknowledgement later than this is taken as lost */
 #define MESH_FASTDP_HEARTBEAT_MS 1000
@@ -57,6 +60,10 @@ struct mesh_fastdp_counters {
 	uint64_t ipsec_repairs;   /* the unencrypted-VXLAN filter found missing and put back */
 	uint64_t ipsec_repair_errors;
 };
+
+/* A peer's tunnel address from its socket address: IPv4, IPv6, or IPv4 mapped into IPv6 (a
+ * peer on the dual-stack socket) as IPv4. 0, or -EAFNOSUPPORT / -EADDRNOTAVAIL (unspecified). */
+int mesh_fastdp_tunnel_addr(const struct sockaddr_storage *ss, struct mesh_ip *out);
 
 /* Creates the device and the heartbeat socket (or the datapath). NULL with err filled in, and
  * *errnum the negative errno (-ENOENT: no openvswitch module, in odp mode). */
