@@ -99,7 +99,7 @@ static void evaluate(struct fastdp_fwd *f, uint64_t now)
 {
 	bool heard = f->last_heard_ms && now - f->last_heard_ms <= MESH_FASTDP_HEALTH_TIMEOUT_MS;
 	bool acked = f->last_ack_ms && now - f->last_ack_ms <= MESH_FASTDP_HEALTH_TIMEOUT_MS;
-	char why[160];
+	char why[200];
 	bool v6 = mesh_ip_is_v6(&f->remote_ip);
 	if (heard && acked) {
 		snprintf(why, sizeof(why), "VXLAN heartbeats of %u bytes pass both ways on UDP %u%s%s",
@@ -119,7 +119,12 @@ static void evaluate(struct fastdp_fwd *f, uint64_t now)
 		snprintf(path, sizeof(path), "ESP%s", v6 ? " over IPv6" : "");
 	else
 		snprintf(path, sizeof(path), "UDP %u%s", f->v->port, v6 ? " over IPv6" : "");
-	if (!heard && !acked)
+	if (!heard && !acked && v6) /* the kernel does not fragment VXLAN over IPv6: say the size */
+		snprintf(why, sizeof(why), "no VXLAN heartbeat passed either way for %.1f s "
+			 "(%s blocked, or %u-byte IPv6 packets too large for the path?)",
+			 MESH_FASTDP_HEALTH_TIMEOUT_MS / 1000.0, path,
+			 hb_len(f->v) - 14 + MESH_VXLAN6_OVERHEAD);
+	else if (!heard && !acked)
 		snprintf(why, sizeof(why), "no VXLAN heartbeat passed either way for %.1f s "
 			 "(%s blocked?)", MESH_FASTDP_HEALTH_TIMEOUT_MS / 1000.0, path);
 	else if (!acked)
