@@ -716,6 +716,11 @@ const char *mesh_fastdp_filter_note(const struct mesh_fastdp *v)
 	return v->filter_note;
 }
 
+const char *mesh_fastdp_ipv6_note(const struct mesh_fastdp *v)
+{
+	return v->no_v6;
+}
+
 const char *mesh_fastdp_device(const struct mesh_fastdp *v)
 {
 	return v->odp ? MESH_ODP_DP : MESH_VXLAN_DEV;

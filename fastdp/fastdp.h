@@ -78,6 +78,10 @@ bool mesh_fastdp_is_odp(const struct mesh_fastdp *v);
 /* "" when the IPsec filter drops VXLAN from any SA but mesh's own; else why it only drops VXLAN
  * outside ESP (a kernel without nft_xfrm), for the log. */
 const char *mesh_fastdp_filter_note(const struct mesh_fastdp *v);
+/* "" when peers reached over IPv6 can use the fast path too; else why not (no IPv6 VXLAN
+ * device, or no IPsec block policy for IPv6), for the log. Those connections stay on the
+ * sleeve and say the same. */
+const char *mesh_fastdp_ipv6_note(const struct mesh_fastdp *v);
 /* The backend's kernel object (the datapath, or the VXLAN device), for logs. */
 const char *mesh_fastdp_device(const struct mesh_fastdp *v);
 /* The backend's port on the bridge (the datapath's veth end, or the VXLAN device). */

@@ -314,9 +314,14 @@ int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen)
 			 "move onto it once its heartbeats pass", mesh_fastdp_device(r->fastdp),
 			 MESH_VXLAN_DEFAULT_PORT, MESH_VXLAN_VNI, enc);
 	else
-		log_info("fast path: kernel VXLAN device %s on UDP %u (VNI %u)%s; connections move "
+		log_info("fast path: kernel VXLAN device %s on UDP %u (VNI %u)%s%s; connections move "
 			 "onto it once its heartbeats pass", mesh_fastdp_device(r->fastdp),
-			 MESH_VXLAN_DEFAULT_PORT, MESH_VXLAN_VNI, enc);
+			 MESH_VXLAN_DEFAULT_PORT, MESH_VXLAN_VNI,
+			 mesh_fastdp_ipv6_note(r->fastdp)[0] ? "" : " (" MESH_VXLAN6_DEV " for peers "
+			 "reached over IPv6)", enc);
+	if (mesh_fastdp_ipv6_note(r->fastdp)[0])
+		log_warn("fast path: %s; connections to peers reached over IPv6 stay on the sleeve",
+			 mesh_fastdp_ipv6_note(r->fastdp));
 	return 0;
 }
 

@@ -12,7 +12,8 @@
 #      VXLAN does; `ip xfrm state` holds 4 SAs between 2001:2:0:6d:: addresses (AES-GCM, ESN),
 #      `ip xfrm policy` 2 outbound IPv6 policies and the IPv6 block policy. Plain IPv6 VXLAN
 #      that a stranger on the underlay sends to h1 is dropped by table inet mesh_ipsec and
-#      counted. h2's policy towards h1 deleted: no plain VXLAN reaches h1, h1-h2 goes to the
+#      counted. meshd on h3 SIGKILLed leaves its IPv6 SAs; started again it deletes them and
+#      has exactly its 4 new ones. h2's policy towards h1 deleted: no plain VXLAN reaches h1, h1-h2 goes to the
 #      encrypted sleeve, c1 still pings c2.
 #   3. `scripts/lab up 2 --ipv6 --password-file F -- --fastdp=odp`: fastdp(odp) with ipsec-esp,
 #      pings, ESP over IPv6 on the wire and no plain VXLAN.
@@ -148,6 +149,19 @@ d1=$(mesh_drops h1)
 shown=$(jget h1 .counters.fastdp_unencrypted_dropped)
 ((shown >= 5)) || die "h1: status shows fastdp_unencrypted_dropped=$shown"
 report "5 plain IPv6 VXLAN packets from a stranger: h1 dropped $((d1 - d0)), status says $shown"
+
+# a killed meshd's IPv6 SAs and policies go when it starts again (fastdp/xfrm_dump.c)
+kill -KILL "$(meshd_pid h3)"
+sleep 1
+left=$(lab exec h3 ip xfrm state | grep -c '^src 2001:' || true)
+((left > 0)) || die "h3: no IPv6 SA left behind by a SIGKILLed meshd (the check would prove nothing)"
+lab start h3
+wait_until 40 all_on h3 $N 'fastdp(vxlan)' ipsec-esp ||
+	die "h3: not back on fastdp(vxlan) with IPsec after a restart: $(conns_brief h3)"
+purged=$(jget h3 .counters.fastdp_xfrm_purged)
+sas=$(lab exec h3 ip xfrm state | grep -c '^src 2001:' || true)
+((purged >= left && sas == 4)) || die "h3: $left IPv6 SAs left, $purged purged at start, $sas SAs now (want 4)"
+report "h3 SIGKILLed with $left IPv6 SAs; restarted: $purged SAs and policies purged, $sas SAs now"
 
 # h2's policy towards h1 deleted: its IPv6 block policy stops its VXLAN to h1
 lab exec h2 ip xfrm policy delete dir out src 2001:2:0:6d::2/128 dst 2001:2:0:6d::1/128 proto udp dport 6784 ||
