@@ -35,7 +35,7 @@ struct fastdp_fwd {
 	void *conn_arg;
 	struct mesh_peer_name remote;
 	uint64_t remote_uid;
-	uint32_t remote_ip;
+	struct mesh_ip remote_ip;     /* the peer's underlay address: IPv4 or IPv6 (issue 18) */
 	struct event *timer;
 	uint32_t seq;
 	uint32_t acked_seq;           /* the newest of our heartbeats the peer acknowledged */
@@ -56,9 +56,16 @@ struct mesh_fastdp {
 	struct overlay base;
 	struct event_base *eb;
 	struct overlay_callbacks cb;
-	struct mesh_vxlan_dev dev;
+	struct mesh_vxlan_dev dev;    /* mesh-vxlan: peers reached over IPv4 */
 	int fd;
 	struct event *rx_ev;
+	/* mesh-vxlan6: peers reached over IPv6. A VXLAN device without a local address or group
+	 * opens one socket of one family and takes FDB remotes of that family only
+	 * (EAFNOSUPPORT otherwise), so IPv6 needs a device of its own (issue 18). */
+	struct mesh_vxlan_dev dev6;
+	int fd6;
+	struct event *rx_ev6;
+	char no_v6[320];              /* "": IPv6 peers can use the fast path; else why not */
 	uint16_t port;
 	struct mesh_peer_name name;
 	uint64_t uid;
@@ -66,6 +73,7 @@ struct mesh_fastdp {
 	struct mesh_odp_path *odp;    /* odp mode: the datapath instead of dev + fd */
 	struct mesh_xfrm *xfrm;       /* an encrypted mesh: kernel IPsec for every connection */
 	bool block;                   /* the block policy is in (mesh_xfrm_block_set) */
+	bool block6;                  /* and the one for IPv6 */
 	bool filter;                  /* ipsec_filter.h's table is in */
 	char filter_note[400];        /* "": the table drops VXLAN not from mesh's own SAs; else why not */
 	struct event *guard;          /* puts the two back when someone removes them */
@@ -102,10 +110,12 @@ static void evaluate(struct fastdp_fwd *f, uint64_t now)
 {
 	bool heard = f->last_heard_ms && since(now, f->last_heard_ms) <= MESH_FASTDP_HEALTH_TIMEOUT_MS;
 	bool acked = f->last_ack_ms && since(now, f->last_ack_ms) <= MESH_FASTDP_HEALTH_TIMEOUT_MS;
-	char why[160];
+	char why[200];
+	bool v6 = mesh_ip_is_v6(&f->remote_ip);
 	if (heard && acked) {
-		snprintf(why, sizeof(why), "VXLAN heartbeats of %u bytes pass both ways on UDP %u%s",
-			 hb_len(f->v), f->v->port, f->ipsec ? ", in IPsec ESP (AES-GCM)" : "");
+		snprintf(why, sizeof(why), "VXLAN heartbeats of %u bytes pass both ways on UDP %u%s%s",
+			 hb_len(f->v), f->v->port, v6 ? " over IPv6" : "",
+			 f->ipsec ? ", in IPsec ESP (AES-GCM)" : "");
 		set_health(f, OVERLAY_HEALTH_HEALTHY, why);
 		return;
 	}
@@ -117,10 +127,15 @@ static void evaluate(struct fastdp_fwd *f, uint64_t now)
 	/* what carries the heartbeats, and so what may be blocked */
 	char path[64];
 	if (f->ipsec)
-		snprintf(path, sizeof(path), "ESP");
+		snprintf(path, sizeof(path), "ESP%s", v6 ? " over IPv6" : "");
 	else
-		snprintf(path, sizeof(path), "UDP %u", f->v->port);
-	if (!heard && !acked)
+		snprintf(path, sizeof(path), "UDP %u%s", f->v->port, v6 ? " over IPv6" : "");
+	if (!heard && !acked && v6) /* the kernel does not fragment VXLAN over IPv6: say the size */
+		snprintf(why, sizeof(why), "no VXLAN heartbeat passed either way for %.1f s "
+			 "(%s blocked, or %u-byte IPv6 packets too large for the path?)",
+			 MESH_FASTDP_HEALTH_TIMEOUT_MS / 1000.0, path,
+			 hb_len(f->v) - 14 + MESH_VXLAN6_OVERHEAD);
+	else if (!heard && !acked)
 		snprintf(why, sizeof(why), "no VXLAN heartbeat passed either way for %.1f s "
 			 "(%s blocked?)", MESH_FASTDP_HEALTH_TIMEOUT_MS / 1000.0, path);
 	else if (!acked)
@@ -149,8 +164,9 @@ static void send_heartbeat(struct fastdp_fwd *f)
 	ssize_t len = mesh_hb_encode(&hb, &f->remote, v->buf, sizeof(v->buf));
 	if (len <= 0)
 		return;
-	if (v->odp ? mesh_odp_path_send(v->odp, f->remote_ip, v->buf, (size_t)len) == 0
-		   : send(v->fd, v->buf, (size_t)len, MSG_DONTWAIT) == len)
+	int fd = mesh_ip_is_v6(&f->remote_ip) ? v->fd6 : v->fd;
+	if (v->odp ? mesh_odp_path_send(v->odp, &f->remote_ip, v->buf, (size_t)len) == 0
+		   : send(fd, v->buf, (size_t)len, MSG_DONTWAIT) == len)
 		v->ctr.hb_tx++;
 }
 
@@ -226,7 +242,7 @@ static void rx_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct mesh_fastdp *v = arg;
 	for (int i = 0; i < RX_BATCH; i++) {
-		ssize_t n = recv(v->fd, v->buf, sizeof(v->buf), MSG_DONTWAIT | MSG_TRUNC);
+		ssize_t n = recv(fd, v->buf, sizeof(v->buf), MSG_DONTWAIT | MSG_TRUNC);
 		if (n < 0)
 			return;
 		if ((size_t)n > sizeof(v->buf)) {
@@ -239,23 +255,47 @@ static void rx_cb(evutil_socket_t fd, short what, void *arg)
 
 /* --- kernel IPsec, per connection ---------------------------------------------------------- */
 
-/* The address the kernel sends from towards ip: a UDP socket connected there (which sends
- * nothing) says. Not to the VXLAN port: the block policy would refuse that. */
-static int local_addr_to(uint32_t ip, uint32_t *local, char *err, size_t errlen)
+/* The address the kernel sends from towards ip (IPv4 or IPv6): a UDP socket connected there
+ * (which sends nothing) says. Not to the VXLAN port: the block policy would refuse that. */
+static int local_addr_to(const struct mesh_ip *ip, struct mesh_ip *local, char *err, size_t errlen)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(9) };
-	socklen_t len = sizeof(sin);
-	int ret = 0, fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	sin.sin_addr.s_addr = ip;
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) < 0) {
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len;
+	bool v6 = mesh_ip_is_v6(ip);
+	if (v6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(9);
+		memcpy(&s6->sin6_addr, ip->a, 16);
+		len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(9);
+		s4->sin_addr.s_addr = mesh_ip_ipv4(ip);
+		len = sizeof(*s4);
+	}
+	int ret = 0, fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "no route to the peer's address: %s", strerror(errno));
 	}
 	if (fd >= 0)
 		close(fd);
-	*local = sin.sin_addr.s_addr;
+	*local = v6 ? mesh_ip_v6(((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr)
+		    : mesh_ip_v4(((struct sockaddr_in *)&ss)->sin_addr.s_addr);
 	return ret;
+}
+
+/* The ESP flow of UDP src -> dst:port. */
+static struct mesh_xfrm_flow xflow(const struct mesh_ip *src, const struct mesh_ip *dst,
+				   uint16_t port)
+{
+	struct mesh_xfrm_flow fl = { .family = dst->family, .dport = port };
+	memcpy(fl.src, src->a, 16);
+	memcpy(fl.dst, dst->a, 16);
+	return fl;
 }
 
 /* Our two SAs for this connection (theirs to us, ours to them; both ends derive the same
@@ -266,30 +306,30 @@ static int ipsec_up(struct fastdp_fwd *f, const struct overlay_conn_params *p, c
 {
 	struct mesh_fastdp *v = f->v;
 	struct mesh_esp_sa out, in;
-	uint32_t local;
+	struct mesh_ip local;
 	char why[256];
 	int ret;
 	if (!p->encrypted) {
 		snprintf(err, errlen, "an unencrypted connection in an encrypted mesh");
 		return -EINVAL;
 	}
-	if ((ret = local_addr_to(f->remote_ip, &local, why, sizeof(why))) < 0)
+	if ((ret = local_addr_to(&f->remote_ip, &local, why, sizeof(why))) < 0)
 		goto errout;
 	mesh_esp_derive(p->ipsec_tx_key, &out);
 	mesh_esp_derive(p->ipsec_rx_key, &in);
-	f->out = (struct mesh_xfrm_flow){ .src = local, .dst = f->remote_ip, .dport = v->port };
-	f->in = (struct mesh_xfrm_flow){ .src = f->remote_ip, .dst = local, .dport = v->port };
+	f->out = xflow(&local, &f->remote_ip, v->port);
+	f->in = xflow(&f->remote_ip, &local, v->port);
 	f->spi_out = out.spi;
 	f->spi_in = in.spi;
 	if ((ret = mesh_xfrm_sa_add(v->xfrm, &f->in, &in, MESH_IPSEC_IN_REQID, why, sizeof(why))) < 0)
 		goto errout;
 	if ((ret = mesh_xfrm_sa_add(v->xfrm, &f->out, &out, f->spi_out, why, sizeof(why))) < 0) {
-		mesh_xfrm_sa_del(v->xfrm, f->in.dst, f->spi_in, err, errlen);
+		mesh_xfrm_sa_del(v->xfrm, f->in.family, f->in.dst, f->spi_in, err, errlen);
 		goto errout;
 	}
 	if ((ret = mesh_xfrm_policy_set(v->xfrm, &f->out, f->spi_out, why, sizeof(why))) < 0) {
-		mesh_xfrm_sa_del(v->xfrm, f->in.dst, f->spi_in, err, errlen);
-		mesh_xfrm_sa_del(v->xfrm, f->out.dst, f->spi_out, err, errlen);
+		mesh_xfrm_sa_del(v->xfrm, f->in.family, f->in.dst, f->spi_in, err, errlen);
+		mesh_xfrm_sa_del(v->xfrm, f->out.family, f->out.dst, f->spi_out, err, errlen);
 		goto errout;
 	}
 	f->ipsec = true;
@@ -312,33 +352,59 @@ static void ipsec_down(struct fastdp_fwd *f)
 	/* the policy first, so that it never points at an SA that is gone (what it would send
 	 * is dropped either way: the block policy stops what no peer's policy takes) */
 	struct fastdp_fwd *o = v->fwds;
-	while (o && (o == f || !o->ipsec || o->out.src != f->out.src || o->out.dst != f->out.dst))
+	while (o && (o == f || !o->ipsec || o->out.family != f->out.family ||
+		     memcmp(o->out.src, f->out.src, 16) || memcmp(o->out.dst, f->out.dst, 16)))
 		o = o->next;
 	if (o)
 		mesh_xfrm_policy_set(v->xfrm, &o->out, o->spi_out, err, sizeof(err));
 	else
 		mesh_xfrm_policy_del(v->xfrm, &f->out, err, sizeof(err));
-	mesh_xfrm_sa_del(v->xfrm, f->out.dst, f->spi_out, err, sizeof(err));
-	mesh_xfrm_sa_del(v->xfrm, f->in.dst, f->spi_in, err, sizeof(err));
+	mesh_xfrm_sa_del(v->xfrm, f->out.family, f->out.dst, f->spi_out, err, sizeof(err));
+	mesh_xfrm_sa_del(v->xfrm, f->in.family, f->in.dst, f->spi_in, err, sizeof(err));
 	f->ipsec = false;
 }
 
 /* --- overlay_ops ----------------------------------------------------------------------- */
 
+/* The VXLAN device that carries frames to ip: mesh-vxlan6 for IPv6, else mesh-vxlan. */
+static struct mesh_vxlan_dev *dev_of(struct mesh_fastdp *v, const struct mesh_ip *ip)
+{
+	return mesh_ip_is_v6(ip) ? &v->dev6 : &v->dev;
+}
+
+int mesh_fastdp_tunnel_addr(const struct sockaddr_storage *ss, struct mesh_ip *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (ss->ss_family == AF_INET) {
+		*out = mesh_ip_v4(((const struct sockaddr_in *)ss)->sin_addr.s_addr);
+		return 0;
+	}
+	if (ss->ss_family != AF_INET6)
+		return -EAFNOSUPPORT;
+	const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+	if (IN6_IS_ADDR_V4MAPPED(a)) { /* a peer on the dual-stack socket, over IPv4 */
+		uint32_t ip;
+		memcpy(&ip, a->s6_addr + 12, 4);
+		*out = mesh_ip_v4(ip);
+	} else {
+		*out = mesh_ip_v6(a->s6_addr);
+	}
+	static const uint8_t zero[16];
+	return memcmp(out->a, zero, sizeof(zero)) ? 0 : -EADDRNOTAVAIL;
+}
+
 static struct overlay_forwarder *kf_start(struct overlay *ov, const struct overlay_conn_params *p,
 					  void *conn_arg)
 {
 	struct mesh_fastdp *v = (struct mesh_fastdp *)ov;
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)&p->remote_addr;
 	struct fastdp_fwd *f = calloc(1, sizeof(*f));
-	if (!f || p->remote_addr.ss_family != AF_INET)
+	if (!f || mesh_fastdp_tunnel_addr(&p->remote_addr, &f->remote_ip) < 0)
 		goto errout;
 	f->base.ov = ov;
 	f->v = v;
 	f->conn_arg = conn_arg;
 	f->remote = p->remote;
 	f->remote_uid = p->remote_uid;
-	f->remote_ip = sin->sin_addr.s_addr;
 	f->started_ms = mesh_mono_ms();
 	f->health = OVERLAY_HEALTH_CONNECTING;
 	snprintf(f->why, sizeof(f->why), "waiting for the first VXLAN heartbeats");
@@ -346,14 +412,20 @@ static struct overlay_forwarder *kf_start(struct overlay *ov, const struct overl
 	if (!f->timer)
 		goto errout;
 	uint8_t mac[6];
-	char err[256];
+	char err[384];
+	f->next = v->fwds;
+	v->fwds = f;
+	if (mesh_ip_is_v6(&f->remote_ip) && v->no_v6[0]) {
+		/* no heartbeats: this connection cannot use the fast path */
+		set_health(f, OVERLAY_HEALTH_UNHEALTHY, v->no_v6);
+		return &f->base;
+	}
 	mesh_hb_mac(&f->remote, mac);
-	if (!v->odp && mesh_vxlan_dev_fdb(&v->dev, true, mac, f->remote_ip, err, sizeof(err)) < 0) {
+	if (!v->odp && mesh_vxlan_dev_fdb(dev_of(v, &f->remote_ip), true, mac, &f->remote_ip, err,
+					  sizeof(err)) < 0) {
 		v->ctr.fdb_errors++;
 		snprintf(f->why, sizeof(f->why), "%s", err);
 	}
-	f->next = v->fwds;
-	v->fwds = f;
 	if (v->xfrm && ipsec_up(f, p, err, sizeof(err)) < 0) {
 		/* no heartbeats: without its SAs the connection must not use the fast path */
 		set_health(f, OVERLAY_HEALTH_UNHEALTHY, err);
@@ -377,12 +449,14 @@ static void kf_stop(struct overlay_forwarder *ofwd)
 		}
 	bool shared = false; /* another connection to the same peer still heartbeats there */
 	for (struct fastdp_fwd *o = v->fwds; o; o = o->next)
-		shared |= mesh_peer_name_eq(&o->remote, &f->remote) && o->remote_ip == f->remote_ip;
-	if (!shared && !v->odp) {
+		shared |= mesh_peer_name_eq(&o->remote, &f->remote) &&
+			  !mesh_ip_cmp(&o->remote_ip, &f->remote_ip);
+	struct mesh_vxlan_dev *dev = dev_of(v, &f->remote_ip);
+	if (!shared && !v->odp && dev->sk) {
 		uint8_t mac[6];
 		char err[256];
 		mesh_hb_mac(&f->remote, mac);
-		mesh_vxlan_dev_fdb(&v->dev, false, mac, f->remote_ip, err, sizeof(err));
+		mesh_vxlan_dev_fdb(dev, false, mac, &f->remote_ip, err, sizeof(err));
 	}
 	ipsec_down(f);
 	event_free(f->timer);
@@ -443,7 +517,7 @@ static void odp_decide(void *arg, const struct mesh_odp_miss *m, struct mesh_odp
 /* A packet socket on the device that the kernel only wakes for heartbeat frames: ETH_P_ALL,
  * so it sees frames before the bridge takes them, a filter on the ethertype, and none of the
  * frames we send ourselves. */
-static int open_socket(struct mesh_fastdp *v, char *err, size_t errlen)
+static int open_socket(const struct mesh_vxlan_dev *dev, int *fdp, char *err, size_t errlen)
 {
 	struct sock_filter code[] = {
 		{ BPF_LD | BPF_H | BPF_ABS, 0, 0, 12 },
@@ -454,25 +528,47 @@ static int open_socket(struct mesh_fastdp *v, char *err, size_t errlen)
 	struct sock_fprog prog = { .len = sizeof(code) / sizeof(code[0]), .filter = code };
 	int one = 1;
 	/* protocol 0 until bound: no frame reaches the socket before the filter is on */
-	v->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (v->fd < 0)
+	int fd = *fdp = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
 		goto fail;
-	if (setsockopt(v->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
 		goto fail;
-	if (setsockopt(v->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0)
+	if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0)
 		goto fail;
 	struct sockaddr_ll sll = {
 		.sll_family = AF_PACKET,
 		.sll_protocol = htons(ETH_P_ALL),
-		.sll_ifindex = v->dev.ifindex,
+		.sll_ifindex = dev->ifindex,
 	};
-	if (bind(v->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
 		goto fail;
 	return 0;
 fail:
-	snprintf(err, errlen, "cannot open the heartbeat socket on %s: %s", MESH_VXLAN_DEV,
+	snprintf(err, errlen, "cannot open the heartbeat socket on %s: %s", dev->name,
 		 strerror(errno));
 	return -errno;
+}
+
+/* One VXLAN device of the backend, isolated from the TAP, with its heartbeat socket. */
+static int device_up(struct mesh_fastdp *v, const struct mesh_fastdp_config *cfg, bool ipv6,
+		     char *err, size_t errlen)
+{
+	struct mesh_vxlan_dev *dev = ipv6 ? &v->dev6 : &v->dev;
+	int *fd = ipv6 ? &v->fd6 : &v->fd;
+	struct event **ev = ipv6 ? &v->rx_ev6 : &v->rx_ev;
+	int ret = mesh_vxlan_dev_create(dev, ipv6 ? MESH_VXLAN6_DEV : MESH_VXLAN_DEV, cfg->bridge,
+					cfg->port, MESH_VXLAN_VNI, cfg->mtu, ipv6, err, errlen);
+	if (ret < 0)
+		return ret;
+	if ((ret = mesh_vxlan_dev_isolate_port(dev, cfg->tap_name, err, errlen)) < 0 ||
+	    (ret = open_socket(dev, fd, err, errlen)) < 0)
+		return ret;
+	*ev = event_new(v->eb, *fd, EV_READ | EV_PERSIST, rx_cb, v);
+	if (!*ev || event_add(*ev, NULL) < 0) {
+		snprintf(err, errlen, "cannot watch the heartbeat socket");
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* The bridge must drop heartbeats to us, not flood them to containers: a static entry for
@@ -497,7 +593,9 @@ static void guard_cb(evutil_socket_t fd, short what, void *arg)
 		if (mesh_ipsec_filter_install(v->port, why, sizeof(why)) < 0)
 			v->ctr.ipsec_repair_errors++;
 	}
-	if (mesh_xfrm_block_set(v->xfrm, v->port, why, sizeof(why)) < 0)
+	if (mesh_xfrm_block_set(v->xfrm, AF_INET, v->port, why, sizeof(why)) < 0)
+		v->ctr.ipsec_repair_errors++;
+	if (v->block6 && mesh_xfrm_block_set(v->xfrm, AF_INET6, v->port, why, sizeof(why)) < 0)
 		v->ctr.ipsec_repair_errors++;
 }
 
@@ -527,7 +625,7 @@ struct mesh_fastdp *mesh_fastdp_new(struct event_base *base, const struct mesh_f
 	v->base.ops = cfg->odp ? &odp_ops : &vxlan_ops;
 	v->eb = base;
 	v->cb = *cb;
-	v->fd = -1;
+	v->fd = v->fd6 = -1;
 	v->port = cfg->port;
 	v->name = cfg->local_name;
 	v->uid = cfg->local_uid;
@@ -539,9 +637,15 @@ struct mesh_fastdp *mesh_fastdp_new(struct event_base *base, const struct mesh_f
 			goto errout;
 		/* the block policy before anything else, so no VXLAN of ours ever leaves in the
 		 * clear, not even through a device an earlier meshd left */
-		if (mesh_xfrm_block_set(v->xfrm, cfg->port, err, errlen) < 0)
+		if (mesh_xfrm_block_set(v->xfrm, AF_INET, cfg->port, err, errlen) < 0)
 			goto errout;
 		v->block = true;
+		/* without it, no IPv6 peer gets the fast path (nothing must leave in the clear) */
+		char why[256];
+		if (mesh_xfrm_block_set(v->xfrm, AF_INET6, cfg->port, why, sizeof(why)) < 0)
+			snprintf(v->no_v6, sizeof(v->no_v6), "no fast path over IPv6: %s", why);
+		else
+			v->block6 = true;
 		purge_leftovers(v, cfg->port);
 		int fr = mesh_ipsec_filter_install(cfg->port, err, errlen);
 		if (fr < 0)
@@ -573,16 +677,22 @@ struct mesh_fastdp *mesh_fastdp_new(struct event_base *base, const struct mesh_f
 		*errnum = 0;
 		return v;
 	}
-	if ((*errnum = mesh_vxlan_dev_create(&v->dev, MESH_VXLAN_DEV, cfg->bridge, cfg->port,
-					     MESH_VXLAN_VNI, cfg->mtu, err, errlen)) < 0)
+	if ((*errnum = device_up(v, cfg, false, err, errlen)) < 0 ||
+	    (*errnum = own_heartbeat_mac(v, true, err, errlen)) < 0)
 		goto errout;
-	if (mesh_vxlan_dev_isolate_port(&v->dev, cfg->tap_name, err, errlen) < 0 ||
-	    own_heartbeat_mac(v, true, err, errlen) < 0 || open_socket(v, err, errlen) < 0)
-		goto errout;
-	v->rx_ev = event_new(base, v->fd, EV_READ | EV_PERSIST, rx_cb, v);
-	if (!v->rx_ev || event_add(v->rx_ev, NULL) < 0) {
-		snprintf(err, errlen, "cannot watch the heartbeat socket");
-		goto errout;
+	/* IPv6 peers: a device of their own (no IPv6 in this kernel: they stay on the sleeve) */
+	if (!v->no_v6[0]) {
+		char why[256];
+		if (device_up(v, cfg, true, why, sizeof(why)) < 0) {
+			snprintf(v->no_v6, sizeof(v->no_v6), "no fast path over IPv6: %s", why);
+			if (v->rx_ev6)
+				event_free(v->rx_ev6);
+			v->rx_ev6 = NULL;
+			if (v->fd6 >= 0)
+				close(v->fd6);
+			v->fd6 = -1;
+			mesh_vxlan_dev_destroy(&v->dev6);
+		}
 	}
 	*errnum = 0;
 	return v;
@@ -601,18 +711,22 @@ void mesh_fastdp_free(struct mesh_fastdp *v)
 		event_free(v->guard);
 	if (v->rx_ev)
 		event_free(v->rx_ev);
+	if (v->rx_ev6)
+		event_free(v->rx_ev6);
 	if (v->fd >= 0)
 		close(v->fd);
+	if (v->fd6 >= 0)
+		close(v->fd6);
 	mesh_odp_path_free(v->odp);
 	mesh_vxlan_dev_destroy(&v->dev);
+	mesh_vxlan_dev_destroy(&v->dev6);
 	/* only once nothing can send or take VXLAN any more */
 	if (v->filter)
 		mesh_ipsec_filter_remove();
-	if (v->block) {
-		struct mesh_xfrm_flow any = { .dport = v->port };
-		char why[256];
-		mesh_xfrm_policy_del(v->xfrm, &any, why, sizeof(why));
-	}
+	if (v->block)
+		mesh_xfrm_block_del(v->xfrm, AF_INET, v->port);
+	if (v->block6)
+		mesh_xfrm_block_del(v->xfrm, AF_INET6, v->port);
 	mesh_xfrm_close(v->xfrm);
 	free(v->have);
 	free(v);
@@ -631,6 +745,11 @@ bool mesh_fastdp_is_odp(const struct mesh_fastdp *v)
 const char *mesh_fastdp_filter_note(const struct mesh_fastdp *v)
 {
 	return v->filter_note;
+}
+
+const char *mesh_fastdp_ipv6_note(const struct mesh_fastdp *v)
+{
+	return v->no_v6;
 }
 
 const char *mesh_fastdp_device(const struct mesh_fastdp *v)
@@ -689,10 +808,13 @@ static void apply(void *arg, bool add, const struct mesh_fdb_entry *e)
 	if (v->odp) /* the datapath decides per miss; the bridge must send these MACs to it */
 		ret = mesh_fdb_is_flood(e) ? 0
 					   : mesh_odp_path_bridge_fdb(v->odp, add, e->mac, a->err, a->errlen);
-	else
-		ret = mesh_vxlan_dev_fdb(&v->dev, add, e->mac, e->ip, a->err, a->errlen);
+	else if (!dev_of(v, &e->ip)->sk) { /* an IPv6 address, without mesh-vxlan6 */
+		snprintf(a->err, a->errlen, "%s", v->no_v6);
+		ret = -ENODEV;
+	} else
+		ret = mesh_vxlan_dev_fdb(dev_of(v, &e->ip), add, e->mac, &e->ip, a->err, a->errlen);
 	if (ret == 0 && !v->odp && !mesh_fdb_is_flood(e))
-		ret = mesh_vxlan_dev_bridge_fdb(&v->dev, add, e->mac, a->err, a->errlen);
+		ret = mesh_vxlan_dev_bridge_fdb(dev_of(v, &e->ip), add, e->mac, a->err, a->errlen);
 	v->ctr.fdb_changes++;
 	if (ret < 0) {
 		v->ctr.fdb_errors++;

@@ -20,9 +20,12 @@
 
 #define MESH_VXLAN_DEFAULT_PORT 6784
 #define MESH_VXLAN_DEV "mesh-vxlan"
+#define MESH_VXLAN6_DEV "mesh-vxlan6"   /* peers reached over IPv6 (issue 18) */
 #define MESH_VXLAN_VNI 0x6d6573          /* "mes" */
 /* outer IPv4 + UDP + VXLAN header + inner Ethernet header */
 #define MESH_VXLAN_OVERHEAD (20 + 8 + 8 + 14)
+/* the same over an IPv6 underlay: the IPv6 header is 20 bytes longer */
+#define MESH_VXLAN6_OVERHEAD (40 + 8 + 8 + 14)
 #define MESH_FASTDP_HEARTBEAT_FAST_MS 500  /* until the path is healthy, and while one is late */
 #define MESH_FASTDP_HEARTBEAT_LATE_MS 250  /* a heartbeat or acknowledgement later than this is taken as lost */
 #define MESH_FASTDP_HEARTBEAT_MS 1000
@@ -58,6 +61,10 @@ struct mesh_fastdp_counters {
 	uint64_t ipsec_repair_errors;
 };
 
+/* A peer's tunnel address from its socket address: IPv4, IPv6, or IPv4 mapped into IPv6 (a
+ * peer on the dual-stack socket) as IPv4. 0, or -EAFNOSUPPORT / -EADDRNOTAVAIL (unspecified). */
+int mesh_fastdp_tunnel_addr(const struct sockaddr_storage *ss, struct mesh_ip *out);
+
 /* Creates the device and the heartbeat socket (or the datapath). NULL with err filled in, and
  * *errnum the negative errno (-ENOENT: no openvswitch module, in odp mode). */
 struct mesh_fastdp *mesh_fastdp_new(struct event_base *base, const struct mesh_fastdp_config *cfg,
@@ -71,6 +78,10 @@ bool mesh_fastdp_is_odp(const struct mesh_fastdp *v);
 /* "" when the IPsec filter drops VXLAN from any SA but mesh's own; else why it only drops VXLAN
  * outside ESP (a kernel without nft_xfrm), for the log. */
 const char *mesh_fastdp_filter_note(const struct mesh_fastdp *v);
+/* "" when peers reached over IPv6 can use the fast path too; else why not (no IPv6 VXLAN
+ * device, or no IPsec block policy for IPv6), for the log. Those connections stay on the
+ * sleeve and say the same. */
+const char *mesh_fastdp_ipv6_note(const struct mesh_fastdp *v);
 /* The backend's kernel object (the datapath, or the VXLAN device), for logs. */
 const char *mesh_fastdp_device(const struct mesh_fastdp *v);
 /* The backend's port on the bridge (the datapath's veth end, or the VXLAN device). */

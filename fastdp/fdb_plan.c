@@ -10,7 +10,7 @@ static int entry_cmp(const void *a, const void *b)
 	int c = memcmp(x->mac, y->mac, 6);
 	if (c)
 		return c;
-	return x->ip < y->ip ? -1 : x->ip > y->ip;
+	return mesh_ip_cmp(&x->ip, &y->ip);
 }
 
 size_t mesh_fdb_normalize(struct mesh_fdb_entry *e, size_t n)

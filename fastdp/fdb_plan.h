@@ -10,9 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fastdp/decide.h"
+
 struct mesh_fdb_entry {
 	uint8_t mac[6];
-	uint32_t ip;    /* IPv4, network order */
+	struct mesh_ip ip; /* IPv4 or IPv6 (issue 18) */
 };
 
 static inline bool mesh_fdb_is_flood(const struct mesh_fdb_entry *e)

@@ -31,12 +31,30 @@ static int put_header(struct nl_msg *m, int family, uint8_t cmd, int flags, uint
 	return 0;
 }
 
+static bool all_zero(const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+/* The outer addresses: IPv4, or IPv6 (issue 18); a source only when one is set. */
+static int put_tunnel_addrs(struct nl_msg *m, const struct odp_tunnel *t)
+{
+	if (t->ipv6)
+		return (!all_zero(t->ipv6_src, 16) &&
+			nla_put(m, OVS_TUNNEL_KEY_ATTR_IPV6_SRC, 16, t->ipv6_src) < 0) ||
+		       nla_put(m, OVS_TUNNEL_KEY_ATTR_IPV6_DST, 16, t->ipv6_dst) < 0 ? -ENOMEM : 0;
+	return (t->ipv4_src && nla_put_u32(m, OVS_TUNNEL_KEY_ATTR_IPV4_SRC, t->ipv4_src) < 0) ||
+	       nla_put_u32(m, OVS_TUNNEL_KEY_ATTR_IPV4_DST, t->ipv4_dst) < 0 ? -ENOMEM : 0;
+}
+
 static int put_tunnel(struct nl_msg *m, int type, const struct odp_tunnel *t)
 {
 	struct nlattr *nest = nla_nest_start(m, type);
 	if (!nest || nla_put_u64(m, OVS_TUNNEL_KEY_ATTR_ID, htobe64(t->id)) < 0 ||
-	    (t->ipv4_src && nla_put_u32(m, OVS_TUNNEL_KEY_ATTR_IPV4_SRC, t->ipv4_src) < 0) ||
-	    nla_put_u32(m, OVS_TUNNEL_KEY_ATTR_IPV4_DST, t->ipv4_dst) < 0 ||
+	    put_tunnel_addrs(m, t) < 0 ||
 	    nla_put_u8(m, OVS_TUNNEL_KEY_ATTR_TOS, t->tos) < 0 ||
 	    nla_put_u8(m, OVS_TUNNEL_KEY_ATTR_TTL, t->ttl) < 0)
 		return -ENOMEM;
@@ -286,6 +304,7 @@ static int parse_tunnel(struct ctx *c, const struct attr *outer, struct odp_tunn
 		switch (a.type) {
 		case OVS_TUNNEL_KEY_ATTR_ID: want = 8; break;
 		case OVS_TUNNEL_KEY_ATTR_IPV4_SRC: case OVS_TUNNEL_KEY_ATTR_IPV4_DST: want = 4; break;
+		case OVS_TUNNEL_KEY_ATTR_IPV6_SRC: case OVS_TUNNEL_KEY_ATTR_IPV6_DST: want = 16; break;
 		case OVS_TUNNEL_KEY_ATTR_TOS: case OVS_TUNNEL_KEY_ATTR_TTL: want = 1; break;
 		default: continue; /* flags, ports, options: not used */
 		}
@@ -296,6 +315,8 @@ static int parse_tunnel(struct ctx *c, const struct attr *outer, struct odp_tunn
 		case OVS_TUNNEL_KEY_ATTR_ID: t->id = be64toh(get_u64(a.val)); break;
 		case OVS_TUNNEL_KEY_ATTR_IPV4_SRC: t->ipv4_src = get_u32(a.val); break;
 		case OVS_TUNNEL_KEY_ATTR_IPV4_DST: t->ipv4_dst = get_u32(a.val); break;
+		case OVS_TUNNEL_KEY_ATTR_IPV6_SRC: t->ipv6 = true; memcpy(t->ipv6_src, a.val, 16); break;
+		case OVS_TUNNEL_KEY_ATTR_IPV6_DST: t->ipv6 = true; memcpy(t->ipv6_dst, a.val, 16); break;
 		case OVS_TUNNEL_KEY_ATTR_TOS: t->tos = a.val[0]; break;
 		case OVS_TUNNEL_KEY_ATTR_TTL: t->ttl = a.val[0]; break;
 		}

@@ -4,7 +4,7 @@
  *
  * Only what meshd uses is modelled: a datapath (name, upcall PID, features, stats), vports
  * (netdev, internal, VXLAN with its UDP port, per-vport upcall PIDs), flows keyed on in_port,
- * Ethernet source/destination and the VXLAN tunnel (id, outer IPv4 addresses, TTL), with
+ * Ethernet source/destination and the VXLAN tunnel (id, outer IPv4 or IPv6 addresses, TTL), with
  * output and set-tunnel actions, and miss upcalls / execute requests. Anything else a reply
  * carries is skipped. Every parser checks every length against the message it was given and
  * names the family, command and attribute of what it refuses. Addresses are in network order,
@@ -28,6 +28,8 @@ struct odp_tunnel {
 	bool present;
 	uint64_t id;                 /* VNI in the low 24 bits for VXLAN */
 	uint32_t ipv4_src, ipv4_dst;
+	bool ipv6;                   /* outer IPv6: ipv6_src/dst instead of ipv4_src/dst */
+	uint8_t ipv6_src[16], ipv6_dst[16];
 	uint8_t ttl, tos;
 };
 

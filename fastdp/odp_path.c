@@ -35,9 +35,23 @@ struct mesh_odp_path {
 	char last_error[256];
 };
 
-static struct odp_tunnel tunnel_to(const struct mesh_odp_path *p, uint32_t ip)
+/* The tunnel towards ip: outer IPv4 or IPv6 (issue 18), the kernel picks the source. */
+static struct odp_tunnel tunnel_to(const struct mesh_odp_path *p, const struct mesh_ip *ip)
 {
-	return (struct odp_tunnel){ .present = true, .id = p->cfg.vni, .ipv4_dst = ip, .ttl = 64 };
+	struct odp_tunnel t = { .present = true, .id = p->cfg.vni, .ttl = 64 };
+	if (mesh_ip_is_v6(ip)) {
+		t.ipv6 = true;
+		memcpy(t.ipv6_dst, ip->a, 16);
+	} else {
+		t.ipv4_dst = mesh_ip_ipv4(ip);
+	}
+	return t;
+}
+
+/* The sending host of a frame that came over the tunnel. */
+static struct mesh_ip tunnel_src(const struct odp_tunnel *t)
+{
+	return t->ipv6 ? mesh_ip_v6(t->ipv6_src) : mesh_ip_v4(t->ipv4_src);
 }
 
 /* Actions for a decision: each VXLAN target (set tunnel, output), then the bridge. */
@@ -47,7 +61,7 @@ static void actions_of(const struct mesh_odp_path *p, const struct mesh_odp_deci
 	memset(a, 0, sizeof(*a));
 	for (size_t i = 0; i < d->n && a->n + 2 <= ODP_MAX_ACTIONS; i++) {
 		a->a[a->n].kind = ODP_ACTION_SET_TUNNEL;
-		a->a[a->n++].tun = tunnel_to(p, d->peer_ips[i]);
+		a->a[a->n++].tun = tunnel_to(p, &d->peer_ips[i]);
 		a->a[a->n].kind = ODP_ACTION_OUTPUT;
 		a->a[a->n++].port = p->vx_port;
 	}
@@ -96,8 +110,9 @@ static void on_miss(void *arg, const struct odp_upcall *up)
 	}
 	if (!up->key.has_in_port || (up->key.in_port != p->vx_port && up->key.in_port != p->dp_port))
 		return;
-	struct mesh_odp_miss m = { .from_tunnel = up->key.in_port == p->vx_port,
-				   .tun_src = up->key.tun.ipv4_src };
+	struct mesh_odp_miss m = { .from_tunnel = up->key.in_port == p->vx_port };
+	if (m.from_tunnel)
+		m.tun_src = tunnel_src(&up->key.tun);
 	memcpy(m.eth_dst, f, 6);
 	memcpy(m.eth_src, f + 6, 6);
 	struct mesh_odp_decision d = { 0 };
@@ -339,8 +354,8 @@ void mesh_odp_path_free(struct mesh_odp_path *p)
 	free(p);
 }
 
-int mesh_odp_path_send(struct mesh_odp_path *p, uint32_t remote_ip, const uint8_t *frame,
-		       size_t len)
+int mesh_odp_path_send(struct mesh_odp_path *p, const struct mesh_ip *remote_ip,
+		       const uint8_t *frame, size_t len)
 {
 	struct odp_flow_key key = { .has_in_port = true, .in_port = p->dp_port };
 	struct odp_actions act = { .n = 2 };

@@ -48,8 +48,8 @@ int mesh_odp_path_new(struct event_base *base, const struct mesh_odp_path_config
 /* Removes the datapath and the veth pair. */
 void mesh_odp_path_free(struct mesh_odp_path *p);
 /* Sends a (heartbeat) frame to the host at remote_ip over the VXLAN vport. */
-int mesh_odp_path_send(struct mesh_odp_path *p, uint32_t remote_ip, const uint8_t *frame,
-		       size_t len);
+int mesh_odp_path_send(struct mesh_odp_path *p, const struct mesh_ip *remote_ip,
+		       const uint8_t *frame, size_t len);
 /* Makes bridge port ifname (the sleeve TAP) isolated from the datapath's port. */
 int mesh_odp_path_isolate_port(struct mesh_odp_path *p, const char *ifname, char *err,
 			       size_t errlen);

@@ -80,9 +80,11 @@ int mesh_link_change(struct nl_sock *sk, const char *name, unsigned mtu, int mas
 }
 
 int mesh_vxlan_dev_create(struct mesh_vxlan_dev *d, const char *name, const char *bridge,
-			  uint16_t port, uint32_t vni, unsigned mtu, char *err, size_t errlen)
+			  uint16_t port, uint32_t vni, unsigned mtu, bool ipv6, char *err,
+			  size_t errlen)
 {
 	struct rtnl_link *link = NULL;
+	struct nl_addr *any6 = NULL;
 	int ret;
 
 	memset(d, 0, sizeof(*d));
@@ -113,6 +115,15 @@ int mesh_vxlan_dev_create(struct mesh_vxlan_dev *d, const char *name, const char
 	rtnl_link_vxlan_set_id(link, vni);
 	rtnl_link_vxlan_set_port(link, port);
 	rtnl_link_vxlan_set_learning(link, 0);
+	if (ipv6) { /* IFLA_VXLAN_LOCAL6 = ::: an IPv6 socket, any source */
+		static const uint8_t zero[16];
+		any6 = nl_addr_build(AF_INET6, zero, sizeof(zero));
+		if (!any6 || rtnl_link_vxlan_set_local(link, any6) < 0) {
+			ret = -ENOMEM;
+			snprintf(err, errlen, "cannot set the local address of %s", name);
+			goto errout;
+		}
+	}
 	rtnl_link_set_mtu(link, mtu);
 	rtnl_link_set_master(link, d->bridge_ifindex);
 	ret = rtnl_link_add(d->sk, link, NLM_F_CREATE | NLM_F_EXCL);
@@ -120,11 +131,15 @@ int mesh_vxlan_dev_create(struct mesh_vxlan_dev *d, const char *name, const char
 		ret = nl_fail(err, errlen, ret, "cannot create VXLAN device", name);
 		if (ret == -EIO)
 			snprintf(err + strlen(err), errlen - strlen(err),
-				 " (is UDP port %u taken, or is there no vxlan kernel module?)", port);
+				 " (is UDP port %u taken%s, or is there no vxlan kernel module?)", port,
+				 ipv6 ? " over IPv6, or has this kernel no IPv6" : "");
 		goto errout;
 	}
 	rtnl_link_put(link);
 	link = NULL;
+	if (any6)
+		nl_addr_put(any6);
+	any6 = NULL;
 	d->ifindex = (int)if_nametoindex(name);
 	if (!d->ifindex) {
 		ret = -ENODEV;
@@ -143,6 +158,8 @@ int mesh_vxlan_dev_create(struct mesh_vxlan_dev *d, const char *name, const char
 errout:
 	if (link)
 		rtnl_link_put(link);
+	if (any6)
+		nl_addr_put(any6);
 	mesh_vxlan_dev_destroy(d);
 	return ret;
 }
@@ -191,7 +208,7 @@ int mesh_vxlan_dev_isolate_port(struct mesh_vxlan_dev *d, const char *ifname, ch
 
 /* RTM_NEWNEIGH / RTM_DELNEIGH for an AF_BRIDGE FDB entry on the device. */
 static int fdb_msg(struct mesh_vxlan_dev *d, bool add, int nlflags, uint8_t ntf, uint16_t state,
-		   const uint8_t mac[6], const uint32_t *ip, char *err, size_t errlen)
+		   const uint8_t mac[6], const struct mesh_ip *ip, char *err, size_t errlen)
 {
 	struct ndmsg ndm = {
 		.ndm_family = AF_BRIDGE,
@@ -202,7 +219,8 @@ static int fdb_msg(struct mesh_vxlan_dev *d, bool add, int nlflags, uint8_t ntf,
 	struct nl_msg *msg = nlmsg_alloc_simple(add ? RTM_NEWNEIGH : RTM_DELNEIGH,
 						NLM_F_REQUEST | nlflags);
 	if (!msg || nlmsg_append(msg, &ndm, sizeof(ndm), NLMSG_ALIGNTO) < 0 ||
-	    nla_put(msg, NDA_LLADDR, 6, mac) < 0 || (ip && nla_put(msg, NDA_DST, 4, ip) < 0)) {
+	    nla_put(msg, NDA_LLADDR, 6, mac) < 0 ||
+	    (ip && nla_put(msg, NDA_DST, mesh_ip_is_v6(ip) ? 16 : 4, ip->a) < 0)) {
 		nlmsg_free(msg);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -214,13 +232,13 @@ static int fdb_msg(struct mesh_vxlan_dev *d, bool add, int nlflags, uint8_t ntf,
 	return !add && ret == -ENOENT ? 0 : ret;
 }
 
-int mesh_vxlan_dev_fdb(struct mesh_vxlan_dev *d, bool add, const uint8_t mac[6], uint32_t ip,
-		       char *err, size_t errlen)
+int mesh_vxlan_dev_fdb(struct mesh_vxlan_dev *d, bool add, const uint8_t mac[6],
+		       const struct mesh_ip *ip, char *err, size_t errlen)
 {
 	static const uint8_t zero[6];
 	bool flood = memcmp(mac, zero, 6) == 0;
 	int flags = add ? NLM_F_CREATE | (flood ? NLM_F_APPEND : NLM_F_REPLACE) : 0;
-	return fdb_msg(d, add, flags, NTF_SELF, NUD_PERMANENT, mac, &ip, err, errlen);
+	return fdb_msg(d, add, flags, NTF_SELF, NUD_PERMANENT, mac, ip, err, errlen);
 }
 
 int mesh_vxlan_dev_bridge_fdb(struct mesh_vxlan_dev *d, bool add, const uint8_t mac[6],

@@ -24,16 +24,37 @@ struct mesh_xfrm {
 	struct nl_sock *sk;
 };
 
+bool mesh_xfrm_flow_is_any(const struct mesh_xfrm_flow *fl)
+{
+	static const uint8_t zero[16];
+	return !memcmp(fl->src, zero, 16) && !memcmp(fl->dst, zero, 16);
+}
+
+static uint8_t flow_family(const struct mesh_xfrm_flow *fl)
+{
+	return fl->family == AF_INET6 ? AF_INET6 : AF_INET;
+}
+
 static void selector(struct xfrm_selector *sel, const struct mesh_xfrm_flow *fl)
 {
+	uint8_t host = flow_family(fl) == AF_INET6 ? 128 : 32;
 	memset(sel, 0, sizeof(*sel));
-	sel->family = AF_INET;
-	sel->saddr.a4 = fl->src;
-	sel->daddr.a4 = fl->dst;
-	sel->prefixlen_s = sel->prefixlen_d = fl->src || fl->dst ? 32 : 0; /* 0 and 0: any host */
+	sel->family = flow_family(fl);
+	memcpy(&sel->saddr, fl->src, 16);
+	memcpy(&sel->daddr, fl->dst, 16);
+	/* 0 and 0: any host */
+	sel->prefixlen_s = sel->prefixlen_d = mesh_xfrm_flow_is_any(fl) ? 0 : host;
 	sel->proto = IPPROTO_UDP;
 	sel->dport = htons(fl->dport);
 	sel->dport_mask = 0xffff;
+}
+
+/* "198.18.0.2" or "2001:2:0:6d::2", for messages. */
+static const char *addr_str(uint8_t family, const uint8_t a[16], char *buf, size_t cap)
+{
+	if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, a, buf, (socklen_t)cap))
+		snprintf(buf, cap, "?");
+	return buf;
 }
 
 static void no_limits(struct xfrm_lifetime_cfg *lft)
@@ -116,13 +137,13 @@ int mesh_xfrm_sa_add(struct mesh_xfrm *x, const struct mesh_xfrm_flow *fl,
 	struct xfrm_usersa_info info;
 	memset(&info, 0, sizeof(info));
 	selector(&info.sel, fl);
-	info.id.daddr.a4 = fl->dst;
+	memcpy(&info.id.daddr, fl->dst, 16);
 	info.id.spi = htonl(sa->spi);
 	info.id.proto = IPPROTO_ESP;
-	info.saddr.a4 = fl->src;
+	memcpy(&info.saddr, fl->src, 16);
 	no_limits(&info.lft);
 	info.reqid = reqid;
-	info.family = AF_INET;
+	info.family = flow_family(fl);
 	info.mode = XFRM_MODE_TRANSPORT;
 	info.flags = XFRM_STATE_ESN; /* the window is in XFRMA_REPLAY_ESN_VAL */
 
@@ -165,13 +186,14 @@ out:
 	return ret;
 }
 
-int mesh_xfrm_sa_del(struct mesh_xfrm *x, uint32_t dst, uint32_t spi, char *err, size_t errlen)
+int mesh_xfrm_sa_del(struct mesh_xfrm *x, uint8_t family, const uint8_t dst[16], uint32_t spi,
+		     char *err, size_t errlen)
 {
 	struct xfrm_usersa_id id;
 	memset(&id, 0, sizeof(id));
-	id.daddr.a4 = dst;
+	memcpy(&id.daddr, dst, 16);
 	id.spi = htonl(spi);
-	id.family = AF_INET;
+	id.family = family == AF_INET6 ? AF_INET6 : AF_INET;
 	id.proto = IPPROTO_ESP;
 	char what[96];
 	snprintf(what, sizeof(what), "deleting ESP SA 0x%08x", spi);
@@ -199,16 +221,16 @@ int mesh_xfrm_policy_set(struct mesh_xfrm *x, const struct mesh_xfrm_flow *fl, u
 	struct xfrm_user_tmpl tmpl;
 	out_policy(&pol, fl, MESH_XFRM_POLICY_PRIORITY, XFRM_POLICY_ALLOW);
 	memset(&tmpl, 0, sizeof(tmpl));
-	tmpl.id.daddr.a4 = fl->dst;
+	memcpy(&tmpl.id.daddr, fl->dst, 16);
 	tmpl.id.proto = IPPROTO_ESP;
-	tmpl.family = AF_INET;
-	tmpl.saddr.a4 = fl->src;
+	tmpl.family = flow_family(fl);
+	memcpy(&tmpl.saddr, fl->src, 16);
 	tmpl.reqid = reqid;
 	tmpl.mode = XFRM_MODE_TRANSPORT;
 	tmpl.aalgos = tmpl.ealgos = tmpl.calgos = ~0u;
-	char what[96], ip[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &fl->dst, ip, sizeof(ip));
-	snprintf(what, sizeof(what), "setting the IPsec policy towards %s", ip);
+	char what[96], ip[INET6_ADDRSTRLEN];
+	snprintf(what, sizeof(what), "setting the IPsec policy towards %s",
+		 addr_str(fl->family, fl->dst, ip, sizeof(ip)));
 	struct nl_msg *msg = new_msg(XFRM_MSG_UPDPOLICY, NLM_F_CREATE, &pol, sizeof(pol), err,
 				     errlen);
 	if (!msg)
@@ -221,16 +243,25 @@ int mesh_xfrm_policy_set(struct mesh_xfrm *x, const struct mesh_xfrm_flow *fl, u
 	return transact(x, msg, what, err, errlen);
 }
 
-int mesh_xfrm_block_set(struct mesh_xfrm *x, uint16_t port, char *err, size_t errlen)
+int mesh_xfrm_block_set(struct mesh_xfrm *x, uint8_t family, uint16_t port, char *err,
+			size_t errlen)
 {
-	struct mesh_xfrm_flow any = { .dport = port };
+	struct mesh_xfrm_flow any = { .family = family, .dport = port };
 	struct xfrm_userpolicy_info pol;
 	out_policy(&pol, &any, MESH_XFRM_BLOCK_PRIORITY, XFRM_POLICY_BLOCK);
 	struct nl_msg *msg = new_msg(XFRM_MSG_UPDPOLICY, NLM_F_CREATE, &pol, sizeof(pol), err,
 				     errlen);
-	return msg ? transact(x, msg, "setting the IPsec policy that blocks unencrypted VXLAN",
-			      err, errlen)
+	return msg ? transact(x, msg, family == AF_INET6
+			     ? "setting the IPsec policy that blocks unencrypted VXLAN over IPv6"
+			     : "setting the IPsec policy that blocks unencrypted VXLAN", err, errlen)
 		   : -ENOMEM;
+}
+
+void mesh_xfrm_block_del(struct mesh_xfrm *x, uint8_t family, uint16_t port)
+{
+	char why[256];
+	struct mesh_xfrm_flow any = { .family = family, .dport = port };
+	mesh_xfrm_policy_del(x, &any, why, sizeof(why));
 }
 
 int mesh_xfrm_policy_del(struct mesh_xfrm *x, const struct mesh_xfrm_flow *fl, char *err,
@@ -240,9 +271,9 @@ int mesh_xfrm_policy_del(struct mesh_xfrm *x, const struct mesh_xfrm_flow *fl, c
 	memset(&id, 0, sizeof(id));
 	selector(&id.sel, fl);
 	id.dir = XFRM_POLICY_OUT;
-	char what[96], ip[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &fl->dst, ip, sizeof(ip));
-	snprintf(what, sizeof(what), "deleting the IPsec policy towards %s", ip);
+	char what[96], ip[INET6_ADDRSTRLEN];
+	snprintf(what, sizeof(what), "deleting the IPsec policy towards %s",
+		 addr_str(fl->family, fl->dst, ip, sizeof(ip)));
 	struct nl_msg *msg = new_msg(XFRM_MSG_DELPOLICY, 0, &id, sizeof(id), err, errlen);
 	return msg ? transact(x, msg, what, err, errlen) : -ENOMEM;
 }
@@ -311,11 +342,12 @@ int mesh_xfrm_purge(struct mesh_xfrm *x, uint16_t port, bool keep_block, unsigne
 			size_t before = *deleted;
 			for (size_t i = 0; i < p->n; i++) {
 				const struct mesh_xfrm_item *it = &p->items[i];
-				if (keep_block && it->kind == MESH_XFRM_POLICY && !it->fl.src &&
-				    !it->fl.dst)
+				if (keep_block && it->kind == MESH_XFRM_POLICY &&
+				    mesh_xfrm_flow_is_any(&it->fl))
 					continue;
 				if ((it->kind == MESH_XFRM_SA
-					     ? mesh_xfrm_sa_del(x, it->fl.dst, it->spi, why, sizeof(why))
+					     ? mesh_xfrm_sa_del(x, it->fl.family, it->fl.dst, it->spi,
+								why, sizeof(why))
 					     : mesh_xfrm_policy_del(x, &it->fl, why, sizeof(why))) == 0)
 					(*deleted)++;
 			}
@@ -332,7 +364,8 @@ out:
  * policy points at it) with a random key, added and deleted. */
 static int probe(struct mesh_xfrm *x, char *err, size_t errlen)
 {
-	struct mesh_xfrm_flow fl = { htonl(0xc0000201), htonl(0xc0000202), 9 };
+	struct mesh_xfrm_flow fl = { .family = AF_INET, .src = { 192, 0, 2, 1 },
+				     .dst = { 192, 0, 2, 2 }, .dport = 9 };
 	struct mesh_esp_sa sa;
 	char why[256];
 	randombytes_buf(&sa, sizeof(sa));
@@ -345,7 +378,7 @@ static int probe(struct mesh_xfrm *x, char *err, size_t errlen)
 			 ret == -ENOSYS || ret == -EPROTONOSUPPORT ? ": no esp4 or gcm module?" : "");
 		return ret;
 	}
-	mesh_xfrm_sa_del(x, fl.dst, spi, why, sizeof(why));
+	mesh_xfrm_sa_del(x, fl.family, fl.dst, spi, why, sizeof(why));
 	return 0;
 }
 

@@ -4,7 +4,7 @@
  * GCM nonce), and the outbound policies that send our VXLAN packets to a peer through them.
  *
  * Only the VXLAN packets between two hosts are protected: a policy's selector is our address,
- * the peer's address, UDP and the VXLAN port; below those, one policy blocks any other VXLAN
+ * the peer's address (IPv4 or IPv6), UDP and the VXLAN port; below those, one policy blocks any other VXLAN
  * we would send, so nothing leaves in the clear. Received ESP needs no policy (the SA's SPI finds
  * it); refusing VXLAN that did not come through ESP is fastdp/ipsec_filter.h's job. */
 #ifndef MESH_FASTDP_XFRM_H
@@ -22,12 +22,17 @@
 
 struct mesh_xfrm;
 
-/* The packets an SA or policy is for: UDP from src to dst:dport (addresses in network order,
- * port in host order). src and dst both 0: from any host to any host (the block policy). */
+/* The packets an SA or policy is for: UDP from src to dst:dport over IPv4 or IPv6 (issue 18;
+ * an IPv4 address in the first 4 bytes, network order, the rest zero; port in host order).
+ * src and dst both all-zero: from any host to any host of that family (the block policy). */
 struct mesh_xfrm_flow {
-	uint32_t src, dst;
+	uint8_t family;          /* AF_INET or AF_INET6 */
+	uint8_t src[16], dst[16];
 	uint16_t dport;
 };
+
+/* Whether fl is any host to any host (the block policy's selector). */
+bool mesh_xfrm_flow_is_any(const struct mesh_xfrm_flow *fl);
 
 /* Opens the netlink socket and, with probe_esp, checks that the kernel takes an ESP SA with
  * AES-GCM, by adding one (between two TEST-NET-1 addresses, with a random key) and deleting
@@ -45,16 +50,19 @@ int mesh_xfrm_purge(struct mesh_xfrm *x, uint16_t port, bool keep_block, unsigne
  * with that SPI and destination exists. reqid ties an outbound SA to its policy. */
 int mesh_xfrm_sa_add(struct mesh_xfrm *x, const struct mesh_xfrm_flow *fl,
 		     const struct mesh_esp_sa *sa, uint32_t reqid, char *err, size_t errlen);
-int mesh_xfrm_sa_del(struct mesh_xfrm *x, uint32_t dst, uint32_t spi, char *err, size_t errlen);
+int mesh_xfrm_sa_del(struct mesh_xfrm *x, uint8_t family, const uint8_t dst[16], uint32_t spi,
+		     char *err, size_t errlen);
 /* Makes the outbound policy for `fl` (added, or replaced) use the SA with this reqid. */
 int mesh_xfrm_policy_set(struct mesh_xfrm *x, const struct mesh_xfrm_flow *fl, uint32_t reqid,
 			 char *err, size_t errlen);
 int mesh_xfrm_policy_del(struct mesh_xfrm *x, const struct mesh_xfrm_flow *fl, char *err,
 			 size_t errlen);
-/* The policy that blocks all our VXLAN (UDP `port`, any host to any host) that no peer's
- * policy sends through ESP: while a connection is set up or torn down, or if the kernel picks
- * another source address, VXLAN is dropped rather than sent in the clear. Added, or replaced;
- * deleted with mesh_xfrm_policy_del and a flow of src = dst = 0. */
-int mesh_xfrm_block_set(struct mesh_xfrm *x, uint16_t port, char *err, size_t errlen);
+/* The policy that blocks all our VXLAN of one family (AF_INET or AF_INET6; UDP `port`, any
+ * host to any host) that no peer's policy sends through ESP: while a connection is set up or
+ * torn down, or if the kernel picks another source address, VXLAN is dropped rather than sent
+ * in the clear. Added, or replaced; deleted with mesh_xfrm_block_del. */
+int mesh_xfrm_block_set(struct mesh_xfrm *x, uint8_t family, uint16_t port, char *err,
+			size_t errlen);
+void mesh_xfrm_block_del(struct mesh_xfrm *x, uint8_t family, uint16_t port);
 
 #endif

@@ -10,21 +10,32 @@
 #include <stdbool.h>
 #include <string.h>
 
-/* One host to another (/32 to /32), or with `any` also any host to any (/0, addresses 0),
- * UDP to `port`. */
+static bool zero_addr(const xfrm_address_t *a, size_t n)
+{
+	static const uint8_t zero[16];
+	return memcmp(a, zero, n) == 0;
+}
+
+/* One host to another (/32 to /32 over IPv4, /128 to /128 over IPv6), or with `any` also any
+ * host to any (/0, addresses 0), UDP to `port`. */
 static int ours(const struct xfrm_selector *sel, uint16_t port, bool any,
 		struct mesh_xfrm_flow *fl)
 {
-	bool hosts = sel->prefixlen_s == 32 && sel->prefixlen_d == 32;
-	bool all = any && sel->prefixlen_s == 0 && sel->prefixlen_d == 0 && sel->saddr.a4 == 0 &&
-		   sel->daddr.a4 == 0;
-	if (sel->family != AF_INET || sel->proto != IPPROTO_UDP || !(hosts || all) ||
-	    sel->dport != htons(port) || sel->dport_mask != 0xffff || sel->sport_mask != 0)
+	size_t alen = sel->family == AF_INET6 ? 16 : 4;
+	uint8_t host = sel->family == AF_INET6 ? 128 : 32;
+	bool hosts = sel->prefixlen_s == host && sel->prefixlen_d == host;
+	bool all = any && sel->prefixlen_s == 0 && sel->prefixlen_d == 0 &&
+		   zero_addr(&sel->saddr, 16) && zero_addr(&sel->daddr, 16);
+	if ((sel->family != AF_INET && sel->family != AF_INET6) || sel->proto != IPPROTO_UDP ||
+	    !(hosts || all) || sel->dport != htons(port) || sel->dport_mask != 0xffff ||
+	    sel->sport_mask != 0)
 		return 0;
-	if (hosts && (sel->saddr.a4 == 0 || sel->daddr.a4 == 0))
+	if (hosts && (zero_addr(&sel->saddr, alen) || zero_addr(&sel->daddr, alen)))
 		return 0; /* would be taken for the block policy's "any" */
-	fl->src = sel->saddr.a4;
-	fl->dst = sel->daddr.a4;
+	memset(fl, 0, sizeof(*fl));
+	fl->family = sel->family;
+	memcpy(fl->src, &sel->saddr, alen);
+	memcpy(fl->dst, &sel->daddr, alen);
 	fl->dport = port;
 	return 1;
 }
@@ -45,9 +56,12 @@ int mesh_xfrm_classify(const uint8_t *msg, size_t len, uint16_t port, struct mes
 		if (blen < sizeof(sa))
 			return -EBADMSG;
 		memcpy(&sa, body, sizeof(sa));
-		if (sa.family != AF_INET || sa.id.proto != IPPROTO_ESP ||
-		    sa.mode != XFRM_MODE_TRANSPORT || !ours(&sa.sel, port, false, &out->fl) ||
-		    sa.id.daddr.a4 != sa.sel.daddr.a4 || sa.saddr.a4 != sa.sel.saddr.a4)
+		size_t alen = sa.family == AF_INET6 ? 16 : 4;
+		if ((sa.family != AF_INET && sa.family != AF_INET6) || sa.id.proto != IPPROTO_ESP ||
+		    sa.mode != XFRM_MODE_TRANSPORT || sa.sel.family != sa.family ||
+		    !ours(&sa.sel, port, false, &out->fl) ||
+		    memcmp(&sa.id.daddr, &sa.sel.daddr, alen) ||
+		    memcmp(&sa.saddr, &sa.sel.saddr, alen))
 			return 0;
 		out->kind = MESH_XFRM_SA;
 		out->spi = ntohl(sa.id.spi);

@@ -2,8 +2,8 @@
  * A meshd that was killed leaves its SAs and policies behind; the next one, encrypted or not,
  * dumps both tables and deletes what this says is ours, so that a stale policy does not send
  * VXLAN into an SA nobody answers. Ours: ESP SAs in transport mode, and outbound policies of
- * our priority, whose selector is exactly one IPv4 host to another, UDP to the VXLAN port;
- * and the block policy (our other priority, action block, any host to any host). */
+ * our priority, whose selector is exactly one host to another (IPv4 or IPv6), UDP to the VXLAN
+ * port; and the block policies (our other priority, action block, any host to any host). */
 #ifndef MESH_FASTDP_XFRM_DUMP_H
 #define MESH_FASTDP_XFRM_DUMP_H
 

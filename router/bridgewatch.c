@@ -25,7 +25,7 @@ struct router_bridgewatch {
 	int fd;                        /* rtnetlink, group RTNLGRP_NEIGH */
 	struct event *ev;
 	uint8_t buf[WATCH_BUF];
-	int skip[3];                   /* data path ports, whose entries are not containers */
+	int skip[4];                   /* data path ports, whose entries are not containers */
 };
 
 static void handle(struct mesh_router *r, const struct mesh_fdb_event *ev)
@@ -33,7 +33,7 @@ static void handle(struct mesh_router *r, const struct mesh_fdb_event *ev)
 	const int *skip = r->own.bridgewatch->skip;
 	if (ev->master != r->netdev.bridge_ifindex || (ev->state & NUD_PERMANENT) ||
 	    mesh_mac_is_multicast(ev->mac) || ev->ifindex == skip[0] || ev->ifindex == skip[1] ||
-	    ev->ifindex == skip[2])
+	    ev->ifindex == skip[2] || ev->ifindex == skip[3])
 		return; /* another bridge, a port's own address, or a data path port */
 	if (!ev->added) {
 		router_macs_gone_local(r, ev->mac);
@@ -94,7 +94,9 @@ int router_bridgewatch_start(struct mesh_router *r, char *err, size_t errlen)
 	bw->skip[0] = (int)if_nametoindex(sleeve_tap_name(r->sleeve));
 	bw->skip[1] = r->fastdp ? (int)if_nametoindex(MESH_VXLAN_DEV) : -1;
 	bw->skip[2] = r->fastdp ? (int)if_nametoindex(mesh_fastdp_bridge_port(r->fastdp)) : -1;
-	for (int i = 1; i < 3; i++)
+	/* the VXLAN device of peers reached over IPv6 (issue 18) */
+	bw->skip[3] = r->fastdp ? (int)if_nametoindex(MESH_VXLAN6_DEV) : -1;
+	for (int i = 1; i < 4; i++)
 		if (bw->skip[i] == 0)
 			bw->skip[i] = -1;
 	bw->ev = event_new(r->base, bw->fd, EV_READ | EV_PERSIST, read_cb, r);

@@ -201,7 +201,6 @@ static void on_established(struct mesh_control *ctl, void *arg)
 	c->encrypted = hs->chan.sealed;
 	const struct sockaddr_storage *remote = mesh_control_remote(ctl);
 	mesh_addr_from_sockaddr((const struct sockaddr *)remote, sizeof(*remote), &c->peer_addr);
-	c->peer_ip = mesh_addr_ipv4(&c->peer_addr);
 	c->peer_port = h->sleeve_port; /* the peer listens for control on its sleeve port too */
 	c->peer_addr.port = c->peer_port;
 	if (!c->outbound)
@@ -349,7 +348,6 @@ static void target_connect(evutil_socket_t fd, short what, void *arg)
 	}
 	c->target = t;
 	c->peer_addr = t->addr;
-	c->peer_ip = mesh_addr_ipv4(&t->addr);
 	c->peer_port = t->addr.port;
 	snprintf(c->addr, sizeof(c->addr), "%s", t->addr_str);
 	hs_config(r, c, &hc);

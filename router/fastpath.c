@@ -25,6 +25,14 @@ struct router_fastpath {
 	char why[512];                 /* why there is no fast path */
 };
 
+/* The peer's underlay address as the fast path's tunnel address (IPv4 or IPv6, issue 18). */
+static struct mesh_ip tunnel_ip(const struct mesh_conn *c)
+{
+	struct mesh_ip ip = { .family = c->peer_addr.family };
+	memcpy(ip.a, c->peer_addr.a, sizeof(ip.a));
+	return ip;
+}
+
 bool router_conn_on_fastpath(const struct mesh_conn *c)
 {
 	return c->fast && c->fast_ok && c->usable;
@@ -95,9 +103,11 @@ void router_fastpath_decide(void *arg, const struct mesh_odp_miss *m, struct mes
 	struct mesh_router *r = arg;
 	memset(d, 0, sizeof(*d));
 	if (m->from_tunnel) {
-		for (struct mesh_conn *c = r->conns; c; c = c->next)
-			if (c->peer_ip == m->tun_src && router_conn_on_fastpath(c))
+		for (struct mesh_conn *c = r->conns; c; c = c->next) {
+			struct mesh_ip ip = tunnel_ip(c);
+			if (!mesh_ip_cmp(&ip, &m->tun_src) && router_conn_on_fastpath(c))
 				d->to_bridge = true;
+		}
 		return;
 	}
 	const struct mesh_mac_entry *e = mesh_mac_is_multicast(m->eth_dst) ? NULL
@@ -105,12 +115,12 @@ void router_fastpath_decide(void *arg, const struct mesh_odp_miss *m, struct mes
 	if (e) {
 		struct mesh_conn *c = fast_conn_to(r, &e->peer);
 		if (c)
-			d->peer_ips[d->n++] = c->peer_ip;
+			d->peer_ips[d->n++] = tunnel_ip(c);
 		return;
 	}
 	for (struct mesh_conn *c = r->conns; c && d->n < MESH_ODP_MAX_TARGETS; c = c->next)
 		if (c->state == CONN_ESTABLISHED && router_fastpath_floods_to(r, &c->peer))
-			d->peer_ips[d->n++] = c->peer_ip;
+			d->peer_ips[d->n++] = tunnel_ip(c);
 }
 
 /* --- the kernel FDB -------------------------------------------------------------------- */
@@ -135,11 +145,11 @@ static void fdb_sync_cb(evutil_socket_t fd, short what, void *arg)
 		if (!c)
 			continue;
 		memcpy(want[n].mac, e->mac, 6);
-		want[n++].ip = c->peer_ip;
+		want[n++].ip = tunnel_ip(c);
 	}
 	for (struct mesh_conn *c = r->conns; c && n < cap; c = c->next)
 		if (c->state == CONN_ESTABLISHED && router_fastpath_floods_to(r, &c->peer))
-			want[n++].ip = c->peer_ip; /* all-zero MAC: a flood entry */
+			want[n++].ip = tunnel_ip(c); /* all-zero MAC: a flood entry */
 	char err[256] = "";
 	size_t failed = mesh_fastdp_program(r->fastdp, want, n, err, sizeof(err));
 	if (failed)
@@ -155,10 +165,6 @@ void router_fastpath_sync(struct mesh_router *r)
 
 /* --- connections ----------------------------------------------------------------------- */
 
-/* Why a connection reached over IPv6 stays on the sleeve (issue 18: the VXLAN device, the OVS
- * vport and the IPsec SAs are IPv4 only for now). */
-#define FASTPATH_NO_IPV6 "fast path over IPv6 not supported yet (the peer is reached over IPv6)"
-
 void router_fastpath_conn_up(struct mesh_router *r, struct mesh_conn *c,
 			     const struct overlay_conn_params *p, uint8_t peer_overlays)
 {
@@ -168,10 +174,6 @@ void router_fastpath_conn_up(struct mesh_router *r, struct mesh_conn *c,
 	router_describe_conn(c, who, sizeof(who));
 	if (!(peer_overlays & MESH_OVERLAY_FASTDP)) {
 		log_info("%s: sleeve only: the peer runs no fast path", who);
-		return;
-	}
-	if (c->peer_addr.family == AF_INET6) {
-		log_info("%s: sleeve only: %s", who, FASTPATH_NO_IPV6);
 		return;
 	}
 	c->fast = r->fov->ops->start(r->fov, p, c);
@@ -208,8 +210,6 @@ const char *router_conn_overlay(const struct mesh_router *r, const struct mesh_c
 		enum overlay_health fh = c->fast->ov->ops->health(c->fast, &fw);
 		snprintf(fast_why, sizeof(fast_why), "fast path %s: %s", c->fast->ov->ops->name,
 			 fh == OVERLAY_HEALTH_HEALTHY ? "waiting for the sleeve" : fw ? fw : "");
-	} else if (r->fastdp && c->peer_addr.family == AF_INET6) {
-		snprintf(fast_why, sizeof(fast_why), "%s", FASTPATH_NO_IPV6);
 	} else if (r->fastdp) {
 		snprintf(fast_why, sizeof(fast_why), "the peer runs no fast path");
 	} else {
@@ -314,9 +314,14 @@ int router_fastpath_start(struct mesh_router *r, char *err, size_t errlen)
 			 "move onto it once its heartbeats pass", mesh_fastdp_device(r->fastdp),
 			 MESH_VXLAN_DEFAULT_PORT, MESH_VXLAN_VNI, enc);
 	else
-		log_info("fast path: kernel VXLAN device %s on UDP %u (VNI %u)%s; connections move "
+		log_info("fast path: kernel VXLAN device %s on UDP %u (VNI %u)%s%s; connections move "
 			 "onto it once its heartbeats pass", mesh_fastdp_device(r->fastdp),
-			 MESH_VXLAN_DEFAULT_PORT, MESH_VXLAN_VNI, enc);
+			 MESH_VXLAN_DEFAULT_PORT, MESH_VXLAN_VNI,
+			 mesh_fastdp_ipv6_note(r->fastdp)[0] ? "" : " (" MESH_VXLAN6_DEV " for peers "
+			 "reached over IPv6)", enc);
+	if (mesh_fastdp_ipv6_note(r->fastdp)[0])
+		log_warn("fast path: %s; connections to peers reached over IPv6 stay on the sleeve",
+			 mesh_fastdp_ipv6_note(r->fastdp));
 	return 0;
 }
 

@@ -62,8 +62,6 @@ struct mesh_conn {
 	enum conn_state state;
 	char addr[64];                 /* "ip:port" of the peer's control endpoint */
 	struct mesh_addr peer_addr;    /* where the peer's control port is (port: peer_port) */
-	uint32_t peer_ip;              /* peer_addr when IPv4 (network order), else 0: the fast
-					* path's tunnel address */
 	uint16_t peer_port;
 	struct mesh_peer_name peer;
 	char nickname[64];

@@ -39,8 +39,11 @@ FUZZ_ENTRY(odp)(const uint8_t *data, size_t size)
 	case 2: {
 		static struct odp_flow f;
 		ret = odp_parse_flow(h, len, &f, why, sizeof(why));
-		if (ret == 0)
+		if (ret == 0) {
 			FUZZ_CHECK(f.has_key && f.actions.n <= ODP_MAX_ACTIONS);
+			/* an IPv6 tunnel address is only ever set inside a tunnel key */
+			FUZZ_CHECK(!f.key.tun.ipv6 || f.key.tun.present);
+		}
 		break;
 	}
 	default: {

@@ -270,8 +270,7 @@ static struct mesh_conn *conn_new(struct sim *s, uint32_t id, int d)
 		memcpy(c->peer_addr.a + 12, &(uint32_t){ htonl(other + 1) }, 4);
 		c->peer_addr.port = c->peer_port;
 	} else {
-		c->peer_ip = ip_of(other);
-		mesh_addr_from_ipv4(c->peer_ip, c->peer_port, &c->peer_addr);
+		mesh_addr_from_ipv4(ip_of(other), c->peer_port, &c->peer_addr);
 	}
 	mesh_addr_format(&c->peer_addr, c->addr, sizeof(c->addr));
 	c->peer = name_of(other);

@@ -107,7 +107,7 @@ Test(heartbeat, ack)
 
 static struct mesh_fdb_entry E(uint8_t last, uint32_t ip)
 {
-	struct mesh_fdb_entry e = { { 0x02, 0, 0, 0, 0, last }, ip };
+	struct mesh_fdb_entry e = { { 0x02, 0, 0, 0, 0, last }, mesh_ip_v4(ip) };
 	if (!last)
 		memset(e.mac, 0, 6);
 	return e;
@@ -118,7 +118,11 @@ static char log_buf[256];
 static void record(void *arg, bool add, const struct mesh_fdb_entry *e)
 {
 	char one[16];
-	snprintf(one, sizeof(one), "%c%u@%u ", add ? '+' : '-', e->mac[5], e->ip);
+	if (mesh_ip_is_v6(&e->ip))
+		snprintf(one, sizeof(one), "%c%u@v6:%u ", add ? '+' : '-', e->mac[5], e->ip.a[15]);
+	else
+		snprintf(one, sizeof(one), "%c%u@%u ", add ? '+' : '-', e->mac[5],
+			 mesh_ip_ipv4(&e->ip));
 	strncat(log_buf, one, sizeof(log_buf) - strlen(log_buf) - 1);
 }
 
@@ -127,8 +131,8 @@ Test(fdb_plan, normalize_sorts_and_dedups)
 	struct mesh_fdb_entry e[] = { E(3, 1), E(1, 2), E(3, 1), E(0, 5), E(0, 4), E(1, 2) };
 	size_t n = mesh_fdb_normalize(e, 6);
 	cr_assert_eq(n, 4);
-	cr_assert(mesh_fdb_is_flood(&e[0]) && e[0].ip == 4);
-	cr_assert(mesh_fdb_is_flood(&e[1]) && e[1].ip == 5);
+	cr_assert(mesh_fdb_is_flood(&e[0]) && mesh_ip_ipv4(&e[0].ip) == 4);
+	cr_assert(mesh_fdb_is_flood(&e[1]) && mesh_ip_ipv4(&e[1].ip) == 5);
 	cr_assert_eq(e[2].mac[5], 1);
 	cr_assert_eq(e[3].mac[5], 3);
 }
@@ -148,6 +152,72 @@ Test(fdb_plan, diff_removes_first_and_changes_only_what_differs)
 	cr_assert_eq(mesh_fdb_diff(want, nw, want, nw, record, NULL), 0, "no change, no call");
 	cr_assert_eq(mesh_fdb_diff(NULL, 0, NULL, 0, record, NULL), 0);
 	cr_assert_eq(mesh_fdb_diff(want, nw, NULL, 0, record, NULL), nw, "everything out");
+}
+
+/* Issue 18: entries of both families in one plan; a MAC moving from a host reached over IPv4
+ * to one reached over IPv6 is a removal then an addition, like any move. */
+static struct mesh_fdb_entry E6(uint8_t last, uint8_t host)
+{
+	uint8_t a[16] = { 0x20, 0x01, 0, 2, 0, 0, 0, 0x6d, [15] = host };
+	struct mesh_fdb_entry e = { { 0x02, 0, 0, 0, 0, last }, mesh_ip_v6(a) };
+	if (!last)
+		memset(e.mac, 0, 6);
+	return e;
+}
+
+Test(fdb_plan, both_families)
+{
+	struct mesh_fdb_entry have[] = { E(1, 7), E6(2, 7), E(0, 7), E6(0, 8) };
+	struct mesh_fdb_entry want[] = { E6(1, 7), E6(2, 7), E(0, 7), E6(0, 8), E6(0, 8), E(0, 8) };
+	size_t nh = mesh_fdb_normalize(have, 4), nw = mesh_fdb_normalize(want, 6);
+	cr_assert_eq(nw, 5, "one duplicate");
+	log_buf[0] = '\0';
+	mesh_fdb_diff(have, nh, want, nw, record, NULL);
+	/* IPv4 7 and IPv6 ::7 are different hosts, though their last byte is the same */
+	cr_assert_str_eq(log_buf, "-1@7 +0@8 +1@v6:7 ");
+	struct mesh_fdb_entry a = E(3, 7), b = E6(3, 7);
+	cr_assert_neq(mesh_ip_cmp(&a.ip, &b.ip), 0);
+	cr_assert_eq(mesh_ip_ipv4(&b.ip), 0, "an IPv6 address has no IPv4 one");
+	cr_assert(mesh_ip_is_v6(&b.ip) && !mesh_ip_is_v6(&a.ip));
+}
+
+/* ---- the tunnel address of a connection ------------------------------------------------- */
+
+#include <arpa/inet.h>
+#include <sys/un.h>
+
+#include "fastdp/fastdp.h"
+
+Test(fastdp, tunnel_addr_of_each_family)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	struct mesh_ip ip;
+	memset(&ss, 0, sizeof(ss));
+	s4->sin_family = AF_INET;
+	s4->sin_addr.s_addr = htonl(0xc6120002);
+	cr_assert_eq(mesh_fastdp_tunnel_addr(&ss, &ip), 0);
+	cr_assert_eq(ip.family, AF_INET);
+	cr_assert_eq(mesh_ip_ipv4(&ip), htonl(0xc6120002));
+
+	memset(&ss, 0, sizeof(ss));
+	s6->sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "2001:2:0:6d::2", &s6->sin6_addr);
+	cr_assert_eq(mesh_fastdp_tunnel_addr(&ss, &ip), 0);
+	cr_assert(mesh_ip_is_v6(&ip));
+	cr_assert_eq(memcmp(ip.a, &s6->sin6_addr, 16), 0);
+
+	inet_pton(AF_INET6, "::ffff:198.18.0.3", &s6->sin6_addr);
+	cr_assert_eq(mesh_fastdp_tunnel_addr(&ss, &ip), 0, "mapped: the IPv4 peer it is");
+	cr_assert_eq(ip.family, AF_INET);
+	cr_assert_eq(mesh_ip_ipv4(&ip), htonl(0xc6120003));
+
+	inet_pton(AF_INET6, "::", &s6->sin6_addr);
+	cr_assert_eq(mesh_fastdp_tunnel_addr(&ss, &ip), -EADDRNOTAVAIL);
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = AF_UNIX;
+	cr_assert_eq(mesh_fastdp_tunnel_addr(&ss, &ip), -EAFNOSUPPORT);
 }
 
 /* ---- xfrm_dump: which SAs and policies in a dump are an earlier meshd's ----------------- */
@@ -213,14 +283,19 @@ Test(xfrm_dump, our_sa_and_policy_are_found)
 	cr_assert_eq(mesh_xfrm_classify(nlbuf, n, 6784, &it), 1);
 	cr_assert_eq(it.kind, MESH_XFRM_SA);
 	cr_assert_eq(it.spi, 0x1234abcdu);
-	cr_assert_eq(it.fl.src, IP(198, 18, 0, 1));
-	cr_assert_eq(it.fl.dst, IP(198, 18, 0, 2));
+	uint32_t a4;
+	cr_assert_eq(it.fl.family, AF_INET);
+	memcpy(&a4, it.fl.src, 4);
+	cr_assert_eq(a4, IP(198, 18, 0, 1));
+	memcpy(&a4, it.fl.dst, 4);
+	cr_assert_eq(a4, IP(198, 18, 0, 2));
 	cr_assert_eq(it.fl.dport, 6784);
 
 	n = policy_msg(IP(198, 18, 0, 1), IP(198, 18, 0, 3), XFRM_POLICY_OUT, MESH_XFRM_POLICY_PRIORITY);
 	cr_assert_eq(mesh_xfrm_classify(nlbuf, n, 6784, &it), 1);
 	cr_assert_eq(it.kind, MESH_XFRM_POLICY);
-	cr_assert_eq(it.fl.dst, IP(198, 18, 0, 3));
+	memcpy(&a4, it.fl.dst, 4);
+	cr_assert_eq(a4, IP(198, 18, 0, 3));
 }
 
 /* The block policy: any host to any host, action block, its own priority. */
@@ -233,8 +308,8 @@ Test(xfrm_dump, our_block_policy_is_found)
 	p->action = XFRM_POLICY_BLOCK;
 	cr_assert_eq(mesh_xfrm_classify(nlbuf, n, 6784, &it), 1);
 	cr_assert_eq(it.kind, MESH_XFRM_POLICY);
-	cr_assert_eq(it.fl.src, 0);
-	cr_assert_eq(it.fl.dst, 0);
+	cr_assert(mesh_xfrm_flow_is_any(&it.fl));
+	cr_assert_eq(it.fl.family, AF_INET);
 	p->action = XFRM_POLICY_ALLOW;
 	cr_assert_eq(mesh_xfrm_classify(nlbuf, n, 6784, &it), 0, "an allow policy for any host");
 	p->action = XFRM_POLICY_BLOCK;
@@ -243,6 +318,75 @@ Test(xfrm_dump, our_block_policy_is_found)
 	p->priority = MESH_XFRM_BLOCK_PRIORITY;
 	p->sel.prefixlen_s = p->sel.prefixlen_d = 32;
 	cr_assert_eq(mesh_xfrm_classify(nlbuf, n, 6784, &it), 0, "a block of host 0.0.0.0");
+}
+
+/* Issue 18: the same over IPv6: an SA host/128 to host/128, a peer policy, the IPv6 block
+ * policy; a /64 selector or a zero host is not ours. */
+static void sel6(struct xfrm_selector *sel, uint8_t s_last, uint8_t d_last, uint8_t plen)
+{
+	memset(sel, 0, sizeof(*sel));
+	sel->family = AF_INET6;
+	if (s_last)
+		inet_pton(AF_INET6, "2001:2:0:6d::", &sel->saddr);
+	if (d_last)
+		inet_pton(AF_INET6, "2001:2:0:6d::", &sel->daddr);
+	((uint8_t *)&sel->saddr)[15] = s_last;
+	((uint8_t *)&sel->daddr)[15] = d_last;
+	sel->prefixlen_s = sel->prefixlen_d = plen;
+	sel->proto = IPPROTO_UDP;
+	sel->dport = htons(6784);
+	sel->dport_mask = 0xffff;
+}
+
+Test(xfrm_dump, ipv6_entries_are_found)
+{
+	struct mesh_xfrm_item it;
+	struct nlmsghdr *h = (struct nlmsghdr *)nlbuf;
+	struct xfrm_usersa_info *sa = (struct xfrm_usersa_info *)(nlbuf + NLMSG_HDRLEN);
+	memset(nlbuf, 0, sizeof(nlbuf));
+	sel6(&sa->sel, 1, 2, 128);
+	sa->id.daddr = sa->sel.daddr;
+	sa->saddr = sa->sel.saddr;
+	sa->id.spi = htonl(0x777);
+	sa->id.proto = IPPROTO_ESP;
+	sa->family = AF_INET6;
+	sa->mode = XFRM_MODE_TRANSPORT;
+	h->nlmsg_type = XFRM_MSG_NEWSA;
+	h->nlmsg_len = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(*sa));
+	cr_assert_eq(mesh_xfrm_classify(nlbuf, h->nlmsg_len, 6784, &it), 1);
+	cr_assert_eq(it.kind, MESH_XFRM_SA);
+	cr_assert_eq(it.fl.family, AF_INET6);
+	cr_assert_eq(it.spi, 0x777);
+	cr_assert_eq(memcmp(it.fl.dst, &sa->sel.daddr, 16), 0);
+	cr_assert_eq(memcmp(it.fl.src, &sa->sel.saddr, 16), 0);
+	cr_assert(!mesh_xfrm_flow_is_any(&it.fl));
+	((uint8_t *)&sa->id.daddr)[15] = 9;
+	cr_assert_eq(mesh_xfrm_classify(nlbuf, h->nlmsg_len, 6784, &it), 0,
+		     "an SA for another host than its selector's");
+	sa->id.daddr = sa->sel.daddr;
+	sa->sel.prefixlen_s = sa->sel.prefixlen_d = 32;
+	cr_assert_eq(mesh_xfrm_classify(nlbuf, h->nlmsg_len, 6784, &it), 0, "IPv6 /32: not a host");
+
+	size_t n = policy_msg(0, 0, XFRM_POLICY_OUT, MESH_XFRM_POLICY_PRIORITY);
+	struct xfrm_userpolicy_info *p = (struct xfrm_userpolicy_info *)(nlbuf + NLMSG_HDRLEN);
+	sel6(&p->sel, 1, 3, 128);
+	cr_assert_eq(mesh_xfrm_classify(nlbuf, n, 6784, &it), 1);
+	cr_assert_eq(it.kind, MESH_XFRM_POLICY);
+	cr_assert_eq(it.fl.family, AF_INET6);
+	cr_assert_eq(it.fl.dst[15], 3);
+	sel6(&p->sel, 1, 3, 64);
+	cr_assert_eq(mesh_xfrm_classify(nlbuf, n, 6784, &it), 0, "a /64 selector");
+	sel6(&p->sel, 0, 3, 128);
+	cr_assert_eq(mesh_xfrm_classify(nlbuf, n, 6784, &it), 0, "host :: is not a peer");
+
+	sel6(&p->sel, 0, 0, 0);
+	p->priority = MESH_XFRM_BLOCK_PRIORITY;
+	p->action = XFRM_POLICY_BLOCK;
+	cr_assert_eq(mesh_xfrm_classify(nlbuf, n, 6784, &it), 1, "the IPv6 block policy");
+	cr_assert(mesh_xfrm_flow_is_any(&it.fl));
+	cr_assert_eq(it.fl.family, AF_INET6);
+	((uint8_t *)&p->sel.daddr)[15] = 1;
+	cr_assert_eq(mesh_xfrm_classify(nlbuf, n, 6784, &it), 0, "/0 with an address set");
 }
 
 Test(xfrm_dump, others_entries_are_left_alone)

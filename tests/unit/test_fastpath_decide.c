@@ -24,6 +24,18 @@ static uint32_t ip_of(const struct mesh_peer_name *n)
 	return htonl(0xc6120000u | n->b[5]);
 }
 
+/* The tunnel address the fast path uses for a peer: B, D over IPv4; C over IPv6 (issue 18). */
+static struct mesh_ip tip(const struct mesh_peer_name *n)
+{
+	uint8_t a6[16] = { 0x20, 0x01, 0, 2, 0, 0, 0, 0x6d, [15] = n->b[5] };
+	return n->b[5] == 0xc ? mesh_ip_v6(a6) : mesh_ip_v4(ip_of(n));
+}
+
+static bool same_ip(struct mesh_ip x, struct mesh_ip y)
+{
+	return mesh_ip_cmp(&x, &y) == 0;
+}
+
 static void add_peer(struct mesh_topology *t, const struct mesh_peer_name *n,
 		     const struct mesh_peer_name *links, unsigned nlinks)
 {
@@ -72,7 +84,10 @@ static void setup(void)
 		cs[i]->r = &r;
 		cs[i]->state = CONN_ESTABLISHED;
 		cs[i]->peer = *ps[i];
-		cs[i]->peer_ip = ip_of(ps[i]);
+		struct mesh_ip t = tip(ps[i]);
+		cs[i]->peer_addr.family = t.family;
+		memcpy(cs[i]->peer_addr.a, t.a, 16);
+		cs[i]->peer_addr.port = 6783;
 		cs[i]->fwd = cs[i]->fast = &placeholder;
 		cs[i]->usable = cs[i]->fast_ok = true;
 	}
@@ -107,7 +122,17 @@ Test(fastpath_decide, unicast_to_a_peer_on_the_fast_path)
 	struct mesh_odp_decision d = from_bridge(MAC_AT_B);
 	cr_assert(!d.to_bridge);
 	cr_assert_eq(d.n, 1);
-	cr_assert_eq(d.peer_ips[0], ip_of(&B));
+	cr_assert(same_ip(d.peer_ips[0], tip(&B)));
+}
+
+Test(fastpath_decide, unicast_to_a_peer_reached_over_ipv6)
+{
+	static const uint8_t MAC_AT_C[6] = { 0x0a, 1, 0, 0, 0, 0xc };
+	mesh_mactable_merge(&r.macs, MAC_AT_C, &C, 1, 0, 1, &A);
+	struct mesh_odp_decision d = from_bridge(MAC_AT_C);
+	cr_assert_eq(d.n, 1);
+	cr_assert(mesh_ip_is_v6(&d.peer_ips[0]));
+	cr_assert(same_ip(d.peer_ips[0], tip(&C)));
 }
 
 Test(fastpath_decide, relayed_and_local_destinations_stay_off_the_datapath)
@@ -120,10 +145,10 @@ Test(fastpath_decide, floods_go_to_the_leaves_of_our_tree_only)
 {
 	struct mesh_odp_decision d = from_bridge(BROADCAST);
 	cr_assert_eq(d.n, 1, "C has D below it: the sleeve floods to C, the kernel to B");
-	cr_assert_eq(d.peer_ips[0], ip_of(&B));
+	cr_assert(same_ip(d.peer_ips[0], tip(&B)));
 	d = from_bridge(MAC_UNKNOWN);
 	cr_assert_eq(d.n, 1, "unknown unicast floods like broadcast");
-	cr_assert_eq(d.peer_ips[0], ip_of(&B));
+	cr_assert(same_ip(d.peer_ips[0], tip(&B)));
 }
 
 Test(fastpath_decide, a_peer_off_the_fast_path_gets_nothing)
@@ -138,18 +163,25 @@ Test(fastpath_decide, a_peer_off_the_fast_path_gets_nothing)
 
 Test(fastpath_decide, from_vxlan_only_peers_on_the_fast_path_reach_the_bridge)
 {
-	struct mesh_odp_miss m = { .from_tunnel = true, .tun_src = ip_of(&B) };
+	struct mesh_odp_miss m = { .from_tunnel = true, .tun_src = tip(&B) };
 	memcpy(m.eth_dst, MAC_HERE, 6);
 	memcpy(m.eth_src, MAC_AT_B, 6);
 	struct mesh_odp_decision d;
 	router_fastpath_decide(&r, &m, &d);
 	cr_assert(d.to_bridge);
 	cr_assert_eq(d.n, 0, "never back out over VXLAN");
-	m.tun_src = ip_of(&D); /* no connection of ours */
+	m.tun_src = tip(&D); /* no connection of ours */
 	router_fastpath_decide(&r, &m, &d);
 	cr_assert(!d.to_bridge);
+	m.tun_src = tip(&C); /* over IPv6 (issue 18) */
+	router_fastpath_decide(&r, &m, &d);
+	cr_assert(d.to_bridge, "C's frames over IPv6");
+	m.tun_src = mesh_ip_v4(ip_of(&C));
+	router_fastpath_decide(&r, &m, &d);
+	cr_assert(!d.to_bridge, "C is not reached over IPv4: an IPv4 address of the same last "
+		  "byte is another host");
 	cc.fast_ok = false;
-	m.tun_src = ip_of(&C);
+	m.tun_src = tip(&C);
 	router_fastpath_decide(&r, &m, &d);
 	cr_assert(!d.to_bridge, "C is on the sleeve now: its frames come that way");
 }

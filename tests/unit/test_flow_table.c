@@ -8,7 +8,9 @@
 
 static struct mesh_odp_miss miss(unsigned i, bool tunnel)
 {
-	struct mesh_odp_miss m = { .from_tunnel = tunnel, .tun_src = tunnel ? 0x0a000000u + i : 0 };
+	struct mesh_odp_miss m = { .from_tunnel = tunnel };
+	if (tunnel)
+		m.tun_src = mesh_ip_v4(0x0a000000u + i);
 	uint8_t src[6] = { 2, 0, 0, 0, (uint8_t)(i >> 8), (uint8_t)i };
 	uint8_t dst[6] = { 2, 1, 0, 0, (uint8_t)(i >> 8), (uint8_t)(i + 1) };
 	memcpy(m.eth_src, src, 6);
@@ -26,7 +28,7 @@ static void decide(void *arg, const struct mesh_odp_miss *m, struct mesh_odp_dec
 		return;
 	}
 	if (peer_of[m->eth_dst[5]])
-		d->peer_ips[d->n++] = peer_of[m->eth_dst[5]];
+		d->peer_ips[d->n++] = mesh_ip_v4(peer_of[m->eth_dst[5]]);
 }
 
 static size_t nstale;
@@ -147,10 +149,14 @@ Test(flow_table, decision_hash_tells_decisions_apart)
 	cr_assert_neq(mesh_odp_decision_hash(&a), mesh_odp_decision_hash(&b));
 	b.to_bridge = false;
 	b.n = 1;
-	b.peer_ips[0] = 1;
+	b.peer_ips[0] = mesh_ip_v4(1);
 	cr_assert_neq(mesh_odp_decision_hash(&a), mesh_odp_decision_hash(&b));
 	a.n = 1;
-	a.peer_ips[0] = 1;
-	a.peer_ips[1] = 99; /* past n: not part of the decision */
+	a.peer_ips[0] = mesh_ip_v4(1);
+	a.peer_ips[1] = mesh_ip_v4(99); /* past n: not part of the decision */
 	cr_assert_eq(mesh_odp_decision_hash(&a), mesh_odp_decision_hash(&b));
+	/* the same address bytes over IPv6 are another host (issue 18) */
+	uint8_t a6[16] = { 0, 0, 0, 1 };
+	a.peer_ips[0] = mesh_ip_v6(a6);
+	cr_assert_neq(mesh_odp_decision_hash(&a), mesh_odp_decision_hash(&b));
 }

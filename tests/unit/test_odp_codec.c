@@ -113,6 +113,51 @@ Test(odp_codec, flow_round_trip)
 	nlmsg_free(m);
 }
 
+/* Issue 18: the tunnel over an IPv6 underlay, in a flow's key and in a set-tunnel action. */
+Test(odp_codec, flow_with_ipv6_tunnel_round_trip)
+{
+	static const uint8_t src6[16] = { 0x20, 0x01, 0, 2, 0, 0, 0, 0x6d, [15] = 1 };
+	static const uint8_t dst6[16] = { 0x20, 0x01, 0, 2, 0, 0, 0, 0x6d, [15] = 2 };
+	struct odp_flow in = sample_flow(), out;
+	in.key.tun = (struct odp_tunnel){ .present = true, .id = 0x6d6573, .ipv6 = true, .ttl = 64 };
+	memcpy(in.key.tun.ipv6_src, src6, 16);
+	memcpy(in.key.tun.ipv6_dst, dst6, 16);
+	in.actions.a[0].tun = (struct odp_tunnel){ .present = true, .id = 0x6d6573, .ipv6 = true,
+						   .ttl = 64 };
+	memcpy(in.actions.a[0].tun.ipv6_dst, dst6, 16); /* no source: the kernel picks one */
+	struct nl_msg *m = fresh();
+	cr_assert_eq(odp_build_flow(m, 32, OVS_FLOW_CMD_NEW, NLM_F_CREATE, &in), 0);
+	struct nlmsghdr *h = nlmsg_hdr(m);
+	cr_assert_eq(odp_parse_flow(h, h->nlmsg_len, &out, why, sizeof(why)), 0, "%s", why);
+	cr_assert(out.key.tun.present && out.key.tun.ipv6);
+	cr_assert_eq(out.key.tun.ipv4_src, 0);
+	cr_assert_eq(out.key.tun.ipv4_dst, 0, "no IPv4 address beside the IPv6 ones");
+	cr_assert_eq(memcmp(out.key.tun.ipv6_src, src6, 16), 0);
+	cr_assert_eq(memcmp(out.key.tun.ipv6_dst, dst6, 16), 0);
+	cr_assert_eq(out.actions.a[0].kind, ODP_ACTION_SET_TUNNEL);
+	cr_assert(out.actions.a[0].tun.ipv6);
+	cr_assert_eq(memcmp(out.actions.a[0].tun.ipv6_dst, dst6, 16), 0);
+	static const uint8_t zero[16];
+	cr_assert_eq(memcmp(out.actions.a[0].tun.ipv6_src, zero, 16), 0, "no source sent");
+	cr_assert_eq(out.actions.a[0].tun.ttl, 64);
+	nlmsg_free(m);
+
+	/* an IPv6 address attribute of the wrong length is refused, with its name */
+	m = fresh();
+	in.key.tun.present = false;
+	in.has_actions = false;
+	cr_assert_eq(odp_build_flow(m, 32, OVS_FLOW_CMD_NEW, NLM_F_CREATE, &in), 0);
+	struct nlattr *key = nla_nest_start(m, OVS_FLOW_ATTR_KEY);
+	struct nlattr *tun = nla_nest_start(m, OVS_KEY_ATTR_TUNNEL);
+	cr_assert_eq(nla_put(m, OVS_TUNNEL_KEY_ATTR_IPV6_DST, 15, dst6), 0);
+	nla_nest_end(m, tun);
+	nla_nest_end(m, key);
+	h = nlmsg_hdr(m);
+	cr_assert_lt(odp_parse_flow(h, h->nlmsg_len, &out, why, sizeof(why)), 0);
+	cr_assert(strstr(why, "tunnel key attribute") && strstr(why, "15 bytes, not 16"), "%s", why);
+	nlmsg_free(m);
+}
+
 Test(odp_codec, execute_is_an_upcall_shaped_message)
 {
 	uint8_t pkt[60] = { 0x0a, 0, 0, 0, 0, 2, 0x0a, 0, 0, 0, 0, 1, 0x08, 0x06 };

@@ -68,7 +68,7 @@ MODULES=(
 	nft_xfrm                                    # table inet mesh_ipsec: `ipsec in reqid` (mesh's own SAs)
 	inet_diag tcp_diag udp_diag                 # ss
 	nlmon                                       # netlink captures (tcpdump -i nlmon0)
-	xfrm_user esp4 authenc gcm ctr ghash-generic seqiv echainiv # kernel IPsec ESP (AES-GCM)
+	xfrm_user esp4 esp6 authenc gcm ctr ghash-generic seqiv echainiv # kernel IPsec ESP (AES-GCM)
 	sha512_generic sha3_generic jitterentropy_rng drbg aesni-intel ghash-clmulni-intel
 )
 # Host tools for the base layer: required, then optional.

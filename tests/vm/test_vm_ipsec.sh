@@ -7,7 +7,7 @@
 #   2. On the wire (nftables counters at h1's underlay ingress, a table the test makes): the
 #      pings and heartbeats arrive as ESP, and no plain VXLAN does. `ip xfrm state` on h1 holds
 #      exactly two SAs per peer (AES-GCM, ESN), `ip xfrm policy` one outbound policy per peer
-#      and the one block policy.
+#      and the two block policies (IPv4 and IPv6).
 #   3. Nothing goes in the clear: h2's policy towards h1 is deleted by hand; h2's block policy
 #      stops its VXLAN to h1 (none arrives plain at h1), h1-h2 moves to the encrypted sleeve
 #      and c1 still pings c2. Plain VXLAN that a stranger on the underlay sends to h1 is
@@ -107,8 +107,11 @@ esn=$(grep -c 'flag .*esn' "$TEST_TMP/xfrm-state")
 pols=$(grep -c 'dir out priority 1000' "$TEST_TMP/xfrm-policy")
 blocks=$(grep -c 'dir out action block priority 1001' "$TEST_TMP/xfrm-policy")
 ((sas == 4 && gcm == 4 && esn == 4)) || die "h1: want 4 ESP SAs (AES-GCM, ESN), have $sas ($gcm GCM, $esn ESN)"
-((pols == 2 && blocks == 1)) || die "h1: want 2 outbound policies and 1 block policy, have $pols and $blocks"
-report "h1: $sas SAs (rfc4106(gcm(aes)), esn), $pols outbound policies, $blocks block policy"
+# one block policy per family (issue 18: IPv6 peers get the fast path too)
+blocks6=$(grep -c '^src ::/0 dst ::/0 proto udp dport 6784' "$TEST_TMP/xfrm-policy")
+((pols == 2 && blocks == 2 && blocks6 == 1)) ||
+	die "h1: want 2 outbound policies and 2 block policies (IPv4, IPv6), have $pols and $blocks ($blocks6 IPv6)"
+report "h1: $sas SAs (rfc4106(gcm(aes)), esn), $pols outbound policies, $blocks block policies (IPv4, IPv6)"
 step_done "ESP on the wire, SAs and policies"
 
 # --- 3. nothing leaves in the clear; what comes in the clear is dropped -----------------------
