@@ -170,6 +170,14 @@ static void send_heartbeat(struct fastdp_fwd *f)
 		v->ctr.hb_tx++;
 }
 
+/* Heartbeats pass both ways on time: none lost lately (each later than due is taken as lost). */
+static bool on_time(const struct fastdp_fwd *f, uint64_t now)
+{
+	uint64_t due = MESH_FASTDP_HEARTBEAT_MS + MESH_FASTDP_HEARTBEAT_LATE_MS;
+	return f->health == OVERLAY_HEALTH_HEALTHY && since(now, f->last_heard_ms) <= due &&
+	       since(now, f->last_ack_ms) <= due;
+}
+
 static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct fastdp_fwd *f = arg;
@@ -179,10 +187,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 	/* slow while heartbeats pass both ways on time; once one is late (lost on a lossy path),
 	 * fast on both ends (the peer misses our acknowledgements or our heartbeats), so the
 	 * 3.5 s before "unhealthy" hold about seven tries, not three */
-	uint64_t due = MESH_FASTDP_HEARTBEAT_MS + MESH_FASTDP_HEARTBEAT_LATE_MS;
-	bool on_time = since(now, f->last_heard_ms) <= due && since(now, f->last_ack_ms) <= due;
-	uint64_t ms = f->health == OVERLAY_HEALTH_HEALTHY && on_time ? MESH_FASTDP_HEARTBEAT_MS
-								     : MESH_FASTDP_HEARTBEAT_FAST_MS;
+	uint64_t ms = on_time(f, now) ? MESH_FASTDP_HEARTBEAT_MS : MESH_FASTDP_HEARTBEAT_FAST_MS;
 	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
 	event_add(f->timer, &tv);
 }
@@ -227,7 +232,9 @@ static void heartbeat_received(struct mesh_fastdp *v, const uint8_t *frame, size
 	}
 	if (hb.ack_seq)
 		f->reads_hb_acks = true;
-	if (!f->reads_hb_acks && v->cb.control_send) {
+	/* over TCP too for a peer that does not read acks in heartbeats, and while heartbeats
+	 * are lost (then a lost heartbeat with our ack in it is not the only way back) */
+	if ((!f->reads_hb_acks || !on_time(f, f->last_heard_ms)) && v->cb.control_send) {
 		struct mesh_heartbeat_ack ack = { .seq = hb.seq, .frame_len = hb.frame_len };
 		uint8_t msg[MESH_HB_ACK_LEN];
 		mesh_hb_ack_encode(&ack, msg);

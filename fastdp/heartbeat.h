@@ -21,9 +21,10 @@
  *   overlay(u8 = MESH_OVERLAY_FASTDP) kind(u8 = 1, heartbeat ack) seq(u32) frame_len(u16)
  * and in its own next heartbeats (ack_seq above): on a lossy underlay TCP may hold an ack back
  * for seconds behind retransmissions, while the next heartbeat that gets through carries it.
- * Once a peer's heartbeats carry acks, it gets none over TCP: a path that fails in either
- * direction still shows at both ends (one hears nothing, the other gets no ack), and a mesh
- * of n hosts saves n·(n-1) TCP messages a second. */
+ * Once a peer's heartbeats carry acks, it gets none over TCP while heartbeats pass on time: a
+ * path that fails in either direction still shows at both ends (one hears nothing, the other
+ * gets no ack), and a mesh of n hosts saves n·(n-1) TCP messages a second. While heartbeats
+ * are lost, acks go both ways again. */
 #ifndef MESH_FASTDP_HEARTBEAT_H
 #define MESH_FASTDP_HEARTBEAT_H
 
