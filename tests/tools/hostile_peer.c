@@ -20,8 +20,8 @@
  *       names that exist nowhere) at the current version
  *   hostile_peer HOST PORT PASSWORD_FILE MESH_NAME discovery SECONDS         (finding 4)
  *       every second, topology entries for 100 new peers that exist nowhere, each with an
- *       established connection at its own (address, port) in 198.18.0.100-249 (the lab's
- *       underlay, where no host answers)
+ *       established connection to the next at its own (address, port) in 198.18.0.100-249
+ *       (the lab's underlay, where no host answers)
  *   hostile_peer HOST PORT PASSWORD_FILE MESH_NAME versions SECONDS PEER_NAME... [-- MAC...]
  *                                                                            (finding 5)
  *       every 2 s: topology entries for HOST's peer name and each PEER_NAME with version
@@ -365,14 +365,15 @@ static int run_discovery(struct insider *p, long seconds)
 	uint64_t end = mesh_mono_ms() + (uint64_t)seconds * 1000;
 	while (mesh_mono_ms() < end) {
 		uint64_t now = mesh_wall_ms();
+		static struct mesh_peer_name n[100];
+		for (unsigned i = 0; i < 100; i++)
+			random_name(&n[i]);
 		for (unsigned i = 0; i < 100; i++, k++) {
-			struct mesh_peer_name n;
-			random_name(&n);
-			random_name(&c[i].peer);
+			c[i].peer = n[(i + 1) % 100]; /* a peer announced too: one meshd would dial */
 			c[i].ip = htonl(0xc6120000u | (100 + k % 150)); /* 198.18.0.100-249 */
 			c[i].port = (uint16_t)(10000 + k / 150);
 			c[i].flags = MESH_TOPO_CONN_OUTBOUND | MESH_TOPO_CONN_ESTABLISHED;
-			fake_peer(&e[i], &n, now, &c[i], 1);
+			fake_peer(&e[i], &n[i], now, &c[i], 1);
 		}
 		if (send_topology(p, e, 100) < 0 || insider_pump(p, 1000) < 0)
 			break;
