@@ -16,7 +16,7 @@
 #                taken from the underlay), in the replay window and far ahead of it
 # Meanwhile c1 pings c2 and c3 (5 a second: at most 5 % lost), h4 (new: no state) starts 10 s
 # in and must be in the full mesh with c4 reaching c1 within 10 s, and every meshd's RSS (read
-# each second) stays under 64 MB; RSS and CPU per meshd are printed. Afterwards each attack
+# each second) stays under 64 MB (in a plain build); RSS and CPU per meshd are printed. Afterwards each attack
 # left its mark (counters, logs) and nothing past the bounds, and the mesh is whole.
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -157,9 +157,15 @@ for h in h1 h2 h3 h4; do
 done
 
 # --- during the attack --------------------------------------------------------------------
-for h in h1 h2 h3 h4; do
-	((rss_max[$h] > 0 && rss_max[$h] < 65536)) || die "$h's meshd RSS reached ${rss_max[$h]} kB"
-done
+# ASan's shadow memory and quarantine put a sanitized meshd over 100 MB idle: the bound is
+# for a plain build (the sanitizer suite runs the attacks for their reports)
+if ldd "$(meshd_bin)" | grep -q libasan; then
+	info "a sanitized meshd: its RSS is not held to 64 MB"
+else
+	for h in h1 h2 h3 h4; do
+		((rss_max[$h] > 0 && rss_max[$h] < 65536)) || die "$h's meshd RSS reached ${rss_max[$h]} kB"
+	done
+fi
 for l in "$l2" "$l3"; do
 	[[ -n $l ]] || die "no ping summary"
 	awk -v l="$l" 'BEGIN { exit !(l <= 5) }' || die "c1 lost $l % of its pings under attack"

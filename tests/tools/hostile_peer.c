@@ -535,6 +535,11 @@ static int run_slots(const char *host, const char *port, long n, long seconds)
 	}
 	printf("{\"opened\": %ld, \"closed\": %ld, \"open_max\": %ld, \"connect_failed\": %ld}\n",
 	       opened, closed, open_max, failed);
+	for (long i = 0; i < n; i++)
+		if (s[i].fd >= 0)
+			close(s[i].fd);
+	free(s);
+	free(pf);
 	return 0;
 }
 
