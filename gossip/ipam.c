@@ -566,20 +566,48 @@ int mesh_ipam_ring_merge(struct mesh_ipam_ring *r, const struct mesh_ipam_ring *
 	if (reserve(&m, r->n + in->n) < 0)
 		return -ENOMEM;
 	size_t i = 0, j = 0;
+	bool reasserted = false;
 	while (i < r->n || j < in->n) {
 		const struct mesh_ipam_entry *x = i < r->n ? &r->e[i] : NULL;
 		const struct mesh_ipam_entry *y = j < in->n ? &in->e[j] : NULL;
 		if (x && (!y || x->token < y->token)) {
 			m.e[m.n++] = *x;
 			i++;
-		} else if (!x || y->token < x->token) {
-			m.e[m.n++] = *y;
+			continue;
+		}
+		/* y is next: what r holds for its address (none while r is empty) */
+		const struct mesh_ipam_entry *cover = x && x->token == y->token ? x
+						      : i ? &r->e[i - 1] : NULL;
+		if (cover && (uint64_t)y->version > (uint64_t)cover->version +
+							     MESH_IPAM_VERSION_AHEAD_MAX) {
+			mesh_ipam_addr_format(y->token, a);
+			fmt_name(&y->owner, n1);
+			snprintf(why, MESH_IPAM_WHY_LEN,
+				 "IPAM ring entry %s (owner %s) has version %u, more than %u ahead of ours (v%u): forged?; not merged",
+				 a, n1, y->version, MESH_IPAM_VERSION_AHEAD_MAX, cover->version);
+			ret = -ERANGE;
+			goto errout;
+		}
+		bool ours = cover && mesh_peer_name_eq(&cover->owner, &r->self) &&
+			    mesh_peer_name_eq(&y->owner, &r->self);
+		if (!x || y->token < x->token) {
+			if (!ours) /* a token inside our own space that we never made: not taken */
+				m.e[m.n++] = *y;
 			j++;
+			continue;
+		}
+		if (ours && !entry_same(x, y) && y->version >= x->version) {
+			/* someone raised our own entry: ours jumps past it */
+			struct mesh_ipam_entry mine = *x;
+			mine.version = y->version;
+			bump(&mine.version, 1);
+			m.e[m.n++] = mine;
+			reasserted = true;
 		} else {
 			m.e[m.n++] = entry_order(x, y) >= 0 ? *x : *y;
-			i++;
-			j++;
 		}
+		i++;
+		j++;
 	}
 	if (m.n > MESH_IPAM_MAX_ENTRIES) {
 		snprintf(why, MESH_IPAM_WHY_LEN,
@@ -626,7 +654,7 @@ int mesh_ipam_ring_merge(struct mesh_ipam_ring *r, const struct mesh_ipam_ring *
 		}
 	}
 
-	bool diff = m.n != r->n || r->seed != m.seed;
+	bool diff = reasserted || m.n != r->n || r->seed != m.seed;
 	for (size_t k = 0; !diff && k < m.n; k++)
 		diff = !entry_same(&m.e[k], &r->e[k]);
 	if (diff) {

@@ -77,6 +77,11 @@
 /* Reclaim bumps the victim's entries by this much, so that changes the victim made unseen
  * (before it stopped allocating, see mesh_ipam_may_allocate) never outrank the heir's. */
 #define MESH_IPAM_RECLAIM_VERSION_JUMP (1u << 20)
+/* An incoming entry whose version is further ahead than this of the version our ring holds for
+ * its address is refused (issue 16 finding 5): honest owners bump an entry by one per change
+ * (a reclaim by MESH_IPAM_RECLAIM_VERSION_JUMP), so only a forger gets there, and a version
+ * taken at UINT32_MAX would pin the entry for good (its owner could never change it again). */
+#define MESH_IPAM_VERSION_AHEAD_MAX (1u << 24)
 /* Room for every error message of this module (what, where, why, with addresses and names). */
 #define MESH_IPAM_WHY_LEN 200
 
@@ -158,9 +163,16 @@ int64_t mesh_ipam_ring_reclaim(struct mesh_ipam_ring *r, const struct mesh_peer_
 /* Asked by merge: do we hold any allocation in [lo, hi)? NULL means "assume yes". */
 typedef bool (*mesh_ipam_has_alloc_fn)(void *ctx, uint32_t lo, uint64_t hi);
 /* Merges `in` (a decoded ring) into r, see the top of this file. *changed tells whether r
- * changed. On error r is unchanged: -EDOM (other range), -EXDEV (seeded differently; why names
+ * changed. Two rules against a peer that forges versions (issue 16 finding 5), once r is
+ * seeded: an incoming entry more than MESH_IPAM_VERSION_AHEAD_MAX versions ahead of what r
+ * holds for its address refuses the message (-ERANGE); and we own our own entries: an incoming
+ * entry that keeps us the owner of space we own is never taken (nobody else changes our
+ * entries); when its version is not below ours, ours jumps past it (like the topology's own
+ * entry), so the next gossip puts ours back everywhere, and *changed is set.
+ * On error r is unchanged: -EDOM (other range), -EXDEV (seeded differently; why names
  * both seed ids), -EPERM (would take away space where we have allocations; why names the
- * addresses, the old and new owner), -EBADMSG (in breaks an invariant), -ENOMEM. */
+ * addresses, the old and new owner), -ERANGE (a version too far ahead; why names the entry and
+ * both versions), -EBADMSG (in breaks an invariant), -ENOMEM. */
 int mesh_ipam_ring_merge(struct mesh_ipam_ring *r, const struct mesh_ipam_ring *in,
 			 mesh_ipam_has_alloc_fn has_alloc, void *ctx, bool *changed,
 			 char why[MESH_IPAM_WHY_LEN]);

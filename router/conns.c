@@ -18,8 +18,11 @@
 
 #define ACCEPT_BACKLOG 64
 /* Addresses learned from gossip that we dial (issue 16, finding 4): so many in all, so many per
- * peer; the peer must be one the topology knows. */
+ * peer; the peer must be one the topology knows. Addresses from the entries of peers we cannot
+ * reach (which anyone with the password can make up by the thousand) have a small budget of
+ * their own, so that they never take the places of those our reachable peers announce. */
 #define DISCOVERED_MAX 128
+#define DISCOVERED_UNVOUCHED_MAX 16
 #define DISCOVERED_PER_PEER 2
 #define DISCOVERY_LOG_MS 60000
 
@@ -33,6 +36,7 @@ struct router_conns {
 	struct mesh_unauth unauth;     /* inbound connections still in their handshake */
 	struct mesh_addrindex by_addr; /* every target by its address */
 	unsigned ndiscovered;          /* targets learned from gossip */
+	unsigned nunvouched;           /* of those, from the entries of peers we cannot reach */
 	uint64_t discovery_logged_ms;  /* when a discovered address refused was last logged */
 };
 
@@ -492,6 +496,7 @@ static void target_free(struct mesh_target *t)
 	struct router_conns *cn = t->r->own.conns;
 	mesh_addrindex_del(&cn->by_addr, &t->addr);
 	cn->ndiscovered -= t->discovered;
+	cn->nunvouched -= t->discovered && t->unvouched;
 	if (t->conn)
 		t->conn->target = NULL;
 	event_free(t->timer);
@@ -520,16 +525,15 @@ static unsigned discovered_for(const struct mesh_router *r, const struct mesh_pe
 	return n;
 }
 
-/* Connects to peers we learned of through gossip: addresses at which some peer reached a peer
- * that the topology knows and we have no connection to; at most DISCOVERED_MAX addresses, and
- * DISCOVERED_PER_PEER per peer. */
-void router_discover(struct mesh_router *r)
+/* One pass of router_discover over the entries of the peers we reach (vouched) or of those we
+ * do not. false when its budget ran out. */
+static bool discover_pass(struct mesh_router *r, bool vouched)
 {
-	if (r->cfg->no_discovery)
-		return;
 	struct router_conns *cn = r->own.conns;
 	for (size_t i = 1; i < r->topo.n; i++) {
 		const struct mesh_topo_peer *p = &r->topo.peers[i];
+		if ((mesh_routes_hops(&r->routes, &p->name) >= 0) != vouched)
+			continue;
 		for (unsigned k = 0; k < p->nconns; k++) {
 			const struct mesh_topo_conn *tc = &p->conns[k];
 			struct mesh_addr a;
@@ -538,10 +542,16 @@ void router_discover(struct mesh_router *r)
 				continue;
 			if (find_target(r, &a) || router_conn_to(r, &tc->peer))
 				continue;
-			if (cn->ndiscovered >= DISCOVERED_MAX) {
+			if (cn->ndiscovered - cn->nunvouched >= DISCOVERED_MAX) {
 				discovery_refused(r, &a, "already dialling "
 						  MESH_STR(DISCOVERED_MAX) " addresses learned so");
-				return;
+				return false;
+			}
+			if (!vouched && cn->nunvouched >= DISCOVERED_UNVOUCHED_MAX) {
+				discovery_refused(r, &a, "already dialling "
+						  MESH_STR(DISCOVERED_UNVOUCHED_MAX) " addresses "
+						  "from the gossip of peers this host cannot reach");
+				return false;
 			}
 			if (!mesh_topo_find(&r->topo, &tc->peer))
 				continue; /* a peer nobody announced: nothing to dial */
@@ -552,13 +562,29 @@ void router_discover(struct mesh_router *r)
 			}
 			struct mesh_target *t = add_target(r, &a, true);
 			if (!t)
-				return;
+				return false;
 			t->peer = tc->peer;
+			t->unvouched = !vouched;
+			cn->nunvouched += !vouched;
 			char n[MESH_PEER_NAME_STRLEN];
 			mesh_peer_name_format(&tc->peer, n);
-			log_info("discovered peer %s at %s (through gossip)", n, t->addr_str);
+			log_info("discovered peer %s at %s (through gossip%s)", n, t->addr_str,
+				 vouched ? "" : " of a peer this host cannot reach");
 		}
 	}
+	return true;
+}
+
+/* Connects to peers we learned of through gossip: addresses at which some peer reached a peer
+ * that the topology knows and we have no connection to; at most DISCOVERED_MAX addresses from
+ * the entries of peers we reach, DISCOVERED_UNVOUCHED_MAX from those of peers we do not (asked
+ * after), and DISCOVERED_PER_PEER per peer. */
+void router_discover(struct mesh_router *r)
+{
+	if (r->cfg->no_discovery)
+		return;
+	discover_pass(r, true);
+	discover_pass(r, false);
 }
 
 /* Drops discovered targets whose peer the topology no longer knows. */
@@ -805,6 +831,7 @@ int mesh_router_connect(struct mesh_router *r, const char *addr, const char *ori
 	struct mesh_target *t = find_target(r, &a);
 	if (t) {
 		r->own.conns->ndiscovered -= t->discovered;
+		r->own.conns->nunvouched -= t->discovered && t->unvouched;
 		t->discovered = false;
 		snprintf(msg, msglen, "already connecting to %s", t->addr_str);
 		return 0;

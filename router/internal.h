@@ -85,6 +85,7 @@ struct mesh_target {
 	struct mesh_addr addr;         /* with its port */
 	char addr_str[MESH_ADDR_STRLEN];
 	bool discovered;               /* learned from gossip, not given on the command line */
+	bool unvouched;                /* discovered from the entry of a peer we could not reach */
 	struct mesh_peer_name peer;    /* who answered there last (zero until known) */
 	struct mesh_backoff backoff;
 	struct event *timer;

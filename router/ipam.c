@@ -346,7 +346,7 @@ static void ring_received(struct mesh_router *r, struct mesh_conn *c, const uint
 	c->ipam_rx = true;
 	int ret = mesh_ipam_ring_merge_msg(&im->ring, p, len, mesh_ipam_alloc_has_in, &im->alloc,
 					   &ch, why);
-	if (ret == -EXDEV || ret == -EDOM || ret == -EPERM) {
+	if (ret == -EXDEV || ret == -EDOM || ret == -EPERM || ret == -ERANGE) {
 		if (!c->ipam_refused_logged) {
 			char nick[96];
 			describe_peer(r, &c->peer, nick, sizeof(nick));

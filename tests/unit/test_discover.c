@@ -51,6 +51,21 @@ static unsigned all_targets(const struct mesh_router *r)
 	return n;
 }
 
+/* Makes us and peer index i list each other established, and computes the routes: i is
+ * reachable. Peer i's own connections must be in place (one more is added). */
+static void link_us_with(struct mesh_router *r, size_t i)
+{
+	struct mesh_topo_peer *us = &r->topo.peers[0], *p = &r->topo.peers[i];
+	us->conns = realloc(us->conns, (us->nconns + 1) * sizeof(*us->conns));
+	p->conns = realloc(p->conns, (p->nconns + 1) * sizeof(*p->conns));
+	cr_assert(us->conns && p->conns);
+	us->conns[us->nconns++] = (struct mesh_topo_conn){ .peer = p->name,
+							    .flags = MESH_TOPO_CONN_ESTABLISHED };
+	p->conns[p->nconns++] = (struct mesh_topo_conn){ .peer = r->name,
+							  .flags = MESH_TOPO_CONN_ESTABLISHED };
+	cr_assert_eq(mesh_routes_compute(&r->routes, &r->topo), 0);
+}
+
 Test(discover, bounded_in_all_and_per_peer)
 {
 	cr_assert(sodium_init() >= 0);
@@ -89,6 +104,7 @@ Test(discover, bounded_in_all_and_per_peer)
 	q->conns[0].ip = htonl(0xc6140001u);
 	q->conns[0].port = 6783;
 	q->nconns = 1;
+	link_us_with(&r, 1); /* the liar is a neighbour of ours */
 
 	router_discover(&r);
 	unsigned n = targets_of(&r, NULL);
@@ -110,6 +126,59 @@ Test(discover, bounded_in_all_and_per_peer)
 
 	router_conns_stop(&r);
 	router_gossip_free(&r);
+	mesh_routes_free(&r.routes);
+	mesh_topo_free(&r.topo);
+	event_base_free(r.base);
+}
+
+/* Issue 16, finding 4, seen with tests/tools/hostile_peer: a peer with the password announces
+ * thousands of made-up peers (which nobody reaches), each at its own address. They take at most
+ * DISCOVERED_UNVOUCHED_MAX (16) places, never those of the addresses a peer we reach announces:
+ * before, they took all 128 and a new host was never dialled. */
+Test(discover, peers_nobody_reaches_never_crowd_out_real_ones)
+{
+	cr_assert(sodium_init() >= 0);
+	static struct mesh_router r;
+	static struct mesh_config cfg;
+	char err[256];
+	r.base = event_base_new();
+	r.cfg = &cfg;
+	r.name = name_of(1);
+	cr_assert_eq(router_gossip_init(&r), 0);
+	cr_assert_eq(router_conns_start(&r, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(mesh_topo_init(&r.topo, &r.name, "us", 1, 1, 1), 0);
+	/* peers 10..309 each announce the next at its own address; nobody reaches them */
+	for (unsigned i = 0; i < NFAKE; i++) {
+		struct mesh_topo_peer *f = add_peer(&r.topo, name_of(10 + i));
+		f->conns = calloc(1, sizeof(*f->conns));
+		f->conns[0].peer = name_of(10 + (i + 1) % NFAKE);
+		f->conns[0].ip = htonl(0xc6130000u + i);
+		f->conns[0].port = 6783;
+		f->conns[0].flags = MESH_TOPO_CONN_ESTABLISHED;
+		f->nconns = 1;
+	}
+	/* peer 2, our neighbour, reached peer 3 (a new host) at 198.18.0.3 */
+	add_peer(&r.topo, name_of(2));
+	add_peer(&r.topo, name_of(3));
+	struct mesh_topo_peer *p2 = &r.topo.peers[NFAKE + 1];
+	p2->conns = calloc(1, sizeof(*p2->conns));
+	p2->conns[0] = (struct mesh_topo_conn){ .peer = name_of(3), .ip = htonl(0xc6120003u),
+						.port = 6783, .flags = MESH_TOPO_CONN_ESTABLISHED };
+	p2->nconns = 1;
+	link_us_with(&r, NFAKE + 1);
+
+	router_discover(&r);
+	struct mesh_peer_name three = name_of(3);
+	cr_assert_eq(targets_of(&r, &three), 1, "the new host announced by our neighbour was not dialled");
+	unsigned n = targets_of(&r, NULL);
+	cr_assert_eq(n, 1 + 16, "%u addresses dialled", n);
+	cr_assert_gt(r.ctr.discovery_refused, 0);
+	router_discover(&r);
+	cr_assert_eq(targets_of(&r, NULL), n);
+
+	router_conns_stop(&r);
+	router_gossip_free(&r);
+	mesh_routes_free(&r.routes);
 	mesh_topo_free(&r.topo);
 	event_base_free(r.base);
 }
@@ -142,6 +211,7 @@ Test(discover, ipv6_addresses_are_dialled)
 	cr_assert_eq(mesh_addr_parse("[fe80::3]:6783", 0, &ll, NULL), 0);
 	mesh_topo_conn_set_addr(&p2->conns[1], &ll);
 	p2->nconns = 2;
+	link_us_with(&r, 1);
 
 	router_discover(&r);
 	cr_assert_eq(targets_of(&r, NULL), 1);
@@ -159,6 +229,7 @@ Test(discover, ipv6_addresses_are_dialled)
 
 	router_conns_stop(&r);
 	router_gossip_free(&r);
+	mesh_routes_free(&r.routes);
 	mesh_topo_free(&r.topo);
 	event_base_free(r.base);
 }

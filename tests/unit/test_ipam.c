@@ -458,6 +458,93 @@ Test(ipam, higher_version_wins_per_token)
 	mesh_ipam_ring_free(&stale);
 }
 
+/* Issue 16 finding 5: a peer with the password gossips versions far ahead (UINT32_MAX would
+ * pin an entry for good: its owner could never change it again). */
+Test(ipam, merge_refuses_versions_far_ahead)
+{
+	struct mesh_ipam_ring a, f;
+	seeded(&a, 1, 3);
+	seeded(&f, 3, 3); /* the forger, any peer of the mesh */
+	f.e[1].version = UINT32_MAX; /* peer 2's entry */
+	bool ch = true;
+	char why[MESH_IPAM_WHY_LEN] = "";
+	cr_assert_eq(merge_via_wire(&a, &f, NULL, NULL, &ch, why), -ERANGE);
+	cr_assert(!ch);
+	cr_assert(strstr(why, "ahead of ours (v1)") && strstr(why, "4294967295"), "why \"%s\"", why);
+	cr_assert_eq(a.e[1].version, 1);
+	/* at the limit it is taken (a reclaim jumps by 2^20, honest rings stay far below) */
+	f.e[1].version = 1 + MESH_IPAM_VERSION_AHEAD_MAX;
+	cr_assert_eq(merge_via_wire(&a, &f, NULL, NULL, &ch, why), 0, "%s", why);
+	cr_assert(ch);
+	cr_assert_eq(a.e[1].version, 1 + MESH_IPAM_VERSION_AHEAD_MAX);
+	/* a new token far ahead of the entry it splits is refused too */
+	struct mesh_ipam_ring g;
+	seeded(&g, 3, 3);
+	cr_assert_eq(mesh_ipam_ring_transfer(&g, g.e[2].token + 16, g.e[2].token + 32, &(struct mesh_peer_name){ { 0x02, 0, 0, 0, 0, 7 } }), 0);
+	for (size_t k = 0; k < g.n; k++)
+		if (g.e[k].token == g.e[2].token + 16 || (k > 2 && g.e[k].token > g.e[2].token))
+			g.e[k].version = 3000000000u;
+	cr_assert_eq(merge_via_wire(&a, &g, NULL, NULL, &ch, why), -ERANGE);
+	/* an empty ring adopts what it hears: it has nothing to compare with */
+	struct mesh_ipam_ring e;
+	ring_for(&e, 9, R16, 16);
+	cr_assert_eq(merge_via_wire(&e, &f, NULL, NULL, &ch, why), 0, "%s", why);
+	mesh_ipam_ring_free(&a);
+	mesh_ipam_ring_free(&e);
+	mesh_ipam_ring_free(&f);
+	mesh_ipam_ring_free(&g);
+}
+
+/* Issue 16 finding 5: a peer owns its own entries: nobody else raises their versions. */
+Test(ipam, merge_never_takes_our_own_entry_from_another)
+{
+	struct mesh_ipam_ring a, f;
+	seeded(&a, 1, 3);
+	seeded(&f, 3, 3);
+	/* the forger raises peer 1's entry (us), with another free count */
+	f.e[0].version = 1000;
+	f.e[0].free = 7;
+	bool ch = false;
+	char why[MESH_IPAM_WHY_LEN] = "";
+	uint32_t free0 = a.e[0].free;
+	cr_assert_eq(merge_via_wire(&a, &f, NULL, NULL, &ch, why), 0, "%s", why);
+	cr_assert(ch, "our entry jumps past the forged one, so the next gossip corrects the others");
+	cr_assert_eq(a.e[0].free, free0);
+	cr_assert_eq(a.e[0].version, 1001);
+	cr_assert(mesh_peer_name_eq(&a.e[0].owner, &a.self));
+	/* the others take ours back over the forged one */
+	cr_assert_eq(merge_via_wire(&f, &a, NULL, NULL, &ch, why), 0, "%s", why);
+	cr_assert_eq(f.e[0].version, 1001);
+	cr_assert_eq(f.e[0].free, free0);
+	/* a token inside our space, ours, that we never made, is not taken */
+	struct mesh_ipam_ring g;
+	seeded(&g, 3, 3);
+	struct mesh_ipam_entry extra = g.e[0];
+	extra.token += 64;
+	extra.version = 5;
+	extra.free = 0;
+	g.e[0].free = 0;
+	g.e = realloc(g.e, (g.n + 1) * sizeof(g.e[0]));
+	cr_assert_not_null(g.e);
+	g.cap = g.n + 1;
+	memmove(&g.e[2], &g.e[1], (g.n - 1) * sizeof(g.e[0]));
+	g.e[1] = extra;
+	g.n++;
+	size_t n = a.n;
+	cr_assert_eq(merge_via_wire(&a, &g, NULL, NULL, &ch, why), 0, "%s", why);
+	cr_assert_eq(a.n, n);
+	/* the same forged entry about peer 2 is taken by us (only peer 2 can tell) */
+	struct mesh_ipam_ring h;
+	seeded(&h, 3, 3);
+	h.e[1].version = 50;
+	cr_assert_eq(merge_via_wire(&a, &h, NULL, NULL, &ch, why), 0, "%s", why);
+	cr_assert_eq(a.e[1].version, 50);
+	mesh_ipam_ring_free(&a);
+	mesh_ipam_ring_free(&f);
+	mesh_ipam_ring_free(&g);
+	mesh_ipam_ring_free(&h);
+}
+
 Test(ipam, merge_refuses_to_take_our_space_where_we_have_allocations)
 {
 	struct mesh_ipam_ring a, b;
