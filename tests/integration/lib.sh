@@ -343,6 +343,21 @@ json_true() {
 	jq -e "$2" >/dev/null 2>&1 <<<"$js"
 }
 
+# overlay_of h<i> NICK: the overlay of h<i>'s established connection to NICK ("none": none);
+# reason_of: why it is on it; on_overlay h<i> NICK OVERLAY: whether it is.
+overlay_of() {
+	jget "$1" "[.connections[] | select(.nickname == \"$2\" and .state == \"established\") | .overlay][0] // \"none\""
+}
+reason_of() {
+	jget "$1" "[.connections[] | select(.nickname == \"$2\" and .state == \"established\") | .overlay_reason][0] // \"\""
+}
+on_overlay() { [[ $(overlay_of "$1" "$2") == "$3" ]]; }
+# all_fast h<i> N [OVERLAY]: N-1 established connections, all on OVERLAY (fastdp(vxlan)).
+all_fast() {
+	json_true "$1" "[.connections[] | select(.state == \"established\")] | length == $2 - 1 and
+		all(.overlay == \"${3:-fastdp(vxlan)}\")"
+}
+
 # wait_by DEADLINE_MS CMD...: runs CMD every 0.25 s until it succeeds at or before DEADLINE_MS
 # (epoch ms); prints the epoch ms of that success. Fails at the deadline.
 wait_by() {

@@ -17,14 +17,6 @@ source "$(dirname "$0")/lib.sh"
 require_build
 lab_fresh
 
-overlay_of() { # overlay_of h<i> NICK
-	jget "$1" "[.connections[] | select(.nickname == \"$2\" and .state == \"established\") | .overlay][0] // \"none\""
-}
-on_overlay() { [[ $(overlay_of "$1" "$2") == "$3" ]]; } # on_overlay h<i> NICK OVERLAY
-all_fast() { # all_fast h<i> N: N-1 established connections, all on the fast path
-	json_true "$1" "[.connections[] | select(.state == \"established\")] | length == $2 - 1 and
-		all(.overlay == \"fastdp(vxlan)\")"
-}
 cmac() { lab cexec "$1" cat /sys/class/net/eth0/address; }
 # Container MACs in h<i>'s VXLAN FDB (self entries), sorted; likewise for the bridge's sticky
 # entries on the VXLAN port.

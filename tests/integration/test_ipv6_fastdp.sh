@@ -22,17 +22,6 @@ source "$(dirname "$0")/lib.sh"
 require_build
 lab_fresh
 
-overlay_of() { # overlay_of h<i> NICK
-	jget "$1" "[.connections[] | select(.nickname == \"$2\" and .state == \"established\") | .overlay][0] // \"none\""
-}
-reason_of() { # reason_of h<i> NICK
-	jget "$1" "[.connections[] | select(.nickname == \"$2\" and .state == \"established\") | .overlay_reason][0] // \"\""
-}
-on_overlay() { [[ $(overlay_of "$1" "$2") == "$3" ]]; } # on_overlay h<i> NICK OVERLAY
-all_fast() { # all_fast h<i> N: N-1 established connections, all on the fast path
-	json_true "$1" "[.connections[] | select(.state == \"established\")] | length == $2 - 1 and
-		all(.overlay == \"fastdp(vxlan)\")"
-}
 cmac() { lab cexec "$1" cat /sys/class/net/eth0/address; }
 fdb_has() { # fdb_has h<i> DEV MAC DST: a VXLAN (self) entry MAC -> DST on DEV
 	lab exec "$1" bridge fdb show dev "$2" | grep -q "^$3 dst $4 self"

@@ -24,11 +24,7 @@
 TEST_NAME=test_vm_ipsec
 source /mesh/tests/vm/lib.sh jq ip nft meshd meshctl
 
-# ESP with AES-GCM: what the kernel does not pull in by itself (see shared/TESTBED.md).
-for m in xfrm_user esp4 authenc gcm ctr ghash-generic seqiv echainiv sha512_generic \
-	sha3_generic jitterentropy_rng drbg aesni-intel ghash-clmulni-intel openvswitch vport-vxlan; do
-	modprobe "$m" 2>/dev/null || report "modprobe $m failed (may be built in)"
-done
+load_esp_ovs_modules
 
 PW=$TEST_TMP/password
 make_password_file "$PW"
@@ -39,32 +35,7 @@ all_on() {
 		all(.overlay == \"$3\" and .encrypted and .encryption == \"ipsec-esp\")"
 }
 conns_brief() { status_json "$1" | jq -c '[.connections[] | {nickname, state, overlay, encryption, overlay_reason}]'; }
-overlay_of() {
-	jget "$1" "[.connections[] | select(.nickname == \"$2\" and .state == \"established\") | .overlay][0] // \"none\""
-}
 
-# Counters of what reaches h<i>'s underlay veth: plain VXLAN (UDP 6784) and ESP.
-wire_table() {
-	lab exec "$1" nft -f - <<-'EOF' || die "$1: cannot make the wire counters"
-		table netdev meshtest_wire {
-			chain in {
-				type filter hook ingress device underlay priority 0;
-				udp dport 6784 counter
-				ip protocol esp counter
-			}
-		}
-	EOF
-}
-# wire_counts h<i>: "<plain VXLAN packets> <ESP packets>"
-wire_counts() {
-	lab exec "$1" nft list table netdev meshtest_wire |
-		awk '/counter packets/ { for (i = 1; i <= NF; i++) if ($i == "packets") printf "%s ", $(i + 1) }'
-}
-# mesh_drops h<i>: packets meshd's own table dropped as unencrypted VXLAN
-mesh_drops() {
-	lab exec "$1" nft list table inet mesh_ipsec |
-		awk '/counter packets/ { for (i = 1; i <= NF; i++) if ($i == "packets") print $(i + 1) }'
-}
 
 # --- 1. an encrypted mesh on the kernel VXLAN fast path ---------------------------------------
 N=3
@@ -89,7 +60,7 @@ grep -Eq 'h2 .* yes \(ipsec-esp\)' <<<"$(lab exec h1 meshctl status connections)
 step_done "every connection on fastdp(vxlan), ipsec-esp"
 
 # --- 2. ESP on the wire, the kernel's SAs and policies ----------------------------------------
-wire_table h1
+wire_table h1 4
 read -r plain0 esp0 <<<"$(wire_counts h1)"
 for ip in 10.32.0.2 10.32.0.3; do
 	lab cexec h1 ping -c 5 -i 0.2 -W 2 "$ip" >/dev/null || die "c1 cannot ping $ip"
@@ -220,7 +191,7 @@ for h in h1 h2; do
 	wait_until 30 all_on "$h" $N 'fastdp(odp)' ||
 		die "$h: not every connection on fastdp(odp) with IPsec: $(conns_brief "$h")"
 done
-wire_table h1
+wire_table h1 4
 lab cexec h1 ping -c 5 -i 0.2 -W 2 10.32.0.2 >/dev/null || die "c1 cannot ping c2 over fastdp(odp)"
 read -r plain esp <<<"$(wire_counts h1)"
 ((esp >= 5 && plain == 0)) || die "h1 (odp): $esp ESP and $plain plain VXLAN packets for 5 pings"

@@ -22,10 +22,7 @@
 TEST_NAME=test_vm_ipv6
 source /mesh/tests/vm/lib.sh jq ip nft ovs-dpctl meshd meshctl
 
-for m in openvswitch vport-vxlan xfrm_user esp4 esp6 authenc gcm ctr ghash-generic seqiv \
-	echainiv sha512_generic sha3_generic jitterentropy_rng drbg aesni-intel ghash-clmulni-intel; do
-	modprobe "$m" 2>/dev/null || report "modprobe $m failed (may be built in)"
-done
+load_esp_ovs_modules
 
 PW=$TEST_TMP/password
 make_password_file "$PW"
@@ -36,32 +33,9 @@ all_on() {
 		all(.overlay == \"$3\" and .encryption == \"$4\" and (.overlay_reason | test(\"over IPv6\")))"
 }
 conns_brief() { status_json "$1" | jq -c '[.connections[] | {nickname, address, state, overlay, encryption, overlay_reason}]'; }
-overlay_of() {
-	jget "$1" "[.connections[] | select(.nickname == \"$2\" and .state == \"established\") | .overlay][0] // \"none\""
-}
 ping2() { # ping2 h<i> h<j>: c<i> pings c<j> over IPv4 and IPv6
 	lab cexec "$1" ping -c2 -W3 "$(cip "$2")" >/dev/null &&
 		lab cexec "$1" ping -c2 -W3 "fd6d::${2#h}" >/dev/null
-}
-# Counters of what reaches h<i>'s underlay veth over IPv6: plain VXLAN (UDP 6784), and ESP.
-wire_table() {
-	lab exec "$1" nft -f - <<-'EOF' || die "$1: cannot make the wire counters"
-		table netdev meshtest_wire {
-			chain in {
-				type filter hook ingress device underlay priority 0;
-				ip6 nexthdr udp udp dport 6784 counter
-				ip6 nexthdr esp counter
-			}
-		}
-	EOF
-}
-wire_counts() { # "<plain IPv6 VXLAN packets> <ESP over IPv6 packets>"
-	lab exec "$1" nft list table netdev meshtest_wire |
-		awk '/counter packets/ { for (i = 1; i <= NF; i++) if ($i == "packets") printf "%s ", $(i + 1) }'
-}
-mesh_drops() {
-	lab exec "$1" nft list table inet mesh_ipsec |
-		awk '/counter packets/ { for (i = 1; i <= NF; i++) if ($i == "packets") print $(i + 1) }'
 }
 
 # --- 1. the Open vSwitch datapath over IPv6, no password --------------------------------------
@@ -74,7 +48,7 @@ for h in h1 h2; do
 		die "$h: not on fastdp(odp) over IPv6: $(conns_brief "$h")"
 done
 lab exec h1 meshctl status connections
-wire_table h1
+wire_table h1 6
 read -r plain0 _ <<<"$(wire_counts h1)"
 ping2 h1 h2 || die "c1 cannot ping c2 over fastdp(odp) over IPv6"
 ping2 h2 h1 || die "c2 cannot ping c1 over fastdp(odp) over IPv6"
@@ -106,7 +80,7 @@ for h in h1 h2 h3; do
 		die "$h: not every connection on fastdp(vxlan) with IPsec over IPv6: $(conns_brief "$h")"
 done
 lab exec h1 meshctl status connections
-wire_table h1
+wire_table h1 6
 read -r plain0 esp0 <<<"$(wire_counts h1)"
 for h in h2 h3; do
 	ping2 h1 "$h" || die "c1 cannot ping c${h#h} over ESP over IPv6"
@@ -187,7 +161,7 @@ for h in h1 h2; do
 	wait_until 30 all_on "$h" $N 'fastdp(odp)' ipsec-esp ||
 		die "$h: not on fastdp(odp) with IPsec over IPv6: $(conns_brief "$h")"
 done
-wire_table h1
+wire_table h1 6
 ping2 h1 h2 || die "c1 cannot ping c2 over fastdp(odp) with ESP over IPv6"
 read -r plain esp <<<"$(wire_counts h1)"
 ((esp >= 4 && plain == 0)) || die "h1 (odp): $esp ESP and $plain plain IPv6 VXLAN packets for 4 pings"

@@ -51,15 +51,8 @@ wait_full_mesh $N "$t0"
 step_done "all pairs ping, full mesh"
 
 # --- 3. connections -----------------------------------------------------------------------
-all_fast() { # all_fast h<i>: N-1 established connections, all on a fast path
-	json_true "$1" "[.connections[] | select(.state == \"established\")] | length == $N - 1 and
-		all(.overlay == \"fastdp(odp)\")"
-}
-overlay_of() { # overlay_of h<i> NICK
-	jget "$1" "[.connections[] | select(.nickname == \"$2\" and .state == \"established\") | .overlay][0] // \"none\""
-}
 for h in h1 h2 h3; do
-	wait_until 30 all_fast "$h" ||
+	wait_until 30 all_fast "$h" $N "fastdp(odp)" ||
 		die "$h: not every connection is on the fast path: $(status_json "$h" | jq -c '[.connections[] | {nickname, state, overlay, overlay_reason}]')"
 done
 for h in h1 h2 h3; do
@@ -153,7 +146,7 @@ td=$(now_ms)
 vport_back() { lab exec h1 ovs-dpctl show mesh-dp 2>/dev/null | grep -q ': mesh-dpd'; }
 wait_until 5 vport_back || die "h1: vport mesh-dpd not back 5 s after ovs-dpctl del-if: $(jget h1 .fastdp_last_error)"
 report "h1: vport mesh-dpd deleted with ovs-dpctl, back within $(($(now_ms) - td)) ms ($(jget h1 .counters.fastdp_repairs) repairs by meshd so far)"
-wait_until 20 all_fast h1 || die "h1: not every connection on the fast path after the vport came back"
+wait_until 20 all_fast h1 $N "fastdp(odp)" || die "h1: not every connection on the fast path after the vport came back"
 lab cexec h1 ping -c2 -W2 10.32.0.2 >/dev/null || die "c1 cannot ping c2 after the vport came back"
 step_done "vport deleted by another program"
 
