@@ -4,9 +4,11 @@
 # Three hosts, no password, so every connection runs the kernel VXLAN fast path beside the
 # sleeve. For 60 s at each loss rate:
 #   - the mesh stays connected: every 5 s every host lists every peer as reachable and every
-#     container reaches every other one (one answer out of ten pings: at 20 % each way a ping
-#     and its answer get through with p = 0.64, so five all lost, p = 0.6 %, happened in about
-#     one run of three over the 60 checks; ten all lost: p = 0.004 %);
+#     container reaches every other one: one answer out of ten pings, or if none, out of ten
+#     more (at 20 % each way a ping and its answer get through with p = 0.64, ten all lost has
+#     p = 0.004 %; but the container's own ARP, three probes when its entry has gone stale,
+#     fails with p = 0.36^3 = 5 %, and then the kernel drops the pings of that try: CI saw it
+#     once; two tries both so: p = 0.2 %);
 #   - no control connection is lost (TCP carries on through loss) and no connection falls from
 #     the fast path to the sleeve more than once in the minute;
 #   - multicast from c2 (200 datagrams) arrives at most once at each receiver (loss allowed,
@@ -79,6 +81,9 @@ multicast_once() {
 	done
 }
 
+# reach h<i> h<j>: c<i> gets an answer from c<j> to one of 10 pings
+reach() { lab cexec "$1" ping -n -q -c10 -i0.2 -W1 "$(cip "$2")" >/dev/null 2>&1; }
+
 mapfile -t pairs < <(all_pairs 1 2 3)
 for loss in 5 20; do
 	declare -A fb0=() lost0=() lines0=()
@@ -97,8 +102,10 @@ for loss in 5 20; do
 				die "$loss % loss: h$i does not reach every peer: $(status_brief "h$i")"
 		done
 		for p in "${pairs[@]}"; do
-			lab cexec "h${p%%:*}" ping -n -q -c10 -i0.2 -W1 "$(cip "h${p##*:}")" >/dev/null 2>&1 ||
-				die "$loss % loss: c${p%%:*} -> c${p##*:}: no answer to 10 pings"
+			reach "h${p%%:*}" "h${p##*:}" && continue
+			info "$loss % loss: c${p%%:*} -> c${p##*:}: no answer to 10 pings; again (c${p%%:*}'s neighbour entry: $(lab cexec "h${p%%:*}" ip neigh show "$(cip "h${p##*:}")"))"
+			reach "h${p%%:*}" "h${p##*:}" ||
+				die "$loss % loss: c${p%%:*} -> c${p##*:}: no answer to 10 pings, twice"
 		done
 		sleep 5
 	done
