@@ -526,8 +526,8 @@ static unsigned discovered_for(const struct mesh_router *r, const struct mesh_pe
 }
 
 /* One pass of router_discover over the entries of the peers we reach (vouched) or of those we
- * do not. false when its budget ran out. */
-static bool discover_pass(struct mesh_router *r, bool vouched)
+ * do not; it ends where its budget runs out. */
+static void discover_pass(struct mesh_router *r, bool vouched)
 {
 	struct router_conns *cn = r->own.conns;
 	for (size_t i = 1; i < r->topo.n; i++) {
@@ -545,13 +545,13 @@ static bool discover_pass(struct mesh_router *r, bool vouched)
 			if (cn->ndiscovered - cn->nunvouched >= DISCOVERED_MAX) {
 				discovery_refused(r, &a, "already dialling "
 						  MESH_STR(DISCOVERED_MAX) " addresses learned so");
-				return false;
+				return;
 			}
 			if (!vouched && cn->nunvouched >= DISCOVERED_UNVOUCHED_MAX) {
 				discovery_refused(r, &a, "already dialling "
 						  MESH_STR(DISCOVERED_UNVOUCHED_MAX) " addresses "
 						  "from the gossip of peers this host cannot reach");
-				return false;
+				return;
 			}
 			if (!mesh_topo_find(&r->topo, &tc->peer))
 				continue; /* a peer nobody announced: nothing to dial */
@@ -562,7 +562,7 @@ static bool discover_pass(struct mesh_router *r, bool vouched)
 			}
 			struct mesh_target *t = add_target(r, &a, true);
 			if (!t)
-				return false;
+				return;
 			t->peer = tc->peer;
 			t->unvouched = !vouched;
 			cn->nunvouched += !vouched;
@@ -572,7 +572,6 @@ static bool discover_pass(struct mesh_router *r, bool vouched)
 				 vouched ? "" : " of a peer this host cannot reach");
 		}
 	}
-	return true;
 }
 
 /* Connects to peers we learned of through gossip: addresses at which some peer reached a peer

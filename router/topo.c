@@ -166,18 +166,15 @@ static void encode_delta(struct mesh_router *r, struct router_gossip_out *out)
 	struct mesh_peer_name *names = tp->pending, *everyone = malloc(npending * sizeof(*everyone));
 	struct conn_by_name *ours = malloc((r->nconns + 1) * sizeof(*ours));
 	bool *need = malloc((r->nconns + 1) * npending * sizeof(*need));
-	struct mesh_conn **conn = malloc((r->nconns + 1) * sizeof(*conn));
 	size_t nours = 0, neveryone = 0, nrest = 0;
-	if (!everyone || !ours || !need || !conn) {
+	if (!everyone || !ours || !need) {
 		send_entries(r, out, NULL, names, npending); /* as before: to every connection */
 		goto out;
 	}
 	size_t i = 0;
-	for (struct mesh_conn *c = r->conns; c; c = c->next, i++) {
-		conn[i] = c;
+	for (const struct mesh_conn *c = r->conns; c; c = c->next, i++)
 		if (c->state == CONN_ESTABLISHED)
 			ours[nours++] = (struct conn_by_name){ .name = c->peer, .index = i };
-	}
 	qsort(ours, nours, sizeof(*ours), cmp_conn_by_name);
 	qsort(names, npending, sizeof(*names), cmp_name);
 	/* names[] is reused in place: entries everyone needs go to everyone[], the others stay
@@ -197,20 +194,20 @@ static void encode_delta(struct mesh_router *r, struct router_gossip_out *out)
 	}
 	if (neveryone)
 		send_entries(r, out, NULL, everyone, neveryone);
-	/* the rest, one message per connection that needs any */
-	for (size_t c = 0; c < r->nconns && nrest; c++) {
+	/* the rest, one message per connection that needs any (everyone[] holds its list now) */
+	i = 0;
+	for (struct mesh_conn *c = r->conns; c && nrest; c = c->next, i++) {
 		size_t k = 0;
 		for (size_t e = 0; e < nrest; e++)
-			if (need[e * r->nconns + c])
+			if (need[e * r->nconns + i])
 				everyone[k++] = names[e];
 		if (k)
-			send_entries(r, out, conn[c], everyone, k);
+			send_entries(r, out, c, everyone, k);
 	}
 out:
 	free(everyone);
 	free(ours);
 	free(need);
-	free(conn);
 }
 
 /* Everything, to a new connection or one whose digest differs from ours; the periodic round

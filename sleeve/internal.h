@@ -179,7 +179,10 @@ int sleeve_deliver(struct overlay *ov, const struct mesh_offload *off, const uin
 /* A heartbeat answer came: the connection is healthy; `got` (the size of the heartbeat it
  * answers) may settle a path MTU probe. */
 void sleeve_heartbeat_answered(struct sleeve_fwd *f, uint16_t got);
-/* The peer's heartbeat acknowledged our heartbeat echo (0: none yet), got bytes long. */
-void sleeve_heartbeat_acked_in_heartbeat(struct sleeve_fwd *f, uint64_t echo, uint16_t got);
+/* A HEARTBEAT of plen (8 or more) payload bytes, len bytes as a datagram, came from f's peer:
+ * what it acknowledges counts, and it is acknowledged (in our next heartbeat, or at once by a
+ * HEARTBEAT_ACK datagram for a probe or an older meshd's heartbeat). */
+void sleeve_heartbeat_received(struct sleeve_fwd *f, const uint8_t *payload, size_t plen,
+			       uint16_t len);
 
 #endif

@@ -151,21 +151,8 @@ static void handle_whole(struct sleeve *s, struct sleeve_fwd *f, const struct sl
 			s->ctr.drop_malformed++;
 			return;
 		}
-	{
-		uint64_t echo = get_be64(payload);
-		if (plen == SLEEVE_HB_PLEN) { /* a plain heartbeat with our newest it heard */
-			f->reads_hb_acks = true;
-			sleeve_heartbeat_acked_in_heartbeat(f, get_be64(payload + 8),
-							    get_be16(payload + 16));
-		}
-		if (echo > f->heard_echo) {
-			f->heard_echo = echo;
-			f->heard_len = (uint16_t)len;
-		}
-		if (plen > SLEEVE_HB_PLEN || !f->reads_hb_acks) /* a probe, or an older peer */
-			sleeve_send_control(f, SLEEVE_HEARTBEAT_ACK, echo, (uint16_t)len);
+		sleeve_heartbeat_received(f, payload, plen, (uint16_t)len);
 		return;
-	}
 	case SLEEVE_HEARTBEAT_ACK: {
 		if (plen != 10) {
 			s->ctr.drop_malformed++;

@@ -37,6 +37,14 @@
 #include "mesh/bytes.h"
 #include "sleeve/internal.h"
 
+/* The echo of the heartbeat (or probe) that leaves now, noted with its time for the acks
+ * that come back in the peer's heartbeats. */
+static uint64_t next_echo(struct sleeve_fwd *f, uint64_t now)
+{
+	f->hb_sent_ms[++f->hb_echo % SLEEVE_HB_SENT_RING] = now;
+	return f->hb_echo;
+}
+
 /* Sends a path MTU probe now, on its own: a heartbeat padded to `size` bytes with DF set. */
 static void send_probe(struct sleeve_fwd *f, uint16_t size)
 {
@@ -48,8 +56,7 @@ static void send_probe(struct sleeve_fwd *f, uint16_t size)
 		return;
 	}
 	memset(buf, 0, sizeof(buf));
-	put_be64(buf + off, ++f->hb_echo);
-	f->hb_sent_ms[f->hb_echo % SLEEVE_HB_SENT_RING] = mesh_mono_ms();
+	put_be64(buf + off, next_echo(f, mesh_mono_ms()));
 	size_t len = sleeve_finish_datagram(f, SLEEVE_HEARTBEAT, buf, size - off);
 	/* DF for this datagram alone, at the level of the peer's family (a mapped IPv4 peer of
 	 * the dual-stack socket goes out through IPv4): PROBE also ignores the cached path MTU,
@@ -108,8 +115,7 @@ static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (f->health == OVERLAY_HEALTH_HEALTHY && now - f->last_rx_ms > SLEEVE_HEALTH_TIMEOUT_MS)
 		set_health(f, OVERLAY_HEALTH_UNHEALTHY, "no sleeve heartbeat answered for 4 s");
-	sleeve_send_control(f, SLEEVE_HEARTBEAT, ++f->hb_echo, 0);
-	f->hb_sent_ms[f->hb_echo % SLEEVE_HB_SENT_RING] = now;
+	sleeve_send_control(f, SLEEVE_HEARTBEAT, next_echo(f, now), 0);
 	sleeve_flush(f->s);
 	if (f->health == OVERLAY_HEALTH_HEALTHY)
 		pmtu_step(f, now);
@@ -122,12 +128,29 @@ static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	event_add(f->hb_timer, &tv);
 }
 
-void sleeve_heartbeat_acked_in_heartbeat(struct sleeve_fwd *f, uint64_t echo, uint16_t got)
+/* The peer's heartbeat acknowledged our heartbeat echo (0: none yet), got bytes long. */
+static void acked_in_heartbeat(struct sleeve_fwd *f, uint64_t echo, uint16_t got)
 {
 	if (!echo || echo > f->hb_echo || f->hb_echo - echo >= SLEEVE_HB_SENT_RING ||
 	    mesh_mono_ms() - f->hb_sent_ms[echo % SLEEVE_HB_SENT_RING] > SLEEVE_HB_ACK_FRESH_MS)
 		return; /* none yet, not ours, or so old the peer repeats it: ours do not arrive */
 	sleeve_heartbeat_answered(f, got);
+}
+
+void sleeve_heartbeat_received(struct sleeve_fwd *f, const uint8_t *payload, size_t plen,
+			       uint16_t len)
+{
+	uint64_t echo = get_be64(payload);
+	if (plen == SLEEVE_HB_PLEN) { /* a plain heartbeat with the newest of ours it heard */
+		f->reads_hb_acks = true;
+		acked_in_heartbeat(f, get_be64(payload + 8), get_be16(payload + 16));
+	}
+	if (echo > f->heard_echo) {
+		f->heard_echo = echo;
+		f->heard_len = len;
+	}
+	if (plen > SLEEVE_HB_PLEN || !f->reads_hb_acks) /* a probe, or an older peer */
+		sleeve_send_control(f, SLEEVE_HEARTBEAT_ACK, echo, len);
 }
 
 void sleeve_heartbeat_answered(struct sleeve_fwd *f, uint16_t got)
