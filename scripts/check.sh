@@ -138,6 +138,15 @@ run_suite() {
 					*/test_fault_stop.sh | */test_password_rotation.sh) continue ;;
 				esac
 			fi
+			# the sanitizer suite only: nothing in them depends on speed, and one run with
+			# AddressSanitizer and UBSan checks more than a plain one (CI's hour has room for
+			# one run of each, not two; the plain build runs in every other test)
+			if [[ $label == plain && $sanitizers != 0 ]]; then
+				case $t in
+				*/test_ipv6_underlay.sh | */test_ipv6_overlay.sh | */test_ipv6_fastdp.sh | \
+					*/test_policy_nft.sh | */test_mesh_multicast.sh | */test_ipam.sh) continue ;;
+				esac
+			fi
 			[[ -e $t ]] && tests+=("$t")
 		done
 	fi

@@ -18,8 +18,12 @@ TEST_TMP=$(mktemp -d "/tmp/mesh-$TEST_NAME.XXXXXX")
 BG_PIDS=()
 
 info() { echo "[$TEST_NAME] $*"; }
+# FAIL_WHY: the reasons this test failed, said again after the logs at cleanup (CI shows the
+# end of a long output).
+FAIL_WHY=()
 die() {
 	echo "[$TEST_NAME] FAIL: $*" >&2
+	FAIL_WHY+=("$*")
 	exit 1
 }
 # skip WHY: the test cannot run here; exit status 77 (automake's), which scripts/check.sh
@@ -183,7 +187,9 @@ dump_logs() {
 }
 
 cleanup() {
-	local rc=$? pid hook
+	# (in an EXIT trap BASH_COMMAND is the command that ended the script: under set -e, the one
+	# that failed)
+	local rc=$? last=$BASH_COMMAND pid hook
 	set +e
 	for pid in "${BG_PIDS[@]}"; do
 		bg_stop "$pid"
@@ -196,6 +202,7 @@ cleanup() {
 	if grep -qE "$san" "$TEST_TMP"/logs*/*.log 2>/dev/null; then
 		echo "[$TEST_NAME] FAIL: sanitizer report in meshd's log:" >&2
 		grep -E -A 30 "$san" "$TEST_TMP"/logs*/*.log >&2
+		FAIL_WHY+=("sanitizer report in meshd's log (above)")
 		rc=1
 	fi
 	# Under scripts/check.sh's sanitizer suite every sanitized program (mesh-cni run by podman
@@ -210,6 +217,7 @@ cleanup() {
 			head -n 40 "$f" >&2
 			mkdir -p "$MESH_SAN_DIR/seen"
 			mv "$f" "$MESH_SAN_DIR/seen/$TEST_NAME-${f##*/}"
+			FAIL_WHY+=("sanitizer report ${f##*/}: $(grep -m1 -E 'ERROR|runtime error' "$MESH_SAN_DIR/seen/$TEST_NAME-${f##*/}")")
 		done
 		rc=1
 	fi
@@ -217,6 +225,11 @@ cleanup() {
 		:
 	elif ((rc != 0)); then
 		dump_logs
+		local why
+		for why in "${FAIL_WHY[@]}"; do
+			echo "[$TEST_NAME] FAIL (said above the logs): $why" >&2
+		done
+		((${#FAIL_WHY[@]})) || echo "[$TEST_NAME] FAIL: exit status $rc from \`$last\` (failed under set -e?)" >&2
 	else
 		info "PASS"
 	fi
