@@ -40,7 +40,7 @@ static const struct {
 static void print_summary(const cJSON *st)
 {
 	const cJSON *c, *ctr = get(st, "counters");
-	int established = 0, connecting = 0, failed = 0, sleeve = 0, fastdp = 0;
+	int established = 0, connecting = 0, failed = 0, standby = 0, sleeve = 0, fastdp = 0;
 	int npeers = 0, reachable = 0;
 	char up[32];
 
@@ -58,6 +58,8 @@ static void print_summary(const cJSON *st)
 	cJSON_ArrayForEach(c, get(st, "targets"))
 		if (is(c, "state", "retry-wait"))
 			failed++;
+		else if (is(c, "state", "standby"))
+			standby++;
 	cJSON_ArrayForEach(c, get(st, "peers")) {
 		npeers++;
 		if (cJSON_IsTrue(get(c, "reachable")))
@@ -76,12 +78,21 @@ static void print_summary(const cJSON *st)
 		printf("     Encryption: %s\n", cJSON_IsTrue(get(st, "encryption")) ? "enabled" : "disabled");
 	printf("           Port: %d (TCP control, UDP sleeve)\n", (int)num(st, "port"));
 	printf("         Bridge: %s (MTU %d)\n", str(st, "bridge"), (int)num(st, "mtu"));
-	if (get(st, "discovery"))
+	if (cJSON_IsTrue(get(st, "partial_mesh")) && cJSON_IsTrue(get(st, "discovery")))
+		printf("      Discovery: on (a partial mesh: more peers than --conn-limit %d; dials at "
+		       "most %d, the rest reached through relays)\n", (int)num(st, "conn_limit"),
+		       (int)num(st, "dial_limit"));
+	else if (get(st, "discovery"))
 		printf("      Discovery: %s\n", cJSON_IsTrue(get(st, "discovery")) ? "on" : "off");
 	printf("         Uptime: %s\n", up);
 	printf("          Peers: %d (%d reachable)\n", npeers, reachable);
-	printf("    Connections: %d (%d established, %d connecting, %d failed)\n",
-	       established + connecting + failed, established, connecting, failed);
+	if (standby)
+		printf("    Connections: %d (%d established, %d connecting, %d failed, %d on standby)\n",
+		       established + connecting + failed + standby, established, connecting, failed,
+		       standby);
+	else
+		printf("    Connections: %d (%d established, %d connecting, %d failed)\n",
+		       established + connecting + failed, established, connecting, failed);
 	if (has_str(st, "fastdp") && cJSON_IsTrue(get(st, "encryption")))
 		printf("      Fast path: %s (UDP 6784 in kernel IPsec ESP, AES-GCM; %.0f unencrypted "
 		       "VXLAN packets dropped)\n", str(st, "fastdp"),
@@ -285,6 +296,9 @@ static void print_connections(const cJSON *st)
 				 has_str(c, "last_error") ? str(c, "last_error") : "failed",
 				 (int)num(c, "attempts"), in < 0 ? 0 : in);
 			table_row(&t, "->\t%s\t-\t-\tfailed\t-\t-\t-\t%s", str(c, "address"), info);
+		} else if (is(c, "state", "standby")) {
+			table_row(&t, "->\t%s\t-\t-\tstandby\t-\t-\t-\t%s", str(c, "address"),
+				  has_str(c, "last_error") ? str(c, "last_error") : "not dialled");
 		} else if (is(c, "state", "idle")) {
 			table_row(&t, "->\t%s\t-\t-\tidle\t-\t-\t-\t%s", str(c, "address"),
 				  is(c, "last_error", "connected to ourselves")

@@ -15,6 +15,15 @@ void mesh_backoff_up(struct mesh_backoff *b, uint64_t now_ms)
 	b->up_since_ms = now_ms;
 }
 
+void mesh_backoff_hold(struct mesh_backoff *b, uint32_t min_ms)
+{
+	if (min_ms > MESH_BACKOFF_MAX_MS)
+		min_ms = MESH_BACKOFF_MAX_MS;
+	if (b->base_ms < min_ms)
+		b->base_ms = min_ms;
+	b->up = false; /* a refused connection does not count as one that stayed up */
+}
+
 uint32_t mesh_backoff_failed(struct mesh_backoff *b, uint64_t now_ms, uint32_t rand)
 {
 	if (b->up && now_ms - b->up_since_ms >= MESH_BACKOFF_RESET_AFTER_MS)

@@ -23,6 +23,9 @@ void mesh_backoff_init(struct mesh_backoff *b);
 /* A connection attempt or an established connection ended at now_ms. Returns the delay in ms
  * before the next attempt: base ±25 % chosen by rand (any 32-bit value). */
 uint32_t mesh_backoff_failed(struct mesh_backoff *b, uint64_t now_ms, uint32_t rand);
+/* The peer asked us to stay away a while (it is full): the next delays start at min_ms at
+ * least (capped at the maximum). */
+void mesh_backoff_hold(struct mesh_backoff *b, uint32_t min_ms);
 /* The connection came up (handshake done) at now_ms. */
 void mesh_backoff_up(struct mesh_backoff *b, uint64_t now_ms);
 

@@ -55,6 +55,15 @@ static void linger_read(struct bufferevent *bev, void *arg)
 	evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
 }
 
+/* Everything queued is out: our side is shut for writing (a FIN after the last byte). */
+static void linger_write(struct bufferevent *bev, void *arg)
+{
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		shutdown(bufferevent_getfd(bev), SHUT_WR);
+		bufferevent_disable(bev, EV_WRITE);
+	}
+}
+
 static void linger_event(struct bufferevent *bev, short what, void *arg)
 {
 	linger_end(arg);
@@ -66,10 +75,12 @@ void mesh_control_free_lingering(void)
 		linger_end(lingering_list);
 }
 
-/* Closes gracefully: whatever is queued goes out, our side is shut for writing, and what the
- * peer still sends is read and dropped until it closes too (at most LINGER_S), so the close
- * is a FIN rather than a reset that could destroy our last message (e.g. a HELLO the peer
- * needs to see to report a wrong password). The bufferevent outlives the control. */
+/* Closes gracefully: whatever is queued goes out (as much as the peer takes within LINGER_S),
+ * then our side is shut for writing, and what the peer still sends is read and dropped until it
+ * closes too (at most LINGER_S), so the close is a FIN rather than a reset that could destroy
+ * our last messages (e.g. a HELLO the peer needs to see to report a wrong password, or the
+ * topology and MESH_MSG_REFUSED of a refusal for the connection limit). The bufferevent
+ * outlives the control. */
 static void linger(struct mesh_control *c)
 {
 	struct bufferevent *bev = c->bev;
@@ -85,15 +96,12 @@ static void linger(struct mesh_control *c)
 	if (lingering_list)
 		lingering_list->pprev = &l->next;
 	lingering_list = l;
-	/* a bufferevent keeps its output's start frozen except while it writes itself */
-	evbuffer_unfreeze(bufferevent_get_output(bev), 1);
-	evbuffer_write(bufferevent_get_output(bev), bufferevent_getfd(bev));
-	shutdown(bufferevent_getfd(bev), SHUT_WR);
-	bufferevent_setcb(bev, linger_read, NULL, linger_event, l);
+	bufferevent_setcb(bev, linger_read, linger_write, linger_event, l);
+	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
 	struct timeval tv = { LINGER_S, 0 };
-	bufferevent_set_timeouts(bev, &tv, NULL);
-	bufferevent_disable(bev, EV_WRITE);
-	bufferevent_enable(bev, EV_READ);
+	bufferevent_set_timeouts(bev, &tv, &tv);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	linger_write(bev, l); /* nothing queued: the FIN at once */
 }
 
 static void close_with(struct mesh_control *c, int err, const char *reason)
@@ -300,6 +308,17 @@ errout:
 		evutil_closesocket(fd);
 	mesh_control_free(c);
 	return NULL;
+}
+
+void mesh_control_close(struct mesh_control *c)
+{
+	if (!c)
+		return;
+	if (c->bev) {
+		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+		linger(c);
+	}
+	mesh_control_free(c);
 }
 
 void mesh_control_free(struct mesh_control *c)

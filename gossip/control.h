@@ -48,8 +48,10 @@ struct mesh_control *mesh_control_new(struct event_base *base, int fd,
 				      const struct sockaddr *connect_to, socklen_t addrlen,
 				      const struct mesh_hs_config *cfg,
 				      const struct mesh_control_callbacks *cb);
-/* Frees without calling `closed`. */
+/* Frees without calling `closed`; what is queued is dropped. */
 void mesh_control_free(struct mesh_control *c);
+/* Frees without calling `closed`, but closes gracefully: what is queued still goes out. */
+void mesh_control_close(struct mesh_control *c);
 
 /* Ends the sockets still closing gracefully (call at shutdown, before the event base goes). */
 void mesh_control_free_lingering(void);

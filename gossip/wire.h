@@ -46,7 +46,12 @@ enum mesh_msg_type {
 	MESH_MSG_GOSSIP_UNICAST = 4,
 	MESH_MSG_GOSSIP_BROADCAST = 5,
 	MESH_MSG_OVERLAY = 6,
+	/* Why the sender is closing this connection right after the handshake (plain text, at most
+	 * MESH_REFUSED_MAX bytes): sent when its --conn-limit is reached, after its topology, so
+	 * that the refused peer learns whom else to connect to. Older versions ignore it. */
+	MESH_MSG_REFUSED = 7,
 };
+#define MESH_REFUSED_MAX 160
 
 /* Channels of MESH_MSG_GOSSIP: the message's first byte (DESIGN §5); each channel's encoding
  * is in gossip/topology.h (topology and its digest), gossip/macs.h, gossip/ipam.h. Unknown

@@ -38,6 +38,7 @@ struct router_conns {
 	unsigned ndiscovered;          /* targets learned from gossip */
 	unsigned nunvouched;           /* of those, from the entries of peers we cannot reach */
 	uint64_t discovery_logged_ms;  /* when a discovered address refused was last logged */
+	bool partial_logged;           /* the partial mesh (partial_mesh()) as last logged */
 };
 
 static void conn_free(struct mesh_conn *c)
@@ -83,6 +84,10 @@ static void rearm_targets_for(struct mesh_router *r, const struct mesh_peer_name
 			target_schedule(t);
 }
 
+/* How long a peer that refused us for its connection limit is left alone (the backoff then
+ * grows from there). */
+#define REFUSED_HOLD_MS 30000u
+
 static void on_closed(struct mesh_control *ctl, int err, const char *reason, void *arg)
 {
 	struct mesh_conn *c = arg;
@@ -104,7 +109,9 @@ static void on_closed(struct mesh_control *ctl, int err, const char *reason, voi
 		r->ctr.control_slow_peers++;
 	if (err == -ETIMEDOUT && !c->outbound && c->state != CONN_ESTABLISHED)
 		r->ctr.control_hs_timeouts++;
-	if (err == -EACCES) {
+	if (c->refused_why[0]) {
+		reason = c->refused_why; /* said in the log when it arrived */
+	} else if (err == -EACCES) {
 		r->ctr.control_auth_failures++;
 		log_error("%s: refused: %s", who, reason);
 	} else if (c->state != CONN_ESTABLISHED) {
@@ -119,7 +126,10 @@ static void on_closed(struct mesh_control *ctl, int err, const char *reason, voi
 	struct mesh_peer_name peer = c->peer;
 	bool was_established = c->state == CONN_ESTABLISHED;
 	if (t) {
-		snprintf(t->last_error, sizeof(t->last_error), "%s", reason);
+		snprintf(t->last_error, sizeof(t->last_error), "%s%s",
+			 c->refused_why[0] ? "refused us: " : "", reason);
+		if (c->refused_why[0])
+			mesh_backoff_hold(&t->backoff, REFUSED_HOLD_MS);
 		if (!mesh_peer_name_is_zero(&authenticated))
 			t->peer = authenticated;
 		t->conn = NULL;
@@ -137,6 +147,29 @@ static void on_closed(struct mesh_control *ctl, int err, const char *reason, voi
 static unsigned conn_limit(const struct mesh_router *r)
 {
 	return r->cfg->conn_limit ? r->cfg->conn_limit : DEFAULT_CONN_LIMIT;
+}
+
+/* Whether the mesh has more peers than --conn-limit lets us connect to: then it is a partial
+ * mesh, and we dial peers found through gossip only up to a third of the limit, keeping the
+ * rest for the peers that dial us (if every router dialled up to the limit, all would be full
+ * and a new router refused everywhere). Frames to the others are relayed. */
+static bool partial_mesh(const struct mesh_router *r)
+{
+	return r->topo.n > conn_limit(r);
+}
+
+static unsigned dial_limit(const struct mesh_router *r)
+{
+	unsigned l = conn_limit(r);
+	if (!partial_mesh(r))
+		return l;
+	return l >= 6 ? (l + 2) / 3 : (l < 2 ? l : 2);
+}
+
+unsigned router_conns_dial_limit(const struct mesh_router *r, bool *partial)
+{
+	*partial = partial_mesh(r);
+	return dial_limit(r);
 }
 
 /* What --conn-limit bounds: established connections and our own attempts; inbound connections
@@ -187,6 +220,36 @@ static void start_overlay(struct mesh_router *r, struct mesh_conn *c, const stru
 	mesh_wipe(&p, sizeof(p));
 }
 
+/* Refusing c for the connection limit: first our topology, so that a new router that named
+ * only us learns whom else to connect to, then why (MESH_MSG_REFUSED); the caller closes
+ * gracefully (mesh_control_close), so both are written before the FIN. */
+static void refuse_full(struct mesh_router *r, struct mesh_conn *c)
+{
+	char why[MESH_REFUSED_MAX + 1];
+	int n = snprintf(why, sizeof(why), "%s reached its connection limit (%u); connect to the "
+			 "peers in the topology it sent", r->nickname[0] ? r->nickname : r->name_str,
+			 conn_limit(r));
+	router_gossip_full_to(r, MESH_CHANNEL_TOPOLOGY, c);
+	if (n > 0)
+		mesh_control_send(c->ctl, MESH_MSG_REFUSED, (const uint8_t *)why,
+				  (size_t)n < MESH_REFUSED_MAX ? (size_t)n : MESH_REFUSED_MAX);
+}
+
+/* The peer's MESH_MSG_REFUSED: kept (printable ASCII only) for the log, the target's last error
+ * and its longer backoff when the connection closes. */
+static void peer_refused(struct mesh_conn *c, const uint8_t *p, size_t len)
+{
+	char who[160];
+	size_t n = 0;
+	for (size_t i = 0; i < len && n < MESH_REFUSED_MAX; i++)
+		c->refused_why[n++] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
+	c->refused_why[n] = '\0';
+	if (!n)
+		snprintf(c->refused_why, sizeof(c->refused_why), "(no reason given)");
+	router_describe_conn(c, who, sizeof(who));
+	log_warn("%s: the peer refused us: %s", who, c->refused_why);
+}
+
 static void on_established(struct mesh_control *ctl, void *arg)
 {
 	struct mesh_conn *c = arg;
@@ -213,9 +276,13 @@ static void on_established(struct mesh_control *ctl, void *arg)
 		c->target->peer = h->name;
 	router_describe_conn(c, who, sizeof(who));
 	if (!c->outbound && counted_conns(r) > conn_limit(r) && !configured_peer(r, c)) {
-		log_warn("%s: refused: connection limit (%u) reached", who, conn_limit(r));
+		log_warn("%s: refused: connection limit (%u) reached; told it whom else to connect to",
+			 who, conn_limit(r));
 		r->ctr.control_refused++;
 		r->ctr.control_refused_limit++;
+		refuse_full(r, c);
+		mesh_control_close(c->ctl);
+		c->ctl = NULL;
 		conn_free(c);
 		return;
 	}
@@ -275,6 +342,10 @@ static void on_message(struct mesh_control *ctl, uint8_t type, const uint8_t *pa
 	}
 	if (type == MESH_MSG_OVERLAY) {
 		router_fastpath_control_received(c->r, c, payload, len);
+		return;
+	}
+	if (type == MESH_MSG_REFUSED) {
+		peer_refused(c, payload, len);
 		return;
 	}
 	router_describe_conn(c, who, sizeof(who));
@@ -338,9 +409,17 @@ static void target_connect(evutil_socket_t fd, short what, void *arg)
 	if (!mesh_peer_name_is_zero(&t->peer) && router_conn_to(r, &t->peer))
 		return; /* connected to that peer another way; re-armed if that connection ends */
 	/* our own dials to the peers we were given always go; discovered ones within the limit */
-	if (t->discovered && counted_conns(r) >= conn_limit(r)) {
-		snprintf(t->last_error, sizeof(t->last_error), "connection limit (%u) reached",
-			 conn_limit(r));
+	t->standby = false;
+	if (t->discovered && counted_conns(r) >= dial_limit(r)) {
+		t->standby = partial_mesh(r);
+		if (t->standby)
+			snprintf(t->last_error, sizeof(t->last_error), "not dialled: a partial mesh "
+				 "(%zu peers, --conn-limit %u): this router dials at most %u, and "
+				 "has that many connections", r->topo.n, conn_limit(r),
+				 dial_limit(r));
+		else
+			snprintf(t->last_error, sizeof(t->last_error), "connection limit (%u) reached",
+				 conn_limit(r));
 		target_schedule(t);
 		return;
 	}
@@ -530,8 +609,12 @@ static unsigned discovered_for(const struct mesh_router *r, const struct mesh_pe
 static void discover_pass(struct mesh_router *r, bool vouched)
 {
 	struct router_conns *cn = r->own.conns;
-	for (size_t i = 1; i < r->topo.n; i++) {
-		const struct mesh_topo_peer *p = &r->topo.peers[i];
+	/* from a random peer on: in a partial mesh only the first few get dialled, and new routers
+	 * must not all pick the same ones */
+	size_t others = r->topo.n > 1 ? r->topo.n - 1 : 0;
+	size_t first = others ? randombytes_uniform((uint32_t)others) : 0;
+	for (size_t j = 0; j < others; j++) {
+		const struct mesh_topo_peer *p = &r->topo.peers[1 + (first + j) % others];
 		if ((mesh_routes_hops(&r->routes, &p->name) >= 0) != vouched)
 			continue;
 		for (unsigned k = 0; k < p->nconns; k++) {
@@ -582,6 +665,17 @@ void router_discover(struct mesh_router *r)
 {
 	if (r->cfg->no_discovery)
 		return;
+	struct router_conns *cn = r->own.conns;
+	if (partial_mesh(r) != cn->partial_logged) {
+		cn->partial_logged = partial_mesh(r);
+		if (cn->partial_logged)
+			log_info("the mesh has %zu peers, more than --conn-limit %u: a partial mesh; this "
+				 "router dials at most %u peers it learns of, the rest are reached through "
+				 "relays", r->topo.n, conn_limit(r), dial_limit(r));
+		else
+			log_info("the mesh has %zu peers, within --conn-limit %u: connecting to every "
+				 "peer", r->topo.n, conn_limit(r));
+	}
 	discover_pass(r, true);
 	discover_pass(r, false);
 }

@@ -77,6 +77,7 @@ struct mesh_conn {
 	struct mesh_ratelimit ipam_request_rl; /* its IPAM space requests (ipam.c) */
 	uint64_t ipam_request_logged_ms; /* when a refused request was last logged (ipam.c) */
 	time_t since;
+	char refused_why[MESH_REFUSED_MAX + 1]; /* the peer's MESH_MSG_REFUSED, if it sent one */
 	struct mesh_conn *next;
 };
 
@@ -92,6 +93,7 @@ struct mesh_target {
 	struct mesh_conn *conn;        /* the attempt or connection in progress, if any */
 	char last_error[192];
 	time_t next_retry;             /* 0: none scheduled */
+	bool standby;                  /* not dialled: a partial mesh, enough connections (conns.c) */
 	unsigned attempts;
 	struct mesh_target *next;
 };
@@ -166,6 +168,9 @@ const char *router_node_name(const struct mesh_router *r);
 /* conns.c */
 int router_conns_start(struct mesh_router *r, char *err, size_t errlen);
 void router_conns_stop(struct mesh_router *r);
+/* How many peers learned through gossip this router dials at most; *partial: whether the mesh
+ * has more peers than --conn-limit (then a third of it). */
+unsigned router_conns_dial_limit(const struct mesh_router *r, bool *partial);
 /* Connects to peers the topology knows and we have no connection to (unless --no-discovery). */
 void router_discover(struct mesh_router *r);
 void router_on_health_changed(void *arg, struct overlay_forwarder *fwd, enum overlay_health h,

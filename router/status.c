@@ -144,6 +144,12 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 	cJSON_AddStringToObject(o, "bridge", r->cfg->bridge);
 	cJSON_AddNumberToObject(o, "mtu", r->mtu);
 	cJSON_AddBoolToObject(o, "discovery", !r->cfg->no_discovery);
+	bool partial;
+	unsigned dial = router_conns_dial_limit(r, &partial);
+	cJSON_AddNumberToObject(o, "conn_limit", r->cfg->conn_limit ? r->cfg->conn_limit : DEFAULT_CONN_LIMIT);
+	/* more peers than conn_limit: gossip's peers are dialled up to dial_limit, others relay */
+	cJSON_AddBoolToObject(o, "partial_mesh", partial);
+	cJSON_AddNumberToObject(o, "dial_limit", dial);
 	/* --allow-from: [] when anyone may connect */
 	cJSON *allow = cJSON_AddArrayToObject(o, "allow_from");
 	for (unsigned i = 0; allow && i < r->cfg->nallow; i++) {
@@ -183,6 +189,8 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 		const char *state = "idle"; /* connected to its peer another way */
 		if (t->conn)
 			state = t->conn->state == CONN_ESTABLISHED ? "established" : "connecting";
+		else if (t->next_retry && t->standby)
+			state = "standby"; /* a partial mesh: enough connections */
 		else if (t->next_retry)
 			state = "retry-wait";
 		cJSON_AddStringToObject(j, "state", state);

@@ -42,3 +42,18 @@ Test(backoff, long_uptime_resets_short_does_not)
 	/* up for 60 s: start again from 2 s */
 	cr_assert_eq(mesh_backoff_failed(&b, 160000, MID), 2000);
 }
+
+Test(backoff, hold_raises_the_next_delay_never_lowers_it)
+{
+	struct mesh_backoff b;
+	mesh_backoff_init(&b);
+	mesh_backoff_up(&b, 0);
+	mesh_backoff_hold(&b, 30000);
+	/* a connection refused right after coming up, whatever its uptime, waits 30 s */
+	cr_assert_eq(mesh_backoff_failed(&b, 120000, MID), 30000);
+	cr_assert_eq(mesh_backoff_failed(&b, 120000, MID), 45000);
+	mesh_backoff_hold(&b, 10000); /* lower than where it stands: unchanged */
+	cr_assert_eq(mesh_backoff_failed(&b, 120000, MID), 67500);
+	mesh_backoff_hold(&b, 0xffffffffu);
+	cr_assert_eq(mesh_backoff_failed(&b, 120000, MID), MESH_BACKOFF_MAX_MS);
+}
