@@ -31,6 +31,8 @@ ssize_t mesh_hello_encode(const struct mesh_hello *h, uint8_t *out, size_t cap)
 	tlv_put_u16(&w, MESH_HELLO_SLEEVE_PORT, h->sleeve_port);
 	tlv_put_u32(&w, MESH_HELLO_SLEEVE_INDEX, h->sleeve_index);
 	tlv_put(&w, MESH_HELLO_CONFIRM, h->confirm, MESH_TAG_LEN);
+	if (h->full)
+		tlv_put_u16(&w, MESH_HELLO_FULL, h->full);
 	if (w.overflow)
 		return -EMSGSIZE;
 	return (ssize_t)(1 + w.len);
@@ -92,6 +94,10 @@ int mesh_hello_decode(const uint8_t *msg, size_t len, struct mesh_hello *h, cons
 			if (t.len != MESH_TAG_LEN)
 				BAD("HELLO confirmation tag is not 32 bytes");
 			memcpy(h->confirm, t.val, MESH_TAG_LEN);
+			break;
+		case MESH_HELLO_FULL:
+			if (tlv_get_u16(&t, &h->full) < 0 || h->full == 0)
+				BAD("HELLO full is not a connection limit (u16, not 0)");
 			break;
 		default:
 			continue; /* unknown field from a newer peer */

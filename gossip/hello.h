@@ -21,6 +21,7 @@ struct mesh_hello {
 	uint16_t sleeve_port;
 	uint32_t sleeve_index;
 	uint8_t confirm[MESH_TAG_LEN];
+	uint16_t full;          /* optional, 0 when absent: MESH_HELLO_FULL */
 };
 
 #define MESH_HELLO_MAX 256

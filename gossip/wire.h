@@ -75,6 +75,9 @@ enum mesh_hello_tag {
 	MESH_HELLO_SLEEVE_PORT = 7,/* u16 */
 	MESH_HELLO_SLEEVE_INDEX = 8,/* u32: index to put in sleeve datagrams sent to this side */
 	MESH_HELLO_CONFIRM = 9,    /* 32 bytes: key confirmation tag */
+	MESH_HELLO_FULL = 10,      /* u16, optional: the server's --conn-limit, sent when it will
+	                            * refuse this connection for it (then its topology and
+	                            * MESH_MSG_REFUSED follow, and it closes) */
 };
 
 #endif

@@ -190,6 +190,18 @@ static bool configured_peer(const struct mesh_router *r, const struct mesh_conn 
 	return false;
 }
 
+/* Whether every peer we were told to connect to has a connection: then an inbound connection
+ * is not one of them needing the exemption from the limit (configured_peer() can only tell by
+ * name, after the handshake). */
+static bool configured_all_up(struct mesh_router *r)
+{
+	for (const struct mesh_target *t = r->targets; t; t = t->next)
+		if (!t->discovered && !(t->conn && t->conn->state == CONN_ESTABLISHED) &&
+		    (mesh_peer_name_is_zero(&t->peer) || !router_conn_to(r, &t->peer)))
+			return false;
+	return true;
+}
+
 static void start_overlay(struct mesh_router *r, struct mesh_conn *c, const struct mesh_hs *hs)
 {
 	const struct mesh_hello *h = &hs->peer_hello;
@@ -275,7 +287,16 @@ static void on_established(struct mesh_control *ctl, void *arg)
 	if (c->target)
 		c->target->peer = h->name;
 	router_describe_conn(c, who, sizeof(who));
-	if (!c->outbound && counted_conns(r) > conn_limit(r) && !configured_peer(r, c)) {
+	if (c->outbound && h->full) {
+		/* the peer refuses us for its limit: no overlays, nothing in our topology; its
+		 * topology and MESH_MSG_REFUSED follow, then it closes */
+		c->peer_full = true;
+		log_info("%s: the peer is at its connection limit (%u); taking the topology it sends "
+			 "to find other peers", who, h->full);
+		return;
+	}
+	if (!c->outbound && (c->said_full || (counted_conns(r) > conn_limit(r) &&
+					       !configured_peer(r, c)))) {
 		log_warn("%s: refused: connection limit (%u) reached; told it whom else to connect to",
 			 who, conn_limit(r));
 		r->ctr.control_refused++;
@@ -387,6 +408,10 @@ static void hs_config(struct mesh_router *r, struct mesh_conn *c, struct mesh_hs
 	hc->hello.overlays = MESH_OVERLAY_SLEEVE | (r->fastdp ? MESH_OVERLAY_FASTDP : 0);
 	hc->hello.sleeve_port = r->cfg->port;
 	hc->hello.sleeve_index = c->local_index;
+	/* inbound, while full: we will refuse it for the limit, and say so in our HELLO, so that
+	 * the peer does not take the connection up only to see it close */
+	c->said_full = !c->outbound && counted_conns(r) >= conn_limit(r) && configured_all_up(r);
+	hc->hello.full = c->said_full ? (uint16_t)(conn_limit(r) < 0xffff ? conn_limit(r) : 0xffff) : 0;
 }
 
 static const struct mesh_control_callbacks control_cb = {

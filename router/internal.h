@@ -78,6 +78,8 @@ struct mesh_conn {
 	uint64_t ipam_request_logged_ms; /* when a refused request was last logged (ipam.c) */
 	time_t since;
 	char refused_why[MESH_REFUSED_MAX + 1]; /* the peer's MESH_MSG_REFUSED, if it sent one */
+	bool said_full;                /* inbound: our HELLO said we refuse it (conns.c) */
+	bool peer_full;                /* outbound: the peer's HELLO said it refuses us */
 	struct mesh_conn *next;
 };
 

@@ -18,7 +18,7 @@ static bool hello_eq(const struct mesh_hello *a, const struct mesh_hello *b)
 	return mesh_peer_name_eq(&a->name, &b->name) && strcmp(a->nickname, b->nickname) == 0 &&
 	       a->uid == b->uid && a->short_id == b->short_id && a->conn_id == b->conn_id &&
 	       a->overlays == b->overlays && a->sleeve_port == b->sleeve_port &&
-	       a->sleeve_index == b->sleeve_index &&
+	       a->sleeve_index == b->sleeve_index && a->full == b->full &&
 	       memcmp(a->confirm, b->confirm, sizeof(a->confirm)) == 0;
 }
 

@@ -226,6 +226,14 @@ static void hello_seeds(void)
 	n = (size_t)mesh_hello_encode(&h, m, sizeof(m));
 	put("hello", "valid-nick-63", m, n);
 
+	h.full = 16; /* the server's HELLO when it refuses for its connection limit */
+	n = (size_t)mesh_hello_encode(&h, m, sizeof(m));
+	put("hello", "valid-full", m, n);
+	m[n - 1] = 0;
+	m[n - 2] = 0;
+	put("hello", "bad-full-zero", m, n);
+	h.full = 0;
+
 	put("hello", "valid-unknown-tags", m, hello_custom(m, sizeof(m), 0, 0, 1, 0));
 	put("hello", "valid-reordered", m, hello_custom(m, sizeof(m), 0, 0, 0, 1));
 	put("hello", "bad-no-confirm", m, hello_custom(m, sizeof(m), MESH_HELLO_CONFIRM, 0, 0, 0));

@@ -179,3 +179,29 @@ Test(hello, missing_duplicate_and_bad_fields)
 	buf[0] = MESH_MSG_HEARTBEAT;
 	cr_assert_eq(mesh_hello_decode(buf, (size_t)n, &g, &why), -EBADMSG);
 }
+
+Test(hello, full_is_optional_and_checked)
+{
+	struct mesh_hello h = sample_hello(), g;
+	uint8_t buf[MESH_HELLO_MAX + 64];
+	const char *why = NULL;
+	/* absent: not on the wire (an older peer's HELLO is the same), decoded as 0 */
+	ssize_t n0 = mesh_hello_encode(&h, buf, sizeof(buf));
+	cr_assert_eq(mesh_hello_decode(buf, (size_t)n0, &g, &why), 0, "%s", why);
+	cr_assert_eq(g.full, 0);
+	/* present: 5 more bytes (tag, u16 length, u16), round trip */
+	h.full = 16;
+	ssize_t n = mesh_hello_encode(&h, buf, sizeof(buf));
+	cr_assert_eq(n, n0 + MESH_TLV_HDR_LEN + 2);
+	cr_assert_eq(mesh_hello_decode(buf, (size_t)n, &g, &why), 0, "%s", why);
+	cr_assert_eq(g.full, 16);
+	/* a limit of 0, or not 2 bytes, is refused */
+	struct tlv_writer w;
+	tlv_writer_init(&w, buf + n0, 64);
+	tlv_put_u16(&w, MESH_HELLO_FULL, 0);
+	cr_assert_eq(mesh_hello_decode(buf, (size_t)n0 + w.len, &g, &why), -EBADMSG);
+	cr_assert_str_eq(why, "HELLO full is not a connection limit (u16, not 0)");
+	tlv_writer_init(&w, buf + n0, 64);
+	tlv_put_u32(&w, MESH_HELLO_FULL, 16);
+	cr_assert_eq(mesh_hello_decode(buf, (size_t)n0 + w.len, &g, &why), -EBADMSG);
+}
