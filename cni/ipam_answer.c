@@ -62,7 +62,13 @@ int cni_ipam_answer_ips(const cJSON *answer, const struct cni_config *cfg, bool 
 	snprintf(ip->address, sizeof(ip->address), "%s", v6);
 	ip->family = AF_INET6;
 	ip->iface = iface;
-	snprintf(ip->gateway, sizeof(ip->gateway), "%s", cfg->gateway6);
+	/* the config's gateway6, else meshd's host address's IPv6 (--expose with range6) */
+	const cJSON *gw6 = cJSON_GetObjectItemCaseSensitive(answer, "gateway6");
+	struct in6_addr g6;
+	if (cfg->gateway6[0])
+		snprintf(ip->gateway, sizeof(ip->gateway), "%s", cfg->gateway6);
+	else if (cJSON_IsString(gw6) && inet_pton(AF_INET6, gw6->valuestring, &g6) == 1)
+		snprintf(ip->gateway, sizeof(ip->gateway), "%s", gw6->valuestring);
 	return 0;
 }
 

@@ -110,8 +110,15 @@ static void print_summary(const cJSON *st)
 		       "port's cap, %.0f over the learning rate\n", mfull, mpeer, mport, mrate);
 	const cJSON *host = get(st, "host");
 	if (cJSON_IsTrue(get(host, "expose")) || cJSON_IsTrue(get(host, "masquerade"))) {
-		char addr[160];
-		if (has_str(host, "address"))
+		char addr[256];
+		if (has_str(host, "address") && has_str(host, "address6"))
+			snprintf(addr, sizeof(addr), "%s and %s on bridge %s (the containers' gateway)",
+				 str(host, "address"), str(host, "address6"), str(st, "bridge"));
+		else if (has_str(host, "address") && has_str(host, "waiting6"))
+			snprintf(addr, sizeof(addr), "%s on bridge %s (the containers' gateway; no "
+				 "IPv6: %s)", str(host, "address"), str(st, "bridge"),
+				 str(host, "waiting6"));
+		else if (has_str(host, "address"))
 			snprintf(addr, sizeof(addr), "%s on bridge %s (the containers' gateway)",
 				 str(host, "address"), str(st, "bridge"));
 		else if (cJSON_IsTrue(get(host, "expose")))

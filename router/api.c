@@ -172,6 +172,9 @@ static void handle(struct mesh_api *api, struct bufferevent *bev, const struct m
 		const char *gw = router_expose_gateway(api->r);
 		if (code == 200 && gw && cJSON_GetObjectItemCaseSensitive(out, "ip"))
 			cJSON_AddStringToObject(out, "gateway", gw);
+		const char *gw6 = router_expose_gateway6(api->r);
+		if (code == 200 && gw6 && cJSON_GetObjectItemCaseSensitive(out, "ip6"))
+			cJSON_AddStringToObject(out, "gateway6", gw6);
 		return respond(bev, code, reason_phrase(code), out);
 	}
 	respond_error(bev, 404, "Not Found",

@@ -5,7 +5,10 @@
  *    is the same after a restart), with the prefix of --ipalloc-default-subnet. The host then
  *    reaches every container (kubelet's probes, Services through kube-proxy), and containers
  *    use it as their default gateway: the IPAM API answers carry it as "gateway" and mesh-cni
- *    with "isDefaultGateway" takes it from there.
+ *    with "isDefaultGateway" takes it from there. With --ipalloc-range6 the host also gets
+ *    that address's IPv6 (mapped into range6 as a container's is, range6's prefix), the
+ *    containers' IPv6 gateway ("gateway6" in the answers): IPv6 is turned back on on the
+ *    bridge for it (meshd turns it off on a bridge it made, see mesh/ipv6off.h).
  *  - masquerade: nftables table `ip mesh_nat` NATs what containers send outside the subnet
  *    behind the host's address (to the API server, to the world).
  * A timer gets the address (retrying while the IPAM cannot allocate yet) and then checks every
@@ -17,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mesh/ipv6off.h"
 #include "mesh/nft.h"
 #include "router/expose.h"
 #include "router/internal.h"
@@ -34,8 +38,12 @@ struct router_expose {
 	uint32_t ip;               /* network order */
 	uint8_t prefix;
 	char ip_str[INET_ADDRSTRLEN];
+	bool have6;                /* ip's IPv6 (range6) is on the bridge too */
+	uint8_t ip6[16];
+	char ip6_str[INET6_ADDRSTRLEN];
 	char waiting[256];         /* why there is no address yet, or the last error */
 	uint64_t addr_repairs, masq_repairs;
+	char waiting6[256];        /* why the bridge has no IPv6 address (range6 on) */
 	bool logged_wait;
 };
 
@@ -114,6 +122,48 @@ static int allocate(struct router_expose *e)
 	return ret;
 }
 
+/* With --ipalloc-range6: the IPv6 of our address on the bridge, as for the IPv4 one. */
+static void ensure6(struct router_expose *e)
+{
+	struct mesh_router *r = e->r;
+	char err[256];
+	if (!r->cfg->ipalloc_range6.on)
+		return;
+	if (mesh_ipam6_map(&r->cfg->ipalloc_range6, ntohl(e->ip), e->ip6) < 0) {
+		snprintf(e->waiting6, sizeof(e->waiting6), "%s has no IPv6 address in range6",
+			 e->ip_str);
+		return;
+	}
+	mesh_ipam6_addr_format(e->ip6, e->ip6_str);
+	/* on every check: a bridge made again (by us or another program) has IPv6 off */
+	int ret = mesh_link_ipv6_sysctl(r->cfg->bridge, "accept_ra", "0");
+	if (ret == 0)
+		ret = mesh_link_ipv6_sysctl(r->cfg->bridge, "disable_ipv6", "0");
+	if (ret == 0)
+		ret = mesh_netdev_bridge_addr_ensure(&r->netdev, AF_INET6, e->ip6,
+						     r->cfg->ipalloc_range6.prefix, err, sizeof(err));
+	else
+		snprintf(err, sizeof(err), "cannot turn IPv6 on on bridge %s: %s", r->cfg->bridge,
+			 strerror(-ret));
+	if (ret < 0) {
+		if (strcmp(e->waiting6, err))
+			log_warn("expose: no IPv6 address on bridge %s: %s", r->cfg->bridge, err);
+		snprintf(e->waiting6, sizeof(e->waiting6), "%s", err);
+		e->have6 = false;
+		return;
+	}
+	if (ret == 1 && e->have6) {
+		e->addr_repairs++;
+		log_warn("expose: the address %s/%u was gone from bridge %s: put back", e->ip6_str,
+			 r->cfg->ipalloc_range6.prefix, r->cfg->bridge);
+	} else if (ret == 1 || !e->have6) {
+		log_info("expose: this host is %s/%u on bridge %s (the containers' IPv6 gateway)",
+			 e->ip6_str, r->cfg->ipalloc_range6.prefix, r->cfg->bridge);
+	}
+	e->have6 = true;
+	e->waiting6[0] = '\0';
+}
+
 static void check(struct router_expose *e)
 {
 	struct mesh_router *r = e->r;
@@ -131,7 +181,8 @@ static void check(struct router_expose *e)
 		}
 	}
 	if (r->cfg->expose) {
-		ret = mesh_netdev_bridge_addr_ensure(&r->netdev, e->ip, e->prefix, err, sizeof(err));
+		ret = mesh_netdev_bridge_addr_ensure(&r->netdev, AF_INET, &e->ip, e->prefix, err,
+						     sizeof(err));
 		if (ret < 0) {
 			snprintf(e->waiting, sizeof(e->waiting), "%s", err);
 			log_warn("expose: %s", err);
@@ -146,6 +197,7 @@ static void check(struct router_expose *e)
 		if (ret >= 0) {
 			e->have = true;
 			e->waiting[0] = '\0';
+			ensure6(e);
 		}
 	}
 	/* the table was made at start (router_expose_start fails without it): put it back if
@@ -225,6 +277,12 @@ const char *router_expose_gateway(const struct mesh_router *r)
 	return e && e->have ? e->ip_str : NULL;
 }
 
+const char *router_expose_gateway6(const struct mesh_router *r)
+{
+	const struct router_expose *e = r->own.expose;
+	return e && e->have && e->have6 ? e->ip6_str : NULL;
+}
+
 cJSON *router_expose_status_json(const struct mesh_router *r)
 {
 	const struct router_expose *e = r->own.expose;
@@ -237,6 +295,15 @@ cJSON *router_expose_status_json(const struct mesh_router *r)
 	} else if (r->cfg->expose) {
 		cJSON_AddNullToObject(o, "address");
 		cJSON_AddStringToObject(o, "waiting", e ? e->waiting : "not started");
+	}
+	if (e && e->have6) {
+		char a6[INET6_ADDRSTRLEN + 4];
+		snprintf(a6, sizeof(a6), "%s/%u", e->ip6_str, r->cfg->ipalloc_range6.prefix);
+		cJSON_AddStringToObject(o, "address6", a6);
+	} else if (r->cfg->expose && r->cfg->ipalloc_range6.on) {
+		cJSON_AddNullToObject(o, "address6");
+		cJSON_AddStringToObject(o, "waiting6", e && e->waiting6[0] ? e->waiting6
+							      : "no IPv4 address yet");
 	}
 	cJSON_AddBoolToObject(o, "masquerade", r->cfg->masquerade);
 	cJSON_AddNumberToObject(o, "address_repairs", e ? (double)e->addr_repairs : 0);

@@ -18,6 +18,8 @@ int router_expose_start(struct mesh_router *r, char *err, size_t errlen);
 void router_expose_stop(struct mesh_router *r);
 /* Our address on the bridge ("10.32.0.1"), the containers' gateway; NULL while none. */
 const char *router_expose_gateway(const struct mesh_router *r);
+/* The same address's IPv6 (--ipalloc-range6) once it is on the bridge, else NULL. */
+const char *router_expose_gateway6(const struct mesh_router *r);
 /* {"expose", "address" (or null and "waiting"), "masquerade", "address_repairs",
  *  "masquerade_repairs"} */
 cJSON *router_expose_status_json(const struct mesh_router *r);

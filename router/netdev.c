@@ -1,5 +1,6 @@
 /* router/netdev.c: bridge creation and port attachment with libnl-route (see netdev.h). */
 #include <errno.h>
+#include <linux/if_addr.h>
 #include <net/if.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
@@ -201,8 +202,8 @@ out:
 	return ret;
 }
 
-int mesh_netdev_bridge_addr_ensure(struct mesh_netdev *nd, uint32_t ip, uint8_t prefix, char *err,
-				   size_t errlen)
+int mesh_netdev_bridge_addr_ensure(struct mesh_netdev *nd, int family, const void *ip,
+				   uint8_t prefix, char *err, size_t errlen)
 {
 	struct rtnl_addr *addr = NULL;
 	struct nl_addr *local = NULL;
@@ -213,7 +214,12 @@ int mesh_netdev_bridge_addr_ensure(struct mesh_netdev *nd, uint32_t ip, uint8_t 
 		return -ENODEV;
 	}
 	addr = rtnl_addr_alloc();
-	local = nl_addr_build(AF_INET, &ip, 4);
+	if (family != AF_INET && family != AF_INET6) {
+		snprintf(err, errlen, "not an IPv4 or IPv6 address (family %d)", family);
+		ret = -EAFNOSUPPORT;
+		goto out;
+	}
+	local = nl_addr_build(family, ip, family == AF_INET ? 4 : 16);
 	if (!addr || !local) {
 		ret = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
@@ -221,7 +227,11 @@ int mesh_netdev_bridge_addr_ensure(struct mesh_netdev *nd, uint32_t ip, uint8_t 
 	}
 	nl_addr_set_prefixlen(local, prefix);
 	rtnl_addr_set_ifindex(addr, ifindex);
-	rtnl_addr_set_family(addr, AF_INET);
+	rtnl_addr_set_family(addr, family);
+	/* IPv6: usable at once, as mesh-cni's container addresses (no duplicate detection: the
+	 * IPAM gave it to this host alone) */
+	if (family == AF_INET6)
+		rtnl_addr_set_flags(addr, IFA_F_NODAD);
 	ret = rtnl_addr_set_local(addr, local);
 	if (ret < 0) {
 		ret = nl_fail(err, errlen, ret, "cannot build the address of ", nd->bridge);

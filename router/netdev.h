@@ -28,10 +28,11 @@ int mesh_netdev_set_mtu(struct mesh_netdev *nd, const char *ifname, unsigned mtu
 /* Caps the size of the super-frames (GSO) the kernel hands to link ifname. */
 int mesh_netdev_set_gso_max_size(struct mesh_netdev *nd, const char *ifname, uint32_t size,
 				 char *err, size_t errlen);
-/* Gives the bridge the IPv4 address ip/prefix (network order) unless it has it: 1 when added,
- * 0 when it was there. */
-int mesh_netdev_bridge_addr_ensure(struct mesh_netdev *nd, uint32_t ip, uint8_t prefix, char *err,
-				   size_t errlen);
+/* Gives the bridge the address ip/prefix of family AF_INET (4 bytes, network order) or AF_INET6
+ * (16 bytes; without duplicate address detection) unless it has it: 1 when added, 0 when it
+ * was there, or a negative errno with err filled in. */
+int mesh_netdev_bridge_addr_ensure(struct mesh_netdev *nd, int family, const void *ip,
+				   uint8_t prefix, char *err, size_t errlen);
 /* Removes the bridge if we created it and remove_bridge is set; closes the socket. */
 void mesh_netdev_close(struct mesh_netdev *nd, bool remove_bridge);
 

@@ -9,20 +9,29 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
+
+/* Writes value to /proc/sys/net/ipv6/conf/<ifname>/<key> in the caller's network namespace.
+ * Returns 0 (also when the kernel has no IPv6) or -errno. */
+static inline int mesh_link_ipv6_sysctl(const char *ifname, const char *key, const char *value)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", ifname, key);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	size_t n = strlen(value);
+	int ret = write(fd, value, n) == (ssize_t)n ? 0 : -errno;
+	close(fd);
+	return ret;
+}
 
 /* For link ifname in the caller's network namespace; best before the link comes up.
  * Returns 0 (also when the kernel has no IPv6) or -errno. */
 static inline int mesh_link_ipv6_off(const char *ifname)
 {
-	char path[96];
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	int ret = write(fd, "1", 1) == 1 ? 0 : -errno;
-	close(fd);
-	return ret;
+	return mesh_link_ipv6_sysctl(ifname, "disable_ipv6", "1");
 }
 
 #endif

@@ -324,3 +324,40 @@ Test(cni_ipam_answer, default_routes_of_both_families)
 	cr_expect(strstr(err.details, "--expose"), "%s", err.details);
 	cni_config_free(&cfg);
 }
+
+/* meshd's answer names the gateways when its host is on the bridge (--expose, and with range6
+ * its IPv6 too): taken when the config names none; an address of the wrong family is not a
+ * gateway */
+Test(cni_ipam_answer, gateways_from_meshd)
+{
+	struct cni_config cfg;
+	struct cni_result r;
+	struct cni_error err;
+	static const char answer[] =
+		"{\"container_id\":\"c0ffee\",\"network\":\"mesh\",\"ip\":\"10.40.0.5\",\"prefix\":12,"
+		"\"subnet\":\"10.32.0.0/12\",\"ip6\":\"fd6d:6573:6800::a28:5\",\"prefix6\":48,"
+		"\"subnet6\":\"fd6d:6573:6800::/48\",\"gateway\":\"10.40.0.1\","
+		"\"gateway6\":\"fd6d:6573:6800::a28:1\"}";
+	mesh_cfg(&cfg, "{\"cniVersion\":\"1.0.0\",\"name\":\"mesh\",\"type\":\"mesh-cni\","
+		 "\"isDefaultGateway\":true}", NULL);
+	answer_ips(answer, &cfg, &r, 0);
+	cr_expect_str_eq(r.ips[0].gateway, "10.40.0.1");
+	cr_expect_str_eq(r.ips[1].gateway, "fd6d:6573:6800::a28:1");
+	cr_assert_eq(cni_default_routes(&r, false, &err), 0, "%s", err.details);
+	cr_assert_eq(r.n_routes, 2);
+	cr_expect_str_eq(r.routes[1].dst, "::/0");
+	cr_expect_str_eq(r.routes[1].gw, "fd6d:6573:6800::a28:1");
+	cni_config_free(&cfg);
+	/* the config's gateway6 wins */
+	mesh_cfg(&cfg, "{\"cniVersion\":\"1.0.0\",\"name\":\"mesh\",\"type\":\"mesh-cni\","
+		 "\"isDefaultGateway\":true,\"gateway6\":\"fd6d:6573:6800::1\"}", NULL);
+	answer_ips(answer, &cfg, &r, 0);
+	cr_expect_str_eq(r.ips[1].gateway, "fd6d:6573:6800::1");
+	cni_config_free(&cfg);
+	/* an IPv4 gateway6 from meshd is ignored */
+	mesh_cfg(&cfg, "{\"cniVersion\":\"1.0.0\",\"name\":\"mesh\",\"type\":\"mesh-cni\"}", NULL);
+	answer_ips("{\"ip\":\"10.40.0.5\",\"prefix\":12,\"ip6\":\"fd6d:6573:6800::a28:5\","
+		   "\"prefix6\":48,\"gateway6\":\"10.40.0.1\"}", &cfg, &r, 0);
+	cr_expect_str_eq(r.ips[1].gateway, "");
+	cni_config_free(&cfg);
+}
