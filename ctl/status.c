@@ -317,6 +317,11 @@ static void print_connections(const cJSON *st)
 	if (cut)
 		printf("(INFO cut to %d characters: meshctl status connections -o json has it whole)\n",
 		       INFO_MAX);
+	cJSON_ArrayForEach(c, get(st, "connections"))
+		if (has_str(c, "ipv6_range_conflict"))
+			printf("Warning: %s's IPv6 range is %s, not this host's: their containers "
+			       "cannot reach ours over IPv6 (give every host the same "
+			       "--ipalloc-range6)\n", str(c, "nickname"), str(c, "ipv6_range_conflict"));
 }
 
 /* GET /v1/ipam: the range and its seeding, then one row per owner of a share of the range. */

@@ -33,12 +33,29 @@ ssize_t mesh_hello_encode(const struct mesh_hello *h, uint8_t *out, size_t cap)
 	tlv_put(&w, MESH_HELLO_CONFIRM, h->confirm, MESH_TAG_LEN);
 	if (h->full)
 		tlv_put_u16(&w, MESH_HELLO_FULL, h->full);
+	if (h->range6_prefix) {
+		uint8_t v[17];
+		memcpy(v, h->range6, 16);
+		v[16] = h->range6_prefix;
+		tlv_put(&w, MESH_HELLO_RANGE6, v, sizeof(v));
+	}
 	if (w.overflow)
 		return -EMSGSIZE;
 	return (ssize_t)(1 + w.len);
 }
 
 #define BAD(msg) do { *why = (msg); return -EBADMSG; } while (0)
+
+/* A prefix length of 8..96 (room for an IPv4 address), the bits past it zero. */
+static bool range6_valid(const uint8_t base[16], uint8_t prefix)
+{
+	if (prefix < 8 || prefix > 96)
+		return false;
+	for (unsigned bit = prefix; bit < 128; bit++)
+		if (base[bit / 8] & (0x80u >> (bit % 8)))
+			return false;
+	return true;
+}
 
 int mesh_hello_decode(const uint8_t *msg, size_t len, struct mesh_hello *h, const char **why)
 {
@@ -98,6 +115,13 @@ int mesh_hello_decode(const uint8_t *msg, size_t len, struct mesh_hello *h, cons
 		case MESH_HELLO_FULL:
 			if (tlv_get_u16(&t, &h->full) < 0 || h->full == 0)
 				BAD("HELLO full is not a connection limit (u16, not 0)");
+			break;
+		case MESH_HELLO_RANGE6:
+			if (t.len != 17 || !range6_valid(t.val, t.val[16]))
+				BAD("HELLO IPv6 range is not a /8../96 prefix with its host bits zero "
+				    "(17 bytes)");
+			memcpy(h->range6, t.val, 16);
+			h->range6_prefix = t.val[16];
 			break;
 		default:
 			continue; /* unknown field from a newer peer */

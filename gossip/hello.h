@@ -22,6 +22,8 @@ struct mesh_hello {
 	uint32_t sleeve_index;
 	uint8_t confirm[MESH_TAG_LEN];
 	uint16_t full;          /* optional, 0 when absent: MESH_HELLO_FULL */
+	uint8_t range6[16];     /* optional MESH_HELLO_RANGE6: base, then */
+	uint8_t range6_prefix;  /* its prefix length; 0 when absent */
 };
 
 #define MESH_HELLO_MAX 256

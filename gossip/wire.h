@@ -78,6 +78,9 @@ enum mesh_hello_tag {
 	MESH_HELLO_FULL = 10,      /* u16, optional: the server's --conn-limit, sent when it will
 	                            * refuse this connection for it (then its topology and
 	                            * MESH_MSG_REFUSED follow, and it closes) */
+	MESH_HELLO_RANGE6 = 11,    /* 17 bytes, optional: the sender's --ipalloc-range6, its base
+	                            * (16, host bits zero) then its prefix length (8..96); absent
+	                            * when off. Told apart only to say when two hosts disagree */
 };
 
 #endif

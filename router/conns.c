@@ -262,6 +262,27 @@ static void peer_refused(struct mesh_conn *c, const uint8_t *p, size_t len)
 	log_warn("%s: the peer refused us: %s", who, c->refused_why);
 }
 
+/* Hosts with different --ipalloc-range6 give their containers IPv6 addresses in different
+ * prefixes, which do not reach each other (on-link each): said in the log and the status. */
+static void check_range6(struct mesh_router *r, struct mesh_conn *c, const struct mesh_hello *h,
+			 const char *who)
+{
+	const struct mesh_ipam6 *ours = &r->cfg->ipalloc_range6;
+	struct mesh_ipam6 theirs = { .on = h->range6_prefix != 0, .prefix = h->range6_prefix };
+	memcpy(theirs.base, h->range6, 16);
+	c->range6_conflict[0] = '\0';
+	if (!ours->on || !theirs.on ||
+	    (ours->prefix == theirs.prefix && !memcmp(ours->base, theirs.base, 16)))
+		return;
+	char mine[MESH_IPAM6_CIDRLEN];
+	mesh_ipam6_range_format(&theirs, c->range6_conflict);
+	mesh_ipam6_range_format(ours, mine);
+	r->ctr.ipam_range6_conflicts++;
+	log_warn("%s: the peer's IPv6 range is %s, this host's %s: their containers cannot reach "
+		 "ours over IPv6 (give every host the same --ipalloc-range6)", who,
+		 c->range6_conflict, mine);
+}
+
 static void on_established(struct mesh_control *ctl, void *arg)
 {
 	struct mesh_conn *c = arg;
@@ -348,6 +369,7 @@ static void on_established(struct mesh_control *ctl, void *arg)
 	}
 	log_info("%s: connection established (protocol %u, %s)", who, hs->version,
 		 c->encrypted ? "encrypted" : "not encrypted");
+	check_range6(r, c, h, who);
 	router_gossip_conn_up(r, c);
 	router_topo_self_changed(r);
 }
@@ -412,6 +434,10 @@ static void hs_config(struct mesh_router *r, struct mesh_conn *c, struct mesh_hs
 	 * the peer does not take the connection up only to see it close */
 	c->said_full = !c->outbound && counted_conns(r) >= conn_limit(r) && configured_all_up(r);
 	hc->hello.full = c->said_full ? (uint16_t)(conn_limit(r) < 0xffff ? conn_limit(r) : 0xffff) : 0;
+	if (r->cfg->ipalloc_range6.on) {
+		memcpy(hc->hello.range6, r->cfg->ipalloc_range6.base, 16);
+		hc->hello.range6_prefix = r->cfg->ipalloc_range6.prefix;
+	}
 }
 
 static const struct mesh_control_callbacks control_cb = {

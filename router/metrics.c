@@ -368,6 +368,8 @@ char *mesh_metrics_render(const cJSON *st)
 	       "Gossip messages refused as malformed or inconsistent.");
 	single(&b, ctr, "ipam_requests_refused", "mesh_ipam_requests_refused_total", "counter",
 	       "IPAM space requests refused: asking for another peer, or more than one a second.");
+	single(&b, ctr, "ipam_range6_conflicts", "mesh_ipam_range6_conflicts_total", "counter",
+	       "Connections established to a peer whose --ipalloc-range6 is not ours.");
 	single(&b, ctr, "discovery_refused", "mesh_discovery_refused_total", "counter",
 	       "Addresses learned through gossip not dialled: over 128 in all or 2 per peer.");
 	single(&b, ctr, "control_auth_failures", "mesh_control_auth_failures_total", "counter",

@@ -32,6 +32,7 @@ struct mesh_router_counters {
 	uint64_t gossip_refused;         /* malformed gossip messages */
 	uint64_t discovery_refused;      /* gossiped addresses not dialled: over the bounds */
 	uint64_t ipam_requests_refused;  /* space requests for another peer, or too many */
+	uint64_t ipam_range6_conflicts;  /* connections to a peer with another --ipalloc-range6 */
 };
 
 /* Sets up the bridge, the TAP, the sockets, and starts connecting to cfg->peers.

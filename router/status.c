@@ -63,6 +63,10 @@ static cJSON *conn_json(const struct mesh_router *r, const struct mesh_conn *c)
 		cJSON_AddStringToObject(o, "last_error", c->target->last_error);
 	else
 		cJSON_AddNullToObject(o, "last_error");
+	if (c->range6_conflict[0])
+		cJSON_AddStringToObject(o, "ipv6_range_conflict", c->range6_conflict);
+	else
+		cJSON_AddNullToObject(o, "ipv6_range_conflict");
 	return o;
 }
 
@@ -260,6 +264,7 @@ cJSON *mesh_router_status(const struct mesh_router *r)
 	C("gossip_rx_bytes", r->ctr.gossip_rx_bytes);
 	C("gossip_refused", r->ctr.gossip_refused);
 	C("ipam_requests_refused", r->ctr.ipam_requests_refused);
+	C("ipam_range6_conflicts", r->ctr.ipam_range6_conflicts);
 	C("discovery_refused", r->ctr.discovery_refused);
 	C("mac_table_size", r->macs.count);
 	C("mac_refused_full", r->macs.refused.full);

@@ -19,6 +19,7 @@ static bool hello_eq(const struct mesh_hello *a, const struct mesh_hello *b)
 	       a->uid == b->uid && a->short_id == b->short_id && a->conn_id == b->conn_id &&
 	       a->overlays == b->overlays && a->sleeve_port == b->sleeve_port &&
 	       a->sleeve_index == b->sleeve_index && a->full == b->full &&
+	       a->range6_prefix == b->range6_prefix && !memcmp(a->range6, b->range6, 16) &&
 	       memcmp(a->confirm, b->confirm, sizeof(a->confirm)) == 0;
 }
 

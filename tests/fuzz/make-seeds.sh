@@ -233,6 +233,14 @@ static void hello_seeds(void)
 	m[n - 2] = 0;
 	put("hello", "bad-full-zero", m, n);
 	h.full = 0;
+	static const uint8_t r6[16] = { 0xfd, 0x6d, 0x65, 0x73, 0x68, 0x00 };
+	memcpy(h.range6, r6, 16);
+	h.range6_prefix = 48;
+	n = (size_t)mesh_hello_encode(&h, m, sizeof(m));
+	put("hello", "valid-range6", m, n);
+	m[n - 2] = 1; /* a host bit */
+	put("hello", "bad-range6-host-bits", m, n);
+	h.range6_prefix = 0;
 
 	put("hello", "valid-unknown-tags", m, hello_custom(m, sizeof(m), 0, 0, 1, 0));
 	put("hello", "valid-reordered", m, hello_custom(m, sizeof(m), 0, 0, 0, 1));

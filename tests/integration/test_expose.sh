@@ -8,7 +8,9 @@
 #  3. a container reaches its own host and the other host over IPv4 and over IPv6;
 #  4. addresses another program removes from the bridge are put back within 5 s, counted
 #     (host.address_repairs) and logged;
-#  5. `meshctl status` names both addresses.
+#  5. `meshctl status` names both addresses;
+#  6. h2 restarted with another --ipalloc-range6: both hosts say the ranges differ (their
+#     containers cannot reach each other over IPv6): log, status, counter, meshctl's warning.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 require_build
@@ -81,3 +83,20 @@ info "4. removed from h2's bridge, both addresses were back within 5 s (counted,
 lab exec h1 meshctl status | grep -q "Host: ${A4[h1]}/12 and ${A6[h1]}/48 on bridge mesh (the containers' gateway)" ||
 	die "meshctl status does not name both addresses: $(lab exec h1 meshctl status | grep Host:)"
 info "5. meshctl status: $(lab exec h1 meshctl status | grep Host: | sed 's/^ *//')"
+
+# h2 again, with another IPv6 range (its args saved by the lab: the flag goes first)
+lab kill h2
+{ printf '%s\n' --ipalloc-range6 fd00:1::/48; cat "$LAB_RUN/h2/args"; } >"$TEST_TMP/args"
+cp "$TEST_TMP/args" "$LAB_RUN/h2/args"
+lab start h2
+conflict() { json_true "$1" "([.connections[] | select(.state == \"established\" and .ipv6_range_conflict == \"$2\")] | length == 1) and .counters.ipam_range6_conflicts >= 1"; }
+wait_until 30 conflict h1 fd00:1::/48 ||
+	die "h1 does not say h2's IPv6 range differs: $(jget h1 '[.connections[] | {nickname, state, ipv6_range_conflict}]' | tr -d '\n')"
+wait_until 5 conflict h2 fd6d:6573:6800::/48 || die "h2 does not say h1's IPv6 range differs"
+grep -q "h2.*the peer's IPv6 range is fd00:1::/48, this host's fd6d:6573:6800::/48: their containers cannot reach ours over IPv6" "$LAB_RUN/h1/meshd.log" ||
+	die "h1's log does not say the IPv6 ranges differ"
+lab exec h1 meshctl status connections | grep -q "Warning: h2's IPv6 range is fd00:1::/48, not this host's" ||
+	die "meshctl status connections gives no warning: $(lab exec h1 meshctl status connections)"
+lab exec h1 curl -sf http://127.0.0.1:6782/metrics | grep -q '^mesh_ipam_range6_conflicts_total [1-9]' ||
+	die "the metric mesh_ipam_range6_conflicts_total is not counted"
+info "6. h2 with fd00:1::/48: both hosts log and show the conflict, meshctl warns, the metric counts it"

@@ -205,3 +205,37 @@ Test(hello, full_is_optional_and_checked)
 	tlv_put_u32(&w, MESH_HELLO_FULL, 16);
 	cr_assert_eq(mesh_hello_decode(buf, (size_t)n0 + w.len, &g, &why), -EBADMSG);
 }
+
+Test(hello, range6_is_optional_and_checked)
+{
+	struct mesh_hello h = sample_hello(), g;
+	uint8_t buf[MESH_HELLO_MAX + 64];
+	const char *why = NULL;
+	ssize_t n0 = mesh_hello_encode(&h, buf, sizeof(buf));
+	cr_assert_eq(mesh_hello_decode(buf, (size_t)n0, &g, &why), 0, "%s", why);
+	cr_assert_eq(g.range6_prefix, 0, "absent: off");
+	/* fd6d:6573:6800::/48 */
+	static const uint8_t base[16] = { 0xfd, 0x6d, 0x65, 0x73, 0x68, 0x00 };
+	memcpy(h.range6, base, 16);
+	h.range6_prefix = 48;
+	ssize_t n = mesh_hello_encode(&h, buf, sizeof(buf));
+	cr_assert_eq(n, n0 + MESH_TLV_HDR_LEN + 17);
+	cr_assert_eq(mesh_hello_decode(buf, (size_t)n, &g, &why), 0, "%s", why);
+	cr_assert_eq(g.range6_prefix, 48);
+	cr_assert_arr_eq(g.range6, base, 16);
+	/* refused: a prefix outside 8..96, host bits set, a wrong length */
+	static const struct { uint8_t prefix, last; size_t len; } bad[] = {
+		{ 7, 0, 17 }, { 97, 0, 17 }, { 0, 0, 17 }, { 48, 1, 17 }, { 48, 0, 16 },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint8_t v[17];
+		memcpy(v, base, 16);
+		v[15] = bad[i].last;
+		v[16] = bad[i].prefix;
+		struct tlv_writer w;
+		tlv_writer_init(&w, buf + n0, 64);
+		tlv_put(&w, MESH_HELLO_RANGE6, v, bad[i].len);
+		cr_assert_eq(mesh_hello_decode(buf, (size_t)n0 + w.len, &g, &why), -EBADMSG, "case %zu", i);
+		cr_assert(strstr(why, "IPv6 range"), "%s", why);
+	}
+}
