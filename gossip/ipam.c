@@ -760,27 +760,67 @@ int mesh_ipam_pick_donor(const struct mesh_ipam_ring *r, const struct mesh_peer_
 	return 0;
 }
 
-static const struct mesh_ipam_peer_seen *seen_find(const struct mesh_ipam_peer_seen *peers, size_t n,
-						   const struct mesh_peer_name *name)
+/* The peers' entries in name order (a name's first entry first), to find a peer in O(log n):
+ * at thousands of peers a walk of the list per lookup made housekeeping O(n^2). */
+struct seen_ref {
+	struct mesh_peer_name name;
+	size_t i; /* index in peers */
+};
+
+static int seen_ref_cmp(const void *a, const void *b)
 {
-	for (size_t i = 0; i < n; i++)
-		if (mesh_peer_name_eq(&peers[i].name, name))
-			return &peers[i];
-	return NULL;
+	const struct seen_ref *x = a, *y = b;
+	int c = mesh_peer_name_cmp(&x->name, &y->name);
+	return c ? c : (x->i > y->i) - (x->i < y->i);
 }
 
-bool mesh_ipam_have_majority(const struct mesh_ipam_ring *r, const struct mesh_ipam_peer_seen *peers,
-			     size_t npeers)
+/* NULL when out of memory (or npeers is 0: then *ok stays true). */
+static struct seen_ref *seen_index(const struct mesh_ipam_peer_seen *peers, size_t npeers, bool *ok)
 {
-	/* members: us, every known peer (deduplicated), every owner not among them */
+	*ok = true;
+	if (!npeers)
+		return NULL;
+	struct seen_ref *idx = malloc(npeers * sizeof(*idx));
+	if (!idx) {
+		*ok = false;
+		return NULL;
+	}
+	for (size_t i = 0; i < npeers; i++)
+		idx[i] = (struct seen_ref){ .name = peers[i].name, .i = i };
+	qsort(idx, npeers, sizeof(*idx), seen_ref_cmp);
+	return idx;
+}
+
+/* The first entry of peers named name, or NULL. */
+static const struct mesh_ipam_peer_seen *seen_find(const struct mesh_ipam_peer_seen *peers,
+						   const struct seen_ref *idx, size_t npeers,
+						   const struct mesh_peer_name *name)
+{
+	size_t lo = 0, hi = npeers;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (mesh_peer_name_cmp(&idx[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < npeers && mesh_peer_name_eq(&idx[lo].name, name) ? &peers[idx[lo].i] : NULL;
+}
+
+/* mesh_ipam_have_majority with the index made; false when out of memory. */
+static bool have_majority(const struct mesh_ipam_ring *r, const struct mesh_ipam_peer_seen *peers,
+			  const struct seen_ref *idx, size_t npeers)
+{
+	/* members: us, every known peer (deduplicated: a name's first entry), every owner not
+	 * among them */
 	size_t members = 1, up = 1;
-	for (size_t i = 0; i < npeers; i++) {
-		const struct mesh_peer_name *p = &peers[i].name;
-		if (mesh_peer_name_eq(p, &r->self) || mesh_peer_name_is_zero(p) ||
-		    seen_find(peers, i, p))
+	for (size_t k = 0; k < npeers; k++) {
+		const struct mesh_peer_name *p = &idx[k].name;
+		if ((k > 0 && mesh_peer_name_eq(&idx[k - 1].name, p)) ||
+		    mesh_peer_name_eq(p, &r->self) || mesh_peer_name_is_zero(p))
 			continue;
 		members++;
-		if (peers[i].reachable)
+		if (peers[idx[k].i].reachable)
 			up++;
 	}
 	/* distinct owners that are neither us nor known: sort a copy of the owners */
@@ -793,7 +833,7 @@ bool mesh_ipam_have_majority(const struct mesh_ipam_ring *r, const struct mesh_i
 	for (size_t i = 0; i < r->n; i++) {
 		const struct mesh_peer_name *o = &owners[i];
 		if ((i > 0 && mesh_peer_name_eq(&owners[i - 1], o)) || mesh_peer_name_eq(o, &r->self) ||
-		    seen_find(peers, npeers, o))
+		    seen_find(peers, idx, npeers, o))
 			continue;
 		members++;
 	}
@@ -801,19 +841,35 @@ bool mesh_ipam_have_majority(const struct mesh_ipam_ring *r, const struct mesh_i
 	return up * 2 > members;
 }
 
+bool mesh_ipam_have_majority(const struct mesh_ipam_ring *r, const struct mesh_ipam_peer_seen *peers,
+			     size_t npeers)
+{
+	bool ok;
+	struct seen_ref *idx = seen_index(peers, npeers, &ok);
+	bool yes = ok && have_majority(r, peers, idx, npeers);
+	free(idx);
+	return yes;
+}
+
 int mesh_ipam_reclaim_decide(const struct mesh_ipam_ring *r, const struct mesh_ipam_peer_seen *peers,
 			     size_t npeers, uint64_t now_ms, uint64_t started_ms,
 			     uint64_t reclaim_after_ms, struct mesh_peer_name *victim,
 			     struct mesh_peer_name *heir)
 {
-	if (r->n == 0 || !mesh_ipam_have_majority(r, peers, npeers))
+	bool ok;
+	if (r->n == 0)
 		return 0;
+	struct seen_ref *idx = seen_index(peers, npeers, &ok);
+	if (!ok || !have_majority(r, peers, idx, npeers)) {
+		free(idx);
+		return 0;
+	}
 	const struct mesh_peer_name *v = NULL;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct mesh_peer_name *o = &r->e[i].owner;
 		if (mesh_peer_name_eq(o, &r->self))
 			continue;
-		const struct mesh_ipam_peer_seen *s = seen_find(peers, npeers, o);
+		const struct mesh_ipam_peer_seen *s = seen_find(peers, idx, npeers, o);
 		if (s && s->reachable)
 			continue;
 		uint64_t since = s && s->last_seen_ms > started_ms ? s->last_seen_ms : started_ms;
@@ -824,6 +880,7 @@ int mesh_ipam_reclaim_decide(const struct mesh_ipam_ring *r, const struct mesh_i
 		if (!v || mesh_peer_name_cmp(o, v) < 0)
 			v = o;
 	}
+	free(idx);
 	if (!v)
 		return 0;
 	const struct mesh_peer_name *h = &r->self;

@@ -55,7 +55,8 @@ struct router_ipam {
 	uint64_t minority_since_ms;    /* 0: in a majority */
 	uint64_t asked_ms;             /* when we last asked a donor for space */
 	struct mesh_peer_name asked;
-	struct ipam_seen *seen;        /* peers we have seen reachable, and when last */
+	struct ipam_seen *seen;        /* peers we have seen reachable, and when last; sorted
+					* by name (seen_find) */
 	size_t nseen;
 	/* peers whose host is gone for good (their Node object was deleted): their space is
 	 * reclaimed as soon as they are unreachable; one that comes back is taken off */
@@ -182,9 +183,24 @@ static int changed(struct mesh_router *r)
 	return ret;
 }
 
+static int seen_cmp(const void *a, const void *b)
+{
+	return mesh_peer_name_cmp(&((const struct ipam_seen *)a)->name,
+				  &((const struct ipam_seen *)b)->name);
+}
+
+/* The entry of seen[0..n) (sorted) for p, or NULL. */
+static struct ipam_seen *seen_find(const struct ipam_seen *seen, size_t n,
+				   const struct mesh_peer_name *p)
+{
+	struct ipam_seen key = { .name = *p };
+	return (struct ipam_seen *)bsearch(&key, seen, n, sizeof(*seen), seen_cmp);
+}
+
 static void note_seen(struct mesh_router *r, uint64_t now)
 {
 	struct router_ipam *im = r->own.ipam;
+	size_t sorted = im->nseen; /* new names go after the sorted part, sorted in at the end */
 	for (size_t i = 0; i < r->topo.n; i++) {
 		const struct mesh_topo_peer *p = &r->topo.peers[i];
 		if (mesh_peer_name_eq(&p->name, &r->name) || !is_reachable(r, &p->name))
@@ -197,17 +213,17 @@ static void note_seen(struct mesh_router *r, uint64_t now)
 				im->removed[j] = im->removed[--im->nremoved];
 				break;
 			}
-		size_t k = 0;
-		while (k < im->nseen && !mesh_peer_name_eq(&im->seen[k].name, &p->name))
-			k++;
-		if (k == im->nseen) {
+		struct ipam_seen *e = seen_find(im->seen, sorted, &p->name);
+		if (!e) { /* the topology names each peer once: no need to look among the new */
 			if (im->nseen == MAX_SEEN)
 				continue;
-			im->nseen++;
-			im->seen[k].name = p->name;
+			e = &im->seen[im->nseen++];
+			e->name = p->name;
 		}
-		im->seen[k].last_seen_ms = now;
+		e->last_seen_ms = now;
 	}
+	if (im->nseen > sorted)
+		qsort(im->seen, im->nseen, sizeof(*im->seen), seen_cmp);
 }
 
 static bool is_removed(const struct router_ipam *im, const struct mesh_peer_name *p)
@@ -220,10 +236,19 @@ static bool is_removed(const struct router_ipam *im, const struct mesh_peer_name
 
 static uint64_t last_seen(const struct router_ipam *im, const struct mesh_peer_name *p)
 {
-	for (size_t k = 0; k < im->nseen; k++)
-		if (mesh_peer_name_eq(&im->seen[k].name, p))
-			return im->seen[k].last_seen_ms;
-	return 0;
+	const struct ipam_seen *e = seen_find(im->seen, im->nseen, p);
+	return e ? e->last_seen_ms : 0;
+}
+
+static int peer_seen_cmp(const void *a, const void *b)
+{
+	return mesh_peer_name_cmp(&((const struct mesh_ipam_peer_seen *)a)->name,
+				  &((const struct mesh_ipam_peer_seen *)b)->name);
+}
+
+static int peer_name_cmp(const void *a, const void *b)
+{
+	return mesh_peer_name_cmp(a, b);
 }
 
 /* What we know of the peers for majority and reclaim: every peer of the topology and every
@@ -245,12 +270,23 @@ static struct mesh_ipam_peer_seen *peers_seen(const struct mesh_router *r, size_
 		s[k].removed = is_removed(im, p);
 		k++;
 	}
+	/* the owners that the topology does not name, each once (sorted lookups: a walk per
+	 * owner was O(n^2) at thousands of peers) */
+	size_t ntopo = k;
+	qsort(s, ntopo, sizeof(*s), peer_seen_cmp);
+	struct mesh_peer_name *owners = im->ring.n ? malloc(im->ring.n * sizeof(*owners)) : NULL;
+	if (im->ring.n && !owners) {
+		free(s);
+		return NULL;
+	}
+	for (size_t i = 0; i < im->ring.n; i++)
+		owners[i] = im->ring.e[i].owner;
+	qsort(owners, im->ring.n, sizeof(*owners), peer_name_cmp);
 	for (size_t i = 0; i < im->ring.n; i++) {
-		const struct mesh_peer_name *p = &im->ring.e[i].owner;
-		bool dup = mesh_peer_name_eq(p, &r->name);
-		for (size_t j = 0; j < k && !dup; j++)
-			dup = mesh_peer_name_eq(&s[j].name, p);
-		if (dup)
+		const struct mesh_peer_name *p = &owners[i];
+		struct mesh_ipam_peer_seen key = { .name = *p };
+		if ((i > 0 && mesh_peer_name_eq(&owners[i - 1], p)) || mesh_peer_name_eq(p, &r->name) ||
+		    bsearch(&key, s, ntopo, sizeof(*s), peer_seen_cmp))
 			continue;
 		s[k].name = *p;
 		s[k].reachable = false;
@@ -258,6 +294,7 @@ static struct mesh_ipam_peer_seen *peers_seen(const struct mesh_router *r, size_
 		s[k].removed = is_removed(im, p);
 		k++;
 	}
+	free(owners);
 	*n = k;
 	return s;
 }
