@@ -34,6 +34,24 @@ int cni_ipam_answer_addrs(const cJSON *answer, char *v4, char *v6)
 	return addr_of(answer, "ip6", "prefix6", AF_INET6, v6) < 0 ? -1 : 0;
 }
 
+/* One address of the Result, with its gateway: the config's (cfg_gw), else meshd's host address
+ * on the bridge of that family (--expose; key in the answer), else none. */
+static void add_ip(struct cni_result *res, int family, const char *addr, int iface,
+		   const char *cfg_gw, const cJSON *answer, const char *key)
+{
+	struct cni_ip *ip = &res->ips[res->n_ips++];
+	memset(ip, 0, sizeof(*ip));
+	snprintf(ip->address, sizeof(ip->address), "%s", addr);
+	ip->family = family;
+	ip->iface = iface;
+	const cJSON *gw = cJSON_GetObjectItemCaseSensitive(answer, key);
+	struct in6_addr g; /* room for either family */
+	if (cfg_gw[0])
+		snprintf(ip->gateway, sizeof(ip->gateway), "%s", cfg_gw);
+	else if (cJSON_IsString(gw) && inet_pton(family, gw->valuestring, &g) == 1)
+		snprintf(ip->gateway, sizeof(ip->gateway), "%s", gw->valuestring);
+}
+
 int cni_ipam_answer_ips(const cJSON *answer, const struct cni_config *cfg, bool kernel_ipv6,
 			int iface, struct cni_result *res, struct cni_error *err)
 {
@@ -43,32 +61,10 @@ int cni_ipam_answer_ips(const cJSON *answer, const struct cni_config *cfg, bool 
 				"it needs \"ip\" (IPv4) with \"prefix\" (1..32), and \"ip6\" with "
 				"\"prefix6\" (1..128) when it names an IPv6 address");
 	res->n_ips = 0;
-	struct cni_ip *ip = &res->ips[res->n_ips++];
-	memset(ip, 0, sizeof(*ip));
-	snprintf(ip->address, sizeof(ip->address), "%s", v4);
-	ip->family = AF_INET;
-	ip->iface = iface;
-	/* the config's gateway, else meshd's host address on the bridge (--expose) */
-	const cJSON *gw = cJSON_GetObjectItemCaseSensitive(answer, "gateway");
-	struct in_addr g;
-	if (cfg->gateway[0])
-		snprintf(ip->gateway, sizeof(ip->gateway), "%s", cfg->gateway);
-	else if (cJSON_IsString(gw) && inet_pton(AF_INET, gw->valuestring, &g) == 1)
-		snprintf(ip->gateway, sizeof(ip->gateway), "%s", gw->valuestring);
+	add_ip(res, AF_INET, v4, iface, cfg->gateway, answer, "gateway");
 	if (!v6[0] || !cni_config_wants_ipv6(cfg) || (!kernel_ipv6 && cfg->ipv6 != CNI_IPV6_ON))
 		return 0;
-	ip = &res->ips[res->n_ips++];
-	memset(ip, 0, sizeof(*ip));
-	snprintf(ip->address, sizeof(ip->address), "%s", v6);
-	ip->family = AF_INET6;
-	ip->iface = iface;
-	/* the config's gateway6, else meshd's host address's IPv6 (--expose with range6) */
-	const cJSON *gw6 = cJSON_GetObjectItemCaseSensitive(answer, "gateway6");
-	struct in6_addr g6;
-	if (cfg->gateway6[0])
-		snprintf(ip->gateway, sizeof(ip->gateway), "%s", cfg->gateway6);
-	else if (cJSON_IsString(gw6) && inet_pton(AF_INET6, gw6->valuestring, &g6) == 1)
-		snprintf(ip->gateway, sizeof(ip->gateway), "%s", gw6->valuestring);
+	add_ip(res, AF_INET6, v6, iface, cfg->gateway6, answer, "gateway6");
 	return 0;
 }
 
