@@ -238,10 +238,15 @@ static void start_overlay(struct mesh_router *r, struct mesh_conn *c, const stru
 static void refuse_full(struct mesh_router *r, struct mesh_conn *c)
 {
 	char why[MESH_REFUSED_MAX + 1];
-	int n = snprintf(why, sizeof(why), "%s reached its connection limit (%u); connect to the "
-			 "peers in the topology it sent", r->nickname[0] ? r->nickname : r->name_str,
-			 conn_limit(r));
-	router_gossip_full_to(r, MESH_CHANNEL_TOPOLOGY, c);
+	/* a peer we already reach through others is in the mesh and gets its gossip: the
+	 * topology would only cost bytes (a configured peer dials us again and again) */
+	bool in_mesh = mesh_routes_hops(&r->routes, &c->peer) >= 0;
+	int n = snprintf(why, sizeof(why), "%s reached its connection limit (%u); %s",
+			 r->nickname[0] ? r->nickname : r->name_str, conn_limit(r),
+			 in_mesh ? "it is reached through the mesh"
+				 : "connect to the peers in the topology it sent");
+	if (!in_mesh)
+		router_gossip_full_to(r, MESH_CHANNEL_TOPOLOGY, c);
 	if (n > 0)
 		mesh_control_send(c->ctl, MESH_MSG_REFUSED, (const uint8_t *)why,
 				  (size_t)n < MESH_REFUSED_MAX ? (size_t)n : MESH_REFUSED_MAX);
