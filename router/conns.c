@@ -74,6 +74,28 @@ static void target_schedule(struct mesh_target *t)
 	log_info("will reconnect to %s in %.1f s", t->addr_str, delay / 1000.0);
 }
 
+/* A target on standby (a partial mesh with enough connections) is looked at again after this,
+ * without growing its backoff (it did not fail), or at once when a connection goes. */
+#define STANDBY_RECHECK_MS 10000u
+
+static void target_schedule_standby(struct mesh_target *t)
+{
+	uint32_t delay = STANDBY_RECHECK_MS / 2 + randombytes_uniform(STANDBY_RECHECK_MS);
+	struct timeval tv = { (time_t)(delay / 1000), (suseconds_t)(delay % 1000) * 1000 };
+	t->next_retry = time(NULL) + (time_t)((delay + 999) / 1000);
+	event_add(t->timer, &tv);
+}
+
+/* A connection went: one dial slot may be free, so the targets on standby are looked at now
+ * (the first takes it, the others stay on standby). */
+static void wake_standby(struct mesh_router *r)
+{
+	struct timeval now = { 0, 0 };
+	for (struct mesh_target *t = r->targets; t; t = t->next)
+		if (t->standby && !t->conn)
+			event_add(t->timer, &now);
+}
+
 /* Targets for a peer we just lost: try again (after their backoff). */
 static void rearm_targets_for(struct mesh_router *r, const struct mesh_peer_name *peer)
 {
@@ -130,6 +152,14 @@ static void on_closed(struct mesh_control *ctl, int err, const char *reason, voi
 			 c->refused_why[0] ? "refused us: " : "", reason);
 		if (c->refused_why[0])
 			mesh_backoff_hold(&t->backoff, REFUSED_HOLD_MS);
+		/* a peer that authenticated itself and refused us for its limit is real: its
+		 * address stops taking one of the few places of addresses from peers we cannot
+		 * reach, so the next discovery tries others (a new router knows only unreachable
+		 * peers, the full ones among them would block it for their hold) */
+		if (c->refused_why[0] && t->discovered && t->unvouched) {
+			t->unvouched = false;
+			r->own.conns->nunvouched--;
+		}
 		if (!mesh_peer_name_is_zero(&authenticated))
 			t->peer = authenticated;
 		t->conn = NULL;
@@ -142,6 +172,7 @@ static void on_closed(struct mesh_control *ctl, int err, const char *reason, voi
 	conn_free(c);
 	if (was_established)
 		rearm_targets_for(r, &peer);
+	wake_standby(r);
 }
 
 static unsigned conn_limit(const struct mesh_router *r)
@@ -190,16 +221,15 @@ static bool configured_peer(const struct mesh_router *r, const struct mesh_conn 
 	return false;
 }
 
-/* Whether every peer we were told to connect to has a connection: then an inbound connection
- * is not one of them needing the exemption from the limit (configured_peer() can only tell by
- * name, after the handshake). */
-static bool configured_all_up(struct mesh_router *r)
+/* Whether an inbound connection comes from the host of a peer we were told to connect to (its
+ * source address is that peer's; the port aside): such a peer is exempt from the limit, and
+ * configured_peer() can only tell by name after the handshake. */
+static bool from_configured_host(const struct mesh_router *r, const struct mesh_conn *c)
 {
 	for (const struct mesh_target *t = r->targets; t; t = t->next)
-		if (!t->discovered && !(t->conn && t->conn->state == CONN_ESTABLISHED) &&
-		    (mesh_peer_name_is_zero(&t->peer) || !router_conn_to(r, &t->peer)))
-			return false;
-	return true;
+		if (!t->discovered && mesh_addr_same_host(&t->addr, &c->src))
+			return true;
+	return false;
 }
 
 static void start_overlay(struct mesh_router *r, struct mesh_conn *c, const struct mesh_hs *hs)
@@ -437,7 +467,7 @@ static void hs_config(struct mesh_router *r, struct mesh_conn *c, struct mesh_hs
 	hc->hello.sleeve_index = c->local_index;
 	/* inbound, while full: we will refuse it for the limit, and say so in our HELLO, so that
 	 * the peer does not take the connection up only to see it close */
-	c->said_full = !c->outbound && counted_conns(r) >= conn_limit(r) && configured_all_up(r);
+	c->said_full = !c->outbound && counted_conns(r) >= conn_limit(r) && !from_configured_host(r, c);
 	hc->hello.full = c->said_full ? (uint16_t)(conn_limit(r) < 0xffff ? conn_limit(r) : 0xffff) : 0;
 	if (r->cfg->ipalloc_range6.on) {
 		memcpy(hc->hello.range6, r->cfg->ipalloc_range6.base, 16);
@@ -476,7 +506,10 @@ static void target_connect(evutil_socket_t fd, short what, void *arg)
 		else
 			snprintf(t->last_error, sizeof(t->last_error), "connection limit (%u) reached",
 				 conn_limit(r));
-		target_schedule(t);
+		if (t->standby)
+			target_schedule_standby(t);
+		else
+			target_schedule(t);
 		return;
 	}
 	t->attempts++;
