@@ -10,7 +10,8 @@
 #      qemu (TCG), after the plain suite (which built tests/vm/odp_probe)
 #   5. the Kubernetes suite (tests/k8s): Kubernetes 1.20.2 built from Debian's source
 #      (scripts/k8s-build.sh, cached in /var/cache/mesh-k8s), a 3-node cluster with a password
-#      (scripts/k8s-lab up 3), mesh deployed by its DaemonSet, the tests in K8S_TESTS order,
+#      and IPv4 and IPv6 pods (scripts/k8s-lab up 3 --dual-stack), mesh deployed by its
+#      DaemonSet, the tests in K8S_TESTS order,
 #      then `scripts/k8s-lab down`, which must leave nothing behind
 #   6. make distcheck in the plain build
 # and ends with the line "N passed, N failed" (each suite's unit tests count as one),
@@ -213,7 +214,7 @@ fi
 
 # The Kubernetes suite, on the plain build: one cluster for all its tests, in this order (the
 # disruptive ones last).
-K8S_TESTS=${MESH_CHECK_K8S_TESTS:-"pods e2e_pods e2e_services node_restart upgrade e2e_netpol netpol node_delete"}
+K8S_TESTS=${MESH_CHECK_K8S_TESTS:-"pods dualstack e2e_pods e2e_services node_restart upgrade e2e_netpol netpol node_delete"}
 if [[ $sanitizers != only && ${MESH_CHECK_K8S:-1} != 0 ]]; then
 	export MESH_LAB_NAME=k8scheck
 	heading "k8s: Kubernetes 1.20.2 (scripts/k8s-build.sh, started in the background)"
@@ -231,12 +232,12 @@ if [[ $sanitizers != only && ${MESH_CHECK_K8S:-1} != 0 ]]; then
 		MESH_LAB_NAME=kubecheck timeout -k 10 900 bash tests/integration/test_kube_client.sh </dev/null || rc=$?
 		echo "(test_kube_client took $((SECONDS - start))s, exit status $rc)"
 		record k8s-kube_client "$(verdict "$rc")"
-		heading "k8s: scripts/k8s-lab up 3 --password-file (mesh with a password)"
+		heading "k8s: scripts/k8s-lab up 3 --password-file --dual-stack (mesh with a password, IPv4 and IPv6 pods)"
 		./scripts/k8s-lab down >/dev/null 2>&1 || true
 		pwfile=$(mktemp /tmp/mesh-k8s-pw.XXXXXX)
 		head -c 24 /dev/urandom | base64 >"$pwfile"
 		start=$SECONDS
-		if MESH_BUILD_DIR=$plain_dir ./scripts/k8s-lab up 3 --password-file "$pwfile" </dev/null; then
+		if MESH_BUILD_DIR=$plain_dir ./scripts/k8s-lab up 3 --password-file "$pwfile" --dual-stack </dev/null; then
 			echo "(up took $((SECONDS - start))s)"
 			record k8s-up ok
 			for t in $K8S_TESTS; do
