@@ -194,6 +194,8 @@ static struct ipam_seen *seen_find(const struct ipam_seen *seen, size_t n,
 				   const struct mesh_peer_name *p)
 {
 	struct ipam_seen key = { .name = *p };
+	if (!n)
+		return NULL;
 	return (struct ipam_seen *)bsearch(&key, seen, n, sizeof(*seen), seen_cmp);
 }
 
@@ -222,7 +224,7 @@ static void note_seen(struct mesh_router *r, uint64_t now)
 		}
 		e->last_seen_ms = now;
 	}
-	if (im->nseen > sorted)
+	if (im->nseen > sorted && im->nseen)
 		qsort(im->seen, im->nseen, sizeof(*im->seen), seen_cmp);
 }
 
@@ -273,7 +275,8 @@ static struct mesh_ipam_peer_seen *peers_seen(const struct mesh_router *r, size_
 	/* the owners that the topology does not name, each once (sorted lookups: a walk per
 	 * owner was O(n^2) at thousands of peers) */
 	size_t ntopo = k;
-	qsort(s, ntopo, sizeof(*s), peer_seen_cmp);
+	if (ntopo) /* qsort and bsearch want a non-null array even when empty */
+		qsort(s, ntopo, sizeof(*s), peer_seen_cmp);
 	struct mesh_peer_name *owners = im->ring.n ? malloc(im->ring.n * sizeof(*owners)) : NULL;
 	if (im->ring.n && !owners) {
 		free(s);
@@ -281,12 +284,13 @@ static struct mesh_ipam_peer_seen *peers_seen(const struct mesh_router *r, size_
 	}
 	for (size_t i = 0; i < im->ring.n; i++)
 		owners[i] = im->ring.e[i].owner;
-	qsort(owners, im->ring.n, sizeof(*owners), peer_name_cmp);
+	if (im->ring.n)
+		qsort(owners, im->ring.n, sizeof(*owners), peer_name_cmp);
 	for (size_t i = 0; i < im->ring.n; i++) {
 		const struct mesh_peer_name *p = &owners[i];
 		struct mesh_ipam_peer_seen key = { .name = *p };
 		if ((i > 0 && mesh_peer_name_eq(&owners[i - 1], p)) || mesh_peer_name_eq(p, &r->name) ||
-		    bsearch(&key, s, ntopo, sizeof(*s), peer_seen_cmp))
+		    (ntopo && bsearch(&key, s, ntopo, sizeof(*s), peer_seen_cmp)))
 			continue;
 		s[k].name = *p;
 		s[k].reachable = false;
