@@ -829,7 +829,8 @@ static bool have_majority(const struct mesh_ipam_ring *r, const struct mesh_ipam
 		return false; /* out of memory: never decide to reclaim on a guess */
 	for (size_t i = 0; i < r->n; i++)
 		owners[i] = r->e[i].owner;
-	qsort(owners, r->n, sizeof(*owners), name_cmp);
+	if (r->n)
+		qsort(owners, r->n, sizeof(*owners), name_cmp);
 	for (size_t i = 0; i < r->n; i++) {
 		const struct mesh_peer_name *o = &owners[i];
 		if ((i > 0 && mesh_peer_name_eq(&owners[i - 1], o)) || mesh_peer_name_eq(o, &r->self) ||
