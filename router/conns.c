@@ -65,12 +65,18 @@ static void conn_free(struct mesh_conn *c)
 		router_topo_self_changed(r);
 }
 
-static void target_schedule(struct mesh_target *t)
+/* Arms t's timer for delay ms and notes when, for the status. */
+static void target_arm(struct mesh_target *t, uint32_t delay)
 {
-	uint32_t delay = mesh_backoff_failed(&t->backoff, mesh_mono_ms(), randombytes_random());
 	struct timeval tv = { (time_t)(delay / 1000), (suseconds_t)(delay % 1000) * 1000 };
 	t->next_retry = time(NULL) + (time_t)((delay + 999) / 1000);
 	event_add(t->timer, &tv);
+}
+
+static void target_schedule(struct mesh_target *t)
+{
+	uint32_t delay = mesh_backoff_failed(&t->backoff, mesh_mono_ms(), randombytes_random());
+	target_arm(t, delay);
 	log_info("will reconnect to %s in %.1f s", t->addr_str, delay / 1000.0);
 }
 
@@ -80,10 +86,7 @@ static void target_schedule(struct mesh_target *t)
 
 static void target_schedule_standby(struct mesh_target *t)
 {
-	uint32_t delay = STANDBY_RECHECK_MS / 2 + randombytes_uniform(STANDBY_RECHECK_MS);
-	struct timeval tv = { (time_t)(delay / 1000), (suseconds_t)(delay % 1000) * 1000 };
-	t->next_retry = time(NULL) + (time_t)((delay + 999) / 1000);
-	event_add(t->timer, &tv);
+	target_arm(t, STANDBY_RECHECK_MS / 2 + randombytes_uniform(STANDBY_RECHECK_MS));
 }
 
 /* A connection went: one dial slot may be free, so the targets on standby are looked at now
@@ -346,7 +349,6 @@ static void on_established(struct mesh_control *ctl, void *arg)
 	if (c->outbound && h->full) {
 		/* the peer refuses us for its limit: no overlays, nothing in our topology; its
 		 * topology and MESH_MSG_REFUSED follow, then it closes */
-		c->peer_full = true;
 		log_info("%s: the peer is at its connection limit (%u); taking the topology it sends "
 			 "to find other peers", who, h->full);
 		return;

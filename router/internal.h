@@ -79,7 +79,6 @@ struct mesh_conn {
 	time_t since;
 	char refused_why[MESH_REFUSED_MAX + 1]; /* the peer's MESH_MSG_REFUSED, if it sent one */
 	bool said_full;                /* inbound: our HELLO said we refuse it (conns.c) */
-	bool peer_full;                /* outbound: the peer's HELLO said it refuses us */
 	char range6_conflict[MESH_IPAM6_CIDRLEN]; /* the peer's --ipalloc-range6 when it is not
 						   * ours ("" when the same, or either is off) */
 	struct mesh_conn *next;
