@@ -92,7 +92,7 @@ info "UDP 6784 blocked: h1 <-> h2 on the sleeve after $(($(now_ms) - tb)) ms"
 why=$(jget h1 '.connections[] | select(.nickname == "h2" and .state == "established") | .overlay_reason')
 grep -q "VXLAN heartbeat" <<<"$why" || die "status does not say why h1 -> h2 is on the sleeve: $why"
 info "status says: $why"
-lab logs h1 | grep -q "fast path fastdp(vxlan) failed, back on the sleeve" || die "h1's log does not say the fast path failed"
+grep -q "fast path fastdp(vxlan) failed, back on the sleeve" < <(lab logs h1) || die "h1's log does not say the fast path failed"
 [[ $(overlay_of h1 h3) == "fastdp(vxlan)" ]] || die "h1 -> h3 left the fast path too"
 ping_pairs "$(now_ms)" $(($(now_ms) + 10000)) 1:2 2:1 || die "c1 <-> c2 do not ping over the sleeve"
 lab cexec h1 ping -c 20 -i 0.05 -W1 10.32.0.2 >/dev/null || die "c1 -> c2 lost pings on the sleeve"
@@ -100,7 +100,7 @@ lab unblock h1 h2 udp 6784
 tu=$(now_ms)
 wait_until 60 on_overlay h1 h2 "fastdp(vxlan)" || die "h1 -> h2 not back on the fast path 60 s after the unblock"
 info "unblocked: h1 <-> h2 back on fastdp(vxlan) after $(($(now_ms) - tu)) ms"
-lab logs h1 | grep -q "on the fast path fastdp(vxlan)" || die "h1's log does not say it is back on the fast path"
+grep -q "on the fast path fastdp(vxlan)" < <(lab logs h1) || die "h1's log does not say it is back on the fast path"
 ping_pairs "$(now_ms)" $(($(now_ms) + 10000)) $(all_pairs 1 2 3) || die "not every pair pings after the unblock"
 
 # --- 5. encrypted: the sleeve ------------------------------------------------------------

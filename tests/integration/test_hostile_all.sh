@@ -159,7 +159,7 @@ done
 # --- during the attack --------------------------------------------------------------------
 # ASan's shadow memory and quarantine put a sanitized meshd over 100 MB idle: the bound is
 # for a plain build (the sanitizer suite runs the attacks for their reports)
-if ldd "$(meshd_bin)" | grep -q libasan; then
+if grep -q libasan < <(ldd "$(meshd_bin)"); then
 	info "a sanitized meshd: its RSS is not held to 64 MB"
 else
 	for h in h1 h2 h3 h4; do

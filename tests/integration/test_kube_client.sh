@@ -305,7 +305,7 @@ grep -q 'mesh-nobody.*cannot list resource \\\?"pods\\\?"' "$D/nobody.status" ||
 grep -q "retrying in 30 s" "$D/nobody.log" || die "a 403 is not retried slowly"
 ! grep -q "ADDED" "$D/nobody.log" || die "events despite the 403"
 
-if ldd "$PROBE" | grep -q libasan; then
+if grep -q libasan < <(ldd "$PROBE"); then
 	info "PROBE is an AddressSanitizer build (its report would be in the logs above): no valgrind run"
 	exit 0
 fi

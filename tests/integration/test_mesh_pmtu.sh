@@ -31,7 +31,7 @@ info "waiting for the path MTU to h3 to be found"
 wait_until 30 settled || die "path MTU not found within 30 s: h1 sees $(status_json h1 | jq -c '[.mtu, [.connections[] | {nickname, mtu}]]'), h3 sees $(status_json h3 | jq -c '[.mtu, [.connections[] | {nickname, mtu}]]')"
 [[ $(conn_mtu h1 h2) == 1402 ]] || die "h1 -> h2 should keep MTU 1402, has $(conn_mtu h1 h2)"
 info "connections to h3: 1318, h1 -> h2: 1402, bridges offer 1318"
-lab logs h1 | grep -q "path MTU verified" || die "h1's log does not say the path MTU was verified"
+grep -q "path MTU verified" < <(lab logs h1) || die "h1's log does not say the path MTU was verified"
 wait_ping h1 10.32.0.3 10
 lab cexec h1 ping -c2 -W2 -M do -s 1300 10.32.0.3 || die "a 1300-byte DF ping from c1 to c3 did not cross"
 

@@ -204,7 +204,7 @@ info "removed policies: their counters and sets deleted ($nsets sets left), A's 
 CASE="the caller's pending set"
 hx nft add element inet mesh_policy pending "{ ${IP[4]} }"
 apply "${LOCALS[@]}" "${BASE[@]}" "$T/pol-a.json"
-hx nft list set inet mesh_policy pending | grep -q "${IP[4]}" || die "a recompile wiped the pending set"
+grep -q "${IP[4]}" < <(hx nft list set inet mesh_policy pending) || die "a recompile wiped the pending set"
 blocked 4 tcp "${IP[2]}" 8081
 blocked 2 tcp "${IP[4]}" 8081
 hx nft delete element inet mesh_policy pending "{ ${IP[4]} }"
@@ -221,9 +221,9 @@ info "unknown pod: isolated until its pod is known: ok"
 
 CASE="multicast off"
 apply --no-multicast "${LOCALS[@]}" "${BASE[@]}" "$T/pol-a.json"
-hx nft list chain inet mesh_policy forward | grep -q 224.0.0.0/4 && die "multicast accepted with --no-multicast"
+grep -q 224.0.0.0/4 < <(hx nft list chain inet mesh_policy forward) && die "multicast accepted with --no-multicast"
 apply "${LOCALS[@]}" "${BASE[@]}" "$T/pol-a.json"
-hx nft list chain inet mesh_policy forward | grep -q 224.0.0.0/4 || die "multicast not accepted by default"
+grep -q 224.0.0.0/4 < <(hx nft list chain inet mesh_policy forward) || die "multicast not accepted by default"
 
 CASE="a connection established before the policy"
 px p3 python3 "$FLOW" stream "${IP[2]}" 7000 5 >"$T/stream.log" 2>&1 &

@@ -41,7 +41,7 @@ for underlay in ipv4 ipv6; do
 			lab logs "$h" | grep -E '^==[0-9]+==' | head -60 >&2
 			die "$h: meshd under valgrind exited with $rc (99: valgrind found errors or leaks)"
 		fi
-		if lab logs "$h" | grep -qE '^==[0-9]+=='; then
+		if grep -qE '^==[0-9]+==' < <(lab logs "$h"); then
 			lab logs "$h" | grep -E '^==[0-9]+==' | head -60 >&2
 			die "$h: valgrind reported something"
 		fi

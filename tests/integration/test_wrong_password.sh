@@ -34,7 +34,7 @@ done
 
 info "both sides logged the authentication failure"
 for h in h1 h2; do
-	lab logs "$h" | grep -q "authentication failed" ||
+	grep -q "authentication failed" < <(lab logs "$h") ||
 		die "$h's log has no 'authentication failed' line"
 done
 lab logs h1 | grep "authentication failed" | grep -q "198.18.0.2" ||

@@ -116,7 +116,7 @@ if [[ ! -f $CACHE/ovs/.complete ]]; then
 		done
 		todo=("${next[@]}")
 	done
-	if ovs_ldd "$CACHE/ovs/usr/bin/ovs-dpctl" | grep -q 'not found'; then
+	if grep -q 'not found' < <(ovs_ldd "$CACHE/ovs/usr/bin/ovs-dpctl"); then
 		die "ovs-dpctl still lacks libraries: $(ovs_ldd "$CACHE/ovs/usr/bin/ovs-dpctl" | grep 'not found' | tr -s '\t\n' '  ')"
 	fi
 	touch "$CACHE/ovs/.complete"
