@@ -420,6 +420,21 @@ static int decode_cports(struct dctx *c, const cJSON *spec, struct np_pod *out)
 	return 0;
 }
 
+/* One address of a pod into out's IPv4 or IPv6 list: 0, or -1 when it is neither. */
+static int add_pod_ip(const char *s, struct np_pod *out)
+{
+	struct in_addr a;
+	struct in6_addr a6;
+	if (inet_pton(AF_INET, s, &a) == 1) {
+		out->ips[out->nips++] = ntohl(a.s_addr);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, &a6) != 1)
+		return -1;
+	memcpy(out->ips6[out->nips6++], a6.s6_addr, 16);
+	return 0;
+}
+
 static int decode_pod_ips(struct dctx *c, const cJSON *status, struct np_pod *out)
 {
 	const cJSON *ips, *e;
@@ -432,14 +447,11 @@ static int decode_pod_ips(struct dctx *c, const cJSON *status, struct np_pod *ou
 		/* older servers: status.podIP alone */
 		if ((ret = get_str(c, status, "status", "podIP", false, ip, sizeof(ip) - 1)) < 0)
 			return ret;
-		if (!ip[0])
-			return 0;
-		int fam = parse_ip(ip, &out->ips[0]);
-		if (fam < 0)
+		if (ip[0] && add_pod_ip(ip, out) < 0)
 			return fail(c, "status.podIP", "%s is not an IP address", show(ip, b, sizeof(b)));
-		out->nips = fam == 1;
 		return 0;
 	}
+	/* at most NP_MAX_POD_IPS in all, so neither family's list can overflow */
 	if ((ret = list_len(c, ips, "status.podIPs", NP_MAX_POD_IPS, &n)) < 0)
 		return ret;
 	cJSON_ArrayForEach(e, ips) {
@@ -448,15 +460,11 @@ static int decode_pod_ips(struct dctx *c, const cJSON *status, struct np_pod *ou
 			return fail(c, p, "must be an object, not %s", type_name(e));
 		if ((ret = get_str(c, e, p, "ip", true, ip, sizeof(ip) - 1)) < 0)
 			return ret;
-		uint32_t a;
-		int fam = parse_ip(ip, &a);
-		if (fam < 0) {
+		if (add_pod_ip(ip, out) < 0) {
 			char pi[600];
 			subpath(pi, sizeof(pi), p, "ip");
 			return fail(c, pi, "%s is not an IP address", show(ip, b, sizeof(b)));
 		}
-		if (fam == 1)
-			out->ips[out->nips++] = a;
 	}
 	return 0;
 }

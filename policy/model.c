@@ -177,10 +177,11 @@ bool np_pod_equal(const struct np_pod *a, const struct np_pod *b)
 {
 	if (strcmp(a->ns, b->ns) || strcmp(a->name, b->name) || strcmp(a->uid, b->uid) ||
 	    strcmp(a->node, b->node) || !labels_equal(&a->labels, &b->labels) ||
-	    a->nips != b->nips || a->host_network != b->host_network || a->phase != b->phase ||
+	    a->nips != b->nips || a->nips6 != b->nips6 || a->host_network != b->host_network || a->phase != b->phase ||
 	    a->ncports != b->ncports)
 		return false;
-	if (memcmp(a->ips, b->ips, a->nips * sizeof(a->ips[0])))
+	if (memcmp(a->ips, b->ips, a->nips * sizeof(a->ips[0])) ||
+	    memcmp(a->ips6, b->ips6, a->nips6 * sizeof(a->ips6[0])))
 		return false;
 	for (size_t i = 0; i < a->ncports; i++)
 		if (strcmp(a->cports[i].name, b->cports[i].name) ||

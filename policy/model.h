@@ -33,7 +33,7 @@
 #define NP_MAX_PEERS 256         /* from (or to) peers of one rule */
 #define NP_MAX_PORTS 256         /* ports of one rule */
 #define NP_MAX_EXCEPT 256        /* except entries of one ipBlock */
-#define NP_MAX_POD_IPS 8         /* status.podIPs (IPv4 kept, IPv6 skipped) */
+#define NP_MAX_POD_IPS 8         /* status.podIPs (each family at most this many) */
 #define NP_MAX_CPORTS 1024       /* container ports of one pod (all containers) */
 #define NP_MAX_NODE_IPS 16       /* InternalIP addresses of one node (IPv4 kept) */
 
@@ -123,6 +123,9 @@ struct np_pod {
 	struct np_labels labels;
 	size_t nips;
 	uint32_t ips[NP_MAX_POD_IPS]; /* IPv4 of status.podIPs (or status.podIP) */
+	size_t nips6;
+	uint8_t ips6[NP_MAX_POD_IPS][16]; /* IPv6 of status.podIPs (or status.podIP), network
+					   * order; decoded, not yet matched by the table */
 	bool host_network;
 	enum np_phase phase;
 	size_t ncports;

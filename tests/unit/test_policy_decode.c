@@ -44,8 +44,11 @@ Test(policy_decode, pod_as_kubectl_prints_it)
 	cr_assert_str_eq(p.labels.v[0].key, "app");     /* sorted */
 	cr_assert_str_eq(np_labels_get(&p.labels, "tier"), "frontend");
 	cr_assert_null(np_labels_get(&p.labels, "nope"));
-	cr_assert_eq(p.nips, 1, "the IPv6 address is skipped");
+	cr_assert_eq(p.nips, 1, "one IPv4 address");
 	cr_assert_eq(p.ips[0], 0x0a200002);
+	static const uint8_t v6[16] = { 0xfd, 0, 0, 0x10, 0, 0x32, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
+	cr_assert_eq(p.nips6, 1, "the IPv6 address is kept apart");
+	cr_assert_eq(memcmp(p.ips6[0], v6, 16), 0);
 	cr_assert_eq(p.phase, NP_PHASE_RUNNING);
 	cr_assert_not(p.host_network);
 	cr_assert_eq(p.ncports, 3, "named ports of both containers; 9090 has no name");
@@ -262,6 +265,8 @@ Test(policy_decode, bad_pods_and_objects)
 		  "Pod b/a: status.podIP: \"10.1.2\" is not an IP address" },
 		{ "{\"metadata\":{\"name\":\"a\",\"namespace\":\"b\"},\"status\":{\"podIPs\":[{\"ip\":\"x\"}]}}",
 		  "status.podIPs[0].ip: \"x\" is not an IP address" },
+		{ "{\"metadata\":{\"name\":\"a\",\"namespace\":\"b\"},\"status\":{\"podIPs\":[{\"ip\":\"fd00::1::2\"}]}}",
+		  "Pod b/a: status.podIPs[0].ip: \"fd00::1::2\" is not an IP address" },
 		{ "{\"metadata\":{\"name\":\"a\",\"namespace\":\"b\"},\"status\":{\"phase\":\"Sleeping\"}}",
 		  "status.phase: \"Sleeping\" is not a pod phase" },
 		{ "{\"metadata\":{\"name\":\"a\",\"namespace\":\"b\"},\"spec\":{\"hostNetwork\":\"yes\"}}",
@@ -358,4 +363,25 @@ Test(policy_store, delete_event_of_an_object_with_kind)
 	cr_assert_eq(np_store_count(&s, NP_KIND_NAMESPACE), 0);
 	cJSON_Delete(j);
 	np_store_free(&s);
+}
+
+Test(policy_decode, pod_ipv6_only_podip)
+{
+	cJSON *j = cJSON_Parse("{\"metadata\":{\"name\":\"a\",\"namespace\":\"b\"},"
+			       "\"status\":{\"podIP\":\"fd6d:6573:6800::a20:3\"}}");
+	struct np_pod p, q;
+	char err[256];
+	cr_assert_eq(np_pod_decode(j, &p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(p.nips, 0);
+	cr_assert_eq(p.nips6, 1);
+	cr_assert_eq(p.ips6[0][0], 0xfd);
+	cr_assert_eq(p.ips6[0][13], 0x20);
+	cr_assert_eq(p.ips6[0][15], 0x03);
+	cr_assert_eq(np_pod_decode(j, &q, err, sizeof(err)), 0, "%s", err);
+	cr_assert(np_pod_equal(&p, &q));
+	q.ips6[0][15] = 4;
+	cr_assert_not(np_pod_equal(&p, &q), "the IPv6 address counts in equality");
+	np_pod_free(&p);
+	np_pod_free(&q);
+	cJSON_Delete(j);
 }
