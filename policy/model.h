@@ -68,14 +68,22 @@ struct np_cidr {
 	uint8_t len;
 };
 
+struct np_cidr6 {
+	uint8_t addr[16];        /* network address, network order (host bits cleared) */
+	uint8_t len;
+};
+
 /* One NetworkPolicyPeer: podSelector, namespaceSelector, both, or ipBlock. */
 struct np_peer {
 	bool has_pod_sel, has_ns_sel, is_block;
 	struct np_selector pod_sel, ns_sel;
-	bool block_v6;           /* an IPv6 ipBlock: kept, matches no IPv4 traffic */
-	struct np_cidr cidr;
+	bool block_v6;           /* an IPv6 ipBlock: cidr6 and except6, matches no IPv4 traffic */
+	struct np_cidr cidr;     /* an IPv4 ipBlock */
 	size_t nexcept;
-	struct np_cidr *except;  /* IPv6 entries are skipped */
+	struct np_cidr *except;  /* of an IPv4 ipBlock */
+	struct np_cidr6 cidr6;   /* an IPv6 ipBlock (decoded; not yet matched by the table) */
+	size_t nexcept6;
+	struct np_cidr6 *except6; /* of an IPv6 ipBlock */
 };
 
 #define NP_PROTO_TCP 6
