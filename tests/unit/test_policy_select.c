@@ -235,3 +235,23 @@ Test(policy_select, named_ports_and_port_matching)
 	np_policy_free(&p);
 	np_pod_free(&web);
 }
+
+Test(policy_select, ipv6_pod_covered_by_ipv6_block)
+{
+	struct np_policy p = policy("ns", "{\"ingress\":[{\"from\":["
+		"{\"ipBlock\":{\"cidr\":\"fd6d:6573:6800::/48\",\"except\":[\"fd6d:6573:6800::a20:5/128\"]}},"
+		"{\"ipBlock\":{\"cidr\":\"10.32.0.0/12\"}}]}]}");
+	struct np_pod in = pod("ns", "{}", ",\"status\":{\"podIPs\":[{\"ip\":\"10.32.0.2\"},"
+			       "{\"ip\":\"fd6d:6573:6800::a20:2\"}]}");
+	struct np_pod ex = pod("ns", "{}", ",\"status\":{\"podIPs\":[{\"ip\":\"10.32.0.5\"},"
+			       "{\"ip\":\"fd6d:6573:6800::a20:5\"}]}");
+	cr_assert_eq(in.nips6, 1);
+	cr_assert(np_peer_covers_ip6(&p.ingress[0].peers[0], in.ips6[0]));
+	cr_assert_not(np_peer_covers_ip6(&p.ingress[0].peers[0], ex.ips6[0]), "its except");
+	cr_assert_not(np_peer_covers_ip6(&p.ingress[0].peers[1], in.ips6[0]), "an IPv4 block");
+	cr_assert(np_peer_covers_ip(&p.ingress[0].peers[1], ex.ips[0]), "IPv4 as before");
+	cr_assert_not(np_peer_covers_ip(&p.ingress[0].peers[0], in.ips[0]), "an IPv6 block");
+	np_pod_free(&in);
+	np_pod_free(&ex);
+	np_policy_free(&p);
+}
