@@ -209,28 +209,50 @@ static int parse_ip(const char *s, uint32_t *out)
 	return inet_pton(AF_INET6, s, &a6) == 1 ? 0 : -1;
 }
 
-/* "a.b.c.d/n": 1 IPv4 (host bits cleared), 0 IPv6, -1 neither */
-static int parse_cidr(const char *s, struct np_cidr *out)
+/* The length after '/' of "addr/n" (digits, no leading zero) into *len and the address into
+ * buf: 0, or -1 when s is not of that shape. */
+static int split_cidr(const char *s, char *buf, size_t buflen, int *len)
 {
-	char buf[64];
 	const char *slash = strchr(s, '/');
-	if (!slash || (size_t)(slash - s) >= sizeof(buf) || !slash[1] || strlen(slash + 1) > 3)
+	if (!slash || (size_t)(slash - s) >= buflen || !slash[1] || strlen(slash + 1) > 3)
 		return -1;
 	memcpy(buf, s, (size_t)(slash - s));
 	buf[slash - s] = '\0';
 	for (const char *q = slash + 1; *q; q++)
 		if (!isdigit((unsigned char)*q))
 			return -1;
-	int len = atoi(slash + 1);
-	uint32_t a;
-	int fam = parse_ip(buf, &a);
-	if (fam < 0 || len > (fam ? 32 : 128) || (slash[1] == '0' && slash[2]))
+	if (slash[1] == '0' && slash[2])
 		return -1;
-	if (fam == 1) {
+	*len = atoi(slash + 1);
+	return 0;
+}
+
+/* "a.b.c.d/n" or "x:y::/n": 1 IPv4 into out, 0 IPv6 into out6 (host bits cleared in both),
+ * -1 neither */
+static int parse_cidr(const char *s, struct np_cidr *out, struct np_cidr6 *out6)
+{
+	char buf[64];
+	struct in_addr a;
+	struct in6_addr a6;
+	int len;
+	if (split_cidr(s, buf, sizeof(buf), &len) < 0)
+		return -1;
+	if (inet_pton(AF_INET, buf, &a) == 1) {
+		if (len > 32)
+			return -1;
 		out->len = (uint8_t)len;
-		out->addr = len ? a & (0xffffffffu << (32 - len)) : 0;
+		out->addr = len ? ntohl(a.s_addr) & (0xffffffffu << (32 - len)) : 0;
+		return 1;
 	}
-	return fam;
+	if (inet_pton(AF_INET6, buf, &a6) != 1 || len > 128)
+		return -1;
+	out6->len = (uint8_t)len;
+	for (int i = 0; i < 16; i++) {
+		int keep = len - 8 * i; /* bits of byte i inside the prefix */
+		out6->addr[i] = keep >= 8 ? a6.s6_addr[i]
+			      : keep <= 0 ? 0 : (uint8_t)(a6.s6_addr[i] & (0xff << (8 - keep)));
+	}
+	return 0;
 }
 
 static bool cidr_within(const struct np_cidr *in, const struct np_cidr *outer)
@@ -239,6 +261,17 @@ static bool cidr_within(const struct np_cidr *in, const struct np_cidr *outer)
 		return false;
 	uint32_t mask = outer->len ? 0xffffffffu << (32 - outer->len) : 0;
 	return (in->addr & mask) == outer->addr;
+}
+
+/* in inside outer, and strictly longer */
+static bool cidr6_strictly_within(const struct np_cidr6 *in, const struct np_cidr6 *outer)
+{
+	if (in->len <= outer->len)
+		return false;
+	int full = outer->len / 8, rest = outer->len % 8;
+	if (memcmp(in->addr, outer->addr, (size_t)full))
+		return false;
+	return !rest || (in->addr[full] & (0xff << (8 - rest))) == outer->addr[full];
 }
 
 /* --- metadata and labels ------------------------------------------------------------------- */
@@ -420,6 +453,21 @@ static int decode_cports(struct dctx *c, const cJSON *spec, struct np_pod *out)
 	return 0;
 }
 
+/* One address of a pod into out's IPv4 or IPv6 list: 0, or -1 when it is neither. */
+static int add_pod_ip(const char *s, struct np_pod *out)
+{
+	struct in_addr a;
+	struct in6_addr a6;
+	if (inet_pton(AF_INET, s, &a) == 1) {
+		out->ips[out->nips++] = ntohl(a.s_addr);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, &a6) != 1)
+		return -1;
+	memcpy(out->ips6[out->nips6++], a6.s6_addr, 16);
+	return 0;
+}
+
 static int decode_pod_ips(struct dctx *c, const cJSON *status, struct np_pod *out)
 {
 	const cJSON *ips, *e;
@@ -432,14 +480,11 @@ static int decode_pod_ips(struct dctx *c, const cJSON *status, struct np_pod *ou
 		/* older servers: status.podIP alone */
 		if ((ret = get_str(c, status, "status", "podIP", false, ip, sizeof(ip) - 1)) < 0)
 			return ret;
-		if (!ip[0])
-			return 0;
-		int fam = parse_ip(ip, &out->ips[0]);
-		if (fam < 0)
+		if (ip[0] && add_pod_ip(ip, out) < 0)
 			return fail(c, "status.podIP", "%s is not an IP address", show(ip, b, sizeof(b)));
-		out->nips = fam == 1;
 		return 0;
 	}
+	/* at most NP_MAX_POD_IPS in all, so neither family's list can overflow */
 	if ((ret = list_len(c, ips, "status.podIPs", NP_MAX_POD_IPS, &n)) < 0)
 		return ret;
 	cJSON_ArrayForEach(e, ips) {
@@ -448,15 +493,11 @@ static int decode_pod_ips(struct dctx *c, const cJSON *status, struct np_pod *ou
 			return fail(c, p, "must be an object, not %s", type_name(e));
 		if ((ret = get_str(c, e, p, "ip", true, ip, sizeof(ip) - 1)) < 0)
 			return ret;
-		uint32_t a;
-		int fam = parse_ip(ip, &a);
-		if (fam < 0) {
+		if (add_pod_ip(ip, out) < 0) {
 			char pi[600];
 			subpath(pi, sizeof(pi), p, "ip");
 			return fail(c, pi, "%s is not an IP address", show(ip, b, sizeof(b)));
 		}
-		if (fam == 1)
-			out->ips[out->nips++] = a;
 	}
 	return 0;
 }
@@ -699,7 +740,7 @@ static int decode_peer(struct dctx *c, const cJSON *j, const char *path, struct 
 	if ((ret = get_str(c, ib, p, "cidr", true, cidr, sizeof(cidr) - 1)) < 0)
 		return ret;
 	subpath(q, sizeof(q), p, "cidr");
-	int fam = parse_cidr(cidr, &peer->cidr);
+	int fam = parse_cidr(cidr, &peer->cidr, &peer->cidr6);
 	if (fam < 0)
 		return fail(c, q, "%s is not a CIDR (address/length)", show(cidr, b, sizeof(b)));
 	peer->block_v6 = fam == 0;
@@ -708,23 +749,31 @@ static int decode_peer(struct dctx *c, const cJSON *j, const char *path, struct 
 	subpath(q, sizeof(q), p, "except");
 	if ((ret = list_len(c, ex, q, NP_MAX_EXCEPT, &n)) < 0)
 		return ret;
-	if (n && !(peer->except = calloc(n, sizeof(*peer->except))))
+	if (n && !peer->block_v6 && !(peer->except = calloc(n, sizeof(*peer->except))))
+		return oom(c, q);
+	if (n && peer->block_v6 && !(peer->except6 = calloc(n, sizeof(*peer->except6))))
 		return oom(c, q);
 	cJSON_ArrayForEach(e, ex) {
 		char qi[700];
 		struct np_cidr x;
+		struct np_cidr6 x6;
 		idxpath(qi, sizeof(qi), q, i++);
 		if (!cJSON_IsString(e) || !e->valuestring)
 			return fail(c, qi, "must be a string, not %s", type_name(e));
-		int f = parse_cidr(e->valuestring, &x);
+		int f = parse_cidr(e->valuestring, &x, &x6);
 		if (f < 0)
 			return fail(c, qi, "%s is not a CIDR (address/length)",
 				    show(e->valuestring, b, sizeof(b)));
 		if (f != !peer->block_v6)
 			return fail(c, qi, "%s is not of the family of cidr",
 				    show(e->valuestring, b, sizeof(b)));
-		if (f == 0)
+		if (f == 0 && !cidr6_strictly_within(&x6, &peer->cidr6))
+			return fail(c, qi, "%s is not strictly inside cidr %s",
+				    show(e->valuestring, b, sizeof(b)), cidr);
+		if (f == 0) {
+			peer->except6[peer->nexcept6++] = x6;
 			continue;
+		}
 		if (!cidr_within(&x, &peer->cidr) || x.len == peer->cidr.len)
 			return fail(c, qi, "%s is not strictly inside cidr %s",
 				    show(e->valuestring, b, sizeof(b)), cidr);

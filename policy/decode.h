@@ -18,7 +18,7 @@
 
 /* v1 Pod: metadata (name, namespace, uid, labels), spec.nodeName, spec.hostNetwork,
  * spec.containers[].ports[] (named ones kept), status.phase, status.podIPs / status.podIP
- * (IPv4 kept, IPv6 skipped). */
+ * (IPv4 into ips, IPv6 into ips6). */
 int np_pod_decode(const cJSON *obj, struct np_pod *out, char *err, size_t errlen);
 
 /* v1 Namespace: metadata (name, uid, labels). */

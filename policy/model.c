@@ -36,6 +36,7 @@ static void rules_free(struct np_rule *r, size_t n)
 			np_selector_free(&r[i].peers[j].pod_sel);
 			np_selector_free(&r[i].peers[j].ns_sel);
 			free(r[i].peers[j].except);
+			free(r[i].peers[j].except6);
 		}
 		free(r[i].peers);
 		free(r[i].ports);
@@ -127,11 +128,17 @@ static bool selector_equal(const struct np_selector *a, const struct np_selector
 	return true;
 }
 
+static bool cidr6_equal(const struct np_cidr6 *a, const struct np_cidr6 *b)
+{
+	return a->len == b->len && !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
 static bool peer_equal(const struct np_peer *a, const struct np_peer *b)
 {
 	if (a->has_pod_sel != b->has_pod_sel || a->has_ns_sel != b->has_ns_sel ||
 	    a->is_block != b->is_block || a->block_v6 != b->block_v6 ||
-	    a->cidr.addr != b->cidr.addr || a->cidr.len != b->cidr.len || a->nexcept != b->nexcept)
+	    a->cidr.addr != b->cidr.addr || a->cidr.len != b->cidr.len || a->nexcept != b->nexcept ||
+	    !cidr6_equal(&a->cidr6, &b->cidr6) || a->nexcept6 != b->nexcept6)
 		return false;
 	if (a->has_pod_sel && !selector_equal(&a->pod_sel, &b->pod_sel))
 		return false;
@@ -139,6 +146,9 @@ static bool peer_equal(const struct np_peer *a, const struct np_peer *b)
 		return false;
 	for (size_t i = 0; i < a->nexcept; i++)
 		if (a->except[i].addr != b->except[i].addr || a->except[i].len != b->except[i].len)
+			return false;
+	for (size_t i = 0; i < a->nexcept6; i++)
+		if (!cidr6_equal(&a->except6[i], &b->except6[i]))
 			return false;
 	return true;
 }
@@ -177,10 +187,11 @@ bool np_pod_equal(const struct np_pod *a, const struct np_pod *b)
 {
 	if (strcmp(a->ns, b->ns) || strcmp(a->name, b->name) || strcmp(a->uid, b->uid) ||
 	    strcmp(a->node, b->node) || !labels_equal(&a->labels, &b->labels) ||
-	    a->nips != b->nips || a->host_network != b->host_network || a->phase != b->phase ||
+	    a->nips != b->nips || a->nips6 != b->nips6 || a->host_network != b->host_network || a->phase != b->phase ||
 	    a->ncports != b->ncports)
 		return false;
-	if (memcmp(a->ips, b->ips, a->nips * sizeof(a->ips[0])))
+	if (memcmp(a->ips, b->ips, a->nips * sizeof(a->ips[0])) ||
+	    memcmp(a->ips6, b->ips6, a->nips6 * sizeof(a->ips6[0])))
 		return false;
 	for (size_t i = 0; i < a->ncports; i++)
 		if (strcmp(a->cports[i].name, b->cports[i].name) ||

@@ -33,7 +33,7 @@
 #define NP_MAX_PEERS 256         /* from (or to) peers of one rule */
 #define NP_MAX_PORTS 256         /* ports of one rule */
 #define NP_MAX_EXCEPT 256        /* except entries of one ipBlock */
-#define NP_MAX_POD_IPS 8         /* status.podIPs (IPv4 kept, IPv6 skipped) */
+#define NP_MAX_POD_IPS 8         /* status.podIPs (each family at most this many) */
 #define NP_MAX_CPORTS 1024       /* container ports of one pod (all containers) */
 #define NP_MAX_NODE_IPS 16       /* InternalIP addresses of one node (IPv4 kept) */
 
@@ -68,14 +68,22 @@ struct np_cidr {
 	uint8_t len;
 };
 
+struct np_cidr6 {
+	uint8_t addr[16];        /* network address, network order (host bits cleared) */
+	uint8_t len;
+};
+
 /* One NetworkPolicyPeer: podSelector, namespaceSelector, both, or ipBlock. */
 struct np_peer {
 	bool has_pod_sel, has_ns_sel, is_block;
 	struct np_selector pod_sel, ns_sel;
-	bool block_v6;           /* an IPv6 ipBlock: kept, matches no IPv4 traffic */
-	struct np_cidr cidr;
+	bool block_v6;           /* an IPv6 ipBlock: cidr6 and except6, matches no IPv4 traffic */
+	struct np_cidr cidr;     /* an IPv4 ipBlock */
 	size_t nexcept;
-	struct np_cidr *except;  /* IPv6 entries are skipped */
+	struct np_cidr *except;  /* of an IPv4 ipBlock */
+	struct np_cidr6 cidr6;   /* an IPv6 ipBlock (decoded; not yet matched by the table) */
+	size_t nexcept6;
+	struct np_cidr6 *except6; /* of an IPv6 ipBlock */
 };
 
 #define NP_PROTO_TCP 6
@@ -123,6 +131,9 @@ struct np_pod {
 	struct np_labels labels;
 	size_t nips;
 	uint32_t ips[NP_MAX_POD_IPS]; /* IPv4 of status.podIPs (or status.podIP) */
+	size_t nips6;
+	uint8_t ips6[NP_MAX_POD_IPS][16]; /* IPv6 of status.podIPs (or status.podIP), network
+					   * order; decoded, not yet matched by the table */
 	bool host_network;
 	enum np_phase phase;
 	size_t ncports;

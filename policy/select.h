@@ -1,6 +1,7 @@
 /* policy/select.h: what NetworkPolicy selectors and peers mean (networking.k8s.io/v1): label
  * selectors against labels, the pods a policy selects, the pods and addresses a rule's peers
- * are, named ports. Pure: no I/O; addresses in host byte order. */
+ * are, named ports. Pure: no I/O; IPv4 addresses in host byte order, IPv6 ones in network
+ * order. */
 #ifndef MESH_POLICY_SELECT_H
 #define MESH_POLICY_SELECT_H
 
@@ -27,7 +28,7 @@ bool np_policy_selects(const struct np_policy *pol, const struct np_pod *pod);
 bool np_peer_covers_pod(const struct np_peer *peer, const struct np_policy *pol,
 			const struct np_pod *pod, const struct np_namespace *ns);
 
-/* An ipBlock peer covers ip: inside cidr, outside every except (IPv6 blocks: never). */
+/* An IPv4 ipBlock peer covers ip: inside cidr, outside every except (IPv6 blocks: never). */
 bool np_peer_covers_ip(const struct np_peer *peer, uint32_t ip);
 
 /* An inclusive range of addresses. */
@@ -41,6 +42,18 @@ size_t np_block_ranges(const struct np_peer *peer, struct np_range *out);
 
 /* Sorts ranges and merges overlapping or adjacent ones; returns the new count. */
 size_t np_ranges_normalize(struct np_range *r, size_t n);
+
+/* An inclusive range of IPv6 addresses, network order. */
+struct np_range6 {
+	uint8_t lo[16], hi[16];
+};
+
+/* An IPv6 ipBlock peer covers ip (network order): inside cidr6, outside every except6 (IPv4
+ * blocks: never). */
+bool np_peer_covers_ip6(const struct np_peer *peer, const uint8_t ip[16]);
+
+/* np_block_ranges for an IPv6 ipBlock (cidr6 minus except6, 128-bit ranges; IPv4 blocks: 0). */
+size_t np_block_ranges6(const struct np_peer *peer, struct np_range6 *out);
 
 /* The number of pod's container port named name with protocol proto, into *port: 0, or
  * -ENOENT when the pod has no such port. */

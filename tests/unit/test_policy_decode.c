@@ -44,8 +44,11 @@ Test(policy_decode, pod_as_kubectl_prints_it)
 	cr_assert_str_eq(p.labels.v[0].key, "app");     /* sorted */
 	cr_assert_str_eq(np_labels_get(&p.labels, "tier"), "frontend");
 	cr_assert_null(np_labels_get(&p.labels, "nope"));
-	cr_assert_eq(p.nips, 1, "the IPv6 address is skipped");
+	cr_assert_eq(p.nips, 1, "one IPv4 address");
 	cr_assert_eq(p.ips[0], 0x0a200002);
+	static const uint8_t v6[16] = { 0xfd, 0, 0, 0x10, 0, 0x32, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
+	cr_assert_eq(p.nips6, 1, "the IPv6 address is kept apart");
+	cr_assert_eq(memcmp(p.ips6[0], v6, 16), 0);
 	cr_assert_eq(p.phase, NP_PHASE_RUNNING);
 	cr_assert_not(p.host_network);
 	cr_assert_eq(p.ncports, 3, "named ports of both containers; 9090 has no name");
@@ -180,6 +183,14 @@ Test(policy_decode, bad_policies_are_refused_with_what_where_why)
 		  "ipBlock.cidr: \"10.0.0.0/33\" is not a CIDR" },
 		{ "{\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"10.0.0.0/8\",\"except\":[\"11.0.0.0/16\"]}}]}]}",
 		  "spec.ingress[0].from[0].ipBlock.except[0]: \"11.0.0.0/16\" is not strictly inside cidr" },
+		{ "{\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"fd00::/129\"}}]}]}",
+		  "ipBlock.cidr: \"fd00::/129\" is not a CIDR" },
+		{ "{\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"fd00::/16\",\"except\":[\"fd01::/32\"]}}]}]}",
+		  "spec.ingress[0].from[0].ipBlock.except[0]: \"fd01::/32\" is not strictly inside cidr" },
+		{ "{\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"fd00::/16\",\"except\":[\"fd00::/16\"]}}]}]}",
+		  "ipBlock.except[0]: \"fd00::/16\" is not strictly inside cidr" },
+		{ "{\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"fd00::/16\",\"except\":[\"10.0.0.0/8\"]}}]}]}",
+		  "ipBlock.except[0]: \"10.0.0.0/8\" is not of the family of cidr" },
 		{ "{\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"10.0.0.0/8\"},\"podSelector\":{}}]}]}",
 		  "spec.ingress[0].from[0]: ipBlock cannot be combined" },
 		{ "{\"egress\":[{\"to\":[{}]}]}", "spec.egress[0].to[0]: names none of" },
@@ -262,6 +273,8 @@ Test(policy_decode, bad_pods_and_objects)
 		  "Pod b/a: status.podIP: \"10.1.2\" is not an IP address" },
 		{ "{\"metadata\":{\"name\":\"a\",\"namespace\":\"b\"},\"status\":{\"podIPs\":[{\"ip\":\"x\"}]}}",
 		  "status.podIPs[0].ip: \"x\" is not an IP address" },
+		{ "{\"metadata\":{\"name\":\"a\",\"namespace\":\"b\"},\"status\":{\"podIPs\":[{\"ip\":\"fd00::1::2\"}]}}",
+		  "Pod b/a: status.podIPs[0].ip: \"fd00::1::2\" is not an IP address" },
 		{ "{\"metadata\":{\"name\":\"a\",\"namespace\":\"b\"},\"status\":{\"phase\":\"Sleeping\"}}",
 		  "status.phase: \"Sleeping\" is not a pod phase" },
 		{ "{\"metadata\":{\"name\":\"a\",\"namespace\":\"b\"},\"spec\":{\"hostNetwork\":\"yes\"}}",
@@ -358,4 +371,55 @@ Test(policy_store, delete_event_of_an_object_with_kind)
 	cr_assert_eq(np_store_count(&s, NP_KIND_NAMESPACE), 0);
 	cJSON_Delete(j);
 	np_store_free(&s);
+}
+
+Test(policy_decode, pod_ipv6_only_podip)
+{
+	cJSON *j = cJSON_Parse("{\"metadata\":{\"name\":\"a\",\"namespace\":\"b\"},"
+			       "\"status\":{\"podIP\":\"fd6d:6573:6800::a20:3\"}}");
+	struct np_pod p, q;
+	char err[256];
+	cr_assert_eq(np_pod_decode(j, &p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(p.nips, 0);
+	cr_assert_eq(p.nips6, 1);
+	cr_assert_eq(p.ips6[0][0], 0xfd);
+	cr_assert_eq(p.ips6[0][13], 0x20);
+	cr_assert_eq(p.ips6[0][15], 0x03);
+	cr_assert_eq(np_pod_decode(j, &q, err, sizeof(err)), 0, "%s", err);
+	cr_assert(np_pod_equal(&p, &q));
+	q.ips6[0][15] = 4;
+	cr_assert_not(np_pod_equal(&p, &q), "the IPv6 address counts in equality");
+	np_pod_free(&p);
+	np_pod_free(&q);
+	cJSON_Delete(j);
+}
+
+Test(policy_decode, ipv6_ipblock_with_except)
+{
+	struct np_policy p, q;
+	char err[256];
+	const char *spec = "{\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"fd6d:6573:6800::1/44\","
+			   "\"except\":[\"fd6d:6573:6800::a20:0/120\",\"fd6d:6573:6801::/48\"]}}]}]}";
+	cr_assert_eq(decode_policy_str(spec, &p, err, sizeof(err)), 0, "%s", err);
+	const struct np_peer *b = &p.ingress[0].peers[0];
+	static const uint8_t net[16] = { 0xfd, 0x6d, 0x65, 0x73, 0x68, 0 };
+	static const uint8_t ex0[16] = { 0xfd, 0x6d, 0x65, 0x73, 0x68, 0, 0, 0, 0, 0, 0, 0, 0x0a, 0x20 };
+	cr_assert(b->is_block && b->block_v6);
+	cr_assert_eq(b->cidr6.len, 44);
+	cr_assert_eq(memcmp(b->cidr6.addr, net, 16), 0, "host bits cleared");
+	cr_assert_eq(b->nexcept, 0);
+	cr_assert_eq(b->nexcept6, 2);
+	cr_assert_eq(b->except6[0].len, 120);
+	cr_assert_eq(memcmp(b->except6[0].addr, ex0, 16), 0);
+	cr_assert_eq(b->except6[1].addr[5], 0x01);
+	cr_assert_eq(decode_policy_str(spec, &q, err, sizeof(err)), 0, "%s", err);
+	cr_assert(np_policy_equal(&p, &q));
+	q.ingress[0].peers[0].except6[1].addr[5] = 0x02;
+	cr_assert_not(np_policy_equal(&p, &q), "IPv6 excepts count in equality");
+	np_policy_free(&q);
+	cr_assert_eq(decode_policy_str("{\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":"
+				       "\"fd6d:6573:6900::/40\"}}]}]}", &q, err, sizeof(err)), 0, "%s", err);
+	cr_assert_not(np_policy_equal(&p, &q), "two IPv6 blocks differ by their cidr");
+	np_policy_free(&q);
+	np_policy_free(&p);
 }

@@ -169,7 +169,38 @@ Test(policy_select, ip_block_except_as_ranges)
 	cr_assert_eq(r[0].lo, 0);
 	cr_assert_eq(r[0].hi, 0xfffffffe);
 	cr_assert_eq(np_block_ranges(&p.ingress[0].peers[3], r), 0, "IPv6: nothing for IPv4");
+	struct np_range6 r6[NP_MAX_EXCEPT + 1];
+	cr_assert_eq(np_block_ranges6(&p.ingress[0].peers[0], r6), 0, "IPv4: nothing for IPv6");
+	n = np_block_ranges6(&p.ingress[0].peers[3], r6);
+	cr_assert_eq(n, 1, "fd00::/8 minus fd00::/16");
+	static const uint8_t lo[16] = { 0xfd, 0x01 };
+	static const uint8_t hi[16] = { 0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+					0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	cr_assert_eq(memcmp(r6[0].lo, lo, 16), 0);
+	cr_assert_eq(memcmp(r6[0].hi, hi, 16), 0);
+	static const uint8_t in[16] = { 0xfd, 0x6d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+	static const uint8_t ex[16] = { 0xfd, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+	static const uint8_t out[16] = { 0xfe, 0x80 };
+	cr_assert(np_peer_covers_ip6(&p.ingress[0].peers[3], in));
+	cr_assert_not(np_peer_covers_ip6(&p.ingress[0].peers[3], ex), "inside the except");
+	cr_assert_not(np_peer_covers_ip6(&p.ingress[0].peers[3], out), "outside cidr");
+	cr_assert_not(np_peer_covers_ip6(&p.ingress[0].peers[0], in), "an IPv4 block");
 	np_policy_free(&p);
+	struct np_policy q = policy("ns", "{\"ingress\":[{\"from\":["
+		"{\"ipBlock\":{\"cidr\":\"::/0\",\"except\":[\"::/1\",\"ffff::/16\",\"fd00::/16\",\"fd00:1::/32\"]}}]}]}");
+	n = np_block_ranges6(&q.ingress[0].peers[0], r6);
+	cr_assert_eq(n, 2, "::/0 minus ::/1, fd00::/16 (with a nested except) and ffff::/16");
+	static const uint8_t a_lo[16] = { 0x80 };
+	static const uint8_t a_hi[16] = { 0xfc, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+					  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t b_lo[16] = { 0xfd, 0x01 };
+	static const uint8_t b_hi[16] = { 0xff, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+					  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	cr_assert_eq(memcmp(r6[0].lo, a_lo, 16), 0);
+	cr_assert_eq(memcmp(r6[0].hi, a_hi, 16), 0);
+	cr_assert_eq(memcmp(r6[1].lo, b_lo, 16), 0);
+	cr_assert_eq(memcmp(r6[1].hi, b_hi, 16), 0, "the except at the very top ends the last range");
+	np_policy_free(&q);
 	struct np_range m[] = { { 5, 9 }, { 1, 3 }, { 4, 4 }, { 20, 30 }, { 25, 26 } };
 	cr_assert_eq(np_ranges_normalize(m, 5), 2);
 	cr_assert_eq(m[0].lo, 1);
@@ -203,4 +234,24 @@ Test(policy_select, named_ports_and_port_matching)
 	cr_assert(np_ports_match(&p.ingress[1], NULL, NP_PROTO_UDP, 9), "no ports: everything");
 	np_policy_free(&p);
 	np_pod_free(&web);
+}
+
+Test(policy_select, ipv6_pod_covered_by_ipv6_block)
+{
+	struct np_policy p = policy("ns", "{\"ingress\":[{\"from\":["
+		"{\"ipBlock\":{\"cidr\":\"fd6d:6573:6800::/48\",\"except\":[\"fd6d:6573:6800::a20:5/128\"]}},"
+		"{\"ipBlock\":{\"cidr\":\"10.32.0.0/12\"}}]}]}");
+	struct np_pod in = pod("ns", "{}", ",\"status\":{\"podIPs\":[{\"ip\":\"10.32.0.2\"},"
+			       "{\"ip\":\"fd6d:6573:6800::a20:2\"}]}");
+	struct np_pod ex = pod("ns", "{}", ",\"status\":{\"podIPs\":[{\"ip\":\"10.32.0.5\"},"
+			       "{\"ip\":\"fd6d:6573:6800::a20:5\"}]}");
+	cr_assert_eq(in.nips6, 1);
+	cr_assert(np_peer_covers_ip6(&p.ingress[0].peers[0], in.ips6[0]));
+	cr_assert_not(np_peer_covers_ip6(&p.ingress[0].peers[0], ex.ips6[0]), "its except");
+	cr_assert_not(np_peer_covers_ip6(&p.ingress[0].peers[1], in.ips6[0]), "an IPv4 block");
+	cr_assert(np_peer_covers_ip(&p.ingress[0].peers[1], ex.ips[0]), "IPv4 as before");
+	cr_assert_not(np_peer_covers_ip(&p.ingress[0].peers[0], in.ips[0]), "an IPv6 block");
+	np_pod_free(&in);
+	np_pod_free(&ex);
+	np_policy_free(&p);
 }
