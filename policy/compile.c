@@ -1,5 +1,9 @@
 /* policy/compile.c: the NetworkPolicy state into one nftables script for `inet mesh_policy`
- * (policy/compile.h says what the table does). Pure: no I/O. */
+ * (policy/compile.h says what the table does). Pure: no I/O.
+ *
+ * Both families go through the same code: an address is a 128-bit number (IPv4 in the low 32
+ * bits), and everything per family (pods, sets, rules) is kept in arrays indexed by F4 / F6;
+ * only the keywords, set types and the text of an address differ. */
 #include "policy/compile.h"
 
 #include <arpa/inet.h>
@@ -15,6 +19,20 @@
 
 #define ELEMS_PER_LINE 512
 
+typedef unsigned __int128 u128;
+
+enum { F4, F6, NFAM };
+
+/* per family: the nft keyword of its addresses, and set types (static: set_reg keeps them) */
+static const char *const FAM_KW[NFAM] = { "ip", "ip6" };
+static const char *const FAM_ADDR[NFAM] = { "ipv4_addr;", "ipv6_addr;" };
+static const char *const FAM_INTERVAL[NFAM] = { "ipv4_addr; flags interval;",
+						"ipv6_addr; flags interval;" };
+static const char *const FAM_NAMED[NFAM] = { "ipv4_addr . inet_proto . inet_service;",
+					     "ipv6_addr . inet_proto . inet_service;" };
+/* the suffix of the fixed sets' and per-content sets' names of the family */
+static const char *const FAM_SUFFIX[NFAM] = { "", "6" };
+
 static void ip_str(uint32_t ip, char out[16])
 {
 	char *o = out;
@@ -26,6 +44,32 @@ static void ip_str(uint32_t ip, char out[16])
 			*o++ = (char)('0' + b / 10 % 10);
 		*o++ = (char)('0' + b % 10);
 		*o++ = shift ? '.' : '\0';
+	}
+}
+
+static u128 a6_get(const uint8_t a[16])
+{
+	u128 v = 0;
+	for (int i = 0; i < 16; i++)
+		v = v << 8 | a[i];
+	return v;
+}
+
+static void a6_put(u128 v, uint8_t out[16])
+{
+	for (int i = 15; i >= 0; i--, v >>= 8)
+		out[i] = (uint8_t)v;
+}
+
+/* an address of family f as text */
+static void addr_str(int f, u128 a, char out[INET6_ADDRSTRLEN])
+{
+	if (f == F4) {
+		ip_str((uint32_t)a, out);
+	} else {
+		uint8_t b[16];
+		a6_put(a, b);
+		inet_ntop(AF_INET6, b, out, INET6_ADDRSTRLEN);
 	}
 }
 
@@ -49,10 +93,21 @@ static uint64_t fnv(uint64_t h, const void *data, size_t len)
 
 /* A pod address policy deals with here. */
 struct ep {
-	uint32_t ip;
+	u128 ip;
 	const struct np_pod *pod;
 	const struct np_namespace *ns;
 	bool local;
+};
+
+/* An inclusive range of addresses of one family. */
+struct range {
+	u128 lo, hi;
+};
+
+/* A growing list of addresses. */
+struct addrs {
+	u128 *v;
+	size_t n, cap;
 };
 
 struct setdef {
@@ -67,15 +122,14 @@ struct cstate {
 	const struct np_store *s;
 	const struct np_compile_opts *o;
 	const char *table;
-	struct ep *eps;
-	size_t neps;
+	struct ep *eps[NFAM];
+	size_t neps[NFAM];
 	struct setdef *sets;
 	size_t nsets, capsets;
 	struct np_objects objs;
 	size_t capobjs, capcounters;
 	struct textbuf in, out;    /* the rules of pol_in and pol_out */
-	uint32_t *iso_in, *iso_out;
-	size_t niso_in, niso_out;
+	struct addrs iso_in[NFAM], iso_out[NFAM], unknown[NFAM];
 	size_t nrules, nelements;
 	bool oom;
 };
@@ -96,22 +150,37 @@ static int obj_add(struct cstate *c, enum np_obj_kind kind, const char *name)
 	return 0;
 }
 
-static int u32_cmp(const void *a, const void *b)
+static int addrs_push(struct cstate *c, struct addrs *a, u128 ip)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? 2 * a->cap : 64;
+		u128 *v = realloc(a->v, cap * sizeof(*v));
+		if (!v)
+			return c->oom = true, -ENOMEM;
+		a->v = v;
+		a->cap = cap;
+	}
+	a->v[a->n++] = ip;
+	return 0;
+}
+
+static int u128_cmp(const void *a, const void *b)
+{
+	u128 x = *(const u128 *)a, y = *(const u128 *)b;
 	return x < y ? -1 : x > y;
 }
 
-static size_t u32_uniq(uint32_t *v, size_t n)
+/* sorts and removes repeats */
+static void addrs_uniq(struct addrs *a)
 {
 	size_t o = 0;
-	if (n == 0)
-		return 0;
-	qsort(v, n, sizeof(*v), u32_cmp);
-	for (size_t i = 0; i < n; i++)
-		if (o == 0 || v[o - 1] != v[i])
-			v[o++] = v[i];
-	return o;
+	if (a->n == 0)
+		return;
+	qsort(a->v, a->n, sizeof(*a->v), u128_cmp);
+	for (size_t i = 0; i < a->n; i++)
+		if (o == 0 || a->v[o - 1] != a->v[i])
+			a->v[o++] = a->v[i];
+	a->n = o;
 }
 
 /* Registers a set of that type (and name prefix) holding elems (already formatted, one per
@@ -170,47 +239,52 @@ static int set_reg(struct cstate *c, const char *prefix, const char *type, char 
 
 static void strs_free(char **v, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; v && i < n; i++)
 		free(v[i]);
 	free(v);
 }
 
-/* ranges as set elements: "a.b.c.d" or "a.b.c.d-e.f.g.h" */
-static char **ranges_elems(const struct np_range *r, size_t n)
+#define ELEM_MAX (2 * INET6_ADDRSTRLEN + 2)
+
+/* ranges of family f as set elements: "a" or "a-b" */
+static char **ranges_elems(int f, const struct range *r, size_t n)
 {
 	char **v = calloc(n ? n : 1, sizeof(*v));
 	for (size_t i = 0; v && i < n; i++) {
-		char a[16], b[16];
-		ip_str(r[i].lo, a);
-		ip_str(r[i].hi, b);
-		v[i] = malloc(40);
+		char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+		addr_str(f, r[i].lo, a);
+		addr_str(f, r[i].hi, b);
+		v[i] = malloc(ELEM_MAX);
 		if (!v[i]) {
 			strs_free(v, i);
 			return NULL;
 		}
 		if (r[i].lo == r[i].hi)
-			snprintf(v[i], 40, "%s", a);
+			snprintf(v[i], ELEM_MAX, "%s", a);
 		else
-			snprintf(v[i], 40, "%s-%s", a, b);
+			snprintf(v[i], ELEM_MAX, "%s-%s", a, b);
 	}
 	return v;
 }
 
-/* a set of single addresses (sorted, unique) */
-static int ip_set(struct cstate *c, const char *prefix, uint32_t *ips, size_t n,
+/* a set of single addresses of family f (sorted, unique); its name prefix gets the family's
+ * suffix */
+static int ip_set(struct cstate *c, int f, const char *prefix, const struct addrs *a,
 		  char name[NP_OBJ_NAME_MAX + 1])
 {
-	struct np_range *r = calloc(n ? n : 1, sizeof(*r));
+	struct range *r = calloc(a->n ? a->n : 1, sizeof(*r));
+	char pfx[32];
 	if (!r)
 		return c->oom = true, -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		r[i].lo = r[i].hi = ips[i];
-	char **e = ranges_elems(r, n);
+	for (size_t i = 0; i < a->n; i++)
+		r[i].lo = r[i].hi = a->v[i];
+	char **e = ranges_elems(f, r, a->n);
 	free(r);
 	if (!e)
 		return c->oom = true, -ENOMEM;
-	int ret = set_reg(c, prefix, "ipv4_addr;", e, n, name);
-	strs_free(e, n);
+	snprintf(pfx, sizeof(pfx), "%s%s", prefix, FAM_SUFFIX[f]);
+	int ret = set_reg(c, pfx, FAM_ADDR[f], e, a->n, name);
+	strs_free(e, a->n);
 	return ret;
 }
 
@@ -225,24 +299,38 @@ static int ep_cmp(const void *a, const void *b)
 	return d ? d : strcmp(x->pod->name, y->pod->name);
 }
 
-static bool view_has_ip(const struct np_local_view *v, uint32_t ip)
+/* the view's address i of family f into *ip; false when it has none of that family */
+static bool view_ip(const struct np_local_view *v, size_t i, int f, u128 *ip)
 {
-	for (size_t i = 0; v && i < v->n; i++)
-		if (ntohl(v->addr[i].ip) == ip)
+	if (f == F4) {
+		*ip = ntohl(v->addr[i].ip);
+		return true;
+	}
+	if (!v->addr[i].has_ip6)
+		return false;
+	*ip = a6_get(v->addr[i].ip6);
+	return true;
+}
+
+static bool view_has_ip(const struct np_local_view *v, int f, u128 ip)
+{
+	u128 x;
+	for (size_t i = 0; v && i < v->n && i < NP_LOCAL_MAX; i++)
+		if (view_ip(v, i, f, &x) && x == ip)
 			return true;
 	return false;
 }
 
 static bool view_has_pod(const struct np_local_view *v, const struct np_pod *p)
 {
-	for (size_t i = 0; v && i < v->n; i++)
+	for (size_t i = 0; v && i < v->n && i < NP_LOCAL_MAX; i++)
 		if (v->addr[i].name && v->addr[i].name[0] && v->addr[i].ns &&
 		    !strcmp(v->addr[i].ns, p->ns) && !strcmp(v->addr[i].name, p->name))
 			return true;
 	return false;
 }
 
-/* The pod of the store that has ip and runs on node, or NULL. */
+/* The pod of the store that has IPv4 ip and runs on node, or NULL. */
 static const struct np_pod *pod_by_ip_on(const struct np_store *s, uint32_t ip, const char *node)
 {
 	for (size_t i = 0; i < np_store_count(s, NP_KIND_POD); i++) {
@@ -256,49 +344,67 @@ static const struct np_pod *pod_by_ip_on(const struct np_store *s, uint32_t ip, 
 	return NULL;
 }
 
-static int build_eps(struct cstate *c, const struct np_local_view *v, uint32_t **unknown,
-		     size_t *nunknown)
+static size_t pod_nips(const struct np_pod *p, int f)
+{
+	return f == F4 ? p->nips : p->nips6;
+}
+
+static u128 pod_ip(const struct np_pod *p, int f, size_t k)
+{
+	return f == F4 ? (u128)p->ips[k] : a6_get(p->ips6[k]);
+}
+
+/* The pod addresses of family f: the view's (this node's pods, by the IPAM; an IPv6 one is
+ * its IPv4 one mapped into range6) with the pod each was given to, then the store's pods'
+ * addresses the view does not hold. An IPv4 address that a pod of the view had in the API
+ * server's status before is not taken from the store (the view says whose it is now); a view
+ * pod's IPv6 addresses from its status are (the view has IPv6 only with a range6). */
+static int build_eps(struct cstate *c, const struct np_local_view *v, int f)
 {
 	const struct np_store *s = c->s;
 	size_t max = (v ? v->n : 0);
 	for (size_t i = 0; i < np_store_count(s, NP_KIND_POD); i++)
-		max += np_store_pod(s, i)->nips;
-	c->eps = calloc(max ? max : 1, sizeof(*c->eps));
-	*unknown = calloc(v && v->n ? v->n : 1, sizeof(**unknown));
-	if (!c->eps || !*unknown)
+		max += pod_nips(np_store_pod(s, i), f);
+	struct ep *eps = c->eps[f] = calloc(max ? max : 1, sizeof(*eps));
+	size_t n = 0;
+	if (!eps)
 		return c->oom = true, -ENOMEM;
 	const char *node = v && v->node && v->node[0] ? v->node : NULL;
 	for (size_t i = 0; v && i < v->n && i < NP_LOCAL_MAX; i++) {
-		uint32_t ip = ntohl(v->addr[i].ip);
+		u128 ip;
 		const struct np_pod *p;
+		if (!view_ip(v, i, f, &ip))
+			continue;
 		if (v->addr[i].name && v->addr[i].name[0]) {
 			p = np_store_find_pod(s, v->addr[i].ns ? v->addr[i].ns : "", v->addr[i].name);
 			if (!p) {
-				(*unknown)[(*nunknown)++] = ip;
+				if (addrs_push(c, &c->unknown[f], ip) < 0)
+					return -ENOMEM;
 				continue;
 			}
 		} else {
-			p = pod_by_ip_on(s, ip, node);
+			p = pod_by_ip_on(s, ntohl(v->addr[i].ip), node);
 		}
 		if (!p || !np_pod_active(p))
 			continue;
-		c->eps[c->neps++] = (struct ep){ ip, p, np_store_find_namespace(s, p->ns), true };
+		eps[n++] = (struct ep){ ip, p, np_store_find_namespace(s, p->ns), true };
 	}
 	for (size_t i = 0; i < np_store_count(s, NP_KIND_POD); i++) {
 		const struct np_pod *p = np_store_pod(s, i);
-		if (!np_pod_active(p) || view_has_pod(v, p))
+		if (!np_pod_active(p) || (f == F4 && view_has_pod(v, p)))
 			continue;
-		for (size_t k = 0; k < p->nips; k++) {
-			if (view_has_ip(v, p->ips[k]))
+		for (size_t k = 0; k < pod_nips(p, f); k++) {
+			u128 ip = pod_ip(p, f, k);
+			if (view_has_ip(v, f, ip))
 				continue;       /* the view says whose address it is now */
 			bool local = node && !strcmp(p->node, node);
-			c->eps[c->neps++] = (struct ep){ p->ips[k], p, np_store_find_namespace(s, p->ns),
-							 local };
+			eps[n++] = (struct ep){ ip, p, np_store_find_namespace(s, p->ns), local };
 		}
 	}
-	if (c->neps)
-		qsort(c->eps, c->neps, sizeof(*c->eps), ep_cmp);
-	*nunknown = u32_uniq(*unknown, *nunknown);
+	if (n)
+		qsort(eps, n, sizeof(*eps), ep_cmp);
+	c->neps[f] = n;
+	addrs_uniq(&c->unknown[f]);
 	return 0;
 }
 
@@ -318,7 +424,7 @@ void np_counter_name(const struct np_policy *pol, unsigned direction, size_t ind
 }
 
 struct port_el {
-	uint32_t ip;            /* named: the pod's address */
+	u128 ip;                /* named: the pod's address */
 	uint8_t proto;
 	uint16_t lo, hi;
 };
@@ -354,7 +460,7 @@ static size_t port_els_normalize(struct port_el *v, size_t n)
 	return o + 1;
 }
 
-static bool ip_in_ranges(const struct np_range *r, size_t n, uint32_t ip)
+static bool ip_in_ranges(const struct range *r, size_t n, u128 ip)
 {
 	size_t lo = 0, hi = n;
 	while (lo < hi) {
@@ -369,95 +475,123 @@ static bool ip_in_ranges(const struct np_range *r, size_t n, uint32_t ip)
 	return false;
 }
 
-/* The addresses a rule's peers are (sorted disjoint ranges, *n of them): the pods some
- * selector peer covers (c->eps is sorted by address, so they come in order) and the ipBlocks. */
-static struct np_range *peer_ranges(struct cstate *c, const struct np_policy *pol,
-				    const struct np_rule *rule, size_t *n)
+static int range_cmp(const void *a, const void *b)
 {
-	size_t cap = c->neps + 1, k = 0;
+	const struct range *x = a, *y = b;
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return x->hi < y->hi ? -1 : x->hi > y->hi;
+}
+
+/* sorts ranges and merges overlapping or adjacent ones; returns the new count */
+static size_t ranges_normalize(struct range *r, size_t n)
+{
+	size_t o = 0;
+	if (n == 0)
+		return 0;
+	qsort(r, n, sizeof(*r), range_cmp);
+	for (size_t i = 1; i < n; i++) {
+		if (r[i].lo <= r[o].hi || r[i].lo == r[o].hi + 1) {
+			if (r[i].hi > r[o].hi)
+				r[o].hi = r[i].hi;
+		} else {
+			r[++o] = r[i];
+		}
+	}
+	return o + 1;
+}
+
+/* An ipBlock's addresses of family f as ranges into out; returns their count. */
+static size_t block_ranges(const struct np_peer *pe, int f, struct range *out)
+{
+	size_t n = 0;
+	if (f == F4) {
+		struct np_range r[NP_MAX_EXCEPT + 1];
+		n = np_block_ranges(pe, r);
+		for (size_t i = 0; i < n; i++)
+			out[i] = (struct range){ r[i].lo, r[i].hi };
+	} else {
+		struct np_range6 r[NP_MAX_EXCEPT + 1];
+		n = np_block_ranges6(pe, r);
+		for (size_t i = 0; i < n; i++)
+			out[i] = (struct range){ a6_get(r[i].lo), a6_get(r[i].hi) };
+	}
+	return n;
+}
+
+/* The addresses of family f a rule's peers are (sorted disjoint ranges, *n of them): the pods
+ * some selector peer covers (eps are sorted by address, so they come in order) and the
+ * ipBlocks of the family. */
+static struct range *peer_ranges(struct cstate *c, int f, const struct np_policy *pol,
+				 const struct np_rule *rule, size_t *n)
+{
+	size_t cap = c->neps[f] + 1, k = 0;
 	for (size_t i = 0; i < rule->npeers; i++)
 		if (rule->peers[i].is_block)
-			cap += rule->peers[i].nexcept + 1;
-	struct np_range *r = calloc(cap, sizeof(*r));
+			cap += NP_MAX_EXCEPT + 1;
+	struct range *r = calloc(cap, sizeof(*r));
 	if (!r)
 		return c->oom = true, NULL;
-	for (size_t e = 0; e < c->neps; e++) {
+	for (size_t e = 0; e < c->neps[f]; e++) {
+		const struct ep *ep = &c->eps[f][e];
 		for (size_t i = 0; i < rule->npeers; i++) {
-			if (np_peer_covers_pod(&rule->peers[i], pol, c->eps[e].pod, c->eps[e].ns)) {
-				if (k && r[k - 1].hi + 1 == c->eps[e].ip)
-					r[k - 1].hi = c->eps[e].ip;
-				else if (!k || r[k - 1].hi != c->eps[e].ip)
-					r[k++] = (struct np_range){ c->eps[e].ip, c->eps[e].ip };
+			if (np_peer_covers_pod(&rule->peers[i], pol, ep->pod, ep->ns)) {
+				if (k && r[k - 1].hi + 1 == ep->ip)
+					r[k - 1].hi = ep->ip;
+				else if (!k || r[k - 1].hi != ep->ip)
+					r[k++] = (struct range){ ep->ip, ep->ip };
 				break;
 			}
 		}
 	}
 	for (size_t i = 0; i < rule->npeers; i++)
 		if (rule->peers[i].is_block)
-			k += np_block_ranges(&rule->peers[i], r + k);
-	*n = np_ranges_normalize(r, k);
+			k += block_ranges(&rule->peers[i], f, r + k);
+	*n = ranges_normalize(r, k);
 	return r;
 }
 
-static int compile_rule(struct cstate *c, const struct np_policy *pol, unsigned dir, size_t idx,
-			const char *sel, const struct ep **selected, size_t nsel, cJSON *jrules)
+/* The rules of family f for one policy rule (counter already registered): the pods selected
+ * here of that family are in set sel (nsel of them, selected). No selected pod of the family:
+ * nothing to do. */
+static int compile_rule_family(struct cstate *c, int f, const struct np_policy *pol,
+			       unsigned dir, const struct np_rule *rule, const char *counter,
+			       const char *sel, const struct ep **selected, size_t nsel)
 {
-	const struct np_rule *rule = dir == NP_TYPE_INGRESS ? &pol->ingress[idx] : &pol->egress[idx];
 	struct textbuf *b = dir == NP_TYPE_INGRESS ? &c->in : &c->out;
 	const char *verdict = dir == NP_TYPE_INGRESS ? "accept" : "return";
 	const char *self = dir == NP_TYPE_INGRESS ? "daddr" : "saddr";
 	const char *other = dir == NP_TYPE_INGRESS ? "saddr" : "daddr";
-	char counter[NP_OBJ_NAME_MAX + 1], peers[NP_OBJ_NAME_MAX + 1] = "",
-	     ports[NP_OBJ_NAME_MAX + 1] = "", named[NP_OBJ_NAME_MAX + 1] = "";
-	struct np_range *pr = NULL;
+	const char *kw = FAM_KW[f];
+	char peers[NP_OBJ_NAME_MAX + 1] = "", ports[NP_OBJ_NAME_MAX + 1] = "",
+	     named[NP_OBJ_NAME_MAX + 1] = "", pfx[16];
+	struct range *pr = NULL;
 	struct port_el *num = NULL, *nam = NULL;
 	char **e = NULL;
 	size_t npr = 0, nnum = 0, nnam = 0, ne = 0;
 	int ret = -ENOMEM;
 
-	np_counter_name(pol, dir, idx, counter);
-	if (obj_add(c, NP_OBJ_COUNTER, counter) < 0)
-		goto out;
-	if (c->objs.ncounters == c->capcounters) {
-		size_t cap = c->capcounters ? 2 * c->capcounters : 64;
-		struct np_rule_counter *v = realloc(c->objs.counters, cap * sizeof(*v));
-		if (!v)
-			goto out;
-		c->objs.counters = v;
-		c->capcounters = cap;
-	}
-	struct np_rule_counter *rc = &c->objs.counters[c->objs.ncounters++];
-	memset(rc, 0, sizeof(*rc));
-	snprintf(rc->name, sizeof(rc->name), "%s", counter);
-	snprintf(rc->ns, sizeof(rc->ns), "%s", pol->ns);
-	snprintf(rc->policy, sizeof(rc->policy), "%s", pol->name);
-	rc->direction = dir;
-	rc->index = idx;
-	cJSON *jr = cJSON_CreateObject();
-	if (!jr || !cJSON_AddItemToArray(jrules, jr) ||
-	    !cJSON_AddStringToObject(jr, "direction", dir == NP_TYPE_INGRESS ? "ingress" : "egress") ||
-	    !cJSON_AddNumberToObject(jr, "index", (double)idx) ||
-	    !cJSON_AddStringToObject(jr, "counter", counter))
-		goto out;
-
+	if (nsel == 0)
+		return 0;
 	if (rule->npeers) {
-		if (!(pr = peer_ranges(c, pol, rule, &npr)))
+		if (!(pr = peer_ranges(c, f, pol, rule, &npr)))
 			goto out;
 		if (npr == 0) {
-			ret = 0;        /* no peer exists: the rule allows nothing (yet) */
+			ret = 0;        /* no peer of this family exists: nothing allowed (yet) */
 			goto out;
 		}
-		if (!(e = ranges_elems(pr, npr)))
+		if (!(e = ranges_elems(f, pr, npr)))
 			goto out;
 		ne = npr;
-		if (set_reg(c, "peer", "ipv4_addr; flags interval;", e, npr, peers) < 0)
+		snprintf(pfx, sizeof(pfx), "peer%s", FAM_SUFFIX[f]);
+		if (set_reg(c, pfx, FAM_INTERVAL[f], e, npr, peers) < 0)
 			goto out;
 	}
 	/* ports: numbers (and whole protocols) in one set, named ones per pod in another */
 	size_t maxnam = 0;
 	for (size_t i = 0; i < rule->nports; i++)
 		if (rule->ports[i].name[0])
-			maxnam += dir == NP_TYPE_INGRESS ? nsel : c->neps;
+			maxnam += dir == NP_TYPE_INGRESS ? nsel : c->neps[f];
 	num = calloc(rule->nports ? rule->nports : 1, sizeof(*num));
 	nam = calloc(maxnam ? maxnam : 1, sizeof(*nam));
 	if (!num || !nam)
@@ -476,11 +610,12 @@ static int compile_rule(struct cstate *c, const struct np_policy *pol, unsigned 
 					nam[nnam++] = (struct port_el){ selected[k]->ip, p->proto, port,
 									port };
 		} else {
-			for (size_t k = 0; k < c->neps; k++)
-				if ((!rule->npeers || ip_in_ranges(pr, npr, c->eps[k].ip)) &&
-				    np_named_port(c->eps[k].pod, p->name, p->proto, &port) == 0)
-					nam[nnam++] = (struct port_el){ c->eps[k].ip, p->proto, port,
-									port };
+			for (size_t k = 0; k < c->neps[f]; k++) {
+				const struct ep *ep = &c->eps[f][k];
+				if ((!rule->npeers || ip_in_ranges(pr, npr, ep->ip)) &&
+				    np_named_port(ep->pod, p->name, p->proto, &port) == 0)
+					nam[nnam++] = (struct port_el){ ep->ip, p->proto, port, port };
+			}
 		}
 	}
 	nnum = port_els_normalize(num, nnum);
@@ -510,20 +645,22 @@ static int compile_rule(struct cstate *c, const struct np_policy *pol, unsigned 
 		if (!(e = calloc(nnam, sizeof(*e))))
 			goto out;
 		for (ne = 0; ne < nnam; ne++) {
-			char a[16];
-			if (!(e[ne] = malloc(48)))
+			char a[INET6_ADDRSTRLEN];
+			if (!(e[ne] = malloc(ELEM_MAX)))
 				goto out;
-			ip_str(nam[ne].ip, a);
-			snprintf(e[ne], 48, "%s . %s . %u", a, proto_nft(nam[ne].proto), nam[ne].lo);
+			addr_str(f, nam[ne].ip, a);
+			snprintf(e[ne], ELEM_MAX, "%s . %s . %u", a, proto_nft(nam[ne].proto),
+				 nam[ne].lo);
 		}
-		if (set_reg(c, "named", "ipv4_addr . inet_proto . inet_service;", e, nnam, named) < 0)
+		snprintf(pfx, sizeof(pfx), "named%s", FAM_SUFFIX[f]);
+		if (set_reg(c, pfx, FAM_NAMED[f], e, nnam, named) < 0)
 			goto out;
 	}
 	if (rule->nports == 0 || nnum) {
-		tb_printf(b, "add rule inet %s pol_%s ip %s @%s", c->table,
-			  dir == NP_TYPE_INGRESS ? "in" : "out", self, sel);
+		tb_printf(b, "add rule inet %s pol_%s %s %s @%s", c->table,
+			  dir == NP_TYPE_INGRESS ? "in" : "out", kw, self, sel);
 		if (peers[0])
-			tb_printf(b, " ip %s @%s", other, peers);
+			tb_printf(b, " %s %s @%s", kw, other, peers);
 		if (nnum)
 			tb_printf(b, " meta l4proto . th dport @%s", ports);
 		tb_printf(b, " counter name %s %s\n", counter, verdict);
@@ -532,11 +669,11 @@ static int compile_rule(struct cstate *c, const struct np_policy *pol, unsigned 
 	if (nnam) {
 		tb_printf(b, "add rule inet %s pol_%s", c->table, dir == NP_TYPE_INGRESS ? "in" : "out");
 		if (dir == NP_TYPE_INGRESS && peers[0])
-			tb_printf(b, " ip saddr @%s", peers);
+			tb_printf(b, " %s saddr @%s", kw, peers);
 		if (dir == NP_TYPE_EGRESS)
-			tb_printf(b, " ip saddr @%s", sel);
+			tb_printf(b, " %s saddr @%s", kw, sel);
 		/* a named port is always the destination's */
-		tb_printf(b, " ip daddr . meta l4proto . th dport @%s counter name %s %s\n", named,
+		tb_printf(b, " %s daddr . meta l4proto . th dport @%s counter name %s %s\n", kw, named,
 			  counter, verdict);
 		c->nrules++;
 	}
@@ -551,52 +688,108 @@ out:
 	return ret;
 }
 
-/* --- one policy ------------------------------------------------------------------------ */
-
-static int push_ips(uint32_t **v, size_t *n, size_t *cap, const struct ep **sel, size_t nsel)
+/* One rule of pol: its counter (in the objects and the JSON), then its rules of each family. */
+static int compile_rule(struct cstate *c, const struct np_policy *pol, unsigned dir, size_t idx,
+			char sel[NFAM][NP_OBJ_NAME_MAX + 1], const struct ep **selected[NFAM],
+			const size_t nsel[NFAM], cJSON *jrules)
 {
-	if (*n + nsel > *cap) {
-		size_t c = *cap ? *cap : 64;
-		while (c < *n + nsel)
-			c *= 2;
-		uint32_t *p = realloc(*v, c * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		*v = p;
-		*cap = c;
+	const struct np_rule *rule = dir == NP_TYPE_INGRESS ? &pol->ingress[idx] : &pol->egress[idx];
+	char counter[NP_OBJ_NAME_MAX + 1];
+
+	np_counter_name(pol, dir, idx, counter);
+	if (obj_add(c, NP_OBJ_COUNTER, counter) < 0)
+		return -ENOMEM;
+	if (c->objs.ncounters == c->capcounters) {
+		size_t cap = c->capcounters ? 2 * c->capcounters : 64;
+		struct np_rule_counter *v = realloc(c->objs.counters, cap * sizeof(*v));
+		if (!v)
+			return c->oom = true, -ENOMEM;
+		c->objs.counters = v;
+		c->capcounters = cap;
 	}
-	for (size_t i = 0; i < nsel; i++)
-		(*v)[(*n)++] = sel[i]->ip;
+	struct np_rule_counter *rc = &c->objs.counters[c->objs.ncounters++];
+	memset(rc, 0, sizeof(*rc));
+	snprintf(rc->name, sizeof(rc->name), "%s", counter);
+	snprintf(rc->ns, sizeof(rc->ns), "%s", pol->ns);
+	snprintf(rc->policy, sizeof(rc->policy), "%s", pol->name);
+	rc->direction = dir;
+	rc->index = idx;
+	cJSON *jr = cJSON_CreateObject();
+	if (!jr || !cJSON_AddItemToArray(jrules, jr) ||
+	    !cJSON_AddStringToObject(jr, "direction", dir == NP_TYPE_INGRESS ? "ingress" : "egress") ||
+	    !cJSON_AddNumberToObject(jr, "index", (double)idx) ||
+	    !cJSON_AddStringToObject(jr, "counter", counter))
+		return c->oom = true, -ENOMEM;
+	for (int f = 0; f < NFAM; f++)
+		if (compile_rule_family(c, f, pol, dir, rule, counter, sel[f], selected[f], nsel[f]) < 0)
+			return -ENOMEM;
 	return 0;
 }
 
-static int compile_policy(struct cstate *c, const struct np_policy *pol, size_t *capin,
-			  size_t *capout, cJSON *jpolicies, bool *here)
+/* --- one policy ------------------------------------------------------------------------ */
+
+/* the policy's "selects" in the JSON: one entry per pod address, {"pod", "ip"}, and a pod's
+ * IPv6 address as "ip6" of its first entry without one */
+static int selects_json(cJSON *js, const struct ep **sel[NFAM], const size_t nsel[NFAM])
 {
-	const struct ep **sel = calloc(c->neps ? c->neps : 1, sizeof(*sel));
-	uint32_t *ips = calloc(c->neps ? c->neps : 1, sizeof(*ips));
-	char selname[NP_OBJ_NAME_MAX + 1];
-	size_t nsel = 0;
+	for (int f = 0; f < NFAM; f++)
+		for (size_t i = 0; i < nsel[f]; i++) {
+			char pod[2 * NP_NAME_MAX + 2], a[INET6_ADDRSTRLEN];
+			const char *key = f == F4 ? "ip" : "ip6";
+			snprintf(pod, sizeof(pod), "%s/%s", sel[f][i]->pod->ns, sel[f][i]->pod->name);
+			addr_str(f, sel[f][i]->ip, a);
+			cJSON *o = NULL, *x;
+			if (f == F6)
+				cJSON_ArrayForEach(x, js)
+					if (!strcmp(cJSON_GetObjectItem(x, "pod")->valuestring, pod) &&
+					    !cJSON_GetObjectItem(x, "ip6")) {
+						o = x;
+						break;
+					}
+			if (!o && (!(o = cJSON_CreateObject()) || !cJSON_AddItemToArray(js, o) ||
+				   !cJSON_AddStringToObject(o, "pod", pod)))
+				return -ENOMEM;
+			if (!cJSON_AddStringToObject(o, key, a))
+				return -ENOMEM;
+		}
+	return 0;
+}
+
+static int compile_policy(struct cstate *c, const struct np_policy *pol, cJSON *jpolicies,
+			  bool *here)
+{
+	const struct ep **sel[NFAM] = { NULL };
+	struct addrs ips[NFAM] = { { 0 } };
+	char selname[NFAM][NP_OBJ_NAME_MAX + 1] = { "", "" };
+	size_t nsel[NFAM] = { 0 };
 	int ret = -ENOMEM;
 	*here = false;
-	if (!sel || !ips)
-		goto out;
-	for (size_t i = 0; i < c->neps; i++)
-		if (c->eps[i].local && np_policy_selects(pol, c->eps[i].pod))
-			sel[nsel++] = &c->eps[i];
+	for (int f = 0; f < NFAM; f++) {
+		if (!(sel[f] = calloc(c->neps[f] ? c->neps[f] : 1, sizeof(*sel[f]))))
+			goto out;
+		for (size_t i = 0; i < c->neps[f]; i++)
+			if (c->eps[f][i].local && np_policy_selects(pol, c->eps[f][i].pod))
+				sel[f][nsel[f]++] = &c->eps[f][i];
+		*here |= nsel[f] > 0;
+	}
 	ret = 0;
-	if (nsel == 0)
+	if (!*here)
 		goto out;       /* nothing of this policy is enforced here */
-	*here = true;
 	ret = -ENOMEM;
-	for (size_t i = 0; i < nsel; i++)
-		ips[i] = sel[i]->ip;
-	size_t nips = u32_uniq(ips, nsel);
-	if (ip_set(c, "sel", ips, nips, selname) < 0)
-		goto out;
-	if (((pol->types & NP_TYPE_INGRESS) && push_ips(&c->iso_in, &c->niso_in, capin, sel, nsel)) ||
-	    ((pol->types & NP_TYPE_EGRESS) && push_ips(&c->iso_out, &c->niso_out, capout, sel, nsel)))
-		goto out;
+	for (int f = 0; f < NFAM; f++) {
+		if (nsel[f] == 0)
+			continue;
+		for (size_t i = 0; i < nsel[f]; i++)
+			if (addrs_push(c, &ips[f], sel[f][i]->ip) < 0 ||
+			    ((pol->types & NP_TYPE_INGRESS) &&
+			     addrs_push(c, &c->iso_in[f], sel[f][i]->ip) < 0) ||
+			    ((pol->types & NP_TYPE_EGRESS) &&
+			     addrs_push(c, &c->iso_out[f], sel[f][i]->ip) < 0))
+				goto out;
+		addrs_uniq(&ips[f]);
+		if (ip_set(c, f, "sel", &ips[f], selname[f]) < 0)
+			goto out;
+	}
 
 	cJSON *jp = cJSON_CreateObject(), *jt, *js, *jr;
 	if (!jp || !cJSON_AddItemToArray(jpolicies, jp) ||
@@ -610,15 +803,8 @@ static int compile_policy(struct cstate *c, const struct np_policy *pol, size_t 
 		goto out;
 	if ((pol->types & NP_TYPE_EGRESS) && !cJSON_AddItemToArray(jt, cJSON_CreateString("Egress")))
 		goto out;
-	for (size_t i = 0; i < nsel; i++) {
-		char pod[2 * NP_NAME_MAX + 2], a[16];
-		cJSON *o = cJSON_CreateObject();
-		snprintf(pod, sizeof(pod), "%s/%s", sel[i]->pod->ns, sel[i]->pod->name);
-		ip_str(sel[i]->ip, a);
-		if (!o || !cJSON_AddItemToArray(js, o) || !cJSON_AddStringToObject(o, "pod", pod) ||
-		    !cJSON_AddStringToObject(o, "ip", a))
-			goto out;
-	}
+	if (selects_json(js, sel, nsel) < 0)
+		goto out;
 	if (pol->types & NP_TYPE_INGRESS)
 		for (size_t i = 0; i < pol->ningress; i++)
 			if (compile_rule(c, pol, NP_TYPE_INGRESS, i, selname, sel, nsel, jr) < 0)
@@ -629,13 +815,14 @@ static int compile_policy(struct cstate *c, const struct np_policy *pol, size_t 
 				goto out;
 	ret = 0;
 out:
-	free(sel);
-	free(ips);
+	for (int f = 0; f < NFAM; f++) {
+		free(sel[f]);
+		free(ips[f].v);
+	}
 	if (ret < 0)
 		c->oom = true;
 	return ret;
 }
-
 /* --- the whole script ------------------------------------------------------------------ */
 
 void np_compile_opts_init(struct np_compile_opts *o)
@@ -745,8 +932,7 @@ int np_compile(const struct np_store *s, const struct np_local_view *view,
 	struct np_compile_opts defaults;
 	struct cstate c = { 0 };
 	struct textbuf b = { 0 };
-	uint32_t *unknown = NULL;
-	size_t nunknown = 0, capin = 0, capout = 0, nhere = 0;
+	size_t nhere = 0;
 	char marker[64];
 	int ret = -ENOMEM;
 
@@ -765,29 +951,38 @@ int np_compile(const struct np_store *s, const struct np_local_view *view,
 	}
 	if (!(c.objs.policies = cJSON_CreateArray()))
 		goto out;
-	if (build_eps(&c, view, &unknown, &nunknown) < 0)
-		goto out;
+	for (int f = 0; f < NFAM; f++)
+		if (build_eps(&c, view, f) < 0)
+			goto out;
 	for (size_t i = 0; i < np_store_count(s, NP_KIND_POLICY); i++) {
 		bool here;
-		if (compile_policy(&c, np_store_policy(s, i), &capin, &capout, c.objs.policies,
-				   &here) < 0)
+		if (compile_policy(&c, np_store_policy(s, i), c.objs.policies, &here) < 0)
 			goto out;
 		nhere += here;
 	}
-	c.niso_in = u32_uniq(c.iso_in, c.niso_in);
-	c.niso_out = u32_uniq(c.iso_out, c.niso_out);
+	for (int f = 0; f < NFAM; f++) {
+		addrs_uniq(&c.iso_in[f]);
+		addrs_uniq(&c.iso_out[f]);
+	}
 
-	/* the fixed objects; the sets isolated_in/out and unknown are registered under fixed
-	 * names below, not by content */
-	static const char *const chains[] = { "forward", "pol_in", "pol_out", "pend_drop" };
-	static const char *const counters[] = { "drop_ingress", "drop_egress", "drop_pending" };
+	/* the fixed objects; the sets isolated_in/out and unknown (and their IPv6 twins) are
+	 * registered under fixed names below, not by content */
+	static const char *const chains[] = { "forward", "pol_in", "pol_out", "pend_drop",
+					      "ll_drop" };
+	static const char *const counters[] = { "drop_ingress", "drop_egress", "drop_pending",
+						"drop_linklocal" };
 	static const char *const fixed_sets[] = { "isolated_in", "isolated_out", "unknown" };
-	for (size_t i = 0; i < 4; i++)
+	enum { NCHAINS = 5, NCOUNTERS = 4, NFIXED = 3 };
+	for (size_t i = 0; i < NCHAINS; i++)
 		obj_add(&c, NP_OBJ_CHAIN, chains[i]);
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < NCOUNTERS; i++)
 		obj_add(&c, NP_OBJ_COUNTER, counters[i]);
-	for (size_t i = 0; i < 3; i++)
-		obj_add(&c, NP_OBJ_SET, fixed_sets[i]);
+	for (int f = 0; f < NFAM; f++)
+		for (size_t i = 0; i < NFIXED; i++) {
+			char n[32];
+			snprintf(n, sizeof(n), "%s%s", fixed_sets[i], FAM_SUFFIX[f]);
+			obj_add(&c, NP_OBJ_SET, n);
+		}
 	if (c.oom)
 		goto out;
 	/* sorted and unique (two policies of one uid, from a hostile API, share counters) */
@@ -802,13 +997,14 @@ int np_compile(const struct np_store *s, const struct np_local_view *view,
 	tb_printf(&b, "# mesh NetworkPolicy rules, generation %" PRIu64 " (policy/compile.c)\n",
 		  opts->generation);
 	tb_printf(&b, "add table inet %s\n", c.table);
-	/* the caller's set: declared, never flushed */
+	/* the caller's sets: declared, never flushed */
 	tb_printf(&b, "add set inet %s pending { type ipv4_addr; }\n", c.table);
+	tb_printf(&b, "add set inet %s pending6 { type ipv6_addr; }\n", c.table);
 	tb_printf(&b, "add chain inet %s forward { type filter hook forward priority filter; "
 		  "policy accept; }\n", c.table);
-	for (size_t i = 1; i < 4; i++)
+	for (size_t i = 1; i < NCHAINS; i++)
 		tb_printf(&b, "add chain inet %s %s\n", c.table, chains[i]);
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < NCHAINS; i++)
 		tb_printf(&b, "flush chain inet %s %s\n", c.table, chains[i]);
 	/* chains of the previous compile that this one does not make: flushed first, deleted
 	 * at the end, so that nothing refers to what is deleted */
@@ -821,24 +1017,24 @@ int np_compile(const struct np_store *s, const struct np_local_view *view,
 			tb_printf(&b, "add counter inet %s %s\n", c.table, c.objs.v[i].name);
 
 	/* sets: the fixed ones, then the others by name */
-	struct setdef fixed[3] = { { .type = "ipv4_addr;" }, { .type = "ipv4_addr;" },
-				   { .type = "ipv4_addr;" } };
-	uint32_t *fixed_ips[3] = { c.iso_in, c.iso_out, unknown };
-	size_t fixed_n[3] = { c.niso_in, c.niso_out, nunknown };
-	for (size_t i = 0; i < 3; i++) {
-		struct textbuf e = { 0 };
-		for (size_t k = 0; k < fixed_n[i]; k++) {
-			char a[16];
-			ip_str(fixed_ips[i][k], a);
-			tb_printf(&e, "%s%s", k == 0 ? "" : (k % ELEMS_PER_LINE ? ", " : "\n"), a);
+	for (int f = 0; f < NFAM; f++) {
+		const struct addrs *fixed_ips[NFIXED] = { &c.iso_in[f], &c.iso_out[f], &c.unknown[f] };
+		for (size_t i = 0; i < NFIXED; i++) {
+			struct textbuf e = { 0 };
+			struct setdef d = { .type = FAM_ADDR[f] };
+			for (size_t k = 0; k < fixed_ips[i]->n; k++) {
+				char a[INET6_ADDRSTRLEN];
+				addr_str(f, fixed_ips[i]->v[k], a);
+				tb_printf(&e, "%s%s", k == 0 ? "" : (k % ELEMS_PER_LINE ? ", " : "\n"), a);
+			}
+			if (e.oom)
+				goto out;
+			snprintf(d.name, sizeof(d.name), "%s%s", fixed_sets[i], FAM_SUFFIX[f]);
+			d.elems = e.p;
+			emit_set(&b, c.table, &d);
+			free(e.p);
+			c.nelements += fixed_ips[i]->n;
 		}
-		if (e.oom)
-			goto out;
-		snprintf(fixed[i].name, sizeof(fixed[i].name), "%s", fixed_sets[i]);
-		fixed[i].elems = e.p;
-		emit_set(&b, c.table, &fixed[i]);
-		free(e.p);
-		c.nelements += fixed_n[i];
 	}
 	if (c.nsets)
 		qsort(c.sets, c.nsets, sizeof(*c.sets), set_cmp);
@@ -847,22 +1043,46 @@ int np_compile(const struct np_store *s, const struct np_local_view *view,
 
 	/* forward */
 	const char *T = c.table;
-	tb_printf(&b, "add rule inet %s forward ip saddr @pending goto pend_drop\n", T);
-	tb_printf(&b, "add rule inet %s forward ip daddr @pending goto pend_drop\n", T);
-	tb_printf(&b, "add rule inet %s forward ip saddr @unknown goto pend_drop\n", T);
-	tb_printf(&b, "add rule inet %s forward ip daddr @unknown goto pend_drop\n", T);
+	/* IPv6 neighbour discovery is what ARP is to IPv4 (which the inet table never sees):
+	 * it carries no data, is not tracked, and without it no IPv6 flow starts */
+	tb_printf(&b, "add rule inet %s forward icmpv6 type { nd-router-solicit, "
+		  "nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, nd-redirect } "
+		  "accept\n", T);
+	c.nrules++;
+	for (int f = 0; f < NFAM; f++) {
+		const char *kw = FAM_KW[f], *sx = FAM_SUFFIX[f];
+		tb_printf(&b, "add rule inet %s forward %s saddr @pending%s goto pend_drop\n", T, kw, sx);
+		tb_printf(&b, "add rule inet %s forward %s daddr @pending%s goto pend_drop\n", T, kw, sx);
+		tb_printf(&b, "add rule inet %s forward %s saddr @unknown%s goto pend_drop\n", T, kw, sx);
+		tb_printf(&b, "add rule inet %s forward %s daddr @unknown%s goto pend_drop\n", T, kw, sx);
+		c.nrules += 4;
+	}
 	tb_printf(&b, "add rule inet %s forward ct state established,related accept comment \"%s\"\n",
 		  T, marker);
-	c.nrules += 5;
+	/* a pod's link-local IPv6 address (fe80::/10, made by its kernel) is on the mesh's one
+	 * link with every other pod, and no policy can tell whose it is: a new connection to or
+	 * from one is dropped, as it cannot cross a router in Calico's or Flannel's networks */
+	tb_printf(&b, "add rule inet %s forward ip6 saddr fe80::/10 meta l4proto != ipv6-icmp "
+		  "goto ll_drop\n", T);
+	tb_printf(&b, "add rule inet %s forward ip6 daddr fe80::/10 meta l4proto != ipv6-icmp "
+		  "goto ll_drop\n", T);
+	c.nrules += 3;
 	if (opts->multicast_allowed) {
 		tb_printf(&b, "add rule inet %s forward ip daddr { 224.0.0.0/4, 255.255.255.255 } "
 			  "accept\n", T);
-		c.nrules++;
+		tb_printf(&b, "add rule inet %s forward ip6 daddr ff00::/8 accept\n", T);
+		c.nrules += 2;
 	}
-	tb_printf(&b, "add rule inet %s forward ip saddr @isolated_out jump pol_out\n", T);
-	tb_printf(&b, "add rule inet %s forward ip daddr @isolated_in jump pol_in\n", T);
-	c.nrules += 2;
+	for (int f = 0; f < NFAM; f++) {
+		const char *kw = FAM_KW[f], *sx = FAM_SUFFIX[f];
+		tb_printf(&b, "add rule inet %s forward %s saddr @isolated_out%s jump pol_out\n", T, kw,
+			  sx);
+		tb_printf(&b, "add rule inet %s forward %s daddr @isolated_in%s jump pol_in\n", T, kw,
+			  sx);
+		c.nrules += 2;
+	}
 	emit_drop(&c, &b, "pend_drop", NP_LOG_PREFIX_PENDING, "drop_pending");
+	emit_drop(&c, &b, "ll_drop", NP_LOG_PREFIX_LINKLOCAL, "drop_linklocal");
 	/* the policies' rules, then what none of them allowed */
 	if (c.out.p)
 		tb_printf(&b, "%s", c.out.p);
@@ -874,13 +1094,14 @@ int np_compile(const struct np_store *s, const struct np_local_view *view,
 		goto out;
 
 	/* what the previous compile made and this one does not: deleted, chains first (their
-	 * rules referred to sets and counters); the caller's set stays */
+	 * rules referred to sets and counters); the caller's sets stay */
 	static const enum np_obj_kind order[] = { NP_OBJ_CHAIN, NP_OBJ_SET, NP_OBJ_COUNTER };
 	for (size_t k = 0; k < 3; k++)
 		for (size_t i = 0; prev && i < prev->n; i++) {
 			const struct np_object *o = &prev->v[i];
 			if (o->kind != order[k] || np_objects_has(&c.objs, o->kind, o->name) ||
-			    (o->kind == NP_OBJ_SET && !strcmp(o->name, "pending")) ||
+			    (o->kind == NP_OBJ_SET && (!strcmp(o->name, "pending") ||
+						       !strcmp(o->name, "pending6"))) ||
 			    !np_obj_name_ok(o->name))
 				continue;
 			tb_printf(&b, "delete %s inet %s %s\n", o->kind == NP_OBJ_CHAIN ? "chain"
@@ -894,12 +1115,12 @@ int np_compile(const struct np_store *s, const struct np_local_view *view,
 	out->objects = c.objs;
 	c.objs = (struct np_objects){ 0 };
 	out->nrules = c.nrules;
-	out->nsets = c.nsets + 3 + 1;
+	out->nsets = c.nsets + NFAM * (NFIXED + 1);
 	out->nelements = c.nelements;
 	out->npolicies_here = nhere;
-	out->nisolated_in = c.niso_in;
-	out->nisolated_out = c.niso_out;
-	out->nunknown = nunknown;
+	out->nisolated_in = c.iso_in[F4].n + c.iso_in[F6].n;
+	out->nisolated_out = c.iso_out[F4].n + c.iso_out[F6].n;
+	out->nunknown = c.unknown[F4].n + c.unknown[F6].n;
 	ret = 0;
 out:
 	if (ret < 0)
@@ -910,10 +1131,12 @@ out:
 	for (size_t i = 0; i < c.nsets; i++)
 		free(c.sets[i].elems);
 	free(c.sets);
-	free(c.eps);
-	free(c.iso_in);
-	free(c.iso_out);
-	free(unknown);
+	for (int f = 0; f < NFAM; f++) {
+		free(c.eps[f]);
+		free(c.iso_in[f].v);
+		free(c.iso_out[f].v);
+		free(c.unknown[f].v);
+	}
 	np_objects_free(&c.objs);
 	return ret;
 }

@@ -3,10 +3,13 @@
  * for the table `inet <table>` (default mesh_policy), with a description of what it made.
  * Pure: no I/O. Deterministic: the same input gives the same script, byte for byte.
  *
- * What the table does (IPv4 only for now; the table is inet so that IPv6 can come later),
- * hook forward, priority filter: pods' packets are bridged on the bridge or routed through
- * the host, and with br_netfilter (net.bridge.bridge-nf-call-iptables=1) bridged IPv4 also
- * traverses the inet forward hook. In chain `forward`, in this order:
+ * What the table does, for IPv4 and IPv6 alike (each set below has an IPv6 twin named with a
+ * trailing 6: pending6, unknown6, isolated_in6, sel6_..., peer6_..., named6_...), hook
+ * forward, priority filter: pods' packets are bridged on the bridge or routed through the
+ * host, and with br_netfilter (net.bridge.bridge-nf-call-iptables and -ip6tables = 1) bridged
+ * packets also traverse the inet forward hook. In chain `forward`, in this order:
+ *   0. IPv6 neighbour discovery (ICMPv6 router and neighbour solicitations and
+ *      advertisements, redirects) accepted: it is to IPv6 what ARP is to IPv4;
  *   1. the set `pending` (declared with `add set`, never flushed: its elements belong to the
  *      caller, who adds and deletes them) and the set `unknown` (this node's addresses whose
  *      pod is not known yet, from the view): everything from and to them is logged (limited)
@@ -15,7 +18,10 @@
  *   2. `ct state established,related accept`: replies of allowed connections pass, and so do
  *      connections established before a policy isolated a pod: they keep going until they
  *      end (or until the caller deletes their conntrack entries);
- *   3. multicast and broadcast (224.0.0.0/4, 255.255.255.255) accepted, unless
+ *   2b. a new flow (other than ICMPv6) from or to a link-local IPv6 address (fe80::/10) is
+ *      logged ("mesh-policy link-local ") and dropped (counter drop_linklocal): every pod has
+ *      one on the mesh's single link and no policy can tell whose it is;
+ *   3. multicast and broadcast (224.0.0.0/4, 255.255.255.255, ff00::/8) accepted, unless
  *      multicast_allowed is false: then they are checked like any destination (an ipBlock
  *      covering them allows them);
  *   4. a new connection from a local pod that a policy of type Egress selects (set
@@ -29,8 +35,9 @@
  *      A flow between two local pods is thus checked for the egress of one and the ingress of
  *      the other;
  *   6. anything else (pods no policy selects, remote pods) passes untouched.
- * Traffic between a pod and its own node does not traverse forward and is never checked;
- * IPv6 is not matched (IPv4 only for now).
+ * Traffic between a pod and its own node does not traverse forward and is never checked.
+ * A pod's IPv6 addresses are the view's (its IPv4 address mapped into the IPAM's range6) and
+ * those of its status.podIPs; an IPv6 ipBlock matches IPv6 only, an IPv4 one IPv4 only.
  * Pods on other nodes are enforced by their own node; their addresses only appear in peer
  * sets. Selected pods and peers are sets (interval sets for ipBlocks, their except cut out;
  * concatenated `ipv4_addr . inet_proto . inet_service` sets for named ports), deduplicated by
@@ -58,8 +65,10 @@
 #define NP_LOG_PREFIX_INGRESS "mesh-policy ingress "
 #define NP_LOG_PREFIX_EGRESS "mesh-policy egress "
 #define NP_LOG_PREFIX_PENDING "mesh-policy pending "
+#define NP_LOG_PREFIX_LINKLOCAL "mesh-policy link-local "
 
-/* This node's view of its pods: the addresses the IPAM gave here (network byte order) and the
+/* This node's view of its pods: the addresses the IPAM gave here (network byte order; an IPv6
+ * one beside the IPv4 one when the IPAM maps them into a range6) and the
  * pod each was given to (ns/name "" when the CNI call named none). An address whose named pod
  * the store does not know yet is `unknown` (isolated completely until its pod is known); an
  * address with no name is the pod of the store that has it and runs on node, else it is no
@@ -69,6 +78,8 @@ struct np_local_view {
 	size_t n;
 	struct {
 		uint32_t ip;
+		bool has_ip6;      /* ip6: the same pod's IPv6 address (IPAM range6) */
+		uint8_t ip6[16];   /* network order */
 		const char *ns, *name;
 	} addr[NP_LOCAL_MAX];
 	const char *node;      /* this node's name (spec.nodeName of its pods), NULL: none */
@@ -148,7 +159,8 @@ void np_counter_name(const struct np_policy *pol, unsigned direction, size_t ind
 
 /* --- why a packet was dropped ------------------------------------------------------------- */
 
-enum np_drop_dir { NP_DROP_UNKNOWN, NP_DROP_INGRESS, NP_DROP_EGRESS, NP_DROP_PENDING };
+enum np_drop_dir { NP_DROP_UNKNOWN, NP_DROP_INGRESS, NP_DROP_EGRESS, NP_DROP_PENDING,
+		   NP_DROP_LINKLOCAL };
 
 struct np_drop_explained {
 	enum np_drop_dir direction;  /* from the log prefix */
@@ -166,6 +178,11 @@ struct np_drop_explained {
 void np_explain_drop(const struct np_store *s, const struct np_local_view *view, uint32_t src,
 		     uint32_t dst, uint8_t proto, uint16_t dport, const char *prefix,
 		     struct np_drop_explained *ex);
+
+/* The same for either family: src and dst point to 4 (AF_INET) or 16 (AF_INET6) bytes. */
+void np_explain_drop_af(const struct np_store *s, const struct np_local_view *view, int family,
+			const void *src, const void *dst, uint8_t proto, uint16_t dport,
+			const char *prefix, struct np_drop_explained *ex);
 
 const char *np_drop_direction_name(enum np_drop_dir d);
 

@@ -101,8 +101,12 @@ static bool ready(const struct router_netpol *np)
 static void fill_local(struct router_netpol *np, struct np_local_view *view)
 {
 	view->n = 0;
+	const struct mesh_ipam6 *r6 = &np->r->cfg->ipalloc_range6;
 	for (size_t i = 0; i < np->nlocal && view->n < NP_LOCAL_MAX; i++) {
 		view->addr[view->n].ip = np->local[i].ip;
+		/* the pod's IPv6 address, when mesh-cni gives it one (its IPv4 one mapped) */
+		view->addr[view->n].has_ip6 = mesh_ipam6_map(r6, ntohl(np->local[i].ip),
+							     view->addr[view->n].ip6) == 0;
 		view->addr[view->n].ns = np->local[i].ns;
 		view->addr[view->n].name = np->local[i].name;
 		view->n++;
@@ -329,9 +333,8 @@ static void on_drop(void *arg, const struct mesh_nflog_pkt *pkt)
 	np->drops_total++;
 	struct np_local_view *view = np->view;
 	fill_local(np, view);
-	np_explain_drop(&np->store, view, pkt->family == AF_INET ? pkt->src.v4.s_addr : 0,
-			pkt->family == AF_INET ? pkt->dst.v4.s_addr : 0, pkt->proto, pkt->dport,
-			pkt->prefix, &ex);
+	np_explain_drop_af(&np->store, view, pkt->family, &pkt->src, &pkt->dst, pkt->proto,
+			   pkt->dport, pkt->prefix, &ex);
 	if (ex.direction == NP_DROP_INGRESS)
 		np->drops_ingress++;
 	else if (ex.direction == NP_DROP_EGRESS)
@@ -365,6 +368,35 @@ static void nflog_cb(evutil_socket_t fd, short what, void *arg)
 
 /* --- setup ------------------------------------------------------------------------------- */
 
+/* net.bridge.bridge-nf-call-<what> set to 1: 0, or a negative errno with err filled in */
+static int bridge_nf_sysctl(const char *what, char *err, size_t errlen)
+{
+	char path[96];
+	int ret;
+	snprintf(path, sizeof(path), "/proc/sys/net/bridge/bridge-nf-call-%s", what);
+	FILE *f = fopen(path, "r+");
+	if (!f) {
+		ret = -errno;
+		snprintf(err, errlen, "NetworkPolicy needs br_netfilter (modprobe br_netfilter): "
+			 "%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	int c = fgetc(f);
+	if (c != '1') {
+		rewind(f);
+		fputs("1\n", f);
+		log_info("NetworkPolicy: net.bridge.bridge-nf-call-%s set to 1 (pods on one node "
+			 "talk through the bridge; their packets must pass the rules)", what);
+	}
+	if (fclose(f) != 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot set net.bridge.bridge-nf-call-%s: %s", what,
+			 strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
 int router_netpol_start(struct mesh_router *r, char *err, size_t errlen)
 {
 	struct router_netpol *np = calloc(1, sizeof(*np));
@@ -391,26 +423,10 @@ int router_netpol_start(struct mesh_router *r, char *err, size_t errlen)
 	struct timeval tv = { .tv_sec = MESH_POLICY_GUARD_MS / 1000,
 			      .tv_usec = (MESH_POLICY_GUARD_MS % 1000) * 1000 };
 	event_add(np->guard_ev, &tv);
-	/* bridged IPv4 goes through the inet forward hook only with br_netfilter's sysctl */
-	FILE *f = fopen("/proc/sys/net/bridge/bridge-nf-call-iptables", "r+");
-	if (!f) {
-		snprintf(err, errlen, "NetworkPolicy needs br_netfilter (modprobe br_netfilter): "
-			 "/proc/sys/net/bridge/bridge-nf-call-iptables: %s", strerror(errno));
-		return -errno;
-	}
-	int c = fgetc(f);
-	if (c != '1') {
-		rewind(f);
-		fputs("1\n", f);
-		log_info("NetworkPolicy: net.bridge.bridge-nf-call-iptables set to 1 (pods on one "
-			 "node talk through the bridge; their packets must pass the rules)");
-	}
-	if (fclose(f) != 0) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot set net.bridge.bridge-nf-call-iptables: %s",
-			 strerror(-ret));
+	/* bridged packets go through the inet forward hook only with br_netfilter's sysctls */
+	if ((ret = bridge_nf_sysctl("iptables", err, errlen)) < 0 ||
+	    (ret = bridge_nf_sysctl("ip6tables", err, errlen)) < 0)
 		return ret;
-	}
 	/* a meshd restarted with --keep-bridge finds its predecessor's table: what it holds is the
 	 * previous generation, so the first apply deletes what is no longer needed */
 	char *listing = NULL, lerr[256];

@@ -5,7 +5,7 @@
                                   and every UDP datagram with "pong <port>" (runs until killed)
                                   tcpstream:PORT answers every message of a connection, which
                                   stays open
-  np_flow.py probe PROTO IP PORT  exit 0 when "pong PORT" came back within 1.5 s, 1 if not
+  np_flow.py probe PROTO IP PORT  (IP: IPv4 or IPv6, fe80::x%eth0 too) exit 0 when "pong PORT" came back within 1.5 s, 1 if not
   np_flow.py stream IP PORT SECS  one TCP connection to a tcpstream port, a message every
                                   0.2 s for SECS seconds; exit 0 when every one was answered
 """
@@ -21,14 +21,17 @@ def serve(specs):
     for spec in specs:
         proto, port = spec.split(":")
         port = int(port)
+        # one dual-stack socket each: IPv4 and IPv6 (a link-local one too)
         if proto in ("tcp", "tcpstream"):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(("0.0.0.0", port))
+            s.bind(("::", port))
             s.listen(64)
         else:
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            s.bind(("0.0.0.0", port))
+            s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            s.bind(("::", port))
         sel.register(s, selectors.EVENT_READ, (proto, port))
     print("ready", flush=True)
     while True:
@@ -97,9 +100,10 @@ def probe(proto, ip, port):
                 c.sendall(b"ping")
                 got = c.recv(64)
         else:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as c:
+            ai = socket.getaddrinfo(ip, port, type=socket.SOCK_DGRAM)[0]
+            with socket.socket(ai[0], socket.SOCK_DGRAM) as c:
                 c.settimeout(1.5)
-                c.sendto(b"ping", (ip, port))
+                c.sendto(b"ping", ai[4])
                 got, _ = c.recvfrom(64)
     except OSError:
         return 1

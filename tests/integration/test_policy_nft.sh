@@ -6,6 +6,8 @@
 # policy/) and loaded with `nft -f`; real TCP/UDP flows (np_flow.py) check that allowed flows
 # and their replies pass, denied ones do not, pods no policy selects are untouched, named
 # ports and ipBlock except work, egress and ingress are both checked between two local pods,
+# the same over IPv6 (dual-stack pods, an IPv6 ipBlock, neighbour discovery to an isolated
+# pod, link-local addresses dropped),
 # the caller's pending set survives recompiles, a connection established before a policy
 # isolated its pod keeps going (ct state established) while new ones are dropped, per-rule counters keep their values across
 # recompiles and the objects of a removed policy are deleted. Last, a compile of 500 policies
@@ -59,13 +61,16 @@ hx ip link add mesh type bridge
 hx ip link set mesh up
 hx sysctl -qw net.bridge.bridge-nf-call-iptables=1 ||
 	die "no br_netfilter here (modprobe br_netfilter)"
+hx sysctl -qw net.bridge.bridge-nf-call-ip6tables=1
 declare -A IP=([1]=10.32.0.11 [2]=10.32.0.12 [3]=10.32.0.13 [4]=10.32.1.14)
+declare -A IP6=([1]=fd00:10:32::11 [2]=fd00:10:32::12 [3]=fd00:10:32::13 [4]=fd00:10:32:1::14)
 for i in 1 2 3 4; do
 	ip netns add "$P-p$i"
 	ip link add "vp$i" netns "$H" type veth peer name eth0 netns "$P-p$i"
 	hx ip link set "vp$i" master mesh up
 	px "p$i" ip link set lo up
 	px "p$i" ip addr add "${IP[$i]}/16" dev eth0
+	px "p$i" ip addr add "${IP6[$i]}/48" dev eth0 nodad
 	px "p$i" ip link set eth0 up
 done
 # every pod serves the same ports: tcp 8080 (named http on web), 8081, 5432; udp 5353
@@ -82,11 +87,13 @@ done
 ns_json() { # name labels-json
 	printf '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"%s","uid":"ns-%s","labels":%s}}\n' "$1" "$1" "$2"
 }
-pod_json() { # ns name ip labels-json ports-json
+pod_json() { # ns name ip labels-json ports-json [ip6]
+	local ips="{\"ip\":\"$3\"}"
+	[[ -z ${6:-} ]] || ips+=",{\"ip\":\"$6\"}"
 	cat <<EOT
 {"apiVersion":"v1","kind":"Pod","metadata":{"name":"$2","namespace":"$1","uid":"pod-$2","labels":$4},
  "spec":{"nodeName":"node-1","containers":[{"name":"c","image":"busybox","ports":$5}]},
- "status":{"phase":"Running","podIP":"$3","podIPs":[{"ip":"$3"}]}}
+ "status":{"phase":"Running","podIP":"$3","podIPs":[$ips]}}
 EOT
 }
 ns_json shop '{"kubernetes.io/metadata.name":"shop","team":"retail"}' >"$T/ns-shop.json"
@@ -241,6 +248,84 @@ blocked 3 tcp "${IP[2]}" 8081    # a new connection to client: dropped
 wait "$STREAM" || die "the established stream to client was cut by the new policy: $(cat "$T/stream.log")"
 info "established before the policy: kept going ($(tail -n1 "$T/stream.log")); new connections dropped: ok"
 apply "${LOCALS[@]}" "${BASE[@]}" "$T/pol-a.json"
+
+# --- IPv6: the same table matches a dual-stack pod's IPv6 flows -----------------------------
+# the pods' IPv6 addresses come from status.podIPs; the view gives p4's (the IPAM's mapping)
+pod_json shop web "${IP[1]}" '{"app":"web"}' \
+	'[{"name":"http","containerPort":8080},{"name":"dns","containerPort":5353,"protocol":"UDP"}]' \
+	"${IP6[1]}" >"$T/pod-web.json"
+pod_json shop client "${IP[2]}" '{"app":"client"}' '[]' "${IP6[2]}" >"$T/pod-client.json"
+pod_json other db "${IP[3]}" '{"app":"db"}' '[{"name":"pg","containerPort":5432}]' "${IP6[3]}" \
+	>"$T/pod-db.json"
+LOCALS6=("${LOCALS[@]:0:6}" --local "${IP[4]},${IP6[4]}=shop/stranger")
+CASE="IPv6, no policy"
+apply "${LOCALS6[@]}" "${BASE[@]}"
+ok 2 tcp "${IP6[1]}" 8080
+ok 4 udp "${IP6[3]}" 5353
+
+CASE="IPv6, policy A (web: ingress from client on named ports)"
+apply "${LOCALS6[@]}" "${BASE[@]}" "$T/pol-a.json"
+ok 2 tcp "${IP6[1]}" 8080        # named port http over IPv6
+ok 2 udp "${IP6[1]}" 5353
+blocked 2 tcp "${IP6[1]}" 8081
+blocked 3 tcp "${IP6[1]}" 8080
+blocked 4 tcp "${IP6[1]}" 8080   # stranger's IPv6 address is the view's
+ok 3 tcp "${IP6[2]}" 8081        # untouched pods
+hx nft list set inet mesh_policy isolated_in6 | grep -q "${IP6[1]}" || die "isolated_in6 lacks web's address"
+info "IPv6 policy A: named ports, podSelector peers by their IPv6 addresses, untouched pods: ok"
+
+CASE="IPv6 neighbour discovery to an isolated pod, multicast off"
+apply --no-multicast "${LOCALS6[@]}" "${BASE[@]}" "$T/pol-a.json"
+for i in 1 2; do px "p$i" ip -6 neigh flush dev eth0; done
+ok 1 tcp "${IP6[2]}" 8081        # client's advertisement reaches web, which is isolated
+px p1 ip -6 neigh show "${IP6[2]}" | grep -qE 'REACHABLE|STALE|DELAY|PROBE' ||
+	die "web has no neighbour entry for client"
+ok 2 tcp "${IP6[1]}" 8080
+info "IPv6 neighbour discovery passes to and from an isolated pod: ok"
+
+CASE="IPv6 ipBlock with except (B6), IPv4 not allowed by it"
+cat >"$T/pol-b6.json" <<'EOT'
+{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy",
+ "metadata":{"name":"db-from-block6","namespace":"other","uid":"bbbbbbbb-0000-4000-8000-000000000006"},
+ "spec":{"podSelector":{"matchLabels":{"app":"db"}},"policyTypes":["Ingress"],
+   "ingress":[{"from":[{"ipBlock":{"cidr":"fd00:10:32::/48","except":["fd00:10:32:1::/64"]}}],
+               "ports":[{"protocol":"TCP","port":5432}]}]}}
+EOT
+apply "${LOCALS6[@]}" "${BASE[@]}" "$T/pol-b6.json"
+ok 2 tcp "${IP6[3]}" 5432        # inside the block
+blocked 4 tcp "${IP6[3]}" 5432   # in its except
+blocked 2 tcp "${IP[3]}" 5432    # an IPv6 block allows no IPv4
+blocked 2 tcp "${IP6[3]}" 8081   # not the port
+(( $(counter np_bbbbbbbb-0000-4000-8000-000000000006_in_0) > 0 )) || die "B6's rule counter did not count"
+info "IPv6 ipBlock with except: ok; it allows no IPv4"
+
+CASE="IPv6 egress (C): client only udp dns to web"
+apply "${LOCALS6[@]}" "${BASE[@]}" "$T/pol-c.json"
+ok 2 udp "${IP6[1]}" 5353        # named port of the destination, over IPv6
+blocked 2 tcp "${IP6[1]}" 8080
+blocked 2 tcp "${IP6[3]}" 8081
+info "IPv6 egress with a named port: ok"
+
+CASE="a link-local IPv6 address"
+apply "${LOCALS6[@]}" "${BASE[@]}"
+ll2=$(px p2 ip -6 -o addr show dev eth0 scope link | awk '{ sub("/.*", "", $4); print $4 }')
+[[ -n $ll2 ]] || die "client has no link-local address"
+blocked 3 tcp "$ll2%eth0" 8081   # no policy at all, yet link-local between pods is dropped
+ok 3 tcp "${IP6[2]}" 8081
+(( $(counter drop_linklocal) > 0 )) || die "drop_linklocal did not count"
+info "a new flow to a pod's link-local address is dropped (drop_linklocal): ok"
+
+CASE="IPv6 of an address whose pod is not known yet"
+apply "${LOCALS[@]:0:6}" --local "${IP[4]},${IP6[4]}=shop/not-yet" "${BASE[@]:0:5}" "$T/pol-a.json"
+blocked 4 tcp "${IP6[2]}" 8081
+hx nft list set inet mesh_policy unknown6 | grep -q "${IP6[4]}" || die "unknown6 lacks ${IP6[4]}"
+apply "${LOCALS6[@]}" "${BASE[@]}" "$T/pol-a.json"
+ok 4 tcp "${IP6[2]}" 8081
+info "IPv6: unknown pod isolated until its pod is known: ok"
+"$TOOL" explain "${IP6[2]}" "${IP6[1]}" 6 8081 "mesh-policy ingress " "${BASE[@]}" "$T/pol-a.json" \
+	>"$T/explain6"
+grep -q "^to=shop/web (${IP6[1]})" "$T/explain6" && grep -q "isolated by 1 policy" "$T/explain6" ||
+	die "explain of an IPv6 drop: $(cat "$T/explain6")"
 
 # --- scale: 500 policies selecting 200 pods ------------------------------------------------
 python3 - "$T" <<'EOT'

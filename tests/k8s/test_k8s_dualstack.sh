@@ -8,9 +8,9 @@
 #  3. a pod's IPv6 default route is via its node's bridge address (meshd --expose, its IPv6
 #     in range6), and an IPv6 Service (kube-proxy's ip6tables) reaches its endpoint on another
 #     node;
-#  4. NetworkPolicy still holds over IPv4 in a dual-stack cluster (ingress to p3 only from
-#     app=p1; p2's drop listed with the policy). It does not match IPv6 yet: pods' IPv6 is
-#     therefore opt-in (mesh-cni's "ipv6": true), as README says.
+#  4. NetworkPolicy holds over both families (ingress to p3 only from app=p1: p1 reaches p3
+#     over IPv4 and IPv6, p2 over neither; p2's drops listed with the policy, the IPv6 one
+#     by p2's IPv6 address); an IPv6 ipBlock then lets p2 in over IPv6 only.
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -85,7 +85,7 @@ wait_until 30 bash -c "'$K8S_LAB' kubectl -n '$NS' exec p1 -- curl -s -m 3 -g 'h
 	die "p1 (${N[0]}) -> Service [$vip6]: no answer from p2 (${N[1]})"
 info "  each pod's ::/0 is via its node; Service [$vip6] answered p1 from p2"
 
-info "4. NetworkPolicy in a dual-stack cluster (IPv4; IPv6 is not matched yet, see README)"
+info "4. NetworkPolicy in a dual-stack cluster, both families"
 kn apply -f - >/dev/null <<YAML
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -97,23 +97,42 @@ spec:
   - from:
     - podSelector: {matchLabels: {app: p1}}
 YAML
-# expect FROM WANT: p3 answers FROM over IPv4 (WANT yes) or does not (no); the policy takes a
-# moment to reach p3's node, so a change is waited for
+# expect FROM FAMILY WANT: p3 answers FROM over IPv4 or IPv6 (WANT yes) or does not (no); the
+# policy takes a moment to reach p3's node, so a change is waited for
 expect() {
-	local from=$1 want=$2 got
+	local from=$1 fam=$2 want=$3 got to
+	[[ $fam == 4 ]] && to=${V4[3]} || to=${V6[3]}
 	for ((try = 0; try < 20; try++)); do
-		got=$(dial "$from" "${V4[3]}" http)
+		got=$(dial "$from" "$to" http)
 		if [[ $want == yes && $got == p3 ]] || [[ $want == no && $got != p3 ]]; then
 			return 0
 		fi
 		sleep 0.5
 	done
-	die "$from -> p3 over IPv4: got '$got', want $([[ $want == yes ]] && echo "an answer" || echo "no answer")"
+	die "$from -> p3 over IPv$fam: got '$got', want $([[ $want == yes ]] && echo "an answer" || echo "no answer")"
 }
-expect p2 no
-expect p1 yes
+expect p2 4 no
+expect p2 6 no
+expect p1 4 yes
+expect p1 6 yes
 h3=${N[2]}
-wait_until 10 bash -c "'$K8S_LAB' exec $h3 meshctl status policy -o json |
-	jq -e --arg s '${V4[2]}' '[.drops.recent[]? | select(.flow | contains(\$s)) | select(.why | contains(\"p3-ingress\"))] | length > 0'" >/dev/null ||
-	die "$h3 lists no dropped flow from p2 (${V4[2]}) naming policy p3-ingress: $(k8s exec "$h3" meshctl status policy -o json | jq -c '.drops.recent[:3]')"
-info "  p1 reaches p3, p2 does not, and $h3 lists p2's dropped flow with the policy"
+for a in "${V4[2]}" "${V6[2]}"; do
+	wait_until 10 bash -c "'$K8S_LAB' exec $h3 meshctl status policy -o json |
+		jq -e --arg s '$a' '[.drops.recent[]? | select(.flow | contains(\$s)) | select(.why | contains(\"p3-ingress\"))] | length > 0'" >/dev/null ||
+		die "$h3 lists no dropped flow from p2 ($a) naming policy p3-ingress: $(k8s exec "$h3" meshctl status policy -o json | jq -c '.drops.recent[:3]')"
+done
+info "  p1 reaches p3 over IPv4 and IPv6, p2 over neither, and $h3 lists both of p2's drops with the policy"
+kn apply -f - >/dev/null <<YAML
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p3-ingress-block6}
+spec:
+  podSelector: {matchLabels: {app: p3}}
+  policyTypes: [Ingress]
+  ingress:
+  - from:
+    - ipBlock: {cidr: "${V6[2]}/128"}
+YAML
+expect p2 6 yes
+expect p2 4 no
+info "  an IPv6 ipBlock lets p2 reach p3 over IPv6 and not over IPv4"

@@ -3,7 +3,7 @@
  * files, compiles them, prints the nftables script; reads `nft -j list table` output for the
  * previous objects and for counters. No I/O in the library: all of it is here.
  *
- *   np_tool compile [--node N] [--local IP=NS/NAME]... [--local IP] [--no-multicast]
+ *   np_tool compile [--node N] [--local IP[,IP6]=NS/NAME]... [--local IP] [--no-multicast]
  *                   [--group G] [--gen N] [--prev LISTING.json] [--stats] FILE.json...
  *       FILE.json: one object or a List ({"items": [...]}); kinds Pod, Namespace,
  *       NetworkPolicy (items without "kind" take the List's "kind" minus "List").
@@ -124,15 +124,19 @@ static int cmd_compile(int argc, char **argv)
 		if (!strcmp(argv[i], "--node") && i + 1 < argc) {
 			view.node = argv[++i];
 		} else if (!strcmp(argv[i], "--local") && i + 1 < argc && view.n < NP_LOCAL_MAX) {
-			char *a = argv[++i], *eq = strchr(a, '='), *slash;
+			char *a = argv[++i], *eq = strchr(a, '='), *slash, *comma;
 			struct in_addr ip;
 			if (eq)
 				*eq = '\0';
-			if (inet_pton(AF_INET, a, &ip) != 1) {
+			if ((comma = strchr(a, ',')))
+				*comma = '\0';
+			if (inet_pton(AF_INET, a, &ip) != 1 ||
+			    (comma && inet_pton(AF_INET6, comma + 1, view.addr[view.n].ip6) != 1)) {
 				fprintf(stderr, "np_tool: --local %s: not an address\n", a);
 				return 2;
 			}
 			view.addr[view.n].ip = ip.s_addr;
+			view.addr[view.n].has_ip6 = comma != NULL;
 			view.addr[view.n].ns = view.addr[view.n].name = "";
 			if (eq && (slash = strchr(eq + 1, '/'))) {
 				*slash = '\0';
@@ -217,16 +221,17 @@ static int cmd_counters(const char *path)
 static int cmd_explain(int argc, char **argv)
 {
 	struct np_store s;
-	struct in_addr a, b;
+	struct in6_addr a, b;
 	struct np_drop_explained ex;
-	if (argc < 5 || inet_pton(AF_INET, argv[0], &a) != 1 || inet_pton(AF_INET, argv[1], &b) != 1)
+	int af = argc >= 2 && strchr(argv[0], ':') ? AF_INET6 : AF_INET;
+	if (argc < 5 || inet_pton(af, argv[0], &a) != 1 || inet_pton(af, argv[1], &b) != 1)
 		return 2;
 	np_store_init(&s);
 	for (int i = 5; i < argc; i++)
 		if (load_file(&s, argv[i]) < 0)
 			return 2;
-	np_explain_drop(&s, NULL, a.s_addr, b.s_addr, (uint8_t)atoi(argv[2]),
-			(uint16_t)atoi(argv[3]), argv[4], &ex);
+	np_explain_drop_af(&s, NULL, af, &a, &b, (uint8_t)atoi(argv[2]), (uint16_t)atoi(argv[3]),
+			   argv[4], &ex);
 	printf("direction=%s\nfrom=%s\nto=%s\nwhy=%s\n", np_drop_direction_name(ex.direction),
 	       ex.from, ex.to, ex.why);
 	np_store_free(&s);

@@ -610,3 +610,144 @@ Test(policy_compile, several_peers_covering_the_same_pods)
 	free(peer);
 	np_compiled_free(&c);
 }
+
+/* --- IPv6 ------------------------------------------------------------------------------------ */
+
+/* a dual-stack pod (status.podIPs of both families; ip6 NULL: IPv4 only) */
+static void pod46(const char *nsname, const char *name, const char *labels, const char *ip,
+		  const char *ip6, const char *node)
+{
+	char b[2048], ips[256];
+	if (ip6)
+		snprintf(ips, sizeof(ips), "[{\"ip\":\"%s\"},{\"ip\":\"%s\"}]", ip, ip6);
+	else
+		snprintf(ips, sizeof(ips), "[{\"ip\":\"%s\"}]", ip);
+	snprintf(b, sizeof(b), "{\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\",\"labels\":%s},"
+		 "\"spec\":{\"nodeName\":\"%s\",\"containers\":[{\"name\":\"c\",\"ports\":"
+		 "[{\"name\":\"http\",\"containerPort\":8080}]}]},"
+		 "\"status\":{\"phase\":\"Running\",\"podIPs\":%s}}", name, nsname, labels, node, ips);
+	add(NP_KIND_POD, b);
+}
+
+Test(policy_compile, ipv6_frame)
+{
+	struct np_compiled c = compile(NULL);
+	ASSERT_LINE(c.script, "add set inet mesh_policy pending6 { type ipv6_addr; }");
+	ASSERT_LINE(c.script, "add rule inet mesh_policy forward icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, nd-redirect } accept");
+	ASSERT_LINE(c.script, "add rule inet mesh_policy forward ip6 saddr @pending6 goto pend_drop");
+	ASSERT_LINE(c.script, "add rule inet mesh_policy forward ip6 daddr @unknown6 goto pend_drop");
+	ASSERT_LINE(c.script, "add rule inet mesh_policy forward ip6 saddr fe80::/10 meta l4proto != ipv6-icmp goto ll_drop");
+	ASSERT_LINE(c.script, "add rule inet mesh_policy forward ip6 daddr fe80::/10 meta l4proto != ipv6-icmp goto ll_drop");
+	ASSERT_LINE(c.script, "add rule inet mesh_policy forward ip6 daddr ff00::/8 accept");
+	ASSERT_LINE(c.script, "add rule inet mesh_policy forward ip6 saddr @isolated_out6 jump pol_out");
+	ASSERT_LINE(c.script, "add rule inet mesh_policy forward ip6 daddr @isolated_in6 jump pol_in");
+	ASSERT_LINE(c.script, "add rule inet mesh_policy ll_drop counter name drop_linklocal drop");
+	cr_assert_null(strstr(c.script, "flush set inet mesh_policy pending6"), "the caller's set");
+	cr_assert(np_objects_has(&c.objects, NP_OBJ_SET, "isolated_in6"));
+	cr_assert(np_objects_has(&c.objects, NP_OBJ_COUNTER, "drop_linklocal"));
+	/* neighbour discovery before everything; link-local after conntrack, before isolation */
+	const char *nd = strstr(c.script, "nd-neighbor-solicit"), *pend = strstr(c.script, "@pending goto"),
+		   *ct = strstr(c.script, "ct state"), *ll = strstr(c.script, "fe80::/10"),
+		   *iso = strstr(c.script, "jump pol_out");
+	cr_assert(nd && pend && ct && ll && iso && nd < pend && ct < ll && ll < iso);
+	np_compiled_free(&c);
+	struct np_compile_opts o;
+	np_compile_opts_init(&o);
+	o.multicast_allowed = false;
+	c = compile_opts(NULL, &o);
+	cr_assert_null(strstr(c.script, "ff00::/8"));
+	cr_assert(strstr(c.script, "nd-neighbor-advert"), "neighbour discovery passes without multicast");
+	np_compiled_free(&c);
+}
+
+Test(policy_compile, ipv6_pods_get_the_same_rules)
+{
+	ns("a", "{}");
+	pod46("a", "web", "{\"app\":\"web\"}", "10.32.0.2", "fd00::2", "n1");
+	pod46("a", "c1", "{\"app\":\"client\"}", "10.32.0.5", "fd00::5", "n2");
+	pod46("a", "c2", "{\"app\":\"client\"}", "10.32.0.6", "fd00::6", "n1");
+	pod46("a", "c3", "{\"app\":\"client\"}", "10.32.0.7", NULL, "n1");
+	pol("a", "web", "u-6", "{\"podSelector\":{\"matchLabels\":{\"app\":\"web\"}},"
+	    "\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":{\"app\":\"client\"}}}],"
+	    "\"ports\":[{\"port\":80},{\"port\":\"http\"}]}]}");
+	struct np_compiled c = compile(NULL);
+	cr_assert_str_eq(elems(c.script, "isolated_in"), "10.32.0.2");
+	cr_assert_str_eq(elems(c.script, "isolated_in6"), "fd00::2");
+	char *r4 = line_with(c.script, "pol_in ip daddr @sel_"), *r6 = line_with(c.script, "pol_in ip6 daddr @sel6_");
+	cr_assert(r4 && r6, "%s", c.script);
+	cr_assert(strstr(r6, " counter name np_u-6_in_0 accept"), "one counter for both families: %s", r6);
+	char *sel6 = set_after(r6, "ip6 daddr @"), *peer6 = set_after(r6, "ip6 saddr @"),
+	     *peer4 = set_after(r4, "ip saddr @");
+	cr_assert_str_eq(elems(c.script, sel6), "fd00::2");
+	cr_assert_str_eq(elems(c.script, peer6), "fd00::5-fd00::6");
+	cr_assert_str_eq(elems(c.script, peer4), "10.32.0.5-10.32.0.7");
+	cr_assert(strstr(c.script, "{ type ipv6_addr; flags interval; }"));
+	/* the named port http of web over IPv6 */
+	char *n6 = line_with(c.script, "ip6 daddr . meta l4proto . th dport @named6_");
+	cr_assert(n6, "%s", c.script);
+	char *named6 = set_after(n6, "th dport @");
+	cr_assert_str_eq(elems(c.script, named6), "fd00::2 . tcp . 8080");
+	/* the status JSON: one entry per pod, both addresses */
+	char *js = cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetArrayItem(c.objects.policies, 0), "selects"));
+	cr_assert_str_eq(js, "[{\"pod\":\"a/web\",\"ip\":\"10.32.0.2\",\"ip6\":\"fd00::2\"}]");
+	free(js);
+	free(r4);
+	free(r6);
+	free(sel6);
+	free(peer6);
+	free(peer4);
+	free(n6);
+	free(named6);
+	np_compiled_free(&c);
+}
+
+Test(policy_compile, ipv6_blocks_match_ipv6_only)
+{
+	ns("a", "{}");
+	pod46("a", "db", "{\"app\":\"db\"}", "10.32.0.2", "fd00::2", "n1");
+	pol("a", "db", "u-b6", "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"ipBlock\":"
+	    "{\"cidr\":\"fd00::/16\",\"except\":[\"fd00:1::/32\"]}}]}]}");
+	struct np_compiled c = compile(NULL);
+	char *r6 = line_with(c.script, "pol_in ip6 daddr @sel6_");
+	cr_assert(r6, "%s", c.script);
+	char *peer6 = set_after(r6, "ip6 saddr @");
+	cr_assert_str_eq(elems(c.script, peer6), "fd00::-fd00:0:ffff:ffff:ffff:ffff:ffff:ffff, "
+			 "fd00:2::-fd00:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+	cr_assert_null(strstr(c.script, "pol_in ip daddr"), "an IPv6 block allows no IPv4: %s", c.script);
+	cr_assert_str_eq(elems(c.script, "isolated_in"), "10.32.0.2", "IPv4 is isolated all the same");
+	free(r6);
+	free(peer6);
+	np_compiled_free(&c);
+}
+
+Test(policy_compile, ipv6_of_the_view)
+{
+	ns("a", "{}");
+	pod("a", "web", "{}", "10.32.0.2", "n1", "[]");     /* its status shows no IPv6 yet */
+	pol("a", "deny", "u-d", "{\"podSelector\":{}}");
+	view_add("10.32.0.2", "a", "web");
+	V.addr[0].has_ip6 = true;
+	cr_assert_eq(inet_pton(AF_INET6, "fd00::a20:2", V.addr[0].ip6), 1);
+	view_add("10.32.0.9", "a", "not-yet");
+	V.addr[1].has_ip6 = true;
+	cr_assert_eq(inet_pton(AF_INET6, "fd00::a20:9", V.addr[1].ip6), 1);
+	struct np_compiled c = compile(NULL);
+	cr_assert_str_eq(elems(c.script, "isolated_in6"), "fd00::a20:2");
+	cr_assert_str_eq(elems(c.script, "unknown6"), "fd00::a20:9");
+	cr_assert_str_eq(elems(c.script, "unknown"), "10.32.0.9");
+	cr_assert_eq(c.nunknown, 2);
+	np_compiled_free(&c);
+	/* explain an IPv6 drop */
+	struct np_drop_explained ex;
+	uint8_t s6[16], d6[16];
+	inet_pton(AF_INET6, "fd00::a20:9", s6);
+	inet_pton(AF_INET6, "fd00::a20:2", d6);
+	np_explain_drop_af(&S, &V, AF_INET6, s6, d6, 6, 80, "mesh-policy ingress ", &ex);
+	cr_assert_eq(ex.direction, NP_DROP_INGRESS);
+	cr_assert_str_eq(ex.to, "a/web (fd00::a20:2)");
+	cr_assert_str_eq(ex.from, "fd00::a20:9 (pod not known yet)");
+	cr_assert(strstr(ex.why, "isolated by 1 policy"), "%s", ex.why);
+	np_explain_drop_af(&S, &V, AF_INET6, s6, d6, 6, 80, "mesh-policy link-local ", &ex);
+	cr_assert_eq(ex.direction, NP_DROP_LINKLOCAL);
+	cr_assert_str_eq(np_drop_direction_name(ex.direction), "link-local");
+}
