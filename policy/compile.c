@@ -1060,11 +1060,13 @@ int np_compile(const struct np_store *s, const struct np_local_view *view,
 	tb_printf(&b, "add rule inet %s forward ct state established,related accept comment \"%s\"\n",
 		  T, marker);
 	/* a pod's link-local IPv6 address (fe80::/10, made by its kernel) is on the mesh's one
-	 * link with every other pod, and no policy can tell whose it is: a new connection to or
-	 * from one is dropped, as it cannot cross a router in Calico's or Flannel's networks */
-	tb_printf(&b, "add rule inet %s forward ip6 saddr fe80::/10 meta l4proto != ipv6-icmp "
+	 * link with every other pod, and no policy can tell whose it is: a new flow (other than
+	 * ICMPv6, protocol 58, given by number: a container image may have no /etc/protocols)
+	 * to or from one is dropped, as it cannot cross a router in Calico's or Flannel's
+	 * networks */
+	tb_printf(&b, "add rule inet %s forward ip6 saddr fe80::/10 meta l4proto != 58 "
 		  "goto ll_drop\n", T);
-	tb_printf(&b, "add rule inet %s forward ip6 daddr fe80::/10 meta l4proto != ipv6-icmp "
+	tb_printf(&b, "add rule inet %s forward ip6 daddr fe80::/10 meta l4proto != 58 "
 		  "goto ll_drop\n", T);
 	c.nrules += 3;
 	if (opts->multicast_allowed) {

@@ -24,7 +24,7 @@ static const char *const fixed[] = {
 	"\"status\":{\"phase\":\"Running\",\"podIP\":\"10.32.0.2\"}}",
 	"{\"kind\":\"Pod\",\"metadata\":{\"name\":\"b\",\"namespace\":\"other\",\"labels\":{\"app\":\"db\"}},"
 	"\"spec\":{\"nodeName\":\"n2\",\"containers\":[{\"ports\":[{\"name\":\"http\",\"containerPort\":81}]}]},"
-	"\"status\":{\"phase\":\"Running\",\"podIP\":\"10.32.1.2\"}}",
+	"\"status\":{\"phase\":\"Running\",\"podIPs\":[{\"ip\":\"10.32.1.2\"},{\"ip\":\"fd00::a20:102\"}]}}",
 };
 
 static void check_labels(const struct np_labels *l)
@@ -66,6 +66,8 @@ static void compile_with(struct np_policy *pol, size_t insize)
 	view.addr[0].ip = htonl(0x0a200002);
 	view.addr[0].ns = "default";
 	view.addr[0].name = "a";
+	view.addr[0].has_ip6 = true; /* its IPv6 address, as the IPAM maps it */
+	memcpy(view.addr[0].ip6, "\xfd\0\0\0\0\0\0\0\0\0\0\0\x0a\x20\0\x02", 16);
 	view.addr[1].ip = htonl(0x0a200009);
 	view.addr[1].ns = "default";
 	view.addr[1].name = "unknown";

@@ -636,8 +636,8 @@ Test(policy_compile, ipv6_frame)
 	ASSERT_LINE(c.script, "add rule inet mesh_policy forward icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, nd-redirect } accept");
 	ASSERT_LINE(c.script, "add rule inet mesh_policy forward ip6 saddr @pending6 goto pend_drop");
 	ASSERT_LINE(c.script, "add rule inet mesh_policy forward ip6 daddr @unknown6 goto pend_drop");
-	ASSERT_LINE(c.script, "add rule inet mesh_policy forward ip6 saddr fe80::/10 meta l4proto != ipv6-icmp goto ll_drop");
-	ASSERT_LINE(c.script, "add rule inet mesh_policy forward ip6 daddr fe80::/10 meta l4proto != ipv6-icmp goto ll_drop");
+	ASSERT_LINE(c.script, "add rule inet mesh_policy forward ip6 saddr fe80::/10 meta l4proto != 58 goto ll_drop");
+	ASSERT_LINE(c.script, "add rule inet mesh_policy forward ip6 daddr fe80::/10 meta l4proto != 58 goto ll_drop");
 	ASSERT_LINE(c.script, "add rule inet mesh_policy forward ip6 daddr ff00::/8 accept");
 	ASSERT_LINE(c.script, "add rule inet mesh_policy forward ip6 saddr @isolated_out6 jump pol_out");
 	ASSERT_LINE(c.script, "add rule inet mesh_policy forward ip6 daddr @isolated_in6 jump pol_in");
