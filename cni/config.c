@@ -390,7 +390,9 @@ bool cni_config_wants_ipv6(const struct cni_config *cfg)
 	char ns[8];
 	if (cfg->ipv6 != CNI_IPV6_AUTO)
 		return cfg->ipv6 == CNI_IPV6_ON;
-	/* a Kubernetes pod: meshd's NetworkPolicy enforcement matches IPv4 only */
+	/* a Kubernetes pod: IPv6 only in a dual-stack cluster, which the config says (the API
+	 * server of a single-stack one shows no pod's IPv6, so NetworkPolicy could not name
+	 * other nodes' pods by it) */
 	return cni_args_get(cfg->args, "K8S_POD_NAMESPACE", ns, sizeof(ns)) == -ENOENT;
 }
 

@@ -81,7 +81,7 @@ struct np_peer {
 	struct np_cidr cidr;     /* an IPv4 ipBlock */
 	size_t nexcept;
 	struct np_cidr *except;  /* of an IPv4 ipBlock */
-	struct np_cidr6 cidr6;   /* an IPv6 ipBlock (decoded; not yet matched by the table) */
+	struct np_cidr6 cidr6;   /* an IPv6 ipBlock */
 	size_t nexcept6;
 	struct np_cidr6 *except6; /* of an IPv6 ipBlock */
 };
@@ -133,7 +133,7 @@ struct np_pod {
 	uint32_t ips[NP_MAX_POD_IPS]; /* IPv4 of status.podIPs (or status.podIP) */
 	size_t nips6;
 	uint8_t ips6[NP_MAX_POD_IPS][16]; /* IPv6 of status.podIPs (or status.podIP), network
-					   * order; decoded, not yet matched by the table */
+					   * order */
 	bool host_network;
 	enum np_phase phase;
 	size_t ncports;

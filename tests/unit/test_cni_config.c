@@ -147,7 +147,7 @@ Test(cni_config, ipv6_key_and_kubernetes_pods)
 	struct cni_env pod = ADD_ENV;
 	pod.args = "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=p";
 	const char *j = "{\"cniVersion\":\"1.0.0\",\"name\":\"mesh\",\"type\":\"mesh-cni\"}";
-	/* absent: on, except for a Kubernetes pod (NetworkPolicy matches IPv4 only) */
+	/* absent: on, except for a Kubernetes pod (IPv6 for pods only in a dual-stack cluster) */
 	cr_assert_eq(cni_config_parse(j, strlen(j), &ADD_ENV, &cfg, &err), 0, "%s", err.msg);
 	cr_expect_eq(cfg.ipv6, CNI_IPV6_AUTO);
 	cr_expect(cni_config_wants_ipv6(&cfg));
