@@ -19,7 +19,7 @@
 
 #define ELEMS_PER_LINE 512
 
-typedef unsigned __int128 u128;
+typedef np_u128 u128;
 
 enum { F4, F6, NFAM };
 
@@ -47,20 +47,6 @@ static void ip_str(uint32_t ip, char out[16])
 	}
 }
 
-static u128 a6_get(const uint8_t a[16])
-{
-	u128 v = 0;
-	for (int i = 0; i < 16; i++)
-		v = v << 8 | a[i];
-	return v;
-}
-
-static void a6_put(u128 v, uint8_t out[16])
-{
-	for (int i = 15; i >= 0; i--, v >>= 8)
-		out[i] = (uint8_t)v;
-}
-
 /* an address of family f as text */
 static void addr_str(int f, u128 a, char out[INET6_ADDRSTRLEN])
 {
@@ -68,7 +54,7 @@ static void addr_str(int f, u128 a, char out[INET6_ADDRSTRLEN])
 		ip_str((uint32_t)a, out);
 	} else {
 		uint8_t b[16];
-		a6_put(a, b);
+		np_a6_put(a, b);
 		inet_ntop(AF_INET6, b, out, INET6_ADDRSTRLEN);
 	}
 }
@@ -97,11 +83,6 @@ struct ep {
 	const struct np_pod *pod;
 	const struct np_namespace *ns;
 	bool local;
-};
-
-/* An inclusive range of addresses of one family. */
-struct range {
-	u128 lo, hi;
 };
 
 /* A growing list of addresses. */
@@ -247,7 +228,7 @@ static void strs_free(char **v, size_t n)
 #define ELEM_MAX (2 * INET6_ADDRSTRLEN + 2)
 
 /* ranges of family f as set elements: "a" or "a-b" */
-static char **ranges_elems(int f, const struct range *r, size_t n)
+static char **ranges_elems(int f, const struct np_r128 *r, size_t n)
 {
 	char **v = calloc(n ? n : 1, sizeof(*v));
 	for (size_t i = 0; v && i < n; i++) {
@@ -272,7 +253,7 @@ static char **ranges_elems(int f, const struct range *r, size_t n)
 static int ip_set(struct cstate *c, int f, const char *prefix, const struct addrs *a,
 		  char name[NP_OBJ_NAME_MAX + 1])
 {
-	struct range *r = calloc(a->n ? a->n : 1, sizeof(*r));
+	struct np_r128 *r = calloc(a->n ? a->n : 1, sizeof(*r));
 	char pfx[32];
 	if (!r)
 		return c->oom = true, -ENOMEM;
@@ -308,7 +289,7 @@ static bool view_ip(const struct np_local_view *v, size_t i, int f, u128 *ip)
 	}
 	if (!v->addr[i].has_ip6)
 		return false;
-	*ip = a6_get(v->addr[i].ip6);
+	*ip = np_a6_get(v->addr[i].ip6);
 	return true;
 }
 
@@ -351,7 +332,7 @@ static size_t pod_nips(const struct np_pod *p, int f)
 
 static u128 pod_ip(const struct np_pod *p, int f, size_t k)
 {
-	return f == F4 ? (u128)p->ips[k] : a6_get(p->ips6[k]);
+	return f == F4 ? (u128)p->ips[k] : np_a6_get(p->ips6[k]);
 }
 
 /* The pod addresses of family f: the view's (this node's pods, by the IPAM; an IPv6 one is
@@ -460,7 +441,7 @@ static size_t port_els_normalize(struct port_el *v, size_t n)
 	return o + 1;
 }
 
-static bool ip_in_ranges(const struct range *r, size_t n, u128 ip)
+static bool ip_in_ranges(const struct np_r128 *r, size_t n, u128 ip)
 {
 	size_t lo = 0, hi = n;
 	while (lo < hi) {
@@ -475,21 +456,13 @@ static bool ip_in_ranges(const struct range *r, size_t n, u128 ip)
 	return false;
 }
 
-static int range_cmp(const void *a, const void *b)
-{
-	const struct range *x = a, *y = b;
-	if (x->lo != y->lo)
-		return x->lo < y->lo ? -1 : 1;
-	return x->hi < y->hi ? -1 : x->hi > y->hi;
-}
-
 /* sorts ranges and merges overlapping or adjacent ones; returns the new count */
-static size_t ranges_normalize(struct range *r, size_t n)
+static size_t ranges_normalize(struct np_r128 *r, size_t n)
 {
 	size_t o = 0;
 	if (n == 0)
 		return 0;
-	qsort(r, n, sizeof(*r), range_cmp);
+	qsort(r, n, sizeof(*r), np_r128_cmp);
 	for (size_t i = 1; i < n; i++) {
 		if (r[i].lo <= r[o].hi || r[i].lo == r[o].hi + 1) {
 			if (r[i].hi > r[o].hi)
@@ -502,19 +475,19 @@ static size_t ranges_normalize(struct range *r, size_t n)
 }
 
 /* An ipBlock's addresses of family f as ranges into out; returns their count. */
-static size_t block_ranges(const struct np_peer *pe, int f, struct range *out)
+static size_t block_ranges(const struct np_peer *pe, int f, struct np_r128 *out)
 {
 	size_t n = 0;
 	if (f == F4) {
 		struct np_range r[NP_MAX_EXCEPT + 1];
 		n = np_block_ranges(pe, r);
 		for (size_t i = 0; i < n; i++)
-			out[i] = (struct range){ r[i].lo, r[i].hi };
+			out[i] = (struct np_r128){ r[i].lo, r[i].hi };
 	} else {
 		struct np_range6 r[NP_MAX_EXCEPT + 1];
 		n = np_block_ranges6(pe, r);
 		for (size_t i = 0; i < n; i++)
-			out[i] = (struct range){ a6_get(r[i].lo), a6_get(r[i].hi) };
+			out[i] = (struct np_r128){ np_a6_get(r[i].lo), np_a6_get(r[i].hi) };
 	}
 	return n;
 }
@@ -522,14 +495,14 @@ static size_t block_ranges(const struct np_peer *pe, int f, struct range *out)
 /* The addresses of family f a rule's peers are (sorted disjoint ranges, *n of them): the pods
  * some selector peer covers (eps are sorted by address, so they come in order) and the
  * ipBlocks of the family. */
-static struct range *peer_ranges(struct cstate *c, int f, const struct np_policy *pol,
+static struct np_r128 *peer_ranges(struct cstate *c, int f, const struct np_policy *pol,
 				 const struct np_rule *rule, size_t *n)
 {
 	size_t cap = c->neps[f] + 1, k = 0;
 	for (size_t i = 0; i < rule->npeers; i++)
 		if (rule->peers[i].is_block)
 			cap += NP_MAX_EXCEPT + 1;
-	struct range *r = calloc(cap, sizeof(*r));
+	struct np_r128 *r = calloc(cap, sizeof(*r));
 	if (!r)
 		return c->oom = true, NULL;
 	for (size_t e = 0; e < c->neps[f]; e++) {
@@ -539,7 +512,7 @@ static struct range *peer_ranges(struct cstate *c, int f, const struct np_policy
 				if (k && r[k - 1].hi + 1 == ep->ip)
 					r[k - 1].hi = ep->ip;
 				else if (!k || r[k - 1].hi != ep->ip)
-					r[k++] = (struct range){ ep->ip, ep->ip };
+					r[k++] = (struct np_r128){ ep->ip, ep->ip };
 				break;
 			}
 		}
@@ -565,7 +538,7 @@ static int compile_rule_family(struct cstate *c, int f, const struct np_policy *
 	const char *kw = FAM_KW[f];
 	char peers[NP_OBJ_NAME_MAX + 1] = "", ports[NP_OBJ_NAME_MAX + 1] = "",
 	     named[NP_OBJ_NAME_MAX + 1] = "", pfx[16];
-	struct range *pr = NULL;
+	struct np_r128 *pr = NULL;
 	struct port_el *num = NULL, *nam = NULL;
 	char **e = NULL;
 	size_t npr = 0, nnum = 0, nnam = 0, ne = 0;

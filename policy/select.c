@@ -137,9 +137,7 @@ size_t np_block_ranges(const struct np_peer *peer, struct np_range *out)
 
 /* --- IPv6: 128-bit arithmetic on addresses -------------------------------------------------- */
 
-typedef unsigned __int128 np_u128;
-
-static np_u128 a6_get(const uint8_t a[16])
+np_u128 np_a6_get(const uint8_t a[16])
 {
 	np_u128 v = 0;
 	for (int i = 0; i < 16; i++)
@@ -147,42 +145,38 @@ static np_u128 a6_get(const uint8_t a[16])
 	return v;
 }
 
-static void a6_put(np_u128 v, uint8_t out[16])
+void np_a6_put(np_u128 v, uint8_t out[16])
 {
 	for (int i = 15; i >= 0; i--, v >>= 8)
 		out[i] = (uint8_t)v;
 }
 
-struct r128 {
-	np_u128 lo, hi;
-};
-
-static struct r128 cidr6_range(const struct np_cidr6 *c)
+static struct np_r128 cidr6_range(const struct np_cidr6 *c)
 {
 	np_u128 host = c->len ? ~(~(np_u128)0 << (128 - c->len)) : ~(np_u128)0;
-	np_u128 net = a6_get(c->addr);
-	return (struct r128){ net, net | host };
+	np_u128 net = np_a6_get(c->addr);
+	return (struct np_r128){ net, net | host };
 }
 
 bool np_peer_covers_ip6(const struct np_peer *peer, const uint8_t ip[16])
 {
 	if (!peer->is_block || !peer->block_v6)
 		return false;
-	np_u128 v = a6_get(ip);
-	struct r128 all = cidr6_range(&peer->cidr6);
+	np_u128 v = np_a6_get(ip);
+	struct np_r128 all = cidr6_range(&peer->cidr6);
 	if (v < all.lo || v > all.hi)
 		return false;
 	for (size_t i = 0; i < peer->nexcept6; i++) {
-		struct r128 x = cidr6_range(&peer->except6[i]);
+		struct np_r128 x = cidr6_range(&peer->except6[i]);
 		if (v >= x.lo && v <= x.hi)
 			return false;
 	}
 	return true;
 }
 
-static int r128_cmp(const void *a, const void *b)
+int np_r128_cmp(const void *a, const void *b)
 {
-	const struct r128 *x = a, *y = b;
+	const struct np_r128 *x = a, *y = b;
 	if (x->lo != y->lo)
 		return x->lo < y->lo ? -1 : 1;
 	return x->hi < y->hi ? -1 : x->hi > y->hi;
@@ -190,20 +184,20 @@ static int r128_cmp(const void *a, const void *b)
 
 static void put_range6(struct np_range6 *out, np_u128 lo, np_u128 hi)
 {
-	a6_put(lo, out->lo);
-	a6_put(hi, out->hi);
+	np_a6_put(lo, out->lo);
+	np_a6_put(hi, out->hi);
 }
 
 size_t np_block_ranges6(const struct np_peer *peer, struct np_range6 *out)
 {
-	struct r128 ex[NP_MAX_EXCEPT];
+	struct np_r128 ex[NP_MAX_EXCEPT];
 	size_t nex = 0, n = 0;
 	if (!peer->is_block || !peer->block_v6)
 		return 0;
 	for (size_t i = 0; i < peer->nexcept6 && i < NP_MAX_EXCEPT; i++)
 		ex[nex++] = cidr6_range(&peer->except6[i]);
-	qsort(ex, nex, sizeof(*ex), r128_cmp);
-	struct r128 all = cidr6_range(&peer->cidr6);
+	qsort(ex, nex, sizeof(*ex), np_r128_cmp);
+	struct np_r128 all = cidr6_range(&peer->cidr6);
 	np_u128 at = all.lo;            /* next address not yet decided */
 	bool done = false;              /* every address up to all.hi decided */
 	for (size_t i = 0; i < nex && !done; i++) {

@@ -43,6 +43,18 @@ size_t np_block_ranges(const struct np_peer *peer, struct np_range *out);
 /* Sorts ranges and merges overlapping or adjacent ones; returns the new count. */
 size_t np_ranges_normalize(struct np_range *r, size_t n);
 
+/* 128-bit arithmetic on addresses: an IPv6 address (16 bytes, network order) as a number and
+ * back; an IPv4 one fits in the low 32 bits. */
+typedef unsigned __int128 np_u128;
+np_u128 np_a6_get(const uint8_t a[16]);
+void np_a6_put(np_u128 v, uint8_t out[16]);
+
+/* An inclusive range of such numbers, and their order (by lo, then hi) for qsort. */
+struct np_r128 {
+	np_u128 lo, hi;
+};
+int np_r128_cmp(const void *a, const void *b);
+
 /* An inclusive range of IPv6 addresses, network order. */
 struct np_range6 {
 	uint8_t lo[16], hi[16];
