@@ -104,8 +104,9 @@ static void print_drops(const cJSON *p)
 {
 	const cJSON *d = get(p, "drops"), *x;
 	printf("\n        Dropped: %.0f new flow%s (%.0f to isolated pods, %.0f from them, %.0f of "
-	       "pods not known yet)\n", num(d, "total"), num(d, "total") == 1 ? "" : "s",
-	       num(d, "ingress"), num(d, "egress"), num(d, "pending"));
+	       "pods not known yet, %.0f to or from IPv6 link-local addresses)\n", num(d, "total"),
+	       num(d, "total") == 1 ? "" : "s", num(d, "ingress"), num(d, "egress"),
+	       num(d, "pending"), num(d, "linklocal"));
 	if (cJSON_GetArraySize(get(d, "recent")) == 0)
 		return;
 	struct table t;

@@ -140,10 +140,12 @@ static void policy_metrics(struct textbuf *b, const cJSON *p)
 	single(b, p, "last_apply_ms", "mesh_policy_last_apply_milliseconds", "gauge",
 	       "Time the last compile and load of the NetworkPolicy table took.");
 	static const struct counter_sample drops[] = {
-		{ "ingress", "ingress" }, { "egress", "egress" }, { "pending", "pending" } };
+		{ "ingress", "ingress" }, { "egress", "egress" }, { "pending", "pending" },
+		{ "linklocal", "link-local" } };
 	counter_family(b, get(p, "drops"), "mesh_policy_drops_total",
 		       "New flows dropped by NetworkPolicy, by the side that isolated them (pending: "
-		       "a new pod whose labels were not known yet).", NULL, NULL, "direction", drops, 3);
+		       "a new pod whose labels were not known yet; link-local: to or from an IPv6 "
+		       "link-local address).", NULL, NULL, "direction", drops, 4);
 	const cJSON *pol, *rule;
 	bool any = false;
 	for (int pass = 0; pass < 2; pass++) {

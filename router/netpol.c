@@ -66,7 +66,8 @@ struct router_netpol {
 	/* drops */
 	int nflog_fd;
 	struct event *nflog_ev;
-	uint64_t drops_total, drops_ingress, drops_egress, drops_pending, drops_logged, nflog_bad;
+	uint64_t drops_total, drops_ingress, drops_egress, drops_pending, drops_linklocal, drops_logged,
+		 nflog_bad;
 	struct drop recent[RECENT_DROPS];
 	size_t nrecent, next_recent;
 	struct mesh_ratelimit log_rl;
@@ -341,6 +342,8 @@ static void on_drop(void *arg, const struct mesh_nflog_pkt *pkt)
 		np->drops_egress++;
 	else if (ex.direction == NP_DROP_PENDING)
 		np->drops_pending++;
+	else if (ex.direction == NP_DROP_LINKLOCAL)
+		np->drops_linklocal++;
 	struct drop *d = &np->recent[np->next_recent];
 	np->next_recent = (np->next_recent + 1) % RECENT_DROPS;
 	if (np->nrecent < RECENT_DROPS)
@@ -547,6 +550,7 @@ cJSON *router_netpol_status_json(const struct mesh_router *r)
 	cJSON_AddNumberToObject(d, "ingress", (double)np->drops_ingress);
 	cJSON_AddNumberToObject(d, "egress", (double)np->drops_egress);
 	cJSON_AddNumberToObject(d, "pending", (double)np->drops_pending);
+	cJSON_AddNumberToObject(d, "linklocal", (double)np->drops_linklocal);
 	cJSON_AddNumberToObject(d, "logged", (double)np->drops_logged);
 	cJSON_AddNumberToObject(d, "unreadable", (double)np->nflog_bad);
 	cJSON *rec = cJSON_AddArrayToObject(d, "recent");

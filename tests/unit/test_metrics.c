@@ -265,7 +265,7 @@ Test(metrics, network_policy)
 	char *t = render_json(
 		"{\"policy\":{\"enforcing\":true,\"generation\":7,\"applies\":7,\"apply_errors\":1,"
 		"\"restores\":2,\"last_apply_ms\":3.5,"
-		"\"drops\":{\"total\":9,\"ingress\":5,\"egress\":3,\"pending\":1},"
+		"\"drops\":{\"total\":11,\"ingress\":5,\"egress\":3,\"pending\":1,\"linklocal\":2},"
 		"\"policies\":[{\"namespace\":\"default\",\"name\":\"web\",\"rules\":["
 		"{\"direction\":\"ingress\",\"index\":0,\"packets\":12,\"bytes\":720},"
 		"{\"direction\":\"egress\",\"index\":1,\"packets\":4,\"bytes\":240}]}]}}");
@@ -276,6 +276,7 @@ Test(metrics, network_policy)
 	assert_line(t, "mesh_policy_last_apply_milliseconds 3.5");
 	assert_line(t, "mesh_policy_drops_total{direction=\"ingress\"} 5");
 	assert_line(t, "mesh_policy_drops_total{direction=\"pending\"} 1");
+	assert_line(t, "mesh_policy_drops_total{direction=\"link-local\"} 2");
 	assert_line(t, "# TYPE mesh_policy_rule_packets_total counter");
 	assert_line(t, "mesh_policy_rule_packets_total{namespace=\"default\",policy=\"web\","
 		       "direction=\"ingress\",rule=\"0\"} 12");
