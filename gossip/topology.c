@@ -287,6 +287,11 @@ out:
 	return ret;
 }
 
+size_t mesh_topo_entry_encoded_size(const struct mesh_topo_peer *p)
+{
+	return entry_size(p);
+}
+
 size_t mesh_topo_encoded_size(const struct mesh_topology *t)
 {
 	size_t need = 2;

@@ -79,6 +79,8 @@ ssize_t mesh_topo_encode(const struct mesh_topology *t, const struct mesh_peer_n
 			 size_t nnames, uint8_t *out, size_t cap);
 /* Bytes mesh_topo_encode needs for all entries. */
 size_t mesh_topo_encoded_size(const struct mesh_topology *t);
+/* Bytes one entry takes in an encoded update. */
+size_t mesh_topo_entry_encoded_size(const struct mesh_topo_peer *p);
 
 /* Merges an update, received at now_wall_ms (wall clock). The names of entries that changed
  * (new, newer, replaced incarnation) are written to changed (up to changed_cap; *nchanged

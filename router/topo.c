@@ -77,9 +77,9 @@ static void send_entries(struct mesh_router *r, struct router_gossip_out *out, s
 	const struct mesh_topo_peer **sel = malloc((t->n + 1) * sizeof(*sel));
 	struct mesh_peer_name *sorted = names ? malloc((n + 1) * sizeof(*sorted)) : NULL;
 	struct mesh_peer_name *chunk = malloc((t->n + 1) * sizeof(*chunk));
-	uint8_t *buf = malloc(mesh_topo_encoded_size(t));
-	size_t count = 0;
-	if (!sel || !chunk || !buf || (names && !sorted))
+	uint8_t *buf = NULL;
+	size_t count = 0, cap = 2;
+	if (!sel || !chunk || (names && !sorted))
 		goto out;
 	if (names) {
 		memcpy(sorted, names, n * sizeof(*sorted));
@@ -88,6 +88,12 @@ static void send_entries(struct mesh_router *r, struct router_gossip_out *out, s
 	for (size_t i = 0; i < t->n; i++)
 		if (!names || bsearch(&t->peers[i].name, sorted, n, sizeof(*sorted), cmp_name))
 			sel[count++] = &t->peers[i];
+	/* the buffer fits every selected entry (sized from them, not the whole topology) */
+	for (size_t i = 0; i < count; i++)
+		cap += mesh_topo_entry_encoded_size(sel[i]);
+	buf = malloc(cap);
+	if (!buf)
+		goto out;
 	for (size_t i = 0; i < count;) {
 		size_t k = 0, size = 2;
 		for (; i < count; i++) {
@@ -96,8 +102,7 @@ static void send_entries(struct mesh_router *r, struct router_gossip_out *out, s
 			size += entry_size(sel[i]);
 			chunk[k++] = sel[i]->name;
 		}
-		ssize_t len = mesh_topo_encode(t, k == t->n ? NULL : chunk, k, buf,
-					       mesh_topo_encoded_size(t));
+		ssize_t len = mesh_topo_encode(t, k == t->n ? NULL : chunk, k, buf, cap);
 		if (len >= 0 && only)
 			router_gossip_emit_to(out, only, buf, (size_t)len);
 		else if (len >= 0)
