@@ -121,6 +121,10 @@ for loss in 5 20; do
 		[[ -z $worst || ${worst% peer*} -le 1 ]] ||
 			die "$loss % loss: h$i's connection to ${worst##* } fell back to the sleeve ${worst% peer*} times in a minute: $(grep -E "$FALLBACK" "$LAB_RUN/h$i/meshd.log" | tail -n 4)"
 		info "$loss % loss: h$i: no connection lost, $fb falls to the sleeve${worst:+ (most on one connection: $(echo $worst))}"
+		# why each fell (the log is gone after a pass)
+		{ tail -n +"$((lines0[$i] + 1))" "$LAB_RUN/h$i/meshd.log" | grep -E "$FALLBACK" || :; } |
+			sed -E 's/^[^ ]+ +[A-Z]+ +//; s/ at [0-9.:]+: fast path/: fast path/' |
+			while read -r l; do info "  $l"; done
 	done
 	info "$loss % loss: the underlay dropped $d frames in the minute; the mesh stayed connected"
 	unset fb0 lost0 lines0
