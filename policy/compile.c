@@ -115,16 +115,27 @@ struct cstate {
 	bool oom;
 };
 
+/* Room for one more element of size bytes in the array that pv points to (any T **), *cap of
+ * them, n used: doubled when full (64 at first). 0, or -ENOMEM (c->oom set; the array as it
+ * was). The pointer is read and written with memcpy: a T * is not a void * to the compiler. */
+static int grow(struct cstate *c, void *pv, size_t *cap, size_t n, size_t size)
+{
+	void *old, *p;
+	if (n < *cap)
+		return 0;
+	size_t ncap = *cap ? 2 * *cap : 64;
+	memcpy(&old, pv, sizeof(old));
+	if (!(p = realloc(old, ncap * size)))
+		return c->oom = true, -ENOMEM;
+	memcpy(pv, &p, sizeof(p));
+	*cap = ncap;
+	return 0;
+}
+
 static int obj_add(struct cstate *c, enum np_obj_kind kind, const char *name)
 {
-	if (c->objs.n == c->capobjs) {
-		size_t cap = c->capobjs ? 2 * c->capobjs : 64;
-		struct np_object *v = realloc(c->objs.v, cap * sizeof(*v));
-		if (!v)
-			return c->oom = true, -ENOMEM;
-		c->objs.v = v;
-		c->capobjs = cap;
-	}
+	if (grow(c, &c->objs.v, &c->capobjs, c->objs.n, sizeof(*c->objs.v)) < 0)
+		return -ENOMEM;
 	c->objs.v[c->objs.n].kind = kind;
 	snprintf(c->objs.v[c->objs.n].name, sizeof(c->objs.v[0].name), "%s", name);
 	c->objs.n++;
@@ -133,14 +144,8 @@ static int obj_add(struct cstate *c, enum np_obj_kind kind, const char *name)
 
 static int addrs_push(struct cstate *c, struct addrs *a, u128 ip)
 {
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? 2 * a->cap : 64;
-		u128 *v = realloc(a->v, cap * sizeof(*v));
-		if (!v)
-			return c->oom = true, -ENOMEM;
-		a->v = v;
-		a->cap = cap;
-	}
+	if (grow(c, &a->v, &a->cap, a->n, sizeof(*a->v)) < 0)
+		return -ENOMEM;
 	a->v[a->n++] = ip;
 	return 0;
 }
@@ -198,15 +203,9 @@ static int set_reg(struct cstate *c, const char *prefix, const char *type, char 
 		}
 		dup++;                  /* another content with the same hash */
 	}
-	if (c->nsets == c->capsets) {
-		size_t cap = c->capsets ? 2 * c->capsets : 64;
-		struct setdef *v = realloc(c->sets, cap * sizeof(*v));
-		if (!v) {
-			tb_free(&b);
-			return c->oom = true, -ENOMEM;
-		}
-		c->sets = v;
-		c->capsets = cap;
+	if (grow(c, &c->sets, &c->capsets, c->nsets, sizeof(*c->sets)) < 0) {
+		tb_free(&b);
+		return -ENOMEM;
 	}
 	struct setdef *d = &c->sets[c->nsets++];
 	snprintf(d->name, sizeof(d->name), "%s", name);
@@ -672,14 +671,9 @@ static int compile_rule(struct cstate *c, const struct np_policy *pol, unsigned 
 	np_counter_name(pol, dir, idx, counter);
 	if (obj_add(c, NP_OBJ_COUNTER, counter) < 0)
 		return -ENOMEM;
-	if (c->objs.ncounters == c->capcounters) {
-		size_t cap = c->capcounters ? 2 * c->capcounters : 64;
-		struct np_rule_counter *v = realloc(c->objs.counters, cap * sizeof(*v));
-		if (!v)
-			return c->oom = true, -ENOMEM;
-		c->objs.counters = v;
-		c->capcounters = cap;
-	}
+	if (grow(c, &c->objs.counters, &c->capcounters, c->objs.ncounters,
+		 sizeof(*c->objs.counters)) < 0)
+		return -ENOMEM;
 	struct np_rule_counter *rc = &c->objs.counters[c->objs.ncounters++];
 	memset(rc, 0, sizeof(*rc));
 	snprintf(rc->name, sizeof(rc->name), "%s", counter);
