@@ -137,29 +137,37 @@ static unsigned pick_fanout(const struct mesh_router *r, bool *marked)
 	return established;
 }
 
+/* One channel's periodic full state: to every connection, or to the fan-out neighbours. */
+static void round_of(struct mesh_router *r, const struct router_channel *ch)
+{
+	struct router_gossip_out out = { .r = r, .id = ch->id };
+	if (!(ch->flags & ROUTER_CHANNEL_FANOUT)) {
+		ch->encode_full(r, ROUTER_FULL_PERIODIC, &out);
+		return;
+	}
+	bool *marked = calloc(r->nconns + 1, sizeof(*marked));
+	if (!marked)
+		return;
+	if (pick_fanout(r, marked)) {
+		out.marked = marked;
+		ch->encode_full(r, ROUTER_FULL_PERIODIC, &out);
+	}
+	free(marked);
+}
+
 /* Every ROUTER_GOSSIP_FULL_S: each channel's full state, so lost updates heal. */
 static void full_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct mesh_router *r = arg;
-	struct router_gossip *g = r->own.gossip;
-	for (int id = 1; id <= MESH_CHANNEL_MAX; id++) {
-		const struct router_channel *ch = g->ch[id];
-		struct router_gossip_out out = { .r = r, .id = id };
-		if (!ch)
-			continue;
-		if (!(ch->flags & ROUTER_CHANNEL_FANOUT)) {
-			ch->encode_full(r, ROUTER_FULL_PERIODIC, &out);
-			continue;
-		}
-		bool *marked = calloc(r->nconns + 1, sizeof(*marked));
-		if (!marked)
-			continue;
-		if (pick_fanout(r, marked)) {
-			out.marked = marked;
-			ch->encode_full(r, ROUTER_FULL_PERIODIC, &out);
-		}
-		free(marked);
-	}
+	for (int id = 1; id <= MESH_CHANNEL_MAX; id++)
+		if (r->own.gossip->ch[id])
+			round_of(r, r->own.gossip->ch[id]);
+}
+
+void router_gossip_round(struct mesh_router *r, enum mesh_gossip_channel id)
+{
+	if (id >= 1 && id <= MESH_CHANNEL_MAX && r->own.gossip->ch[id])
+		round_of(r, r->own.gossip->ch[id]);
 }
 
 void router_gossip_conn_up(struct mesh_router *r, struct mesh_conn *c)

@@ -236,10 +236,11 @@ static int push_child(struct childbuf *b, int v)
 	return 0;
 }
 
-/* Our children in the tree rooted at s, appended to b. L is our distance from s (finite).
- * dist must be all UINT_MAX and is left so; q has room for n. */
+/* Our children in the tree rooted at s, appended to b, and our parent in it (UINT_MAX when
+ * we are s). L is our distance from s (finite). dist must be all UINT_MAX and is left so; q
+ * has room for n. */
 static int bcast(const struct graph *g, unsigned me, unsigned s, unsigned L, unsigned *dist,
-		 unsigned *q, struct childbuf *b)
+		 unsigned *q, struct childbuf *b, unsigned *parent)
 {
 	size_t qn = 0;
 	dist[s] = 0;
@@ -257,6 +258,7 @@ static int bcast(const struct graph *g, unsigned me, unsigned s, unsigned L, uns
 		}
 	}
 	int rc = 0;
+	*parent = L ? first_at(g, dist, me, L - 1) : UINT_MAX;
 	for (size_t k = g->off[me]; k < g->off[me + 1] && rc == 0; k++) {
 		unsigned v = g->adj[k];
 		if (dist[v] == UINT_MAX && first_at(g, dist, v, L) == me)
@@ -297,7 +299,7 @@ int mesh_routes_compute(struct mesh_routes *r, const struct mesh_topology *t)
 	r->names = alloc0(n, sizeof(*r->names));
 	r->next_hop = alloc0(n, sizeof(*r->next_hop));
 	r->hops = alloc0(n, sizeof(*r->hops));
-	r->nchildren = alloc0(2 * n, sizeof(*r->nchildren));
+	r->nchildren = alloc0(3 * n, sizeof(*r->nchildren));
 	if (!ent || !r->scratch || !r->names || !r->next_hop || !r->hops || !r->nchildren)
 		goto fail;
 
@@ -315,6 +317,7 @@ int mesh_routes_compute(struct mesh_routes *r, const struct mesh_topology *t)
 		r->hops[i] = UINT_MAX;
 		r->scratch[i] = UINT_MAX;
 		r->nchildren[n + i] = UINT_MAX;
+		r->nchildren[2 * n + i] = UINT_MAX;
 	}
 	if ((rc = build_graph(&g, t, ent, r->names, n)) < 0)
 		goto fail;
@@ -371,33 +374,56 @@ int mesh_routes_hops(const struct mesh_routes *r, const struct mesh_peer_name *d
 	return (int)r->hops[i];
 }
 
-size_t mesh_routes_bcast_children(struct mesh_routes *r, const struct mesh_peer_name *src,
-				  const struct mesh_peer_name **out, size_t cap)
+/* Computes and caches src's tree (our children and parent in it) on first use. Index of
+ * src, or -1 (unknown, or out of memory: asked again next time). */
+static long bcast_tree(struct mesh_routes *r, const struct mesh_peer_name *src)
 {
 	long i = lookup(r, src);
 	if (i < 0)
-		return 0;
+		return -1;
 	size_t n = r->n;
 	if (r->nchildren[n + (size_t)i] == UINT_MAX) {
 		size_t start = r->nchild;
+		unsigned parent = UINT_MAX;
 		if (r->hops[i] != UINT_MAX) {
 			struct graph g = { .off = r->adj_off, .adj = r->adj };
 			struct childbuf b = { .a = r->children, .len = r->nchild, .cap = r->childcap };
-			int rc = bcast(&g, r->me, (unsigned)i, r->hops[i], r->scratch, r->scratch + n, &b);
+			int rc = bcast(&g, r->me, (unsigned)i, r->hops[i], r->scratch, r->scratch + n, &b,
+				       &parent);
 			r->children = b.a;
 			r->childcap = b.cap;
 			if (rc < 0)
-				return 0; /* out of memory: asked again next time */
+				return -1;
 			r->nchild = b.len;
 		}
 		r->nchildren[n + (size_t)i] = (unsigned)start;
 		r->nchildren[i] = (unsigned)(r->nchild - start);
+		r->nchildren[2 * n + (size_t)i] = parent;
 	}
+	return i;
+}
+
+size_t mesh_routes_bcast_children(struct mesh_routes *r, const struct mesh_peer_name *src,
+				  const struct mesh_peer_name **out, size_t cap)
+{
+	long i = bcast_tree(r, src);
+	if (i < 0)
+		return 0;
 	size_t cnt = r->nchildren[i];
 	if (!cnt)
 		return 0;
-	const int *c = r->children + r->nchildren[n + (size_t)i];
+	const int *c = r->children + r->nchildren[r->n + (size_t)i];
 	for (size_t k = 0; k < cnt && k < cap; k++)
 		out[k] = &r->names[c[k]];
 	return cnt;
+}
+
+const struct mesh_peer_name *mesh_routes_bcast_parent(struct mesh_routes *r,
+						      const struct mesh_peer_name *src)
+{
+	long i = bcast_tree(r, src);
+	if (i < 0)
+		return NULL;
+	unsigned parent = r->nchildren[2 * r->n + (size_t)i];
+	return parent == UINT_MAX ? NULL : &r->names[parent];
 }

@@ -31,7 +31,8 @@ struct mesh_routes {
 	unsigned *scratch;                 /* 2n: BFS distances (UINT_MAX between uses), queue */
 	int *children;                     /* every list computed so far, one after another */
 	size_t nchild, childcap;
-	unsigned *nchildren;               /* 2n: [src] count, [n + src] start (UINT_MAX: not yet) */
+	unsigned *nchildren;               /* 3n: [src] count, [n + src] start (UINT_MAX: not yet),
+					    * [2n + src] our parent (UINT_MAX: none) */
 };
 
 /* Computes every route. 0 or -ENOMEM (routes left empty). Replaces what r held. */
@@ -52,5 +53,9 @@ int mesh_routes_hops(const struct mesh_routes *r, const struct mesh_peer_name *d
  * cached until the next mesh_routes_compute); out of memory: 0. */
 size_t mesh_routes_bcast_children(struct mesh_routes *r, const struct mesh_peer_name *src,
 				  const struct mesh_peer_name **out, size_t cap);
+/* Our parent in src's broadcast tree: the neighbour a flood from src reaches us through.
+ * NULL when src is us, unknown or not reachable (or out of memory). Same cache. */
+const struct mesh_peer_name *mesh_routes_bcast_parent(struct mesh_routes *r,
+						      const struct mesh_peer_name *src);
 
 #endif

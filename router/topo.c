@@ -16,17 +16,35 @@
 #include "router/internal.h"
 #include "router/log.h"
 
+/* An entry to gossip at the end of this turn, and the neighbour whose message changed it. */
+struct pending {
+	struct mesh_peer_name name;
+	struct mesh_peer_name from;
+	bool has_from;                   /* false: changed here (our own entry) */
+	size_t seq;                      /* order of arrival: the last change of a name counts */
+};
+
 struct router_topo {
-	struct mesh_peer_name *pending;  /* entries to gossip at the end of this turn (names may
-					  * repeat: send_entries sends each once) */
+	struct pending *pending;         /* entries to gossip at the end of this turn (names may
+					  * repeat: encode_delta sends each once) */
 	size_t npending;
 	bool all_pending;                /* more than fit: every entry goes */
 	struct mesh_peer_name *changed;  /* what a merge changed (MESH_TOPO_MAX_PEERS) */
 	struct event *routes;            /* recomputes the routes at the end of this turn */
+	bool routes_stale;               /* the topology changed since the routes were computed */
+	struct event *settle;            /* the digest round once the topology is quiet */
+	bool settle_armed;
+	uint64_t last_change_ms;
 };
+
+/* After a change, once the topology has been quiet this long, a digest round (to the fan-out
+ * neighbours) finds a router that an update along a broadcast tree missed (trees computed from
+ * topologies still on their way can disagree) instead of the periodic round 30 s later. */
+#define SETTLE_MS 1000
 
 static void compute_routes(struct mesh_router *r)
 {
+	r->own.topo->routes_stale = false;
 	if (mesh_routes_compute(&r->routes, &r->topo) < 0)
 		log_error("cannot compute routes: out of memory");
 	router_fastpath_sync(r); /* broadcast tree leaves may have changed */
@@ -34,23 +52,59 @@ static void compute_routes(struct mesh_router *r)
 
 static void routes_cb(evutil_socket_t fd, short what, void *arg)
 {
-	compute_routes(arg);
+	struct mesh_router *r = arg;
+	if (r->own.topo->routes_stale) /* not already computed by this turn's flush */
+		compute_routes(r);
 }
 
 /* The topology changed: the routes follow once at the end of this event loop turn, however
  * many updates the turn merged (each computation walks the whole topology). */
 static void recompute_routes(struct mesh_router *r)
 {
+	r->own.topo->routes_stale = true;
 	event_active(r->own.topo->routes, 0, 0);
 }
 
-static void add_pending(struct mesh_router *r, const struct mesh_peer_name *name)
+static void settle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct mesh_router *r = arg;
+	struct router_topo *tp = r->own.topo;
+	uint64_t quiet = mesh_mono_ms() - tp->last_change_ms;
+	if (quiet < SETTLE_MS) {
+		struct timeval tv = { 0, (suseconds_t)((SETTLE_MS - quiet) * 1000) };
+		event_add(tp->settle, &tv);
+		return;
+	}
+	tp->settle_armed = false;
+	router_gossip_round(r, MESH_CHANNEL_TOPO_DIGEST);
+}
+
+/* The topology changed: a digest round follows once it has been quiet for SETTLE_MS. */
+static void note_change(struct mesh_router *r)
 {
 	struct router_topo *tp = r->own.topo;
-	if (tp->npending < MESH_TOPO_MAX_PEERS)
-		tp->pending[tp->npending++] = *name;
-	else
+	tp->last_change_ms = mesh_mono_ms();
+	if (tp->settle_armed)
+		return;
+	struct timeval tv = { SETTLE_MS / 1000, (SETTLE_MS % 1000) * 1000 };
+	tp->settle_armed = event_add(tp->settle, &tv) == 0;
+}
+
+/* from: the neighbour whose message changed the entry, NULL when we did. */
+static void add_pending(struct mesh_router *r, const struct mesh_peer_name *name,
+			const struct mesh_peer_name *from)
+{
+	struct router_topo *tp = r->own.topo;
+	if (tp->npending < MESH_TOPO_MAX_PEERS) {
+		struct pending *pe = &tp->pending[tp->npending];
+		pe->name = *name;
+		pe->has_from = from != NULL;
+		if (from)
+			pe->from = *from;
+		pe->seq = tp->npending++;
+	} else {
 		tp->all_pending = true;
+	}
 	router_gossip_changed(r, MESH_CHANNEL_TOPOLOGY);
 }
 
@@ -127,24 +181,52 @@ static int cmp_conn_by_name(const void *a, const void *b)
 				  &((const struct conn_by_name *)b)->name);
 }
 
-/* Which of our established connections (in list order; ours sorted by name) need entry p:
- * every one for our own entry; for a peer's, the neighbours that are neither p nor listed in
- * p as connected to it, since p sent its change to each of those itself. In a full mesh that
- * leaves nobody: a change costs n messages, not the n² of passing everything on to everyone.
- * Returns how many are marked. */
-static size_t relay_marks(const struct mesh_router *r, const struct mesh_topo_peer *p,
-			  const struct conn_by_name *ours, size_t nours, bool *need)
+static const struct conn_by_name *find_ours(const struct conn_by_name *ours, size_t nours,
+					     const struct mesh_peer_name *name)
+{
+	struct conn_by_name key = { .name = *name };
+	return bsearch(&key, ours, nours, sizeof(*ours), cmp_conn_by_name);
+}
+
+/* Which of our established connections (in list order; ours sorted by name) need entry p,
+ * which the message of neighbour from (NULL: nobody) changed. Our own entry: every one. A
+ * peer's entry that came from our parent in p's broadcast tree: our children in that tree
+ * (routes.h), so that a change crosses each of the n - 1 links of the tree once, not every
+ * link of the mesh. Otherwise (it came another way, or p's tree is unknown to us: trees
+ * computed from topologies still on their way disagree): every neighbour but from, p, and
+ * those p lists as connected to it, since p sent its change to each of those itself (in a
+ * full mesh that leaves nobody). The digest round after the topology settles (SETTLE_MS)
+ * heals what a tree missed. Returns how many are marked. */
+static size_t relay_marks(struct mesh_router *r, const struct mesh_topo_peer *p,
+			  const struct mesh_peer_name *from, const struct conn_by_name *ours,
+			  size_t nours, bool *need, const struct mesh_peer_name **kids)
 {
 	memset(need, 0, r->nconns * sizeof(*need));
-	for (size_t i = 0; i < nours; i++)
-		need[ours[i].index] = true;
-	if (mesh_peer_name_eq(&p->name, &r->name))
+	if (mesh_peer_name_eq(&p->name, &r->name)) {
+		for (size_t i = 0; i < nours; i++)
+			need[ours[i].index] = true;
 		return nours;
-	size_t n = nours;
-	for (unsigned k = 0; k <= p->nconns; k++) { /* p itself, then whom it lists */
-		struct conn_by_name key = { .name = k ? p->conns[k - 1].peer : p->name };
-		const struct conn_by_name *hit =
-			bsearch(&key, ours, nours, sizeof(*ours), cmp_conn_by_name);
+	}
+	size_t n = 0;
+	const struct mesh_peer_name *parent = from ? mesh_routes_bcast_parent(&r->routes, &p->name) : NULL;
+	if (parent && mesh_peer_name_eq(parent, from)) {
+		size_t nk = mesh_routes_bcast_children(&r->routes, &p->name, kids, MESH_TOPO_MAX_CONNS);
+		for (size_t k = 0; k < nk && k < MESH_TOPO_MAX_CONNS; k++) {
+			const struct conn_by_name *hit = find_ours(ours, nours, kids[k]);
+			if (hit && !need[hit->index]) {
+				need[hit->index] = true;
+				n++;
+			}
+		}
+	} else {
+		for (size_t i = 0; i < nours; i++)
+			need[ours[i].index] = true;
+		n = nours;
+	}
+	for (unsigned k = 0; k <= p->nconns + (from != NULL); k++) { /* p, whom it lists, from */
+		const struct mesh_peer_name *name = k == 0 ? &p->name :
+						    k <= p->nconns ? &p->conns[k - 1].peer : from;
+		const struct conn_by_name *hit = find_ours(ours, nours, name);
 		if (hit && need[hit->index]) {
 			need[hit->index] = false;
 			n--;
@@ -153,8 +235,14 @@ static size_t relay_marks(const struct mesh_router *r, const struct mesh_topo_pe
 	return n;
 }
 
-/* What changed: our own entry to every connection, a peer's entry to the neighbours that
- * do not have it from the peer itself (relay_marks); the periodic digest heals the rest. */
+static int cmp_pending(const void *a, const void *b)
+{
+	const struct pending *x = a, *y = b;
+	int c = mesh_peer_name_cmp(&x->name, &y->name);
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* What changed, each entry to the connections relay_marks picks. */
 static void encode_delta(struct mesh_router *r, struct router_gossip_out *out)
 {
 	struct router_topo *tp = r->own.topo;
@@ -168,12 +256,20 @@ static void encode_delta(struct mesh_router *r, struct router_gossip_out *out)
 	}
 	if (!npending)
 		return;
-	struct mesh_peer_name *names = tp->pending, *everyone = malloc(npending * sizeof(*everyone));
+	if (tp->routes_stale) /* this turn's merges first: the trees are read below */
+		compute_routes(r);
+	struct pending *pend = tp->pending;
+	struct mesh_peer_name *names = malloc(npending * sizeof(*names)),
+			      *everyone = malloc(npending * sizeof(*everyone));
 	struct conn_by_name *ours = malloc((r->nconns + 1) * sizeof(*ours));
+	const struct mesh_peer_name **kids = malloc(MESH_TOPO_MAX_CONNS * sizeof(*kids));
 	bool *need = malloc((r->nconns + 1) * npending * sizeof(*need));
 	size_t nours = 0, neveryone = 0, nrest = 0;
-	if (!everyone || !ours || !need) {
-		send_entries(r, out, NULL, names, npending); /* as before: to every connection */
+	if (!names || !everyone || !ours || !kids || !need) {
+		for (size_t e = 0; e < npending && names; e++)
+			names[e] = pend[e].name;
+		if (names) /* as before: to every connection */
+			send_entries(r, out, NULL, names, npending);
 		goto out;
 	}
 	size_t i = 0;
@@ -181,21 +277,22 @@ static void encode_delta(struct mesh_router *r, struct router_gossip_out *out)
 		if (c->state == CONN_ESTABLISHED)
 			ours[nours++] = (struct conn_by_name){ .name = c->peer, .index = i };
 	qsort(ours, nours, sizeof(*ours), cmp_conn_by_name);
-	qsort(names, npending, sizeof(*names), cmp_name);
-	/* names[] is reused in place: entries everyone needs go to everyone[], the others stay
-	 * at the front of names[] with their marks in need[] */
+	qsort(pend, npending, sizeof(*pend), cmp_pending);
+	/* entries everyone needs go to everyone[], the others to names[] with their marks in
+	 * need[]; of a name pending twice, the last change counts (who it came from) */
 	for (size_t e = 0; e < npending; e++) {
-		if (e && mesh_peer_name_eq(&names[e], &names[e - 1]))
-			continue; /* pending may name an entry twice */
-		const struct mesh_topo_peer *p = mesh_topo_find(&r->topo, &names[e]);
+		if (e + 1 < npending && mesh_peer_name_eq(&pend[e].name, &pend[e + 1].name))
+			continue;
+		const struct mesh_topo_peer *p = mesh_topo_find(&r->topo, &pend[e].name);
 		if (!p)
 			continue; /* forgotten since */
 		bool *marks = need + nrest * r->nconns;
-		size_t k = relay_marks(r, p, ours, nours, marks);
+		size_t k = relay_marks(r, p, pend[e].has_from ? &pend[e].from : NULL, ours, nours,
+				       marks, kids);
 		if (k == nours)
-			everyone[neveryone++] = names[e];
+			everyone[neveryone++] = pend[e].name;
 		else if (k)
-			names[nrest++] = names[e];
+			names[nrest++] = pend[e].name;
 	}
 	if (neveryone)
 		send_entries(r, out, NULL, everyone, neveryone);
@@ -210,8 +307,10 @@ static void encode_delta(struct mesh_router *r, struct router_gossip_out *out)
 			send_entries(r, out, c, everyone, k);
 	}
 out:
+	free(names);
 	free(everyone);
 	free(ours);
+	free(kids);
 	free(need);
 }
 
@@ -286,7 +385,8 @@ void router_topo_self_changed(struct mesh_router *r)
 		return;
 	}
 	recompute_routes(r);
-	add_pending(r, &r->name);
+	note_change(r);
+	add_pending(r, &r->name, NULL);
 }
 
 /* Short ids (12 bits, for VXLAN VNIs) must be unique: on a collision the peer with the lower
@@ -306,7 +406,7 @@ static void check_short_id(struct mesh_router *r)
 		r->short_id = (uint16_t)(randombytes_random() & 0xfff);
 		log_info("short id %u is taken by a peer with a lower name: now %u", old, r->short_id);
 		mesh_topo_set_self_short_id(&r->topo, r->short_id);
-		add_pending(r, &r->name);
+		add_pending(r, &r->name, NULL);
 	}
 }
 
@@ -334,9 +434,10 @@ static void merge(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, 
 		return;
 	/* only what changed is passed on (the topology never holds more than fit in changed) */
 	for (size_t i = 0; i < nchanged && i < MESH_TOPO_MAX_PEERS; i++)
-		add_pending(r, &tp->changed[i]);
+		add_pending(r, &tp->changed[i], &c->peer);
 	check_short_id(r);
 	recompute_routes(r);
+	note_change(r);
 	router_gossip_post(r, ROUTER_EV_PEERS_CHANGED);
 }
 
@@ -378,7 +479,8 @@ int router_topo_init(struct mesh_router *r)
 	tp->pending = calloc(MESH_TOPO_MAX_PEERS, sizeof(*tp->pending));
 	tp->changed = calloc(MESH_TOPO_MAX_PEERS, sizeof(*tp->changed));
 	tp->routes = event_new(r->base, -1, 0, routes_cb, r);
-	if (!tp->pending || !tp->changed || !tp->routes || router_gossip_add_channel(r, &channel) < 0 ||
+	tp->settle = evtimer_new(r->base, settle_cb, r);
+	if (!tp->pending || !tp->changed || !tp->routes || !tp->settle || router_gossip_add_channel(r, &channel) < 0 ||
 	    router_gossip_add_channel(r, &digest_channel) < 0)
 		return -ENOMEM;
 	compute_routes(r);
@@ -392,6 +494,8 @@ void router_topo_free(struct mesh_router *r)
 		free(r->own.topo->changed);
 		if (r->own.topo->routes)
 			event_free(r->own.topo->routes);
+		if (r->own.topo->settle)
+			event_free(r->own.topo->settle);
 	}
 	free(r->own.topo);
 	r->own.topo = NULL;

@@ -174,9 +174,9 @@ Test(meshsim, the_same_seed_replays_the_same_run)
 	cr_assert_eq(bytes[0], bytes[1]);
 }
 
-/* Updates lost on a connection that stays up (a refused send) are healed by the periodic
- * round (ROUTER_GOSSIP_FULL_S), not before. */
-Test(meshsim, the_periodic_round_heals_lost_updates)
+/* Updates lost on a connection that stays up (a refused send) are healed by the digest round
+ * once the topology has been quiet for a second (router/topo.c SETTLE_MS), not before. */
+Test(meshsim, the_settle_round_heals_lost_updates)
 {
 	struct sim *s = start(4, 0, 0, 6);
 	cr_assert_geq(sim_run_until_converged(s, 5000), 0);
@@ -185,8 +185,24 @@ Test(meshsim, the_periodic_round_heals_lost_updates)
 	sim_run(s, 100);
 	sim_set_blackhole(s, false);
 	cr_assert_not(sim_converged(s), "the updates were lost");
-	sim_run(s, 1000);
-	cr_assert_not(sim_converged(s), "nothing resends them before the periodic round");
+	sim_run(s, 700);
+	cr_assert_not(sim_converged(s), "nothing resends them before the topology is quiet");
+	int64_t ms = sim_run_until_converged(s, 2 * ROUTER_GOSSIP_FULL_S * 1000);
+	cr_assert_geq(ms, 0, "the settle round healed them");
+	cr_assert_leq(ms, 1500, "a second after the last change (%lld ms)", (long long)ms);
+	sim_free(s);
+}
+
+/* When the settle round is lost too, the periodic round (ROUTER_GOSSIP_FULL_S) heals. */
+Test(meshsim, the_periodic_round_heals_what_the_settle_round_missed)
+{
+	struct sim *s = start(4, 0, 0, 6);
+	cr_assert_geq(sim_run_until_converged(s, 5000), 0);
+	sim_set_blackhole(s, true);
+	sim_kill(s, 3);
+	sim_run(s, 3000); /* past the settle round */
+	sim_set_blackhole(s, false);
+	cr_assert_not(sim_converged(s), "the updates and the digests were lost");
 	int64_t ms = sim_run_until_converged(s, 2 * ROUTER_GOSSIP_FULL_S * 1000);
 	cr_assert_geq(ms, 0, "the periodic round healed them");
 	cr_assert_leq(ms, ROUTER_GOSSIP_FULL_S * 1000, "within one round (%lld ms)", (long long)ms);

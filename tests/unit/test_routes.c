@@ -574,11 +574,21 @@ static void check_world(struct world *w)
 				unsigned to = node_of(w, out[c]);
 				cr_assert_eq(w->link[at][to], 1, "child is not a neighbour");
 				cr_assert_eq(got[to], 0, "n=%u source %u: %u got it twice", w->n, s, to);
+				/* the child knows whom a flood from s reaches it through (the topology
+				 * channel relays along the tree only what came from that parent) */
+				const struct mesh_peer_name *par =
+					mesh_routes_bcast_parent(&w->r[to], &w->names[s]);
+				cr_assert_not_null(par, "n=%u source %u: %u has no parent", w->n, s, to);
+				cr_assert_eq(node_of(w, par), at, "n=%u source %u: %u's parent", w->n, s, to);
 				got[to]++;
 				q[qn++] = to;
 			}
 		}
+		cr_assert_null(mesh_routes_bcast_parent(&w->r[s], &w->names[s]), "the source has no parent");
 		for (unsigned v = 0; v < w->n; v++) {
+			if (w->dist[s][v] < 0)
+				cr_assert_null(mesh_routes_bcast_parent(&w->r[v], &w->names[s]),
+					       "n=%u: %u does not reach %u, so no parent", w->n, v, s);
 			unsigned want = (v != s && w->dist[s][v] > 0) ? 1 : 0;
 			cr_assert_eq(got[v], want, "n=%u source %u: %u got it %u times", w->n, s, v, got[v]);
 		}
