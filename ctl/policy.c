@@ -29,14 +29,26 @@ static void print_api(const cJSON *k)
 	}
 }
 
+/* HH:MM:SS of a Unix time in seconds, or "-". */
+static void clock_of(time_t at, char *out, size_t len)
+{
+	struct tm tm;
+	snprintf(out, len, "-");
+	if (at && localtime_r(&at, &tm))
+		strftime(out, len, "%H:%M:%S", &tm);
+}
+
 static void print_rules(const cJSON *p)
 {
 	if (!cJSON_IsTrue(get(p, "enforcing"))) {
 		printf("  NetworkPolicy: not enforced (%s)\n", str(p, "why_not"));
 		return;
 	}
-	printf("  NetworkPolicy: enforced in nftables table %s, generation %.0f (%.0f ms to apply)\n",
-	       str(p, "table"), num(p, "generation"), num(p, "last_apply_ms"));
+	char loaded[16];
+	clock_of((time_t)(num(p, "applied_at_ms") / 1000), loaded, sizeof(loaded));
+	printf("  NetworkPolicy: enforced in nftables table %s, generation %.0f (loaded at %s, %.0f ms "
+	       "to apply)\n",
+	       str(p, "table"), num(p, "generation"), loaded, num(p, "last_apply_ms"));
 	if (has_str(p, "last_error"))
 		printf("     Last error: %s\n", str(p, "last_error"));
 	printf("      Multicast: %s\n", is(p, "multicast", "deny")
@@ -113,11 +125,8 @@ static void print_drops(const cJSON *p)
 	table_init(&t, 5);
 	table_row(&t, "WHEN\tFLOW\tFROM\tTO\tWHY");
 	cJSON_ArrayForEach(x, get(d, "recent")) {
-		char when[16] = "-";
-		time_t at = (time_t)num(x, "time");
-		struct tm tm;
-		if (at && localtime_r(&at, &tm))
-			strftime(when, sizeof(when), "%H:%M:%S", &tm);
+		char when[16];
+		clock_of((time_t)num(x, "time"), when, sizeof(when));
 		table_row(&t, "%s\t%s\t%s\t%s\t%s", when, str(x, "flow"), str(x, "from"), str(x, "to"),
 			  str(x, "why"));
 	}

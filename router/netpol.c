@@ -59,6 +59,7 @@ struct router_netpol {
 	bool installed;                 /* a generation is in the kernel */
 	uint64_t generation, applies, apply_errors, restores;
 	double last_apply_ms;
+	uint64_t applied_at_ms;         /* wall clock (Unix ms) when the last apply was loaded */
 	char last_error[256];
 	struct event *apply_ev, *guard_ev;
 	bool apply_scheduled;
@@ -143,6 +144,7 @@ static int apply_now(struct router_netpol *np, bool restore)
 		goto errout;
 	}
 	np->last_apply_ms = (double)(mesh_mono_us() - t0) / 1000.0;
+	np->applied_at_ms = mesh_wall_ms();
 	np_objects_free(&np->prev);
 	np->prev = out.objects;
 	out.objects = (struct np_objects){ 0 };
@@ -515,6 +517,7 @@ cJSON *router_netpol_status_json(const struct mesh_router *r)
 	cJSON_AddStringToObject(o, "table", table);
 	cJSON_AddNumberToObject(o, "generation", (double)np->generation);
 	cJSON_AddNumberToObject(o, "last_apply_ms", np->last_apply_ms);
+	cJSON_AddNumberToObject(o, "applied_at_ms", (double)np->applied_at_ms);
 	cJSON_AddNumberToObject(o, "applies", (double)np->applies);
 	cJSON_AddNumberToObject(o, "apply_errors", (double)np->apply_errors);
 	cJSON_AddStringToObject(o, "last_error", np->last_error);
