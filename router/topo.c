@@ -37,10 +37,13 @@ struct router_topo {
 	uint64_t last_change_ms;
 };
 
-/* After a change, once the topology has been quiet this long, a digest round (to the fan-out
- * neighbours) finds a router that an update along a broadcast tree missed (trees computed from
- * topologies still on their way can disagree) instead of the periodic round 30 s later. */
+/* After a change, once the topology has been quiet this long, a digest round finds a router
+ * that an update along a broadcast tree missed (trees computed from topologies still on their
+ * way can disagree) instead of the periodic round 30 s later. To SETTLE_FANOUT random
+ * neighbours: a router that missed something differs from all of them, and each differing
+ * pair trades full states. */
 #define SETTLE_MS 1000
+#define SETTLE_FANOUT 2
 
 static void compute_routes(struct mesh_router *r)
 {
@@ -76,7 +79,7 @@ static void settle_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	tp->settle_armed = false;
-	router_gossip_round(r, MESH_CHANNEL_TOPO_DIGEST);
+	router_gossip_round(r, MESH_CHANNEL_TOPO_DIGEST, SETTLE_FANOUT);
 }
 
 /* The topology changed: a digest round follows once it has been quiet for SETTLE_MS. */
