@@ -120,16 +120,15 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Marks fanout (0: ~2·ceil(log2(n + 1)), n: peers in the topology) of the established
- * connections at random, or all when there are not more. Returns how many are established. */
-static unsigned pick_fanout(const struct mesh_router *r, unsigned fanout, bool *marked)
+/* Marks ~2·ceil(log2(n + 1)) of the established connections at random (n: peers in the
+ * topology), or all when there are not more. Returns how many are established. */
+static unsigned pick_fanout(const struct mesh_router *r, bool *marked)
 {
-	unsigned established = 0;
+	unsigned established = 0, fanout = 0;
 	for (const struct mesh_conn *c = r->conns; c; c = c->next)
 		established += c->state == CONN_ESTABLISHED;
-	if (!fanout)
-		for (size_t n = r->topo.n; n; n >>= 1)
-			fanout += 2;
+	for (size_t n = r->topo.n; n; n >>= 1)
+		fanout += 2;
 	size_t i = 0;
 	for (const struct mesh_conn *c = r->conns; c; c = c->next, i++)
 		/* each with probability fanout / established */
@@ -138,9 +137,8 @@ static unsigned pick_fanout(const struct mesh_router *r, unsigned fanout, bool *
 	return established;
 }
 
-/* One channel's periodic full state: to every connection, or to fanout neighbours (0: the
- * fan-out rule's number). */
-static void round_of(struct mesh_router *r, const struct router_channel *ch, unsigned fanout)
+/* One channel's periodic full state: to every connection, or to the fan-out neighbours. */
+static void round_of(struct mesh_router *r, const struct router_channel *ch)
 {
 	struct router_gossip_out out = { .r = r, .id = ch->id };
 	if (!(ch->flags & ROUTER_CHANNEL_FANOUT)) {
@@ -150,7 +148,7 @@ static void round_of(struct mesh_router *r, const struct router_channel *ch, uns
 	bool *marked = calloc(r->nconns + 1, sizeof(*marked));
 	if (!marked)
 		return;
-	if (pick_fanout(r, fanout, marked)) {
+	if (pick_fanout(r, marked)) {
 		out.marked = marked;
 		ch->encode_full(r, ROUTER_FULL_PERIODIC, &out);
 	}
@@ -163,13 +161,13 @@ static void full_cb(evutil_socket_t fd, short what, void *arg)
 	struct mesh_router *r = arg;
 	for (int id = 1; id <= MESH_CHANNEL_MAX; id++)
 		if (r->own.gossip->ch[id])
-			round_of(r, r->own.gossip->ch[id], 0);
+			round_of(r, r->own.gossip->ch[id]);
 }
 
-void router_gossip_round(struct mesh_router *r, enum mesh_gossip_channel id, unsigned fanout)
+void router_gossip_round(struct mesh_router *r, enum mesh_gossip_channel id)
 {
 	if (id >= 1 && id <= MESH_CHANNEL_MAX && r->own.gossip->ch[id])
-		round_of(r, r->own.gossip->ch[id], fanout);
+		round_of(r, r->own.gossip->ch[id]);
 }
 
 void router_gossip_conn_up(struct mesh_router *r, struct mesh_conn *c)

@@ -70,9 +70,8 @@ void router_gossip_full_to(struct mesh_router *r, enum mesh_gossip_channel id, s
 int router_gossip_send_to(struct mesh_router *r, enum mesh_gossip_channel id, struct mesh_conn *c,
 			  const uint8_t *msg, size_t len);
 
-/* The channel's periodic round now, out of turn (as every ROUTER_GOSSIP_FULL_S); a
- * ROUTER_CHANNEL_FANOUT channel's to fanout random neighbours (0: the fan-out rule's). */
-void router_gossip_round(struct mesh_router *r, enum mesh_gossip_channel id, unsigned fanout);
+/* The channel's periodic round now, out of turn (as every ROUTER_GOSSIP_FULL_S). */
+void router_gossip_round(struct mesh_router *r, enum mesh_gossip_channel id);
 /* c was established: every channel's conn_up, then its full state. */
 void router_gossip_conn_up(struct mesh_router *r, struct mesh_conn *c);
 /* A MESH_MSG_GOSSIP message from c (channel byte first). */

@@ -1,5 +1,6 @@
-/* router/routes.c: unicast next hops and broadcast trees from the topology (see routes.h,
- * DESIGN §6). Pure: no I/O.
+/* router/routes.c: unicast next hops, broadcast trees and the gossip relay's neighbours (one
+ * hop further from / closer to a source) from the topology (see routes.h, DESIGN §6). Pure:
+ * no I/O. The relay lists are kept like the children, in `relay` / `nrelay`.
  *
  * Broadcast children layout: `children` is one compact array holding, source after source in
  * the order they were first asked for, our children in that source's tree, each list in name
@@ -236,11 +237,10 @@ static int push_child(struct childbuf *b, int v)
 	return 0;
 }
 
-/* Our children in the tree rooted at s, appended to b, and our parent in it (UINT_MAX when
- * we are s). L is our distance from s (finite). dist must be all UINT_MAX and is left so; q
- * has room for n. */
+/* Our children in the tree rooted at s, appended to b. L is our distance from s (finite).
+ * dist must be all UINT_MAX and is left so; q has room for n. */
 static int bcast(const struct graph *g, unsigned me, unsigned s, unsigned L, unsigned *dist,
-		 unsigned *q, struct childbuf *b, unsigned *parent)
+		 unsigned *q, struct childbuf *b)
 {
 	size_t qn = 0;
 	dist[s] = 0;
@@ -258,12 +258,53 @@ static int bcast(const struct graph *g, unsigned me, unsigned s, unsigned L, uns
 		}
 	}
 	int rc = 0;
-	*parent = L ? first_at(g, dist, me, L - 1) : UINT_MAX;
 	for (size_t k = g->off[me]; k < g->off[me + 1] && rc == 0; k++) {
 		unsigned v = g->adj[k];
 		if (dist[v] == UINT_MAX && first_at(g, dist, v, L) == me)
 			rc = push_child(b, (int)v);
 	}
+	for (size_t qi = 0; qi < qn; qi++)
+		dist[q[qi]] = UINT_MAX;
+	return rc;
+}
+
+/* For gossip relayed from s (not frames: these may reach a peer more than once): our
+ * neighbours one hop further from s than we are and for which we are one of the first
+ * MESH_ROUTES_RELAY_PARENTS neighbours one hop closer, appended to b, then those one hop closer
+ * (*ncloser of them). L is our distance from s (finite). dist must be all UINT_MAX and is left
+ * so; q has room for n. */
+static int relay(const struct graph *g, unsigned me, unsigned s, unsigned L, unsigned *dist,
+		 unsigned *q, struct childbuf *b, unsigned *ncloser)
+{
+	size_t qn = 0;
+	dist[s] = 0;
+	q[qn++] = s;
+	for (size_t qi = 0; qi < qn && dist[q[qi]] < L; qi++) { /* as in bcast */
+		unsigned u = q[qi];
+		for (size_t k = g->off[u]; k < g->off[u + 1]; k++) {
+			unsigned v = g->adj[k];
+			if (dist[v] == UINT_MAX) {
+				dist[v] = dist[u] + 1;
+				q[qn++] = v;
+			}
+		}
+	}
+	int rc = 0;
+	*ncloser = 0;
+	for (size_t k = g->off[me]; k < g->off[me + 1] && rc == 0; k++) {
+		unsigned v = g->adj[k], rank = 0;
+		if (dist[v] != UINT_MAX) /* unvisited and next to us: depth L + 1 */
+			continue;
+		/* we are among v's first MESH_ROUTES_RELAY_PARENTS neighbours at depth L (name
+		 * order, as bcast's parent is the first) */
+		for (size_t j = g->off[v]; j < g->off[v + 1] && g->adj[j] != me; j++)
+			rank += dist[g->adj[j]] == L;
+		if (rank < MESH_ROUTES_RELAY_PARENTS)
+			rc = push_child(b, (int)v);
+	}
+	for (size_t k = g->off[me]; k < g->off[me + 1] && rc == 0 && L; k++)
+		if (dist[g->adj[k]] == L - 1 && (rc = push_child(b, (int)g->adj[k])) == 0)
+			(*ncloser)++;
 	for (size_t qi = 0; qi < qn; qi++)
 		dist[q[qi]] = UINT_MAX;
 	return rc;
@@ -276,6 +317,8 @@ void mesh_routes_free(struct mesh_routes *r)
 	free(r->hops);
 	free(r->children);
 	free(r->nchildren);
+	free(r->relay);
+	free(r->nrelay);
 	free(r->adj_off);
 	free(r->adj);
 	free(r->scratch);
@@ -299,8 +342,10 @@ int mesh_routes_compute(struct mesh_routes *r, const struct mesh_topology *t)
 	r->names = alloc0(n, sizeof(*r->names));
 	r->next_hop = alloc0(n, sizeof(*r->next_hop));
 	r->hops = alloc0(n, sizeof(*r->hops));
-	r->nchildren = alloc0(3 * n, sizeof(*r->nchildren));
-	if (!ent || !r->scratch || !r->names || !r->next_hop || !r->hops || !r->nchildren)
+	r->nchildren = alloc0(2 * n, sizeof(*r->nchildren));
+	r->nrelay = alloc0(3 * n, sizeof(*r->nrelay));
+	if (!ent || !r->scratch || !r->names || !r->next_hop || !r->hops || !r->nchildren ||
+	    !r->nrelay)
 		goto fail;
 
 	for (size_t i = 0; i < n; i++) {
@@ -317,7 +362,7 @@ int mesh_routes_compute(struct mesh_routes *r, const struct mesh_topology *t)
 		r->hops[i] = UINT_MAX;
 		r->scratch[i] = UINT_MAX;
 		r->nchildren[n + i] = UINT_MAX;
-		r->nchildren[2 * n + i] = UINT_MAX;
+		r->nrelay[n + i] = UINT_MAX;
 	}
 	if ((rc = build_graph(&g, t, ent, r->names, n)) < 0)
 		goto fail;
@@ -374,56 +419,85 @@ int mesh_routes_hops(const struct mesh_routes *r, const struct mesh_peer_name *d
 	return (int)r->hops[i];
 }
 
-/* Computes and caches src's tree (our children and parent in it) on first use. Index of
- * src, or -1 (unknown, or out of memory: asked again next time). */
-static long bcast_tree(struct mesh_routes *r, const struct mesh_peer_name *src)
+size_t mesh_routes_bcast_children(struct mesh_routes *r, const struct mesh_peer_name *src,
+				  const struct mesh_peer_name **out, size_t cap)
 {
 	long i = lookup(r, src);
 	if (i < 0)
-		return -1;
+		return 0;
 	size_t n = r->n;
 	if (r->nchildren[n + (size_t)i] == UINT_MAX) {
 		size_t start = r->nchild;
-		unsigned parent = UINT_MAX;
 		if (r->hops[i] != UINT_MAX) {
 			struct graph g = { .off = r->adj_off, .adj = r->adj };
 			struct childbuf b = { .a = r->children, .len = r->nchild, .cap = r->childcap };
-			int rc = bcast(&g, r->me, (unsigned)i, r->hops[i], r->scratch, r->scratch + n, &b,
-				       &parent);
+			int rc = bcast(&g, r->me, (unsigned)i, r->hops[i], r->scratch, r->scratch + n, &b);
 			r->children = b.a;
 			r->childcap = b.cap;
 			if (rc < 0)
-				return -1;
+				return 0; /* out of memory: asked again next time */
 			r->nchild = b.len;
 		}
 		r->nchildren[n + (size_t)i] = (unsigned)start;
 		r->nchildren[i] = (unsigned)(r->nchild - start);
-		r->nchildren[2 * n + (size_t)i] = parent;
 	}
-	return i;
-}
-
-size_t mesh_routes_bcast_children(struct mesh_routes *r, const struct mesh_peer_name *src,
-				  const struct mesh_peer_name **out, size_t cap)
-{
-	long i = bcast_tree(r, src);
-	if (i < 0)
-		return 0;
 	size_t cnt = r->nchildren[i];
 	if (!cnt)
 		return 0;
-	const int *c = r->children + r->nchildren[r->n + (size_t)i];
+	const int *c = r->children + r->nchildren[n + (size_t)i];
 	for (size_t k = 0; k < cnt && k < cap; k++)
 		out[k] = &r->names[c[k]];
 	return cnt;
 }
 
-const struct mesh_peer_name *mesh_routes_bcast_parent(struct mesh_routes *r,
-						      const struct mesh_peer_name *src)
+/* src's relay lists, computed on first use; src's index, or -1 (unknown, not reachable, or
+ * out of memory: asked again next time). */
+static long relay_lists(struct mesh_routes *r, const struct mesh_peer_name *src)
 {
-	long i = bcast_tree(r, src);
+	long i = lookup(r, src);
+	if (i < 0 || r->hops[i] == UINT_MAX)
+		return -1;
+	size_t n = r->n;
+	if (r->nrelay[n + (size_t)i] == UINT_MAX) {
+		struct graph g = { .off = r->adj_off, .adj = r->adj };
+		struct childbuf b = { .a = r->relay, .len = r->nrel, .cap = r->relcap };
+		unsigned closer = 0;
+		int rc = relay(&g, r->me, (unsigned)i, r->hops[i], r->scratch, r->scratch + n, &b,
+			       &closer);
+		r->relay = b.a;
+		r->relcap = b.cap;
+		if (rc < 0)
+			return -1;
+		r->nrelay[n + (size_t)i] = (unsigned)r->nrel;
+		r->nrelay[i] = (unsigned)(b.len - r->nrel - closer);
+		r->nrelay[2 * n + (size_t)i] = closer;
+		r->nrel = b.len;
+	}
+	return i;
+}
+
+size_t mesh_routes_relay_further(struct mesh_routes *r, const struct mesh_peer_name *src,
+				 const struct mesh_peer_name **out, size_t cap)
+{
+	long i = relay_lists(r, src);
 	if (i < 0)
-		return NULL;
-	unsigned parent = r->nchildren[2 * r->n + (size_t)i];
-	return parent == UINT_MAX ? NULL : &r->names[parent];
+		return 0;
+	size_t cnt = r->nrelay[i];
+	const int *c = r->relay + r->nrelay[r->n + (size_t)i];
+	for (size_t k = 0; k < cnt && k < cap; k++)
+		out[k] = &r->names[c[k]];
+	return cnt;
+}
+
+bool mesh_routes_relay_closer(struct mesh_routes *r, const struct mesh_peer_name *src,
+			      const struct mesh_peer_name *nb)
+{
+	long i = relay_lists(r, src);
+	if (i < 0)
+		return false;
+	const int *c = r->relay + r->nrelay[r->n + (size_t)i] + r->nrelay[i];
+	for (unsigned k = 0; k < r->nrelay[2 * r->n + (size_t)i]; k++)
+		if (mesh_peer_name_eq(&r->names[c[k]], nb))
+			return true;
+	return false;
 }

@@ -31,8 +31,13 @@ struct mesh_routes {
 	unsigned *scratch;                 /* 2n: BFS distances (UINT_MAX between uses), queue */
 	int *children;                     /* every list computed so far, one after another */
 	size_t nchild, childcap;
-	unsigned *nchildren;               /* 3n: [src] count, [n + src] start (UINT_MAX: not yet),
-					    * [2n + src] our parent (UINT_MAX: none) */
+	unsigned *nchildren;               /* 2n: [src] count, [n + src] start (UINT_MAX: not yet) */
+	/* gossip relay (mesh_routes_relay_*): per source, our neighbours one hop further from it,
+	 * then those one hop closer; the same layout, 3n: [src] further count, [n + src] start,
+	 * [2n + src] closer count */
+	int *relay;
+	size_t nrel, relcap;
+	unsigned *nrelay;
 };
 
 /* Computes every route. 0 or -ENOMEM (routes left empty). Replaces what r held. */
@@ -53,9 +58,20 @@ int mesh_routes_hops(const struct mesh_routes *r, const struct mesh_peer_name *d
  * cached until the next mesh_routes_compute); out of memory: 0. */
 size_t mesh_routes_bcast_children(struct mesh_routes *r, const struct mesh_peer_name *src,
 				  const struct mesh_peer_name **out, size_t cap);
-/* Our parent in src's broadcast tree: the neighbour a flood from src reaches us through.
- * NULL when src is us, unknown or not reachable (or out of memory). Same cache. */
-const struct mesh_peer_name *mesh_routes_bcast_parent(struct mesh_routes *r,
-						      const struct mesh_peer_name *src);
+
+/* Gossip from src (which, unlike a flooded frame, may reach a peer more than once) is relayed
+ * to each peer by its first MESH_ROUTES_RELAY_PARENTS neighbours one hop closer to src (name
+ * order; the broadcast tree's parent is the first): a peer whose view of the topology differs a
+ * little from ours still gets it from someone, at most this many times. */
+#define MESH_ROUTES_RELAY_PARENTS 2
+/* The neighbours one hop further from src than we are that we relay src's gossip to. Fills
+ * out (up to cap), returns their count; 0 when src is unknown or unreachable. Cached per
+ * source until the next mesh_routes_compute. */
+size_t mesh_routes_relay_further(struct mesh_routes *r, const struct mesh_peer_name *src,
+				 const struct mesh_peer_name **out, size_t cap);
+/* Whether neighbour nb is one hop closer to src than we are (what it relays from src comes to
+ * us along a shortest path). False when src is us, unknown or unreachable. */
+bool mesh_routes_relay_closer(struct mesh_routes *r, const struct mesh_peer_name *src,
+			      const struct mesh_peer_name *nb);
 
 #endif

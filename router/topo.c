@@ -1,11 +1,13 @@
 /* router/topo.c: the topology channel (DESIGN §5) and the routes computed from it: our own
- * entry follows our usable connections; the entries that changed go to every connection
- * (the hub coalesces them per event loop turn), everything to a new connection and to a
- * neighbour whose topology digest differs from ours (the digest channel: every 30 s, to a few
- * random neighbours, ROUTER_CHANNEL_FANOUT); updates from peers are merged,
- * passed on and turned into routes, once per event loop turn (and, through the hub, into
- * discoveries); peers gone for a minute are forgotten. Owns: which entries are still to be
- * gossiped, and the end-of-turn route computation. */
+ * entry follows our usable connections; the entries that changed are passed on at the end of
+ * the event loop turn (the hub coalesces them): ours to every connection, a peer's along the
+ * shortest paths from that peer (relay_marks); everything to a new connection and to a
+ * neighbour whose topology digest differs from ours (the digest channel: every 30 s and once
+ * the topology has settled after a change, to a few random neighbours,
+ * ROUTER_CHANNEL_FANOUT); updates from peers are merged, passed on and turned into routes,
+ * once per event loop turn (and, through the hub, into discoveries); peers gone for a minute
+ * are forgotten. Owns: which entries are still to be gossiped and whom they came from, the
+ * end-of-turn route computation, the settle timer. */
 #include <errno.h>
 #include <stdbool.h>
 #include <sodium.h>
@@ -37,13 +39,12 @@ struct router_topo {
 	uint64_t last_change_ms;
 };
 
-/* After a change, once the topology has been quiet this long, a digest round finds a router
- * that an update along a broadcast tree missed (trees computed from topologies still on their
- * way can disagree) instead of the periodic round 30 s later. To SETTLE_FANOUT random
- * neighbours: a router that missed something differs from all of them, and each differing
- * pair trades full states. */
+/* After a change, once the topology has been quiet this long, a digest round (to the fan-out
+ * neighbours, as the periodic one) finds a router that an update along the shortest paths
+ * missed (paths computed from topologies still on their way can disagree) instead of the
+ * periodic round 30 s later. (To 2 neighbours only, routers that missed the same update
+ * compared equal and waited for the periodic round: meshsim 300 peers, a partition heal.) */
 #define SETTLE_MS 1000
-#define SETTLE_FANOUT 2
 
 static void compute_routes(struct mesh_router *r)
 {
@@ -79,7 +80,7 @@ static void settle_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	tp->settle_armed = false;
-	router_gossip_round(r, MESH_CHANNEL_TOPO_DIGEST, SETTLE_FANOUT);
+	router_gossip_round(r, MESH_CHANNEL_TOPO_DIGEST);
 }
 
 /* The topology changed: a digest round follows once it has been quiet for SETTLE_MS. */
@@ -193,13 +194,14 @@ static const struct conn_by_name *find_ours(const struct conn_by_name *ours, siz
 
 /* Which of our established connections (in list order; ours sorted by name) need entry p,
  * which the message of neighbour from (NULL: nobody) changed. Our own entry: every one. A
- * peer's entry that came from our parent in p's broadcast tree: our children in that tree
- * (routes.h), so that a change crosses each of the n - 1 links of the tree once, not every
- * link of the mesh. Otherwise (it came another way, or p's tree is unknown to us: trees
- * computed from topologies still on their way disagree): every neighbour but from, p, and
- * those p lists as connected to it, since p sent its change to each of those itself (in a
- * full mesh that leaves nobody). The digest round after the topology settles (SETTLE_MS)
- * heals what a tree missed. Returns how many are marked. */
+ * peer's entry that came along a shortest path from p (from is one hop closer to p than we
+ * are): the neighbours one hop further (routes.h), so that a change travels the shortest paths
+ * from p, not every link of the mesh, plus our connections that the routes do not count yet.
+ * Otherwise (it came another way, or p is unknown or
+ * unreachable to us: topologies still on their way differ): every neighbour. Never back to
+ * from, to p, or to those p lists as connected to it, since p sent its change to each of those
+ * itself (in a full mesh that leaves nobody). The digest round after the topology settles
+ * (SETTLE_MS) heals what this missed. Returns how many are marked. */
 static size_t relay_marks(struct mesh_router *r, const struct mesh_topo_peer *p,
 			  const struct mesh_peer_name *from, const struct conn_by_name *ours,
 			  size_t nours, bool *need, const struct mesh_peer_name **kids)
@@ -211,9 +213,8 @@ static size_t relay_marks(struct mesh_router *r, const struct mesh_topo_peer *p,
 		return nours;
 	}
 	size_t n = 0;
-	const struct mesh_peer_name *parent = from ? mesh_routes_bcast_parent(&r->routes, &p->name) : NULL;
-	if (parent && mesh_peer_name_eq(parent, from)) {
-		size_t nk = mesh_routes_bcast_children(&r->routes, &p->name, kids, MESH_TOPO_MAX_CONNS);
+	if (from && mesh_routes_relay_closer(&r->routes, &p->name, from)) {
+		size_t nk = mesh_routes_relay_further(&r->routes, &p->name, kids, MESH_TOPO_MAX_CONNS);
 		for (size_t k = 0; k < nk && k < MESH_TOPO_MAX_CONNS; k++) {
 			const struct conn_by_name *hit = find_ours(ours, nours, kids[k]);
 			if (hit && !need[hit->index]) {
@@ -221,6 +222,13 @@ static size_t relay_marks(struct mesh_router *r, const struct mesh_topo_peer *p,
 				n++;
 			}
 		}
+		/* and a new connection whose peer's entry does not list us yet: the routes do not
+		 * count it, so nobody may think that peer is further from p through us */
+		for (size_t i = 0; i < nours; i++)
+			if (!need[ours[i].index] && mesh_routes_hops(&r->routes, &ours[i].name) != 1) {
+				need[ours[i].index] = true;
+				n++;
+			}
 	} else {
 		for (size_t i = 0; i < nours; i++)
 			need[ours[i].index] = true;

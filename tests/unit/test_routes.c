@@ -574,23 +574,53 @@ static void check_world(struct world *w)
 				unsigned to = node_of(w, out[c]);
 				cr_assert_eq(w->link[at][to], 1, "child is not a neighbour");
 				cr_assert_eq(got[to], 0, "n=%u source %u: %u got it twice", w->n, s, to);
-				/* the child knows whom a flood from s reaches it through (the topology
-				 * channel relays along the tree only what came from that parent) */
-				const struct mesh_peer_name *par =
-					mesh_routes_bcast_parent(&w->r[to], &w->names[s]);
-				cr_assert_not_null(par, "n=%u source %u: %u has no parent", w->n, s, to);
-				cr_assert_eq(node_of(w, par), at, "n=%u source %u: %u's parent", w->n, s, to);
 				got[to]++;
 				q[qn++] = to;
 			}
 		}
-		cr_assert_null(mesh_routes_bcast_parent(&w->r[s], &w->names[s]), "the source has no parent");
 		for (unsigned v = 0; v < w->n; v++) {
-			if (w->dist[s][v] < 0)
-				cr_assert_null(mesh_routes_bcast_parent(&w->r[v], &w->names[s]),
-					       "n=%u: %u does not reach %u, so no parent", w->n, v, s);
 			unsigned want = (v != s && w->dist[s][v] > 0) ? 1 : 0;
 			cr_assert_eq(got[v], want, "n=%u source %u: %u got it %u times", w->n, s, v, got[v]);
+		}
+	}
+
+	/* gossip relay: from every source, each router passes on what came from a neighbour one
+	 * hop closer to the source, to those one hop further it relays to: every reachable router
+	 * gets it, from as many of its neighbours one hop closer as MESH_ROUTES_RELAY_PARENTS
+	 * allows, and never from one that is not */
+	for (unsigned s = 0; s < w->n; s++) {
+		unsigned got[RMAX] = { 0 }, q[RMAX * RMAX], qn = 0;
+		for (unsigned v = 0; v < w->n; v++)
+			if (w->link[s][v] == 1 && w->dist[s][v] == 1) {
+				got[v]++;
+				q[qn++] = v;
+			}
+		for (unsigned qi = 0; qi < qn; qi++) {
+			unsigned at = q[qi];
+			const struct mesh_peer_name *out[RMAX];
+			size_t k = mesh_routes_relay_further(&w->r[at], &w->names[s], out, RMAX);
+			for (size_t c = 0; c < k; c++) {
+				unsigned to = node_of(w, out[c]);
+				cr_assert_eq(w->link[at][to], 1, "relayed to a non-neighbour");
+				cr_assert_eq(w->dist[s][to], w->dist[s][at] + 1, "n=%u source %u: %u -> %u is no step away from it",
+					     w->n, s, at, to);
+				cr_assert(mesh_routes_relay_closer(&w->r[to], &w->names[s], &w->names[at]),
+					  "n=%u source %u: %u does not take %u for a closer neighbour", w->n, s, to, at);
+				if (got[to]++ == 0)
+					q[qn++] = to;
+			}
+		}
+		for (unsigned v = 0; v < w->n; v++) {
+			unsigned closer = 0;
+			for (unsigned u = 0; u < w->n; u++)
+				closer += w->link[v][u] == 1 && w->dist[s][v] > 0 && w->dist[s][u] == w->dist[s][v] - 1;
+			unsigned want = closer < MESH_ROUTES_RELAY_PARENTS ? closer : MESH_ROUTES_RELAY_PARENTS;
+			if (w->dist[s][v] == 1)
+				want = 1; /* from the source itself */
+			cr_assert_eq(got[v], want, "n=%u source %u: %u got it %u times, has %u closer neighbours",
+				     w->n, s, v, got[v], closer);
+			if (w->dist[s][v] < 0)
+				cr_assert_eq(mesh_routes_relay_further(&w->r[v], &w->names[s], NULL, 0), 0);
 		}
 	}
 	for (unsigned v = 0; v < w->n; v++)
