@@ -237,10 +237,14 @@ static int push_child(struct childbuf *b, int v)
 	return 0;
 }
 
-/* Our children in the tree rooted at s, appended to b. L is our distance from s (finite).
- * dist must be all UINT_MAX and is left so; q has room for n. */
-static int bcast(const struct graph *g, unsigned me, unsigned s, unsigned L, unsigned *dist,
-		 unsigned *q, struct childbuf *b)
+/* From s, our neighbours one hop further than we are (L, our distance from s, finite) for
+ * which we are one of their first `parents` neighbours one hop closer (name order), appended
+ * to b; then, given ncloser, our neighbours one hop closer (*ncloser of them). With parents 1
+ * these are our children in s's broadcast tree (a node's parent is its first neighbour of the
+ * level above); with more, the gossip relay's (routes.h). dist must be all UINT_MAX and is left
+ * so; q has room for n. */
+static int from_source(const struct graph *g, unsigned me, unsigned s, unsigned L, unsigned *dist,
+		       unsigned *q, unsigned parents, struct childbuf *b, unsigned *ncloser)
 {
 	size_t qn = 0;
 	dist[s] = 0;
@@ -259,50 +263,17 @@ static int bcast(const struct graph *g, unsigned me, unsigned s, unsigned L, uns
 	}
 	int rc = 0;
 	for (size_t k = g->off[me]; k < g->off[me + 1] && rc == 0; k++) {
-		unsigned v = g->adj[k];
-		if (dist[v] == UINT_MAX && first_at(g, dist, v, L) == me)
-			rc = push_child(b, (int)v);
-	}
-	for (size_t qi = 0; qi < qn; qi++)
-		dist[q[qi]] = UINT_MAX;
-	return rc;
-}
-
-/* For gossip relayed from s (not frames: these may reach a peer more than once): our
- * neighbours one hop further from s than we are and for which we are one of the first
- * MESH_ROUTES_RELAY_PARENTS neighbours one hop closer, appended to b, then those one hop closer
- * (*ncloser of them). L is our distance from s (finite). dist must be all UINT_MAX and is left
- * so; q has room for n. */
-static int relay(const struct graph *g, unsigned me, unsigned s, unsigned L, unsigned *dist,
-		 unsigned *q, struct childbuf *b, unsigned *ncloser)
-{
-	size_t qn = 0;
-	dist[s] = 0;
-	q[qn++] = s;
-	for (size_t qi = 0; qi < qn && dist[q[qi]] < L; qi++) { /* as in bcast */
-		unsigned u = q[qi];
-		for (size_t k = g->off[u]; k < g->off[u + 1]; k++) {
-			unsigned v = g->adj[k];
-			if (dist[v] == UINT_MAX) {
-				dist[v] = dist[u] + 1;
-				q[qn++] = v;
-			}
-		}
-	}
-	int rc = 0;
-	*ncloser = 0;
-	for (size_t k = g->off[me]; k < g->off[me + 1] && rc == 0; k++) {
 		unsigned v = g->adj[k], rank = 0;
 		if (dist[v] != UINT_MAX) /* unvisited and next to us: depth L + 1 */
 			continue;
-		/* we are among v's first MESH_ROUTES_RELAY_PARENTS neighbours at depth L (name
-		 * order, as bcast's parent is the first) */
 		for (size_t j = g->off[v]; j < g->off[v + 1] && g->adj[j] != me; j++)
 			rank += dist[g->adj[j]] == L;
-		if (rank < MESH_ROUTES_RELAY_PARENTS)
+		if (rank < parents)
 			rc = push_child(b, (int)v);
 	}
-	for (size_t k = g->off[me]; k < g->off[me + 1] && rc == 0 && L; k++)
+	if (ncloser)
+		*ncloser = 0;
+	for (size_t k = g->off[me]; k < g->off[me + 1] && rc == 0 && ncloser && L; k++)
 		if (dist[g->adj[k]] == L - 1 && (rc = push_child(b, (int)g->adj[k])) == 0)
 			(*ncloser)++;
 	for (size_t qi = 0; qi < qn; qi++)
@@ -431,7 +402,8 @@ size_t mesh_routes_bcast_children(struct mesh_routes *r, const struct mesh_peer_
 		if (r->hops[i] != UINT_MAX) {
 			struct graph g = { .off = r->adj_off, .adj = r->adj };
 			struct childbuf b = { .a = r->children, .len = r->nchild, .cap = r->childcap };
-			int rc = bcast(&g, r->me, (unsigned)i, r->hops[i], r->scratch, r->scratch + n, &b);
+			int rc = from_source(&g, r->me, (unsigned)i, r->hops[i], r->scratch, r->scratch + n, 1,
+					     &b, NULL);
 			r->children = b.a;
 			r->childcap = b.cap;
 			if (rc < 0)
@@ -462,8 +434,8 @@ static long relay_lists(struct mesh_routes *r, const struct mesh_peer_name *src)
 		struct graph g = { .off = r->adj_off, .adj = r->adj };
 		struct childbuf b = { .a = r->relay, .len = r->nrel, .cap = r->relcap };
 		unsigned closer = 0;
-		int rc = relay(&g, r->me, (unsigned)i, r->hops[i], r->scratch, r->scratch + n, &b,
-			       &closer);
+		int rc = from_source(&g, r->me, (unsigned)i, r->hops[i], r->scratch, r->scratch + n,
+				     MESH_ROUTES_RELAY_PARENTS, &b, &closer);
 		r->relay = b.a;
 		r->relcap = b.cap;
 		if (rc < 0)
