@@ -35,7 +35,6 @@ struct router_topo {
 	struct event *routes;            /* recomputes the routes at the end of this turn */
 	bool routes_stale;               /* the topology changed since the routes were computed */
 	struct event *settle;            /* the digest round once the topology is quiet */
-	bool settle_armed;
 	uint64_t last_change_ms;
 };
 
@@ -79,7 +78,6 @@ static void settle_cb(evutil_socket_t fd, short what, void *arg)
 		event_add(tp->settle, &tv);
 		return;
 	}
-	tp->settle_armed = false;
 	router_gossip_round(r, MESH_CHANNEL_TOPO_DIGEST);
 }
 
@@ -88,10 +86,10 @@ static void note_change(struct mesh_router *r)
 {
 	struct router_topo *tp = r->own.topo;
 	tp->last_change_ms = mesh_mono_ms();
-	if (tp->settle_armed)
+	if (evtimer_pending(tp->settle, NULL))
 		return;
 	struct timeval tv = { SETTLE_MS / 1000, (SETTLE_MS % 1000) * 1000 };
-	tp->settle_armed = event_add(tp->settle, &tv) == 0;
+	evtimer_add(tp->settle, &tv);
 }
 
 /* from: the neighbour whose message changed the entry, NULL when we did. */
@@ -177,6 +175,7 @@ out:
 struct conn_by_name {
 	struct mesh_peer_name name;
 	size_t index;                    /* in r->conns' list order */
+	bool counted;                    /* the routes count the link (its peer lists us too) */
 };
 
 static int cmp_conn_by_name(const void *a, const void *b)
@@ -225,7 +224,7 @@ static size_t relay_marks(struct mesh_router *r, const struct mesh_topo_peer *p,
 		/* and a new connection whose peer's entry does not list us yet: the routes do not
 		 * count it, so nobody may think that peer is further from p through us */
 		for (size_t i = 0; i < nours; i++)
-			if (!need[ours[i].index] && mesh_routes_hops(&r->routes, &ours[i].name) != 1) {
+			if (!need[ours[i].index] && !ours[i].counted) {
 				need[ours[i].index] = true;
 				n++;
 			}
@@ -286,7 +285,10 @@ static void encode_delta(struct mesh_router *r, struct router_gossip_out *out)
 	size_t i = 0;
 	for (const struct mesh_conn *c = r->conns; c; c = c->next, i++)
 		if (c->state == CONN_ESTABLISHED)
-			ours[nours++] = (struct conn_by_name){ .name = c->peer, .index = i };
+			ours[nours++] = (struct conn_by_name){
+				.name = c->peer, .index = i,
+				.counted = mesh_routes_hops(&r->routes, &c->peer) == 1,
+			};
 	qsort(ours, nours, sizeof(*ours), cmp_conn_by_name);
 	qsort(pend, npending, sizeof(*pend), cmp_pending);
 	/* entries everyone needs go to everyone[], the others to names[] with their marks in
