@@ -43,6 +43,7 @@ struct fastdp_fwd {
 	uint16_t heard_len;           /* acknowledged again in each heartbeat we send */
 	bool reads_hb_acks;           /* the peer's heartbeats carry acks: it reads ours there,
 				       * so it needs none over TCP (a version-1 peer does) */
+	bool peer_missing;            /* its newest heartbeat said it misses ours or our acks */
 	uint64_t started_ms, last_heard_ms, last_ack_ms;
 	enum overlay_health health;
 	char why[320];
@@ -149,13 +150,15 @@ static void evaluate(struct fastdp_fwd *f, uint64_t now)
 	set_health(f, OVERLAY_HEALTH_UNHEALTHY, why);
 }
 
-static void send_heartbeat(struct fastdp_fwd *f)
+/* missing: we missed a heartbeat or an ack of the peer's lately (told in the flags) */
+static void send_heartbeat(struct fastdp_fwd *f, bool missing)
 {
 	struct mesh_fastdp *v = f->v;
 	struct mesh_heartbeat hb = {
 		.sender = v->name,
 		.sender_uid = v->uid,
 		.receiver_uid = f->remote_uid,
+		.flags = missing ? MESH_HB_FLAG_MISSING : 0,
 		.seq = ++f->seq,
 		.frame_len = (uint16_t)hb_len(v),
 		.ack_seq = f->heard_seq,
@@ -170,26 +173,35 @@ static void send_heartbeat(struct fastdp_fwd *f)
 		v->ctr.hb_tx++;
 }
 
-/* Heartbeats pass both ways on time: none lost lately (each later than due is taken as lost). */
-static bool on_time(const struct fastdp_fwd *f, uint64_t now)
+static struct mesh_hb_pace pace_of(const struct fastdp_fwd *f)
 {
-	uint64_t due = MESH_FASTDP_HEARTBEAT_MS + MESH_FASTDP_HEARTBEAT_LATE_MS;
-	return f->health == OVERLAY_HEALTH_HEALTHY && since(now, f->last_heard_ms) <= due &&
-	       since(now, f->last_ack_ms) <= due;
+	return (struct mesh_hb_pace){
+		.healthy = f->health == OVERLAY_HEALTH_HEALTHY,
+		.last_heard_ms = f->last_heard_ms,
+		.last_ack_ms = f->last_ack_ms,
+		.peer_missing = f->peer_missing,
+		.peer_reads_acks = f->reads_hb_acks,
+	};
+}
+
+/* Sends a heartbeat, judges the path, and sets the timer for the next one. */
+static void beat(struct fastdp_fwd *f)
+{
+	uint64_t now = mesh_mono_ms();
+	struct mesh_hb_pace pace = pace_of(f);
+	send_heartbeat(f, mesh_hb_missing(&pace, now));
+	evaluate(f, now);
+	/* slow while heartbeats pass both ways on time; once either end misses one (lost on a
+	 * lossy path), fast on both ends */
+	pace = pace_of(f);
+	uint64_t ms = mesh_hb_interval_ms(&pace, now);
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+	event_add(f->timer, &tv);
 }
 
 static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct fastdp_fwd *f = arg;
-	send_heartbeat(f);
-	uint64_t now = mesh_mono_ms();
-	evaluate(f, now);
-	/* slow while heartbeats pass both ways on time; once one is late (lost on a lossy path),
-	 * fast on both ends (the peer misses our acknowledgements or our heartbeats), so the
-	 * 3.5 s before "unhealthy" hold about seven tries, not three */
-	uint64_t ms = on_time(f, now) ? MESH_FASTDP_HEARTBEAT_MS : MESH_FASTDP_HEARTBEAT_FAST_MS;
-	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
-	event_add(f->timer, &tv);
+	beat(arg);
 }
 
 /* The peer acknowledged our heartbeat seq of frame_len bytes (over TCP, or in a heartbeat of
@@ -232,9 +244,10 @@ static void heartbeat_received(struct mesh_fastdp *v, const uint8_t *frame, size
 	}
 	if (hb.ack_seq)
 		f->reads_hb_acks = true;
-	/* over TCP too for a peer that does not read acks in heartbeats, and while heartbeats
-	 * are lost (then a lost heartbeat with our ack in it is not the only way back) */
-	if ((!f->reads_hb_acks || !on_time(f, f->last_heard_ms)) && v->cb.control_send) {
+	bool was_missing = f->peer_missing;
+	f->peer_missing = hb.flags & MESH_HB_FLAG_MISSING;
+	struct mesh_hb_pace pace = pace_of(f);
+	if (mesh_hb_ack_over_tcp(&pace, f->last_heard_ms) && v->cb.control_send) {
 		struct mesh_heartbeat_ack ack = { .seq = hb.seq, .frame_len = hb.frame_len };
 		uint8_t msg[MESH_HB_ACK_LEN];
 		mesh_hb_ack_encode(&ack, msg);
@@ -243,6 +256,8 @@ static void heartbeat_received(struct mesh_fastdp *v, const uint8_t *frame, size
 	if (hb.ack_seq) /* first: evaluating a heard-but-not-yet-acked path would flap it */
 		(void)ack_received(f, hb.ack_seq, hb.ack_frame_len, &why); /* a bad one: not counted */
 	evaluate(f, mesh_mono_ms());
+	if (f->peer_missing && !was_missing) /* the peer misses ours: answer now, then fast */
+		beat(f);
 }
 
 static void rx_cb(evutil_socket_t fd, short what, void *arg)

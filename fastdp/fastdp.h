@@ -26,9 +26,7 @@
 #define MESH_VXLAN_OVERHEAD (20 + 8 + 8 + 14)
 /* the same over an IPv6 underlay: the IPv6 header is 20 bytes longer */
 #define MESH_VXLAN6_OVERHEAD (40 + 8 + 8 + 14)
-#define MESH_FASTDP_HEARTBEAT_FAST_MS 500  /* until the path is healthy, and while one is late */
-#define MESH_FASTDP_HEARTBEAT_LATE_MS 250  /* a heartbeat or acknowledgement later than this is taken as lost */
-#define MESH_FASTDP_HEARTBEAT_MS 1000
+/* the heartbeats' pace: fastdp/heartbeat.h */
 #define MESH_FASTDP_HEALTH_TIMEOUT_MS 3500
 #define MESH_FASTDP_GUARD_MS 2000          /* encrypted: the filter table and block policy checked */
 

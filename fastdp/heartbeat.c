@@ -1,4 +1,5 @@
-/* fastdp/heartbeat.c: heartbeat frame and acknowledgment codec (see heartbeat.h). */
+/* fastdp/heartbeat.c: heartbeat frame and acknowledgment codec, and the heartbeats' pace
+ * (see heartbeat.h). */
 #include <errno.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@ ssize_t mesh_hb_encode(const struct mesh_heartbeat *hb, const struct mesh_peer_n
 	uint8_t *p = out + MESH_HB_HDR_LEN;
 	memcpy(p, MESH_HB_MAGIC, 4);
 	p[4] = MESH_HB_VERSION;
+	p[5] = hb->flags;
 	memcpy(p + 6, hb->sender.b, 6);
 	put_be64(p + 12, hb->sender_uid);
 	put_be64(p + 20, hb->receiver_uid);
@@ -60,6 +62,7 @@ int mesh_hb_decode(const uint8_t *frame, size_t len, const struct mesh_peer_name
 		*why = "bad magic or version";
 		return -EBADMSG;
 	}
+	out->flags = p[5];
 	memcpy(out->sender.b, p + 6, 6);
 	out->sender_uid = get_be64(p + 12);
 	out->receiver_uid = get_be64(p + 20);
@@ -77,6 +80,30 @@ int mesh_hb_decode(const uint8_t *frame, size_t len, const struct mesh_peer_name
 		return -EBADMSG;
 	}
 	return 0;
+}
+
+/* Milliseconds from t to now; 0 for a t after now. */
+static uint64_t since(uint64_t now, uint64_t t)
+{
+	return now > t ? now - t : 0;
+}
+
+bool mesh_hb_missing(const struct mesh_hb_pace *p, uint64_t now_ms)
+{
+	uint64_t due = MESH_FASTDP_HEARTBEAT_MS + MESH_FASTDP_HEARTBEAT_LATE_MS;
+	return !p->healthy || !p->last_heard_ms || !p->last_ack_ms ||
+	       since(now_ms, p->last_heard_ms) > due || since(now_ms, p->last_ack_ms) > due;
+}
+
+unsigned mesh_hb_interval_ms(const struct mesh_hb_pace *p, uint64_t now_ms)
+{
+	return mesh_hb_missing(p, now_ms) || p->peer_missing ? MESH_FASTDP_HEARTBEAT_FAST_MS
+							     : MESH_FASTDP_HEARTBEAT_MS;
+}
+
+bool mesh_hb_ack_over_tcp(const struct mesh_hb_pace *p, uint64_t now_ms)
+{
+	return !p->peer_reads_acks || p->peer_missing || mesh_hb_missing(p, now_ms);
 }
 
 void mesh_hb_ack_encode(const struct mesh_heartbeat_ack *ack, uint8_t out[MESH_HB_ACK_LEN])

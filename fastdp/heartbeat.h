@@ -24,10 +24,17 @@
  * Once a peer's heartbeats carry acks, it gets none over TCP while heartbeats pass on time: a
  * path that fails in either direction still shows at both ends (one hears nothing, the other
  * gets no ack), and a mesh of n hosts saves n·(n-1) TCP messages a second. While heartbeats
- * are lost, acks go both ways again. */
+ * are lost, acks go both ways again.
+ *
+ * The reserved byte carries flags; bit 0, MESH_HB_FLAG_MISSING: the sender missed a heartbeat
+ * or an acknowledgement of the receiver's lately. Then the receiver too sends every 0.5 s and
+ * acknowledges over TCP as well, so a path that loses packets one way is not judged by the
+ * few heartbeats of an end that sees nothing wrong (a receiver that ignores the bit, as before
+ * it was defined, still meshes). */
 #ifndef MESH_FASTDP_HEARTBEAT_H
 #define MESH_FASTDP_HEARTBEAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -43,10 +50,16 @@
 #define MESH_HB_MAX_LEN 65535
 #define MESH_HB_ACK_KIND 1
 #define MESH_HB_ACK_LEN 8
+#define MESH_HB_FLAG_MISSING 0x01
+
+#define MESH_FASTDP_HEARTBEAT_FAST_MS 500  /* until the path is healthy, and while one is late */
+#define MESH_FASTDP_HEARTBEAT_LATE_MS 250  /* a heartbeat or acknowledgement later than this is taken as lost */
+#define MESH_FASTDP_HEARTBEAT_MS 1000
 
 struct mesh_heartbeat {
 	struct mesh_peer_name sender;
 	uint64_t sender_uid, receiver_uid;
+	uint8_t flags;       /* MESH_HB_FLAG_* */
 	uint32_t seq;
 	uint16_t frame_len;
 	/* the newest heartbeat heard from the receiver; 0 0 when none, or when frame_len is
@@ -72,6 +85,29 @@ ssize_t mesh_hb_encode(const struct mesh_heartbeat *hb, const struct mesh_peer_n
  * -EBADMSG with *why saying what is wrong. */
 int mesh_hb_decode(const uint8_t *frame, size_t len, const struct mesh_peer_name *us,
 		   struct mesh_heartbeat *out, const char **why);
+
+/* One connection's heartbeat clock, as the pace functions below read it (times in ms of a
+ * monotonic clock, 0: never). */
+struct mesh_hb_pace {
+	bool healthy;             /* the fast path counts as working */
+	uint64_t last_heard_ms;   /* the newest heartbeat from the peer arrived */
+	uint64_t last_ack_ms;     /* the peer's newest acknowledgement of ours arrived */
+	bool peer_missing;        /* the peer's newest heartbeat had MESH_HB_FLAG_MISSING */
+	bool peer_reads_acks;     /* the peer's heartbeats carry acks (so it reads ours there) */
+};
+
+/* Whether we missed one of the peer's heartbeats or acknowledgements lately: one later than
+ * MESH_FASTDP_HEARTBEAT_MS + MESH_FASTDP_HEARTBEAT_LATE_MS counts as lost (and until the path
+ * is healthy, everything does). Sent to the peer as MESH_HB_FLAG_MISSING. */
+bool mesh_hb_missing(const struct mesh_hb_pace *p, uint64_t now_ms);
+/* Milliseconds to the next heartbeat: MESH_FASTDP_HEARTBEAT_MS while neither end misses
+ * anything, else MESH_FASTDP_HEARTBEAT_FAST_MS (so the 3.5 s before "unhealthy" hold about
+ * seven tries, not three). */
+unsigned mesh_hb_interval_ms(const struct mesh_hb_pace *p, uint64_t now_ms);
+/* Whether a heartbeat that just arrived is acknowledged over TCP as well as in our next
+ * heartbeat: for a peer that does not read acks in heartbeats, and while either end misses
+ * something (then a lost heartbeat with our ack in it is not the only way back). */
+bool mesh_hb_ack_over_tcp(const struct mesh_hb_pace *p, uint64_t now_ms);
 
 /* The MESH_MSG_OVERLAY payload acknowledging a heartbeat: MESH_HB_ACK_LEN bytes. */
 void mesh_hb_ack_encode(const struct mesh_heartbeat_ack *ack, uint8_t out[MESH_HB_ACK_LEN]);

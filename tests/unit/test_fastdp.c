@@ -1,5 +1,5 @@
 /* tests/unit/test_fastdp.c: the fast path's pure parts: heartbeat frames and acks
- * (fastdp/heartbeat.c), the FDB reconciliation plan (fastdp/fdb_plan.c), the xfrm dump
+ * and their pace (fastdp/heartbeat.c), the FDB reconciliation plan (fastdp/fdb_plan.c), the xfrm dump
  * classifier (fastdp/xfrm_dump.c) and the nft counter listing (fastdp/ipsec_filter.c). */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -63,6 +63,82 @@ Test(heartbeat, carries_the_newest_ack)
 	cr_assert_eq(mesh_hb_encode(&hb, &B, frame, sizeof(frame)), 200);
 	cr_assert_eq(mesh_hb_decode(frame, 200, &B, &out, &why), 0, "%s", why);
 	cr_assert_eq(out.ack_seq, 0);
+}
+
+Test(heartbeat, carries_the_missing_flag_in_the_reserved_byte)
+{
+	struct mesh_heartbeat hb = { .sender = A, .seq = 5, .frame_len = 1416,
+				     .flags = MESH_HB_FLAG_MISSING }, out;
+	const char *why = NULL;
+	cr_assert_eq(mesh_hb_encode(&hb, &B, frame, sizeof(frame)), 1416);
+	cr_assert_eq(frame[MESH_HB_HDR_LEN + 4], MESH_HB_VERSION, "the version is unchanged");
+	cr_assert_eq(frame[MESH_HB_HDR_LEN + 5], MESH_HB_FLAG_MISSING, "the byte after the version");
+	cr_assert_eq(mesh_hb_decode(frame, 1416, &B, &out, &why), 0, "%s", why);
+	cr_assert_eq(out.flags, MESH_HB_FLAG_MISSING);
+	hb.flags = 0;
+	cr_assert_eq(mesh_hb_encode(&hb, &B, frame, sizeof(frame)), 1416);
+	cr_assert_eq(mesh_hb_decode(frame, 1416, &B, &out, &why), 0, "%s", why);
+	cr_assert_eq(out.flags, 0, "a sender that sets no flag (or predates them) sends zero");
+}
+
+/* A healthy connection at t = 10 s whose last heartbeat and ack came at 9.5 s. */
+static struct mesh_hb_pace steady(void)
+{
+	return (struct mesh_hb_pace){ .healthy = true, .last_heard_ms = 9500, .last_ack_ms = 9500,
+				      .peer_reads_acks = true };
+}
+
+Test(heartbeat_pace, slow_and_acks_in_heartbeats_while_nothing_is_missed)
+{
+	struct mesh_hb_pace p = steady();
+	cr_assert_not(mesh_hb_missing(&p, 10000));
+	cr_assert_eq(mesh_hb_interval_ms(&p, 10000), MESH_FASTDP_HEARTBEAT_MS);
+	cr_assert_not(mesh_hb_ack_over_tcp(&p, 10000));
+	/* due at 1 s, late only after 1.25 s */
+	uint64_t due = 9500 + MESH_FASTDP_HEARTBEAT_MS + MESH_FASTDP_HEARTBEAT_LATE_MS;
+	cr_assert_not(mesh_hb_missing(&p, due));
+	cr_assert(mesh_hb_missing(&p, due + 1));
+	/* a clock read before the times were taken is no lateness */
+	cr_assert_not(mesh_hb_missing(&p, 9000));
+}
+
+Test(heartbeat_pace, a_late_heartbeat_or_ack_makes_it_fast_and_acks_over_tcp)
+{
+	struct mesh_hb_pace p = steady();
+	p.last_heard_ms = 8000;
+	cr_assert(mesh_hb_missing(&p, 10000), "the peer's heartbeat is late");
+	cr_assert_eq(mesh_hb_interval_ms(&p, 10000), MESH_FASTDP_HEARTBEAT_FAST_MS);
+	cr_assert(mesh_hb_ack_over_tcp(&p, 10000));
+	p = steady();
+	p.last_ack_ms = 8000;
+	cr_assert(mesh_hb_missing(&p, 10000), "the peer's ack of ours is late");
+	cr_assert_eq(mesh_hb_interval_ms(&p, 10000), MESH_FASTDP_HEARTBEAT_FAST_MS);
+	p = steady();
+	p.last_ack_ms = 0;
+	cr_assert(mesh_hb_missing(&p, 10000), "never acked");
+	p = steady();
+	p.healthy = false;
+	cr_assert(mesh_hb_missing(&p, 10000), "not healthy yet: everything counts as missing");
+	cr_assert_eq(mesh_hb_interval_ms(&p, 10000), MESH_FASTDP_HEARTBEAT_FAST_MS);
+}
+
+Test(heartbeat_pace, the_peer_missing_ours_makes_this_end_fast_too_without_telling_it_back)
+{
+	struct mesh_hb_pace p = steady();
+	p.peer_missing = true;
+	/* this end sees nothing wrong: it does not set the flag (else both would keep each other
+	 * fast for ever), but it sends fast and acknowledges over TCP as well */
+	cr_assert_not(mesh_hb_missing(&p, 10000));
+	cr_assert_eq(mesh_hb_interval_ms(&p, 10000), MESH_FASTDP_HEARTBEAT_FAST_MS);
+	cr_assert(mesh_hb_ack_over_tcp(&p, 10000));
+}
+
+Test(heartbeat_pace, a_peer_that_does_not_read_acks_in_heartbeats_gets_them_over_tcp)
+{
+	struct mesh_hb_pace p = steady();
+	p.peer_reads_acks = false;
+	cr_assert(mesh_hb_ack_over_tcp(&p, 10000));
+	cr_assert_eq(mesh_hb_interval_ms(&p, 10000), MESH_FASTDP_HEARTBEAT_MS);
 }
 
 Test(heartbeat, refusals)
