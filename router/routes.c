@@ -1,15 +1,15 @@
 /* router/routes.c: unicast next hops, broadcast trees and the gossip relay's neighbours (one
  * hop further from / closer to a source) from the topology (see routes.h, DESIGN §6). Pure:
- * no I/O. The relay lists are kept like the children, in `relay` / `nrelay`.
+ * no I/O.
  *
- * Broadcast children layout: `children` is one compact array holding, source after source in
- * the order they were first asked for, our children in that source's tree, each list in name
- * order; `nchildren` has 2n entries: nchildren[src] is the count and nchildren[n + src] is
- * where src's list starts in `children` (UINT_MAX until asked for). So src's k-th child is
- * children[nchildren[n + src] + k] for k < nchildren[src]. Every child is one of our
- * neighbours, so the array holds at most n * (our degree) entries. A source's list is computed
- * the first time it is asked for (mesh_routes_bcast_children), from the graph kept in the
- * routes: a topology change costs one graph and one BFS, not n BFS walks.
+ * Per-source lists (struct mesh_routes_lists, used twice: the broadcast children with one
+ * parent, the gossip relay with MESH_ROUTES_RELAY_PARENTS): one compact array holding, source
+ * after source in the order they were first asked for, our neighbours one hop further from
+ * that source for which we are among their first `parents` neighbours one hop closer (name
+ * order), then our neighbours one hop closer. Every entry is one of our neighbours, so the
+ * array holds at most 2n * (our degree) entries. A source's lists are computed the first time
+ * they are asked for, from the graph kept in the routes: a topology change costs one graph and
+ * one BFS, not n BFS walks.
  *
  * The BFS rule: levels in name order, a node's parent is the first node (in name order) of the
  * previous level that links to it, i.e. its lowest-named neighbour one hop closer to the root.
@@ -286,10 +286,10 @@ void mesh_routes_free(struct mesh_routes *r)
 	free(r->names);
 	free(r->next_hop);
 	free(r->hops);
-	free(r->children);
-	free(r->nchildren);
-	free(r->relay);
-	free(r->nrelay);
+	free(r->bcast.a);
+	free(r->bcast.idx);
+	free(r->relay.a);
+	free(r->relay.idx);
 	free(r->adj_off);
 	free(r->adj);
 	free(r->scratch);
@@ -313,10 +313,11 @@ int mesh_routes_compute(struct mesh_routes *r, const struct mesh_topology *t)
 	r->names = alloc0(n, sizeof(*r->names));
 	r->next_hop = alloc0(n, sizeof(*r->next_hop));
 	r->hops = alloc0(n, sizeof(*r->hops));
-	r->nchildren = alloc0(2 * n, sizeof(*r->nchildren));
-	r->nrelay = alloc0(3 * n, sizeof(*r->nrelay));
-	if (!ent || !r->scratch || !r->names || !r->next_hop || !r->hops || !r->nchildren ||
-	    !r->nrelay)
+	r->bcast = (struct mesh_routes_lists){ .parents = 1, .idx = alloc0(3 * n, sizeof(unsigned)) };
+	r->relay = (struct mesh_routes_lists){ .parents = MESH_ROUTES_RELAY_PARENTS,
+					       .idx = alloc0(3 * n, sizeof(unsigned)) };
+	if (!ent || !r->scratch || !r->names || !r->next_hop || !r->hops || !r->bcast.idx ||
+	    !r->relay.idx)
 		goto fail;
 
 	for (size_t i = 0; i < n; i++) {
@@ -332,8 +333,8 @@ int mesh_routes_compute(struct mesh_routes *r, const struct mesh_topology *t)
 		r->next_hop[i] = -1;
 		r->hops[i] = UINT_MAX;
 		r->scratch[i] = UINT_MAX;
-		r->nchildren[n + i] = UINT_MAX;
-		r->nrelay[n + i] = UINT_MAX;
+		r->bcast.idx[n + i] = UINT_MAX;
+		r->relay.idx[n + i] = UINT_MAX;
 	}
 	if ((rc = build_graph(&g, t, ent, r->names, n)) < 0)
 		goto fail;
@@ -390,85 +391,67 @@ int mesh_routes_hops(const struct mesh_routes *r, const struct mesh_peer_name *d
 	return (int)r->hops[i];
 }
 
-size_t mesh_routes_bcast_children(struct mesh_routes *r, const struct mesh_peer_name *src,
-				  const struct mesh_peer_name **out, size_t cap)
-{
-	long i = lookup(r, src);
-	if (i < 0)
-		return 0;
-	size_t n = r->n;
-	if (r->nchildren[n + (size_t)i] == UINT_MAX) {
-		size_t start = r->nchild;
-		if (r->hops[i] != UINT_MAX) {
-			struct graph g = { .off = r->adj_off, .adj = r->adj };
-			struct childbuf b = { .a = r->children, .len = r->nchild, .cap = r->childcap };
-			int rc = from_source(&g, r->me, (unsigned)i, r->hops[i], r->scratch, r->scratch + n, 1,
-					     &b, NULL);
-			r->children = b.a;
-			r->childcap = b.cap;
-			if (rc < 0)
-				return 0; /* out of memory: asked again next time */
-			r->nchild = b.len;
-		}
-		r->nchildren[n + (size_t)i] = (unsigned)start;
-		r->nchildren[i] = (unsigned)(r->nchild - start);
-	}
-	size_t cnt = r->nchildren[i];
-	if (!cnt)
-		return 0;
-	const int *c = r->children + r->nchildren[n + (size_t)i];
-	for (size_t k = 0; k < cnt && k < cap; k++)
-		out[k] = &r->names[c[k]];
-	return cnt;
-}
-
-/* src's relay lists, computed on first use; src's index, or -1 (unknown, not reachable, or
+/* src's lists in l, computed on first use; src's index, or -1 (unknown, not reachable, or
  * out of memory: asked again next time). */
-static long relay_lists(struct mesh_routes *r, const struct mesh_peer_name *src)
+static long lists_of(struct mesh_routes *r, struct mesh_routes_lists *l,
+		     const struct mesh_peer_name *src)
 {
 	long i = lookup(r, src);
 	if (i < 0 || r->hops[i] == UINT_MAX)
 		return -1;
 	size_t n = r->n;
-	if (r->nrelay[n + (size_t)i] == UINT_MAX) {
+	if (l->idx[n + (size_t)i] == UINT_MAX) {
 		struct graph g = { .off = r->adj_off, .adj = r->adj };
-		struct childbuf b = { .a = r->relay, .len = r->nrel, .cap = r->relcap };
+		struct childbuf b = { .a = l->a, .len = l->len, .cap = l->cap };
 		unsigned closer = 0;
 		int rc = from_source(&g, r->me, (unsigned)i, r->hops[i], r->scratch, r->scratch + n,
-				     MESH_ROUTES_RELAY_PARENTS, &b, &closer);
-		r->relay = b.a;
-		r->relcap = b.cap;
+				     l->parents, &b, &closer);
+		l->a = b.a;
+		l->cap = b.cap;
 		if (rc < 0)
 			return -1;
-		r->nrelay[n + (size_t)i] = (unsigned)r->nrel;
-		r->nrelay[i] = (unsigned)(b.len - r->nrel - closer);
-		r->nrelay[2 * n + (size_t)i] = closer;
-		r->nrel = b.len;
+		l->idx[n + (size_t)i] = (unsigned)l->len;
+		l->idx[i] = (unsigned)(b.len - l->len - closer);
+		l->idx[2 * n + (size_t)i] = closer;
+		l->len = b.len;
 	}
 	return i;
 }
 
-size_t mesh_routes_relay_further(struct mesh_routes *r, const struct mesh_peer_name *src,
-				 const struct mesh_peer_name **out, size_t cap)
+/* src's further list in l: fills out (up to cap) and returns its length. */
+static size_t further(struct mesh_routes *r, struct mesh_routes_lists *l,
+		      const struct mesh_peer_name *src, const struct mesh_peer_name **out, size_t cap)
 {
-	long i = relay_lists(r, src);
+	long i = lists_of(r, l, src);
 	if (i < 0)
 		return 0;
-	size_t cnt = r->nrelay[i];
-	const int *c = r->relay + r->nrelay[r->n + (size_t)i];
+	size_t cnt = l->idx[i];
+	const int *c = l->a + l->idx[r->n + (size_t)i];
 	for (size_t k = 0; k < cnt && k < cap; k++)
 		out[k] = &r->names[c[k]];
 	return cnt;
 }
 
+size_t mesh_routes_bcast_children(struct mesh_routes *r, const struct mesh_peer_name *src,
+				  const struct mesh_peer_name **out, size_t cap)
+{
+	return further(r, &r->bcast, src, out, cap);
+}
+
+size_t mesh_routes_relay_further(struct mesh_routes *r, const struct mesh_peer_name *src,
+				 const struct mesh_peer_name **out, size_t cap)
+{
+	return further(r, &r->relay, src, out, cap);
+}
+
 bool mesh_routes_relay_closer(struct mesh_routes *r, const struct mesh_peer_name *src,
 			      const struct mesh_peer_name *nb)
 {
-	long i = relay_lists(r, src);
+	long i = lists_of(r, &r->relay, src);
 	if (i < 0)
 		return false;
-	const int *c = r->relay + r->nrelay[r->n + (size_t)i] + r->nrelay[i];
-	for (unsigned k = 0; k < r->nrelay[2 * r->n + (size_t)i]; k++)
+	const int *c = r->relay.a + r->relay.idx[r->n + (size_t)i] + r->relay.idx[i];
+	for (unsigned k = 0; k < r->relay.idx[2 * r->n + (size_t)i]; k++)
 		if (mesh_peer_name_eq(&r->names[c[k]], nb))
 			return true;
 	return false;

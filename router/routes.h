@@ -16,28 +16,32 @@
 #include "gossip/topology.h"
 #include "mesh/peer.h"
 
+/* Per source s (an index into names): our neighbours one hop further from s than we are for
+ * which we are one of their first `parents` neighbours one hop closer, then our neighbours one
+ * hop closer; all lists one after another in `a`, in the order first asked for. idx has 3n
+ * entries: [s] the further count, [n + s] where s's lists start (UINT_MAX: not computed yet),
+ * [2n + s] the closer count. Read through routes.c's functions only. */
+struct mesh_routes_lists {
+	unsigned parents;
+	int *a;
+	size_t len, cap;
+	unsigned *idx;
+};
+
 struct mesh_routes {
 	struct mesh_peer_name self;
 	size_t n;                          /* peers in the topology when computed */
 	struct mesh_peer_name *names;      /* sorted by name */
 	int *next_hop;                     /* index into names, -1 when unreachable or self */
 	unsigned *hops;                    /* distance in hops, 0 for self, UINT_MAX unreachable */
-	/* broadcast: our children in each source's tree, computed for a source the first time
-	 * mesh_routes_bcast_children asks (most sources never flood, and all n trees cost n BFS
-	 * walks), from the graph kept here. Read them with mesh_routes_bcast_children only. */
+	/* per source, neighbours computed the first time they are asked for (most sources never
+	 * flood or gossip, and all n lists cost n BFS walks), from the graph kept here */
 	unsigned me;                       /* our index into names */
 	size_t *adj_off;                   /* n + 1: the symmetric established neighbours of i */
 	unsigned *adj;                     /* are adj[adj_off[i] .. adj_off[i + 1]), ascending */
 	unsigned *scratch;                 /* 2n: BFS distances (UINT_MAX between uses), queue */
-	int *children;                     /* every list computed so far, one after another */
-	size_t nchild, childcap;
-	unsigned *nchildren;               /* 2n: [src] count, [n + src] start (UINT_MAX: not yet) */
-	/* gossip relay (mesh_routes_relay_*): per source, our neighbours one hop further from it,
-	 * then those one hop closer; the same layout, 3n: [src] further count, [n + src] start,
-	 * [2n + src] closer count */
-	int *relay;
-	size_t nrel, relcap;
-	unsigned *nrelay;
+	struct mesh_routes_lists bcast;    /* our children in each source's broadcast tree */
+	struct mesh_routes_lists relay;    /* the gossip relay's neighbours (mesh_routes_relay_*) */
 };
 
 /* Computes every route. 0 or -ENOMEM (routes left empty). Replaces what r held. */
