@@ -10,6 +10,84 @@
 #include "mesh/bytes.h"
 #include "mesh/clock.h"
 
+/* --- the name index -----------------------------------------------------------------------
+ * An open-addressing hash table (linear probing, at most half full) of entry index + 1 (0:
+ * empty) for entries [0, indexed). Entries appended since are added by the next lookup; when
+ * entries move (forgetting compacts the array) `indexed` goes to 0 and the next lookup
+ * rebuilds it. Names are chosen by peers, so a hostile one can collide on purpose: probing
+ * then costs what a walk of the topology costs, as every lookup did before the index. */
+struct mesh_topo_index {
+	uint32_t *slot;
+	size_t mask;          /* table size - 1; 0: no table yet */
+	size_t indexed;
+};
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	return x ^ (x >> 33);
+}
+
+static size_t home_of(const struct mesh_topo_index *x, const struct mesh_peer_name *name)
+{
+	return (size_t)mix64(mesh_peer_name_u64(name)) & x->mask;
+}
+
+/* Brings the index up to t's entries. false: no index (none made, or out of memory): walk. */
+static bool index_sync(const struct mesh_topology *t)
+{
+	struct mesh_topo_index *x = t->index;
+	if (!x)
+		return false;
+	if (x->indexed == t->n && x->mask)
+		return true;
+	if (x->indexed > t->n) /* entries gone that nobody said so: start again */
+		x->indexed = 0;
+	size_t size = x->mask + 1;
+	if (!x->mask || 2 * t->n > size) {
+		size = 64;
+		while (size < 2 * t->n)
+			size *= 2;
+		uint32_t *slot = calloc(size, sizeof(*slot));
+		if (!slot)
+			return false;
+		free(x->slot);
+		x->slot = slot;
+		x->mask = size - 1;
+		x->indexed = 0;
+	} else if (x->indexed == 0) {
+		memset(x->slot, 0, size * sizeof(*x->slot));
+	}
+	for (size_t i = x->indexed; i < t->n; i++) {
+		size_t h = home_of(x, &t->peers[i].name);
+		while (x->slot[h])
+			h = (h + 1) & x->mask;
+		x->slot[h] = (uint32_t)i + 1;
+	}
+	x->indexed = t->n;
+	return true;
+}
+
+struct mesh_topo_peer *mesh_topo_find(const struct mesh_topology *t, const struct mesh_peer_name *name)
+{
+	if (!index_sync(t)) {
+		for (size_t i = 0; i < t->n; i++)
+			if (mesh_peer_name_eq(&t->peers[i].name, name))
+				return &t->peers[i];
+		return NULL;
+	}
+	const struct mesh_topo_index *x = t->index;
+	for (size_t h = home_of(x, name); x->slot[h]; h = (h + 1) & x->mask) {
+		struct mesh_topo_peer *p = &t->peers[x->slot[h] - 1];
+		if (mesh_peer_name_eq(&p->name, name))
+			return p;
+	}
+	return NULL;
+}
+
 int mesh_topo_init(struct mesh_topology *t, const struct mesh_peer_name *self, const char *nickname,
 		   uint64_t uid, uint64_t version, uint16_t short_id)
 {
@@ -17,8 +95,13 @@ int mesh_topo_init(struct mesh_topology *t, const struct mesh_peer_name *self, c
 	t->self = *self;
 	t->cap = 8;
 	t->peers = calloc(t->cap, sizeof(*t->peers));
-	if (!t->peers)
+	t->index = calloc(1, sizeof(*t->index));
+	if (!t->peers || !t->index) {
+		free(t->peers);
+		free(t->index);
+		memset(t, 0, sizeof(*t));
 		return -ENOMEM;
+	}
 	struct mesh_topo_peer *p = &t->peers[0];
 	p->name = *self;
 	snprintf(p->nickname, sizeof(p->nickname), "%s", nickname);
@@ -34,58 +117,10 @@ void mesh_topo_free(struct mesh_topology *t)
 	for (size_t i = 0; i < t->n; i++)
 		free(t->peers[i].conns);
 	free(t->peers);
+	if (t->index)
+		free(t->index->slot);
+	free(t->index);
 	memset(t, 0, sizeof(*t));
-}
-
-struct mesh_topo_peer *mesh_topo_find(const struct mesh_topology *t, const struct mesh_peer_name *name)
-{
-	for (size_t i = 0; i < t->n; i++)
-		if (mesh_peer_name_eq(&t->peers[i].name, name))
-			return &t->peers[i];
-	return NULL;
-}
-
-/* The topology's names sorted, for an update of many entries (a full state): each is then
- * found by bsearch instead of a walk of the whole topology. NULL (walk) for a few entries, or
- * without memory. */
-struct topo_index {
-	uint64_t key;     /* the name as a number: mesh_peer_name_u64 */
-	size_t at;
-};
-
-static int cmp_index(const void *a, const void *b)
-{
-	uint64_t x = ((const struct topo_index *)a)->key, y = ((const struct topo_index *)b)->key;
-	return (x > y) - (x < y);
-}
-
-static struct topo_index *index_topology(const struct mesh_topology *t, size_t lookups)
-{
-	size_t log2n = 1;
-	for (size_t n = t->n; n > 1; n >>= 1)
-		log2n++;
-	if (lookups <= 4 * log2n) /* a walk per lookup is cheaper than sorting */
-		return NULL;
-	struct topo_index *idx = malloc(t->n * sizeof(*idx));
-	if (!idx)
-		return NULL;
-	for (size_t i = 0; i < t->n; i++) {
-		idx[i].key = mesh_peer_name_u64(&t->peers[i].name);
-		idx[i].at = i;
-	}
-	qsort(idx, t->n, sizeof(*idx), cmp_index);
-	return idx;
-}
-
-static struct mesh_topo_peer *find_indexed(const struct mesh_topology *t,
-					   const struct topo_index *idx,
-					   const struct mesh_peer_name *name)
-{
-	if (!idx)
-		return mesh_topo_find(t, name);
-	struct topo_index key = { .key = mesh_peer_name_u64(name) };
-	const struct topo_index *hit = bsearch(&key, idx, t->n, sizeof(*idx), cmp_index);
-	return hit ? &t->peers[hit->at] : NULL;
 }
 
 struct mesh_topo_peer *mesh_topo_self(const struct mesh_topology *t)
@@ -445,9 +480,8 @@ int mesh_topo_merge(struct mesh_topology *t, const uint8_t *buf, size_t len, uin
 	/* Decide what each entry does, without changing anything yet. */
 	const struct mesh_topo_peer *self = mesh_topo_self(t);
 	size_t nnew = 0, nfar = 0;
-	struct topo_index *idx = index_topology(t, count);
 	for (size_t i = 0; i < count; i++) {
-		struct mesh_topo_peer *p = find_indexed(t, idx, &e[i].name);
+		struct mesh_topo_peer *p = mesh_topo_find(t, &e[i].name);
 		if (mesh_version_too_far_ahead(e[i].version, now_wall_ms)) {
 			nfar++; /* UPD_SKIP, for us too: we would never get past it */
 		} else if (!p) {
@@ -465,7 +499,6 @@ int mesh_topo_merge(struct mesh_topology *t, const uint8_t *buf, size_t len, uin
 			e[i].at = (size_t)(p - t->peers);
 		}
 	}
-	free(idx);
 	if (nnew > MESH_TOPO_MAX_PEERS - t->n) {
 		*why = "topology update would grow the topology past its peer limit";
 		r = -EBADMSG;
@@ -627,6 +660,8 @@ size_t mesh_topo_forget_unreachable(struct mesh_topology *t, uint64_t now_ms, ui
 		w++;
 	}
 	t->n = w;
+	if (forgotten && t->index) /* entries moved: the next lookup rebuilds the index */
+		t->index->indexed = 0;
 	free(sorted);
 	free(queue);
 	free(mark);
@@ -634,15 +669,6 @@ size_t mesh_topo_forget_unreachable(struct mesh_topology *t, uint64_t now_ms, ui
 }
 
 /* --- digest ---------------------------------------------------------------------------------- */
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	return x ^ (x >> 33);
-}
 
 void mesh_topo_digest_make(const struct mesh_topology *t, uint8_t flags, struct mesh_topo_digest *d)
 {

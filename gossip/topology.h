@@ -54,10 +54,13 @@ struct mesh_topo_peer {
 	uint64_t unreachable_since_ms;  /* 0 while reachable from us */
 };
 
+struct mesh_topo_index;
+
 struct mesh_topology {
 	struct mesh_peer_name self;     /* entry 0 is always us */
 	size_t n, cap;
 	struct mesh_topo_peer *peers;   /* owned; entry 0 is us, the rest in no particular order */
+	struct mesh_topo_index *index;  /* name -> entry, topology.c's own (NULL: walk instead) */
 };
 
 /* Creates the topology with our own entry (no connections yet). 0 or -ENOMEM. */
@@ -65,6 +68,8 @@ int mesh_topo_init(struct mesh_topology *t, const struct mesh_peer_name *self, c
 		   uint64_t uid, uint64_t version, uint16_t short_id);
 void mesh_topo_free(struct mesh_topology *t);
 
+/* The entry of that name, or NULL: O(1) through the index, which follows entries appended to
+ * peers (by a merge, or by hand in a test) on its own. */
 struct mesh_topo_peer *mesh_topo_find(const struct mesh_topology *t, const struct mesh_peer_name *name);
 struct mesh_topo_peer *mesh_topo_self(const struct mesh_topology *t);
 

@@ -121,6 +121,7 @@ static bool topo_eq(const struct mesh_topology *a, const struct mesh_topology *b
 static void topo_clone(struct mesh_topology *dst, const struct mesh_topology *src)
 {
 	*dst = *src;
+	dst->index = NULL; /* the original's; without one, lookups in the copy walk it */
 	dst->peers = calloc(src->cap, sizeof(*dst->peers));
 	cr_assert_not_null(dst->peers);
 	memcpy(dst->peers, src->peers, src->n * sizeof(*src->peers));
@@ -1313,4 +1314,51 @@ Test(topology, digest_matches_the_same_entries_only)
 	cr_assert_not(mesh_topo_digest_matches(&b, &d), "one entry more");
 	mesh_topo_free(&a);
 	mesh_topo_free(&b);
+}
+
+/* --- the name index -------------------------------------------------------------------------- */
+
+static const struct mesh_topo_peer *walk_find(const struct mesh_topology *t, unsigned name)
+{
+	struct mesh_peer_name pn = nm(name);
+	for (size_t i = 0; i < t->n; i++)
+		if (mesh_peer_name_eq(&t->peers[i].name, &pn))
+			return &t->peers[i];
+	return NULL;
+}
+
+/* mesh_topo_find answers as a walk of the entries does, for every name known or not, while
+ * merges add entries (the table grows several times) and forgetting removes and moves them. */
+Test(topology, the_name_index_agrees_with_a_walk)
+{
+	struct mesh_topology t;
+	init_self(&t, 1);
+	const uint8_t EST = MESH_TOPO_CONN_ESTABLISHED;
+	rng_state = 7;
+	static struct mesh_topo_conn ours[1100];
+	unsigned nours = 0;
+	for (unsigned round = 0; round < 12; round++) {
+		/* 90 names, new or known; a third linked to us both ways (kept), the rest alone
+		 * (forgotten at once below) */
+		for (unsigned k = 0; k < 90; k++) {
+			unsigned name = 2 + below(1000);
+			bool linked = below(3) == 0;
+			if (linked && nours < 1100)
+				ours[nours++] = conn(name, EST);
+			peer_conns(&t, name, linked ? (struct mesh_topo_conn[]){ conn(1, EST) } : NULL,
+				   linked ? 1 : 0);
+		}
+		for (unsigned name = 0; name < 1100; name++)
+			cr_assert_eq(find(&t, name), walk_find(&t, name), "round %u, after merges: name %u", round, name);
+		cr_assert_eq(mesh_topo_set_self_conns(&t, ours, nours), 0);
+		size_t before = t.n;
+		size_t gone = mesh_topo_forget_unreachable(&t, 1000 + round, 0);
+		cr_assert_eq(t.n, before - gone);
+		for (unsigned name = 0; name < 1100; name++)
+			cr_assert_eq(find(&t, name), walk_find(&t, name), "round %u, after forgetting %zu: name %u",
+				     round, gone, name);
+	}
+	cr_assert_gt(t.n, 128, "the table grew past its first sizes (%zu entries)", t.n);
+	check_invariants(&t);
+	mesh_topo_free(&t);
 }
