@@ -230,39 +230,35 @@ static size_t entry_size(const struct mesh_topo_peer *p)
 	return n;
 }
 
-static bool name_listed(const struct mesh_peer_name *names, size_t nnames, const struct mesh_peer_name *n)
-{
-	for (size_t i = 0; i < nnames; i++)
-		if (mesh_peer_name_eq(&names[i], n))
-			return true;
-	return false;
-}
-
 static int cmp_name(const void *a, const void *b)
 {
 	return mesh_peer_name_cmp(a, b);
 }
 
-/* Many names are looked up in a sorted copy (NULL when there are few, or no memory: then
- * name_listed walks them). */
-static struct mesh_peer_name *sorted_names(const struct mesh_peer_name *names, size_t nnames)
+ssize_t mesh_topo_select(const struct mesh_topology *t, const struct mesh_peer_name *names,
+			 size_t nnames, const struct mesh_topo_peer **sel)
 {
-	if (!names || nnames <= 8)
-		return NULL;
-	struct mesh_peer_name *s = malloc(nnames * sizeof(*s));
-	if (s) {
-		memcpy(s, names, nnames * sizeof(*s));
-		qsort(s, nnames, sizeof(*s), cmp_name);
+	size_t count = 0;
+	if (!names) {
+		for (size_t i = 0; i < t->n; i++)
+			sel[count++] = &t->peers[i];
+		return (ssize_t)count;
 	}
-	return s;
-}
-
-static bool listed(const struct mesh_peer_name *names, const struct mesh_peer_name *sorted,
-		   size_t nnames, const struct mesh_peer_name *n)
-{
-	if (sorted)
-		return bsearch(n, sorted, nnames, sizeof(*sorted), cmp_name) != NULL;
-	return name_listed(names, nnames, n);
+	struct mesh_peer_name *sorted = malloc((nnames ? nnames : 1) * sizeof(*sorted));
+	if (!sorted)
+		return -ENOMEM;
+	if (nnames)
+		memcpy(sorted, names, nnames * sizeof(*sorted));
+	qsort(sorted, nnames, sizeof(*sorted), cmp_name);
+	for (size_t i = 0; i < nnames; i++) {
+		if (i && mesh_peer_name_eq(&sorted[i - 1], &sorted[i]))
+			continue;
+		const struct mesh_topo_peer *p = mesh_topo_find(t, &sorted[i]);
+		if (p)
+			sel[count++] = p;
+	}
+	free(sorted);
+	return (ssize_t)count;
 }
 
 static uint8_t *put_entry(uint8_t *o, const struct mesh_topo_peer *p)
@@ -300,26 +296,25 @@ static uint8_t *put_entry(uint8_t *o, const struct mesh_topo_peer *p)
 ssize_t mesh_topo_encode(const struct mesh_topology *t, const struct mesh_peer_name *names,
 			 size_t nnames, uint8_t *out, size_t cap)
 {
-	size_t need = 2, count = 0;
-	struct mesh_peer_name *sorted = sorted_names(names, nnames);
-	ssize_t ret = -EMSGSIZE;
-	for (size_t i = 0; i < t->n; i++) {
-		if (names && !listed(names, sorted, nnames, &t->peers[i].name))
-			continue;
-		need += entry_size(&t->peers[i]);
-		count++;
-	}
-	if (count > UINT16_MAX || need > cap || need > (size_t)SSIZE_MAX)
+	const struct mesh_topo_peer **sel = malloc((t->n + 1) * sizeof(*sel));
+	ssize_t count = sel ? mesh_topo_select(t, names, nnames, sel) : -ENOMEM;
+	if (count < 0)
 		goto out;
+	size_t need = 2;
+	for (ssize_t i = 0; i < count; i++)
+		need += entry_size(sel[i]);
+	if (count > UINT16_MAX || need > cap || need > (size_t)SSIZE_MAX) {
+		count = -EMSGSIZE;
+		goto out;
+	}
 	put_be16(out, (uint16_t)count);
 	uint8_t *o = out + 2;
-	for (size_t i = 0; i < t->n; i++)
-		if (!names || listed(names, sorted, nnames, &t->peers[i].name))
-			o = put_entry(o, &t->peers[i]);
-	ret = (ssize_t)(o - out);
+	for (ssize_t i = 0; i < count; i++)
+		o = put_entry(o, sel[i]);
+	count = o - out;
 out:
-	free(sorted);
-	return ret;
+	free(sel);
+	return count;
 }
 
 size_t mesh_topo_entry_encoded_size(const struct mesh_topo_peer *p)

@@ -78,8 +78,13 @@ int mesh_topo_set_self_conns(struct mesh_topology *t, const struct mesh_topo_con
 /* Sets our short id (after a collision) and bumps our version. */
 void mesh_topo_set_self_short_id(struct mesh_topology *t, uint16_t short_id);
 
-/* Encodes the entries named in `names` (all entries when names is NULL) into out.
- * Returns the length, or -EMSGSIZE when out is too small. */
+/* The entries named in `names` (each once, in name order; names not in the topology left
+ * out), or with names NULL every entry in topology order, into sel (room for t->n): their
+ * count, or -ENOMEM. O(nnames log nnames), whatever the size of the topology. */
+ssize_t mesh_topo_select(const struct mesh_topology *t, const struct mesh_peer_name *names,
+			 size_t nnames, const struct mesh_topo_peer **sel);
+/* Encodes the entries mesh_topo_select picks into out. Returns the length, -EMSGSIZE when
+ * out is too small, or -ENOMEM. */
 ssize_t mesh_topo_encode(const struct mesh_topology *t, const struct mesh_peer_name *names,
 			 size_t nnames, uint8_t *out, size_t cap);
 /* Bytes mesh_topo_encode needs for all entries. */

@@ -118,39 +118,28 @@ static size_t entry_size(const struct mesh_topo_peer *p)
 	return 6 + 1 + strlen(p->nickname) + 8 + 8 + 2 + 2 + (size_t)p->nconns * 13;
 }
 
-static int cmp_name(const void *a, const void *b)
-{
-	return mesh_peer_name_cmp(a, b);
-}
-
 /* Emits the entries named in names (NULL: every entry), as as many gossip messages as it
  * takes to keep each under GOSSIP_CHUNK_MAX, to where out sends or, given only, to only. The
- * names are looked up in a sorted copy, so a long list costs O(n log n), not O(n * names). */
+ * names are looked up through the topology's index: a list of k names costs O(k log k),
+ * whatever the size of the topology. */
 static void send_entries(struct mesh_router *r, struct router_gossip_out *out, struct mesh_conn *only,
 			 const struct mesh_peer_name *names, size_t n)
 {
 	const struct mesh_topology *t = &r->topo;
 	const struct mesh_topo_peer **sel = malloc((t->n + 1) * sizeof(*sel));
-	struct mesh_peer_name *sorted = names ? malloc((n + 1) * sizeof(*sorted)) : NULL;
 	struct mesh_peer_name *chunk = malloc((t->n + 1) * sizeof(*chunk));
 	uint8_t *buf = NULL;
-	size_t count = 0, cap = 2;
-	if (!sel || !chunk || (names && !sorted))
+	size_t cap = 2;
+	ssize_t count = sel && chunk ? mesh_topo_select(t, names, n, sel) : -ENOMEM;
+	if (count <= 0)
 		goto out;
-	if (names) {
-		memcpy(sorted, names, n * sizeof(*sorted));
-		qsort(sorted, n, sizeof(*sorted), cmp_name);
-	}
-	for (size_t i = 0; i < t->n; i++)
-		if (!names || bsearch(&t->peers[i].name, sorted, n, sizeof(*sorted), cmp_name))
-			sel[count++] = &t->peers[i];
 	/* the buffer fits every selected entry (sized from them, not the whole topology) */
-	for (size_t i = 0; i < count; i++)
+	for (ssize_t i = 0; i < count; i++)
 		cap += mesh_topo_entry_encoded_size(sel[i]);
 	buf = malloc(cap);
 	if (!buf)
 		goto out;
-	for (size_t i = 0; i < count;) {
+	for (ssize_t i = 0; i < count;) {
 		size_t k = 0, size = 2;
 		for (; i < count; i++) {
 			if (k && size + entry_size(sel[i]) > GOSSIP_CHUNK_MAX)
@@ -166,7 +155,6 @@ static void send_entries(struct mesh_router *r, struct router_gossip_out *out, s
 	}
 out:
 	free(sel);
-	free(sorted);
 	free(chunk);
 	free(buf);
 }

@@ -1241,7 +1241,7 @@ Test(topology, encode_many_selected_names_and_merge_a_large_update)
 	for (unsigned i = 0; i < 19; i++)
 		cr_assert_not_null(mesh_topo_find(&b, &sel[i]));
 
-	/* a newer full update over the known entries: every one replaced, found by bsearch */
+	/* a newer full update over the known entries: every one replaced, found through the index */
 	for (unsigned i = 0; i < 40; i++)
 		e[i] = entry(100 + i, 6, 1, NULL, 0);
 	n = encode_entries(e, 40, m, sizeof(m));
