@@ -45,6 +45,7 @@ struct fastdp_fwd {
 				       * so it needs none over TCP (a version-1 peer does) */
 	bool peer_missing;            /* its newest heartbeat said it misses ours or our acks */
 	uint64_t started_ms, last_heard_ms, last_ack_ms;
+	uint64_t next_beat_ms;        /* when the pace sends the next heartbeat */
 	enum overlay_health health;
 	char why[320];
 	bool ipsec;                   /* our SAs and policy are in the kernel */
@@ -184,6 +185,19 @@ static struct mesh_hb_pace pace_of(const struct fastdp_fwd *f)
 	};
 }
 
+/* Wakes at the next heartbeat, or earlier when a heartbeat or ack of the peer's becomes late
+ * before that (mesh_hb_late_at). */
+static void arm(struct fastdp_fwd *f, uint64_t now)
+{
+	struct mesh_hb_pace pace = pace_of(f);
+	uint64_t at = f->next_beat_ms, late = mesh_hb_late_at(&pace);
+	if (late > now && late < at)
+		at = late;
+	uint64_t ms = at > now ? at - now : 0;
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+	event_add(f->timer, &tv);
+}
+
 /* Sends a heartbeat, judges the path, and sets the timer for the next one. */
 static void beat(struct fastdp_fwd *f)
 {
@@ -194,14 +208,20 @@ static void beat(struct fastdp_fwd *f)
 	/* slow while heartbeats pass both ways on time; once either end misses one (lost on a
 	 * lossy path), fast on both ends */
 	pace = pace_of(f);
-	uint64_t ms = mesh_hb_interval_ms(&pace, now);
-	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
-	event_add(f->timer, &tv);
+	f->next_beat_ms = now + mesh_hb_interval_ms(&pace, now);
+	arm(f, now);
 }
 
 static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
-	beat(arg);
+	struct fastdp_fwd *f = arg;
+	uint64_t now = mesh_mono_ms();
+	struct mesh_hb_pace pace = pace_of(f);
+	/* the pace's time, or a heartbeat or ack just became late: tell the peer now */
+	if (now >= f->next_beat_ms || mesh_hb_missing(&pace, now))
+		beat(f);
+	else
+		arm(f, now); /* woke for a lateness that an arrival since put off */
 }
 
 /* The peer acknowledged our heartbeat seq of frame_len bytes (over TCP, or in a heartbeat of

@@ -88,16 +88,27 @@ static uint64_t since(uint64_t now, uint64_t t)
 	return now > t ? now - t : 0;
 }
 
+#define DUE_MS (MESH_FASTDP_HEARTBEAT_MS + MESH_FASTDP_HEARTBEAT_LATE_MS)
+
 bool mesh_hb_missing(const struct mesh_hb_pace *p, uint64_t now_ms)
 {
-	uint64_t due = MESH_FASTDP_HEARTBEAT_MS + MESH_FASTDP_HEARTBEAT_LATE_MS;
 	return !p->healthy || !p->last_heard_ms || !p->last_ack_ms ||
-	       since(now_ms, p->last_heard_ms) > due || since(now_ms, p->last_ack_ms) > due;
+	       since(now_ms, p->last_heard_ms) > DUE_MS || since(now_ms, p->last_ack_ms) > DUE_MS;
+}
+
+uint64_t mesh_hb_late_at(const struct mesh_hb_pace *p)
+{
+	if (!p->healthy || !p->last_heard_ms || !p->last_ack_ms)
+		return 0;
+	uint64_t older = p->last_heard_ms < p->last_ack_ms ? p->last_heard_ms : p->last_ack_ms;
+	return older + DUE_MS + 1;
 }
 
 unsigned mesh_hb_interval_ms(const struct mesh_hb_pace *p, uint64_t now_ms)
 {
-	return mesh_hb_missing(p, now_ms) || p->peer_missing ? MESH_FASTDP_HEARTBEAT_FAST_MS
+	if (!p->healthy)
+		return MESH_FASTDP_HEARTBEAT_FAST_MS;
+	return mesh_hb_missing(p, now_ms) || p->peer_missing ? MESH_FASTDP_HEARTBEAT_LOSSY_MS
 							     : MESH_FASTDP_HEARTBEAT_MS;
 }
 

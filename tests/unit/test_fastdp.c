@@ -107,19 +107,36 @@ Test(heartbeat_pace, a_late_heartbeat_or_ack_makes_it_fast_and_acks_over_tcp)
 	struct mesh_hb_pace p = steady();
 	p.last_heard_ms = 8000;
 	cr_assert(mesh_hb_missing(&p, 10000), "the peer's heartbeat is late");
-	cr_assert_eq(mesh_hb_interval_ms(&p, 10000), MESH_FASTDP_HEARTBEAT_FAST_MS);
+	cr_assert_eq(mesh_hb_interval_ms(&p, 10000), MESH_FASTDP_HEARTBEAT_LOSSY_MS);
 	cr_assert(mesh_hb_ack_over_tcp(&p, 10000));
 	p = steady();
 	p.last_ack_ms = 8000;
 	cr_assert(mesh_hb_missing(&p, 10000), "the peer's ack of ours is late");
-	cr_assert_eq(mesh_hb_interval_ms(&p, 10000), MESH_FASTDP_HEARTBEAT_FAST_MS);
+	cr_assert_eq(mesh_hb_interval_ms(&p, 10000), MESH_FASTDP_HEARTBEAT_LOSSY_MS);
 	p = steady();
 	p.last_ack_ms = 0;
 	cr_assert(mesh_hb_missing(&p, 10000), "never acked");
 	p = steady();
 	p.healthy = false;
 	cr_assert(mesh_hb_missing(&p, 10000), "not healthy yet: everything counts as missing");
-	cr_assert_eq(mesh_hb_interval_ms(&p, 10000), MESH_FASTDP_HEARTBEAT_FAST_MS);
+	cr_assert_eq(mesh_hb_interval_ms(&p, 10000), MESH_FASTDP_HEARTBEAT_FAST_MS,
+		     "until healthy: the connecting pace");
+}
+
+Test(heartbeat_pace, lateness_is_due_when_the_older_of_heartbeat_and_ack_is_late)
+{
+	struct mesh_hb_pace p = steady();
+	p.last_heard_ms = 9700;
+	uint64_t due = MESH_FASTDP_HEARTBEAT_MS + MESH_FASTDP_HEARTBEAT_LATE_MS;
+	uint64_t at = mesh_hb_late_at(&p);
+	cr_assert_eq(at, 9500 + due + 1, "the ack (9.5 s) is older than the heartbeat (9.7 s)");
+	cr_assert_not(mesh_hb_missing(&p, at - 1));
+	cr_assert(mesh_hb_missing(&p, at), "missing from exactly then");
+	p.healthy = false;
+	cr_assert_eq(mesh_hb_late_at(&p), 0, "not healthy: counts as late already");
+	p = steady();
+	p.last_ack_ms = 0;
+	cr_assert_eq(mesh_hb_late_at(&p), 0, "never acked");
 }
 
 Test(heartbeat_pace, the_peer_missing_ours_makes_this_end_fast_too_without_telling_it_back)
@@ -129,7 +146,7 @@ Test(heartbeat_pace, the_peer_missing_ours_makes_this_end_fast_too_without_telli
 	/* this end sees nothing wrong: it does not set the flag (else both would keep each other
 	 * fast for ever), but it sends fast and acknowledges over TCP as well */
 	cr_assert_not(mesh_hb_missing(&p, 10000));
-	cr_assert_eq(mesh_hb_interval_ms(&p, 10000), MESH_FASTDP_HEARTBEAT_FAST_MS);
+	cr_assert_eq(mesh_hb_interval_ms(&p, 10000), MESH_FASTDP_HEARTBEAT_LOSSY_MS);
 	cr_assert(mesh_hb_ack_over_tcp(&p, 10000));
 }
 
