@@ -396,9 +396,8 @@ int mesh_routes_hops(const struct mesh_routes *r, const struct mesh_peer_name *d
 }
 
 /* The ball (see routes.h): a full BFS from us, each neighbour and each neighbour's neighbour,
- * made the first time a list is asked for after a computation, when it is the cheaper way
- * (AUTO: the ball holds under a quarter of the routers) and memory allows; else the lists
- * come from a BFS per source. */
+ * when it is the cheaper way (AUTO: the ball holds under a quarter of the routers) and memory
+ * allows; else the lists come from a BFS per source. */
 static void make_ball(struct mesh_routes *r)
 {
 	r->ball_tried = true;
@@ -477,6 +476,48 @@ static int from_ball(const struct mesh_routes *r, unsigned s, unsigned L, unsign
 	return rc;
 }
 
+/* Computes source i's lists into l: from the ball while there is one, else by a BFS from i.
+ * 0 or -ENOMEM (then asked again next time). */
+static int fill(struct mesh_routes *r, struct mesh_routes_lists *l, unsigned i)
+{
+	size_t n = r->n;
+	struct graph g = { .off = r->adj_off, .adj = r->adj };
+	struct childbuf b = { .a = l->a, .len = l->len, .cap = l->cap };
+	unsigned closer = 0;
+	int rc = r->ball_dist ? from_ball(r, i, r->hops[i], l->parents, &b, &closer)
+			      : from_source(&g, r->me, i, r->hops[i], r->scratch, r->scratch + n,
+					    l->parents, &b, &closer);
+	l->a = b.a;
+	l->cap = b.cap;
+	if (rc < 0)
+		return rc;
+	l->idx[n + i] = (unsigned)l->len;
+	l->idx[i] = (unsigned)(b.len - l->len - closer);
+	l->idx[2 * n + i] = closer;
+	l->len = b.len;
+	return 0;
+}
+
+/* The first time a list is asked for after a computation: when the ball is the cheaper way,
+ * every reachable source's lists at once from it (a few entries each, where the ball's
+ * distances are two bytes per router and source), then the ball is freed. */
+static void lists_from_ball(struct mesh_routes *r)
+{
+	make_ball(r);
+	if (!r->ball_dist)
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		if (r->hops[i] != UINT_MAX) {
+			(void)fill(r, &r->bcast, (unsigned)i); /* out of memory: by BFS when asked */
+			(void)fill(r, &r->relay, (unsigned)i);
+		}
+	r->from_ball = true;
+	free(r->ball_row);
+	free(r->ball_dist);
+	r->ball_row = NULL;
+	r->ball_dist = NULL;
+}
+
 /* src's lists in l, computed on first use; src's index, or -1 (unknown, not reachable, or
  * out of memory: asked again next time). */
 static long lists_of(struct mesh_routes *r, struct mesh_routes_lists *l,
@@ -485,25 +526,10 @@ static long lists_of(struct mesh_routes *r, struct mesh_routes_lists *l,
 	long i = lookup(r, src);
 	if (i < 0 || r->hops[i] == UINT_MAX)
 		return -1;
-	size_t n = r->n;
-	if (l->idx[n + (size_t)i] == UINT_MAX) {
-		struct graph g = { .off = r->adj_off, .adj = r->adj };
-		struct childbuf b = { .a = l->a, .len = l->len, .cap = l->cap };
-		unsigned closer = 0;
-		if (!r->ball_tried)
-			make_ball(r);
-		int rc = r->ball_dist ? from_ball(r, (unsigned)i, r->hops[i], l->parents, &b, &closer)
-				      : from_source(&g, r->me, (unsigned)i, r->hops[i], r->scratch,
-						    r->scratch + n, l->parents, &b, &closer);
-		l->a = b.a;
-		l->cap = b.cap;
-		if (rc < 0)
-			return -1;
-		l->idx[n + (size_t)i] = (unsigned)l->len;
-		l->idx[i] = (unsigned)(b.len - l->len - closer);
-		l->idx[2 * n + (size_t)i] = closer;
-		l->len = b.len;
-	}
+	if (!r->ball_tried)
+		lists_from_ball(r);
+	if (l->idx[r->n + (size_t)i] == UINT_MAX && fill(r, l, (unsigned)i) < 0)
+		return -1;
 	return i;
 }
 

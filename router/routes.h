@@ -56,8 +56,10 @@ struct mesh_routes {
 	 * everything changes (a bootstrap). */
 	enum mesh_routes_lists_by lists_by; /* kept across computations (tests force one) */
 	bool ball_tried;                   /* the ball was made, or found not worth it */
-	unsigned *ball_row;                /* n: row of a router in ball_dist; UINT_MAX: not in it */
-	uint16_t *ball_dist;               /* rows of n distances (UINT16_MAX: unreachable) */
+	bool from_ball;                    /* every source's lists came from it */
+	unsigned *ball_row;                /* while in use: n, a router's row in ball_dist, */
+	uint16_t *ball_dist;               /* UINT_MAX if none; rows of n distances (UINT16_MAX:
+					    * unreachable) */
 };
 
 /* Computes every route. 0 or -ENOMEM (routes left empty). Replaces what r held. */
