@@ -293,11 +293,7 @@ void mesh_routes_free(struct mesh_routes *r)
 	free(r->adj_off);
 	free(r->adj);
 	free(r->scratch);
-	free(r->ball_row);
-	free(r->ball_dist);
-	enum mesh_routes_lists_by by = r->lists_by;
 	memset(r, 0, sizeof(*r));
-	r->lists_by = by;
 }
 
 int mesh_routes_compute(struct mesh_routes *r, const struct mesh_topology *t)
@@ -395,129 +391,6 @@ int mesh_routes_hops(const struct mesh_routes *r, const struct mesh_peer_name *d
 	return (int)r->hops[i];
 }
 
-/* The ball (see routes.h): a full BFS from us, each neighbour and each neighbour's neighbour,
- * when it is the cheaper way (AUTO: the ball holds under a quarter of the routers) and memory
- * allows; else the lists come from a BFS per source. */
-static void make_ball(struct mesh_routes *r)
-{
-	r->ball_tried = true;
-	size_t n = r->n;
-	if (r->lists_by == MESH_ROUTES_LISTS_PER_SOURCE || n > UINT16_MAX)
-		return;
-	const size_t *off = r->adj_off;
-	const unsigned *adj = r->adj;
-	unsigned *row = malloc(n * sizeof(*row));
-	if (!row)
-		return;
-	for (size_t i = 0; i < n; i++)
-		row[i] = UINT_MAX;
-	size_t nb = 0;
-	row[r->me] = (unsigned)nb++;
-	for (size_t k = off[r->me]; k < off[r->me + 1]; k++) {
-		unsigned v = adj[k];
-		if (row[v] == UINT_MAX)
-			row[v] = (unsigned)nb++;
-		for (size_t j = off[v]; j < off[v + 1]; j++)
-			if (row[adj[j]] == UINT_MAX)
-				row[adj[j]] = (unsigned)nb++;
-	}
-	uint16_t *dist = NULL;
-	if ((r->lists_by == MESH_ROUTES_LISTS_AUTO && 4 * nb >= n) ||
-	    !(dist = malloc(nb * n * sizeof(*dist)))) {
-		free(row);
-		return;
-	}
-	unsigned *q = r->scratch + n;
-	for (size_t x = 0; x < n; x++) {
-		if (row[x] == UINT_MAX)
-			continue;
-		uint16_t *d = dist + (size_t)row[x] * n;
-		for (size_t i = 0; i < n; i++)
-			d[i] = UINT16_MAX;
-		size_t qn = 0;
-		d[x] = 0;
-		q[qn++] = (unsigned)x;
-		for (size_t qi = 0; qi < qn; qi++) {
-			unsigned u = q[qi];
-			for (size_t k = off[u]; k < off[u + 1]; k++)
-				if (d[adj[k]] == UINT16_MAX) {
-					d[adj[k]] = (uint16_t)(d[u] + 1);
-					q[qn++] = adj[k];
-				}
-		}
-	}
-	r->ball_row = row;
-	r->ball_dist = dist;
-}
-
-/* What from_source gives, read off the ball's distances (the same rules, see there). */
-static int from_ball(const struct mesh_routes *r, unsigned s, unsigned L, unsigned parents,
-		     struct childbuf *b, unsigned *ncloser)
-{
-	const size_t *off = r->adj_off;
-	const unsigned *adj = r->adj;
-	size_t n = r->n;
-#define D(x) ((unsigned)r->ball_dist[(size_t)r->ball_row[x] * n + s])
-	int rc = 0;
-	for (size_t k = off[r->me]; k < off[r->me + 1] && rc == 0; k++) {
-		unsigned v = adj[k], rank = 0;
-		if (D(v) != L + 1)
-			continue;
-		for (size_t j = off[v]; j < off[v + 1] && adj[j] != r->me; j++)
-			rank += D(adj[j]) == L;
-		if (rank < parents)
-			rc = push_child(b, (int)v);
-	}
-	*ncloser = 0;
-	for (size_t k = off[r->me]; k < off[r->me + 1] && rc == 0 && L; k++)
-		if (D(adj[k]) == L - 1 && (rc = push_child(b, (int)adj[k])) == 0)
-			(*ncloser)++;
-#undef D
-	return rc;
-}
-
-/* Computes source i's lists into l: from the ball while there is one, else by a BFS from i.
- * 0 or -ENOMEM (then asked again next time). */
-static int fill(struct mesh_routes *r, struct mesh_routes_lists *l, unsigned i)
-{
-	size_t n = r->n;
-	struct graph g = { .off = r->adj_off, .adj = r->adj };
-	struct childbuf b = { .a = l->a, .len = l->len, .cap = l->cap };
-	unsigned closer = 0;
-	int rc = r->ball_dist ? from_ball(r, i, r->hops[i], l->parents, &b, &closer)
-			      : from_source(&g, r->me, i, r->hops[i], r->scratch, r->scratch + n,
-					    l->parents, &b, &closer);
-	l->a = b.a;
-	l->cap = b.cap;
-	if (rc < 0)
-		return rc;
-	l->idx[n + i] = (unsigned)l->len;
-	l->idx[i] = (unsigned)(b.len - l->len - closer);
-	l->idx[2 * n + i] = closer;
-	l->len = b.len;
-	return 0;
-}
-
-/* The first time a list is asked for after a computation: when the ball is the cheaper way,
- * every reachable source's lists at once from it (a few entries each, where the ball's
- * distances are two bytes per router and source), then the ball is freed. */
-static void lists_from_ball(struct mesh_routes *r)
-{
-	make_ball(r);
-	if (!r->ball_dist)
-		return;
-	for (size_t i = 0; i < r->n; i++)
-		if (r->hops[i] != UINT_MAX) {
-			(void)fill(r, &r->bcast, (unsigned)i); /* out of memory: by BFS when asked */
-			(void)fill(r, &r->relay, (unsigned)i);
-		}
-	r->from_ball = true;
-	free(r->ball_row);
-	free(r->ball_dist);
-	r->ball_row = NULL;
-	r->ball_dist = NULL;
-}
-
 /* src's lists in l, computed on first use; src's index, or -1 (unknown, not reachable, or
  * out of memory: asked again next time). */
 static long lists_of(struct mesh_routes *r, struct mesh_routes_lists *l,
@@ -526,10 +399,22 @@ static long lists_of(struct mesh_routes *r, struct mesh_routes_lists *l,
 	long i = lookup(r, src);
 	if (i < 0 || r->hops[i] == UINT_MAX)
 		return -1;
-	if (!r->ball_tried)
-		lists_from_ball(r);
-	if (l->idx[r->n + (size_t)i] == UINT_MAX && fill(r, l, (unsigned)i) < 0)
-		return -1;
+	size_t n = r->n;
+	if (l->idx[n + (size_t)i] == UINT_MAX) {
+		struct graph g = { .off = r->adj_off, .adj = r->adj };
+		struct childbuf b = { .a = l->a, .len = l->len, .cap = l->cap };
+		unsigned closer = 0;
+		int rc = from_source(&g, r->me, (unsigned)i, r->hops[i], r->scratch, r->scratch + n,
+				     l->parents, &b, &closer);
+		l->a = b.a;
+		l->cap = b.cap;
+		if (rc < 0)
+			return -1;
+		l->idx[n + (size_t)i] = (unsigned)l->len;
+		l->idx[i] = (unsigned)(b.len - l->len - closer);
+		l->idx[2 * n + (size_t)i] = closer;
+		l->len = b.len;
+	}
 	return i;
 }
 

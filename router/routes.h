@@ -12,7 +12,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
 #include "gossip/topology.h"
 #include "mesh/peer.h"
@@ -29,13 +28,6 @@ struct mesh_routes_lists {
 	unsigned *idx;
 };
 
-/* How the per-source lists are computed. Both give the same lists; AUTO picks the cheaper. */
-enum mesh_routes_lists_by {
-	MESH_ROUTES_LISTS_AUTO,
-	MESH_ROUTES_LISTS_PER_SOURCE,  /* a BFS from each source asked for, up to our depth */
-	MESH_ROUTES_LISTS_BALL,        /* a BFS from each router within two hops of us, once */
-};
-
 struct mesh_routes {
 	struct mesh_peer_name self;
 	size_t n;                          /* peers in the topology when computed */
@@ -50,16 +42,6 @@ struct mesh_routes {
 	unsigned *scratch;                 /* 2n: BFS distances (UINT_MAX between uses), queue */
 	struct mesh_routes_lists bcast;    /* our children in each source's broadcast tree */
 	struct mesh_routes_lists relay;    /* the gossip relay's neighbours (mesh_routes_relay_*) */
-	/* the lists need, for a source s, the distance from s of us, our neighbours and theirs
-	 * only. In a sparse mesh those are few: one full BFS from each (the "ball") answers for
-	 * every source at once, where a BFS per source costs O(n + E) each, n times over when
-	 * everything changes (a bootstrap). */
-	enum mesh_routes_lists_by lists_by; /* kept across computations (tests force one) */
-	bool ball_tried;                   /* the ball was made, or found not worth it */
-	bool from_ball;                    /* every source's lists came from it */
-	unsigned *ball_row;                /* while in use: n, a router's row in ball_dist, */
-	uint16_t *ball_dist;               /* UINT_MAX if none; rows of n distances (UINT16_MAX:
-					    * unreachable) */
 };
 
 /* Computes every route. 0 or -ENOMEM (routes left empty). Replaces what r held. */
