@@ -293,26 +293,28 @@ static uint8_t *put_entry(uint8_t *o, const struct mesh_topo_peer *p)
 
 /* Entries are written in topology order; a name listed twice in `names` is written once (a
  * repeated name would make the update malformed), unknown names are skipped. */
+ssize_t mesh_topo_encode_selected(const struct mesh_topo_peer *const *sel, size_t count,
+				 uint8_t *out, size_t cap)
+{
+	size_t need = 2;
+	for (size_t i = 0; i < count; i++)
+		need += entry_size(sel[i]);
+	if (count > UINT16_MAX || need > cap || need > (size_t)SSIZE_MAX)
+		return -EMSGSIZE;
+	put_be16(out, (uint16_t)count);
+	uint8_t *o = out + 2;
+	for (size_t i = 0; i < count; i++)
+		o = put_entry(o, sel[i]);
+	return o - out;
+}
+
 ssize_t mesh_topo_encode(const struct mesh_topology *t, const struct mesh_peer_name *names,
 			 size_t nnames, uint8_t *out, size_t cap)
 {
 	const struct mesh_topo_peer **sel = malloc((t->n + 1) * sizeof(*sel));
 	ssize_t count = sel ? mesh_topo_select(t, names, nnames, sel) : -ENOMEM;
-	if (count < 0)
-		goto out;
-	size_t need = 2;
-	for (ssize_t i = 0; i < count; i++)
-		need += entry_size(sel[i]);
-	if (count > UINT16_MAX || need > cap || need > (size_t)SSIZE_MAX) {
-		count = -EMSGSIZE;
-		goto out;
-	}
-	put_be16(out, (uint16_t)count);
-	uint8_t *o = out + 2;
-	for (ssize_t i = 0; i < count; i++)
-		o = put_entry(o, sel[i]);
-	count = o - out;
-out:
+	if (count >= 0)
+		count = mesh_topo_encode_selected(sel, (size_t)count, out, cap);
 	free(sel);
 	return count;
 }

@@ -87,6 +87,10 @@ ssize_t mesh_topo_select(const struct mesh_topology *t, const struct mesh_peer_n
  * out is too small, or -ENOMEM. */
 ssize_t mesh_topo_encode(const struct mesh_topology *t, const struct mesh_peer_name *names,
 			 size_t nnames, uint8_t *out, size_t cap);
+/* Encodes the count entries of sel (as mesh_topo_select gives them) into out, in that order.
+ * Returns the length, or -EMSGSIZE when out is too small. */
+ssize_t mesh_topo_encode_selected(const struct mesh_topo_peer *const *sel, size_t count,
+				 uint8_t *out, size_t cap);
 /* Bytes mesh_topo_encode needs for all entries. */
 size_t mesh_topo_encoded_size(const struct mesh_topology *t);
 /* Bytes one entry takes in an encoded update. */

@@ -112,12 +112,6 @@ static void add_pending(struct mesh_router *r, const struct mesh_peer_name *name
 
 #define GOSSIP_CHUNK_MAX (512u * 1024u) /* well under the 1 MiB frame limit */
 
-/* Bytes one entry takes in a topology update (see gossip/topology.h). */
-static size_t entry_size(const struct mesh_topo_peer *p)
-{
-	return 6 + 1 + strlen(p->nickname) + 8 + 8 + 2 + 2 + (size_t)p->nconns * 13;
-}
-
 /* Emits the entries named in names (NULL: every entry), as as many gossip messages as it
  * takes to keep each under GOSSIP_CHUNK_MAX, to where out sends or, given only, to only. The
  * names are looked up through the topology's index: a list of k names costs O(k log k),
@@ -127,10 +121,9 @@ static void send_entries(struct mesh_router *r, struct router_gossip_out *out, s
 {
 	const struct mesh_topology *t = &r->topo;
 	const struct mesh_topo_peer **sel = malloc((t->n + 1) * sizeof(*sel));
-	struct mesh_peer_name *chunk = malloc((t->n + 1) * sizeof(*chunk));
 	uint8_t *buf = NULL;
 	size_t cap = 2;
-	ssize_t count = sel && chunk ? mesh_topo_select(t, names, n, sel) : -ENOMEM;
+	ssize_t count = sel ? mesh_topo_select(t, names, n, sel) : -ENOMEM;
 	if (count <= 0)
 		goto out;
 	/* the buffer fits every selected entry (sized from them, not the whole topology) */
@@ -140,14 +133,15 @@ static void send_entries(struct mesh_router *r, struct router_gossip_out *out, s
 	if (!buf)
 		goto out;
 	for (ssize_t i = 0; i < count;) {
-		size_t k = 0, size = 2;
+		ssize_t first = i;
+		size_t size = 2;
 		for (; i < count; i++) {
-			if (k && size + entry_size(sel[i]) > GOSSIP_CHUNK_MAX)
+			size_t e = mesh_topo_entry_encoded_size(sel[i]);
+			if (i > first && size + e > GOSSIP_CHUNK_MAX)
 				break;
-			size += entry_size(sel[i]);
-			chunk[k++] = sel[i]->name;
+			size += e;
 		}
-		ssize_t len = mesh_topo_encode(t, k == t->n ? NULL : chunk, k, buf, cap);
+		ssize_t len = mesh_topo_encode_selected(sel + first, (size_t)(i - first), buf, cap);
 		if (len >= 0 && only)
 			router_gossip_emit_to(out, only, buf, (size_t)len);
 		else if (len >= 0)
@@ -155,7 +149,6 @@ static void send_entries(struct mesh_router *r, struct router_gossip_out *out, s
 	}
 out:
 	free(sel);
-	free(chunk);
 	free(buf);
 }
 
