@@ -102,16 +102,10 @@ static void set_health(struct fastdp_fwd *f, enum overlay_health h, const char *
 		f->v->cb.health_changed(f->v->cb.arg, &f->base, h, f->why);
 }
 
-/* Milliseconds from t to now; 0 for a t after now (a time taken later than `now` was). */
-static uint64_t since(uint64_t now, uint64_t t)
-{
-	return now > t ? now - t : 0;
-}
-
 static void evaluate(struct fastdp_fwd *f, uint64_t now)
 {
-	bool heard = f->last_heard_ms && since(now, f->last_heard_ms) <= MESH_FASTDP_HEALTH_TIMEOUT_MS;
-	bool acked = f->last_ack_ms && since(now, f->last_ack_ms) <= MESH_FASTDP_HEALTH_TIMEOUT_MS;
+	bool heard = f->last_heard_ms && mesh_ms_since(now, f->last_heard_ms) <= MESH_FASTDP_HEALTH_TIMEOUT_MS;
+	bool acked = f->last_ack_ms && mesh_ms_since(now, f->last_ack_ms) <= MESH_FASTDP_HEALTH_TIMEOUT_MS;
 	char why[200];
 	bool v6 = mesh_ip_is_v6(&f->remote_ip);
 	if (heard && acked) {

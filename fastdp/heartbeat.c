@@ -5,6 +5,7 @@
 
 #include "fastdp/heartbeat.h"
 #include "mesh/bytes.h"
+#include "mesh/clock.h"
 #include "mesh/overlay.h"
 
 void mesh_hb_mac(const struct mesh_peer_name *peer, uint8_t mac[6])
@@ -82,18 +83,12 @@ int mesh_hb_decode(const uint8_t *frame, size_t len, const struct mesh_peer_name
 	return 0;
 }
 
-/* Milliseconds from t to now; 0 for a t after now. */
-static uint64_t since(uint64_t now, uint64_t t)
-{
-	return now > t ? now - t : 0;
-}
-
 #define DUE_MS (MESH_FASTDP_HEARTBEAT_MS + MESH_FASTDP_HEARTBEAT_LATE_MS)
 
 bool mesh_hb_missing(const struct mesh_hb_pace *p, uint64_t now_ms)
 {
 	return !p->healthy || !p->last_heard_ms || !p->last_ack_ms ||
-	       since(now_ms, p->last_heard_ms) > DUE_MS || since(now_ms, p->last_ack_ms) > DUE_MS;
+	       mesh_ms_since(now_ms, p->last_heard_ms) > DUE_MS || mesh_ms_since(now_ms, p->last_ack_ms) > DUE_MS;
 }
 
 uint64_t mesh_hb_late_at(const struct mesh_hb_pace *p)

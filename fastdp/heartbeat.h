@@ -27,8 +27,8 @@
  * are lost, acks go both ways again.
  *
  * The reserved byte carries flags; bit 0, MESH_HB_FLAG_MISSING: the sender missed a heartbeat
- * or an acknowledgement of the receiver's lately. Then the receiver too sends every 0.5 s and
- * acknowledges over TCP as well, so a path that loses packets one way is not judged by the
+ * or an acknowledgement of the receiver's lately. Then the receiver too sends at the lossy pace
+ * (MESH_FASTDP_HEARTBEAT_LOSSY_MS) and acknowledges over TCP as well, so a path that loses packets one way is not judged by the
  * few heartbeats of an end that sees nothing wrong (a receiver that ignores the bit, as before
  * it was defined, still meshes). */
 #ifndef MESH_FASTDP_HEARTBEAT_H

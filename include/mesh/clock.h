@@ -30,6 +30,12 @@ static inline uint64_t mesh_mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* Milliseconds from t to now; 0 for a t after now (a time taken later than `now` was). */
+static inline uint64_t mesh_ms_since(uint64_t now, uint64_t t)
+{
+	return now > t ? now - t : 0;
+}
+
 /* Milliseconds since the epoch (CLOCK_REALTIME). */
 static inline uint64_t mesh_wall_ms(void)
 {
