@@ -18,12 +18,14 @@
  *
  * Cost: the symmetric adjacency is built once per computation (names found through a hash,
  * each node's list sorted: O(C log d) over all listed connections C, d the largest degree)
- * and kept; our own BFS is O(n + E); a source's tree, computed when first asked
- * for, is a BFS from S that stops as soon as every node as close to S as
- * we are is known (level L = our distance from S): our neighbours not yet seen are then exactly
- * those at level L + 1, and each is our child iff its first neighbour at level L is us. */
+ * and kept; our own BFS is O(n + E); a source's lists, computed when first asked for (or, for
+ * the relay, up to 64 sources at once by mesh_routes_relay_prepare), come from a BFS from the
+ * source that stops as soon as every node as close to it as we are is known (level L = our
+ * distance from it): our neighbours not yet seen are then exactly those at level L + 1, and
+ * each is our child iff its first neighbour at level L is us. */
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -237,47 +239,117 @@ static int push_child(struct childbuf *b, int v)
 	return 0;
 }
 
-/* From s, our neighbours one hop further than we are (L, our distance from s, finite) for
- * which we are one of their first `parents` neighbours one hop closer (name order), appended
- * to b; then, given ncloser, our neighbours one hop closer (*ncloser of them). With parents 1
- * these are our children in s's broadcast tree (a node's parent is its first neighbour of the
- * level above); with more, the gossip relay's (routes.h). dist must be all UINT_MAX and is left
- * so; q has room for n. */
-static int from_source(const struct graph *g, unsigned me, unsigned s, unsigned L, unsigned *dist,
-		       unsigned *q, unsigned parents, struct childbuf *b, unsigned *ncloser)
+/* The lists of up to 64 sources at once, appended to l (routes.h): one BFS from all of them,
+ * level by level, a bit per source in a 64-bit word per node (a node's bits: the sources that
+ * reached it), so that a level costs the edges of the nodes its frontier holds, once for all
+ * the sources (at most as many levels as the graph is deep) instead of once per source.
+ * Source i's bits stop spreading at level L_i, our distance from it: then every node as close
+ * to it as we are is known, and our neighbours it has not reached are exactly those at L_i + 1,
+ * each of them ours to relay to iff fewer than l->parents of its neighbours before us (name
+ * order) are at L_i. The scratch is 5 words and 2 indices per node, allocated per call. src
+ * holds distinct indices of reachable sources whose lists are not computed yet. */
+static int lists_batch(struct mesh_routes *r, struct mesh_routes_lists *l, const unsigned *src,
+		       unsigned m)
 {
-	size_t qn = 0;
-	dist[s] = 0;
-	q[qn++] = s;
-	/* once the first node at depth L is dequeued, every node at depth <= L is known and none
-	 * at depth L + 1 yet */
-	for (size_t qi = 0; qi < qn && dist[q[qi]] < L; qi++) {
-		unsigned u = q[qi];
-		for (size_t k = g->off[u]; k < g->off[u + 1]; k++) {
-			unsigned v = g->adj[k];
-			if (dist[v] == UINT_MAX) {
-				dist[v] = dist[u] + 1;
-				q[qn++] = v;
+	size_t n = r->n;
+	const size_t *off = r->adj_off;
+	const unsigned *adj = r->adj;
+	unsigned me = r->me;
+	int rc = -ENOMEM;
+	/* seen: reached at any level so far; at_l / at_l1: reached at exactly L_i / L_i - 1 */
+	uint64_t *seen = calloc(n, sizeof(*seen)), *cur = calloc(n, sizeof(*cur)),
+		 *next = calloc(n, sizeof(*next)), *at_l = calloc(n, sizeof(*at_l)),
+		 *at_l1 = calloc(n, sizeof(*at_l1));
+	unsigned *act = malloc(n * sizeof(*act)), *nact = malloc(n * sizeof(*nact));
+	struct childbuf b = { .a = l->a, .len = l->len, .cap = l->cap };
+	if (!seen || !cur || !next || !at_l || !at_l1 || !act || !nact)
+		goto out;
+
+	size_t na = 0;
+	unsigned depth = 0;
+	for (unsigned i = 0; i < m; i++) {
+		unsigned s = src[i], L = r->hops[s];
+		uint64_t bit = 1ull << i;
+		if (!cur[s])
+			act[na++] = s;
+		cur[s] |= bit;
+		seen[s] |= bit;
+		at_l[s] |= L == 0 ? bit : 0;
+		at_l1[s] |= L == 1 ? bit : 0;
+		depth = L > depth ? L : depth;
+	}
+	for (unsigned d = 0; d < depth && na; d++) { /* expand level d into level d + 1 */
+		uint64_t live = 0, eq = 0, eq1 = 0;
+		for (unsigned i = 0; i < m; i++) {
+			unsigned L = r->hops[src[i]];
+			live |= d < L ? 1ull << i : 0;
+			eq |= L == d + 1 ? 1ull << i : 0;
+			eq1 |= L == d + 2 ? 1ull << i : 0;
+		}
+		size_t nn = 0;
+		for (size_t a = 0; a < na; a++) {
+			unsigned u = act[a];
+			uint64_t f = cur[u] & live;
+			cur[u] = 0;
+			for (size_t k = off[u]; f && k < off[u + 1]; k++) {
+				unsigned v = adj[k];
+				uint64_t add = f & ~seen[v];
+				if (!add)
+					continue;
+				if (!next[v])
+					nact[nn++] = v;
+				next[v] |= add;
+				seen[v] |= add;
+				at_l[v] |= add & eq;
+				at_l1[v] |= add & eq1;
 			}
 		}
+		uint64_t *t = cur;
+		cur = next;
+		next = t;
+		unsigned *ta = act;
+		act = nact;
+		nact = ta;
+		na = nn;
 	}
-	int rc = 0;
-	for (size_t k = g->off[me]; k < g->off[me + 1] && rc == 0; k++) {
-		unsigned v = g->adj[k], rank = 0;
-		if (dist[v] != UINT_MAX) /* unvisited and next to us: depth L + 1 */
-			continue;
-		for (size_t j = g->off[v]; j < g->off[v + 1] && g->adj[j] != me; j++)
-			rank += dist[g->adj[j]] == L;
-		if (rank < parents)
-			rc = push_child(b, (int)v);
+
+	for (unsigned i = 0; i < m; i++) {
+		unsigned s = src[i], L = r->hops[s], closer = 0;
+		uint64_t bit = 1ull << i;
+		size_t start = b.len;
+		for (size_t k = off[me]; k < off[me + 1]; k++) {
+			unsigned v = adj[k], rank = 0;
+			if (seen[v] & bit) /* not at L + 1 */
+				continue;
+			for (size_t j = off[v]; j < off[v + 1] && adj[j] != me; j++)
+				rank += (at_l[adj[j]] & bit) != 0;
+			if (rank < l->parents && push_child(&b, (int)v) < 0)
+				goto out;
+		}
+		size_t nfurther = b.len - start;
+		for (size_t k = off[me]; k < off[me + 1] && L; k++) {
+			if (!(at_l1[adj[k]] & bit))
+				continue;
+			if (push_child(&b, (int)adj[k]) < 0)
+				goto out;
+			closer++;
+		}
+		l->idx[n + s] = (unsigned)start;
+		l->idx[s] = (unsigned)nfurther;
+		l->idx[2 * n + s] = closer;
+		l->len = b.len;
 	}
-	if (ncloser)
-		*ncloser = 0;
-	for (size_t k = g->off[me]; k < g->off[me + 1] && rc == 0 && ncloser && L; k++)
-		if (dist[g->adj[k]] == L - 1 && (rc = push_child(b, (int)g->adj[k])) == 0)
-			(*ncloser)++;
-	for (size_t qi = 0; qi < qn; qi++)
-		dist[q[qi]] = UINT_MAX;
+	rc = 0;
+out:
+	l->a = b.a;
+	l->cap = b.cap;
+	free(seen);
+	free(cur);
+	free(next);
+	free(at_l);
+	free(at_l1);
+	free(act);
+	free(nact);
 	return rc;
 }
 
@@ -292,7 +364,6 @@ void mesh_routes_free(struct mesh_routes *r)
 	free(r->relay.idx);
 	free(r->adj_off);
 	free(r->adj);
-	free(r->scratch);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -309,14 +380,14 @@ int mesh_routes_compute(struct mesh_routes *r, const struct mesh_topology *t)
 	int rc = -ENOMEM;
 	struct graph g = { 0 };
 	struct named *ent = alloc0(n, sizeof(*ent));
-	r->scratch = alloc0(2 * n, sizeof(*r->scratch));
+	unsigned *queue = alloc0(n, sizeof(*queue));
 	r->names = alloc0(n, sizeof(*r->names));
 	r->next_hop = alloc0(n, sizeof(*r->next_hop));
 	r->hops = alloc0(n, sizeof(*r->hops));
 	r->bcast = (struct mesh_routes_lists){ .parents = 1, .idx = alloc0(3 * n, sizeof(unsigned)) };
 	r->relay = (struct mesh_routes_lists){ .parents = MESH_ROUTES_RELAY_PARENTS,
 					       .idx = alloc0(3 * n, sizeof(unsigned)) };
-	if (!ent || !r->scratch || !r->names || !r->next_hop || !r->hops || !r->bcast.idx ||
+	if (!ent || !queue || !r->names || !r->next_hop || !r->hops || !r->bcast.idx ||
 	    !r->relay.idx)
 		goto fail;
 
@@ -332,23 +403,24 @@ int mesh_routes_compute(struct mesh_routes *r, const struct mesh_topology *t)
 			me = (unsigned)i;
 		r->next_hop[i] = -1;
 		r->hops[i] = UINT_MAX;
-		r->scratch[i] = UINT_MAX;
 		r->bcast.idx[n + i] = UINT_MAX;
 		r->relay.idx[n + i] = UINT_MAX;
 	}
 	if ((rc = build_graph(&g, t, ent, r->names, n)) < 0)
 		goto fail;
 
-	unicast(r, &g, me, r->scratch + n);
+	unicast(r, &g, me, queue);
 	r->me = me;
 	r->adj_off = g.off;
 	r->adj = g.adj;
 	r->n = n;
+	free(queue);
 	free(ent);
 	return 0;
 
 fail:
 	free_graph(&g);
+	free(queue);
 	free(ent);
 	{
 		struct mesh_peer_name self = r->self;
@@ -399,23 +471,36 @@ static long lists_of(struct mesh_routes *r, struct mesh_routes_lists *l,
 	long i = lookup(r, src);
 	if (i < 0 || r->hops[i] == UINT_MAX)
 		return -1;
-	size_t n = r->n;
-	if (l->idx[n + (size_t)i] == UINT_MAX) {
-		struct graph g = { .off = r->adj_off, .adj = r->adj };
-		struct childbuf b = { .a = l->a, .len = l->len, .cap = l->cap };
-		unsigned closer = 0;
-		int rc = from_source(&g, r->me, (unsigned)i, r->hops[i], r->scratch, r->scratch + n,
-				     l->parents, &b, &closer);
-		l->a = b.a;
-		l->cap = b.cap;
-		if (rc < 0)
+	if (l->idx[r->n + (size_t)i] == UINT_MAX) {
+		unsigned s = (unsigned)i;
+		if (lists_batch(r, l, &s, 1) < 0)
 			return -1;
-		l->idx[n + (size_t)i] = (unsigned)l->len;
-		l->idx[i] = (unsigned)(b.len - l->len - closer);
-		l->idx[2 * n + (size_t)i] = closer;
-		l->len = b.len;
 	}
 	return i;
+}
+
+void mesh_routes_relay_prepare(struct mesh_routes *r, const struct mesh_peer_name *srcs, size_t k)
+{
+	size_t n = r->n;
+	if (!n || !k)
+		return;
+	unsigned *want = malloc(k * sizeof(*want));
+	size_t m = 0;
+	for (size_t j = 0; want && j < k; j++) {
+		long i = lookup(r, &srcs[j]);
+		if (i >= 0 && r->hops[i] != UINT_MAX && r->relay.idx[n + (size_t)i] == UINT_MAX)
+			want[m++] = (unsigned)i;
+	}
+	if (m > 1)
+		qsort(want, m, sizeof(*want), cmp_unsigned);
+	size_t u = 0;
+	for (size_t j = 0; j < m; j++) /* each once */
+		if (u == 0 || want[u - 1] != want[j])
+			want[u++] = want[j];
+	/* a failed batch leaves its sources to be computed one by one when asked for */
+	for (size_t j = 0; j < u; j += 64)
+		lists_batch(r, &r->relay, want + j, (unsigned)(u - j < 64 ? u - j : 64));
+	free(want);
 }
 
 /* src's further list in l: fills out (up to cap) and returns its length. */

@@ -39,7 +39,6 @@ struct mesh_routes {
 	unsigned me;                       /* our index into names */
 	size_t *adj_off;                   /* n + 1: the symmetric established neighbours of i */
 	unsigned *adj;                     /* are adj[adj_off[i] .. adj_off[i + 1]), ascending */
-	unsigned *scratch;                 /* 2n: BFS distances (UINT_MAX between uses), queue */
 	struct mesh_routes_lists bcast;    /* our children in each source's broadcast tree */
 	struct mesh_routes_lists relay;    /* the gossip relay's neighbours (mesh_routes_relay_*) */
 };
@@ -73,6 +72,11 @@ size_t mesh_routes_bcast_children(struct mesh_routes *r, const struct mesh_peer_
  * source until the next mesh_routes_compute. */
 size_t mesh_routes_relay_further(struct mesh_routes *r, const struct mesh_peer_name *src,
 				 const struct mesh_peer_name **out, size_t cap);
+/* Computes the relay lists of many sources at once (64 per BFS, see routes.c), as the calls
+ * above would one by one: for a caller about to ask for many (a gossip message's entries).
+ * Unknown, unreachable and already computed sources are skipped; out of memory leaves the
+ * rest to be computed when asked for. */
+void mesh_routes_relay_prepare(struct mesh_routes *r, const struct mesh_peer_name *srcs, size_t k);
 /* Whether neighbour nb is one hop closer to src than we are (what it relays from src comes to
  * us along a shortest path). False when src is us, unknown or unreachable. */
 bool mesh_routes_relay_closer(struct mesh_routes *r, const struct mesh_peer_name *src,

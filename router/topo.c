@@ -272,6 +272,12 @@ static void encode_delta(struct mesh_router *r, struct router_gossip_out *out)
 			};
 	qsort(ours, nours, sizeof(*ours), cmp_conn_by_name);
 	qsort(pend, npending, sizeof(*pend), cmp_pending);
+	/* the relay lists of every owner that relay_marks asks about, 64 owners per BFS */
+	size_t nsrc = 0;
+	for (size_t e = 0; e < npending; e++)
+		if (pend[e].has_from)
+			names[nsrc++] = pend[e].name;
+	mesh_routes_relay_prepare(&r->routes, names, nsrc);
 	/* entries everyone needs go to everyone[], the others to names[] with their marks in
 	 * need[]; of a name pending twice, the last change counts (who it came from) */
 	for (size_t e = 0; e < npending; e++) {

@@ -532,6 +532,19 @@ static void check_world(struct world *w)
 			for (size_t k = 0; k < na && k < RMAX; k++)
 				cr_assert(mesh_peer_name_eq(a[k], b[k]));
 		}
+		/* the relay lists of every source at once are those computed one by one */
+		mesh_routes_relay_prepare(&r2, w->names, w->n);
+		for (unsigned src = 0; src < w->n; src++) {
+			const struct mesh_peer_name *a[RMAX], *b[RMAX];
+			size_t na = mesh_routes_relay_further(&r2, &w->names[src], a, RMAX);
+			size_t nb = mesh_routes_relay_further(&w->r[v], &w->names[src], b, RMAX);
+			cr_assert_eq(na, nb);
+			for (size_t k = 0; k < na && k < RMAX; k++)
+				cr_assert(mesh_peer_name_eq(a[k], b[k]));
+			for (unsigned u = 0; u < w->n; u++)
+				cr_assert_eq(mesh_routes_relay_closer(&r2, &w->names[src], &w->names[u]),
+					     mesh_routes_relay_closer(&w->r[v], &w->names[src], &w->names[u]));
+		}
 		mesh_routes_free(&r2);
 		mesh_topo_free(&t2);
 		mesh_topo_free(&t);
@@ -670,6 +683,37 @@ Test(routes, thousand_peers)
 	}
 	cr_assert_gt(total, 0);
 	cr_assert_eq(mesh_routes_bcast_children(&r, &names[0], NULL, 0), 6);
+
+	/* the relay lists of all sources at once (16 BFS of 64, some names twice, one unknown)
+	 * are those computed one source at a time */
+	struct mesh_routes all = { 0 };
+	cr_assert_eq(mesh_routes_compute(&all, &t), 0);
+	struct mesh_peer_name *ask = malloc((N + 101) * sizeof(*ask));
+	cr_assert_not_null(ask);
+	for (unsigned i = 0; i < N; i++)
+		ask[i] = names[(i * 7u) % N];
+	for (unsigned i = 0; i < 100; i++)
+		ask[N + i] = names[i * 3u];
+	ask[N + 100] = (struct mesh_peer_name){ { 2, 0, 0, 0, 0x7f, 0x7f } };
+	mesh_routes_relay_prepare(&all, ask, N + 101);
+	for (unsigned i = 0; i < N; i++) {
+		const struct mesh_peer_name *a[8], *b[8];
+		size_t na = mesh_routes_relay_further(&r, &names[i], a, 8);
+		size_t nb = mesh_routes_relay_further(&all, &names[i], b, 8);
+		cr_assert_eq(na, nb, "source %u: %zu further one by one, %zu at once", i, na, nb);
+		for (size_t k = 0; k < na && k < 8; k++)
+			cr_assert(mesh_peer_name_eq(a[k], b[k]));
+		for (unsigned j = 0; j < N; j += 97)
+			cr_assert_eq(mesh_routes_relay_closer(&r, &names[i], &names[j]),
+				     mesh_routes_relay_closer(&all, &names[i], &names[j]));
+		for (unsigned k = 0; k < 3; k++) {
+			const struct mesh_peer_name *nb0 = &names[(i + step[k]) % N];
+			cr_assert_eq(mesh_routes_relay_closer(&r, &names[i], nb0),
+				     mesh_routes_relay_closer(&all, &names[i], nb0));
+		}
+	}
+	free(ask);
+	mesh_routes_free(&all);
 	mesh_routes_free(&r);
 	mesh_topo_free(&t);
 }
