@@ -239,117 +239,256 @@ static int push_child(struct childbuf *b, int v)
 	return 0;
 }
 
-/* The lists of up to 64 sources at once, appended to l (routes.h): one BFS from all of them,
- * level by level, a bit per source in a 64-bit word per node (a node's bits: the sources that
- * reached it), so that a level costs the edges of the nodes its frontier holds, once for all
- * the sources (at most as many levels as the graph is deep) instead of once per source.
- * Source i's bits stop spreading at level L_i, our distance from it: then every node as close
- * to it as we are is known, and our neighbours it has not reached are exactly those at L_i + 1,
- * each of them ours to relay to iff fewer than l->parents of its neighbours before us (name
- * order) are at L_i. The scratch is 5 words and 2 indices per node, allocated per call. src
- * holds distinct indices of reachable sources whose lists are not computed yet. */
-static int lists_batch(struct mesh_routes *r, struct mesh_routes_lists *l, const unsigned *src,
-		       unsigned m)
+/* --- per-source lists, many at once ---------------------------------------------------------
+ *
+ * A source's lists need the distance from it of us (L, from our own BFS), of our neighbours
+ * (L - 1, L or L + 1) and of their neighbours (is it L?). Two ways to get them, both a
+ * level-synchronous BFS from up to 64 roots at once, a bit per root in a 64-bit word per node
+ * (the roots that reached it), so that a level costs the edges of the nodes its frontier holds
+ * once for all the roots, and a node is in the frontier at most once per level:
+ * - by source (bfs_sources): the roots are the sources, each bit stops spreading at its own L
+ *   (every node as close to the source as we are is then known; our neighbours it has not
+ *   reached are exactly those at L + 1);
+ * - by ball (bfs_ball): the roots are our neighbours and theirs, B of them, and the graph is
+ *   undirected, so a node s reached by root x at level d is at distance d from x: recording
+ *   at s which roots came at L_s - 1, L_s and L_s + 1 (L_s our distance from s) answers every
+ *   source at once.
+ * mesh_routes_relay_prepare takes whichever has fewer roots: a sparse mesh's ball is small (at
+ * most C + C(C - 1) roots) and a message that changed many entries asks for many sources; a
+ * few sources, or a dense mesh (whose ball is everyone), go by source. */
+
+/* The BFS state; rec[k][v]: bits that reached v at its reference level - 1 + k. */
+struct bitbfs {
+	size_t n;
+	uint64_t *seen, *cur, *next, *rec[3];
+	unsigned *act, *nact;
+	size_t na;
+};
+
+static void bitbfs_free(struct bitbfs *b)
 {
-	size_t n = r->n;
+	free(b->seen);
+	free(b->cur);
+	free(b->next);
+	for (int k = 0; k < 3; k++)
+		free(b->rec[k]);
+	free(b->act);
+	free(b->nact);
+}
+
+/* recs: how many rec arrays of n words each (ball: 3 per chunk of 64 roots, one after the
+ * other in rec[k]). */
+static int bitbfs_init(struct bitbfs *b, size_t n, size_t recs)
+{
+	*b = (struct bitbfs){ .n = n };
+	b->seen = calloc(n, sizeof(uint64_t));
+	b->cur = calloc(n, sizeof(uint64_t));
+	b->next = calloc(n, sizeof(uint64_t));
+	for (int k = 0; k < 3; k++)
+		b->rec[k] = calloc(n * recs, sizeof(uint64_t));
+	b->act = malloc(n * sizeof(unsigned));
+	b->nact = malloc(n * sizeof(unsigned));
+	if (!b->seen || !b->cur || !b->next || !b->rec[0] || !b->rec[1] || !b->rec[2] || !b->act ||
+	    !b->nact) {
+		bitbfs_free(b);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void bitbfs_root(struct bitbfs *b, unsigned v, uint64_t bit)
+{
+	if (!b->cur[v])
+		b->act[b->na++] = v;
+	b->cur[v] |= bit;
+	b->seen[v] |= bit;
+}
+
+/* Expands level d into level d + 1 for the bits in live. Records what reaches a node: with
+ * ref (by ball), at rec[k] + base where d + 1 = ref[v] - 1 + k; without (by source), the bits
+ * of eq[k] (the sources whose L - 1 + k is d + 1) at rec[k]. */
+static void bitbfs_level(struct bitbfs *b, const struct graph *g, unsigned d, uint64_t live,
+			 const unsigned *ref, size_t base, const uint64_t eq[2])
+{
+	size_t nn = 0;
+	for (size_t a = 0; a < b->na; a++) {
+		unsigned u = b->act[a];
+		uint64_t f = b->cur[u] & live;
+		b->cur[u] = 0;
+		for (size_t k = g->off[u]; f && k < g->off[u + 1]; k++) {
+			unsigned v = g->adj[k];
+			uint64_t add = f & ~b->seen[v];
+			if (!add)
+				continue;
+			if (!b->next[v])
+				b->nact[nn++] = v;
+			b->next[v] |= add;
+			b->seen[v] |= add;
+			if (ref) {
+				unsigned x = d + 2 - ref[v]; /* wraps when far: no record */
+				if (x < 3)
+					b->rec[x][base + v] |= add;
+			} else {
+				b->rec[0][v] |= add & eq[0];
+				b->rec[1][v] |= add & eq[1];
+			}
+		}
+	}
+	uint64_t *t = b->cur;
+	b->cur = b->next;
+	b->next = t;
+	unsigned *ta = b->act;
+	b->act = b->nact;
+	b->nact = ta;
+	b->na = nn;
+}
+
+/* Where a source's distances come from once a BFS has run: by source, its bit; by ball,
+ * its node and a root's bit per chunk. */
+struct dist_view {
+	const struct bitbfs *b;
+	const int *slot;      /* by ball: node -> root number, -1 outside the ball */
+	unsigned s, bit;      /* the source; by source: its bit */
+};
+
+/* Whether node x (one of ours or a neighbour's neighbour) is at L - 1 + k from the source. */
+static bool at(const struct dist_view *w, unsigned x, int k)
+{
+	if (!w->slot) {
+		if (k == 2) /* bits stopped at L: unseen next to us is L + 1 */
+			return !(w->b->seen[x] & (1ull << w->bit));
+		return (w->b->rec[k][x] >> w->bit) & 1;
+	}
+	int r = w->slot[x];
+	if (r < 0)
+		return false;
+	return (w->b->rec[k][(size_t)(r / 64) * w->b->n + w->s] >> (r % 64)) & 1;
+}
+
+/* Appends source s's lists to l from its distances (see routes.h). */
+static int lists_from(struct mesh_routes *r, struct mesh_routes_lists *l, const struct dist_view *w)
+{
 	const size_t *off = r->adj_off;
 	const unsigned *adj = r->adj;
-	unsigned me = r->me;
-	int rc = -ENOMEM;
-	/* seen: reached at any level so far; at_l / at_l1: reached at exactly L_i / L_i - 1 */
-	uint64_t *seen = calloc(n, sizeof(*seen)), *cur = calloc(n, sizeof(*cur)),
-		 *next = calloc(n, sizeof(*next)), *at_l = calloc(n, sizeof(*at_l)),
-		 *at_l1 = calloc(n, sizeof(*at_l1));
-	unsigned *act = malloc(n * sizeof(*act)), *nact = malloc(n * sizeof(*nact));
+	size_t n = r->n, start = l->len;
+	unsigned me = r->me, s = w->s, closer = 0;
 	struct childbuf b = { .a = l->a, .len = l->len, .cap = l->cap };
-	if (!seen || !cur || !next || !at_l || !at_l1 || !act || !nact)
-		goto out;
+	int rc = 0;
+	for (size_t k = off[me]; k < off[me + 1] && rc == 0; k++) {
+		unsigned v = adj[k], rank = 0;
+		if (!at(w, v, 2))
+			continue;
+		for (size_t j = off[v]; j < off[v + 1] && adj[j] != me; j++)
+			rank += at(w, adj[j], 1);
+		if (rank < l->parents)
+			rc = push_child(&b, (int)v);
+	}
+	size_t nfurther = b.len - start;
+	for (size_t k = off[me]; k < off[me + 1] && rc == 0 && r->hops[s]; k++)
+		if (at(w, adj[k], 0) && (rc = push_child(&b, (int)adj[k])) == 0)
+			closer++;
+	l->a = b.a;
+	l->cap = b.cap;
+	if (rc < 0)
+		return rc;
+	l->idx[n + s] = (unsigned)start;
+	l->idx[s] = (unsigned)nfurther;
+	l->idx[2 * n + s] = closer;
+	l->len = b.len;
+	return 0;
+}
 
-	size_t na = 0;
+/* The lists of up to 64 sources (distinct, reachable, not computed yet), by source. */
+static int bfs_sources(struct mesh_routes *r, struct mesh_routes_lists *l, const unsigned *src,
+		       unsigned m)
+{
+	struct graph g = { .off = r->adj_off, .adj = r->adj };
+	struct bitbfs b;
+	if (bitbfs_init(&b, r->n, 1) < 0)
+		return -ENOMEM;
 	unsigned depth = 0;
 	for (unsigned i = 0; i < m; i++) {
-		unsigned s = src[i], L = r->hops[s];
-		uint64_t bit = 1ull << i;
-		if (!cur[s])
-			act[na++] = s;
-		cur[s] |= bit;
-		seen[s] |= bit;
-		at_l[s] |= L == 0 ? bit : 0;
-		at_l1[s] |= L == 1 ? bit : 0;
+		unsigned L = r->hops[src[i]];
+		bitbfs_root(&b, src[i], 1ull << i);
+		b.rec[0][src[i]] |= L == 1 ? 1ull << i : 0;
+		b.rec[1][src[i]] |= L == 0 ? 1ull << i : 0;
 		depth = L > depth ? L : depth;
 	}
-	for (unsigned d = 0; d < depth && na; d++) { /* expand level d into level d + 1 */
-		uint64_t live = 0, eq = 0, eq1 = 0;
+	for (unsigned d = 0; d < depth && b.na; d++) {
+		uint64_t live = 0, eq[2] = { 0, 0 };
 		for (unsigned i = 0; i < m; i++) {
 			unsigned L = r->hops[src[i]];
 			live |= d < L ? 1ull << i : 0;
-			eq |= L == d + 1 ? 1ull << i : 0;
-			eq1 |= L == d + 2 ? 1ull << i : 0;
+			eq[0] |= L == d + 2 ? 1ull << i : 0;
+			eq[1] |= L == d + 1 ? 1ull << i : 0;
 		}
-		size_t nn = 0;
-		for (size_t a = 0; a < na; a++) {
-			unsigned u = act[a];
-			uint64_t f = cur[u] & live;
-			cur[u] = 0;
-			for (size_t k = off[u]; f && k < off[u + 1]; k++) {
-				unsigned v = adj[k];
-				uint64_t add = f & ~seen[v];
-				if (!add)
-					continue;
-				if (!next[v])
-					nact[nn++] = v;
-				next[v] |= add;
-				seen[v] |= add;
-				at_l[v] |= add & eq;
-				at_l1[v] |= add & eq1;
+		bitbfs_level(&b, &g, d, live, NULL, 0, eq);
+	}
+	int rc = 0;
+	for (unsigned i = 0; i < m && rc == 0; i++) {
+		struct dist_view w = { .b = &b, .s = src[i], .bit = i };
+		rc = lists_from(r, l, &w);
+	}
+	bitbfs_free(&b);
+	return rc;
+}
+
+/* Our neighbours and theirs (us left out: our distances are r->hops): their count, their
+ * numbers in slot (-1 for the rest), themselves in roots. */
+static size_t ball_of(const struct mesh_routes *r, int *slot, unsigned *roots)
+{
+	size_t nb = 0;
+	for (size_t i = 0; i < r->n; i++)
+		slot[i] = -1;
+	slot[r->me] = -2;
+	for (size_t k = r->adj_off[r->me]; k < r->adj_off[r->me + 1]; k++) {
+		unsigned v = r->adj[k];
+		for (size_t j = r->adj_off[v]; j <= r->adj_off[v + 1]; j++) {
+			unsigned x = j < r->adj_off[v + 1] ? r->adj[j] : v;
+			if (slot[x] == -1) {
+				slot[x] = (int)nb;
+				roots[nb++] = x;
 			}
 		}
-		uint64_t *t = cur;
-		cur = next;
-		next = t;
-		unsigned *ta = act;
-		act = nact;
-		nact = ta;
-		na = nn;
 	}
+	slot[r->me] = -1;
+	return nb;
+}
 
-	for (unsigned i = 0; i < m; i++) {
-		unsigned s = src[i], L = r->hops[s], closer = 0;
-		uint64_t bit = 1ull << i;
-		size_t start = b.len;
-		for (size_t k = off[me]; k < off[me + 1]; k++) {
-			unsigned v = adj[k], rank = 0;
-			if (seen[v] & bit) /* not at L + 1 */
-				continue;
-			for (size_t j = off[v]; j < off[v + 1] && adj[j] != me; j++)
-				rank += (at_l[adj[j]] & bit) != 0;
-			if (rank < l->parents && push_child(&b, (int)v) < 0)
-				goto out;
+/* The lists of the sources in src (distinct, reachable, not computed yet), by ball (the
+ * roots in chunks of 64), deepest level needed: the farthest source's L + 1. */
+static int bfs_ball(struct mesh_routes *r, const int *slot, const unsigned *roots, size_t nroots,
+		    const unsigned *src, size_t m)
+{
+	struct graph g = { .off = r->adj_off, .adj = r->adj };
+	size_t chunks = (nroots + 63) / 64;
+	unsigned depth = 0;
+	for (size_t i = 0; i < m; i++)
+		depth = r->hops[src[i]] > depth ? r->hops[src[i]] : depth;
+	struct bitbfs b;
+	if (bitbfs_init(&b, r->n, chunks) < 0)
+		return -ENOMEM;
+	for (size_t c = 0; c < chunks; c++) {
+		if (c) {
+			memset(b.seen, 0, r->n * sizeof(*b.seen));
+			memset(b.cur, 0, r->n * sizeof(*b.cur));
+			b.na = 0;
 		}
-		size_t nfurther = b.len - start;
-		for (size_t k = off[me]; k < off[me + 1] && L; k++) {
-			if (!(at_l1[adj[k]] & bit))
-				continue;
-			if (push_child(&b, (int)adj[k]) < 0)
-				goto out;
-			closer++;
+		for (size_t x = c * 64; x < nroots && x < (c + 1) * 64; x++) {
+			uint64_t bit = 1ull << (x % 64);
+			bitbfs_root(&b, roots[x], bit);
+			if (r->hops[roots[x]] == 1) /* at 0 from itself: L - 1 for a neighbour of ours */
+				b.rec[0][c * r->n + roots[x]] |= bit;
 		}
-		l->idx[n + s] = (unsigned)start;
-		l->idx[s] = (unsigned)nfurther;
-		l->idx[2 * n + s] = closer;
-		l->len = b.len;
+		for (unsigned d = 0; d <= depth && b.na; d++)
+			bitbfs_level(&b, &g, d, ~0ull, r->hops, c * r->n, NULL);
 	}
-	rc = 0;
-out:
-	l->a = b.a;
-	l->cap = b.cap;
-	free(seen);
-	free(cur);
-	free(next);
-	free(at_l);
-	free(at_l1);
-	free(act);
-	free(nact);
+	int rc = 0;
+	for (size_t i = 0; i < m && rc == 0; i++) {
+		struct dist_view w = { .b = &b, .slot = slot, .s = src[i] };
+		rc = lists_from(r, &r->relay, &w);
+	}
+	bitbfs_free(&b);
 	return rc;
 }
 
@@ -473,7 +612,7 @@ static long lists_of(struct mesh_routes *r, struct mesh_routes_lists *l,
 		return -1;
 	if (l->idx[r->n + (size_t)i] == UINT_MAX) {
 		unsigned s = (unsigned)i;
-		if (lists_batch(r, l, &s, 1) < 0)
+		if (bfs_sources(r, l, &s, 1) < 0)
 			return -1;
 	}
 	return i;
@@ -497,9 +636,17 @@ void mesh_routes_relay_prepare(struct mesh_routes *r, const struct mesh_peer_nam
 	for (size_t j = 0; j < m; j++) /* each once */
 		if (u == 0 || want[u - 1] != want[j])
 			want[u++] = want[j];
-	/* a failed batch leaves its sources to be computed one by one when asked for */
-	for (size_t j = 0; j < u; j += 64)
-		lists_batch(r, &r->relay, want + j, (unsigned)(u - j < 64 ? u - j : 64));
+	/* whichever BFS has fewer roots; what fails is computed one by one when asked for */
+	int *slot = u > 1 ? malloc(n * sizeof(*slot)) : NULL;
+	unsigned *roots = u > 1 ? malloc(n * sizeof(*roots)) : NULL;
+	size_t nroots = slot && roots ? ball_of(r, slot, roots) : SIZE_MAX;
+	if (nroots < u)
+		bfs_ball(r, slot, roots, nroots, want, u);
+	else
+		for (size_t j = 0; j < u; j += 64)
+			bfs_sources(r, &r->relay, want + j, (unsigned)(u - j < 64 ? u - j : 64));
+	free(slot);
+	free(roots);
 	free(want);
 }
 

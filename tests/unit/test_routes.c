@@ -684,8 +684,23 @@ Test(routes, thousand_peers)
 	cr_assert_gt(total, 0);
 	cr_assert_eq(mesh_routes_bcast_children(&r, &names[0], NULL, 0), 6);
 
-	/* the relay lists of all sources at once (16 BFS of 64, some names twice, one unknown)
-	 * are those computed one source at a time */
+	/* the relay lists of many sources at once are those computed one source at a time:
+	 * all of them (by ball: the roots are our 6 neighbours and theirs; some names twice, one
+	 * unknown), then 5 (by source: fewer than the ball's roots) */
+	struct mesh_routes few = { 0 };
+	cr_assert_eq(mesh_routes_compute(&few, &t), 0);
+	mesh_routes_relay_prepare(&few, names + 100, 5);
+	for (unsigned i = 100; i < 105; i++) {
+		const struct mesh_peer_name *a[8], *b[8];
+		size_t na = mesh_routes_relay_further(&r, &names[i], a, 8);
+		cr_assert_eq(mesh_routes_relay_further(&few, &names[i], b, 8), na);
+		for (size_t k = 0; k < na && k < 8; k++)
+			cr_assert(mesh_peer_name_eq(a[k], b[k]));
+		for (unsigned k = 0; k < 3; k++)
+			cr_assert_eq(mesh_routes_relay_closer(&r, &names[i], &names[step[k]]),
+				     mesh_routes_relay_closer(&few, &names[i], &names[step[k]]));
+	}
+	mesh_routes_free(&few);
 	struct mesh_routes all = { 0 };
 	cr_assert_eq(mesh_routes_compute(&all, &t), 0);
 	struct mesh_peer_name *ask = malloc((N + 101) * sizeof(*ask));
@@ -715,5 +730,51 @@ Test(routes, thousand_peers)
 	free(ask);
 	mesh_routes_free(&all);
 	mesh_routes_free(&r);
+	mesh_topo_free(&t);
+}
+
+/* The relay lists of every source at once, by ball with more than 64 roots (three BFS of up to
+ * 64 each: 12 neighbours and theirs), are those computed one source at a time. */
+Test(routes, relay_lists_at_once_over_many_roots)
+{
+	enum { N = 600 };
+	static const unsigned step[] = { 1, 5, 17, 41, 97, 211 };
+	struct mesh_topology t;
+	struct mesh_peer_name names[N];
+	for (unsigned i = 0; i < N; i++) {
+		unsigned x = (i * 263u) % N;
+		names[i] = (struct mesh_peer_name){ { 2, 0, 0, 0, (uint8_t)(x >> 8), (uint8_t)x } };
+	}
+	cr_assert_eq(mesh_topo_init(&t, &names[0], "big", 1, 1, 1), 0);
+	for (unsigned i = 1; i < N; i++)
+		add_peer(&t, &names[i]);
+	for (unsigned i = 0; i < N; i++)
+		for (unsigned k = 0; k < 6; k++) {
+			unsigned j = (i + step[k]) % N;
+			add_conn(&t.peers[i], &names[j], MESH_TOPO_CONN_ESTABLISHED);
+			add_conn(&t.peers[j], &names[i], MESH_TOPO_CONN_ESTABLISHED);
+		}
+	struct mesh_routes one = { 0 }, all = { 0 };
+	cr_assert_eq(mesh_routes_compute(&one, &t), 0);
+	cr_assert_eq(mesh_routes_compute(&all, &t), 0);
+	mesh_routes_relay_prepare(&all, names, N);
+	size_t total = 0;
+	for (unsigned i = 0; i < N; i++) {
+		const struct mesh_peer_name *a[16], *b[16];
+		size_t na = mesh_routes_relay_further(&one, &names[i], a, 16);
+		cr_assert_eq(mesh_routes_relay_further(&all, &names[i], b, 16), na, "source %u", i);
+		for (size_t k = 0; k < na && k < 16; k++)
+			cr_assert(mesh_peer_name_eq(a[k], b[k]));
+		total += na;
+		for (unsigned k = 0; k < 6; k++)
+			for (int sign = -1; sign <= 1; sign += 2) {
+				const struct mesh_peer_name *nb = &names[(N + sign * (int)step[k]) % N];
+				cr_assert_eq(mesh_routes_relay_closer(&one, &names[i], nb),
+					     mesh_routes_relay_closer(&all, &names[i], nb), "source %u", i);
+			}
+	}
+	cr_assert_gt(total, N); /* not all empty */
+	mesh_routes_free(&one);
+	mesh_routes_free(&all);
 	mesh_topo_free(&t);
 }
