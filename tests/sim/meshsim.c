@@ -20,14 +20,15 @@
 static const char usage[] =
 	"usage: meshsim --peers N [--conn-limit C] [--loss P] [--scenario join|kill|partition]\n"
 	"               [--latency-ms L] [--bandwidth-mbps B] [--seed S] [--steady-s S]\n"
-	"               [--partition-s S] [--limit-s S] [--spread-ms MS] [--turn-us US] [--json]\n";
+	"               [--partition-s S] [--limit-s S] [--spread-ms MS] [--heal-spread-ms MS]\n"
+	"               [--turn-us US] [--json]\n";
 
 struct options {
 	unsigned peers, conn_limit;
 	double loss, latency_ms, bandwidth_mbps;
 	const char *scenario;
 	uint64_t seed;
-	unsigned steady_s, partition_s, limit_s, spread_ms, turn_us;
+	unsigned steady_s, partition_s, limit_s, spread_ms, heal_spread_ms, turn_us;
 	bool json;
 };
 
@@ -113,6 +114,10 @@ static int parse(int argc, char **argv, struct options *o)
 			if (number(f, v, 0, 3600000, &x) < 0)
 				return -1;
 			o->spread_ms = (unsigned)x;
+		} else if (!strcmp(f, "--heal-spread-ms")) {
+			if (number(f, v, 0, 3600000, &x) < 0)
+				return -1;
+			o->heal_spread_ms = (unsigned)x;
 		} else {
 			fprintf(stderr, "meshsim: unknown option %s\n%s", f, usage);
 			return -1;
@@ -264,9 +269,12 @@ int main(int argc, char **argv)
 		if (cut_for < o.partition_s * 1000u)
 			sim_run(s, o.partition_s * 1000u - cut_for);
 		cJSON_AddNumberToObject(out, "partition_s", o.partition_s);
-		sim_heal(s);
+		cJSON_AddNumberToObject(out, "heal_spread_ms", o.heal_spread_ms);
 		t0 = sim_now_ms(s);
+		sim_heal(s, o.heal_spread_ms); /* from the first link back up */
 		conv = sim_run_until_converged(s, limit_ms);
+		if (conv >= 0) /* converged_ms counts the heal's spread too */
+			conv = (int64_t)(sim_now_ms(s) - t0);
 		free(side);
 		free(idx);
 	} else {

@@ -633,16 +633,36 @@ void sim_partition(struct sim *s, const bool *side)
 	}
 }
 
-void sim_heal(struct sim *s)
+void sim_heal(struct sim *s, unsigned spread_ms)
 {
+	size_t m = 0;
+	uint32_t *ids = malloc((s->nl ? s->nl : 1) * sizeof(*ids));
 	for (size_t id = 0; id < s->nl; id++) {
 		struct link *l = &s->l[id];
 		if (!l->cut)
 			continue;
 		l->cut = false;
-		if (s->p[l->end[0]].r && s->p[l->end[1]].r)
+		if (!s->p[l->end[0]].r || !s->p[l->end[1]].r)
+			continue;
+		if (!ids || !spread_ms)
 			link_up(s, (uint32_t)id);
+		else
+			ids[m++] = (uint32_t)id;
 	}
+	/* one by one in a random order, as reconnection backoff brings them back */
+	for (size_t i = m; i > 1; i--) {
+		size_t j = (size_t)(simclock_random() % i);
+		uint32_t t = ids[i - 1];
+		ids[i - 1] = ids[j];
+		ids[j] = t;
+	}
+	uint64_t t0 = simclock_now_us();
+	for (size_t i = 0; i < m; i++) {
+		advance(s, t0 + (uint64_t)spread_ms * 1000 * i / m);
+		if (s->p[s->l[ids[i]].end[0]].r && s->p[s->l[ids[i]].end[1]].r)
+			link_up(s, ids[i]);
+	}
+	free(ids);
 }
 
 void sim_set_blackhole(struct sim *s, bool on)

@@ -66,8 +66,10 @@ void sim_kill(struct sim *s, unsigned i);
 /* Cuts every up link between routers on different sides (side[i] for each router index),
  * at once at both ends, dropping what was in flight. */
 void sim_partition(struct sim *s, const bool *side);
-/* Brings back up every link sim_partition cut whose ends are still alive. */
-void sim_heal(struct sim *s);
+/* Brings back up every link sim_partition cut whose ends are still alive: all at once with
+ * spread_ms 0, else one by one in a random order over spread_ms of virtual time (running the
+ * mesh meanwhile; returns when the last is up). */
+void sim_heal(struct sim *s, unsigned spread_ms);
 
 /* While on, every gossip message sent is lost at once, the connection staying up (as when
  * meshd's control channel refuses a send: the hub goes on); closes still arrive. What the

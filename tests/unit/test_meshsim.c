@@ -115,12 +115,33 @@ Test(meshsim, a_partition_splits_and_heals)
 	cr_assert_eq(hops(s, 2, 0, n0), -1);
 	cr_assert_eq(sim_degree(s, 2), 0);
 	sim_run(s, 2000);
-	sim_heal(s);
+	sim_heal(s, 0);
 	cr_assert_not(sim_converged(s), "the healed links have not carried anything yet");
 	int64_t ms = sim_run_until_converged(s, 5000);
 	cr_assert(ms >= 0 && ms <= 100, "healed in %lld virtual ms", (long long)ms);
 	cr_assert_eq(hops(s, 2, 0, n0), 1);
 	cr_assert_eq(hops(s, 1, 2, n2), 1);
+	sim_free(s);
+}
+
+/* A heal spread over time: the links come back one by one (here 2, 300 ms apart), and
+ * sim_heal returns once the last is up, the mesh having run meanwhile. */
+Test(meshsim, a_spread_heal_brings_links_back_one_by_one)
+{
+	struct sim *s = start(3, 0, 0, 3);
+	cr_assert_geq(sim_run_until_converged(s, 5000), 0);
+	bool side[3] = { false, false, true };
+	sim_partition(s, side);
+	cr_assert_geq(sim_run_until_converged(s, 5000), 0);
+	uint64_t t0 = sim_now_ms(s);
+	sim_heal(s, 600);
+	uint64_t took = sim_now_ms(s) - t0;
+	cr_assert(took >= 299 && took <= 301, "the second link came back after %llu ms",
+		  (unsigned long long)took);
+	cr_assert_eq(sim_degree(s, 2), 2);
+	cr_assert_geq(sim_run_until_converged(s, 5000), 0);
+	cr_assert_eq(hops(s, 2, 0, name_of(s, 0)), 1);
+	cr_assert_eq(hops(s, 2, 1, name_of(s, 1)), 1);
 	sim_free(s);
 }
 
