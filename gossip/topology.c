@@ -109,6 +109,8 @@ int mesh_topo_init(struct mesh_topology *t, const struct mesh_peer_name *self, c
 	p->version = version;
 	p->short_id = short_id;
 	t->n = 1;
+	static uint64_t next_id;
+	t->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
 	return 0;
 }
 

@@ -61,6 +61,8 @@ struct mesh_topology {
 	size_t n, cap;
 	struct mesh_topo_peer *peers;   /* owned; entry 0 is us, the rest in no particular order */
 	struct mesh_topo_index *index;  /* name -> entry, topology.c's own (NULL: walk instead) */
+	uint64_t id;                    /* no other topology of this process has it (0: one not
+					 * made by mesh_topo_init): what a cache of it is keyed on */
 };
 
 /* Creates the topology with our own entry (no connections yet). 0 or -ENOMEM. */

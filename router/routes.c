@@ -31,11 +31,6 @@
 
 #include "router/routes.h"
 
-struct named {
-	struct mesh_peer_name name;
-	size_t topo;   /* index into t->peers */
-};
-
 struct graph {
 	size_t *off;     /* n + 1 */
 	unsigned *adj;   /* symmetric neighbours of i: adj[off[i] .. off[i+1]), ascending */
@@ -44,11 +39,6 @@ struct graph {
 static void *alloc0(size_t n, size_t size)
 {
 	return calloc(n ? n : 1, size);
-}
-
-static int cmp_named(const void *a, const void *b)
-{
-	return mesh_peer_name_cmp(&((const struct named *)a)->name, &((const struct named *)b)->name);
 }
 
 static int cmp_unsigned(const void *a, const void *b)
@@ -74,44 +64,155 @@ static long find_name(const struct mesh_peer_name *names, size_t n, const struct
 	return -1;
 }
 
-/* Name -> index in the sorted names, by open addressing over a power of two at least 2n:
- * build_graph looks up every listed connection, and a hash is O(1) where bsearch is O(log n). */
-struct name_hash {
-	unsigned *slot;   /* index + 1; 0 empty */
-	size_t mask;
+/* --- what one computation keeps for the next ---------------------------------------------
+ *
+ * At scale a computation was mostly cache misses: it loaded every entry's connection list,
+ * each its own allocation, though a turn changes a few entries. The memo keeps, per entry
+ * (by index in the topology), its established connections resolved to entry indices, and the
+ * name order; the next computation over the same topology (t->id) re-reads an entry only if
+ * its name, uid, version, connection count or list changed (all five hashed into a stamp), or
+ * if entries were added and it lists a name it did not know. Entries are appended and keep
+ * their index until one is forgotten: then (an entry's name changed) everything is read again.
+ * The names are sorted again only when entries were added or forgotten.
+ * Topology entries change through topology.c, which gives each change a new version; code
+ * that edits an entry by hand must change one of the five. */
+struct memo_entry {
+	struct mesh_peer_name name;
+	bool unknown;           /* lists an established connection to a name not in t */
+	unsigned off, len;      /* its resolved connections: list[off .. off + len) */
+	uint64_t stamp;
 };
 
-static size_t hash_name(const struct mesh_peer_name *n)
+struct mesh_routes_memo {
+	uint64_t topo_id;
+	size_t n;
+	struct memo_entry *e;   /* n, by entry index */
+	unsigned *order;        /* n: name order -> entry index */
+	unsigned *rank;         /* n: entry index -> name order */
+	unsigned *list;         /* resolved connections (entry indices), len of them */
+	size_t len;
+};
+
+static void memo_free(struct mesh_routes_memo *m)
 {
-	uint64_t x = mesh_peer_name_u64(n) * 0x9e3779b97f4a7c15ull;
-	return (size_t)(x >> 17);
+	if (!m)
+		return;
+	free(m->e);
+	free(m->order);
+	free(m->rank);
+	free(m->list);
+	free(m);
 }
 
-static int name_hash_build(struct name_hash *h, const struct mesh_peer_name *names, size_t n)
+static uint64_t stamp_of(const struct mesh_topo_peer *p)
 {
-	size_t cap = 4;
-	while (cap < 2 * n)
-		cap <<= 1;
-	h->slot = calloc(cap, sizeof(*h->slot));
-	if (!h->slot)
-		return -ENOMEM;
-	h->mask = cap - 1;
-	for (size_t i = 0; i < n; i++) {
-		size_t k = hash_name(&names[i]) & h->mask;
-		while (h->slot[k])
-			k = (k + 1) & h->mask;
-		h->slot[k] = (unsigned)i + 1;
+	uint64_t h = mesh_peer_name_u64(&p->name) ^ 0x9e3779b97f4a7c15ull;
+	uint64_t parts[4] = { p->uid, p->version, p->nconns, (uint64_t)(uintptr_t)p->conns };
+	for (int k = 0; k < 4; k++) {
+		h ^= parts[k];
+		h *= 0xff51afd7ed558ccdull;
+		h ^= h >> 33;
 	}
-	return 0;
+	return h;
 }
 
-static long name_hash_find(const struct name_hash *h, const struct mesh_peer_name *names,
-			   const struct mesh_peer_name *name)
+static int cmp_rank_name(const void *a, const void *b, void *names)
 {
-	for (size_t k = hash_name(name) & h->mask; h->slot[k]; k = (k + 1) & h->mask)
-		if (mesh_peer_name_eq(&names[h->slot[k] - 1], name))
-			return (long)h->slot[k] - 1;
-	return -1;
+	const struct mesh_topo_peer *p = names;
+	return mesh_peer_name_cmp(&p[*(const unsigned *)a].name, &p[*(const unsigned *)b].name);
+}
+
+/* Brings m up to date with t: each entry's resolved list (re-read only where the stamp
+ * changed) and the name order. *m is replaced (the old arrays freed) on success. */
+static int memo_update(struct mesh_routes_memo *m, const struct mesh_topology *t)
+{
+	size_t n = t->n;
+	bool same = t->id && m->topo_id == t->id && n >= m->n;
+	for (size_t i = 0; same && i < m->n; i++)
+		same = mesh_peer_name_eq(&m->e[i].name, &t->peers[i].name);
+	bool grew = same && n > m->n, resort = !same || grew;
+	struct memo_entry *e = malloc(n * sizeof(*e));
+	unsigned *order = NULL, *rank = NULL;
+	size_t len = 0, cap = m->len + 64;
+	unsigned *list = malloc(cap * sizeof(*list));
+	if (!e || !list)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		const struct mesh_topo_peer *p = &t->peers[i];
+		const struct memo_entry *old = same && i < m->n ? &m->e[i] : NULL;
+		e[i] = (struct memo_entry){ .name = p->name, .off = (unsigned)len,
+					    .stamp = stamp_of(p) };
+		bool keep = old && old->stamp == e[i].stamp && !(grew && old->unknown);
+		size_t need = keep ? old->len : p->nconns;
+		if (len + need > cap) {
+			size_t c = (len + need) * 2;
+			unsigned *l = realloc(list, c * sizeof(*l));
+			if (!l)
+				goto fail;
+			list = l;
+			cap = c;
+		}
+		if (keep) {
+			memcpy(list + len, m->list + old->off, old->len * sizeof(*list));
+			len += old->len;
+			e[i].unknown = old->unknown;
+		} else {
+			for (unsigned c = 0; c < p->nconns; c++) {
+				if (!(p->conns[c].flags & MESH_TOPO_CONN_ESTABLISHED))
+					continue;
+				const struct mesh_topo_peer *q = mesh_topo_find(t, &p->conns[c].peer);
+				if (!q)
+					e[i].unknown = true;
+				else if (q != p)
+					list[len++] = (unsigned)(q - t->peers);
+			}
+		}
+		e[i].len = (unsigned)(len - e[i].off);
+	}
+	if (resort) {
+		order = malloc(n * sizeof(*order));
+		rank = malloc(n * sizeof(*rank));
+		if (!order || !rank)
+			goto fail;
+		for (size_t i = 0; i < n; i++)
+			order[i] = (unsigned)i;
+		qsort_r(order, n, sizeof(*order), cmp_rank_name, t->peers);
+		for (size_t i = 0; i < n; i++)
+			rank[order[i]] = (unsigned)i;
+		free(m->order);
+		free(m->rank);
+		m->order = order;
+		m->rank = rank;
+	}
+	free(m->e);
+	free(m->list);
+	m->e = e;
+	m->list = list;
+	m->len = len;
+	m->n = n;
+	m->topo_id = t->id;
+	return 0;
+fail:
+	free(e);
+	free(list);
+	free(order);
+	free(rank);
+	return -ENOMEM;
+}
+
+static void sort_small(unsigned *a, size_t n)
+{
+	if (n > 16) {
+		qsort(a, n, sizeof(*a), cmp_unsigned);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		unsigned v = a[i];
+		size_t j = i;
+		for (; j > 0 && a[j - 1] > v; j--)
+			a[j] = a[j - 1];
+		a[j] = v;
+	}
 }
 
 static bool sorted_contains(const unsigned *a, size_t n, unsigned v)
@@ -119,45 +220,35 @@ static bool sorted_contains(const unsigned *a, size_t n, unsigned v)
 	return bsearch(&v, a, n, sizeof(*a), cmp_unsigned) != NULL;
 }
 
-/* Builds the symmetric established adjacency over sorted indices (same relation as
- * mesh_topo_linked). Connections to names not in the topology, and to oneself, are ignored. */
-static int build_graph(struct graph *g, const struct mesh_topology *t, const struct named *ent,
-		       const struct mesh_peer_name *names, size_t n)
+/* Builds the symmetric established adjacency over name order (same relation as
+ * mesh_topo_linked) from the memo's resolved lists. */
+static int build_graph(struct graph *g, const struct mesh_routes_memo *m)
 {
-	size_t total = 0;
-	for (size_t i = 0; i < n; i++)
-		total += t->peers[ent[i].topo].nconns;
-
+	size_t n = m->n;
 	int rc = -ENOMEM;
-	struct name_hash h = { 0 };
 	size_t *doff = alloc0(n + 1, sizeof(*doff));
 	size_t *dlen = alloc0(n, sizeof(*dlen));
-	unsigned *dout = alloc0(total, sizeof(*dout));
+	unsigned *dout = alloc0(m->len, sizeof(*dout));
 	g->off = alloc0(n + 1, sizeof(*g->off));
-	g->adj = alloc0(total, sizeof(*g->adj));
-	if (!doff || !dlen || !dout || !g->off || !g->adj || name_hash_build(&h, names, n) < 0)
+	g->adj = alloc0(m->len, sizeof(*g->adj));
+	if (!doff || !dlen || !dout || !g->off || !g->adj)
 		goto out;
 
 	/* directed: i lists j as established; sorted and deduplicated per node */
 	size_t pos = 0;
 	for (size_t i = 0; i < n; i++) {
-		const struct mesh_topo_peer *p = &t->peers[ent[i].topo];
-		doff[i] = pos;
-		for (unsigned c = 0; c < p->nconns; c++) {
-			if (!(p->conns[c].flags & MESH_TOPO_CONN_ESTABLISHED))
-				continue;
-			long j = name_hash_find(&h, names, &p->conns[c].peer);
-			if (j < 0 || (size_t)j == i)
-				continue;
-			dout[pos++] = (unsigned)j;
-		}
-		unsigned *l = dout + doff[i];
-		size_t m = pos - doff[i], k = 0;
-		qsort(l, m, sizeof(*l), cmp_unsigned);
-		for (size_t x = 0; x < m; x++)
+		const struct memo_entry *e = &m->e[m->order[i]];
+		unsigned *l = dout + pos;
+		for (unsigned k = 0; k < e->len; k++)
+			l[k] = m->rank[m->list[e->off + k]];
+		sort_small(l, e->len);
+		size_t k = 0;
+		for (size_t x = 0; x < e->len; x++)
 			if (k == 0 || l[k - 1] != l[x])
 				l[k++] = l[x];
+		doff[i] = pos;
 		dlen[i] = k;
+		pos += k;
 	}
 
 	/* symmetric: keep i -> j only when j -> i too */
@@ -173,7 +264,6 @@ static int build_graph(struct graph *g, const struct mesh_topology *t, const str
 	g->off[n] = pos;
 	rc = 0;
 out:
-	free(h.slot);
 	free(doff);
 	free(dlen);
 	free(dout);
@@ -494,6 +584,7 @@ static int bfs_ball(struct mesh_routes *r, const int *slot, const unsigned *root
 
 void mesh_routes_free(struct mesh_routes *r)
 {
+	memo_free(r->memo);
 	free(r->names);
 	free(r->next_hop);
 	free(r->hops);
@@ -508,17 +599,24 @@ void mesh_routes_free(struct mesh_routes *r)
 
 int mesh_routes_compute(struct mesh_routes *r, const struct mesh_topology *t)
 {
+	struct mesh_routes_memo *memo = r->memo;
+	r->memo = NULL;
 	mesh_routes_free(r);
 	r->self = t->n ? t->peers[0].name : t->self;
 	size_t n = t->n;
-	if (n == 0)
+	if (n == 0) {
+		memo_free(memo);
 		return 0;
-	if (n > INT_MAX / 2)
+	}
+	if (n > INT_MAX / 2) {
+		memo_free(memo);
 		return -ENOMEM;
+	}
 
 	int rc = -ENOMEM;
 	struct graph g = { 0 };
-	struct named *ent = alloc0(n, sizeof(*ent));
+	if (!memo)
+		memo = calloc(1, sizeof(*memo));
 	unsigned *queue = alloc0(n, sizeof(*queue));
 	r->names = alloc0(n, sizeof(*r->names));
 	r->next_hop = alloc0(n, sizeof(*r->next_hop));
@@ -526,26 +624,19 @@ int mesh_routes_compute(struct mesh_routes *r, const struct mesh_topology *t)
 	r->bcast = (struct mesh_routes_lists){ .parents = 1, .idx = alloc0(3 * n, sizeof(unsigned)) };
 	r->relay = (struct mesh_routes_lists){ .parents = MESH_ROUTES_RELAY_PARENTS,
 					       .idx = alloc0(3 * n, sizeof(unsigned)) };
-	if (!ent || !queue || !r->names || !r->next_hop || !r->hops || !r->bcast.idx ||
-	    !r->relay.idx)
+	if (!memo || !queue || !r->names || !r->next_hop || !r->hops || !r->bcast.idx ||
+	    !r->relay.idx || memo_update(memo, t) < 0)
 		goto fail;
 
 	for (size_t i = 0; i < n; i++) {
-		ent[i].name = t->peers[i].name;
-		ent[i].topo = i;
-	}
-	qsort(ent, n, sizeof(*ent), cmp_named);
-	unsigned me = 0;
-	for (size_t i = 0; i < n; i++) {
-		r->names[i] = ent[i].name;
-		if (ent[i].topo == 0)
-			me = (unsigned)i;
+		r->names[i] = memo->e[memo->order[i]].name;
 		r->next_hop[i] = -1;
 		r->hops[i] = UINT_MAX;
 		r->bcast.idx[n + i] = UINT_MAX;
 		r->relay.idx[n + i] = UINT_MAX;
 	}
-	if ((rc = build_graph(&g, t, ent, r->names, n)) < 0)
+	unsigned me = memo->rank[0];
+	if ((rc = build_graph(&g, memo)) < 0)
 		goto fail;
 
 	unicast(r, &g, me, queue);
@@ -553,14 +644,14 @@ int mesh_routes_compute(struct mesh_routes *r, const struct mesh_topology *t)
 	r->adj_off = g.off;
 	r->adj = g.adj;
 	r->n = n;
+	r->memo = memo;
 	free(queue);
-	free(ent);
 	return 0;
 
 fail:
 	free_graph(&g);
 	free(queue);
-	free(ent);
+	memo_free(memo);
 	{
 		struct mesh_peer_name self = r->self;
 		mesh_routes_free(r);

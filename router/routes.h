@@ -41,9 +41,12 @@ struct mesh_routes {
 	unsigned *adj;                     /* are adj[adj_off[i] .. adj_off[i + 1]), ascending */
 	struct mesh_routes_lists bcast;    /* our children in each source's broadcast tree */
 	struct mesh_routes_lists relay;    /* the gossip relay's neighbours (mesh_routes_relay_*) */
+	struct mesh_routes_memo *memo;     /* routes.c's own: what the next computation reuses */
 };
 
-/* Computes every route. 0 or -ENOMEM (routes left empty). Replaces what r held. */
+/* Computes every route. 0 or -ENOMEM (routes left empty). Replaces what r held, reusing what
+ * it read of the same topology (t->id) last time for every entry that has not changed since:
+ * change an entry through topology.c, or change its version (routes.c, "the memo"). */
 int mesh_routes_compute(struct mesh_routes *r, const struct mesh_topology *t);
 void mesh_routes_free(struct mesh_routes *r);
 

@@ -778,3 +778,120 @@ Test(routes, relay_lists_at_once_over_many_roots)
 	mesh_routes_free(&all);
 	mesh_topo_free(&t);
 }
+
+/* ---- the memo: a computation reuses what it read of the same topology last time ---------- */
+
+enum { MN = 40 };
+
+/* Entry of name index x (if known) lists as established exactly the j with link[x][j]; as
+ * topology.c does, with a new array and a new version. */
+static void memo_set_conns(struct mesh_topology *t, const struct mesh_peer_name *names,
+			   uint8_t link[MN][MN], unsigned x)
+{
+	struct mesh_topo_peer *p = mesh_topo_find(t, &names[x]);
+	if (!p)
+		return;
+	free(p->conns);
+	p->conns = NULL;
+	p->nconns = 0;
+	for (unsigned j = 0; j < MN; j++)
+		if (link[x][j])
+			add_conn(p, &names[j], MESH_TOPO_CONN_ESTABLISHED);
+	p->version++;
+}
+
+static void same_routes(const struct mesh_routes *a, const struct mesh_routes *b, unsigned step)
+{
+	cr_assert_eq(a->n, b->n, "step %u", step);
+	cr_assert_eq(a->me, b->me, "step %u", step);
+	cr_assert_eq(memcmp(a->names, b->names, a->n * sizeof(*a->names)), 0, "step %u", step);
+	cr_assert_eq(memcmp(a->next_hop, b->next_hop, a->n * sizeof(int)), 0, "step %u", step);
+	cr_assert_eq(memcmp(a->hops, b->hops, a->n * sizeof(unsigned)), 0, "step %u", step);
+	cr_assert_eq(memcmp(a->adj_off, b->adj_off, (a->n + 1) * sizeof(size_t)), 0, "step %u", step);
+	cr_assert_eq(memcmp(a->adj, b->adj, a->adj_off[a->n] * sizeof(unsigned)), 0, "step %u", step);
+}
+
+/* Entries changed (new version), appended (some already listed by others while unknown) and
+ * forgotten (the others' entries move): after each change, routes recomputed into the same
+ * struct equal routes computed afresh. */
+Test(routes, the_memo_follows_every_change)
+{
+	struct mesh_peer_name names[MN];
+	for (unsigned i = 0; i < MN; i++)
+		names[i] = (struct mesh_peer_name){ { 2, 0, 0, 0, 1, (uint8_t)((i * 37u) % 251u) } };
+	static uint8_t link[MN][MN];
+	memset(link, 0, sizeof(link));
+	for (unsigned i = 0; i < MN; i++)
+		for (unsigned j = i + 1; j < MN; j++)
+			if (rnd() % 8 == 0) {
+				link[i][j] = 1;
+				link[j][i] = rnd() % 10 != 0; /* now and then one-sided */
+			}
+	struct mesh_topology t;
+	cr_assert_eq(mesh_topo_init(&t, &names[0], "us", 1, 1, 1), 0);
+	for (unsigned i = 1; i < 30; i++)
+		add_peer(&t, &names[i]);
+	for (unsigned i = 0; i < 30; i++)
+		memo_set_conns(&t, names, link, i);
+	struct mesh_routes kept = { 0 };
+	for (unsigned step = 0; step < 800; step++) {
+		unsigned x = 1 + rnd() % (MN - 1), what = rnd() % 4;
+		bool known = mesh_topo_find(&t, &names[x]) != NULL;
+		if (what <= 1 && known) { /* x's links change */
+			for (unsigned j = 0; j < MN; j++)
+				if (j != x && rnd() % 6 == 0)
+					link[x][j] = !link[x][j];
+			memo_set_conns(&t, names, link, x);
+		} else if (what == 2 && !known) { /* x appears */
+			add_peer(&t, &names[x]);
+			memo_set_conns(&t, names, link, x);
+		} else if (what == 3 && known) { /* x leaves and is forgotten */
+			for (unsigned j = 0; j < MN; j++) {
+				link[x][j] = 0;
+				if (link[j][x]) {
+					link[j][x] = 0;
+					memo_set_conns(&t, names, link, j);
+				}
+			}
+			memo_set_conns(&t, names, link, x);
+			size_t before = t.n;
+			cr_assert_geq(mesh_topo_forget_unreachable(&t, 1000 + step, 0), 1);
+			cr_assert_lt(t.n, before);
+		}
+		if (rnd() % 2) /* sometimes two changes in one go: a forget, then an append */
+			continue;
+		cr_assert_eq(mesh_routes_compute(&kept, &t), 0);
+		struct mesh_routes fresh = { 0 };
+		cr_assert_eq(mesh_routes_compute(&fresh, &t), 0);
+		same_routes(&kept, &fresh, step);
+		mesh_routes_free(&fresh);
+	}
+	mesh_routes_free(&kept);
+	mesh_topo_free(&t);
+}
+
+/* A forget and an append between two computations leave the count as it was, but entries
+ * have moved: the memo must not take the old lists for the new places. */
+Test(routes, the_memo_sees_entries_move)
+{
+	struct mesh_topology t;
+	build(&t, "OABC", "OB OC");
+	struct mesh_routes kept = { 0 }, fresh = { 0 };
+	cr_assert_eq(mesh_routes_compute(&kept, &t), 0);
+	cr_assert_eq(mesh_topo_forget_unreachable(&t, 1000, 0), 1); /* A: nobody lists it */
+	struct mesh_peer_name d = nm('D'), c = nm('C');
+	add_peer(&t, &d);
+	add_conn(peer(&t, 'D'), &c, MESH_TOPO_CONN_ESTABLISHED);
+	struct mesh_topo_peer *pc = peer(&t, 'C');
+	add_conn(pc, &d, MESH_TOPO_CONN_ESTABLISHED);
+	pc->version++;
+	cr_assert_eq(t.n, 4);
+	cr_assert_eq(mesh_routes_compute(&kept, &t), 0);
+	cr_assert_eq(mesh_routes_compute(&fresh, &t), 0);
+	same_routes(&kept, &fresh, 0);
+	route(&kept, 'B', 'B', 1);
+	route(&kept, 'D', 'C', 2);
+	mesh_routes_free(&kept);
+	mesh_routes_free(&fresh);
+	mesh_topo_free(&t);
+}

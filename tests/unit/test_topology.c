@@ -122,6 +122,7 @@ static void topo_clone(struct mesh_topology *dst, const struct mesh_topology *sr
 {
 	*dst = *src;
 	dst->index = NULL; /* the original's; without one, lookups in the copy walk it */
+	dst->id = 0;        /* nor is it the same topology to a cache */
 	dst->peers = calloc(src->cap, sizeof(*dst->peers));
 	cr_assert_not_null(dst->peers);
 	memcpy(dst->peers, src->peers, src->n * sizeof(*src->peers));
