@@ -4,13 +4,17 @@
  * IPAM code over simulated links, virtual time), lets it converge, measures the gossip at
  * steady state, then plays the scenario (join: the N-th router joins the converged N-1; kill:
  * one router dies; partition: the mesh splits in two halves for --partition-s and heals) and
- * prints one JSON object (see tests/sim/README.md for every field). Owns: the options, the
- * scenarios, the figures. */
+ * prints one JSON object (see tests/sim/README.md for every field). A comma-separated list of
+ * scenarios plays each from the same converged mesh (N routers; a join adds the N+1-th), each
+ * in a child process forked from it, one JSON object a line: at thousands of routers the
+ * bootstrap is most of the cost. Owns: the options, the scenarios, the figures. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "router/gossip.h"
 #include "router/log.h"
@@ -18,7 +22,8 @@
 #include "tests/sim/simclock.h"
 
 static const char usage[] =
-	"usage: meshsim --peers N [--conn-limit C] [--loss P] [--scenario join|kill|partition]\n"
+	"usage: meshsim --peers N [--conn-limit C] [--loss P] [--scenario S[,S...]]\n"
+	"               (S: join, kill or partition)\n"
 	"               [--latency-ms L] [--bandwidth-mbps B] [--seed S] [--steady-s S]\n"
 	"               [--partition-s S] [--limit-s S] [--spread-ms MS] [--heal-spread-ms MS]\n"
 	"               [--turn-us US] [--json]\n";
@@ -47,6 +52,33 @@ static int number(const char *flag, const char *s, double lo, double hi, double 
 	return 0;
 }
 
+/* The scenario named by the len bytes at s, or -1. */
+static int scenario_of(const char *s, size_t len)
+{
+	static const char *const names[] = { "join", "kill", "partition" };
+	for (int k = 0; k < 3; k++)
+		if (strlen(names[k]) == len && !strncmp(s, names[k], len))
+			return k;
+	return -1;
+}
+
+enum { JOIN, KILL, PARTITION };
+
+static bool scenarios_valid(const char *v)
+{
+	if (!v || !*v)
+		return false;
+	for (const char *p = v;; p++) {
+		const char *c = strchr(p, ',');
+		size_t len = c ? (size_t)(c - p) : strlen(p);
+		if (scenario_of(p, len) < 0)
+			return false;
+		if (!c)
+			return true;
+		p = c;
+	}
+}
+
 static int parse(int argc, char **argv, struct options *o)
 {
 	*o = (struct options){ .scenario = "join", .latency_ms = SIM_DEFAULT_LATENCY_US / 1000.0,
@@ -65,9 +97,9 @@ static int parse(int argc, char **argv, struct options *o)
 		}
 		i++;
 		if (!strcmp(f, "--scenario")) {
-			if (!v || (strcmp(v, "join") && strcmp(v, "kill") && strcmp(v, "partition"))) {
-				fprintf(stderr, "meshsim: --scenario %s: want join, kill or partition\n%s",
-					v ? v : "(missing)", usage);
+			if (!scenarios_valid(v)) {
+				fprintf(stderr, "meshsim: --scenario %s: want join, kill or partition, or "
+					"a comma-separated list of them\n%s", v ? v : "(missing)", usage);
 				return -1;
 			}
 			o->scenario = v;
@@ -187,6 +219,76 @@ static void add_ms(cJSON *o, const char *key, int64_t ms)
 		cJSON_AddNumberToObject(o, key, (double)ms);
 }
 
+/* Plays scenario k on the converged mesh, adds its figures to out and prints it. Returns 0, or
+ * 3 when the mesh did not converge within --limit-s after the event, 1 on an error. */
+static int play(struct sim *s, const struct options *o, int k, cJSON *out, uint64_t route_max)
+{
+	static const char *const names[] = { "join", "kill", "partition" };
+	uint64_t limit_ms = (uint64_t)o->limit_s * 1000;
+	cJSON_AddStringToObject(out, "scenario", names[k]);
+	uint64_t t0 = sim_now_ms(s);
+	int64_t conv = -1;
+	if (k == JOIN) {
+		int ret = sim_add_peer(s);
+		if (ret < 0)
+			fprintf(stderr, "meshsim: the new router cannot start: %s\n", strerror(-ret));
+		else
+			conv = sim_run_until_converged(s, limit_ms);
+	} else if (k == PARTITION) {
+		unsigned n = sim_peers(s);
+		bool *side = calloc(n, sizeof(*side));
+		unsigned *idx = calloc(n, sizeof(*idx));
+		if (!side || !idx) {
+			fprintf(stderr, "meshsim: out of memory\n");
+			free(side);
+			free(idx);
+			return 1;
+		}
+		for (unsigned i = 0; i < n; i++)
+			idx[i] = i;
+		for (unsigned i = 0; i < n / 2; i++) {
+			unsigned j = i + (unsigned)(simclock_random() % (n - i)), t = idx[j];
+			idx[j] = idx[i];
+			idx[i] = t;
+			side[t] = true;
+		}
+		sim_partition(s, side);
+		add_ms(out, "split_converged_ms", sim_run_until_converged(s, o->partition_s * 1000u));
+		uint64_t cut_for = sim_now_ms(s) - t0;
+		if (cut_for < o->partition_s * 1000u)
+			sim_run(s, o->partition_s * 1000u - cut_for);
+		cJSON_AddNumberToObject(out, "partition_s", o->partition_s);
+		cJSON_AddNumberToObject(out, "heal_spread_ms", o->heal_spread_ms);
+		t0 = sim_now_ms(s);
+		sim_heal(s, o->heal_spread_ms); /* from the first link back up */
+		conv = sim_run_until_converged(s, limit_ms);
+		if (conv >= 0) /* converged_ms counts the heal's spread too */
+			conv = (int64_t)(sim_now_ms(s) - t0);
+		free(side);
+		free(idx);
+	} else {
+		sim_kill(s, 1 + (unsigned)(simclock_random() % (sim_peers(s) - 1)));
+		conv = sim_run_until_converged(s, limit_ms);
+	}
+	add_ms(out, "converged_ms", conv);
+	note(s, conv < 0 ? "did not converge after the event" : "converged after the event");
+	cJSON_AddItemToObject(out, "event_bytes_per_peer", per_peer(s, 1));
+	cJSON_AddNumberToObject(out, "event_messages", (double)sim_messages(s));
+	if (sim_max_route_compute_us(s) > route_max)
+		route_max = sim_max_route_compute_us(s);
+	cJSON_AddNumberToObject(out, "max_route_compute_us", (double)route_max);
+	cJSON_AddNumberToObject(out, "event_route_computes", (double)sim_route_computes(s));
+	cJSON_AddNumberToObject(out, "virtual_s", (double)sim_now_ms(s) / 1000);
+	cJSON_AddNumberToObject(out, "peak_rss_mib", peak_rss_mib());
+	cJSON_AddNumberToObject(out, "wall_ms", (double)((simclock_real_ns() - wall0) / 1000000));
+	char *text = o->json ? cJSON_PrintUnformatted(out) : cJSON_Print(out);
+	if (text)
+		puts(text);
+	free(text);
+	fflush(stdout);
+	return conv < 0 ? 3 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -194,9 +296,9 @@ int main(int argc, char **argv)
 		return 2;
 	mesh_log_set_level(MESH_LOG_ERROR);
 	wall0 = simclock_real_ns();
-	bool join = !strcmp(o.scenario, "join"), part = !strcmp(o.scenario, "partition");
+	bool alone = !strchr(o.scenario, ','), join = !strcmp(o.scenario, "join");
 	struct sim_opts so = {
-		.peers = join ? o.peers - 1 : o.peers,
+		.peers = alone && join ? o.peers - 1 : o.peers,
 		.conn_limit = o.conn_limit,
 		.loss = o.loss,
 		.latency_us = (unsigned)(o.latency_ms * 1000),
@@ -214,7 +316,6 @@ int main(int argc, char **argv)
 	uint64_t limit_ms = (uint64_t)o.limit_s * 1000;
 	cJSON *out = cJSON_CreateObject();
 	cJSON_AddNumberToObject(out, "peers", o.peers);
-	cJSON_AddStringToObject(out, "scenario", o.scenario);
 	cJSON_AddNumberToObject(out, "conn_limit", sim_conn_limit(s));
 	cJSON_AddNumberToObject(out, "loss", o.loss);
 	cJSON_AddNumberToObject(out, "latency_ms", o.latency_ms);
@@ -238,65 +339,33 @@ int main(int argc, char **argv)
 	sim_counters_reset(s);
 	note(s, "steady state measured");
 
-	/* the scenario */
-	uint64_t t0 = sim_now_ms(s);
-	int64_t conv = -1;
-	if (join) {
-		int ret = sim_add_peer(s);
-		if (ret < 0)
-			fprintf(stderr, "meshsim: the new router cannot start: %s\n", strerror(-ret));
-		else
-			conv = sim_run_until_converged(s, limit_ms);
-	} else if (part) {
-		unsigned n = sim_peers(s);
-		bool *side = calloc(n, sizeof(*side));
-		unsigned *idx = calloc(n, sizeof(*idx));
-		if (!side || !idx) {
-			fprintf(stderr, "meshsim: out of memory\n");
-			return 1;
-		}
-		for (unsigned i = 0; i < n; i++)
-			idx[i] = i;
-		for (unsigned i = 0; i < n / 2; i++) {
-			unsigned k = i + (unsigned)(simclock_random() % (n - i)), t = idx[k];
-			idx[k] = idx[i];
-			idx[i] = t;
-			side[t] = true;
-		}
-		sim_partition(s, side);
-		add_ms(out, "split_converged_ms", sim_run_until_converged(s, o.partition_s * 1000u));
-		uint64_t cut_for = sim_now_ms(s) - t0;
-		if (cut_for < o.partition_s * 1000u)
-			sim_run(s, o.partition_s * 1000u - cut_for);
-		cJSON_AddNumberToObject(out, "partition_s", o.partition_s);
-		cJSON_AddNumberToObject(out, "heal_spread_ms", o.heal_spread_ms);
-		t0 = sim_now_ms(s);
-		sim_heal(s, o.heal_spread_ms); /* from the first link back up */
-		conv = sim_run_until_converged(s, limit_ms);
-		if (conv >= 0) /* converged_ms counts the heal's spread too */
-			conv = (int64_t)(sim_now_ms(s) - t0);
-		free(side);
-		free(idx);
+	int rc = 0;
+	if (alone) {
+		rc = play(s, &o, scenario_of(o.scenario, strlen(o.scenario)), out, route_max);
 	} else {
-		sim_kill(s, 1 + (unsigned)(simclock_random() % (sim_peers(s) - 1)));
-		conv = sim_run_until_converged(s, limit_ms);
+		/* each from the same converged mesh: a child each, one after the other (a child's
+		 * changes cost copies of the pages it writes, freed when it exits) */
+		for (const char *p = o.scenario; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+			size_t len = strchr(p, ',') ? (size_t)(strchr(p, ',') - p) : strlen(p);
+			int k = scenario_of(p, len), status = 0;
+			if (k == JOIN) {
+				cJSON_ReplaceItemInObject(out, "peers", cJSON_CreateNumber(o.peers + 1));
+			}
+			fflush(NULL);
+			pid_t pid = fork();
+			if (pid == 0)
+				_exit(play(s, &o, k, out, route_max));
+			if (pid < 0 || waitpid(pid, &status, 0) < 0) {
+				fprintf(stderr, "meshsim: cannot play %.*s: %s\n", (int)len, p, strerror(errno));
+				rc = 1;
+			} else if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+				rc = rc ? rc : (WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+			}
+			if (k == JOIN)
+				cJSON_ReplaceItemInObject(out, "peers", cJSON_CreateNumber(o.peers));
+		}
 	}
-	add_ms(out, "converged_ms", conv);
-	note(s, conv < 0 ? "did not converge after the event" : "converged after the event");
-	cJSON_AddItemToObject(out, "event_bytes_per_peer", per_peer(s, 1));
-	cJSON_AddNumberToObject(out, "event_messages", (double)sim_messages(s));
-	if (sim_max_route_compute_us(s) > route_max)
-		route_max = sim_max_route_compute_us(s);
-	cJSON_AddNumberToObject(out, "max_route_compute_us", (double)route_max);
-	cJSON_AddNumberToObject(out, "event_route_computes", (double)sim_route_computes(s));
-	cJSON_AddNumberToObject(out, "virtual_s", (double)sim_now_ms(s) / 1000);
 	sim_free(s);
-	cJSON_AddNumberToObject(out, "peak_rss_mib", peak_rss_mib());
-	cJSON_AddNumberToObject(out, "wall_ms", (double)((simclock_real_ns() - wall0) / 1000000));
-	char *text = o.json ? cJSON_PrintUnformatted(out) : cJSON_Print(out);
-	if (text)
-		puts(text);
-	free(text);
 	cJSON_Delete(out);
-	return conv < 0 ? 3 : 0;
+	return rc;
 }
