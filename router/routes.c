@@ -621,19 +621,15 @@ int mesh_routes_compute(struct mesh_routes *r, const struct mesh_topology *t)
 	r->names = alloc0(n, sizeof(*r->names));
 	r->next_hop = alloc0(n, sizeof(*r->next_hop));
 	r->hops = alloc0(n, sizeof(*r->hops));
-	r->bcast = (struct mesh_routes_lists){ .parents = 1, .idx = alloc0(3 * n, sizeof(unsigned)) };
-	r->relay = (struct mesh_routes_lists){ .parents = MESH_ROUTES_RELAY_PARENTS,
-					       .idx = alloc0(3 * n, sizeof(unsigned)) };
-	if (!memo || !queue || !r->names || !r->next_hop || !r->hops || !r->bcast.idx ||
-	    !r->relay.idx || memo_update(memo, t) < 0)
+	r->bcast = (struct mesh_routes_lists){ .parents = 1 };
+	r->relay = (struct mesh_routes_lists){ .parents = MESH_ROUTES_RELAY_PARENTS };
+	if (!memo || !queue || !r->names || !r->next_hop || !r->hops || memo_update(memo, t) < 0)
 		goto fail;
 
 	for (size_t i = 0; i < n; i++) {
 		r->names[i] = memo->e[memo->order[i]].name;
 		r->next_hop[i] = -1;
 		r->hops[i] = UINT_MAX;
-		r->bcast.idx[n + i] = UINT_MAX;
-		r->relay.idx[n + i] = UINT_MAX;
 	}
 	unsigned me = memo->rank[0];
 	if ((rc = build_graph(&g, memo)) < 0)
@@ -693,13 +689,26 @@ int mesh_routes_hops(const struct mesh_routes *r, const struct mesh_peer_name *d
 	return (int)r->hops[i];
 }
 
+/* l's index, made on first use (most routers never flood, so most never need bcast's): 0, or
+ * -ENOMEM. */
+static int lists_ready(const struct mesh_routes *r, struct mesh_routes_lists *l)
+{
+	if (l->idx)
+		return 0;
+	if (!(l->idx = alloc0(3 * r->n, sizeof(*l->idx))))
+		return -ENOMEM;
+	for (size_t i = 0; i < r->n; i++)
+		l->idx[r->n + i] = UINT_MAX;
+	return 0;
+}
+
 /* src's lists in l, computed on first use; src's index, or -1 (unknown, not reachable, or
  * out of memory: asked again next time). */
 static long lists_of(struct mesh_routes *r, struct mesh_routes_lists *l,
 		     const struct mesh_peer_name *src)
 {
 	long i = lookup(r, src);
-	if (i < 0 || r->hops[i] == UINT_MAX)
+	if (i < 0 || r->hops[i] == UINT_MAX || lists_ready(r, l) < 0)
 		return -1;
 	if (l->idx[r->n + (size_t)i] == UINT_MAX) {
 		unsigned s = (unsigned)i;
@@ -712,7 +721,7 @@ static long lists_of(struct mesh_routes *r, struct mesh_routes_lists *l,
 void mesh_routes_relay_prepare(struct mesh_routes *r, const struct mesh_peer_name *srcs, size_t k)
 {
 	size_t n = r->n;
-	if (!n || !k)
+	if (!n || !k || lists_ready(r, &r->relay) < 0)
 		return;
 	unsigned *want = malloc(k * sizeof(*want));
 	size_t m = 0;

@@ -344,12 +344,18 @@ int main(int argc, char **argv)
 		rc = play(s, &o, scenario_of(o.scenario, strlen(o.scenario)), out, route_max);
 	} else {
 		/* each from the same converged mesh: a child each, one after the other (a child's
-		 * changes cost copies of the pages it writes, freed when it exits) */
+		 * changes cost copies of the pages it writes, freed when it exits), the last one in
+		 * this process */
 		for (const char *p = o.scenario; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
 			size_t len = strchr(p, ',') ? (size_t)(strchr(p, ',') - p) : strlen(p);
 			int k = scenario_of(p, len), status = 0;
 			if (k == JOIN) {
 				cJSON_ReplaceItemInObject(out, "peers", cJSON_CreateNumber(o.peers + 1));
+			}
+			if (!strchr(p, ',')) { /* the last in the parent: nothing comes after it */
+				int r = play(s, &o, k, out, route_max);
+				rc = rc ? rc : r;
+				break;
 			}
 			fflush(NULL);
 			pid_t pid = fork();
