@@ -16,13 +16,12 @@
  * Indices into `names` are name order, and adjacency lists are sorted by index, so "first
  * neighbour at depth d-1" is a scan of a sorted list.
  *
- * Cost: the symmetric adjacency is built once per computation (names found through a hash,
- * each node's list sorted: O(C log d) over all listed connections C, d the largest degree)
- * and kept; our own BFS is O(n + E); a source's lists, computed when first asked for (or, for
- * the relay, up to 64 sources at once by mesh_routes_relay_prepare), come from a BFS from the
- * source that stops as soon as every node as close to it as we are is known (level L = our
- * distance from it): our neighbours not yet seen are then exactly those at level L + 1, and
- * each is our child iff its first neighbour at level L is us. */
+ * Cost: the symmetric adjacency is built once per computation from the memo (below: each
+ * entry's connections resolved once and reused while the entry does not change; each node's
+ * list sorted) and kept; our own BFS is O(n + E); a source's lists, computed when first asked
+ * for (or, for the relay, many sources at once by mesh_routes_relay_prepare: 64 per
+ * bit-parallel BFS, by source or by ball, below), need the distance from the source of us,
+ * our neighbours and theirs. */
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
