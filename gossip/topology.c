@@ -215,6 +215,30 @@ int mesh_topo_set_self_conns(struct mesh_topology *t, const struct mesh_topo_con
 }
 
 /* A short id is 12 bits on the wire (and in VNIs); higher bits are dropped. */
+bool mesh_topo_short_id_clash(const struct mesh_topology *t)
+{
+	const struct mesh_topo_peer *self = &t->peers[0];
+	for (size_t i = 1; i < t->n; i++)
+		if (t->peers[i].short_id == self->short_id &&
+		    mesh_peer_name_cmp(&t->peers[i].name, &self->name) < 0)
+			return true;
+	return false;
+}
+
+int mesh_topo_free_short_id(const struct mesh_topology *t, uint16_t start)
+{
+	uint64_t held[4096 / 64] = { 0 };
+	for (size_t i = 1; i < t->n; i++)
+		if (t->peers[i].short_id < 4096)
+			held[t->peers[i].short_id / 64] |= 1ull << (t->peers[i].short_id % 64);
+	for (unsigned k = 0; k < 4096; k++) {
+		unsigned id = (start + k) & 0xfff;
+		if (!(held[id / 64] & (1ull << (id % 64))))
+			return (int)id;
+	}
+	return -1;
+}
+
 void mesh_topo_set_self_short_id(struct mesh_topology *t, uint16_t short_id)
 {
 	struct mesh_topo_peer *self = mesh_topo_self(t);

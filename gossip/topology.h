@@ -79,6 +79,12 @@ struct mesh_topo_peer *mesh_topo_self(const struct mesh_topology *t);
 int mesh_topo_set_self_conns(struct mesh_topology *t, const struct mesh_topo_conn *conns, unsigned n);
 /* Sets our short id (after a collision) and bumps our version. */
 void mesh_topo_set_self_short_id(struct mesh_topology *t, uint16_t short_id);
+/* Whether a peer with a lower name than ours holds our short id (DESIGN §3: we re-pick). */
+bool mesh_topo_short_id_clash(const struct mesh_topology *t);
+/* A short id (< 4096) no entry but ours holds, the first free one from start on (wrapping),
+ * or -1 when every one is held (a mesh of more than 4096 peers: short ids only label a
+ * sleeve datagram's sender, so a clash there is harmless and re-picking would never end). */
+int mesh_topo_free_short_id(const struct mesh_topology *t, uint16_t start);
 
 /* The entries named in `names` (each once, in name order; names not in the topology left
  * out), or with names NULL every entry in topology order, into sel (room for t->n): their

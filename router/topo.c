@@ -36,6 +36,7 @@ struct router_topo {
 	bool routes_stale;               /* the topology changed since the routes were computed */
 	struct event *settle;            /* the digest round once the topology is quiet */
 	uint64_t last_change_ms;
+	bool short_ids_full;             /* said once: every short id is taken */
 };
 
 /* After a change, once the topology has been quiet this long, a digest round (to the fan-out
@@ -389,25 +390,29 @@ void router_topo_self_changed(struct mesh_router *r)
 	add_pending(r, &r->name, NULL);
 }
 
-/* Short ids (12 bits, for VXLAN VNIs) must be unique: on a collision the peer with the lower
- * name keeps it and the other picks again (DESIGN §3). */
+/* Short ids (12 bits) should be unique: on a collision the peer with the lower name keeps it
+ * and the other picks a free one (DESIGN §3). Past 4096 peers none is free: we keep ours (a
+ * short id only labels our sleeve datagrams; the receiver finds the session by its index),
+ * and say so once, instead of re-picking on every merge (which never settled: each new pick
+ * changed our entry and was flooded to the whole mesh). */
 static void check_short_id(struct mesh_router *r)
 {
-	for (int attempt = 0; attempt < 16; attempt++) {
-		bool clash = false;
-		for (size_t i = 1; i < r->topo.n; i++) {
-			const struct mesh_topo_peer *p = &r->topo.peers[i];
-			if (p->short_id == r->short_id && mesh_peer_name_cmp(&p->name, &r->name) < 0)
-				clash = true;
+	if (!mesh_topo_short_id_clash(&r->topo))
+		return;
+	int id = mesh_topo_free_short_id(&r->topo, (uint16_t)(randombytes_random() & 0xfff));
+	if (id < 0) {
+		if (!r->own.topo->short_ids_full) {
+			r->own.topo->short_ids_full = true;
+			log_info("short id %u is also a peer's with a lower name, and all 4096 are "
+				 "taken (more than 4096 peers): keeping it", r->short_id);
 		}
-		if (!clash)
-			return;
-		uint16_t old = r->short_id;
-		r->short_id = (uint16_t)(randombytes_random() & 0xfff);
-		log_info("short id %u is taken by a peer with a lower name: now %u", old, r->short_id);
-		mesh_topo_set_self_short_id(&r->topo, r->short_id);
-		add_pending(r, &r->name, NULL);
+		return;
 	}
+	uint16_t old = r->short_id;
+	r->short_id = (uint16_t)id;
+	log_info("short id %u is taken by a peer with a lower name: now %u", old, r->short_id);
+	mesh_topo_set_self_short_id(&r->topo, r->short_id);
+	add_pending(r, &r->name, NULL);
 }
 
 static void merge(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len)

@@ -1363,3 +1363,45 @@ Test(topology, the_name_index_agrees_with_a_walk)
 	check_invariants(&t);
 	mesh_topo_free(&t);
 }
+
+/* Appends an entry of that name and short id (no connections). */
+static void append_with_short_id(struct mesh_topology *t, unsigned name, uint16_t short_id)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap * 2;
+		struct mesh_topo_peer *p = realloc(t->peers, cap * sizeof(*p));
+		cr_assert_not_null(p);
+		t->peers = p;
+		t->cap = cap;
+	}
+	struct mesh_topo_peer *p = &t->peers[t->n++];
+	memset(p, 0, sizeof(*p));
+	p->name = nm(name);
+	p->uid = name;
+	p->version = 1;
+	p->short_id = short_id;
+}
+
+Test(topology, short_id_clash_and_free_ids)
+{
+	struct mesh_topology t;
+	init_self(&t, 100); /* short id 7 */
+	append_with_short_id(&t, 200, 7); /* a higher name: ours to keep */
+	cr_assert_not(mesh_topo_short_id_clash(&t));
+	append_with_short_id(&t, 5, 7);   /* a lower name: we re-pick */
+	cr_assert(mesh_topo_short_id_clash(&t));
+	append_with_short_id(&t, 6, 8);
+	cr_assert_eq(mesh_topo_free_short_id(&t, 7), 9, "7 and 8 held by others");
+	cr_assert_eq(mesh_topo_free_short_id(&t, 100), 100);
+	append_with_short_id(&t, 7, 4095);
+	cr_assert_eq(mesh_topo_free_short_id(&t, 4095), 0, "wraps");
+	mesh_topo_free(&t);
+
+	/* more than 4096 peers: every id held by another, none free (we keep ours) */
+	init_self(&t, 9000);
+	for (unsigned i = 0; i < 4096; i++)
+		append_with_short_id(&t, i, (uint16_t)i);
+	cr_assert(mesh_topo_short_id_clash(&t));
+	cr_assert_eq(mesh_topo_free_short_id(&t, 1234), -1);
+	mesh_topo_free(&t);
+}
