@@ -157,7 +157,10 @@ void mesh_routes_free(struct mesh_routes *r)
 	free(r->names);
 	free(r->next_hop);
 	free(r->hops);
-	routes_lists_free(r);
+	free(r->bcast.a);
+	free(r->bcast.idx);
+	free(r->relay.a);
+	free(r->relay.idx);
 	free(r->adj_off);
 	free(r->adj);
 	memset(r, 0, sizeof(*r));

@@ -49,9 +49,4 @@ struct mesh_routes_memo {
 int routes_memo_update(struct mesh_routes_memo *m, const struct mesh_topology *t);
 void routes_memo_free(struct mesh_routes_memo *m);
 
-/* --- routes_lists.c ------------------------------------------------------------------------ */
-
-/* Frees the per-source lists of r (both kinds). */
-void routes_lists_free(struct mesh_routes *r);
-
 #endif

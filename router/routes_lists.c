@@ -288,14 +288,6 @@ static int bfs_ball(struct mesh_routes *r, const int *slot, const unsigned *root
 	return rc;
 }
 
-void routes_lists_free(struct mesh_routes *r)
-{
-	free(r->bcast.a);
-	free(r->bcast.idx);
-	free(r->relay.a);
-	free(r->relay.idx);
-}
-
 /* l's index, made on first use (most routers never flood, so most never need bcast's): 0, or
  * -ENOMEM. */
 static int lists_ready(const struct mesh_routes *r, struct mesh_routes_lists *l)
