@@ -39,6 +39,8 @@ ssize_t mesh_hello_encode(const struct mesh_hello *h, uint8_t *out, size_t cap)
 		v[16] = h->range6_prefix;
 		tlv_put(&w, MESH_HELLO_RANGE6, v, sizeof(v));
 	}
+	if (h->features)
+		tlv_put_u32(&w, MESH_HELLO_FEATURES, h->features);
 	if (w.overflow)
 		return -EMSGSIZE;
 	return (ssize_t)(1 + w.len);
@@ -122,6 +124,10 @@ int mesh_hello_decode(const uint8_t *msg, size_t len, struct mesh_hello *h, cons
 				    "(17 bytes)");
 			memcpy(h->range6, t.val, 16);
 			h->range6_prefix = t.val[16];
+			break;
+		case MESH_HELLO_FEATURES:
+			if (tlv_get_u32(&t, &h->features) < 0)
+				BAD("HELLO features is not 4 bytes");
 			break;
 		default:
 			continue; /* unknown field from a newer peer */

@@ -24,6 +24,7 @@ struct mesh_hello {
 	uint16_t full;          /* optional, 0 when absent: MESH_HELLO_FULL */
 	uint8_t range6[16];     /* optional MESH_HELLO_RANGE6: base, then */
 	uint8_t range6_prefix;  /* its prefix length; 0 when absent */
+	uint32_t features;      /* optional MESH_HELLO_FEATURES, enum mesh_feature; 0 when absent */
 };
 
 #define MESH_HELLO_MAX 256

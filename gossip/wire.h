@@ -61,8 +61,10 @@ enum mesh_gossip_channel {
 	MESH_CHANNEL_MACS = 2,
 	MESH_CHANNEL_IPAM = 3,
 	MESH_CHANNEL_TOPO_DIGEST = 4, /* the periodic round of the topology (gossip/topology.h) */
+	MESH_CHANNEL_TOPO_SUMMARY = 5,/* each entry's name, uid and version (gossip/topo_summary.h);
+				       * only to a peer whose HELLO has MESH_FEATURE_TOPO_SUMMARY */
 };
-#define MESH_CHANNEL_MAX 4
+#define MESH_CHANNEL_MAX 5
 
 /* HELLO tags */
 enum mesh_hello_tag {
@@ -81,6 +83,17 @@ enum mesh_hello_tag {
 	MESH_HELLO_RANGE6 = 11,    /* 17 bytes, optional: the sender's --ipalloc-range6, its base
 	                            * (16, host bits zero) then its prefix length (8..96); absent
 	                            * when off. Told apart only to say when two hosts disagree */
+	MESH_HELLO_FEATURES = 12,  /* u32, optional (absent: 0): what the sender understands,
+	                            * enum mesh_feature; unknown bits are ignored */
 };
+
+/* Bits of MESH_HELLO_FEATURES. A router uses a feature with a peer only when the peer's HELLO
+ * has its bit, so a mesh may mix versions. */
+enum mesh_feature {
+	/* topology summaries (MESH_CHANNEL_TOPO_SUMMARY): a new connection, or a neighbour whose
+	 * digest differs, gets a summary and then only the entries it lacks, not the full state */
+	MESH_FEATURE_TOPO_SUMMARY = 0x1,
+};
+#define MESH_FEATURES_OURS ((uint32_t)MESH_FEATURE_TOPO_SUMMARY)
 
 #endif

@@ -407,6 +407,7 @@ static void on_established(struct mesh_control *ctl, void *arg)
 	log_info("%s: connection established (protocol %u, %s)", who, hs->version,
 		 c->encrypted ? "encrypted" : "not encrypted");
 	check_range6(r, c, h, who);
+	c->peer_features = h->features;
 	router_gossip_conn_up(r, c);
 	router_topo_self_changed(r);
 }
@@ -467,6 +468,7 @@ static void hs_config(struct mesh_router *r, struct mesh_conn *c, struct mesh_hs
 	hc->hello.overlays = MESH_OVERLAY_SLEEVE | (r->fastdp ? MESH_OVERLAY_FASTDP : 0);
 	hc->hello.sleeve_port = r->cfg->port;
 	hc->hello.sleeve_index = c->local_index;
+	hc->hello.features = MESH_FEATURES_OURS;
 	/* inbound, while full: we will refuse it for the limit, and say so in our HELLO, so that
 	 * the peer does not take the connection up only to see it close */
 	c->said_full = !c->outbound && counted_conns(r) >= conn_limit(r) && !from_configured_host(r, c);

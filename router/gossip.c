@@ -86,6 +86,11 @@ void router_gossip_emit_to(struct router_gossip_out *out, struct mesh_conn *c, c
 	router_gossip_emit(&one, msg, len);
 }
 
+struct mesh_conn *router_gossip_out_conn(const struct router_gossip_out *out)
+{
+	return out->only;
+}
+
 int router_gossip_send_to(struct mesh_router *r, enum mesh_gossip_channel id, struct mesh_conn *c,
 			  const uint8_t *msg, size_t len)
 {

@@ -62,6 +62,8 @@ void router_gossip_emit(struct router_gossip_out *out, const uint8_t *msg, size_
 /* The same, to c alone (one of the connections out is sending to). */
 void router_gossip_emit_to(struct router_gossip_out *out, struct mesh_conn *c, const uint8_t *msg,
 			   size_t len);
+/* The one connection out sends to (encode_full's ROUTER_FULL_ONE), or NULL. */
+struct mesh_conn *router_gossip_out_conn(const struct router_gossip_out *out);
 /* The channel has changes: its encode_delta runs once at the end of this event loop turn. */
 void router_gossip_changed(struct mesh_router *r, enum mesh_gossip_channel id);
 /* The channel's full state to c alone. */

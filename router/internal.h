@@ -79,6 +79,7 @@ struct mesh_conn {
 	time_t since;
 	char refused_why[MESH_REFUSED_MAX + 1]; /* the peer's MESH_MSG_REFUSED, if it sent one */
 	bool said_full;                /* inbound: our HELLO said we refuse it (conns.c) */
+	uint32_t peer_features;        /* its HELLO's MESH_HELLO_FEATURES (enum mesh_feature) */
 	char range6_conflict[MESH_IPAM6_CIDRLEN]; /* the peer's --ipalloc-range6 when it is not
 						   * ours ("" when the same, or either is off) */
 	struct mesh_conn *next;

@@ -58,6 +58,12 @@ static cJSON *conn_json(const struct mesh_router *r, const struct mesh_conn *c)
 	cJSON_AddStringToObject(o, "encryption", !enc ? "none"
 					       : router_conn_on_fastpath(c) ? "ipsec-esp" : "secretbox");
 	cJSON_AddBoolToObject(o, "usable", c->usable);
+	/* false: the peer predates topology summaries (it gets our full state instead) */
+	if (c->state == CONN_ESTABLISHED)
+		cJSON_AddBoolToObject(o, "topology_summaries",
+				      c->peer_features & MESH_FEATURE_TOPO_SUMMARY);
+	else
+		cJSON_AddNullToObject(o, "topology_summaries");
 	cJSON_AddNumberToObject(o, "since", (double)c->since);
 	if (c->target && c->target->last_error[0])
 		cJSON_AddStringToObject(o, "last_error", c->target->last_error);

@@ -1,10 +1,11 @@
 /* router/topo.c: the topology channel (DESIGN §5) and the routes computed from it: our own
  * entry follows our usable connections; the entries that changed are passed on at the end of
  * the event loop turn (the hub coalesces them): ours to every connection, a peer's along the
- * shortest paths from that peer (relay_marks); everything to a new connection and to a
- * neighbour whose topology digest differs from ours (the digest channel: every 30 s and once
- * the topology has settled after a change, to a few random neighbours,
- * ROUTER_CHANNEL_FANOUT); updates from peers are merged, passed on and turned into routes,
+ * shortest paths from that peer (relay_marks); to a new connection and to a neighbour whose
+ * topology digest differs from ours (the digest channel: every 30 s and once the topology has
+ * settled after a change, to a few random neighbours, ROUTER_CHANNEL_FANOUT), our summary and
+ * then the entries it lacks (the summary channel, gossip/topo_summary.h), or everything to a
+ * peer too old for summaries; updates from peers are merged, passed on and turned into routes,
  * once per event loop turn (and, through the hub, into discoveries); peers gone for a minute
  * are forgotten. Owns: which entries are still to be gossiped and whom they came from, the
  * end-of-turn route computation, the settle timer. */
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gossip/topo_summary.h"
 #include "router/gossip.h"
 #include "router/internal.h"
 #include "router/log.h"
@@ -114,7 +116,8 @@ static void add_pending(struct mesh_router *r, const struct mesh_peer_name *name
 #define GOSSIP_CHUNK_MAX (512u * 1024u) /* well under the 1 MiB frame limit */
 
 /* Emits the entries named in names (NULL: every entry), as as many gossip messages as it
- * takes to keep each under GOSSIP_CHUNK_MAX, to where out sends or, given only, to only. The
+ * takes to keep each under GOSSIP_CHUNK_MAX, to where out sends or, given only, to only (out
+ * may then be NULL: from another channel's merge). The
  * names are looked up through the topology's index: a list of k names costs O(k log k),
  * whatever the size of the topology. */
 static void send_entries(struct mesh_router *r, struct router_gossip_out *out, struct mesh_conn *only,
@@ -143,7 +146,9 @@ static void send_entries(struct mesh_router *r, struct router_gossip_out *out, s
 			size += e;
 		}
 		ssize_t len = mesh_topo_encode_selected(sel + first, (size_t)(i - first), buf, cap);
-		if (len >= 0 && only)
+		if (len >= 0 && only && !out)
+			router_gossip_send_to(r, MESH_CHANNEL_TOPOLOGY, only, buf, (size_t)len);
+		else if (len >= 0 && only)
 			router_gossip_emit_to(out, only, buf, (size_t)len);
 		else if (len >= 0)
 			router_gossip_emit(out, buf, (size_t)len);
@@ -315,11 +320,36 @@ out:
 	free(need);
 }
 
-/* Everything, to a new connection or one whose digest differs from ours; the periodic round
- * is the digest channel's. */
+static bool takes_summaries(const struct mesh_conn *c)
+{
+	return c->peer_features & MESH_FEATURE_TOPO_SUMMARY;
+}
+
+/* Our summary to c (flags: MESH_TOPO_SUMMARY_NO_REPLY or 0). */
+static void send_summary(struct mesh_router *r, struct mesh_conn *c, uint8_t flags)
+{
+	size_t cap = mesh_topo_summary_size(&r->topo);
+	uint8_t *buf = malloc(cap);
+	ssize_t len = buf ? mesh_topo_summary_encode(&r->topo, flags, buf, cap) : -ENOMEM;
+	if (len > 0)
+		router_gossip_send_to(r, MESH_CHANNEL_TOPO_SUMMARY, c, buf, (size_t)len);
+	else
+		log_error("cannot send our topology summary: out of memory"); /* the digest round
+									     * retries */
+	free(buf);
+}
+
+/* A new connection: our summary (it sends its own, and each side then sends the entries the
+ * other lacks), or everything to a peer too old for summaries. The periodic round is the
+ * digest channel's. */
 static void encode_full(struct mesh_router *r, enum router_full why, struct router_gossip_out *out)
 {
-	if (why != ROUTER_FULL_PERIODIC)
+	if (why == ROUTER_FULL_PERIODIC)
+		return;
+	struct mesh_conn *c = router_gossip_out_conn(out);
+	if (c && takes_summaries(c))
+		send_summary(r, c, MESH_TOPO_SUMMARY_NO_REPLY);
+	else
 		send_entries(r, out, NULL, NULL, 0);
 }
 
@@ -342,8 +372,9 @@ static void digest_delta(struct mesh_router *r, struct router_gossip_out *out)
 	/* nothing: changes go out on the topology channel */
 }
 
-/* A peer's digest: when it differs from ours, our full state to it, and unless it was a
- * reply, our digest as a reply (so that it sends us its full state). */
+/* A peer's digest: when it differs from ours, our summary (it answers with the entries we lack
+ * and its own summary if it lacks any); to a peer too old for summaries, our full state, and
+ * unless its digest was a reply, our digest as a reply (so that it sends us its full state). */
 static void digest_merge(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len)
 {
 	struct mesh_topo_digest d;
@@ -357,6 +388,10 @@ static void digest_merge(struct mesh_router *r, struct mesh_conn *c, const uint8
 	}
 	if (mesh_topo_digest_matches(&r->topo, &d))
 		return;
+	if (takes_summaries(c)) {
+		send_summary(r, c, 0);
+		return;
+	}
 	router_gossip_full_to(r, MESH_CHANNEL_TOPOLOGY, c);
 	if (d.flags & MESH_TOPO_DIGEST_REPLY)
 		return;
@@ -364,6 +399,42 @@ static void digest_merge(struct mesh_router *r, struct mesh_conn *c, const uint8
 	mesh_topo_digest_make(&r->topo, MESH_TOPO_DIGEST_REPLY, &d);
 	if (mesh_topo_digest_encode(&d, buf, sizeof(buf)) == MESH_TOPO_DIGEST_LEN)
 		router_gossip_send_to(r, MESH_CHANNEL_TOPO_DIGEST, c, buf, sizeof(buf));
+}
+
+/* --- the summary channel ----------------------------------------------------------------------- */
+
+/* A peer's summary: the entries it lacks or has older, and unless it said NO_REPLY, our summary
+ * when it has entries we lack or have older (it then sends those). */
+static void summary_merge(struct mesh_router *r, struct mesh_conn *c, const uint8_t *p, size_t len)
+{
+	char who[160];
+	struct mesh_topo_summary_diff d;
+	const char *why = "";
+	struct mesh_peer_name *send = malloc((r->topo.n + 1) * sizeof(*send));
+	int ret = send ? mesh_topo_summary_compare(&r->topo, p, len, send, &d, &why) : -ENOMEM;
+	if (ret < 0) {
+		router_describe_conn(c, who, sizeof(who));
+		log_warn("%s: topology summary refused: %s", who,
+			 ret == -ENOMEM ? "out of memory" : why);
+		r->ctr.gossip_refused++;
+		free(send);
+		return;
+	}
+	if (d.nsend)
+		send_entries(r, NULL, c, send, d.nsend);
+	free(send);
+	if (d.nneed && !(d.flags & MESH_TOPO_SUMMARY_NO_REPLY))
+		send_summary(r, c, MESH_TOPO_SUMMARY_NO_REPLY);
+}
+
+static void summary_full(struct mesh_router *r, enum router_full why, struct router_gossip_out *out)
+{
+	/* nothing: the topology channel sends the summary to a new connection */
+}
+
+static void summary_delta(struct mesh_router *r, struct router_gossip_out *out)
+{
+	/* nothing: changes go out on the topology channel */
 }
 
 void router_topo_self_changed(struct mesh_router *r)
@@ -471,6 +542,13 @@ static const struct router_channel digest_channel = {
 	.merge = digest_merge,
 };
 
+static const struct router_channel summary_channel = {
+	.id = MESH_CHANNEL_TOPO_SUMMARY,
+	.encode_full = summary_full,
+	.encode_delta = summary_delta,
+	.merge = summary_merge,
+};
+
 int router_topo_init(struct mesh_router *r)
 {
 	/* The first version is our start time in ms: a restart outranks our former self. */
@@ -486,7 +564,8 @@ int router_topo_init(struct mesh_router *r)
 	tp->routes = event_new(r->base, -1, 0, routes_cb, r);
 	tp->settle = evtimer_new(r->base, settle_cb, r);
 	if (!tp->pending || !tp->changed || !tp->routes || !tp->settle || router_gossip_add_channel(r, &channel) < 0 ||
-	    router_gossip_add_channel(r, &digest_channel) < 0)
+	    router_gossip_add_channel(r, &digest_channel) < 0 ||
+	    router_gossip_add_channel(r, &summary_channel) < 0)
 		return -ENOMEM;
 	compute_routes(r);
 	return 0;

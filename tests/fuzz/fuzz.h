@@ -32,6 +32,7 @@ int fuzz_handshake(const uint8_t *data, size_t size);
 int fuzz_config(const uint8_t *data, size_t size);
 int fuzz_topology(const uint8_t *data, size_t size);
 int fuzz_topo_digest(const uint8_t *data, size_t size);
+int fuzz_topo_summary(const uint8_t *data, size_t size);
 int fuzz_ipam(const uint8_t *data, size_t size);
 int fuzz_macs(const uint8_t *data, size_t size);
 int fuzz_cni_config(const uint8_t *data, size_t size);

@@ -26,14 +26,14 @@ static const char usage[] =
 	"               (S: join, kill or partition)\n"
 	"               [--latency-ms L] [--bandwidth-mbps B] [--seed S] [--steady-s S]\n"
 	"               [--partition-s S] [--limit-s S] [--spread-ms MS] [--heal-spread-ms MS]\n"
-	"               [--turn-us US] [--json]\n";
+	"               [--turn-us US] [--legacy-peers K] [--json]\n";
 
 struct options {
 	unsigned peers, conn_limit;
 	double loss, latency_ms, bandwidth_mbps;
 	const char *scenario;
 	uint64_t seed;
-	unsigned steady_s, partition_s, limit_s, spread_ms, heal_spread_ms, turn_us;
+	unsigned steady_s, partition_s, limit_s, spread_ms, heal_spread_ms, turn_us, legacy_peers;
 	bool json;
 };
 
@@ -150,6 +150,10 @@ static int parse(int argc, char **argv, struct options *o)
 			if (number(f, v, 0, 3600000, &x) < 0)
 				return -1;
 			o->heal_spread_ms = (unsigned)x;
+		} else if (!strcmp(f, "--legacy-peers")) {
+			if (number(f, v, 0, 100000, &x) < 0)
+				return -1;
+			o->legacy_peers = (unsigned)x;
 		} else {
 			fprintf(stderr, "meshsim: unknown option %s\n%s", f, usage);
 			return -1;
@@ -306,6 +310,7 @@ int main(int argc, char **argv)
 		.seed = o.seed,
 		.spread_ms = o.spread_ms,
 		.turn_us = o.turn_us,
+		.legacy_peers = o.legacy_peers,
 	};
 	struct sim *s;
 	char err[256];
@@ -323,6 +328,7 @@ int main(int argc, char **argv)
 	cJSON_AddNumberToObject(out, "seed", (double)o.seed);
 	cJSON_AddNumberToObject(out, "turn_us", o.turn_us);
 	cJSON_AddNumberToObject(out, "spread_ms", o.spread_ms);
+	cJSON_AddNumberToObject(out, "legacy_peers", o.legacy_peers);
 
 	/* the mesh converges, then the steady state is measured */
 	note(s, "routers started");

@@ -276,6 +276,8 @@ static struct mesh_conn *conn_new(struct sim *s, uint32_t id, int d)
 	c->peer = name_of(other);
 	snprintf(c->nickname, sizeof(c->nickname), "sim%u", other);
 	c->conn_id = (uint64_t)id * 2 + (uint64_t)d;
+	/* an old router uses no feature with anyone; a new one none with an old one */
+	c->peer_features = self < s->o.legacy_peers || other < s->o.legacy_peers ? 0 : MESH_FEATURES_OURS;
 	c->usable = true;
 	c->next = r->conns;
 	r->conns = c;

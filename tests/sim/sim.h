@@ -31,6 +31,10 @@ struct sim_opts {
 	unsigned turn_us;        /* arrivals are rounded up to a multiple of this, so that what
 				  * reaches a router within one is handled in one event loop turn
 				  * (as meshd handles what one epoll_wait returns); 0: exact */
+	unsigned legacy_peers;   /* routers 0..legacy_peers-1 act as a meshd from before HELLO's
+				  * features: they do not say MESH_FEATURE_TOPO_SUMMARY and use it
+				  * with nobody, and the others send them full states (a mesh of
+				  * mixed versions) */
 	const char *state_root;  /* where each router's --state-dir goes (a fresh directory is
 				  * made under it and removed by sim_free); NULL: /dev/shm or /tmp */
 };

@@ -239,3 +239,28 @@ Test(hello, range6_is_optional_and_checked)
 		cr_assert(strstr(why, "IPv6 range"), "%s", why);
 	}
 }
+
+Test(hello, features_are_optional_and_unknown_bits_kept)
+{
+	struct mesh_hello h = sample_hello(), g;
+	uint8_t buf[MESH_HELLO_MAX + 64];
+	const char *why = NULL;
+	/* absent (a meshd from before features): not on the wire, decoded as 0 */
+	ssize_t n0 = mesh_hello_encode(&h, buf, sizeof(buf));
+	cr_assert_eq(mesh_hello_decode(buf, (size_t)n0, &g, &why), 0, "%s", why);
+	cr_assert_eq(g.features, 0);
+	/* ours, and a bit no version knows yet: carried as they are (the receiver tests the bits
+	 * it knows) */
+	h.features = MESH_FEATURES_OURS | 0x80000000u;
+	ssize_t n = mesh_hello_encode(&h, buf, sizeof(buf));
+	cr_assert_eq(n, n0 + MESH_TLV_HDR_LEN + 4);
+	cr_assert_eq(mesh_hello_decode(buf, (size_t)n, &g, &why), 0, "%s", why);
+	cr_assert_eq(g.features, MESH_FEATURES_OURS | 0x80000000u);
+	cr_assert(g.features & MESH_FEATURE_TOPO_SUMMARY);
+	/* not 4 bytes: refused */
+	struct tlv_writer w;
+	tlv_writer_init(&w, buf + n0, 64);
+	tlv_put_u16(&w, MESH_HELLO_FEATURES, 1);
+	cr_assert_eq(mesh_hello_decode(buf, (size_t)n0 + w.len, &g, &why), -EBADMSG);
+	cr_assert_str_eq(why, "HELLO features is not 4 bytes");
+}

@@ -340,6 +340,11 @@ Test(fuzz_corpus, topo_digest, .timeout = 600)
 	replay("topo_digest", fuzz_topo_digest);
 }
 
+Test(fuzz_corpus, topo_summary, .timeout = 600)
+{
+	replay("topo_summary", fuzz_topo_summary);
+}
+
 Test(fuzz_corpus, ipam, .timeout = 600)
 {
 	replay("ipam", fuzz_ipam);

@@ -1,11 +1,13 @@
 /* tests/unit/test_topology.c: the topology model, its wire format, merge rules and forgetting
- * (gossip/topology.c). */
+ * (gossip/topology.c), and the summary two routers exchange instead of full states
+ * (gossip/topo_summary.c). */
 #include <criterion/criterion.h>
 #include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gossip/topo_summary.h"
 #include "gossip/topology.h"
 #include "mesh/bytes.h"
 #include "mesh/clock.h"
@@ -1315,6 +1317,122 @@ Test(topology, digest_matches_the_same_entries_only)
 	cr_assert_not(mesh_topo_digest_matches(&b, &d), "one entry more");
 	mesh_topo_free(&a);
 	mesh_topo_free(&b);
+}
+
+/* --- the summary ----------------------------------------------------------------------------- */
+
+Test(topology, summary_wire_format)
+{
+	struct mesh_topology t;
+	size_t nc;
+	uint8_t m[256];
+	init_self(&t, 1);
+	struct mesh_topo_peer e = entry(0x0203, 0x0000011223344556ull, 0x0a0b0c0d0e0f1011ull, NULL, 0);
+	cr_assert_eq(merge(&t, m, encode_entries(&e, 1, m, sizeof(m)), &nc), 0);
+	cr_assert_eq(mesh_topo_summary_size(&t), 3 + 2 * 22);
+	cr_assert_eq(mesh_topo_summary_encode(&t, MESH_TOPO_SUMMARY_NO_REPLY, m, sizeof(m)), 47);
+	static const uint8_t want[] = {
+		0x01, 0x00, 0x02,                                       /* flags, count */
+		0x02, 0x00, 0x00, 0x00, 0x00, 0x01,                     /* us: name */
+		0x5e, 0x1f, 0x5e, 0x1f, 0x5e, 0x1f, 0x5e, 0x1f,         /* uid */
+		0, 0, 0, 0, 0, 0, 0x03, 0xe8,                           /* version 1000 */
+		0x02, 0x00, 0x00, 0x00, 0x02, 0x03,                     /* the peer */
+		0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11,
+		0x00, 0x00, 0x01, 0x12, 0x23, 0x34, 0x45, 0x56,
+	};
+	cr_assert_arr_eq(m, want, sizeof(want));
+	cr_assert_eq(mesh_topo_summary_encode(&t, 0, m, 46), -EMSGSIZE);
+	mesh_topo_free(&t);
+}
+
+Test(topology, malformed_summaries_are_refused_with_a_reason)
+{
+	struct mesh_topology t;
+	struct mesh_peer_name send[4];
+	struct mesh_topo_summary_diff d = { .nsend = 77 };
+	const char *why = "";
+	init_self(&t, 1);
+	uint8_t m[3 + 22] = { 0x00, 0x00, 0x01 };
+	cr_assert_eq(mesh_topo_summary_compare(&t, m, 2, send, &d, &why), -EBADMSG);
+	cr_assert(strstr(why, "header"), "%s", why);
+	cr_assert_eq(mesh_topo_summary_compare(&t, m, 24, send, &d, &why), -EBADMSG);
+	cr_assert(strstr(why, "22-byte"), "%s", why);
+	m[0] = 0x02;
+	cr_assert_eq(mesh_topo_summary_compare(&t, m, 25, send, &d, &why), -EBADMSG);
+	cr_assert(strstr(why, "flags"), "%s", why);
+	uint8_t big[3] = { 0x00, 0x20, 0x01 }; /* 8193 entries */
+	cr_assert_eq(mesh_topo_summary_compare(&t, big, 3, send, &d, &why), -EBADMSG);
+	cr_assert(strstr(why, "8192"), "%s", why);
+	cr_assert_eq(d.nsend, 77, "nothing written when refused");
+	mesh_topo_free(&t);
+}
+
+/* Two routers' views, each summarised to the other: each sends exactly the entries the other
+ * lacks or has older (higher version, or same version and higher uid, as a merge decides), and
+ * once each merged what the other sent, the two views are the same. Random views over 200
+ * rounds; names 2..30, some in one view only, versions and uids from small ranges so that
+ * ties happen. */
+Test(topology, a_summary_exchange_sends_what_differs_and_the_views_become_equal)
+{
+	rng_state = 0x5eed5eed12345678ull;
+	for (int round = 0; round < 200; round++) {
+		struct mesh_topology v[2];
+		size_t nc;
+		uint8_t m[8192];
+		init_self(&v[0], 1);
+		init_self(&v[1], 1);
+		for (unsigned name = 2; name <= 30; name++)
+			for (int k = 0; k < 2; k++) {
+				if (below(4) == 0)
+					continue; /* this view lacks it */
+				struct mesh_topo_peer e = entry(name, 1 + below(3), 1 + below(2), NULL, 0);
+				cr_assert_eq(merge(&v[k], m, encode_entries(&e, 1, m, sizeof(m)), &nc), 0);
+			}
+		/* the names each must send, found by hand */
+		size_t want[2] = { 0, 0 }, need[2] = { 0, 0 };
+		for (int k = 0; k < 2; k++)
+			for (size_t i = 0; i < v[k].n; i++) {
+				const struct mesh_topo_peer *p = &v[k].peers[i];
+				const struct mesh_topo_peer *o = mesh_topo_find(&v[!k], &p->name);
+				bool ahead = !o || p->version > o->version ||
+					     (p->version == o->version && p->uid > o->uid);
+				want[k] += ahead;
+				need[!k] += ahead;
+			}
+		uint8_t sum[2][3 + 31 * 22];
+		struct mesh_peer_name send[2][32];
+		struct mesh_topo_summary_diff d[2];
+		const char *why = "";
+		for (int k = 0; k < 2; k++)
+			cr_assert_gt(mesh_topo_summary_encode(&v[k], 0, sum[k], sizeof(sum[k])), 0);
+		for (int k = 0; k < 2; k++) {
+			/* k compares the other's summary with its view */
+			cr_assert_eq(mesh_topo_summary_compare(&v[k], sum[!k], mesh_topo_summary_size(&v[!k]),
+							       send[k], &d[k], &why), 0, "%s", why);
+			cr_assert_eq(d[k].nsend, want[k], "round %d: view %d sends %zu, not %zu", round, k,
+				     d[k].nsend, want[k]);
+			cr_assert_eq(d[k].nneed, need[k], "round %d: view %d needs %zu, not %zu", round, k,
+				     d[k].nneed, need[k]);
+		}
+		for (int k = 0; k < 2; k++) {
+			if (!d[k].nsend)
+				continue;
+			ssize_t len = mesh_topo_encode(&v[k], send[k], d[k].nsend, m, sizeof(m));
+			cr_assert_gt(len, 0);
+			cr_assert_eq(merge(&v[!k], m, (size_t)len, &nc), 0);
+			cr_assert_eq(nc, d[k].nsend, "each entry sent changed the other view");
+		}
+		struct mesh_topo_digest dg;
+		mesh_topo_digest_make(&v[0], 0, &dg);
+		cr_assert(mesh_topo_digest_matches(&v[1], &dg), "round %d: the views differ after", round);
+		for (int k = 0; k < 2; k++) {
+			cr_assert_gt(mesh_topo_summary_encode(&v[k], 0, sum[k], sizeof(sum[k])), 0);
+			cr_assert_eq(mesh_topo_summary_compare(&v[k], sum[k], mesh_topo_summary_size(&v[k]),
+							       send[k], &d[k], &why), 0);
+			cr_assert_eq(d[k].nsend + d[k].nneed, 0, "its own summary: nothing either way");
+			mesh_topo_free(&v[k]);
+		}
+	}
 }
 
 /* --- the name index -------------------------------------------------------------------------- */

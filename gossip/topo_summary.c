@@ -1,0 +1,96 @@
+/* gossip/topo_summary.c: the topology summary's encoding and its comparison with our
+ * topology (see topo_summary.h). */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gossip/topo_summary.h"
+#include "mesh/bytes.h"
+
+size_t mesh_topo_summary_size(const struct mesh_topology *t)
+{
+	return MESH_TOPO_SUMMARY_HDR_LEN + t->n * MESH_TOPO_SUMMARY_ENTRY_LEN;
+}
+
+ssize_t mesh_topo_summary_encode(const struct mesh_topology *t, uint8_t flags, uint8_t *out,
+				 size_t cap)
+{
+	if (t->n > MESH_TOPO_MAX_PEERS || cap < mesh_topo_summary_size(t))
+		return -EMSGSIZE;
+	out[0] = flags;
+	put_be16(out + 1, (uint16_t)t->n);
+	uint8_t *o = out + MESH_TOPO_SUMMARY_HDR_LEN;
+	for (size_t i = 0; i < t->n; i++, o += MESH_TOPO_SUMMARY_ENTRY_LEN) {
+		const struct mesh_topo_peer *p = &t->peers[i];
+		memcpy(o, p->name.b, MESH_PEER_NAME_LEN);
+		put_be64(o + 6, p->uid);
+		put_be64(o + 14, p->version);
+	}
+	return (ssize_t)mesh_topo_summary_size(t);
+}
+
+/* (version, uid) of a strictly greater than b: the merge order (gossip/topology.h) */
+static bool newer(uint64_t va, uint64_t ua, uint64_t vb, uint64_t ub)
+{
+	return va > vb || (va == vb && ua > ub);
+}
+
+/* Per entry of ours: 0 the summary lacks it, 1 it has it older, 2 as new or newer. */
+enum seen { SEEN_NOT, SEEN_OLDER, SEEN_CURRENT };
+
+int mesh_topo_summary_compare(const struct mesh_topology *t, const uint8_t *p, size_t len,
+			      struct mesh_peer_name *send, struct mesh_topo_summary_diff *d,
+			      const char **why)
+{
+	if (len < MESH_TOPO_SUMMARY_HDR_LEN) {
+		*why = "topology summary is shorter than its 3-byte header";
+		return -EBADMSG;
+	}
+	if (p[0] & ~MESH_TOPO_SUMMARY_NO_REPLY) {
+		*why = "topology summary has unknown flags set";
+		return -EBADMSG;
+	}
+	size_t count = get_be16(p + 1);
+	if (count > MESH_TOPO_MAX_PEERS) {
+		*why = "topology summary names more peers than a topology holds (8192)";
+		return -EBADMSG;
+	}
+	if (len != MESH_TOPO_SUMMARY_HDR_LEN + count * MESH_TOPO_SUMMARY_ENTRY_LEN) {
+		*why = "topology summary's length is not its count of 22-byte entries";
+		return -EBADMSG;
+	}
+	uint8_t *seen = calloc(t->n + 1, 1);
+	if (!seen)
+		return -ENOMEM;
+	size_t nneed = 0;
+	const uint8_t *e = p + MESH_TOPO_SUMMARY_HDR_LEN;
+	for (size_t i = 0; i < count; i++, e += MESH_TOPO_SUMMARY_ENTRY_LEN) {
+		struct mesh_peer_name name;
+		memcpy(name.b, e, MESH_PEER_NAME_LEN);
+		uint64_t uid = get_be64(e + 6), version = get_be64(e + 14);
+		const struct mesh_topo_peer *ours = mesh_topo_find(t, &name);
+		if (!ours) {
+			nneed++;
+			continue;
+		}
+		size_t k = (size_t)(ours - t->peers);
+		if (newer(version, uid, ours->version, ours->uid)) {
+			nneed++;
+			seen[k] = SEEN_CURRENT;
+		} else if (!newer(ours->version, ours->uid, version, uid)) {
+			seen[k] = SEEN_CURRENT;
+		} else if (seen[k] == SEEN_NOT) {
+			seen[k] = SEEN_OLDER;
+		}
+	}
+	size_t nsend = 0;
+	for (size_t k = 0; k < t->n; k++)
+		if (seen[k] != SEEN_CURRENT)
+			send[nsend++] = t->peers[k].name;
+	free(seen);
+	d->flags = p[0];
+	d->nsend = nsend;
+	d->nneed = nneed;
+	return 0;
+}
