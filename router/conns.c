@@ -278,6 +278,9 @@ static void refuse_full(struct mesh_router *r, struct mesh_conn *c)
 			 r->nickname[0] ? r->nickname : r->name_str, conn_limit(r),
 			 in_mesh ? "it is reached through the mesh"
 				 : "connect to the peers in the topology it sent");
+	/* the full state, never a summary (gossip/topo_summary.h): nothing it would answer
+	 * arrives before we close */
+	c->peer_features = 0;
 	if (!in_mesh)
 		router_gossip_full_to(r, MESH_CHANNEL_TOPOLOGY, c);
 	if (n > 0)
