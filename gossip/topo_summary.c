@@ -30,12 +30,6 @@ ssize_t mesh_topo_summary_encode(const struct mesh_topology *t, uint8_t flags, u
 	return (ssize_t)mesh_topo_summary_size(t);
 }
 
-/* (version, uid) of a strictly greater than b: the merge order (gossip/topology.h) */
-static bool newer(uint64_t va, uint64_t ua, uint64_t vb, uint64_t ub)
-{
-	return va > vb || (va == vb && ua > ub);
-}
-
 /* Per entry of ours: 0 the summary lacks it, 1 it has it older, 2 as new or newer. */
 enum seen { SEEN_NOT, SEEN_OLDER, SEEN_CURRENT };
 
@@ -75,10 +69,10 @@ int mesh_topo_summary_compare(const struct mesh_topology *t, const uint8_t *p, s
 			continue;
 		}
 		size_t k = (size_t)(ours - t->peers);
-		if (newer(version, uid, ours->version, ours->uid)) {
+		if (mesh_topo_newer(version, uid, ours->version, ours->uid)) {
 			nneed++;
 			seen[k] = SEEN_CURRENT;
-		} else if (!newer(ours->version, ours->uid, version, uid)) {
+		} else if (!mesh_topo_newer(ours->version, ours->uid, version, uid)) {
 			seen[k] = SEEN_CURRENT;
 		} else if (seen[k] == SEEN_NOT) {
 			seen[k] = SEEN_OLDER;

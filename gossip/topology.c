@@ -379,12 +379,6 @@ static int upd_name_cmp(const void *a, const void *b)
 	return mesh_peer_name_cmp(&((const struct upd_entry *)a)->name, &((const struct upd_entry *)b)->name);
 }
 
-/* (version, uid) of a strictly greater than b */
-static bool newer(uint64_t va, uint64_t ua, uint64_t vb, uint64_t ub)
-{
-	return va > vb || (va == vb && ua > ub);
-}
-
 #define BAD(msg)                    \
 	do {                        \
 		*why = (msg);       \
@@ -517,7 +511,7 @@ int mesh_topo_merge(struct mesh_topology *t, const uint8_t *buf, size_t len, uin
 			if (e[i].version > self->version ||
 			    (e[i].version == self->version && e[i].uid != self->uid))
 				e[i].action = UPD_SELF_BUMP;
-		} else if (newer(e[i].version, e[i].uid, p->version, p->uid)) {
+		} else if (mesh_topo_newer(e[i].version, e[i].uid, p->version, p->uid)) {
 			e[i].action = UPD_REPLACE;
 			e[i].at = (size_t)(p - t->peers);
 		}

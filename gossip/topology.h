@@ -104,6 +104,13 @@ size_t mesh_topo_encoded_size(const struct mesh_topology *t);
 /* Bytes one entry takes in an encoded update. */
 size_t mesh_topo_entry_encoded_size(const struct mesh_topo_peer *p);
 
+/* The merge order: whether (version va, uid ua) outranks (vb, ub), strictly (higher version
+ * wins, equal version -> higher uid). */
+static inline bool mesh_topo_newer(uint64_t va, uint64_t ua, uint64_t vb, uint64_t ub)
+{
+	return va > vb || (va == vb && ua > ub);
+}
+
 /* Merges an update, received at now_wall_ms (wall clock). The names of entries that changed
  * (new, newer, replaced incarnation) are written to changed (up to changed_cap; *nchanged
  * gets the full count). An entry for our own name never overwrites ours (each peer owns its
