@@ -30,9 +30,6 @@ ssize_t mesh_topo_summary_encode(const struct mesh_topology *t, uint8_t flags, u
 	return (ssize_t)mesh_topo_summary_size(t);
 }
 
-/* Per entry of ours: 0 the summary lacks it, 1 it has it older, 2 as new or newer. */
-enum seen { SEEN_NOT, SEEN_OLDER, SEEN_CURRENT };
-
 int mesh_topo_summary_compare(const struct mesh_topology *t, const uint8_t *p, size_t len,
 			      struct mesh_peer_name *send, struct mesh_topo_summary_diff *d,
 			      const char **why)
@@ -54,8 +51,9 @@ int mesh_topo_summary_compare(const struct mesh_topology *t, const uint8_t *p, s
 		*why = "topology summary's length is not its count of 22-byte entries";
 		return -EBADMSG;
 	}
-	uint8_t *seen = calloc(t->n + 1, 1);
-	if (!seen)
+	/* per entry of ours: the summary has it as new or newer (else it goes in send) */
+	bool *current = calloc(t->n + 1, sizeof(*current));
+	if (!current)
 		return -ENOMEM;
 	size_t nneed = 0;
 	const uint8_t *e = p + MESH_TOPO_SUMMARY_HDR_LEN;
@@ -68,21 +66,15 @@ int mesh_topo_summary_compare(const struct mesh_topology *t, const uint8_t *p, s
 			nneed++;
 			continue;
 		}
-		size_t k = (size_t)(ours - t->peers);
-		if (mesh_topo_newer(version, uid, ours->version, ours->uid)) {
-			nneed++;
-			seen[k] = SEEN_CURRENT;
-		} else if (!mesh_topo_newer(ours->version, ours->uid, version, uid)) {
-			seen[k] = SEEN_CURRENT;
-		} else if (seen[k] == SEEN_NOT) {
-			seen[k] = SEEN_OLDER;
-		}
+		nneed += mesh_topo_newer(version, uid, ours->version, ours->uid);
+		if (!mesh_topo_newer(ours->version, ours->uid, version, uid))
+			current[ours - t->peers] = true;
 	}
 	size_t nsend = 0;
 	for (size_t k = 0; k < t->n; k++)
-		if (seen[k] != SEEN_CURRENT)
+		if (!current[k])
 			send[nsend++] = t->peers[k].name;
-	free(seen);
+	free(current);
 	d->flags = p[0];
 	d->nsend = nsend;
 	d->nneed = nneed;
