@@ -102,7 +102,7 @@ void router_gossip_full_to(struct mesh_router *r, enum mesh_gossip_channel id, s
 {
 	const struct router_channel *ch = r->own.gossip->ch[id];
 	struct router_gossip_out out = { .r = r, .id = id, .only = c };
-	if (ch)
+	if (ch && ch->encode_full)
 		ch->encode_full(r, ROUTER_FULL_ONE, &out);
 }
 
@@ -117,7 +117,7 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 	struct mesh_router *r = arg;
 	struct router_gossip *g = r->own.gossip;
 	for (int id = 1; id <= MESH_CHANNEL_MAX; id++) {
-		if (!g->ch[id] || !g->pending[id])
+		if (!g->ch[id] || !g->ch[id]->encode_delta || !g->pending[id])
 			continue;
 		g->pending[id] = false;
 		struct router_gossip_out out = { .r = r, .id = id };
@@ -146,6 +146,8 @@ static unsigned pick_fanout(const struct mesh_router *r, bool *marked)
 static void round_of(struct mesh_router *r, const struct router_channel *ch)
 {
 	struct router_gossip_out out = { .r = r, .id = ch->id };
+	if (!ch->encode_full)
+		return;
 	if (!(ch->flags & ROUTER_CHANNEL_FANOUT)) {
 		ch->encode_full(r, ROUTER_FULL_PERIODIC, &out);
 		return;
@@ -207,8 +209,7 @@ void router_gossip_received(struct mesh_router *r, struct mesh_conn *c, const ui
 
 int router_gossip_add_channel(struct mesh_router *r, const struct router_channel *ch)
 {
-	if (ch->id < 1 || ch->id > MESH_CHANNEL_MAX || !ch->encode_full || !ch->encode_delta ||
-	    !ch->merge)
+	if (ch->id < 1 || ch->id > MESH_CHANNEL_MAX || !ch->merge)
 		return -EINVAL;
 	if (r->own.gossip->ch[ch->id])
 		return -EEXIST;

@@ -33,10 +33,12 @@ enum router_full {
 struct router_channel {
 	enum mesh_gossip_channel id;
 	unsigned flags;
-	/* The channel's full state, as messages given to router_gossip_emit. */
+	/* The channel's full state, as messages given to router_gossip_emit. Optional (NULL: a
+	 * channel that only answers what it receives). */
 	void (*encode_full)(struct mesh_router *r, enum router_full why,
 			    struct router_gossip_out *out);
-	/* What changed since router_gossip_changed asked for a flush (may emit nothing). */
+	/* What changed since router_gossip_changed asked for a flush (may emit nothing).
+	 * Optional (NULL: the channel never calls router_gossip_changed). */
 	void (*encode_delta)(struct mesh_router *r, struct router_gossip_out *out);
 	/* One message of this channel from c (without the channel byte). */
 	void (*merge)(struct mesh_router *r, struct mesh_conn *c, const uint8_t *msg, size_t len);

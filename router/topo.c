@@ -367,11 +367,6 @@ static void digest_full(struct mesh_router *r, enum router_full why, struct rout
 		router_gossip_emit(out, buf, sizeof(buf));
 }
 
-static void digest_delta(struct mesh_router *r, struct router_gossip_out *out)
-{
-	/* nothing: changes go out on the topology channel */
-}
-
 /* A peer's digest: when it differs from ours, our summary (it answers with the entries we lack
  * and its own summary if it lacks any); to a peer too old for summaries, our full state, and
  * unless its digest was a reply, our digest as a reply (so that it sends us its full state). */
@@ -425,16 +420,6 @@ static void summary_merge(struct mesh_router *r, struct mesh_conn *c, const uint
 	free(send);
 	if (d.nneed && !(d.flags & MESH_TOPO_SUMMARY_NO_REPLY))
 		send_summary(r, c, MESH_TOPO_SUMMARY_NO_REPLY);
-}
-
-static void summary_full(struct mesh_router *r, enum router_full why, struct router_gossip_out *out)
-{
-	/* nothing: the topology channel sends the summary to a new connection */
-}
-
-static void summary_delta(struct mesh_router *r, struct router_gossip_out *out)
-{
-	/* nothing: changes go out on the topology channel */
 }
 
 void router_topo_self_changed(struct mesh_router *r)
@@ -534,18 +519,18 @@ static const struct router_channel channel = {
 	.merge = merge,
 };
 
+/* no encode_delta: changes go out on the topology channel */
 static const struct router_channel digest_channel = {
 	.id = MESH_CHANNEL_TOPO_DIGEST,
 	.flags = ROUTER_CHANNEL_FANOUT,
 	.encode_full = digest_full,
-	.encode_delta = digest_delta,
 	.merge = digest_merge,
 };
 
+/* only answered here: a summary is sent by the topology channel's encode_full (a new
+ * connection) and by digest_merge */
 static const struct router_channel summary_channel = {
 	.id = MESH_CHANNEL_TOPO_SUMMARY,
-	.encode_full = summary_full,
-	.encode_delta = summary_delta,
 	.merge = summary_merge,
 };
 
