@@ -79,13 +79,6 @@ void router_gossip_emit(struct router_gossip_out *out, const uint8_t *msg, size_
 			send_one(r, c, m, 1 + len);
 }
 
-void router_gossip_emit_to(struct router_gossip_out *out, struct mesh_conn *c, const uint8_t *msg,
-			   size_t len)
-{
-	struct router_gossip_out one = { .r = out->r, .id = out->id, .only = c };
-	router_gossip_emit(&one, msg, len);
-}
-
 struct mesh_conn *router_gossip_out_conn(const struct router_gossip_out *out)
 {
 	return out->only;

@@ -61,9 +61,6 @@ void router_gossip_set_transport(struct mesh_router *r, router_gossip_transport 
 /* Puts one message (the channel's encoding, without the channel byte) on its way to where
  * the hub is sending. */
 void router_gossip_emit(struct router_gossip_out *out, const uint8_t *msg, size_t len);
-/* The same, to c alone (one of the connections out is sending to). */
-void router_gossip_emit_to(struct router_gossip_out *out, struct mesh_conn *c, const uint8_t *msg,
-			   size_t len);
 /* The one connection out sends to (encode_full's ROUTER_FULL_ONE), or NULL. */
 struct mesh_conn *router_gossip_out_conn(const struct router_gossip_out *out);
 /* The channel has changes: its encode_delta runs once at the end of this event loop turn. */

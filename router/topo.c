@@ -117,7 +117,7 @@ static void add_pending(struct mesh_router *r, const struct mesh_peer_name *name
 
 /* Emits the entries named in names (NULL: every entry), as as many gossip messages as it
  * takes to keep each under GOSSIP_CHUNK_MAX, to where out sends or, given only, to only (out
- * may then be NULL: from another channel's merge). The
+ * is then not used, and may be NULL: from another channel's merge). The
  * names are looked up through the topology's index: a list of k names costs O(k log k),
  * whatever the size of the topology. */
 static void send_entries(struct mesh_router *r, struct router_gossip_out *out, struct mesh_conn *only,
@@ -146,10 +146,8 @@ static void send_entries(struct mesh_router *r, struct router_gossip_out *out, s
 			size += e;
 		}
 		ssize_t len = mesh_topo_encode_selected(sel + first, (size_t)(i - first), buf, cap);
-		if (len >= 0 && only && !out)
+		if (len >= 0 && only)
 			router_gossip_send_to(r, MESH_CHANNEL_TOPOLOGY, only, buf, (size_t)len);
-		else if (len >= 0 && only)
-			router_gossip_emit_to(out, only, buf, (size_t)len);
 		else if (len >= 0)
 			router_gossip_emit(out, buf, (size_t)len);
 	}
